@@ -1,0 +1,3 @@
+from pipvet.cli.main import main
+
+raise SystemExit(main())

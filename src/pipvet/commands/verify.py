@@ -1,0 +1,16 @@
+"""`pipvet verify` (not implemented yet)."""
+
+from __future__ import annotations
+
+import argparse
+
+from pipvet.core.errors import UsageError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("verify", help="(not implemented yet)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    raise UsageError("pipvet verify is not implemented yet")

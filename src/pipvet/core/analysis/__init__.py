@@ -1,0 +1,1 @@
+"""Static inspection of package artifacts: reads bytes, never imports or executes them."""

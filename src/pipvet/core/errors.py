@@ -1,0 +1,43 @@
+"""Errors and the exit codes they map to.
+
+Exit codes (documented in README.md):
+    0  success
+    1  refused by policy (hash mismatch, blocked package, vulnerabilities over the threshold)
+    2  usage or input error (bad arguments, unreadable or malformed files, unreachable index)
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_POLICY = 1
+EXIT_USAGE = 2
+
+
+class PipvetError(Exception):
+    """Base class: a failure with a message meant for a person, and an exit code."""
+
+    exit_code: int = EXIT_USAGE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def render(self) -> str:
+        return self.message if not self.hint else f"{self.message}\n{self.hint}"
+
+
+class UsageError(PipvetError):
+    """Bad arguments or malformed input (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class InputError(UsageError):
+    """An input file, index or database could not be read or parsed (exit 2)."""
+
+
+class PolicyRefusal(PipvetError):
+    """pipvet refused to proceed because a check failed (exit 1)."""
+
+    exit_code = EXIT_POLICY

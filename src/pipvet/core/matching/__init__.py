@@ -1,0 +1,1 @@
+"""Matching installed or locked packages against advisories (OSV semantics)."""
