@@ -1,0 +1,804 @@
+"""Read an artifact as data: members one at a time, in memory, never extracted, never followed.
+
+``read_artifact`` / ``read_artifact_bytes`` handle wheels, zips, eggs, tarballs (gz, bz2, xz, plain)
+and loose files; ``read_tree`` / ``read_files`` handle an unpacked source tree or an installed
+distribution. Source-like members keep their full bytes (up to a cap); everything else keeps only a
+prefix (enough for ELF/PE/Mach-O magic), so a 100 MB wheel is read in bounded memory.
+
+Anything hostile or broken (traversal, absolute paths, links, devices, bombs, truncation,
+encryption, duplicate names) becomes a ``Finding`` in category ``archive``; no exception escapes
+for bad content.
+Only an unreadable input path raises (``InputError``).
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import hashlib
+import io
+import lzma
+import os
+import re
+import stat
+import tarfile
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from pipvet.core.analysis.model import Artifact, Finding, Member
+from pipvet.core.errors import InputError
+
+CATEGORY = "archive"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what reading one artifact may cost."""
+
+    max_members: int = 50_000  # regular files read; more is reported and ignored
+    max_total_size: int = 4 * 1024**3  # sum of declared uncompressed sizes
+    max_member_size: int = 1024**3  # one member; larger ones keep a prefix only
+    max_ratio: float = 200.0  # uncompressed / compressed, checked above ratio_min_size
+    ratio_min_size: int = 16 * 1024**2
+    max_nesting: int = 2  # archives inside archives read this deep
+    max_nested_size: int = 64 * 1024**2  # nested archives larger than this are not opened
+    max_source_size: int = 16 * 1024**2  # full bytes kept for source-like members up to this
+    max_text_size: int = 1024**2  # .txt/.md/.json/no-extension/text-looking files up to this
+    max_kept_total: int = 256 * 1024**2  # all full bytes kept for one artifact
+    prefix_size: int = 4096  # what binaries keep
+
+
+DEFAULT_LIMITS = Limits()
+
+# Always kept in full (up to max_source_size): code, install hooks, packaging metadata.
+_SOURCE_EXTS = frozenset(
+    [
+        ".py",
+        ".pyw",
+        ".pth",
+        ".pyi",
+        ".pyx",
+        ".pxd",
+        ".sh",
+        ".bash",
+        ".zsh",
+        ".bat",
+        ".cmd",
+        ".ps1",
+        ".psm1",
+        ".vbs",
+        ".vbe",
+        ".js",
+        ".mjs",
+        ".cjs",
+        ".cfg",
+        ".toml",
+        ".ini",
+        ".in",
+        ".spec",
+        ".pl",
+        ".rb",
+        ".php",
+    ]
+)
+_SOURCE_NAMES = frozenset(
+    [
+        "PKG-INFO",
+        "METADATA",
+        "RECORD",
+        "WHEEL",
+        "entry_points.txt",
+        "top_level.txt",
+        "requires.txt",
+        "SOURCES.txt",
+        "setup.cfg",
+        "pyproject.toml",
+        "Makefile",
+        "Dockerfile",
+    ]
+)
+# Kept in full when small (max_text_size).
+_TEXT_EXTS = frozenset(
+    [
+        ".json",
+        ".txt",
+        ".md",
+        ".rst",
+        ".yml",
+        ".yaml",
+        ".xml",
+        ".html",
+        ".htm",
+        ".csv",
+        ".c",
+        ".h",
+        ".cpp",
+        ".cc",
+        ".hpp",
+        ".rs",
+        ".go",
+        ".java",
+    ]
+)
+_ARCHIVE_SUFFIXES = (
+    ".whl",
+    ".zip",
+    ".egg",
+    ".tar.gz",
+    ".tgz",
+    ".tar.bz2",
+    ".tbz2",
+    ".tar.xz",
+    ".txz",
+    ".tar",
+)
+_TREE_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".mypy_cache"})
+
+
+class _Stop(Exception):
+    """A limit was reached: stop reading this artifact (the finding is already recorded)."""
+
+
+def _finding(rule: str, severity: str, path: str, message: str, evidence: str = "") -> Finding:
+    return Finding(f"archive.{rule}", CATEGORY, severity, path, None, message, evidence[:200])
+
+
+def _looks_text(prefix: bytes) -> bool:
+    """True when the first bytes look like text (no NUL, few control bytes)."""
+    if not prefix:
+        return True
+    if b"\x00" in prefix:
+        return False
+    control = sum(1 for b in prefix if b < 32 and b not in (9, 10, 12, 13, 27, 8))
+    return control <= len(prefix) // 50
+
+
+def _full_cap(path: str, limits: Limits) -> int | None:
+    """Bytes to keep in full for a member, by its name (None: decide by its content)."""
+    base = path.rsplit("/", 1)[-1]
+    suffix = os.path.splitext(base)[1].lower()
+    if suffix in _SOURCE_EXTS or base in _SOURCE_NAMES:
+        return limits.max_source_size
+    if suffix in _TEXT_EXTS or not suffix:
+        return limits.max_text_size
+    return None
+
+
+def _is_archive_name(path: str) -> bool:
+    return path.lower().endswith(_ARCHIVE_SUFFIXES)
+
+
+def _check_path(raw: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """Normalise a stored member name to '/'-separated; return problems as (rule, sev, message)."""
+    path = raw.replace("\\", "/")
+    problems: list[tuple[str, str, str]] = []
+    if path.startswith("/") or re.match(r"^[A-Za-z]:", path):
+        problems.append(("absolute-path", "high", "member has an absolute path"))
+    if ".." in path.split("/"):
+        problems.append(("path-traversal", "high", "member path climbs out of the archive (..)"))
+    if any(ord(c) < 32 for c in path):
+        problems.append(("control-chars", "medium", "member path contains control characters"))
+    return path, problems
+
+
+def _link_escapes(member_path: str, target: str) -> bool:
+    """True when a link target is absolute or resolves outside the archive root."""
+    target = target.replace("\\", "/")
+    if target.startswith("/") or re.match(r"^[A-Za-z]:", target):
+        return True
+    parts: list[str] = list(PurePosixPath(member_path).parent.parts)
+    for part in target.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return True
+            parts.pop()
+        else:
+            parts.append(part)
+    return False
+
+
+def _detect_format(head: bytes, filename: str) -> str:
+    """'zip', 'tar' (any compression) or 'file', from magic bytes first, then the name."""
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
+        return "zip"
+    if head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")):
+        return "tar"
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return "tar"
+    lower = filename.lower()
+    if lower.endswith((".whl", ".zip", ".egg")):
+        return "zip"
+    if lower.endswith(_ARCHIVE_SUFFIXES):
+        return "tar"
+    return "file"
+
+
+def _kind_for(filename: str, fmt: str) -> str:
+    lower = filename.lower()
+    if fmt == "file":
+        return "file"
+    if lower.endswith(".whl"):
+        return "wheel"
+    if fmt == "tar" or lower.endswith(".zip"):
+        return "sdist"
+    return "zip"
+
+
+class _Reader:
+    """Collects members and findings for one artifact, enforcing one shared budget."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.members: list[Member] = []
+        self.findings: list[Finding] = []
+        self.total = 0
+        self.kept = 0
+        self.names: Counter[str] = Counter()
+        self._kept_warned = False
+
+    def add_finding(self, rule: str, severity: str, path: str, message: str, evidence: str = ""):
+        self.findings.append(_finding(rule, severity, path, message, evidence))
+
+    # -- budget ---------------------------------------------------------------------------------
+    def admit(self, path: str, size: int, archive_size: int) -> None:
+        """Account for one regular member before reading it; raise _Stop past a hard limit."""
+        lim = self.limits
+        if len(self.members) >= lim.max_members:
+            self.add_finding(
+                "limit-members",
+                "medium",
+                "",
+                f"more than {lim.max_members} files; the rest were not read",
+            )
+            raise _Stop
+        new_total = self.total + max(size, 0)
+        if new_total > lim.max_total_size:
+            self.add_finding(
+                "limit-total-size",
+                "medium",
+                path,
+                f"unpacked size exceeds {lim.max_total_size // 1024**2} MiB; the rest was not read",
+            )
+            raise _Stop
+        if new_total > lim.ratio_min_size and new_total > lim.max_ratio * max(archive_size, 1):
+            self.add_finding(
+                "zip-bomb",
+                "high",
+                path,
+                f"unpacks to over {lim.max_ratio:.0f}x its size (decompression bomb); "
+                "the rest was not read",
+                f"{new_total} bytes from {archive_size}",
+            )
+            raise _Stop
+        self.total = new_total
+
+    def keep_cap(self, path: str, size: int, prefix: bytes) -> int:
+        """How many bytes of this member to keep (prefix_size when only a prefix is kept)."""
+        lim = self.limits
+        cap = _full_cap(path, lim)
+        if cap is None:
+            cap = lim.max_text_size if _looks_text(prefix) else 0
+        if cap <= lim.prefix_size:
+            return lim.prefix_size
+        want = min(size, cap) if size >= 0 else cap
+        if self.kept + want > lim.max_kept_total:
+            if not self._kept_warned:
+                self._kept_warned = True
+                self.add_finding(
+                    "limit-kept-size",
+                    "medium",
+                    path,
+                    f"over {lim.max_kept_total // 1024**2} MiB of source; "
+                    "later files were only partly read",
+                )
+            return lim.prefix_size
+        return cap
+
+    def add_member(self, path: str, size: int, data: bytes, truncated: bool) -> None:
+        self.names[path] += 1
+        if self.names[path] == 2:
+            self.add_finding(
+                "duplicate-name",
+                "medium",
+                path,
+                "the archive holds this name more than once; installers may pick either copy",
+            )
+        if len(data) > self.limits.prefix_size:
+            self.kept += len(data)
+        self.members.append(Member(path, size, data, truncated))
+
+    # -- one member's bytes -----------------------------------------------------------------------
+    def read_stream(
+        self, path: str, size: int, stream: BinaryIO, depth: int, prefix_path: str
+    ) -> None:
+        """Read one regular member from a stream: full bytes or a prefix, nested archives too."""
+        lim = self.limits
+        head = stream.read(lim.prefix_size)
+        if depth < lim.max_nesting and _is_archive_name(path) and size <= lim.max_nested_size:
+            rest = stream.read(lim.max_nested_size + 1 - len(head))
+            data = head + rest
+            self.add_member(path, size, data[: lim.prefix_size], len(data) > lim.prefix_size)
+            self.read_nested(path, data, depth + 1, prefix_path)
+            return
+        if size >= 0 and size > lim.max_member_size:
+            self.add_finding(
+                "limit-member-size",
+                "medium",
+                path,
+                f"file is over {lim.max_member_size // 1024**2} MiB; only its start was read",
+            )
+            self.add_member(path, size, head, True)
+            return
+        cap = self.keep_cap(path, size, head)
+        if cap <= lim.prefix_size or len(head) < lim.prefix_size:
+            more = b"" if len(head) < lim.prefix_size else stream.read(1)
+            self.add_member(path, size, head, bool(more))
+            return
+        rest = stream.read(cap + 1 - len(head))
+        data = head + rest
+        truncated = len(data) > cap
+        self.add_member(path, size if size >= 0 else len(data), data[:cap], truncated)
+
+    def read_nested(self, path: str, data: bytes, depth: int, prefix_path: str) -> None:
+        fmt = _detect_format(data[:512], path)
+        if fmt == "file":
+            return
+        nested_prefix = f"{prefix_path}{path}!/"
+        sub = _Reader(self.limits)
+        sub.total, sub.kept = self.total, self.kept
+        _read_archive_into(sub, io.BytesIO(data), len(data), fmt, path, depth)
+        self.total, self.kept = sub.total, sub.kept
+        for m in sub.members:
+            self.members.append(Member(nested_prefix + m.path, m.size, m.data, m.truncated))
+        for f in sub.findings:
+            where = nested_prefix + f.path if f.path else f"{prefix_path}{path}"
+            self.findings.append(
+                Finding(f.rule, f.category, f.severity, where, f.line, f.message, f.evidence)
+            )
+
+
+def _read_zip(r: _Reader, fileobj: BinaryIO, archive_size: int, depth: int) -> None:
+    lim = r.limits
+    zf = zipfile.ZipFile(fileobj)
+    infos = zf.infolist()
+    for info in infos:
+        path, problems = _check_path(info.filename)
+        if info.is_dir():
+            continue
+        for rule, sev, msg in problems:
+            r.add_finding(rule, sev, path, msg, info.filename)
+        mode = (info.external_attr >> 16) & 0xFFFF
+        if info.create_system == 3 and stat.S_ISLNK(mode):
+            target = (
+                zf.read(info)[:1024].decode("utf-8", "replace") if info.file_size < 4096 else ""
+            )
+            escapes = _link_escapes(path, target)
+            r.add_finding(
+                "symlink",
+                "high" if escapes else "low",
+                path,
+                "symbolic link" + (" pointing outside the archive" if escapes else ""),
+                target,
+            )
+            continue
+        if info.create_system == 3 and mode and stat.S_IFMT(mode) not in (0, stat.S_IFREG):
+            r.add_finding("special-file", "high", path, "device, fifo or socket entry")
+            continue
+        if info.flag_bits & 0x1:
+            r.add_finding("encrypted", "medium", path, "encrypted member; its content is hidden")
+            continue
+        r.admit(path, info.file_size, archive_size)
+        if info.file_size > lim.ratio_min_size and info.file_size > lim.max_ratio * max(
+            info.compress_size, 1
+        ):
+            r.add_finding(
+                "zip-bomb",
+                "high",
+                path,
+                f"member unpacks to over {lim.max_ratio:.0f}x its compressed size; "
+                "only its start was read",
+                f"{info.file_size} bytes from {info.compress_size}",
+            )
+            with zf.open(info) as fh:
+                r.add_member(path, info.file_size, fh.read(lim.prefix_size), True)
+            continue
+        try:
+            with zf.open(info) as fh:
+                r.read_stream(path, info.file_size, fh, depth, "")
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            EOFError,
+            OSError,
+            NotImplementedError,
+            lzma.LZMAError,
+            ValueError,
+            RuntimeError,
+        ) as exc:
+            r.add_finding("malformed", "medium", path, f"member could not be read: {exc}"[:200])
+
+
+def _read_tar(r: _Reader, fileobj: BinaryIO, archive_size: int, depth: int) -> None:
+    with tarfile.open(fileobj=fileobj, mode="r|*") as tf:
+        for ti in tf:
+            path, problems = _check_path(ti.name)
+            if ti.isdir():
+                continue
+            for rule, sev, msg in problems:
+                r.add_finding(rule, sev, path, msg, ti.name)
+            if ti.issym() or ti.islnk():
+                escapes = (ti.issym() and _link_escapes(path, ti.linkname)) or (
+                    ti.islnk() and (_check_path(ti.linkname)[1] != [])
+                )
+                kind = "symlink" if ti.issym() else "hardlink"
+                r.add_finding(
+                    kind,
+                    "high" if escapes else "low",
+                    path,
+                    ("symbolic" if ti.issym() else "hard")
+                    + " link"
+                    + (" pointing outside the archive" if escapes else ""),
+                    ti.linkname,
+                )
+                continue
+            if ti.ischr() or ti.isblk() or ti.isfifo():
+                r.add_finding("special-file", "high", path, "device or fifo entry", ti.name)
+                continue
+            if not ti.isreg():
+                continue  # GNU long-name, sparse or unknown types: nothing to read
+            r.admit(path, ti.size, archive_size)
+            fh = tf.extractfile(ti)
+            if fh is None:
+                continue
+            r.read_stream(path, ti.size, fh, depth, "")
+
+
+def _read_archive_into(
+    r: _Reader, fileobj: BinaryIO, archive_size: int, fmt: str, filename: str, depth: int
+) -> None:
+    """Read a zip or tar into ``r``, turning every failure into a finding."""
+    try:
+        if fmt == "zip":
+            _read_zip(r, fileobj, archive_size, depth)
+        else:
+            _read_tar(r, fileobj, archive_size, depth)
+    except _Stop:
+        pass
+    except (EOFError, zlib.error, lzma.LZMAError, OSError) as exc:
+        r.add_finding(
+            "truncated",
+            "medium",
+            "",
+            f"archive is truncated or corrupt; reading stopped ({type(exc).__name__})",
+            str(exc),
+        )
+    except (
+        zipfile.BadZipFile,
+        tarfile.TarError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+        UnicodeError,
+        KeyError,
+        IndexError,
+        OverflowError,
+    ) as exc:
+        if isinstance(exc, tarfile.ReadError) and ("unexpected end" in str(exc) or r.members):
+            r.add_finding(
+                "truncated", "medium", "", "archive is truncated; reading stopped", str(exc)
+            )
+        else:
+            r.add_finding(
+                "malformed",
+                "medium",
+                "",
+                f"{filename} is not a readable archive: {exc}"[:200],
+                str(exc),
+            )
+    except MemoryError:
+        r.add_finding("malformed", "high", "", "archive needs too much memory to read")
+    except RecursionError:
+        r.add_finding("malformed", "medium", "", "archive structure is too deeply nested")
+
+
+# -- metadata and identity ---------------------------------------------------------------------
+
+
+def parse_metadata(data: bytes) -> dict[str, list[str]]:
+    """Email-style core metadata (PKG-INFO/METADATA) as lowercase header -> values.
+
+    The body, when present, is stored under ``description`` (unless a header already gave one).
+    """
+    text = data.decode("utf-8", "replace")
+    try:
+        msg = email.parser.Parser(policy=email.policy.compat32).parsestr(text)
+    except Exception:  # hostile input must not escape as an exception
+        return {}
+    out: dict[str, list[str]] = {}
+    for key, value in msg.items()[:2000]:
+        out.setdefault(key.lower(), []).append(str(value))
+    body = msg.get_payload()
+    if isinstance(body, str) and body.strip() and "description" not in out:
+        out["description"] = [body]
+    return out
+
+
+def _metadata_member(members: Iterable[Member], kind: str) -> Member | None:
+    best: tuple[int, Member] | None = None
+    for m in members:
+        if "!/" in m.path:
+            continue
+        parts = m.path.strip("/").split("/")
+        base = parts[-1]
+        rank: int | None = None
+        if (
+            kind == "wheel"
+            and base == "METADATA"
+            and len(parts) == 2
+            and parts[0].endswith(".dist-info")
+        ):
+            rank = 0
+        elif (base == "PKG-INFO" and len(parts) <= 2 and not parts[0].endswith(".egg-info")) or (
+            base == "PKG-INFO" and parts[0] == "EGG-INFO"
+        ):
+            rank = 1
+        elif (
+            base in ("METADATA", "PKG-INFO")
+            and len(parts) >= 2
+            and parts[-2].endswith((".dist-info", ".egg-info"))
+        ):
+            rank = 2 + len(parts)
+        if rank is not None and (best is None or rank < best[0]):
+            best = (rank, m)
+    return best[1] if best else None
+
+
+def _name_version_from_filename(filename: str) -> tuple[str | None, str | None]:
+    try:
+        if filename.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(filename)
+            return str(name), str(version)
+        name, version = parse_sdist_filename(filename)
+        return str(name), str(version)
+    except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
+        pass
+    stem = filename
+    for suffix in (*_ARCHIVE_SUFFIXES, ".tar.gz"):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    m = re.match(r"^(.+?)-(\d[^-]*)(?:-.*)?$", stem)
+    if m:
+        return m.group(1), m.group(2)
+    return (stem or None), None
+
+
+def _kind_from_members(members: Iterable[Member], guess: str) -> str:
+    """Refine an archive's kind by what it holds (a wheel misnamed .tar.gz is still a wheel)."""
+    tops: set[str] = set()
+    for m in members:
+        parts = m.path.strip("/").split("/")
+        if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "WHEEL":
+            return "wheel"
+        if len(parts) == 2 and parts[0] == "EGG-INFO":
+            return "zip"
+        if len(parts) <= 2:
+            tops.add(parts[-1])
+    if tops & {"setup.py", "PKG-INFO", "pyproject.toml", "setup.cfg"}:
+        return "sdist"
+    return guess
+
+
+def _finish(
+    r: _Reader, filename: str, kind: str, sha256: str | None, fallback_name: bool = True
+) -> Artifact:
+    if kind in ("wheel", "sdist", "zip"):
+        kind = _kind_from_members(r.members, kind)
+    meta_member = _metadata_member(r.members, kind)
+    metadata = parse_metadata(meta_member.data) if meta_member else {}
+    name = (metadata.get("name") or [None])[0]
+    version = (metadata.get("version") or [None])[0]
+    if fallback_name and (not name or not version):
+        fn_name, fn_version = _name_version_from_filename(filename)
+        name = name or fn_name
+        version = version or fn_version
+    return Artifact(
+        filename=filename,
+        kind=kind,
+        name=name.strip() if name else None,
+        version=version.strip() if version else None,
+        sha256=sha256,
+        members=tuple(r.members),
+        archive_findings=tuple(r.findings),
+        metadata=metadata,
+    )
+
+
+# -- public entry points -----------------------------------------------------------------------
+
+
+def read_artifact_bytes(data: bytes, filename: str, *, limits: Limits = DEFAULT_LIMITS) -> Artifact:
+    """Read an artifact held in memory (an archive or a loose file)."""
+    filename = os.path.basename(filename) or filename
+    sha = hashlib.sha256(data).hexdigest()
+    fmt = _detect_format(data[:512], filename)
+    kind = _kind_for(filename, fmt)
+    r = _Reader(limits)
+    if fmt == "file":
+        r.read_stream(filename, len(data), io.BytesIO(data), limits.max_nesting, "")
+    else:
+        _read_archive_into(r, io.BytesIO(data), len(data), fmt, filename, 0)
+    return _finish(r, filename, kind, sha, fallback_name=fmt != "file")
+
+
+def read_artifact(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Artifact:
+    """Read an artifact file from disk, streaming (the file is never loaded whole)."""
+    path = Path(path)
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{path}: not a regular file")
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            head = fh.read(512)
+            digest.update(head)
+            while chunk := fh.read(1024 * 1024):
+                digest.update(chunk)
+        fmt = _detect_format(head, path.name)
+        kind = _kind_for(path.name, fmt)
+        r = _Reader(limits)
+        with path.open("rb") as fh:
+            if fmt == "file":
+                r.read_stream(path.name, st.st_size, fh, limits.max_nesting, "")
+            else:
+                _read_archive_into(r, fh, st.st_size, fmt, path.name, 0)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return _finish(r, path.name, kind, digest.hexdigest(), fallback_name=fmt != "file")
+
+
+def read_files(
+    root: Path,
+    relpaths: Iterable[str],
+    *,
+    filename: str,
+    kind: str = "installed",
+    allowed_root: Path | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Artifact:
+    """Read listed files under ``root`` (e.g. an installed distribution's RECORD entries).
+
+    A path that resolves outside ``allowed_root`` (default ``root``) or is a link is reported,
+    never read; fifos and devices are never opened.
+    """
+    root = Path(root)
+    fence = Path(allowed_root or root).resolve()
+    r = _Reader(limits)
+    try:
+        for rel in relpaths:
+            _read_one_file(r, root, rel, fence)
+    except _Stop:
+        pass
+    return _finish(r, filename, kind, None, fallback_name=False)
+
+
+def _read_one_file(r: _Reader, root: Path, rel: str, fence: Path) -> None:
+    path, problems = _check_path(rel)
+    full = root / rel
+    try:
+        st = full.lstat()
+    except OSError:
+        return  # listed but missing: nothing to read
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            target = os.readlink(full)
+        except OSError:
+            target = ""
+        inside = _is_within(full.parent.resolve() / target, fence)
+        r.add_finding(
+            "symlink",
+            "low" if inside else "high",
+            path,
+            "symbolic link" + ("" if inside else " pointing outside the tree"),
+            target,
+        )
+        return
+    if not _is_within(full.resolve(), fence):
+        for rule, sev, msg in problems:
+            r.add_finding(rule, sev, path, msg, rel)
+        r.add_finding("outside-tree", "medium", path, "file lies outside the tree; not read")
+        return
+    if stat.S_ISDIR(st.st_mode):
+        return
+    if not stat.S_ISREG(st.st_mode):
+        r.add_finding("special-file", "high", path, "device, fifo or socket in the tree")
+        return
+    r.admit(path, st.st_size, st.st_size)
+    try:
+        with full.open("rb") as fh:
+            r.read_stream(path, st.st_size, fh, r.limits.max_nesting, "")
+    except OSError as exc:
+        r.add_finding("unreadable", "low", path, f"could not read: {exc.strerror or exc}")
+
+
+def _is_within(path: Path, fence: Path) -> bool:
+    try:
+        path.resolve().relative_to(fence)
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def read_tree(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Artifact:
+    """Read an unpacked source tree; links are reported and never followed out of the tree."""
+    root = Path(path)
+    if not root.is_dir():
+        raise InputError(f"{root}: not a folder")
+    rels: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in _TREE_SKIP_DIRS)
+        # symlinked folders are not descended (followlinks=False) but are still reported
+        linked = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        rel_dir = os.path.relpath(dirpath, root)
+        for name in sorted(filenames) + linked:
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            rels.append(rel.replace(os.sep, "/"))
+    art = read_files(root, rels, filename=root.resolve().name, kind="tree", limits=limits)
+    name, version = art.name, art.version
+    if not name:
+        name, version = _pyproject_identity(art)
+    return Artifact(
+        filename=art.filename,
+        kind="tree",
+        name=name or root.resolve().name,
+        version=version,
+        sha256=None,
+        members=art.members,
+        archive_findings=art.archive_findings,
+        metadata=art.metadata,
+    )
+
+
+def _pyproject_identity(art: Artifact) -> tuple[str | None, str | None]:
+    for m in art.members:
+        if m.path == "pyproject.toml":
+            try:
+                import tomllib
+            except ImportError:  # Python 3.10
+                import tomli as tomllib  # type: ignore[no-redef]
+            try:
+                project = tomllib.loads(m.data.decode("utf-8", "replace")).get("project", {})
+            except Exception:
+                return None, None
+            if isinstance(project, dict):
+                name, version = project.get("name"), project.get("version")
+                return (
+                    name if isinstance(name, str) else None,
+                    version if isinstance(version, str) else None,
+                )
+    return None, None
+
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Limits",
+    "parse_metadata",
+    "read_artifact",
+    "read_artifact_bytes",
+    "read_files",
+    "read_tree",
+]
