@@ -1,0 +1,139 @@
+"""The inspection engine: one parse per member, every rule over it, then a verdict.
+
+``analyze`` never executes, imports or builds anything: members are bytes, Python is read with
+``ast`` (or the tokenizer when it does not parse), payloads hidden behind ``exec`` are folded
+back to text and analysed as code of the same file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pipvet.core.analysis.model import SEVERITIES, AnalysisResult, Artifact, Finding, Member
+from pipvet.core.analysis.rules import (
+    ROLE_INIT,
+    ROLE_MODULE,
+    ROLE_OTHER,
+    ROLE_PERIPHERAL,
+    ROLE_PTH,
+    ROLE_SCRIPT,
+    ROLE_SETUP,
+    FileContext,
+    capabilities,
+    install_time,
+    intent,
+    is_peripheral,
+)
+from pipvet.core.analysis.rules.python_ast import ModuleFacts, collect
+from pipvet.core.analysis.verdict import judge
+
+ENGINE_VERSION = "1"
+
+PY_SUFFIXES = (".py", ".pyw")
+SCRIPT_SUFFIXES = (
+    ".sh",
+    ".bash",
+    ".bat",
+    ".cmd",
+    ".ps1",
+    ".psm1",
+    ".js",
+    ".mjs",
+    ".vbs",
+    ".command",
+)
+MAX_TEXT = 8_000_000  # members larger than this are not parsed (the reader caps them anyway)
+MAX_PAYLOAD_DEPTH = 4
+MAX_FINDINGS_PER_RULE_AND_FILE = 3
+
+FileRule = Callable[[FileContext], list[Finding]]
+FILE_RULES: tuple[FileRule, ...] = (capabilities.check, intent.check, install_time.check)
+
+
+def role_of(path: str) -> str:
+    """The role of a member, from its path inside the artifact."""
+    lower = path.lower()
+    name = lower.rsplit("/", 1)[-1]
+    if name.endswith(".pth"):
+        return ROLE_PTH
+    if name.endswith(PY_SUFFIXES):
+        if name == "setup.py" and lower.count("/") <= 1:
+            return ROLE_SETUP
+        if is_peripheral(path):
+            return ROLE_PERIPHERAL
+        return ROLE_INIT if name == "__init__.py" else ROLE_MODULE
+    if name.endswith(SCRIPT_SUFFIXES):
+        return ROLE_SCRIPT
+    return ROLE_OTHER
+
+
+def decode_text(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data.decode("utf-8", "replace")
+
+
+def _file_contexts(member: Member) -> list[FileContext]:
+    """Contexts of a member: the file itself, then any payloads folded out of it."""
+    role = role_of(member.path)
+    if role == ROLE_OTHER or member.size > MAX_TEXT:
+        return []
+    text = decode_text(member.data)
+    if role == ROLE_PTH:
+        code = install_time.pth_code(text)
+        facts = collect(code) if code else None
+        return [FileContext(member.path, role, text, facts)]
+    if role == ROLE_SCRIPT:
+        return [FileContext(member.path, role, text, None)]
+    facts = collect(text)
+    contexts = [FileContext(member.path, role, text, facts)]
+    _payload_contexts(member.path, role, facts, contexts, 0)
+    return contexts
+
+
+def _payload_contexts(
+    path: str, role: str, facts: ModuleFacts | None, out: list[FileContext], depth: int
+) -> None:
+    if facts is None or depth >= MAX_PAYLOAD_DEPTH:
+        return
+    for _line, payload in facts.payloads[:5]:
+        inner = collect(payload)
+        if inner is None:
+            continue
+        out.append(FileContext(path, role, payload, inner))
+        _payload_contexts(path, role, inner, out, depth + 1)
+
+
+def _limit(findings: list[Finding]) -> list[Finding]:
+    """Drop duplicates and keep at most a few findings per rule and file, worst first."""
+    seen: set[tuple[str, str, int | None]] = set()
+    per_key: dict[tuple[str, str], int] = {}
+    out: list[Finding] = []
+    ranked = sorted(findings, key=lambda f: -SEVERITIES.index(f.severity))
+    for f in ranked:
+        key = (f.rule, f.path, f.line)
+        if key in seen:
+            continue
+        seen.add(key)
+        n = per_key.get((f.rule, f.path), 0)
+        if n >= MAX_FINDINGS_PER_RULE_AND_FILE:
+            continue
+        per_key[(f.rule, f.path)] = n + 1
+        out.append(f)
+    return out
+
+
+def analyze(artifact: Artifact) -> AnalysisResult:
+    """Run every rule over the artifact's members and judge it."""
+    findings: list[Finding] = list(artifact.archive_findings)
+    for member in artifact.members:
+        for ctx in _file_contexts(member):
+            for rule in FILE_RULES:
+                findings.extend(rule(ctx))
+    findings = _limit(findings)
+    verdict, score = judge(findings)
+    findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.path, f.line or 0, f.rule))
+    return AnalysisResult(verdict=verdict, score=score, findings=tuple(findings))
+
+
+__all__ = ["ENGINE_VERSION", "analyze"]

@@ -1,0 +1,144 @@
+"""Detection rules of the inspection engine.
+
+Each rule module has ``check(ctx: FileContext) -> list[Finding]`` over one member (its text and, for
+Python, the facts of its single parse); ``metadata`` and ``intent`` also have artifact-level checks.
+``FileContext.when`` tells rules *where* code runs: at install (``setup.py``, ``cmdclass``), at
+every interpreter start (``.pth``), on import (module level) or only when called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipvet.core.analysis.model import Finding
+from pipvet.core.analysis.rules.python_ast import WHERE_FUNCTION, CallFact, ModuleFacts
+
+# Roles of a member, decided from its path.
+ROLE_SETUP = "setup"  # setup.py at the project root: runs at install/build time
+ROLE_PTH = "pth"  # .pth file: import lines run at every interpreter start
+ROLE_INIT = "init"  # package __init__.py: runs on import
+ROLE_MODULE = "module"  # other Python module
+ROLE_PERIPHERAL = "peripheral"  # tests, docs, examples, benchmarks: never run by installing
+ROLE_SCRIPT = "script"  # shell, batch, PowerShell, JavaScript and similar
+ROLE_OTHER = "other"
+
+# When code runs, from worst to mildest.
+WHEN_INSTALL = "install"
+WHEN_STARTUP = "startup"
+WHEN_IMPORT = "import"
+WHEN_CALL = "call"
+
+INSTALL_COMMANDS = (
+    "install",
+    "develop",
+    "egg_info",
+    "build",
+    "build_py",
+    "build_ext",
+    "sdist",
+    "bdist_egg",
+    "bdist_wheel",
+    "install_lib",
+    "install_scripts",
+    "easy_install",
+)
+
+
+def is_install_command_base(base: str) -> bool:
+    """True for a base class like ``setuptools.command.install.install``."""
+    last = base.rsplit(".", 1)[-1]
+    return last in INSTALL_COMMANDS and (
+        base == last or base.startswith(("setuptools", "distutils", "wheel"))
+    )
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """One member as the rules see it."""
+
+    path: str
+    role: str
+    text: str
+    facts: ModuleFacts | None  # None for non-Python members and Python that did not parse
+
+    def when(self, call: CallFact) -> str:
+        """When the code of ``call`` runs."""
+        if self.role == ROLE_SETUP:
+            return WHEN_INSTALL
+        if self.role == ROLE_PTH:
+            return WHEN_STARTUP
+        if any(is_install_command_base(b) for b in call.class_bases):
+            return WHEN_INSTALL
+        if call.where == WHEN_FUNCTION_MARK:
+            return WHEN_CALL
+        if call.where == "main":
+            return WHEN_CALL
+        if self.role == ROLE_PERIPHERAL:
+            return WHEN_CALL
+        return WHEN_IMPORT
+
+    @property
+    def file_when(self) -> str:
+        """When code of this file runs at the earliest (for text rules without call facts)."""
+        if self.role == ROLE_SETUP:
+            return WHEN_INSTALL
+        if self.role == ROLE_PTH:
+            return WHEN_STARTUP
+        if self.role in (ROLE_INIT, ROLE_MODULE):
+            return WHEN_IMPORT
+        return WHEN_CALL
+
+
+WHEN_FUNCTION_MARK = WHERE_FUNCTION
+
+
+def finding(
+    rule: str,
+    category: str,
+    severity: str,
+    ctx: FileContext | None,
+    line: int | None,
+    message: str,
+    evidence: str = "",
+) -> Finding:
+    """Build a Finding with evidence shortened to one line."""
+    evidence = " ".join(evidence.split())
+    if len(evidence) > 160:
+        evidence = evidence[:157] + "..."
+    return Finding(rule, category, severity, ctx.path if ctx else "", line, message, evidence)
+
+
+def bump(severity: str, when: str, table: dict[str, str]) -> str:
+    """Severity from a per-``when`` table, defaulting to ``severity``."""
+    return table.get(when, severity)
+
+
+PERIPHERAL_DIRS = frozenset(
+    [
+        "test",
+        "tests",
+        "testing",
+        "docs",
+        "doc",
+        "examples",
+        "example",
+        "benchmarks",
+        "benchmark",
+        "bench",
+        "demo",
+        "demos",
+        "samples",
+        "sample",
+        "tutorial",
+        "tutorials",
+    ]
+)
+
+
+def is_peripheral(path: str) -> bool:
+    """True for tests, docs, examples and benchmarks: code that installing never runs."""
+    parts = path.lower().split("/")
+    name = parts[-1]
+    if any(p in PERIPHERAL_DIRS for p in parts[:-1]):
+        return True
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"

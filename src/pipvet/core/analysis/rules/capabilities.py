@@ -1,0 +1,357 @@
+"""Capabilities: what code can do (network, processes, dynamic code, credentials, persistence...).
+
+A capability alone is not intent: honest packages use sockets, subprocess and eval all the time
+(DataDog/guarddog#763, #630: noisy rules are what users hate), so severities stay low for code that
+only runs when called, and rise with *where* it runs: on install, at interpreter start, on import.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipvet.core.analysis.model import Finding
+from pipvet.core.analysis.rules import (
+    WHEN_CALL,
+    WHEN_IMPORT,
+    WHEN_INSTALL,
+    WHEN_STARTUP,
+    FileContext,
+    finding,
+)
+from pipvet.core.analysis.rules.python_ast import CallFact
+
+PROCESS = frozenset(
+    [
+        "os.system",
+        "os.popen",
+        "os.popen2",
+        "os.popen3",
+        "os.popen4",
+        "os.execl",
+        "os.execle",
+        "os.execlp",
+        "os.execlpe",
+        "os.execv",
+        "os.execve",
+        "os.execvp",
+        "os.execvpe",
+        "os.spawnl",
+        "os.spawnle",
+        "os.spawnlp",
+        "os.spawnv",
+        "os.spawnve",
+        "os.spawnvp",
+        "os.startfile",
+        "os.posix_spawn",
+        "os.posix_spawnp",
+        "subprocess.Popen",
+        "subprocess.run",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "subprocess.getoutput",
+        "subprocess.getstatusoutput",
+        "commands.getoutput",
+        "commands.getstatusoutput",
+        "pty.spawn",
+        "asyncio.create_subprocess_shell",
+        "asyncio.create_subprocess_exec",
+        "win32api.ShellExecute",
+        "win32api.WinExec",
+        "nt.system",
+        "posix.system",
+    ]
+)
+NETWORK_PREFIXES = (
+    "socket.socket",
+    "socket.create_connection",
+    "urllib.request.urlopen",
+    "urllib.request.urlretrieve",
+    "urllib.request.Request",
+    "urllib.urlopen",
+    "urllib.urlretrieve",
+    "urllib2.urlopen",
+    "urllib2.Request",
+    "urllib3.PoolManager",
+    "urllib3.request",
+    "requests.",
+    "httpx.",
+    "aiohttp.ClientSession",
+    "aiohttp.request",
+    "http.client.HTTPConnection",
+    "http.client.HTTPSConnection",
+    "httplib.HTTPConnection",
+    "httplib.HTTPSConnection",
+    "ftplib.FTP",
+    "smtplib.SMTP",
+    "telnetlib.Telnet",
+    "paramiko.SSHClient",
+    "dns.resolver",
+    "socket.gethostbyname",
+    "socket.getaddrinfo",
+    "pycurl.Curl",
+    "cloudscraper.create_scraper",
+    "websocket.",
+    "websockets.connect",
+    "discord_webhook.",
+    "dhooks.Webhook",
+    "webbrowser.open",
+)
+NETWORK_EXCLUDE = frozenset(
+    {"requests.exceptions", "requests.adapters.HTTPAdapter", "requests.compat", "requests.utils"}
+)
+DYNAMIC = frozenset(
+    [
+        "exec",
+        "eval",
+        "compile",
+        "execfile",
+        "__import__",
+        "importlib.import_module",
+        "marshal.loads",
+        "pickle.loads",
+        "cPickle.loads",
+        "dill.loads",
+        "types.FunctionType",
+        "types.CodeType",
+        "runpy.run_path",
+        "runpy.run_module",
+        "imp.load_source",
+        "imp.load_module",
+        "ctypes.CDLL",
+        "ctypes.WinDLL",
+        "ctypes.windll",
+        "ctypes.cdll.LoadLibrary",
+    ]
+)
+CLIPBOARD = ("pyperclip.", "win32clipboard.", "clipboard.", "?.clipboard_get")
+SCREEN = ("PIL.ImageGrab.grab", "pyautogui.screenshot", "pynput.keyboard.Listener", "keyboard.")
+REGISTRY_WRITE = (
+    "winreg.SetValueEx",
+    "_winreg.SetValueEx",
+    "winreg.CreateKey",
+    "_winreg.CreateKey",
+)
+
+# Build-time commands honest setup.py files run.
+BUILD_TOOLS = re.compile(
+    r"^\s*(git|hg|svn|gcc|g\+\+|cc|c\+\+|clang|make|cmake|ninja|meson|pkg-config|nvcc|cython|"
+    r"python[0-9.]*|sys\.executable|pip|which|where|uname|sw_vers|xcrun|xcode-select|ldconfig|"
+    r"llvm-config|rustc|cargo|go|java|javac|npm|yarn|node|swig|protoc|pandoc|sphinx-build|"
+    r"brew|lsb_release|nproc|sysctl|ar|ld|strip|install_name_tool|patchelf|otool|"
+    r"mysql_config|pg_config|icu-config|xml2-config|curl-config|gfortran|f2py|autoreconf|"
+    r"./configure|sh ./configure|bash ./configure|cl|link|lib|nm|readelf|objdump)(\s|$|\.exe)",
+    re.I,
+)
+
+CREDENTIAL_PATHS = re.compile(
+    r"(\.ssh[/\\]|id_rsa|id_ed25519|\.aws[/\\]credentials|\.aws[/\\]config|\.kube[/\\]config|"
+    r"\.docker[/\\]config\.json|\.git-credentials|\.netrc|\.pypirc|\.npmrc|"
+    r"Local Storage[/\\]leveldb|Login Data|Web Data|Local State|[/\\]Cookies\b|"
+    r"discord(canary|ptb)?[/\\]|wallet\.dat|Exodus|Electrum|Atomic[/\\]|Ethereum[/\\]keystore|"
+    r"nkbihfbeogaeaoehlefnkodbefgpgknn|Metamask|Keychains|login\.keychain|\.gnupg|"
+    r"Mozilla[/\\]Firefox[/\\]Profiles|Google[/\\]Chrome[/\\]User Data|BraveSoftware|"
+    r"Opera Software|Microsoft[/\\]Edge[/\\]User Data|Yandex[/\\]YandexBrowser|"
+    r"/etc/shadow|/etc/passwd|\.bash_history|Telegram Desktop[/\\]tdata|"
+    r"FileZilla[/\\]recentservers|Roblox|\.ROBLOSECURITY|Steam[/\\]config)",
+    re.I,
+)
+PERSISTENCE = re.compile(
+    r"(CurrentVersion[/\\]+Run|Start Menu[/\\]+Programs[/\\]+Startup|"
+    r"\\Startup\\|crontab|/etc/cron|/etc/systemd/system|\.config/systemd|systemctl enable|"
+    r"/Library/LaunchAgents|LaunchDaemons|\.bashrc|\.bash_profile|\.zshrc|\.profile\b|"
+    r"/etc/rc\.local|/etc/init\.d|schtasks|reg add|\.config/autostart|sitecustomize\.py)",
+    re.I,
+)
+FINGERPRINT = frozenset(
+    [
+        "socket.gethostname",
+        "platform.node",
+        "platform.uname",
+        "getpass.getuser",
+        "os.getlogin",
+        "os.uname",
+        "uuid.getnode",
+        "platform.platform",
+        "socket.getfqdn",
+    ]
+)
+
+PROCESS_SEVERITY = {WHEN_INSTALL: "medium", WHEN_STARTUP: "high", WHEN_IMPORT: "medium"}
+NETWORK_SEVERITY = {WHEN_INSTALL: "high", WHEN_STARTUP: "high", WHEN_IMPORT: "medium"}
+DYNAMIC_SEVERITY = {WHEN_INSTALL: "medium", WHEN_STARTUP: "high", WHEN_IMPORT: "low"}
+WHEN_TEXT = {
+    WHEN_INSTALL: "at install time",
+    WHEN_STARTUP: "at every interpreter start",
+    WHEN_IMPORT: "on import",
+    WHEN_CALL: "when called",
+}
+
+
+def is_network(name: str) -> bool:
+    if name in NETWORK_EXCLUDE or name.startswith("requests.exceptions"):
+        return False
+    return name.startswith(NETWORK_PREFIXES)
+
+
+def command_text(call: CallFact) -> str | None:
+    """The command line a process call runs, when it folds to text."""
+    if call.args and call.args[0] is not None:
+        return call.args[0]
+    for key, value in call.kwargs:
+        if key in ("args", "cmd", "command") and value is not None:
+            return value
+    return None
+
+
+def is_build_command(call: CallFact) -> bool:
+    cmd = command_text(call)
+    if cmd is None:
+        return "sys.executable" in call.text or bool(BUILD_TOOLS.search(_first_list_item(call)))
+    return bool(BUILD_TOOLS.match(cmd))
+
+
+def _first_list_item(call: CallFact) -> str:
+    m = re.search(r"\(\s*\[\s*['\"]([^'\"]+)['\"]", call.text)
+    return m.group(1) if m else ""
+
+
+def check(ctx: FileContext) -> list[Finding]:
+    facts = ctx.facts
+    if facts is None:
+        return []
+    out: list[Finding] = []
+    for call in facts.calls:
+        when = ctx.when(call)
+        name = call.name
+        if name in PROCESS:
+            sev = PROCESS_SEVERITY.get(when, "low")
+            if when == WHEN_INSTALL and is_build_command(call):
+                sev = "low"
+            out.append(
+                finding(
+                    "capability.process",
+                    "process",
+                    sev,
+                    ctx,
+                    call.line,
+                    f"Runs a process or shell command {WHEN_TEXT[when]}.",
+                    call.text,
+                )
+            )
+        elif is_network(name):
+            out.append(
+                finding(
+                    "capability.network",
+                    "network",
+                    NETWORK_SEVERITY.get(when, "low"),
+                    ctx,
+                    call.line,
+                    f"Opens network connections {WHEN_TEXT[when]}.",
+                    call.text,
+                )
+            )
+        elif name in DYNAMIC and (call.computed_first_arg or name.startswith("ctypes")):
+            sev = DYNAMIC_SEVERITY.get(when, "low")
+            if call.labels <= {"file"} and name in ("exec", "compile", "eval"):
+                sev = "low"  # exec(open("pkg/version.py").read()) in setup.py
+            out.append(
+                finding(
+                    "capability.dynamic-code",
+                    "dynamic-code",
+                    sev,
+                    ctx,
+                    call.line,
+                    f"Runs dynamically built code {WHEN_TEXT[when]}.",
+                    call.text,
+                )
+            )
+        elif name.startswith(CLIPBOARD) or name.endswith("clipboard_get"):
+            out.append(
+                finding(
+                    "capability.clipboard",
+                    "credentials",
+                    "medium",
+                    ctx,
+                    call.line,
+                    "Reads or writes the clipboard.",
+                    call.text,
+                )
+            )
+        elif name.startswith(SCREEN):
+            out.append(
+                finding(
+                    "capability.screen-keyboard",
+                    "credentials",
+                    "medium",
+                    ctx,
+                    call.line,
+                    "Captures the screen or the keyboard.",
+                    call.text,
+                )
+            )
+        elif name in REGISTRY_WRITE:
+            out.append(
+                finding(
+                    "capability.registry-write",
+                    "persistence",
+                    "medium",
+                    ctx,
+                    call.line,
+                    "Writes to the Windows registry.",
+                    call.text,
+                )
+            )
+        elif name in FINGERPRINT and when in (WHEN_INSTALL, WHEN_STARTUP):
+            out.append(
+                finding(
+                    "capability.fingerprint",
+                    "fingerprint",
+                    "low",
+                    ctx,
+                    call.line,
+                    f"Reads the user or host identity {WHEN_TEXT[when]}.",
+                    call.text,
+                )
+            )
+    out.extend(_string_capabilities(ctx))
+    return out
+
+
+def _string_capabilities(ctx: FileContext) -> list[Finding]:
+    """Credential stores and persistence locations named in the code's strings."""
+    out: list[Finding] = []
+    seen: set[str] = set()
+    strings = ctx.facts.strings if ctx.facts is not None else []
+    for line, text in strings:
+        if len(text) > 4000:
+            continue
+        m = CREDENTIAL_PATHS.search(text)
+        if m and "cred" not in seen:
+            seen.add("cred")
+            out.append(
+                finding(
+                    "capability.credential-path",
+                    "credentials",
+                    "medium",
+                    ctx,
+                    line,
+                    "Names a credential store (SSH keys, cloud or browser secrets, wallets).",
+                    m.group(0),
+                )
+            )
+        m = PERSISTENCE.search(text)
+        if m and "persist" not in seen:
+            seen.add("persist")
+            out.append(
+                finding(
+                    "capability.persistence-path",
+                    "persistence",
+                    "medium",
+                    ctx,
+                    line,
+                    "Names an autostart location (Run key, startup folder, cron, shell rc).",
+                    m.group(0),
+                )
+            )
+    return out

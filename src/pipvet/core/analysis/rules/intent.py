@@ -1,0 +1,207 @@
+"""Intent: combinations that honest code does not make.
+
+Secrets or host identity flowing into a network call (exfiltration), a download flowing into
+execution, a decoded blob flowing into execution, a shell command line that downloads and runs,
+credential stores read next to network code. Values are followed through assignments by
+``python_ast`` and ``dataflow``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipvet.core.analysis.model import Finding
+from pipvet.core.analysis.rules import (
+    ROLE_SCRIPT,
+    WHEN_CALL,
+    FileContext,
+    finding,
+)
+from pipvet.core.analysis.rules.capabilities import (
+    CREDENTIAL_PATHS,
+    DYNAMIC,
+    PROCESS,
+    WHEN_TEXT,
+    command_text,
+    is_network,
+)
+
+EXEC_SINKS = DYNAMIC | PROCESS
+
+# Shell command lines that fetch and run code, hide a window or open a reverse shell.
+SHELL_ATTACK = re.compile(
+    r"((curl|wget)\b[^|;&\n]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b|"
+    r"(curl|wget)\b[^\n]*(-o|-O|>)\s*\S+[^\n]*(&&|;)\s*(chmod|\./|sh\s|bash\s|python|start\s)|"
+    r"powershell[^\n]*(-e(nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}|-w(indowstyle)?\s+hidden|"
+    r"iex\b|invoke-expression|downloadstring|downloadfile|invoke-webrequest|\biwr\b|"
+    r"start-process)|"
+    r"certutil[^\n]*-urlcache|bitsadmin[^\n]*/transfer|mshta\s+https?:|"
+    r"regsvr32[^\n]*/i:https?:|/dev/tcp/|\bnc(at)?\s+(-\w+\s+)*-e\s|bash\s+-i\s+>&|"
+    r"mkfifo\s+/tmp/|\bsocat\b[^\n]*exec:|"
+    r"(curl|wget|Invoke-WebRequest)[^\n]*https?://[^\s'\"]+\.(exe|scr|bat|ps1|vbs|sh|bin|elf)\b)",
+    re.I,
+)
+SECRET_LABELS = frozenset({"secret", "fingerprint", "env-dump", "home"})
+STRONG_CREDENTIALS = re.compile(
+    r"(Local Storage[/\\]leveldb|Login Data|Local State|discord(canary|ptb)?[/\\]|wallet\.dat|"
+    r"Exodus|Electrum|Ethereum[/\\]keystore|nkbihfbeogaeaoehlefnkodbefgpgknn|"
+    r"Telegram Desktop[/\\]tdata|\.ROBLOSECURITY|\.aws[/\\]credentials|id_rsa|"
+    r"\.git-credentials|\.pypirc)",
+    re.I,
+)
+
+
+def _serious(when: str) -> str:
+    return "high" if when == WHEN_CALL else "critical"
+
+
+def check(ctx: FileContext) -> list[Finding]:
+    out: list[Finding] = []
+    facts = ctx.facts
+    if facts is None:
+        if ctx.role == ROLE_SCRIPT or ctx.facts is None:
+            out.extend(_shell_text(ctx))
+        return out
+    has_network = False
+    for call in facts.calls:
+        when = ctx.when(call)
+        name = call.name
+        if name in EXEC_SINKS:
+            if "decoded" in call.labels and name not in ("ctypes.CDLL", "ctypes.WinDLL"):
+                out.append(
+                    finding(
+                        "intent.decode-execute",
+                        "intent",
+                        _serious(when),
+                        ctx,
+                        call.line,
+                        f"Decodes hidden data and executes it {WHEN_TEXT[when]}.",
+                        call.text,
+                    )
+                )
+            elif "download" in call.labels:
+                out.append(
+                    finding(
+                        "intent.download-execute",
+                        "intent",
+                        _serious(when),
+                        ctx,
+                        call.line,
+                        f"Downloads code and executes it {WHEN_TEXT[when]}.",
+                        call.text,
+                    )
+                )
+        if name in PROCESS:
+            cmd = command_text(call) or ""
+            m = SHELL_ATTACK.search(cmd) or SHELL_ATTACK.search(call.text)
+            if m:
+                out.append(
+                    finding(
+                        "intent.shell-download-execute",
+                        "intent",
+                        _serious(when),
+                        ctx,
+                        call.line,
+                        f"Runs a shell command that fetches or hides code {WHEN_TEXT[when]}.",
+                        m.group(0),
+                    )
+                )
+        if is_network(name):
+            has_network = True
+            leaked = call.labels & SECRET_LABELS
+            if leaked:
+                sev = _exfil_severity(when, call.labels)
+                if sev:
+                    what = "environment" if "env-dump" in leaked else "identity or secrets"
+                    out.append(
+                        finding(
+                            "intent.exfiltration",
+                            "intent",
+                            sev,
+                            ctx,
+                            call.line,
+                            f"Sends host {what} over the network {WHEN_TEXT[when]}.",
+                            call.text,
+                        )
+                    )
+    if has_network:
+        for line, text in facts.strings:
+            m = STRONG_CREDENTIALS.search(text) if len(text) < 4000 else None
+            if m:
+                sev = "critical" if ctx.file_when != WHEN_CALL else "high"
+                out.append(
+                    finding(
+                        "intent.credential-theft",
+                        "intent",
+                        sev,
+                        ctx,
+                        line,
+                        "Reads a credential store in code that also talks to the network.",
+                        m.group(0),
+                    )
+                )
+                break
+    if facts.calls and any(c.name in PROCESS for c in facts.calls):
+        for line, text in facts.strings:
+            m = SHELL_ATTACK.search(text) if len(text) < 20000 else None
+            if m and not any(f.line == line for f in out):
+                sev = "critical" if ctx.file_when != WHEN_CALL else "high"
+                out.append(
+                    finding(
+                        "intent.shell-download-execute",
+                        "intent",
+                        sev,
+                        ctx,
+                        line,
+                        "Builds a shell command that fetches or hides code.",
+                        m.group(0),
+                    )
+                )
+                break
+    return out
+
+
+def _exfil_severity(when: str, labels: frozenset[str]) -> str | None:
+    if when != WHEN_CALL:
+        return "critical"
+    if "env-dump" in labels:
+        return "high"
+    # An API client sending a token from the environment, or a user agent with the platform,
+    # is ordinary when it only happens on request.
+    return None
+
+
+def _shell_text(ctx: FileContext) -> list[Finding]:
+    """Shell-style attacks in scripts and in Python that did not parse."""
+    for lineno, line in enumerate(ctx.text.splitlines(), 1):
+        if len(line) > 20000:
+            continue
+        m = SHELL_ATTACK.search(line)
+        if m:
+            sev = "critical" if ctx.file_when != WHEN_CALL else "high"
+            return [
+                finding(
+                    "intent.shell-download-execute",
+                    "intent",
+                    sev,
+                    ctx,
+                    lineno,
+                    "Runs a shell command that fetches or hides code.",
+                    m.group(0),
+                )
+            ]
+    for lineno, line in enumerate(ctx.text.splitlines(), 1):
+        m = CREDENTIAL_PATHS.search(line) if len(line) < 4000 else None
+        if m and STRONG_CREDENTIALS.search(line):
+            return [
+                finding(
+                    "capability.credential-path",
+                    "credentials",
+                    "medium",
+                    ctx,
+                    lineno,
+                    "Names a credential store (browser secrets, tokens, wallets).",
+                    m.group(0),
+                )
+            ]
+    return []

@@ -1,0 +1,568 @@
+"""One ``ast`` parse and one visitor pass per Python file, collecting the facts every rule reads.
+
+Facts are calls (resolved callee, where they run, folded string arguments, labels of the values
+flowing in), string constants, class definitions (for ``cmdclass`` overrides), environment reads and
+payloads (strings that reach ``exec``/``eval`` and fold to code, analysed again as a module).
+Files that do not parse (Python 2, broken code) go through ``tokens.collect_tokens`` instead.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+from dataclasses import dataclass, field
+
+from pipvet.core.analysis.rules.dataflow import DECODER_NAMES, Folder, Scope
+
+WHERE_MODULE = "module"  # module level: runs on import (or on install for setup.py)
+WHERE_FUNCTION = "function"  # inside a def: runs only when called
+WHERE_MAIN = "main"  # under `if __name__ == "__main__"`
+
+# Modules whose calls are worth recording; other calls are skipped to keep facts small.
+WATCHED_ROOTS = frozenset(
+    [
+        "os",
+        "nt",
+        "posix",
+        "subprocess",
+        "socket",
+        "urllib",
+        "urllib2",
+        "urllib3",
+        "requests",
+        "httpx",
+        "aiohttp",
+        "http",
+        "httplib",
+        "base64",
+        "binascii",
+        "zlib",
+        "lzma",
+        "bz2",
+        "gzip",
+        "codecs",
+        "marshal",
+        "pickle",
+        "cPickle",
+        "dill",
+        "ctypes",
+        "platform",
+        "getpass",
+        "shutil",
+        "winreg",
+        "_winreg",
+        "pyperclip",
+        "win32clipboard",
+        "clipboard",
+        "browser_cookie3",
+        "browsercookie",
+        "dns",
+        "smtplib",
+        "ftplib",
+        "telnetlib",
+        "paramiko",
+        "webbrowser",
+        "pty",
+        "commands",
+        "importlib",
+        "builtins",
+        "uuid",
+        "tempfile",
+        "sys",
+        "pip",
+        "win32api",
+        "win32con",
+        "win32crypt",
+        "Crypto",
+        "Cryptodome",
+        "cryptography",
+        "discord",
+        "discord_webhook",
+        "dhooks",
+        "telebot",
+        "telegram",
+        "PIL",
+        "pyautogui",
+        "pynput",
+        "keyboard",
+        "psutil",
+        "wmi",
+        "types",
+        "str",
+        "bytes",
+        "io",
+        "pathlib",
+        "runpy",
+        "imp",
+        "sqlite3",
+        "json",
+        "random",
+        "string",
+        "threading",
+        "multiprocessing",
+        "asyncio",
+        "setuptools",
+        "distutils",
+        "cloudscraper",
+        "pycurl",
+        "mechanize",
+        "websocket",
+        "websockets",
+        "tkinter",
+        "Tkinter",
+        "time",
+    ]
+)
+BUILTINS = frozenset(
+    [
+        "exec",
+        "eval",
+        "compile",
+        "__import__",
+        "open",
+        "getattr",
+        "execfile",
+        "input",
+        "chr",
+        "ord",
+        "map",
+        "globals",
+        "locals",
+        "vars",
+        "setattr",
+        "delattr",
+        "breakpoint",
+        "memoryview",
+    ]
+)
+WATCHED_METHODS = frozenset(
+    [
+        "send",
+        "sendall",
+        "sendto",
+        "connect",
+        "recv",
+        "write",
+        "writelines",
+        "post",
+        "put",
+        "request",
+        "urlopen",
+        "read",
+        "read_text",
+        "read_bytes",
+        "write_text",
+        "write_bytes",
+        "get",
+        "getenv",
+        "system",
+        "popen",
+        "decode",
+        "decompress",
+        "loads",
+        "execute",
+        "run",
+        "call",
+        "Popen",
+        "check_output",
+        "check_call",
+    ]
+)
+
+# Calls whose result carries a label, by resolved name.
+LABEL_SOURCES: dict[str, str] = {
+    "os.getenv": "secret",
+    "os.environ.get": "secret",
+    "os.environ.copy": "env-dump",
+    "os.environ.items": "env-dump",
+    "os.environ.keys": "env-dump",
+    "os.environ.values": "env-dump",
+    "getpass.getuser": "fingerprint",
+    "os.getlogin": "fingerprint",
+    "os.getcwd": "fingerprint",
+    "os.uname": "fingerprint",
+    "socket.gethostname": "fingerprint",
+    "socket.getfqdn": "fingerprint",
+    "platform.node": "fingerprint",
+    "platform.uname": "fingerprint",
+    "platform.platform": "fingerprint",
+    "platform.system": "fingerprint",
+    "platform.release": "fingerprint",
+    "platform.version": "fingerprint",
+    "platform.machine": "fingerprint",
+    "platform.processor": "fingerprint",
+    "uuid.getnode": "fingerprint",
+    "os.path.expanduser": "home",
+    "pathlib.Path.home": "home",
+    "win32crypt.CryptUnprotectData": "secret",
+    "browser_cookie3.chrome": "secret",
+    "browser_cookie3.load": "secret",
+    "pyperclip.paste": "secret",
+    "urllib.request.urlopen": "download",
+    "urllib.urlopen": "download",
+    "urllib2.urlopen": "download",
+    "requests.get": "download",
+    "requests.post": "download",
+    "httpx.get": "download",
+    "urllib.request.urlretrieve": "download",
+    "urllib.urlretrieve": "download",
+}
+
+
+@dataclass(frozen=True)
+class CallFact:
+    """One call: what it calls, where it runs and what flows into it."""
+
+    name: str  # resolved dotted name ("os.system", "exec", "?.send" for unknown receivers)
+    line: int
+    where: str  # WHERE_MODULE / WHERE_FUNCTION / WHERE_MAIN
+    func: str | None  # enclosing function
+    class_bases: tuple[str, ...]  # resolved bases of the enclosing class, if any
+    args: tuple[str | None, ...]  # folded positional args as text (None when unknown)
+    kwargs: tuple[tuple[str, str | None], ...]
+    labels: frozenset[str]  # labels of values flowing into the arguments
+    text: str  # short source excerpt
+    computed_first_arg: bool  # first argument is not a literal
+
+
+@dataclass(frozen=True)
+class ClassFact:
+    name: str
+    bases: tuple[str, ...]
+    line: int
+    methods: tuple[str, ...]
+
+
+@dataclass
+class ModuleFacts:
+    """Everything one pass over a Python file collected."""
+
+    parsed: bool
+    calls: list[CallFact] = field(default_factory=list)
+    strings: list[tuple[int, str]] = field(default_factory=list)  # (line, text) incl. folded
+    classes: list[ClassFact] = field(default_factory=list)
+    imports: set[str] = field(default_factory=set)
+    env_reads: list[tuple[int, str, bool]] = field(default_factory=list)  # (line, where, whole)
+    payloads: list[tuple[int, str]] = field(default_factory=list)  # code reaching exec/eval
+    decoded: list[tuple[int, str]] = field(default_factory=list)  # (line, decoder) of folded blobs
+    module_statements: int = 0  # top-level statements other than imports/defs/docstrings/setup()
+    setup_kwargs: set[str] = field(default_factory=set)
+
+
+def _excerpt(source_lines: list[str], line: int) -> str:
+    if 0 < line <= len(source_lines):
+        text = source_lines[line - 1].strip()
+        return text if len(text) <= 160 else text[:157] + "..."
+    return ""
+
+
+def _is_main_guard(node: ast.If) -> bool:
+    test = node.test
+    if isinstance(test, ast.Compare) and len(test.comparators) == 1:
+        left, right = test.left, test.comparators[0]
+        names = {getattr(left, "id", None), getattr(right, "id", None)}
+        consts = {getattr(left, "value", None), getattr(right, "value", None)}
+        return "__name__" in names and "__main__" in consts
+    return False
+
+
+class _Collector(ast.NodeVisitor):
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.facts = ModuleFacts(parsed=True)
+        self.module_scope = Scope()
+        self.scope = self.module_scope
+        self.folder = Folder(self.scope)
+        self.func_stack: list[str] = []
+        self.class_stack: list[tuple[str, ...]] = []
+        self.in_main = False
+
+    # -- context ---------------------------------------------------------------------------
+    @property
+    def where(self) -> str:
+        if self.func_stack:
+            return WHERE_FUNCTION
+        return WHERE_MAIN if self.in_main else WHERE_MODULE
+
+    def _set_scope(self, scope: Scope) -> None:
+        self.scope = scope
+        self.folder.scope = scope
+
+    # -- imports ---------------------------------------------------------------------------
+    def visit_Import(self, node: ast.Import) -> None:
+        for a in node.names:
+            self.facts.imports.add(a.name)
+            if a.asname:
+                self.scope.aliases[a.asname] = a.name
+            else:
+                root = a.name.split(".")[0]
+                self.scope.aliases.setdefault(root, root)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        mod = node.module or ""
+        if node.level:
+            return
+        self.facts.imports.add(mod)
+        for a in node.names:
+            if a.name == "*":
+                continue
+            self.scope.aliases[a.asname or a.name] = f"{mod}.{a.name}" if mod else a.name
+
+    # -- definitions -----------------------------------------------------------------------
+    def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for dec in node.decorator_list:
+            self.visit(dec)
+        for default in [*node.args.defaults, *node.args.kw_defaults]:
+            if default is not None:
+                self.visit(default)
+        parent = self.scope
+        self._set_scope(Scope(parent))
+        self.func_stack.append(node.name)
+        for stmt in node.body:
+            self.visit(stmt)
+        self.func_stack.pop()
+        self._set_scope(parent)
+
+    visit_FunctionDef = _visit_function
+    visit_AsyncFunctionDef = _visit_function
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self.func_stack.append("<lambda>")
+        self.visit(node.body)
+        self.func_stack.pop()
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        bases = tuple(self.folder.resolve(b) or "" for b in node.bases)
+        methods = tuple(
+            s.name for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+        )
+        self.facts.classes.append(ClassFact(node.name, bases, node.lineno, methods))
+        for b in node.bases:
+            self.visit(b)
+        self.class_stack.append(bases)
+        for stmt in node.body:
+            self.visit(stmt)
+        self.class_stack.pop()
+
+    def visit_If(self, node: ast.If) -> None:
+        if not self.func_stack and _is_main_guard(node):
+            self.in_main = True
+            for stmt in node.body:
+                self.visit(stmt)
+            self.in_main = False
+            for stmt in node.orelse:
+                self.visit(stmt)
+            return
+        self.generic_visit(node)
+
+    def visit_Module(self, node: ast.Module) -> None:
+        for i, stmt in enumerate(node.body):
+            if not self._is_quiet_statement(stmt, i):
+                self.facts.module_statements += 1
+            self.visit(stmt)
+
+    def _is_quiet_statement(self, stmt: ast.stmt, index: int) -> bool:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
+            return True
+        if isinstance(stmt, ast.AsyncFunctionDef):
+            return True
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            return True
+        value = getattr(stmt, "value", None)
+        literal = (ast.Constant, ast.List, ast.Tuple, ast.Dict)
+        return isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(value, literal)
+
+    # -- assignments (dataflow) --------------------------------------------------------------
+    def labels_of(self, node: ast.AST) -> frozenset[str]:
+        out: set[str] = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                out |= self.scope.label(sub.id)
+            elif isinstance(sub, ast.Attribute):
+                name = self.folder.resolve(sub)
+                if name in ("os.environ", "posix.environ", "nt.environ"):
+                    out.add("secret")
+            elif isinstance(sub, ast.Call):
+                name = self.folder.resolve(sub.func)
+                if name is None:
+                    continue
+                label = LABEL_SOURCES.get(name)
+                if label:
+                    out.add(label)
+                if name in DECODER_NAMES:
+                    out.add("decoded")
+                if name == "open" and sub.args:
+                    out.add("file")
+                if name.endswith(("urlopen", "urlretrieve")):
+                    out.add("download")
+        if "env-dump" in out:
+            out.add("secret")
+        return frozenset(out)
+
+    def _bind(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            folded = self.folder.fold(value)
+            if folded is not None:
+                self.scope.values[target.id] = folded
+            else:
+                self.scope.values.pop(target.id, None)
+            if isinstance(value, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)):
+                resolved = self.folder.resolve(value)
+                if resolved is not None and not isinstance(value, ast.Call | ast.Subscript):
+                    self.scope.aliases[target.id] = resolved
+                elif resolved is not None and isinstance(value, ast.Call):
+                    # x = __import__('os') / importlib.import_module('os') / getattr(os, 'system')
+                    self.scope.aliases[target.id] = resolved
+                elif resolved is not None and isinstance(value, ast.Subscript):
+                    self.scope.aliases[target.id] = resolved
+            labels = self.labels_of(value)
+            if labels:
+                self.scope.labels[target.id] = labels
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            labels = self.labels_of(value)
+            for elt in target.elts:
+                if isinstance(elt, ast.Name) and labels:
+                    self.scope.labels[elt.id] = labels
+        elif isinstance(target, (ast.Subscript, ast.Attribute)):
+            # d["k"] = secret  -> d carries the label
+            base = target.value
+            while isinstance(base, (ast.Subscript, ast.Attribute)):
+                base = base.value
+            if isinstance(base, ast.Name):
+                labels = self.labels_of(value)
+                if labels:
+                    self.scope.labels[base.id] = self.scope.label(base.id) | labels
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self._bind(target, node.value)
+            if not isinstance(target, ast.Name):
+                self.visit(target)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+            self._bind(node.target, node.value)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.visit(node.value)
+        if isinstance(node.target, ast.Name):
+            name = node.target.id
+            if isinstance(node.op, ast.Add):
+                left = self.scope.value(name)
+                right = self.folder.fold(node.value)
+                if (isinstance(left, str) and isinstance(right, str)) or (
+                    isinstance(left, bytes) and isinstance(right, bytes)
+                ):
+                    self.scope.values[name] = left + right
+            labels = self.labels_of(node.value)
+            if labels:
+                self.scope.labels[name] = self.scope.label(name) | labels
+
+    def visit_With(self, node: ast.With) -> None:
+        for item in node.items:
+            self.visit(item.context_expr)
+            if item.optional_vars is not None:
+                self._bind(item.optional_vars, item.context_expr)
+        for stmt in node.body:
+            self.visit(stmt)
+
+    visit_AsyncWith = visit_With
+
+    def visit_For(self, node: ast.For) -> None:
+        self.visit(node.iter)
+        self._bind(node.target, node.iter)
+        for stmt in [*node.body, *node.orelse]:
+            self.visit(stmt)
+
+    # -- expressions -------------------------------------------------------------------------
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Constant):
+            return  # docstrings and bare strings are not evidence
+        self.visit(node.value)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and len(node.value) >= 4:
+            self.facts.strings.append((node.lineno, node.value))
+        elif isinstance(node.value, bytes) and len(node.value) >= 4:
+            self.facts.strings.append((node.lineno, node.value.decode("latin-1")))
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr == "environ":
+            name = self.folder.resolve(node)
+            if name in ("os.environ", "posix.environ", "nt.environ"):
+                self.facts.env_reads.append((node.lineno, self.where, False))
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        name = self.folder.resolve(node.func)
+        func = node.func
+        if name is None and isinstance(func, ast.Attribute) and func.attr in WATCHED_METHODS:
+            name = "?." + node.func.attr
+        if name is not None and self._watched(name):
+            self._record(node, name)
+        self.generic_visit(node)
+
+    def _watched(self, name: str) -> bool:
+        root = name.split(".", 1)[0]
+        return root in WATCHED_ROOTS or name in BUILTINS or root == "?"
+
+    def _record(self, node: ast.Call, name: str) -> None:
+        args: list[str | None] = []
+        for a in node.args[:4]:
+            v = self.folder.fold(a)
+            args.append(None if v is None else _text(v))
+        kwargs = []
+        for kw in node.keywords[:8]:
+            if kw.arg is None:
+                continue
+            v = self.folder.fold(kw.value)
+            kwargs.append((kw.arg, None if v is None else _text(v)))
+        labels = frozenset().union(*(self.labels_of(a) for a in node.args)) if node.args else set()
+        labels = frozenset(labels).union(*(self.labels_of(k.value) for k in node.keywords))
+        computed = bool(node.args) and not isinstance(node.args[0], ast.Constant)
+        fact = CallFact(
+            name=name,
+            line=node.lineno,
+            where=self.where,
+            func=self.func_stack[-1] if self.func_stack else None,
+            class_bases=self.class_stack[-1] if self.class_stack else (),
+            args=tuple(args),
+            kwargs=tuple(kwargs),
+            labels=labels,
+            text=_excerpt(self.lines, node.lineno),
+            computed_first_arg=computed,
+        )
+        self.facts.calls.append(fact)
+        # a literal exec("print(1)") is not a hidden payload
+        if name in ("exec", "eval", "compile", "execfile") and args and args[0] and computed:
+            self.facts.payloads.append((node.lineno, args[0]))
+        if name in DECODER_NAMES and args and args[0] is not None:
+            self.facts.decoded.append((node.lineno, name))
+            decoded = self.folder.fold(node)
+            if decoded is not None and len(decoded) >= 8:
+                self.facts.strings.append((node.lineno, _text(decoded)))
+        if name == "setup" or name.endswith(".setup"):
+            self.facts.setup_kwargs.update(k.arg for k in node.keywords if k.arg)
+        for a in node.args:  # folded concatenations are strings too (indicators, paths)
+            if not isinstance(a, ast.Constant):
+                v = self.folder.fold(a)
+                if isinstance(v, str) and len(v) >= 6:
+                    self.facts.strings.append((node.lineno, v))
+
+
+def _text(v: str | bytes) -> str:
+    return v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+
+
+def collect(source: str) -> ModuleFacts | None:
+    """Facts of one Python source, or None when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    collector = _Collector(source.splitlines())
+    with contextlib.suppress(RecursionError):
+        collector.visit(tree)
+    return collector.facts
