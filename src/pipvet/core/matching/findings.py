@@ -1,0 +1,150 @@
+"""From matched advisories to findings: alias merging, severity and fix versions.
+
+Advisories that alias each other (PYSEC, GHSA, CVE ids, linked either way) become one finding that
+lists every id; union-find over ``id`` and ``aliases``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from packaging.version import Version
+
+from pipvet.core.matching.osv import Advisory
+from pipvet.core.matching.ranges import advisory_verdict, all_fix_versions
+from pipvet.core.matching.severity import Rating, Severity, rate
+from pipvet.core.models import PackageId
+
+_PREFERRED = ("GHSA-", "PYSEC-", "CVE-")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One vulnerability of one package: all ids that name it, its rating, and fix versions."""
+
+    package: PackageId
+    id: str  # the primary id
+    aliases: tuple[str, ...]  # every other id (sorted)
+    rating: Rating
+    summary: str
+    description: str
+    fixed_in: tuple[Version, ...]  # the smallest fixed version above the installed one, per range
+    url: str | None = None
+    advisory_ids: tuple[str, ...] = ()  # the records that were merged
+
+    @property
+    def severity(self) -> Severity:
+        return self.rating.severity
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (self.id, *self.aliases)
+
+
+@dataclass(frozen=True)
+class MatchProblem:
+    """An advisory that could not be fully evaluated for a package (e.g. unparsable versions)."""
+
+    package: PackageId
+    advisory_id: str
+    reason: str
+
+
+def _primary(ids: Iterable[str], record_ids: Iterable[str]) -> str:
+    records = sorted(record_ids)
+    for prefix in _PREFERRED:
+        for i in records:
+            if i.startswith(prefix):
+                return i
+    for prefix in _PREFERRED:
+        for i in sorted(ids):
+            if i.startswith(prefix):
+                return i
+    return records[0] if records else sorted(ids)[0]
+
+
+def merge_aliases(advisories: Sequence[Advisory]) -> list[list[Advisory]]:
+    """Group advisories that share an id or alias, transitively (union-find)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for adv in advisories:
+        for alias in adv.aliases:
+            parent[find(alias)] = find(adv.id)
+        find(adv.id)
+    groups: dict[str, list[Advisory]] = {}
+    for adv in advisories:
+        groups.setdefault(find(adv.id), []).append(adv)
+    return list(groups.values())
+
+
+def match_package(
+    package: PackageId, advisories: Sequence[Advisory]
+) -> tuple[list[Finding], list[MatchProblem]]:
+    """Match one package against the advisories naming it; merged, rated findings and problems."""
+    hits: list[tuple[Advisory, tuple[Version, ...]]] = []
+    problems: list[MatchProblem] = []
+    seen: set[str] = set()
+    for adv in advisories:
+        if adv.id in seen:
+            continue
+        seen.add(adv.id)
+        verdict = advisory_verdict(adv, package.name, package.version)
+        for p in verdict.problems:
+            problems.append(MatchProblem(package, adv.id, p))
+        if verdict.affected:
+            hits.append((adv, verdict.fixed_in))
+    fixes_of = {adv.id: fixes for adv, fixes in hits}
+    findings = []
+    for group in merge_aliases([adv for adv, _ in hits]):
+        ids = {a.id for a in group} | {x for a in group for x in a.aliases}
+        primary = _primary(ids, (a.id for a in group))
+        ratings = [rate(a, package.name) for a in group]
+        rating = max(ratings, key=lambda r: (r.severity, r.score or 0.0))
+        fixed: set[Version] = set()
+        for a in group:
+            fixed.update(fixes_of[a.id])
+        main = next((a for a in group if a.id == primary), group[0])
+        findings.append(
+            Finding(
+                package=package,
+                id=primary,
+                aliases=tuple(sorted(ids - {primary})),
+                rating=rating,
+                summary=main.one_line,
+                description=main.details or main.summary,
+                fixed_in=tuple(sorted(fixed)),
+                url=next((a.url for a in group if a.url), None),
+                advisory_ids=tuple(sorted(a.id for a in group)),
+            )
+        )
+    findings.sort(key=lambda f: (-f.severity, f.id))
+    return findings, problems
+
+
+def smallest_fix(package: PackageId, advisories: Sequence[Advisory]) -> Version | None:
+    """The lowest version above ``package.version`` that no advisory of the package affects.
+
+    Candidates are the ``fixed`` versions the advisories name; each is checked against every
+    advisory, so an upgrade never lands in another known range; final releases are preferred
+    over pre-releases. None when no candidate is clean. Call it for vulnerable packages.
+    """
+    candidates: set[Version] = set()
+    for adv in advisories:
+        if not adv.withdrawn:
+            candidates.update(v for v in all_fix_versions(adv, package.name) if v > package.version)
+    # Final releases first: pip does not pick pre-releases unless asked (or already on one).
+    ordered = sorted(
+        candidates, key=lambda v: (v.is_prerelease and not package.version.is_prerelease, v)
+    )
+    for cand in ordered:
+        if not any(advisory_verdict(a, package.name, cand).affected for a in advisories):
+            return cand
+    return None

@@ -1,0 +1,195 @@
+"""The OSV record model (https://ossf.github.io/osv-schema/), reduced to what matching needs.
+
+``parse_advisory`` reads a decoded OSV JSON/YAML object. Unknown fields are ignored, as the schema
+asks; a record without an ``id`` or with a malformed ``affected`` list raises ``AdvisoryError`` so
+callers can count and report it instead of crashing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+PYPI = "PyPI"
+EVENT_KINDS = ("introduced", "fixed", "last_affected", "limited")
+
+
+class AdvisoryError(ValueError):
+    """An OSV record that cannot be used (missing id, wrong shapes)."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One range event: ``kind`` is introduced, fixed, last_affected or limited."""
+
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Range:
+    """An OSV range: its type (ECOSYSTEM, SEMVER, GIT) and its events in record order."""
+
+    type: str
+    events: tuple[Event, ...]
+
+
+@dataclass(frozen=True)
+class SeverityScore:
+    """A severity entry: ``type`` (CVSS_V3, CVSS_V4, ...) and the vector string."""
+
+    type: str
+    score: str
+
+
+@dataclass(frozen=True)
+class Affected:
+    """One ``affected`` entry for one package."""
+
+    name: NormalizedName
+    ecosystem: str
+    ranges: tuple[Range, ...] = ()
+    versions: tuple[str, ...] = ()
+    severity: tuple[SeverityScore, ...] = ()
+    database_severity: str | None = None  # affected[].database_specific.severity, if any
+
+
+@dataclass(frozen=True)
+class Advisory:
+    """One OSV record."""
+
+    id: str
+    aliases: tuple[str, ...] = ()
+    summary: str = ""
+    details: str = ""
+    modified: str = ""
+    published: str = ""
+    withdrawn: str | None = None
+    affected: tuple[Affected, ...] = ()
+    severity: tuple[SeverityScore, ...] = ()
+    database_severity: str | None = None  # database_specific.severity, if any
+    url: str | None = None  # the first ADVISORY reference, else None
+
+    @property
+    def one_line(self) -> str:
+        """A one-line summary: the summary field, else the first sentence of the details."""
+        text = (self.summary or self.details).strip().replace("\n", " ")
+        text = " ".join(text.split())
+        if not self.summary:
+            cut = text.find(". ")
+            if 0 < cut < 200:
+                text = text[: cut + 1]
+        return text if len(text) <= 200 else text[:197].rstrip() + "..."
+
+    def affected_for(self, name: str) -> tuple[Affected, ...]:
+        key = canonicalize_name(name)
+        return tuple(a for a in self.affected if a.name == key and a.ecosystem == PYPI)
+
+
+def _str(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def _db_severity(obj: Mapping[str, Any]) -> str | None:
+    ds = obj.get("database_specific")
+    if isinstance(ds, Mapping):
+        sev = ds.get("severity")
+        if isinstance(sev, str) and sev.strip():
+            return sev.strip()
+    return None
+
+
+def _severities(raw: Any) -> tuple[SeverityScore, ...]:
+    if not isinstance(raw, list):
+        return ()
+    out = []
+    for item in raw:
+        if isinstance(item, Mapping) and isinstance(item.get("score"), str):
+            out.append(SeverityScore(_str(item.get("type")), item["score"]))
+    return tuple(out)
+
+
+def _event_value(value: Any) -> str:
+    # YAML may decode unquoted versions such as 2.0 or 1 as numbers; OSV says they are strings.
+    if isinstance(value, bool) or value is None:
+        raise AdvisoryError(f"bad event value {value!r}")
+    return str(value)
+
+
+def _range(raw: Any) -> Range:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("events", []), list):
+        raise AdvisoryError("malformed range")
+    events = []
+    for ev in raw.get("events", []):
+        if not isinstance(ev, Mapping):
+            raise AdvisoryError("malformed range event")
+        for kind in EVENT_KINDS:
+            if kind in ev:
+                events.append(Event(kind, _event_value(ev[kind])))
+    return Range(_str(raw.get("type")), tuple(events))
+
+
+def _affected(raw: Any) -> Affected | None:
+    if not isinstance(raw, Mapping):
+        raise AdvisoryError("malformed affected entry")
+    pkg = raw.get("package")
+    if not isinstance(pkg, Mapping) or not isinstance(pkg.get("name"), str):
+        return None  # e.g. git-only entries without a package: nothing to match by name
+    versions = raw.get("versions") or []
+    ranges = raw.get("ranges") or []
+    if not isinstance(versions, list) or not isinstance(ranges, list):
+        raise AdvisoryError("malformed affected entry")
+    return Affected(
+        name=canonicalize_name(pkg["name"]),
+        ecosystem=_str(pkg.get("ecosystem")).split(":", 1)[0],
+        ranges=tuple(_range(r) for r in ranges),
+        versions=tuple(_event_value(v) for v in versions),
+        severity=_severities(raw.get("severity")),
+        database_severity=_db_severity(raw),
+    )
+
+
+def _advisory_url(refs: Any) -> str | None:
+    if isinstance(refs, list):
+        for ref in refs:
+            if isinstance(ref, Mapping) and ref.get("type") == "ADVISORY":
+                url = ref.get("url")
+                if isinstance(url, str):
+                    return url
+    return None
+
+
+def parse_advisory(obj: Any) -> Advisory:
+    """Build an ``Advisory`` from a decoded OSV object; raise ``AdvisoryError`` if unusable."""
+    if not isinstance(obj, Mapping):
+        raise AdvisoryError("not an OSV object")
+    vid = obj.get("id")
+    if not isinstance(vid, str) or not vid.strip():
+        raise AdvisoryError("record has no id")
+    aliases = obj.get("aliases") or []
+    if not isinstance(aliases, list):
+        raise AdvisoryError(f"{vid}: aliases is not a list")
+    affected_raw = obj.get("affected") or []
+    if not isinstance(affected_raw, list):
+        raise AdvisoryError(f"{vid}: affected is not a list")
+    try:
+        affected = tuple(a for a in (_affected(r) for r in affected_raw) if a is not None)
+    except AdvisoryError as exc:
+        raise AdvisoryError(f"{vid}: {exc}") from None
+    withdrawn = obj.get("withdrawn")
+    return Advisory(
+        id=vid.strip(),
+        aliases=tuple(str(a) for a in aliases if isinstance(a, str) and a != vid),
+        summary=_str(obj.get("summary")),
+        details=_str(obj.get("details")),
+        modified=str(obj.get("modified") or ""),
+        published=str(obj.get("published") or ""),
+        withdrawn=str(withdrawn) if withdrawn else None,
+        affected=affected,
+        severity=_severities(obj.get("severity")),
+        database_severity=_db_severity(obj),
+        url=_advisory_url(obj.get("references")),
+    )
