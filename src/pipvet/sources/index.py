@@ -1,0 +1,374 @@
+"""A client for simple package indexes (PEP 503 HTML, PEP 691 JSON, PEP 700 fields).
+
+Standard library only. Each thread keeps its own keep-alive connections (``http.client``), so
+``SimpleIndex.many`` fetches hundreds of project pages concurrently without a handshake per page.
+Nothing here reads pip's configuration or ``PIP_*`` variables: the caller names the index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import http.client
+import json
+import os
+import ssl
+import tempfile
+import threading
+import zlib
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from pipvet import __version__
+from pipvet.core.errors import InputError
+from pipvet.core.models import DistFile, FileHash
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+USER_AGENT = f"pipvet/{__version__}"
+MAX_REDIRECTS = 5
+CHUNK = 1 << 16
+
+_local = threading.local()
+_ssl_context: ssl.SSLContext | None = None
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """A downloaded file: where it is, its sha256 (computed while streaming) and its size."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
+# -- HTTP --------------------------------------------------------------------------------------
+
+
+def _context() -> ssl.SSLContext:
+    global _ssl_context
+    if _ssl_context is None:
+        _ssl_context = ssl.create_default_context()
+    return _ssl_context
+
+
+def _connection(scheme: str, netloc: str, timeout: float) -> http.client.HTTPConnection:
+    pool: dict[tuple[str, str], http.client.HTTPConnection] = _local.__dict__.setdefault("pool", {})
+    conn = pool.get((scheme, netloc))
+    if conn is None:
+        if scheme == "https":
+            conn = http.client.HTTPSConnection(netloc, timeout=timeout, context=_context())
+        elif scheme == "http":
+            conn = http.client.HTTPConnection(netloc, timeout=timeout)
+        else:
+            raise InputError(f"unsupported URL scheme {scheme!r} (use http or https)")
+        pool[(scheme, netloc)] = conn
+    conn.timeout = timeout
+    if conn.sock is not None:
+        conn.sock.settimeout(timeout)
+    return conn
+
+
+def _drop(scheme: str, netloc: str) -> None:
+    pool = _local.__dict__.get("pool", {})
+    conn = pool.pop((scheme, netloc), None)
+    if conn is not None:
+        conn.close()
+
+
+@contextlib.contextmanager
+def _open(
+    url: str, *, accept: str = "*/*", timeout: float = 30, compressed: bool = False
+) -> Iterator[tuple[http.client.HTTPResponse, str]]:
+    """GET ``url`` following redirects; yield ``(response, final_url)`` for a 200 answer."""
+    for _ in range(MAX_REDIRECTS + 1):
+        parts = urlsplit(url)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        headers = {"Accept": accept, "User-Agent": USER_AGENT}
+        if compressed:
+            headers["Accept-Encoding"] = "gzip"
+        for attempt in (1, 2):  # a kept-alive connection the server closed: retry once
+            conn = _connection(parts.scheme, parts.netloc, timeout)
+            try:
+                conn.request("GET", target, headers=headers)
+                resp = conn.getresponse()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
+                _drop(parts.scheme, parts.netloc)
+                if attempt == 2:
+                    raise InputError(f"cannot reach {_origin(url)}: {e}") from None
+            except (OSError, http.client.HTTPException) as e:
+                _drop(parts.scheme, parts.netloc)
+                raise InputError(f"cannot reach {_origin(url)}: {_reason(e)}") from None
+        if resp.status in (301, 302, 303, 307, 308):
+            location = resp.getheader("Location")
+            resp.read()
+            if not location:
+                raise InputError(f"{url}: redirect without a Location")
+            url = urljoin(url, location)
+            continue
+        try:
+            if resp.status != 200:
+                body = resp.read(200)
+                del body
+                raise InputError(f"{url}: HTTP {resp.status} {resp.reason}".rstrip())
+            yield resp, url
+        except BaseException:
+            _drop(parts.scheme, parts.netloc)
+            raise
+        if not resp.isclosed():  # the caller stopped early: the connection is unusable
+            _drop(parts.scheme, parts.netloc)
+        return
+    raise InputError(f"{url}: too many redirects")
+
+
+def _origin(url: str) -> str:
+    p = urlsplit(url)
+    return f"{p.scheme}://{p.netloc}"
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__
+
+
+def _read_body(resp: http.client.HTTPResponse, url: str) -> bytes:
+    try:
+        data = resp.read()
+    except (OSError, http.client.HTTPException) as e:
+        raise InputError(f"{url}: connection lost while reading ({_reason(e)})") from None
+    encoding = (resp.getheader("Content-Encoding") or "").lower()
+    if encoding == "gzip":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            raise InputError(f"{url}: corrupt gzip response") from None
+    return data
+
+
+# -- parsing -----------------------------------------------------------------------------------
+
+
+def _fragment_hashes(fragment: str) -> tuple[FileHash, ...]:
+    algorithm, sep, digest = fragment.partition("=")
+    if not sep or not digest or algorithm.lower() not in hashlib.algorithms_available:
+        return ()
+    return (FileHash(algorithm.lower(), digest.lower()),)
+
+
+class _LinkParser(HTMLParser):
+    """Collects ``<a>`` anchors (and ``<base href>``) from a PEP 503 page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base: str | None = None
+        self.anchors: list[tuple[dict[str, str | None], str]] = []
+        self._open: dict[str, str | None] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "base" and self.base is None:
+            self.base = dict(attrs).get("href")
+        elif tag == "a":
+            self._close()
+            self._open = dict(attrs)
+            self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._close()
+
+    def _close(self) -> None:
+        if self._open is not None:
+            self.anchors.append((self._open, "".join(self._text).strip()))
+            self._open = None
+
+    def close(self) -> None:
+        super().close()
+        self._close()
+
+
+def parse_html_page(text: str, page_url: str) -> list[DistFile]:
+    """The files listed by a PEP 503 project page (relative URLs resolved, fragments parsed)."""
+    parser = _LinkParser()
+    parser.feed(text)
+    parser.close()
+    base = urljoin(page_url, parser.base) if parser.base else page_url
+    files = []
+    for attrs, label in parser.anchors:
+        href = attrs.get("href")
+        if not href:
+            continue
+        url, fragment = urldefrag(urljoin(base, href))
+        filename = os.path.basename(urlsplit(url).path) or label
+        filename = _unquote_name(filename)
+        files.append(
+            DistFile(
+                filename=filename,
+                url=url,
+                hashes=_fragment_hashes(fragment),
+                requires_python=attrs.get("data-requires-python") or None,
+                yanked="data-yanked" in attrs,
+            )
+        )
+    return files
+
+
+def _unquote_name(name: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(name)
+
+
+def parse_json_page(doc: object, page_url: str) -> list[DistFile]:
+    """The files listed by a PEP 691 project response (PEP 700 size and upload-time kept)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
+        raise InputError(f"{page_url}: not a PEP 691 project response")
+    files = []
+    for item in doc["files"]:
+        if not isinstance(item, dict) or "filename" not in item or "url" not in item:
+            raise InputError(f"{page_url}: malformed file entry")
+        raw_hashes = item.get("hashes") or {}
+        hashes = tuple(
+            FileHash(str(k).lower(), str(v).lower())
+            for k, v in sorted(raw_hashes.items())
+            if isinstance(v, str)
+        )
+        url, _fragment = urldefrag(urljoin(page_url, item["url"]))
+        size = item.get("size")
+        files.append(
+            DistFile(
+                filename=str(item["filename"]),
+                url=url,
+                hashes=hashes,
+                size=size if isinstance(size, int) else None,
+                upload_time=item.get("upload-time") or None,
+                requires_python=item.get("requires-python") or None,
+                yanked=bool(item.get("yanked", False)),
+            )
+        )
+    return files
+
+
+# -- the client --------------------------------------------------------------------------------
+
+
+class SimpleIndex:
+    """One simple index, e.g. ``SimpleIndex("https://pypi.org/simple/")``."""
+
+    def __init__(self, url: str, *, timeout: float = 30) -> None:
+        if not url.endswith("/"):
+            url += "/"
+        scheme = urlsplit(url).scheme
+        if scheme not in ("http", "https"):
+            raise InputError(f"index URL must be http(s): {url}")
+        self.url = url
+        self.timeout = timeout
+
+    def project_url(self, name: str) -> str:
+        return urljoin(self.url, f"{canonicalize_name(name)}/")
+
+    def project_files(self, name: str) -> list[DistFile]:
+        """Every file the index lists for project ``name`` (JSON preferred, HTML fallback)."""
+        url = self.project_url(name)
+        with _open(url, accept=ACCEPT, timeout=self.timeout, compressed=True) as (resp, final):
+            ctype = (resp.getheader("Content-Type") or "").split(";")[0].strip().lower()
+            body = _read_body(resp, final)
+        if ctype == JSON_TYPE or ctype.endswith("+json") or ctype == "application/json":
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                raise InputError(f"{final}: invalid JSON from the index") from None
+            return parse_json_page(doc, final)
+        return parse_html_page(body.decode("utf-8", errors="replace"), final)
+
+    def many(
+        self, names: Iterable[str], max_workers: int = 16
+    ) -> dict[NormalizedName, list[DistFile]]:
+        """``project_files`` for many projects at once, keyed by normalised name."""
+        keys = sorted({canonicalize_name(n) for n in names})
+        if not keys:
+            return {}
+        with ThreadPoolExecutor(max_workers=min(max_workers, len(keys))) as pool:
+            results = pool.map(self.project_files, keys)
+            return dict(zip(keys, results, strict=True))
+
+    def download(self, file: DistFile, dest_dir: Path, *, timeout: float = 60) -> Path:
+        return download(file, dest_dir, timeout=timeout)
+
+
+def _safe_filename(filename: str) -> str:
+    if (
+        not filename
+        or filename != os.path.basename(filename)
+        or "\\" in filename
+        or filename.startswith(".")
+    ):
+        raise InputError(f"refusing unsafe file name from the index: {filename!r}")
+    return filename
+
+
+def download_with_digest(file: DistFile, dest_dir: Path, *, timeout: float = 60) -> DownloadResult:
+    """Stream ``file`` into ``dest_dir`` (via a temp file), hashing as it goes.
+
+    Raises ``InputError`` on HTTP or connection errors and on short reads (checked against
+    Content-Length and against the index's ``size``). The caller verifies the digest.
+    """
+    name = _safe_filename(file.filename)
+    dest_dir = Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    received = 0
+    fd, tmp_name = tempfile.mkstemp(prefix=".part-", dir=dest_dir)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, _open(file.url, timeout=timeout) as (resp, final):
+            length = resp.getheader("Content-Length")
+            expected = int(length) if length and length.isdigit() else None
+            while True:
+                try:
+                    chunk = resp.read(CHUNK)
+                except http.client.IncompleteRead as e:
+                    received += len(e.partial)
+                    raise InputError(
+                        f"{name}: download cut short after {received} of {expected} bytes"
+                    ) from None
+                except (OSError, http.client.HTTPException) as e:
+                    raise InputError(f"{name}: connection lost ({_reason(e)})") from None
+                if not chunk:
+                    break
+                received += len(chunk)
+                digest.update(chunk)
+                out.write(chunk)
+            del final
+        if expected is not None and received != expected:
+            raise InputError(f"{name}: download cut short after {received} of {expected} bytes")
+        if file.size is not None and received != file.size:
+            raise InputError(
+                f"{name}: got {received} bytes but the index says the file has {file.size}"
+            )
+        path = dest_dir / name
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return DownloadResult(path, digest.hexdigest(), received)
+
+
+def download(file: DistFile, dest_dir: Path, *, timeout: float = 60) -> Path:
+    """``download_with_digest`` returning only the path (the caller hashes and verifies it)."""
+    return download_with_digest(file, dest_dir, timeout=timeout).path

@@ -1,0 +1,1 @@
+"""Test support: a real package index served on loopback, built from tiny real projects."""

@@ -1,0 +1,219 @@
+"""The loopback test index and pipvet's simple-index client, against each other and real pip."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+from tests.support.index_server import JSON_TYPE, TestIndex, negotiate
+
+from pipvet.core.errors import InputError
+from pipvet.core.models import DistFile
+from pipvet.sources.index import (
+    SimpleIndex,
+    download,
+    download_with_digest,
+    parse_html_page,
+    parse_json_page,
+)
+
+
+def _get(url: str, accept: str | None = None) -> tuple[str, bytes]:
+    req = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    with urllib.request.urlopen(req) as resp:
+        return resp.headers["Content-Type"], resp.read()
+
+
+def test_content_negotiation_follows_pep_691() -> None:
+    assert negotiate(None) == "application/vnd.pypi.simple.v1+html"
+    assert negotiate("text/html") == "text/html"
+    pip_accept = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
+    assert negotiate(pip_accept) == JSON_TYPE
+    assert negotiate(f"text/html, {JSON_TYPE};q=0.5") == "text/html"
+    assert negotiate("application/xml") == ""
+
+
+def test_index_serves_html_and_json_with_the_same_files(package_index: TestIndex) -> None:
+    url = package_index.url + "gamma/"
+    ctype, body = _get(url)
+    assert ctype.startswith("application/vnd.pypi.simple.v1+html")
+    html_files = parse_html_page(body.decode(), url)
+    ctype, body = _get(url, JSON_TYPE)
+    assert ctype == JSON_TYPE
+    doc = json.loads(body)
+    assert doc["meta"]["api-version"] == "1.1" and doc["versions"] == ["1.0"]
+    json_files = parse_json_page(doc, url)
+    assert [f.filename for f in html_files] == [f.filename for f in json_files]
+    assert [f.sha256 for f in html_files] == [f.sha256 for f in json_files]
+    names = {f.filename for f in json_files}
+    assert names == {
+        "gamma-1.0-py3-none-any.whl",
+        "gamma-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+        "gamma-1.0-cp311-cp311-win_amd64.whl",
+        "gamma-1.0.tar.gz",
+    }
+    for f in json_files:  # PEP 700 fields, and hashes that match the served bytes
+        assert f.size == (package_index.files_dir / f.filename).stat().st_size
+        assert f.upload_time and f.upload_time.endswith("Z")
+        data = (package_index.files_dir / f.filename).read_bytes()
+        assert f.sha256 == hashlib.sha256(data).hexdigest()
+        assert f.url.startswith(package_index.root + "/files/")
+
+
+def test_wheels_are_real_and_record_is_correct(package_index: TestIndex) -> None:
+    path = package_index.files_dir / "alpha-2.0-py3-none-any.whl"
+    with zipfile.ZipFile(path) as zf:
+        record = zf.read("alpha-2.0.dist-info/RECORD").decode().splitlines()
+        assert "Requires-Dist: beta>=1.0" in zf.read("alpha-2.0.dist-info/METADATA").decode()
+        for line in record:
+            member, digest, _size = line.rsplit(",", 2)
+            if digest:
+                import base64
+
+                raw = hashlib.sha256(zf.read(member)).digest()
+                assert digest == "sha256=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_html_parser_resolves_relative_urls_fragments_and_yanks() -> None:
+    page = """<html><head><base href="https://files.example/pkgs/"></head><body>
+    <a href="a-1.0.tar.gz#sha256=ABCD" data-requires-python="&gt;=3.8">a-1.0.tar.gz</a>
+    <a href="/abs/a-1.0-py3-none-any.whl#md5=0f" data-yanked="">a-1.0-py3-none-any.whl</a>
+    <a href="a%2B-1.0.zip">a+-1.0.zip</a>
+    </body></html>"""
+    files = parse_html_page(page, "https://index.example/simple/a/")
+    assert files[0] == DistFile(
+        filename="a-1.0.tar.gz",
+        url="https://files.example/pkgs/a-1.0.tar.gz",
+        hashes=files[0].hashes,
+        requires_python=">=3.8",
+    )
+    assert str(files[0].hashes[0]) == "sha256:abcd"
+    assert files[1].url == "https://files.example/abs/a-1.0-py3-none-any.whl"
+    assert files[1].yanked and files[1].hashes[0].algorithm == "md5"
+    assert files[2].filename == "a+-1.0.zip" and not files[2].yanked
+
+
+def test_client_prefers_json_and_matches_html(package_index: TestIndex) -> None:
+    client = SimpleIndex(package_index.url)
+    files = client.project_files("Alpha")  # normalised for the request
+    assert {f.filename for f in files} == {
+        "alpha-1.0-py3-none-any.whl",
+        "alpha-2.0-py3-none-any.whl",
+    }
+    assert all(f.size and f.upload_time for f in files)  # only JSON carries these
+
+
+def test_many_fetches_concurrently_and_keys_by_normalised_name(make_index) -> None:
+    idx = make_index()
+    for i in range(40):
+        idx.add_wheel(f"Proj_{i}", "1.0")
+    got = SimpleIndex(idx.url).many([f"proj.{i}" for i in range(40)], max_workers=8)
+    assert sorted(got) == sorted(f"proj-{i}" for i in range(40))
+    assert all(len(v) == 1 for v in got.values())
+
+
+def test_unknown_project_and_unreachable_index_are_input_errors(make_index) -> None:
+    idx = make_index(standard=True)
+    with pytest.raises(InputError, match="404"):
+        SimpleIndex(idx.url).project_files("nope")
+    url = idx.url
+    idx.stop()
+    with pytest.raises(InputError, match="cannot reach"):
+        SimpleIndex(url, timeout=5).project_files("alpha")
+
+
+def test_download_streams_and_hashes(package_index: TestIndex, tmp_path: Path) -> None:
+    file = next(f for f in SimpleIndex(package_index.url).project_files("gamma") if f.is_wheel)
+    result = download_with_digest(file, tmp_path)
+    assert result.path == tmp_path / file.filename
+    assert result.sha256 == file.sha256 == hashlib.sha256(result.path.read_bytes()).hexdigest()
+    assert download(file, tmp_path / "again").read_bytes() == result.path.read_bytes()
+
+
+def test_truncated_download_is_refused_and_leaves_nothing(make_index, tmp_path: Path) -> None:
+    idx = make_index(standard=True)
+    file = SimpleIndex(idx.url).project_files("alpha")[0]
+    idx.truncate(file.filename, 100)
+    with pytest.raises(InputError, match="cut short after 100 of"):
+        download(file, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_size_from_the_index_is_checked(make_index, tmp_path: Path) -> None:
+    idx = make_index(standard=True)
+    file = SimpleIndex(idx.url).project_files("alpha")[0]
+    wrong = DistFile(file.filename, file.url, file.hashes, size=(file.size or 0) + 1)
+    with pytest.raises(InputError, match="index says"):
+        download(wrong, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_index_going_away_and_missing_files(make_index, tmp_path: Path) -> None:
+    idx = make_index(standard=True)
+    files = SimpleIndex(idx.url).project_files("gamma")
+    idx.fail_after(1)
+    download(files[0], tmp_path)
+    with pytest.raises(InputError, match="503"):
+        download(files[1], tmp_path)
+    idx.fail_after(10**6)
+    idx.remove(files[2].filename)
+    with pytest.raises(InputError, match="404"):
+        download(files[2], tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [files[0].filename]
+
+
+def test_tampered_bytes_keep_the_listed_hash_unless_asked(make_index, tmp_path: Path) -> None:
+    idx = make_index(standard=True)
+    name = "beta-1.0-py3-none-any.whl"
+    old = idx.listed(name).sha256
+    idx.replace_bytes(name, b"evil")
+    file = next(f for f in SimpleIndex(idx.url).project_files("beta") if f.filename == name)
+    assert file.sha256 == old
+    assert download_with_digest(file, tmp_path).sha256 == hashlib.sha256(b"evil").hexdigest()
+    idx.replace_bytes(name, b"evil", update_hash=True)
+    file = next(f for f in SimpleIndex(idx.url).project_files("beta") if f.filename == name)
+    assert file.sha256 == hashlib.sha256(b"evil").hexdigest()
+
+
+def test_unsafe_filenames_from_an_index_are_refused(tmp_path: Path) -> None:
+    bad = DistFile("../escape.whl", "http://127.0.0.1:1/files/x")
+    with pytest.raises(InputError, match="unsafe"):
+        download(bad, tmp_path)
+
+
+def test_real_pip_resolves_from_metadata_and_builds_the_sdist_offline(
+    make_index, tmp_path: Path
+) -> None:
+    idx = make_index(standard=True)
+    report = tmp_path / "report.json"
+    common = ["--isolated", "--disable-pip-version-check", "--no-input", "--index-url", idx.url]
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+         "--only-binary", ":all:", "--report", str(report), "-q", *common, "alpha"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    installs = json.loads(report.read_text())["install"]
+    got = {i["metadata"]["name"]: i["metadata"]["version"] for i in installs}
+    assert got == {"alpha": "2.0", "beta": "1.1", "gamma": "1.0"}
+    # PEP 658/714: pip resolved from .metadata files, before any wheel was fetched (pip < 23.3
+    # still downloads the chosen wheels after a --dry-run resolution).
+    first_wheel = next((i for i, r in enumerate(idx.requests) if r.endswith(".whl")), None)
+    metadata = [r for r in idx.requests[:first_wheel] if r.endswith(".whl.metadata")]
+    assert len(metadata) == 3
+    # The sdist-only project builds offline with tinybuild fetched from the same index.
+    out = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(out), *common, "onlysdist"],
+        check=True,
+        capture_output=True,
+    )
+    built = out / "onlysdist-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(built) as zf:
+        assert zf.read("onlysdist/__init__.py") == b'__version__ = "1.0"\n'
+    assert "/files/tinybuild-1.0-py3-none-any.whl" in idx.requests
