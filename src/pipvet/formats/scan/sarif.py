@@ -1,0 +1,65 @@
+"""``pipvet scan --format sarif``: SARIF 2.1.0, one run, one result per finding."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from pipvet import __version__
+from pipvet.formats.scan import shown_findings
+from pipvet.services.scan import ScanReport
+
+_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "none"}
+
+
+def render_sarif(reports: Sequence[ScanReport], *, all_findings: bool = False) -> str:
+    rules: dict[str, dict] = {}
+    results = []
+    for r in reports:
+        for f in shown_findings(r, include_info=all_findings):
+            rules.setdefault(
+                f.rule,
+                {
+                    "id": f.rule,
+                    "shortDescription": {"text": f.message},
+                    "properties": {"category": f.category},
+                },
+            )
+            uri = f"{r.filename}/{f.path}" if f.path else r.filename
+            region = {"startLine": f.line} if f.line else None
+            location = {"physicalLocation": {"artifactLocation": {"uri": uri}}}
+            if region:
+                location["physicalLocation"]["region"] = region
+            results.append(
+                {
+                    "ruleId": f.rule,
+                    "level": _LEVEL.get(f.severity, "warning"),
+                    "message": {"text": f"{f.message} ({r.filename}: {r.verdict})"},
+                    "locations": [location],
+                    "properties": {
+                        "severity": f.severity,
+                        "evidence": f.evidence,
+                        "artifact": r.filename,
+                        "sha256": r.sha256,
+                        "verdict": r.verdict,
+                        "score": r.score,
+                    },
+                }
+            )
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "pipvet",
+                        "version": __version__,
+                        "rules": list(rules.values()),
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False)

@@ -1,0 +1,82 @@
+"""``pipvet scan`` for people: verdicts first (worst first), then the top findings by severity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pipvet.cli.console import style
+from pipvet.formats.scan import shown_findings, worst_first
+from pipvet.services.scan import ScanReport
+
+TOP = 5  # findings per artifact before "N more (use -v)"
+
+_VERDICT_STYLE = {
+    "malicious": ("red", "bold"),
+    "suspicious": ("magenta", "bold"),
+    "risky": ("yellow",),
+    "clean": ("green",),
+}
+_EXPLAIN = {
+    "malicious": "do not install: it shows clear signs of malicious intent",
+    "suspicious": "review before installing: it does things malware does",
+    "risky": "has capabilities worth knowing (network, processes...), no sign of bad intent",
+    "clean": "nothing worth reporting",
+}
+
+
+def _out(text: str, *names: str) -> str:
+    import sys
+
+    return style(text, *names, stream=sys.stdout)
+
+
+def _where(path: str, line: int | None) -> str:
+    if not path:
+        return "(artifact)"
+    return f"{path}:{line}" if line else path
+
+
+def render_text(
+    reports: Sequence[ScanReport], *, verbose: bool = False, all_findings: bool = False
+) -> str:
+    ordered = worst_first(reports)
+    lines: list[str] = []
+    width = max((len(r.filename) for r in ordered), default=0)
+    width = min(width, 60)
+    for r in ordered:
+        verdict = _out(f"{r.verdict.upper():<10}", *_VERDICT_STYLE.get(r.verdict, ()))
+        lines.append(f"{verdict}  {r.filename:<{width}}  score {r.score:>3}")
+    counts: dict[str, int] = {}
+    for r in ordered:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: kv[0]))
+    lines.append("")
+    lines.append(f"{len(ordered)} artifact{'s' if len(ordered) != 1 else ''} scanned: {summary}")
+    for r in ordered:
+        if r.verdict == "clean" and not all_findings:
+            continue
+        found = shown_findings(r, include_info=all_findings or verbose)
+        if not found:
+            continue
+        lines.append("")
+        head = f"{r.filename} ({r.verdict}, score {r.score})"
+        lines.append(_out(head, "bold") + f": {_EXPLAIN.get(r.verdict, '')}")
+        show = found if verbose else found[:TOP]
+        for f in show:
+            sev = _out(f"{f.severity:<8}", *_sev_style(f.severity))
+            lines.append(f"  {sev}  {f.message}  [{f.rule}]")
+            lines.append(f"            at {_where(f.path, f.line)}")
+            if f.evidence and (verbose or f.severity in ("high", "critical")):
+                lines.append(_out(f"            {_shorten(f.evidence)}", "dim"))
+        if len(found) > len(show):
+            lines.append(f"  ... {len(found) - len(show)} more (use -v)")
+    return "\n".join(lines)
+
+
+def _sev_style(sev: str) -> tuple[str, ...]:
+    return {"critical": ("red", "bold"), "high": ("red",), "medium": ("yellow",)}.get(sev, ())
+
+
+def _shorten(text: str, n: int = 100) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= n else flat[: n - 3] + "..."

@@ -1,0 +1,1 @@
+"""Services: operations that combine sources and the core for commands and other parts."""
