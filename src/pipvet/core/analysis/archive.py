@@ -13,8 +13,10 @@ Only an unreadable input path raises (``InputError``).
 
 from __future__ import annotations
 
+import bz2
 import email.parser
 import email.policy
+import gzip
 import hashlib
 import io
 import lzma
@@ -346,11 +348,19 @@ class _Reader:
         cap = self.keep_cap(path, size, head)
         if cap <= lim.prefix_size or len(head) < lim.prefix_size:
             more = b"" if len(head) < lim.prefix_size else stream.read(1)
+            if len(head) < lim.prefix_size and 0 <= len(head) < size:
+                self.add_finding(
+                    "truncated", "medium", path, f"file holds {len(head)} of its {size} bytes"
+                )
             self.add_member(path, size, head, bool(more))
             return
         rest = stream.read(cap + 1 - len(head))
         data = head + rest
         truncated = len(data) > cap
+        if size >= 0 and len(data) < min(size, cap):
+            self.add_finding(
+                "truncated", "medium", path, f"file holds {len(data)} of its {size} bytes"
+            )
         self.add_member(path, size if size >= 0 else len(data), data[:cap], truncated)
 
     def read_nested(self, path: str, data: bytes, depth: int, prefix_path: str) -> None:
@@ -432,8 +442,23 @@ def _read_zip(r: _Reader, fileobj: BinaryIO, archive_size: int, depth: int) -> N
             r.add_finding("malformed", "medium", path, f"member could not be read: {exc}"[:200])
 
 
+def _decompressed(fileobj: BinaryIO) -> BinaryIO:
+    """The tar stream inside a compressed file; these raise EOFError when it is cut short
+    (tarfile's own stream mode would silently stop instead)."""
+    start = fileobj.tell()
+    magic = fileobj.read(6)
+    fileobj.seek(start)
+    if magic.startswith(b"\x1f\x8b"):
+        return gzip.GzipFile(fileobj=fileobj, mode="rb")
+    if magic.startswith(b"BZh"):
+        return bz2.BZ2File(fileobj, mode="rb")
+    if magic.startswith(b"\xfd7zXZ\x00"):
+        return lzma.LZMAFile(fileobj, mode="rb")
+    return fileobj
+
+
 def _read_tar(r: _Reader, fileobj: BinaryIO, archive_size: int, depth: int) -> None:
-    with tarfile.open(fileobj=fileobj, mode="r|*") as tf:
+    with tarfile.open(fileobj=_decompressed(fileobj), mode="r|") as tf:
         for ti in tf:
             path, problems = _check_path(ti.name)
             if ti.isdir():
@@ -761,6 +786,8 @@ def read_tree(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> Artifact:
     name, version = art.name, art.version
     if not name:
         name, version = _pyproject_identity(art)
+    if not name:
+        name, version = _name_version_from_filename(root.resolve().name)
     return Artifact(
         filename=art.filename,
         kind="tree",
