@@ -85,17 +85,27 @@ def test_same_filename_different_bytes_is_the_red_flag() -> None:
     assert cause is MismatchCause.CHANGED_BYTES
 
 
-def test_download_that_disagrees_with_index_and_lock_is_corruption() -> None:
-    cause = classify_mismatch(
+def test_bytes_that_disagree_with_the_index_listing() -> None:
+    same_name = classify_mismatch(
         filename=WHEEL,
         locked_files=[_f(WHEEL, A)],
         locked_hashes=[FileHash("sha256", A)],
         actual_sha256=B,
-        index_files=[_f(WHEEL, A)],
+        index_files=[_f(WHEEL, A)],  # the index still lists the locked hash
         lock_index_url=None,
         index_url=None,
     )
-    assert cause is MismatchCause.CORRUPT_DOWNLOAD
+    assert same_name is MismatchCause.CHANGED_BYTES
+    unknown = classify_mismatch(
+        filename=NEW,
+        locked_files=[_f(WHEEL, A)],
+        locked_hashes=[FileHash("sha256", A)],
+        actual_sha256=B,
+        index_files=[_f(WHEEL, A), _f(NEW, C)],
+        lock_index_url=None,
+        index_url=None,
+    )
+    assert unknown is MismatchCause.CORRUPT_DOWNLOAD
 
 
 def test_file_uploaded_after_the_lock() -> None:

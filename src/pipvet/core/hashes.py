@@ -113,6 +113,7 @@ class HashMismatch:
     actual: FileHash | None  # the digest of the downloaded bytes (None: not downloaded)
     expected_from: str  # "requirements.lock:12", "trust store (~/.cache/pipvet/...)"
     cause: MismatchCause
+    listed_only: bool = False  # True: ``actual`` is what the index lists, the file was not fetched
 
     @property
     def is_red_flag(self) -> bool:
@@ -154,9 +155,8 @@ def classify_mismatch(
     listed = now.sha256 if now is not None else None
     locked_names = {f.filename for f in locked_files}
     if filename in locked_names:
-        locked_digests = {f.sha256 for f in locked_files if f.filename == filename} - {None}
-        if actual_sha256 and listed and listed != actual_sha256 and listed in locked_digests:
-            return MismatchCause.CORRUPT_DOWNLOAD  # the index still agrees with the lock
+        # same name, other bytes: even when the index still lists the locked hash (a tampered
+        # mirror or CDN serving other bytes), this is what the red flag is for
         return MismatchCause.CHANGED_BYTES
     if actual_sha256 and listed and listed != actual_sha256:
         return MismatchCause.CORRUPT_DOWNLOAD
@@ -229,11 +229,12 @@ def render_mismatch(m: HashMismatch) -> str:
     expected = " or ".join(str(h) for h in m.expected[:2]) or "(none)"
     if len(m.expected) > 2:
         expected += f" (+{len(m.expected) - 2} more)"
-    actual = str(m.actual) if m.actual else "(not downloaded)"
+    actual = str(m.actual) if m.actual else "(unknown)"
+    origin = "listed by" if m.listed_only else "bytes from"
     lines = [
         f"{m.filename} for {m.requirement}: hash mismatch, refused",
         f"  expected {expected} (from {m.expected_from})",
-        f"  got      {actual} (bytes from {_short_url(m.url)})",
+        f"  got      {actual} ({origin} {_short_url(m.url)})",
         f"  cause: {_CAUSE_TEXT[m.cause]}",
         f"  to do: {_TODO_TEXT[m.cause]}",
     ]

@@ -1,0 +1,135 @@
+"""Put the target environment back exactly as it was when pip fails part-way.
+
+Before pip runs: list every file under the environment (a venv's whole prefix; otherwise its
+site directories and scripts folder) and copy aside every file pip may remove or overwrite: the
+files of installed distributions the install replaces (from their RECORD) and existing files at
+the paths the staged wheels would write. On failure: delete what is new, copy back what was saved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipvet.core.record import recorded_paths
+from pipvet.installer.staging import StagedFile
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    roots: tuple[Path, ...]
+    files: frozenset[Path]
+    dirs: frozenset[Path]
+    backup_dir: Path
+    saved: tuple[Path, ...]  # original paths copied into backup_dir
+
+
+def _walk(roots: Iterable[Path]) -> tuple[set[Path], set[Path]]:
+    files: set[Path] = set()
+    dirs: set[Path] = set()
+    for root in roots:
+        if not root.is_dir():
+            continue
+        dirs.add(root)
+        for dirpath, dirnames, filenames in os.walk(root):
+            base = Path(dirpath)
+            dirs.update(base / d for d in dirnames)
+            files.update(base / f for f in filenames)
+    return files, dirs
+
+
+def roots_for(prefix: str, site_dirs: Iterable[str]) -> tuple[Path, ...]:
+    p = Path(prefix)
+    if (p / "pyvenv.cfg").is_file():
+        return (p,)
+    roots = [Path(s) for s in site_dirs]
+    roots += [p / "bin", p / "Scripts"]
+    return tuple(dict.fromkeys(r for r in roots if r.is_dir()))
+
+
+def _wheel_destinations(wheel: Path, site: Path, prefix: Path) -> set[Path]:
+    out: set[Path] = set()
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            names = zf.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return out
+    for n in names:
+        parts = n.split("/")
+        if len(parts) >= 3 and parts[0].endswith(".data"):
+            kind, rest = parts[1], parts[2:]
+            if kind in ("purelib", "platlib"):
+                out.add(site.joinpath(*rest))
+            elif kind == "scripts":
+                out.update((prefix / "bin").joinpath(*rest), (prefix / "Scripts").joinpath(*rest))
+            elif kind == "data":
+                out.add(prefix.joinpath(*rest))
+        elif n and not n.endswith("/"):
+            out.add(site.joinpath(*parts))
+    return out
+
+
+def take_snapshot(
+    *,
+    prefix: str,
+    site_dirs: Iterable[str],
+    replaced: Iterable[tuple[str, str]],  # (dist_info, site_dir) of distributions pip may replace
+    staged: Iterable[StagedFile],
+    backup_dir: Path,
+) -> Snapshot:
+    """Record the environment's files and save those pip may remove or overwrite."""
+    site_dirs = list(site_dirs)
+    roots = roots_for(prefix, site_dirs)
+    files, dirs = _walk(roots)
+    at_risk: set[Path] = set()
+    for dist_info, site in replaced:
+        at_risk |= {Path(os.path.realpath(p)) for p in recorded_paths(dist_info, site)}
+    if site_dirs:
+        site = Path(site_dirs[0])
+        for s in staged:
+            if s.path.suffix == ".whl":
+                at_risk |= _wheel_destinations(s.path, site, Path(prefix))
+    saved = []
+    for path in sorted(at_risk):
+        if path.is_file() and not path.is_symlink():
+            dest = backup_dir / str(len(saved))
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, dest)
+            saved.append(path)
+    return Snapshot(roots, frozenset(files), frozenset(dirs), backup_dir, tuple(saved))
+
+
+def restore(snap: Snapshot) -> list[str]:
+    """Delete files that are new since the snapshot and copy back the saved ones.
+
+    Returns the problems it could not fix (empty when the environment is as it was).
+    """
+    problems: list[str] = []
+    now_files, now_dirs = _walk(snap.roots)
+    for path in sorted(now_files - snap.files):
+        try:
+            path.unlink()
+        except OSError as e:
+            problems.append(f"cannot remove {path}: {e}")
+    for i, path in enumerate(snap.saved):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_symlink() or (path.exists() and not path.is_file()):
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+            shutil.copy2(snap.backup_dir / str(i), path)
+        except OSError as e:
+            problems.append(f"cannot restore {path}: {e}")
+    for d in sorted(now_dirs - snap.dirs, key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            d.rmdir()
+    missing = sorted(p for p in snap.files - set(_walk(snap.roots)[0]))
+    problems += [f"not restored: {p}" for p in missing[:20]]
+    return problems

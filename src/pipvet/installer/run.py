@@ -1,0 +1,131 @@
+"""The install itself: stage and verify, call the gates, let pip install, roll back on failure.
+
+Hook point for the audit and scan gates: ``install(plan, before_install=gate)`` calls
+``gate(staged_files)`` after every file is downloaded and verified and before pip runs; the gate
+refuses by raising ``PolicyRefusal`` (the environment is then untouched).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipvet.core.errors import InputError
+from pipvet.installer import pip_runner
+from pipvet.installer.plan import InstallPlan
+from pipvet.installer.staging import StagedFile, stage
+
+BeforeInstall = Callable[[list[StagedFile]], None]
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    staged: tuple[StagedFile, ...]
+    changed: tuple[str, ...]  # "name==version" newly installed or replaced
+    unchanged: tuple[str, ...]  # already installed at that version (pip left them)
+    dry_run: bool = False
+
+
+def install(
+    plan: InstallPlan,
+    *,
+    before_install: BeforeInstall | None = None,
+    dry_run: bool = False,
+    trust=None,  # pipvet.installer.trust_store.TrustStore, for plans made without a lock
+    staging_dir: Path | None = None,
+    verbose: bool = False,
+    on_phase: Callable[[str], None] | None = None,
+) -> InstallResult:
+    """Stage and verify every file, run ``before_install``, then install with pip.
+
+    Nothing is written to the target before pip runs; if pip fails part-way, the target is put
+    back as it was (``pipvet.installer.rollback``) and ``InputError`` says what pip reported.
+    """
+    phase = on_phase or (lambda _msg: None)
+    with tempfile.TemporaryDirectory(prefix="pipvet-staging-") as tmp:
+        staging = Path(staging_dir) if staging_dir else Path(tmp) / "files"
+        staged = stage(plan, staging)
+        if plan.verify_hashes:
+            phase(f"verified {len(staged)} file(s) against {_sources(plan)}")
+        else:
+            phase(f"downloaded {len(staged)} file(s) (hashes NOT checked)")
+        if trust is not None:
+            tofu = {pf.file.filename for pf in plan.files if pf.tofu}
+            for s in staged:
+                if s.path.name in tofu:
+                    trust.record(s.path.name, s.sha256, plan.index_url)
+            trust.save()
+        if before_install is not None:
+            before_install(list(staged))
+        before = _installed(plan)
+        wanted = [s for s in staged if not s.build_dependency]
+        unchanged = tuple(
+            s.requirement for s in wanted if before.get(s.name, (None,))[0] == str(s.version)
+        )
+        changed = tuple(s.requirement for s in wanted if s.requirement not in unchanged)
+        if dry_run:
+            return InstallResult(tuple(staged), changed, unchanged, dry_run=True)
+        _run_pip(plan, staged, staging, Path(tmp), before, verbose=verbose)
+        phase(f"installed {len(changed)} package(s) into {plan.target.prefix}")
+        return InstallResult(tuple(staged), changed, unchanged)
+
+
+def _sources(plan: InstallPlan) -> str:
+    if plan.lock_path:
+        return plan.lock_path
+    return "the index's hashes (trust on first use)"
+
+
+def _installed(plan: InstallPlan) -> dict[str, tuple[str, str, str]]:
+    from pipvet.sources.environment import iter_installed, probe_environment
+
+    env = probe_environment(plan.target.python)
+    return {d.name: (str(d.version), d.dist_info, d.site_dir) for d in iter_installed(env)}
+
+
+def _run_pip(
+    plan: InstallPlan,
+    staged: list[StagedFile],
+    staging: Path,
+    tmp: Path,
+    before: dict[str, tuple[str, str, str]],
+    *,
+    verbose: bool,
+) -> None:
+    from pipvet.installer.rollback import restore, take_snapshot
+    from pipvet.sources.environment import probe_environment
+
+    env = probe_environment(plan.target.python)
+    names = {s.name for s in staged if not s.build_dependency}
+    replaced = [(v[1], v[2]) for n, v in before.items() if n in names]
+    snap = take_snapshot(
+        prefix=plan.target.prefix,
+        site_dirs=env.site_dirs,
+        replaced=replaced,
+        staged=staged,
+        backup_dir=tmp / "backup",
+    )
+    reqs = tmp / "requirements.txt"
+    pip_runner.write_requirements(staged, reqs, hashes=plan.verify_hashes)
+    sdists = sorted({s.name for s in staged if s.path.suffix != ".whl" and not s.build_dependency})
+    cmd = pip_runner.install_command(
+        plan.target.python,
+        staging,
+        reqs,
+        require_hashes=plan.verify_hashes,
+        sdists=sdists,
+        verbose=verbose,
+    )
+    proc = pip_runner.run(cmd)
+    if proc.returncode == 0:
+        return
+    problems = restore(snap)
+    tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
+    state = (
+        "the environment was restored as it was"
+        if not problems
+        else "could not fully restore the environment:\n  " + "\n  ".join(problems[:5])
+    )
+    raise InputError(f"pip failed (exit {proc.returncode}); {state}\n{tail}")

@@ -1,0 +1,117 @@
+"""Download every planned file into a staging directory and verify its bytes before pip sees it.
+
+Downloads run concurrently; each file's sha256 is computed while it streams. A file whose bytes
+do not match is deleted at once and the whole install is refused (nothing reaches pip).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from pipvet.core.errors import PolicyRefusal
+from pipvet.core.hashes import HashMismatch, classify_mismatch, matches, render_mismatch
+from pipvet.core.models import FileHash
+from pipvet.installer.plan import InstallPlan, PlannedFile
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A downloaded file whose bytes were verified (or not, under ``--no-verify-hashes``)."""
+
+    name: NormalizedName
+    version: Version
+    path: Path
+    sha256: str
+    size: int
+    url: str
+    verified_against: FileHash | None  # None only when hash checking is off
+    build_dependency: bool = False
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+def stage(plan: InstallPlan, staging_dir: Path, *, workers: int = 8) -> list[StagedFile]:
+    """Download and verify every file of the plan into ``staging_dir``.
+
+    Raises ``InputError`` when the index cannot be reached or a download is cut short, and
+    ``PolicyRefusal`` (with each mismatch in at most five lines) when bytes do not match.
+    """
+    from pipvet.sources.index import download_with_digest
+
+    staging_dir.mkdir(parents=True, exist_ok=True)
+
+    def fetch(pf: PlannedFile) -> tuple[PlannedFile, StagedFile | HashMismatch]:
+        got = download_with_digest(pf.file, staging_dir)
+        if not plan.verify_hashes:
+            return pf, _staged(pf, got.path, got.sha256, got.size, None)
+        sha = [h for h in pf.expected if h.algorithm == "sha256"]
+        ok = next((h for h in sha if h.digest == got.sha256), None)
+        if ok is None and len(sha) < len(pf.expected):
+            ok = matches(got.path, [h for h in pf.expected if h.algorithm != "sha256"])
+        if ok is not None:
+            return pf, _staged(pf, got.path, got.sha256, got.size, ok)
+        got.path.unlink(missing_ok=True)
+        cause = classify_mismatch(
+            filename=pf.file.filename,
+            locked_files=pf.locked_files,
+            locked_hashes=pf.expected,
+            actual_sha256=got.sha256,
+            index_files=pf.index_files,
+            lock_index_url=plan.lock_index_url,
+            index_url=plan.index_url,
+        )
+        if not pf.locked_files and pf.tofu:
+            cause = classify_mismatch(  # no lock: the index's own listing is the reference
+                filename=pf.file.filename,
+                locked_files=(),
+                locked_hashes=(),
+                actual_sha256=got.sha256,
+                index_files=pf.index_files,
+                lock_index_url=None,
+                index_url=None,
+            )
+        return pf, HashMismatch(
+            requirement=pf.requirement,
+            filename=pf.file.filename,
+            url=pf.file.url,
+            expected=pf.expected,
+            actual=FileHash("sha256", got.sha256),
+            expected_from=pf.expected_from,
+            cause=cause,
+        )
+
+    files = list(plan.files)
+    if not files:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(files)))) as pool:
+        results = list(pool.map(fetch, files))
+    mismatches = [r for _pf, r in results if isinstance(r, HashMismatch)]
+    if mismatches:
+        for _pf, r in results:
+            if isinstance(r, StagedFile):
+                r.path.unlink(missing_ok=True)
+        text = "\n".join(render_mismatch(m) for m in mismatches[:5])
+        if len(mismatches) > 5:
+            text += f"\n... and {len(mismatches) - 5} more files refused"
+        raise PolicyRefusal(text)
+    return [r for _pf, r in results if isinstance(r, StagedFile)]
+
+
+def _staged(pf: PlannedFile, path: Path, sha256: str, size: int, ok: FileHash | None) -> StagedFile:
+    return StagedFile(
+        name=pf.name,
+        version=pf.version,
+        path=path,
+        sha256=sha256,
+        size=size,
+        url=pf.file.url,
+        verified_against=ok,
+        build_dependency=pf.build_dependency,
+    )
