@@ -75,14 +75,16 @@ class Advisory:
 
     @property
     def one_line(self) -> str:
-        """A one-line summary: the summary field, else the first sentence of the details."""
-        text = (self.summary or self.details).strip().replace("\n", " ")
-        text = " ".join(text.split())
+        """One line: the summary field, else the opening of the details (a second sentence is
+        added when the first is only a short introduction such as "X is an HTTP library.")."""
+        text = " ".join((self.summary or self.details).split())
         if not self.summary:
-            cut = text.find(". ")
-            if 0 < cut < 200:
-                text = text[: cut + 1]
-        return text if len(text) <= 200 else text[:197].rstrip() + "..."
+            sentences = [s for s in text.split(". ") if s]
+            line = sentences[0] if sentences else ""
+            if len(line) < 60 and len(sentences) > 1:
+                line = f"{line}. {sentences[1]}"
+            text = line if line.endswith(".") else line + "."
+        return text if len(text) <= 160 else text[:157].rstrip() + "..."
 
     def affected_for(self, name: str) -> tuple[Affected, ...]:
         key = canonicalize_name(name)

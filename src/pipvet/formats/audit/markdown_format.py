@@ -1,0 +1,33 @@
+"""A Markdown table, for pull-request comments and job summaries."""
+
+from __future__ import annotations
+
+from pipvet.formats.audit.common import by_package, fixed_in_text, osv_url
+from pipvet.services.audit import AuditReport, summary_line
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render(report: AuditReport, *, color: bool = False) -> str:
+    lines = [f"**{summary_line(report)}**", ""]
+    groups = by_package(report)
+    if groups:
+        lines += [
+            "| Package | Version | ID | Severity | Fixed in | Summary |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for pkg, findings in groups.items():
+            for f in findings:
+                ids = f"[{f.id}]({osv_url(f.id)})"
+                if f.aliases:
+                    ids += " (" + ", ".join(f.aliases) + ")"
+                lines.append(
+                    f"| {pkg.name} | {pkg.version} | {ids} | {f.severity.label} | "
+                    f"{fixed_in_text(f)} | {_cell(f.summary)} |"
+                )
+        lines.append("")
+    if report.data_source:
+        lines.append(f"_{report.data_source}_")
+    return "\n".join(lines) + "\n"

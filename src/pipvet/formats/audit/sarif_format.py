@@ -1,0 +1,84 @@
+"""SARIF 2.1.0 for code scanning (pip-audit#206, uv#19660): one rule per advisory, one result per
+vulnerable package; ``security-severity`` carries the CVSS score GitHub uses to rank results."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pipvet import __version__
+from pipvet.core.matching.severity import Severity
+from pipvet.formats.audit.common import fixed_in_text, osv_url
+from pipvet.services.audit import AuditReport
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MODERATE: "warning",
+    Severity.LOW: "note",
+    Severity.NONE: "note",
+    Severity.UNKNOWN: "warning",
+}
+_DEFAULT_SCORE = {
+    Severity.CRITICAL: 9.5,
+    Severity.HIGH: 8.0,
+    Severity.MODERATE: 5.5,
+    Severity.LOW: 2.0,
+    Severity.NONE: 0.0,
+}
+
+
+def to_dict(report: AuditReport) -> dict[str, Any]:
+    rules: dict[str, dict[str, Any]] = {}
+    results = []
+    uri = report.location or "requirements.txt"
+    for f in report.findings:
+        if f.id not in rules:
+            score = f.rating.score if f.rating.score is not None else _DEFAULT_SCORE.get(f.severity)
+            props: dict[str, Any] = {"tags": ["security", "vulnerability", *f.aliases]}
+            if score is not None:
+                props["security-severity"] = f"{score:.1f}"
+            rules[f.id] = {
+                "id": f.id,
+                "name": "KnownVulnerability",
+                "shortDescription": {"text": f.summary or f.id},
+                "fullDescription": {"text": f.description or f.summary or f.id},
+                "helpUri": f.url or osv_url(f.id),
+                "help": {"text": f"Upgrade to a fixed version ({fixed_in_text(f)})."},
+                "defaultConfiguration": {"level": _LEVEL[f.severity]},
+                "properties": props,
+            }
+        results.append(
+            {
+                "ruleId": f.id,
+                "level": _LEVEL[f.severity],
+                "message": {
+                    "text": f"{f.package.name} {f.package.version} is affected by {f.id} "
+                    f"({f.severity.label}): {f.summary} Fixed in {fixed_in_text(f)}."
+                },
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
+                "partialFingerprints": {"package/id": f"{f.package}/{f.id}"},
+            }
+        )
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "pipvet",
+                        "version": __version__,
+                        "informationUri": "https://github.com/pipvet/pipvet",
+                        "rules": list(rules.values()),
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+
+
+def render(report: AuditReport, *, color: bool = False) -> str:
+    return json.dumps(to_dict(report), indent=2) + "\n"

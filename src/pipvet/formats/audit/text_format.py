@@ -1,0 +1,54 @@
+"""Plain text like npm audit: one block per vulnerable package, then the summary and data age."""
+
+from __future__ import annotations
+
+import textwrap
+
+from pipvet.core.matching.severity import Severity
+from pipvet.formats.audit.common import by_package, fixed_in_text
+from pipvet.services.audit import AuditReport, summary_line
+
+_COLORS = {
+    Severity.CRITICAL: "\033[1;35m",
+    Severity.HIGH: "\033[1;31m",
+    Severity.MODERATE: "\033[33m",
+    Severity.LOW: "\033[36m",
+}
+
+
+def _sev(sev: Severity, color: bool) -> str:
+    text = f"{sev.label:<8}"
+    code = _COLORS.get(sev)
+    return f"{code}{text}\033[0m" if color and code else text
+
+
+def render(report: AuditReport, *, color: bool = False) -> str:
+    lines: list[str] = []
+    for pkg, findings in by_package(report).items():
+        fix = report.fix_for(pkg)
+        if fix and fix.version:
+            action = f"fix: upgrade to {pkg.name}=={fix.version}"
+        else:
+            action = "no fixed version known"
+        n = len(findings)
+        word = "vulnerability" if n == 1 else "vulnerabilities"
+        lines.append(f"{pkg.name} {pkg.version}  ({n} {word}; {action})")
+        for f in findings:
+            score = f" {f.rating.score:.1f}" if f.rating.score is not None else ""
+            head = f"  {_sev(f.severity, color)}{score:>5}  {f.id}  fixed in {fixed_in_text(f)}"
+            if f.aliases:
+                head += f"  (aka {', '.join(f.aliases)})"
+            lines.append(head)
+            lines += textwrap.wrap(
+                f.summary, 100, initial_indent=" " * 17, subsequent_indent=" " * 17
+            )
+        lines.append("")
+    if report.ignored:
+        ids = ", ".join(f"{f.id} ({f.package.name})" for f, _ in report.ignored)
+        lines.append(f"ignored: {ids}")
+    lines.append(summary_line(report))
+    if report.data_source:
+        lines.append(report.data_source)
+    if report.online:
+        lines.append(f"also checked OSV at {report.online}")
+    return "\n".join(lines) + "\n"
