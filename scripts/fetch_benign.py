@@ -73,8 +73,26 @@ def _wheel_rank(filename: str) -> int | None:
     return 4
 
 
+def latest_version(files: list[dict]) -> str | None:
+    """The newest final release with a non-yanked file (for rows whose version is blank)."""
+    versions = set()
+    for f in files:
+        if f.get("yanked"):
+            continue
+        try:
+            fn = f["filename"]
+            v = parse_wheel_filename(fn)[1] if fn.endswith(".whl") else parse_sdist_filename(fn)[1]
+        except (InvalidWheelFilename, InvalidSdistFilename):
+            continue
+        if not v.is_prerelease:
+            versions.add(v)
+    return str(max(versions)) if versions else None
+
+
 def choose_files(files: list[dict], version: str) -> list[dict]:
-    """The pinned version's sdist and its best wheel, from a PEP 691 file list."""
+    """The pinned version's sdist and its best wheel, from a PEP 691 file list
+    (a blank version means the latest release)."""
+    version = version or latest_version(files) or ""
     want = canonicalize_version(version)
     sdists, wheels = [], []
     for f in files:
