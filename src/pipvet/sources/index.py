@@ -24,7 +24,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import Version
 
 from pipvet import __version__
 from pipvet.core.errors import InputError
@@ -309,6 +317,52 @@ class SimpleIndex:
 
     def download(self, file: DistFile, dest_dir: Path, *, timeout: float = 60) -> Path:
         return download(file, dest_dir, timeout=timeout)
+
+    def core_metadata(self, file: DistFile) -> bytes | None:
+        """The PEP 658 metadata file of a wheel (``<url>.metadata``), or None if not served."""
+        try:
+            with _open(file.url + ".metadata", timeout=self.timeout, compressed=True) as (r, u):
+                return _read_body(r, u)
+        except InputError:
+            return None
+
+    def requires_dist(
+        self, files: dict[NormalizedName, list[DistFile]], max_workers: int = 16
+    ) -> dict[NormalizedName, list[str]]:
+        """Requires-Dist of each project, from one wheel's PEP 658 metadata (fetched
+        concurrently). Projects whose metadata is not served are left out."""
+        import email.parser
+
+        chosen = {}
+        for name, candidates in files.items():
+            wheels = sorted((f for f in candidates if f.is_wheel), key=_wheel_preference)
+            if wheels:
+                chosen[name] = wheels[0]
+        if not chosen:
+            return {}
+        names = sorted(chosen)
+        with ThreadPoolExecutor(max_workers=min(max_workers, len(names))) as pool:
+            blobs = list(pool.map(lambda n: self.core_metadata(chosen[n]), names))
+        out: dict[NormalizedName, list[str]] = {}
+        for name, blob in zip(names, blobs, strict=True):
+            if blob is not None:
+                msg = email.parser.BytesParser().parsebytes(blob, headersonly=True)
+                out[name] = [str(v) for v in msg.get_all("Requires-Dist") or []]
+        return out
+
+
+def _wheel_preference(file: DistFile) -> tuple[bool, str]:
+    return (not file.filename.endswith("-none-any.whl"), file.filename)
+
+
+def file_version(file: DistFile) -> Version | None:
+    """The version in a wheel or sdist file name (None when the name is not standard)."""
+    try:
+        if file.is_wheel:
+            return parse_wheel_filename(file.filename)[1]
+        return parse_sdist_filename(file.filename)[1]
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
 
 
 def _safe_filename(filename: str) -> str:

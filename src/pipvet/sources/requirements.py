@@ -1,0 +1,262 @@
+"""Reading what the user asked for: pip requirements files and ``pyproject.toml``.
+
+Requirements files are read the way pip reads them (``\\`` continuations, comments, nested
+``-r``/``-c`` relative to the including file, ``${VAR}`` expansion, ``--hash`` options,
+environment markers), but as data: nothing is fetched or executed. Malformed lines are reported
+as ``file:line``. Editables and local paths are refused early because they cannot be hash-checked
+(pip#4995, field notes section 4 item 1).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from pipvet.core.errors import InputError
+from pipvet.core.lockfile_io import logical_lines, parse_hash_options, split_requirement_line
+from pipvet.core.models import FileHash
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_ENV_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")
+# Global options that take a value, and those that do not; pipvet keeps them as written.
+_VALUE_OPTIONS = {
+    "-i": "--index-url",
+    "--index-url": "--index-url",
+    "--extra-index-url": "--extra-index-url",
+    "-f": "--find-links",
+    "--find-links": "--find-links",
+    "--no-binary": "--no-binary",
+    "--only-binary": "--only-binary",
+    "--trusted-host": "--trusted-host",
+    "--use-feature": "--use-feature",
+}
+_FLAG_OPTIONS = {"--pre", "--prefer-binary", "--require-hashes", "--no-index"}
+_NESTED = {"-r": False, "--requirement": False, "-c": True, "--constraint": True}
+
+
+@dataclass(frozen=True)
+class RequirementLine:
+    """One requirement as written, with where it came from."""
+
+    requirement: Requirement
+    source: str  # file path as given
+    lineno: int
+    hashes: tuple[FileHash, ...] = ()
+    constraint: bool = False
+
+    @property
+    def origin(self) -> str:
+        """``-r FILE`` / ``-c FILE``, as pip-compile writes it in ``# via``."""
+        return f"{'-c' if self.constraint else '-r'} {self.source}"
+
+    def __str__(self) -> str:
+        return str(self.requirement)
+
+
+@dataclass(frozen=True)
+class RequirementsFile:
+    """Everything read from one requirements file and the files it includes."""
+
+    requirements: tuple[RequirementLine, ...]
+    constraints: tuple[RequirementLine, ...] = ()
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    options: tuple[tuple[str, str | None], ...] = ()  # other global options, in order
+
+
+def _expand(text: str) -> str:
+    return _ENV_RE.sub(lambda m: os.environ.get(m.group(1), m.group(0)), text)
+
+
+def _display(path: Path, base: Path | None) -> str:
+    if base is None:
+        return str(path)
+    try:
+        return os.path.relpath(path, base)
+    except ValueError:
+        return str(path)
+
+
+def read_requirements(path: str | Path) -> RequirementsFile:
+    """Read a requirements file and everything it includes (``-r``, ``-c``)."""
+    acc: dict[str, list] = {"req": [], "con": [], "extra": [], "opts": []}
+    state: dict[str, str | None] = {"index": None}
+    _read(Path(path), False, acc, state, stack=(), label=str(path))
+    return RequirementsFile(
+        requirements=tuple(acc["req"]),
+        constraints=tuple(acc["con"]),
+        index_url=state["index"],
+        extra_index_urls=tuple(acc["extra"]),
+        options=tuple(acc["opts"]),
+    )
+
+
+def _read(
+    path: Path,
+    constraint: bool,
+    acc: dict[str, list],
+    state: dict[str, str | None],
+    *,
+    stack: tuple[Path, ...],
+    label: str,
+) -> None:
+    real = path.resolve()
+    if real in stack:
+        return  # pip reads a file included twice only once; a cycle is not an error
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        where = f"{(stack and label) or path}"
+        raise InputError(f"cannot read requirements file {where}: {e}") from None
+    for line in logical_lines(text):
+        if not line.text:
+            continue
+        where = f"{label}:{line.lineno}"
+        content = _expand(line.text)
+        if content.startswith("-"):
+            _option(content, where, path, constraint, acc, state, (*stack, real), label)
+            continue
+        req_text, tokens = split_requirement_line(content)
+        hashes, rest = parse_hash_options(tokens, where)
+        for tok in rest:
+            if not tok.startswith(("--config-settings", "--global-option")):
+                raise InputError(f"{where}: unknown option {tok!r} on a requirement line")
+        try:
+            req = Requirement(req_text)
+        except InvalidRequirement as e:
+            hint = None
+            if req_text.startswith((".", "/", "~")) or req_text.endswith((".whl", ".tar.gz")):
+                hint = "local paths cannot be locked from an index; name the project instead"
+            raise InputError(
+                f"{where}: malformed requirement {req_text!r}: {e}", hint=hint
+            ) from None
+        item = RequirementLine(req, label, line.lineno, tuple(hashes), constraint)
+        acc["con" if constraint else "req"].append(item)
+
+
+def _option(
+    content: str,
+    where: str,
+    path: Path,
+    constraint: bool,
+    acc: dict[str, list],
+    state: dict[str, str | None],
+    stack: tuple[Path, ...],
+    label: str,
+) -> None:
+    try:
+        tokens = shlex.split(content)
+    except ValueError as e:
+        raise InputError(f"{where}: {e}") from None
+    name, eq, value = tokens[0].partition("=")
+    if not eq and len(name) > 2 and name[0] == "-" and name[1] != "-":  # -rfile, -ifoo
+        name, value, eq = name[:2], name[2:], "="
+    args = tokens[1:]
+    if not eq and (name in _NESTED or name in _VALUE_OPTIONS):
+        if not args:
+            raise InputError(f"{where}: {name} needs a value")
+        value, args = args[0], args[1:]
+    if args:
+        raise InputError(f"{where}: unexpected {args[0]!r} after {name}")
+    if name in ("-e", "--editable"):
+        raise InputError(
+            f"{where}: editable requirements cannot be hash-checked (there is no single file "
+            "to hash; pip#4995)",
+            hint="install the project itself separately, and lock its dependencies",
+        )
+    if name in _NESTED:
+        nested = (path.parent / value).resolve() if not os.path.isabs(value) else Path(value)
+        if not nested.exists():
+            raise InputError(f"{where}: {name} {value}: no such file")
+        sub_label = _display(nested, Path.cwd())
+        _read(nested, constraint or _NESTED[name], acc, state, stack=stack, label=sub_label)
+        return
+    if name in _VALUE_OPTIONS:
+        canonical = _VALUE_OPTIONS[name]
+        if canonical == "--index-url":
+            state["index"] = value
+        elif canonical == "--extra-index-url":
+            acc["extra"].append(value)
+        else:
+            acc["opts"].append((canonical, value))
+        return
+    if name in _FLAG_OPTIONS:
+        acc["opts"].append((name, None))
+        return
+    raise InputError(f"{where}: unsupported option {name!r}")
+
+
+def read_pyproject(path: str | Path, *, groups: Sequence[str] = ()) -> list[str]:
+    """``[project].dependencies`` plus the named optional-dependencies or dependency groups."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read {path}: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"{path}: not valid TOML: {e}") from None
+    project = data.get("project")
+    if not isinstance(project, dict):
+        raise InputError(f"{path}: no [project] table")
+    if "dependencies" in project.get("dynamic", ()):
+        raise InputError(
+            f"{path}: dependencies are dynamic (computed by the build backend, which would "
+            "mean running its code); list them in a requirements file instead"
+        )
+    out = _string_list(project.get("dependencies", []), f"{path}: [project].dependencies")
+    optional = project.get("optional-dependencies", {}) or {}
+    dep_groups = data.get("dependency-groups", {}) or {}
+    for group in groups:
+        key = canonicalize_name(group)
+        found = {canonicalize_name(k): k for k in optional}
+        if key in found:
+            table = f"[project.optional-dependencies].{found[key]}"
+            out += _string_list(optional[found[key]], f"{path}: {table}")
+            continue
+        if key in {canonicalize_name(k) for k in dep_groups}:
+            out += _dependency_group(dep_groups, key, path, ())
+            continue
+        raise InputError(f"{path}: no optional dependencies or dependency group named {group!r}")
+    for item in out:
+        try:
+            Requirement(item)
+        except InvalidRequirement as e:
+            raise InputError(f"{path}: malformed requirement {item!r}: {e}") from None
+    return out
+
+
+def _string_list(value: object, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(f"{where} must be a list of strings")
+    return list(value)
+
+
+def _dependency_group(groups: dict, key: str, path: Path, seen: tuple[str, ...]) -> list[str]:
+    """PEP 735 group, with ``{include-group = ...}`` followed (cycles refused)."""
+    if key in seen:
+        raise InputError(f"{path}: dependency group {key!r} includes itself")
+    table = {canonicalize_name(k): v for k, v in groups.items()}
+    out: list[str] = []
+    for item in table.get(key, []):
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict) and "include-group" in item:
+            sub = canonicalize_name(str(item["include-group"]))
+            if sub not in table:
+                raise InputError(f"{path}: dependency group {sub!r} does not exist")
+            out += _dependency_group(groups, sub, path, (*seen, key))
+        else:
+            raise InputError(f"{path}: malformed entry in dependency group {key!r}")
+    return out

@@ -1,0 +1,443 @@
+"""Resolve requirements with pip's own resolver (or uv's), never running package code.
+
+pipvet does not resolve by itself: it asks ``pip install --dry-run --ignore-installed --report``
+(or ``uv pip compile`` when ``uv`` is installed) for wheels only (``--only-binary :all:``), so that
+no ``setup.py`` or build backend runs while locking. Both run isolated from the user's
+configuration: pip with ``--isolated``, every ``PIP_*`` variable removed and
+``PIP_CONFIG_FILE=os.devnull``; uv with ``--no-config`` and every ``UV_*`` variable removed.
+A config file or variable could otherwise add an index or find-links location.
+
+Allowed sdists follow pip's FormatControl: ``--no-binary NAME`` *forces* a source build of NAME
+even when a wheel exists, so pipvet first resolves wheels only and adds ``--no-binary NAME`` only
+for an allowed NAME that turned out to have no usable wheel.
+
+The graph for ``# via`` and the markers come from each resolved distribution's Requires-Dist (in
+pip's report; for uv, from the index's PEP 658 metadata files). A package's marker is the ``or``
+over its incoming edges of (parent's marker ``and`` the edge's marker).
+"""
+
+from __future__ import annotations
+
+import email.parser
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.markers import Marker, default_environment
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from pipvet.core.errors import InputError
+from pipvet.core.models import DistFile
+
+MAX_CLAUSES = 16
+_NO_DIST_RE = re.compile(r"No matching distribution found for (.+)")
+_UV_NO_WHEEL_RE = re.compile(r"Wheels are required for `([^`]+)`")
+_UV_NO_WHEEL_RE2 = re.compile(r"Because ([A-Za-z0-9._-]+)(?:[=<>!~][^ ]*)? has no usable wheels")
+
+
+@dataclass(frozen=True)
+class ResolvedPackage:
+    """One pinned package of a resolution."""
+
+    name: NormalizedName
+    version: Version
+    requested: bool = False  # named by a top-level requirement
+    parents: tuple[NormalizedName, ...] = ()  # packages whose dependencies pulled it in
+    marker: str | None = None  # when it is needed; None means always
+    from_sdist: bool = False  # resolved from an sdist (only for allowed names)
+    requires: tuple[str, ...] = ()  # its Requires-Dist, as resolved
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What the resolver chose, sorted by name."""
+
+    packages: tuple[ResolvedPackage, ...]
+    resolver: str  # "pip" or "uv"
+    sdists: tuple[NormalizedName, ...] = ()  # names resolved from source (allowed by the user)
+    index_files: dict[NormalizedName, list[DistFile]] = field(default_factory=dict, compare=False)
+
+    def get(self, name: str) -> ResolvedPackage | None:
+        key = canonicalize_name(name)
+        return next((p for p in self.packages if p.name == key), None)
+
+
+@dataclass(frozen=True)
+class _Node:
+    version: Version
+    requires: tuple[str, ...]
+    extras: frozenset[str] = frozenset()
+    from_sdist: bool = False
+    via_hint: tuple[str, ...] = ()  # uv's own annotation, used when metadata is unavailable
+
+
+# -- environments ------------------------------------------------------------------------------
+
+
+def scrubbed_env(prefixes: Sequence[str] = ("PIP_",)) -> dict[str, str]:
+    """A copy of the environment without pip's (and uv's) configuration variables."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(tuple(prefixes))}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    return env
+
+
+def find_uv() -> str | None:
+    """``uv`` on PATH, or next to this interpreter (a venv's ``bin``)."""
+    found = shutil.which("uv")
+    if found:
+        return found
+    local = Path(sys.executable).parent / ("uv.exe" if os.name == "nt" else "uv")
+    return str(local) if local.exists() else None
+
+
+_ENV_PROBE = (
+    "import json, os, platform, sys\n"
+    "v = sys.implementation.version\n"
+    "full = f'{v.major}.{v.minor}.{v.micro}'\n"
+    "print(json.dumps({'implementation_name': sys.implementation.name,"
+    " 'implementation_version': full, 'os_name': os.name,"
+    " 'platform_machine': platform.machine(), 'platform_release': platform.release(),"
+    " 'platform_system': platform.system(), 'platform_version': platform.version(),"
+    " 'python_full_version': platform.python_version(),"
+    " 'platform_python_implementation': platform.python_implementation(),"
+    " 'python_version': '.'.join(platform.python_version_tuple()[:2]),"
+    " 'sys_platform': sys.platform}))\n"
+)
+
+
+def marker_environment(python: str | None) -> dict[str, str]:
+    """The PEP 508 marker environment of ``python`` (this interpreter when None)."""
+    if python is None:
+        return dict(default_environment())
+    try:
+        out = subprocess.run(
+            [python, "-I", "-S", "-c", _ENV_PROBE],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        raise InputError(f"cannot run {python}: {e}") from None
+    return json.loads(out)
+
+
+# -- the graph ---------------------------------------------------------------------------------
+
+
+def _applies(marker: Marker, env: dict[str, str], extras: Collection[str]) -> bool:
+    if "extra" not in str(marker):
+        return marker.evaluate(env)
+    return any(marker.evaluate({**env, "extra": e}) for e in extras)
+
+
+def _render(clauses: set[frozenset[str]]) -> str | None:
+    if not clauses or frozenset() in clauses:
+        return None
+    parts = []
+    for clause in sorted(clauses, key=lambda c: sorted(c)):
+        atoms = [f"({a})" if " or " in a else a for a in sorted(clause)]
+        text = " and ".join(atoms)
+        parts.append(f"({text})" if len(clauses) > 1 and len(atoms) > 1 else text)
+    return str(Marker(" or ".join(parts)))
+
+
+def build_graph(
+    top: Sequence[Requirement], nodes: dict[NormalizedName, _Node], env: dict[str, str]
+) -> tuple[ResolvedPackage, ...]:
+    """Parents and markers of every resolved node, from the top-level requirements and each
+    node's Requires-Dist evaluated in ``env``."""
+    marks: dict[str, set[frozenset[str]]] = {n: set() for n in nodes}
+    extras: dict[str, set[str]] = {n: set(nodes[n].extras) for n in nodes}
+    parents: dict[str, set[str]] = {n: set() for n in nodes}
+    requested: set[str] = set()
+    for req in top:
+        key = canonicalize_name(req.name)
+        if key not in nodes or (req.marker and not req.marker.evaluate(env)):
+            continue
+        requested.add(key)
+        marks[key].add(frozenset([str(req.marker)]) if req.marker else frozenset())
+        extras[key] |= set(req.extras)
+    parsed = {n: [_parse_req(r) for r in nodes[n].requires] for n in nodes}
+    for _ in range(len(nodes) + 2):
+        changed = False
+        for name in sorted(nodes):
+            for req in parsed[name]:
+                if req is None:
+                    continue
+                child = canonicalize_name(req.name)
+                if child not in nodes or child == name:
+                    continue
+                if req.marker and not _applies(req.marker, env, extras[name]):
+                    continue
+                edge = str(req.marker) if req.marker and "extra" not in str(req.marker) else None
+                before = (len(marks[child]), len(extras[child]), len(parents[child]))
+                parents[child].add(name)
+                extras[child] |= set(req.extras)
+                for clause in list(marks[name]):
+                    marks[child].add(clause | {edge} if edge else clause)
+                if frozenset() in marks[child] or len(marks[child]) > MAX_CLAUSES:
+                    marks[child] = {frozenset()}
+                changed |= before != (len(marks[child]), len(extras[child]), len(parents[child]))
+        if not changed:
+            break
+    out = []
+    for name in sorted(nodes):
+        node = nodes[name]
+        via = set(parents[name]) or {canonicalize_name(v) for v in node.via_hint}
+        out.append(
+            ResolvedPackage(
+                name=name,  # type: ignore[arg-type]
+                version=node.version,
+                requested=name in requested,
+                parents=tuple(sorted(via)),  # type: ignore[arg-type]
+                marker=_render(marks[name]) if marks[name] else None,
+                from_sdist=node.from_sdist,
+                requires=node.requires,
+            )
+        )
+    return tuple(out)
+
+
+def _parse_req(text: str) -> Requirement | None:
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
+# -- running the resolvers ---------------------------------------------------------------------
+
+
+def _tail(text: str, n: int = 8) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return "\n".join(lines[-n:])
+
+
+def _write_constraints(constraints: Sequence[str], tmp: Path) -> list[str]:
+    if not constraints:
+        return []
+    path = tmp / "constraints.txt"
+    path.write_text("\n".join(constraints) + "\n", encoding="utf-8")
+    return ["-c", str(path)]
+
+
+def _run_pip(
+    reqs: Sequence[str],
+    index_url: str,
+    sdists: Sequence[str],
+    python: str | None,
+    tmp: Path,
+    constraints: Sequence[str] = (),
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    reqfile = tmp / "requirements.in"
+    reqfile.write_text("\n".join(reqs) + "\n", encoding="utf-8")
+    report = tmp / "report.json"
+    cmd = [sys.executable, "-m", "pip"]
+    if python:
+        cmd += ["--python", python]
+    cmd += [
+        "install", "--dry-run", "--ignore-installed", "--report", str(report),
+        "--isolated", "--disable-pip-version-check", "--no-input", "--quiet",
+        "--index-url", index_url, "--only-binary", ":all:",
+    ]  # fmt: skip
+    cmd += [f"--no-binary={name}" for name in sdists]
+    cmd += [*_write_constraints(constraints, tmp), "-r", str(reqfile)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=scrubbed_env(), check=False)
+    return proc, report
+
+
+def _nodes_from_report(report: Path) -> tuple[dict[NormalizedName, _Node], dict[str, str]]:
+    data = json.loads(report.read_text(encoding="utf-8"))
+    nodes: dict[NormalizedName, _Node] = {}
+    for item in data.get("install", []):
+        meta = item["metadata"]
+        url = item.get("download_info", {}).get("url", "")
+        nodes[canonicalize_name(meta["name"])] = _Node(
+            version=Version(meta["version"]),
+            requires=tuple(meta.get("requires_dist", []) or ()),
+            extras=frozenset(item.get("requested_extras", []) or ()),
+            from_sdist=not url.split("#")[0].endswith(".whl"),
+        )
+    env = data.get("environment") or dict(default_environment())
+    return nodes, env
+
+
+def _run_uv(
+    uv: str,
+    reqs: Sequence[str],
+    index_url: str,
+    sdists: Sequence[str],
+    python: str | None,
+    tmp: Path,
+    constraints: Sequence[str] = (),
+) -> subprocess.CompletedProcess[str]:
+    cmd = [
+        uv, "pip", "compile", "-", "--no-config", "--no-header", "--annotation-style", "split",
+        "--index-url", index_url, "--only-binary", ":all:", "--no-python-downloads",
+        "--python", python or sys.executable, "--color", "never", "--quiet",
+    ]  # fmt: skip
+    for name in sdists:
+        cmd += ["--no-binary", name]
+    cmd += _write_constraints(constraints, tmp)
+    env = scrubbed_env(("PIP_", "UV_"))
+    return subprocess.run(
+        cmd, input="\n".join(reqs) + "\n", capture_output=True, text=True, env=env, check=False
+    )
+
+
+def parse_uv_output(text: str) -> dict[NormalizedName, tuple[Version, tuple[str, ...]]]:
+    """Pins and ``# via`` parents from ``uv pip compile`` output (split annotations)."""
+    pins: dict[NormalizedName, tuple[Version, tuple[str, ...]]] = {}
+    current: NormalizedName | None = None
+    via: list[str] = []
+
+    def flush() -> None:
+        if current is not None:
+            pins[current] = (pins[current][0], tuple(v for v in via if not v.startswith("-")))
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if not raw.startswith((" ", "#")) and "==" in line:
+            flush()
+            req = Requirement(line.split(" \\")[0])
+            current = canonicalize_name(req.name)
+            pins[current] = (Version(next(iter(req.specifier)).version), ())
+            via = []
+        elif line.startswith("# via") and current is not None:
+            rest = line[len("# via") :].strip()
+            if rest:
+                via.append(rest)
+        elif line.startswith("#   ") and current is not None:
+            via.append(line[1:].strip())
+    flush()
+    return pins
+
+
+def _no_wheel_name(stderr: str, tool: str) -> str | None:
+    if tool == "uv":
+        m = _UV_NO_WHEEL_RE.search(stderr) or _UV_NO_WHEEL_RE2.search(stderr)
+        return canonicalize_name(m.group(1)) if m else None
+    m = _NO_DIST_RE.search(stderr)
+    if not m:
+        return None
+    req = _parse_req(m.group(1).split(" (from ")[0].strip())
+    return canonicalize_name(req.name) if req else None
+
+
+def _explain_missing(name: str, index_url: str, tool: str, stderr: str) -> InputError:
+    from pipvet.sources.index import SimpleIndex
+
+    try:
+        files = SimpleIndex(index_url).project_files(name)
+    except InputError:
+        files = []
+    if not files:
+        return InputError(f"{name} is not on the index {index_url}")
+    if not any(f.is_wheel for f in files) or tool == "uv":
+        return InputError(
+            f"{name} has no wheel that fits this Python and platform, only a source distribution",
+            hint=f"to build it from source, add --allow-sdist {name} "
+            "(building an sdist runs its code on this machine)",
+        )
+    return InputError(f"no version of {name} fits the requirements:\n{_tail(stderr)}")
+
+
+def resolve(
+    requirements: Sequence[str],
+    *,
+    index_url: str,
+    allow_sdist: Collection[str] = (),
+    python: str | None = None,
+    resolver: str = "auto",
+    constraints: Sequence[str] = (),
+) -> Resolution:
+    """Resolve ``requirements`` against ``index_url``: wheels only, except allowed sdists.
+
+    ``python`` is the path of the interpreter to resolve for (this one when None).
+    ``resolver`` is "pip", "uv" or "auto" (uv when it is installed, else pip).
+    ``constraints`` are requirement strings passed as a constraints file (``-c``).
+    """
+    top = []
+    for text in requirements:
+        try:
+            top.append(Requirement(text))
+        except InvalidRequirement as e:
+            raise InputError(f"malformed requirement {text!r}: {e}") from None
+    if not top:
+        raise InputError("nothing to resolve: give requirements, -r FILE or --pyproject PATH")
+    uv = find_uv() if resolver in ("auto", "uv") else None
+    if resolver == "uv" and uv is None:
+        raise InputError("--resolver uv: uv is not installed")
+    if resolver not in ("auto", "uv", "pip"):
+        raise InputError(f"unknown resolver {resolver!r} (use auto, pip or uv)")
+    tool = "uv" if uv else "pip"
+    allowed = {canonicalize_name(n) for n in allow_sdist}
+    sdists: list[str] = []
+    reqs = [str(r) for r in top]
+    with tempfile.TemporaryDirectory(prefix="pipvet-resolve-") as tmp_name:
+        tmp = Path(tmp_name)
+        while True:
+            if uv:
+                proc = _run_uv(uv, reqs, index_url, sdists, python, tmp, constraints)
+            else:
+                proc, report = _run_pip(reqs, index_url, sdists, python, tmp, constraints)
+            if proc.returncode == 0:
+                break
+            missing = _no_wheel_name(proc.stderr, tool)
+            if missing and missing in allowed and missing not in sdists:
+                sdists.append(missing)  # no usable wheel: build this one from source
+                continue
+            if missing:
+                raise _explain_missing(missing, index_url, tool, proc.stderr)
+            raise InputError(f"{tool} could not resolve the requirements:\n{_tail(proc.stderr)}")
+        if uv:
+            return _finish_uv(proc.stdout, top, index_url, sdists, python)
+        nodes, env = _nodes_from_report(report)
+    packages = build_graph(top, nodes, env)
+    return Resolution(packages, "pip", tuple(sorted(sdists)))  # type: ignore[arg-type]
+
+
+def _finish_uv(
+    stdout: str,
+    top: Sequence[Requirement],
+    index_url: str,
+    sdists: Sequence[str],
+    python: str | None,
+) -> Resolution:
+    from pipvet.sources.index import SimpleIndex, file_version
+
+    pins = parse_uv_output(stdout)
+    index = SimpleIndex(index_url)
+    files = index.many(pins)
+    requires = index.requires_dist(
+        {name: [f for f in files[name] if file_version(f) == v] for name, (v, _) in pins.items()}
+    )
+    nodes = {
+        name: _Node(
+            version=version,
+            requires=tuple(requires.get(name, ())),
+            from_sdist=name in sdists,
+            via_hint=via if name not in requires else (),
+        )
+        for name, (version, via) in pins.items()
+    }
+    packages = build_graph(top, nodes, marker_environment(python))  # type: ignore[arg-type]
+    return Resolution(packages, "uv", tuple(sorted(sdists)), index_files=files)  # type: ignore[arg-type]
+
+
+def parse_core_metadata(data: bytes) -> list[str]:
+    """Requires-Dist lines of a METADATA / PKG-INFO file."""
+    msg = email.parser.BytesParser().parsebytes(data, headersonly=True)
+    return [str(v) for v in msg.get_all("Requires-Dist") or []]
