@@ -137,8 +137,7 @@ def choose_files(files: Sequence[DistFile], version: Version | None) -> list[Dis
         (f for f in chosen if f.is_wheel),
         key=lambda f: (_wheel_rank(f.filename, priority), f.filename),
     )
-    picked = [min(sdists, key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))]
-    picked = picked if sdists else []
+    picked = sorted(sdists, key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))[:1]
     return picked + wheels[:1]
 
 
