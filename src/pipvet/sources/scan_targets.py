@@ -255,12 +255,19 @@ def _fetch_pinned(index, work, dest: Path, out: Expansion, what: str, jobs: int)
         listed = list(files) if any(f.url for f in files) else index.project_files(name)
         if hashes:
             digests = {h.digest for h in hashes if h.algorithm == "sha256"}
-            listed = [f for f in listed if f.sha256 in digests] or [
-                f for f in listed if f.filename in {x.filename for x in files}
-            ]
+            locked_names = {x.filename for x in files}
+            matching = [f for f in listed if f.sha256 in digests]
+            # a locked filename the index now lists with another hash is still fetched: the
+            # download is then refused by its hash, with the file named (pip#3996, #11692)
+            listed = matching or [f for f in listed if f.filename in locked_names]
         chosen = choose_files(listed, version)
+        if not chosen and hashes:
+            raise PolicyRefusal(
+                f"{name}=={version}: no file on the index has a sha256 that {what} records",
+                hint="the index changed its files since the lock was made, or it is another index",
+            )
         if not chosen:
-            raise InputError(f"{name}=={version}: no file of {what} is on the index")
+            raise InputError(f"{name}=={version}: the index has no files for this version")
         results = []
         for f in chosen:
             accepted = hashes or f.hashes
