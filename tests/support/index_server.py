@@ -43,6 +43,10 @@ class IndexFile:
     requires_python: str | None = None
     metadata: bytes | None = None  # PEP 658 core metadata, wheels only
     yanked: str | None = None
+    hashes: tuple[tuple[str, str], ...] | None = None  # listed instead of sha256 when set
+
+    def listed_hashes(self) -> dict[str, str]:
+        return dict(self.hashes) if self.hashes is not None else {"sha256": self.sha256}
 
 
 def negotiate(accept: str | None) -> str:
@@ -223,6 +227,12 @@ class TestIndex:
                 entry = replace(entry, sha256=hashlib.sha256(data).hexdigest())
             self._files[filename] = entry
 
+    def set_listed_hashes(self, filename: str, hashes: Mapping[str, str]) -> None:
+        """List ``hashes`` (e.g. only ``{"md5": ...}``) for ``filename`` instead of its sha256."""
+        with self._lock:
+            entry = self._files[filename]
+            self._files[filename] = replace(entry, hashes=tuple(sorted(hashes.items())))
+
     def truncate(self, filename: str, n: int) -> None:
         """Announce the full length but send only ``n`` bytes of ``filename``, then hang up."""
         with self._lock:
@@ -286,7 +296,7 @@ class TestIndex:
                 item: dict[str, object] = {
                     "filename": e.filename,
                     "url": f"../../files/{e.filename}",
-                    "hashes": {"sha256": e.sha256},
+                    "hashes": e.listed_hashes(),
                     "requires-python": e.requires_python,
                     "size": e.size,
                     "upload-time": e.upload_time,
@@ -307,7 +317,9 @@ class TestIndex:
             return json.dumps(doc, indent=1).encode()
         anchors = []
         for e in entries:
-            attrs = [f'href="../../files/{html.escape(e.filename)}#sha256={e.sha256}"']
+            alg, digest = next(iter(e.listed_hashes().items()), ("", ""))
+            fragment = f"#{alg}={digest}" if alg else ""
+            attrs = [f'href="../../files/{html.escape(e.filename)}{fragment}"']
             if e.requires_python:
                 attrs.append(f'data-requires-python="{html.escape(e.requires_python)}"')
             if e.metadata is not None:

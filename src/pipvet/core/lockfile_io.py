@@ -262,7 +262,7 @@ def parse_requirements_lock(text: str, *, source: str = "<lock>") -> Lock:
                 index_url = comment[len(INDEX_PREFIX) :].strip() or None
             elif comment.startswith(SDIST_PREFIX):
                 allowed |= {
-                    canonicalize_name(n)
+                    canonicalize_name(n.strip())
                     for n in comment[len(SDIST_PREFIX) :].split(",")
                     if n.strip()
                 }

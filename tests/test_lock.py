@@ -1,0 +1,190 @@
+"""`pipvet lock` end to end: loopback index, real pip/uv resolution, real installs of the lock."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.support.index_server import TestIndex
+
+from pipvet.cli.main import main
+from pipvet.core.lockfile_io import read_lock
+from pipvet.sources.resolver import find_uv
+
+RESOLVERS = ["pip", pytest.param("uv", marks=pytest.mark.skipif(not find_uv(), reason="no uv"))]
+
+
+def _lock(tmp_path: Path, idx: TestIndex, *args: str, name: str = "req.lock") -> Path:
+    out = tmp_path / name
+    code = main(["lock", *args, "--index-url", idx.url, "-o", str(out)])
+    assert code == 0
+    return out
+
+
+def _venv(tmp_path: Path) -> Path:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    return venv / "bin" / "python"
+
+
+def _installed(python: Path) -> dict[str, str]:
+    code = (
+        "import json, importlib.metadata as m; "
+        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+    )
+    import json
+
+    out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize("resolver", RESOLVERS)
+def test_lock_pins_every_file_with_via_and_markers(
+    package_index: TestIndex, tmp_path: Path, resolver: str
+) -> None:
+    out = _lock(tmp_path, package_index, "alpha", "--resolver", resolver)
+    text = out.read_text()
+    lock = read_lock(out)
+    assert [(p.name, str(p.version)) for p in lock.packages] == [
+        ("alpha", "2.0"), ("beta", "1.1"), ("gamma", "1.0"),
+    ]  # fmt: skip
+    gamma = lock.get("gamma")
+    assert gamma is not None
+    expected = {f: package_index.listed(f).sha256 for f in package_index.filenames("gamma")}
+    assert {f.filename: f.sha256 for f in gamma.files} == expected  # all 3 wheels and the sdist
+    assert {h.digest for h in gamma.hashes} == set(expected.values())
+    assert gamma.marker == 'python_version >= "3.8"' and gamma.via == ("beta",)
+    assert lock.get("beta").via == ("alpha",)  # type: ignore[union-attr]
+    assert lock.get("alpha").via == ("(command line)",)  # type: ignore[union-attr]
+    assert 'gamma==1.0 ; python_version >= "3.8" \\\n' in text
+    assert "md5" not in text and "sha1" not in text
+
+
+def test_same_inputs_give_identical_bytes_whichever_resolver(
+    package_index: TestIndex, tmp_path: Path
+) -> None:
+    first = _lock(tmp_path, package_index, "alpha", "--resolver", "pip", name="a.lock")
+    second = _lock(tmp_path, package_index, "alpha", "--resolver", "pip", name="a.lock")
+    assert first.read_bytes() == second.read_bytes()
+    if find_uv():
+        third = _lock(tmp_path, package_index, "alpha", "--resolver", "uv", name="a.lock")
+        assert third.read_bytes() == first.read_bytes()
+
+
+def test_lock_is_accepted_unchanged_by_pip_and_uv(make_index, tmp_path: Path) -> None:
+    idx = make_index(standard=True)
+    lock = _lock(tmp_path, idx, "alpha", "onlysdist", "--allow-sdist", "onlysdist")
+    before = lock.read_bytes()
+    python = _venv(tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--isolated",
+         "--disable-pip-version-check", "--require-hashes", "--no-deps", "-r", str(lock),
+         "--index-url", idx.url],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    assert _installed(python) == {"alpha": "2.0", "beta": "1.1", "gamma": "1.0", "onlysdist": "1.0"}
+    uv = find_uv()
+    if uv:
+        uv_python = _venv(tmp_path / "uv")
+        subprocess.run(
+            [uv, "pip", "install", "--no-config", "--require-hashes", "--no-deps", "-r",
+             str(lock), "--index-url", idx.url, "--python", str(uv_python)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        assert _installed(uv_python) == _installed(python)
+    assert lock.read_bytes() == before
+
+
+def test_pip_refuses_a_lock_whose_file_changed(make_index, tmp_path: Path) -> None:
+    idx = make_index(standard=True)
+    lock = _lock(tmp_path, idx, "beta==1.0")
+    idx.replace_bytes("beta-1.0-py3-none-any.whl", b"not the locked bytes", update_hash=True)
+    python = _venv(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--isolated",
+         "--require-hashes", "--no-deps", "-r", str(lock), "--index-url", idx.url],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode != 0 and "DO NOT MATCH THE HASHES" in proc.stderr
+    assert "beta" not in _installed(python)
+
+
+@pytest.mark.parametrize("resolver", RESOLVERS)
+def test_sdist_only_requirement_is_named_with_the_fix(
+    package_index: TestIndex, tmp_path: Path, capsys, resolver: str
+) -> None:
+    code = main(["lock", "onlysdist", "--index-url", package_index.url, "--resolver", resolver])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "onlysdist has no wheel" in err and "--allow-sdist onlysdist" in err
+    assert "runs its code" in err
+
+
+def test_allowing_an_sdist_does_not_force_a_source_build(
+    package_index: TestIndex, tmp_path: Path, capsys
+) -> None:
+    """pip's --no-binary NAME forces source even when a wheel exists; pipvet only adds it for
+    allowed names that have no usable wheel."""
+    out = _lock(tmp_path, package_index, "gamma", "onlysdist",
+                "--allow-sdist", "gamma", "--allow-sdist", "onlysdist")  # fmt: skip
+    err = capsys.readouterr().err
+    assert "onlysdist has no usable wheel" in err and "gamma has no usable wheel" not in err
+    lock = read_lock(out)
+    assert lock.get("gamma").sdist_allowed and lock.get("onlysdist").sdist_allowed  # type: ignore[union-attr]
+    assert "allowed sdists (building them runs their code): gamma, onlysdist" in out.read_text()
+
+
+def test_requirements_files_nested_and_constraints(
+    package_index: TestIndex, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "more.in").write_text("beta  # a comment\n-c ../constraints.txt\n")
+    (tmp_path / "constraints.txt").write_text("alpha<2\nbeta==1.0\n")
+    (tmp_path / "requirements.in").write_text("alpha \\\n  >=1.0\n-r sub/more.in\n")
+    out = _lock(tmp_path, package_index, "-r", "requirements.in")
+    lock = read_lock(out)
+    assert [(p.name, str(p.version)) for p in lock.packages] == [("alpha", "1.0"), ("beta", "1.0")]
+    assert lock.get("alpha").via == ("-r requirements.in",)  # type: ignore[union-attr]
+    assert lock.get("beta").via == ("-r sub/more.in",)  # type: ignore[union-attr]
+
+
+def test_pyproject_dependencies_and_pylock_output(package_index: TestIndex, tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "app"\nversion = "0"\ndependencies = ["beta==1.1"]\n'
+        '[project.optional-dependencies]\nold = ["alpha<2"]\n'
+    )
+    req = _lock(tmp_path, package_index, "--pyproject", str(pyproject), "--group", "old")
+    py = _lock(tmp_path, package_index, "--pyproject", str(pyproject), "--group", "old",
+               "--format", "pylock", name="pylock.toml")  # fmt: skip
+    a, b = read_lock(req), read_lock(py)
+    assert [(p.name, str(p.version), p.hashes, p.marker) for p in a.packages] == [
+        (p.name, str(p.version), p.hashes, p.marker) for p in b.packages
+    ]
+    assert [p.name for p in a.packages] == ["alpha", "beta", "gamma"]
+    assert all(f.size and f.upload_time and f.url for p in b.packages for f in p.files)
+
+
+def test_weak_hashes_from_the_index_are_never_locked(make_index, tmp_path: Path, capsys) -> None:
+    idx = make_index(standard=True)
+    idx.set_listed_hashes("gamma-1.0-cp311-cp311-win_amd64.whl", {"md5": "0" * 32})
+    out = _lock(tmp_path, idx, "gamma")
+    assert "win_amd64" not in out.read_text() and "md5" not in out.read_text()
+    assert "gives no sha256 (md5); left out" in capsys.readouterr().err
+    for f in idx.filenames("beta"):
+        idx.set_listed_hashes(f, {"sha1": "0" * 40})
+    assert main(["lock", "beta", "--index-url", idx.url]) == 1
+    assert "no sha256 for any file" in capsys.readouterr().err
+
+
+def test_bad_input_is_exit_2(package_index: TestIndex, tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.in"
+    bad.write_text("alpha\nbeta >>= 1\n")
+    assert main(["lock", "-r", str(bad), "--index-url", package_index.url]) == 2
+    assert f"{bad}:2: malformed requirement" in capsys.readouterr().err
+    assert main(["lock", "--index-url", package_index.url]) == 2
+    assert main(["lock", "no-such-project", "--index-url", package_index.url]) == 2
+    assert "no-such-project" in capsys.readouterr().err
