@@ -1,0 +1,302 @@
+"""`pipvet install` end to end: a real loopback index, real pip, real temporary venvs.
+
+Every refusal test lists the target venv (every file and its sha256) before and after and asserts
+it is exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+
+from pipvet.cli.main import main
+from pipvet.core.lockfile import Lock, LockedPackage
+from pipvet.core.lockfile_io import render_requirements
+from pipvet.core.models import FileHash
+from pipvet.installer.plan import version_files
+from pipvet.sources.environment import installed_distributions
+from pipvet.sources.index import SimpleIndex
+
+CHAIN = [("alpha", "2.0"), ("beta", "1.1"), ("gamma", "1.0")]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own trust store, and pip config variables that must be ignored."""
+    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/never-used/")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "evil-links"))
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
+    env = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    return env
+
+
+def tree(root: Path) -> dict[str, str]:
+    """Every file under root with its sha256 (symlinks by their target)."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            rel = str(p.relative_to(root))
+            if p.is_symlink():
+                out[rel] = "link:" + os.readlink(p)
+            elif p.is_file():
+                out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+            else:
+                out[rel] = "dir"
+    return out
+
+
+def installed(env: Path) -> dict[str, str]:
+    return {d.name: str(d.version) for d in installed_distributions(str(env))}
+
+
+def write_lock(
+    index, path: Path, pins=CHAIN, *, unhashed: str | None = None, weak: str | None = None
+) -> Path:
+    """A lock of the index's files, written by pipvet's own lock writer."""
+    si = SimpleIndex(index.url)
+    pkgs = []
+    for name, version in pins:
+        files = version_files(si.project_files(name), name, Version(version))
+        hashes = tuple(sorted({h for f in files for h in f.hashes}, key=str))
+        if name == unhashed:
+            hashes, files = (), []
+        pkgs.append(
+            LockedPackage(name=name, version=Version(version), files=tuple(files), hashes=hashes)
+        )
+    text = render_requirements(Lock(packages=tuple(pkgs), index_url=index.url), header="test")
+    if weak:
+        lines = [ln for ln in text.splitlines() if not ln.strip().startswith("#   ")]
+        text = "\n".join(lines) + "\n"
+        md5 = hashlib.md5(b"x").hexdigest()
+        text = text.replace(
+            f"{weak}=={dict(pins)[weak]} \\",
+            f"{weak}=={dict(pins)[weak]} \\\n    --hash=md5:{md5} \\",
+        )
+    path.write_text(text)
+    return path
+
+
+def run_install(capsys, *argv: str) -> tuple[int, str]:
+    rc = main(["install", *argv])
+    captured = capsys.readouterr()
+    return rc, captured.err + captured.out
+
+
+def test_happy_path_from_lock_picks_best_wheel_and_verifies(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock")
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 0, out
+    assert installed(venv) == {"alpha": "2.0", "beta": "1.1", "gamma": "1.0"}
+    site = next((venv / "lib").glob("python*/site-packages"))
+    wheel_meta = (site / "gamma-1.0.dist-info" / "WHEEL").read_text()
+    assert "Tag: cp311-cp311-manylinux_2_17_x86_64" in wheel_meta  # best tag for this Python
+    assert len(out.strip().splitlines()) <= 5  # one line per phase and a summary
+    assert main(["verify", "--python", str(venv), "--lock", str(lock)]) == 0
+    # installing again changes nothing
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 0 and "0 installed, 3 already there" in out
+
+
+def test_changed_bytes_after_locking_is_a_red_flag(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock")
+    before = tree(venv)
+    wheel = "beta-1.1-py3-none-any.whl"
+    other = (index.files_dir / "beta-1.0-py3-none-any.whl").read_bytes()
+    index.replace_bytes(wheel, other, update_hash=True)
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 1
+    assert "RED FLAG" in out and wheel in out and "beta==1.1" in out
+    assert hashlib.sha256(other).hexdigest() in out  # actual, and where it came from
+    assert f"{lock}:" in out
+    assert "--hash=" not in out and "paste" not in out.lower()
+    assert tree(venv) == before
+
+
+def test_changed_bytes_with_unchanged_listing_is_caught_after_download(
+    make_index, venv, tmp_path, capsys
+):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock")
+    before = tree(venv)
+    wheel = "alpha-2.0-py3-none-any.whl"
+    data = bytearray((index.files_dir / wheel).read_bytes())
+    data[-30] ^= 0xFF  # same size, other bytes; the index still lists the old hash
+    index.replace_bytes(wheel, bytes(data), update_hash=False)
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 1 and "RED FLAG" in out and "bytes from" in out
+    assert hashlib.sha256(bytes(data)).hexdigest() in out
+    assert tree(venv) == before
+
+
+def test_truncated_download_leaves_env_untouched(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock")
+    before = tree(venv)
+    index.truncate("beta-1.1-py3-none-any.whl", 50)
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 2 and "beta-1.1-py3-none-any.whl" in out
+    assert tree(venv) == before
+
+
+def test_index_going_away_mid_install(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock")
+    before = tree(venv)
+    index.fail_after(1)  # the first file is served, then every file request fails
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 2 and "503" in out
+    assert tree(venv) == before
+
+
+def test_index_stopped_before_install(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock")
+    before = tree(venv)
+    index.stop()
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 2 and "cannot reach" in out
+    assert tree(venv) == before
+
+
+def test_lock_with_one_unhashed_line_is_refused_naming_it(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock", unhashed="beta")
+    line = next(
+        i for i, ln in enumerate(lock.read_text().splitlines(), 1) if ln.startswith("beta==")
+    )
+    before = tree(venv)
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 1
+    assert f"{lock}:{line}: beta==1.1" in out
+    assert "alpha" not in out.split("none:")[1].split("\n")[1]  # only the bad line is named
+    assert tree(venv) == before
+    # --no-verify-hashes installs it anyway, loudly
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv), "--no-verify-hashes")
+    assert rc == 0 and "hash checking is OFF" in out
+    assert installed(venv) == {"alpha": "2.0", "beta": "1.1", "gamma": "1.0"}
+
+
+def test_weak_hash_is_refused(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock", weak="alpha")
+    assert "--hash=md5:" in lock.read_text()
+    before = tree(venv)
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 1 and "weak" in out and "md5" in out and "alpha==2.0" in out
+    assert tree(venv) == before
+
+
+def test_malformed_requirements_line(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock")
+    lock.write_text(lock.read_text().replace("beta==1.1", "beta===>1.1"))
+    before = tree(venv)
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 2 and f"{lock}:" in out
+    rc, out = run_install(capsys, "alpha>>2", "--python", str(venv), "--index-url", index.url)
+    assert rc == 2 and "malformed requirement" in out
+    assert tree(venv) == before
+
+
+def test_new_wheel_uploaded_after_the_lock(make_index, venv, tmp_path, capsys):
+    index = make_index()
+    index.add_sdist("delta", "1.0")
+    index.add_wheel("epsilon", "1.0")
+    lock = write_lock(index, tmp_path / "requirements.lock", [("delta", "1.0"), ("epsilon", "1.0")])
+    index.add_wheel("delta", "1.0")  # uploaded later: the lock has no hash for it
+    index.add_wheel("epsilon", "1.0", tag="cp311-cp311-manylinux_2_17_x86_64")
+    before = tree(venv)
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 1
+    assert "delta-1.0-py3-none-any.whl for delta==1.0" in out
+    assert "uploaded after the lock" in out and "RED FLAG" not in out
+    assert "epsilon" not in out  # a locked wheel still fits: the newer one is simply not used
+    assert tree(venv) == before
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv), "epsilon")
+    assert rc == 0, out
+    assert installed(venv) == {"epsilon": "1.0"}
+
+
+def test_lock_for_another_platform_only(make_index, venv, tmp_path, capsys):
+    index = make_index()
+    index.add_wheel("zeta", "1.0", tag="cp311-cp311-win_amd64")
+    lock = write_lock(index, tmp_path / "requirements.lock", [("zeta", "1.0")])
+    # listed with an older upload time: not a late upload, the lock just lacks this platform
+    index.add_wheel(
+        "zeta", "1.0", tag="cp311-cp311-manylinux_2_17_x86_64", upload_time="2020-01-01T00:00:00Z"
+    )
+    before = tree(venv)
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 1 and "zeta-1.0-cp311-cp311-manylinux_2_17_x86_64.whl" in out
+    assert "other platforms" in out and "RED FLAG" not in out
+    assert tree(venv) == before
+
+
+def test_sdist_needs_permission(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock", [("onlysdist", "1.0")])
+    before = tree(venv)
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 1 and "--allow-sdist onlysdist" in out
+    assert tree(venv) == before
+
+
+def test_rollback_when_pip_fails_part_way(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    old = write_lock(index, tmp_path / "old.lock", [("beta", "1.0")])
+    assert run_install(capsys, "--lock", str(old), "--python", str(venv))[0] == 0
+    lock = write_lock(index, tmp_path / "requirements.lock")
+    site = next((venv / "lib").glob("python*/site-packages"))
+    # a folder where alpha's wheel puts a file: pip (which installs packages without
+    # dependencies between them in reverse name order) fails on alpha after it installed gamma
+    # and replaced beta 1.0 by 1.1
+    (site / "alpha" / "__init__.py").mkdir(parents=True)
+    before = tree(venv)
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 2 and "pip failed" in out and "restored" in out
+    assert installed(venv) == {"beta": "1.0"}
+    assert tree(venv) == before
+
+
+def test_pip_config_cannot_add_sources(make_index, venv, tmp_path, capsys, monkeypatch):
+    """PIP_* variables and config files point at other sources: pip must not use them."""
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock", [("alpha", "1.0")])
+    conf = tmp_path / "pip.conf"
+    conf.write_text("[global]\nno-index = false\nindex-url = http://127.0.0.1:9/x/\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))
+    monkeypatch.setenv("PIP_REQUIRE_VIRTUALENV", "1")
+    monkeypatch.setenv("PIP_NO_BINARY", ":all:")  # would make pip refuse the staged wheel
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 0, out
+    assert installed(venv) == {"alpha": "1.0"}
+
+
+def test_dry_run_installs_nothing(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock")
+    before = tree(venv)
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv), "--dry-run")
+    assert rc == 0 and "would install 3" in out
+    assert tree(venv) == before
+
+
+def test_hash_helpers_agree_with_lock_hashes(make_index) -> None:
+    index = make_index(standard=True)
+    files = SimpleIndex(index.url).project_files("gamma")
+    for f in files:
+        assert FileHash("sha256", index.listed(f.filename).sha256) in f.hashes
