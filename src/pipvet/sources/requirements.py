@@ -168,14 +168,14 @@ def _option(
         if not args:
             raise InputError(f"{where}: {name} needs a value")
         value, args = args[0], args[1:]
-    if args:
-        raise InputError(f"{where}: unexpected {args[0]!r} after {name}")
     if name in ("-e", "--editable"):
         raise InputError(
             f"{where}: editable requirements cannot be hash-checked (there is no single file "
             "to hash; pip#4995)",
             hint="install the project itself separately, and lock its dependencies",
         )
+    if args:
+        raise InputError(f"{where}: unexpected {args[0]!r} after {name}")
     if name in _NESTED:
         nested = (path.parent / value).resolve() if not os.path.isabs(value) else Path(value)
         if not nested.exists():

@@ -1,0 +1,128 @@
+"""The resolver wrapper: pip's and uv's choices, the via/marker graph, isolation from config."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.version import Version
+from tests.support.index_server import TestIndex
+
+from pipvet.core.errors import InputError
+from pipvet.sources.resolver import (
+    _Node,
+    build_graph,
+    find_uv,
+    parse_uv_output,
+    resolve,
+    scrubbed_env,
+)
+
+RESOLVERS = ["pip", pytest.param("uv", marks=pytest.mark.skipif(not find_uv(), reason="no uv"))]
+
+
+def _node(version: str, *requires: str) -> _Node:
+    return _Node(version=Version(version), requires=requires)
+
+
+def test_graph_combines_parent_and_edge_markers() -> None:
+    env = dict(default_environment())
+    env["python_version"] = "3.11"
+    env["sys_platform"] = "linux"
+    nodes = {
+        "app": _node("1", 'lib; sys_platform == "linux"', 'extra-only; extra == "fast"', "shared"),
+        "lib": _node("1", 'deep; python_version >= "3.8"', "shared"),
+        "deep": _node("1"),
+        "shared": _node("1"),
+        "extra-only": _node("1"),
+        "skipped": _node("1"),
+    }
+    top = [Requirement("app[fast]"), Requirement('skipped; python_version < "3"')]
+    got = {p.name: p for p in build_graph(top, nodes, env)}  # type: ignore[arg-type]
+    assert got["app"].requested and got["app"].marker is None
+    assert got["lib"].marker == 'sys_platform == "linux"'
+    assert got["deep"].marker == 'python_version >= "3.8" and sys_platform == "linux"'
+    assert got["deep"].parents == ("lib",)
+    assert got["shared"].marker is None and got["shared"].parents == ("app", "lib")
+    assert got["extra-only"].parents == ("app",) and got["extra-only"].marker is None
+    assert not got["skipped"].requested  # its marker is false here
+
+
+def test_graph_marks_or_of_two_conditional_paths() -> None:
+    env = dict(default_environment(), python_version="3.11", sys_platform="linux")
+    nodes = {
+        "a": _node("1", 'c; sys_platform == "linux"'),
+        "b": _node("1", 'c; python_version >= "3.9"'),
+        "c": _node("1"),
+    }
+    got = {p.name: p for p in build_graph([Requirement("a"), Requirement("b")], nodes, env)}  # type: ignore[arg-type]
+    assert got["c"].marker == 'python_version >= "3.9" or sys_platform == "linux"'
+
+
+def test_uv_output_parsing() -> None:
+    text = "alpha==2.0\n    # via -r -\nbeta==1.1\n    # via\n    #   alpha\n    #   zed\n"
+    assert parse_uv_output(text) == {
+        "alpha": (Version("2.0"), ()),
+        "beta": (Version("1.1"), ("alpha", "zed")),
+    }
+
+
+def test_config_is_scrubbed(monkeypatch) -> None:
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "https://evil.example/simple/")
+    monkeypatch.setenv("UV_INDEX", "https://evil.example/simple/")
+    env = scrubbed_env(("PIP_", "UV_"))
+    assert "PIP_EXTRA_INDEX_URL" not in env and "UV_INDEX" not in env
+    assert env["PIP_CONFIG_FILE"] == os.devnull
+
+
+@pytest.mark.parametrize("resolver", RESOLVERS)
+def test_user_config_cannot_add_an_index(
+    package_index: TestIndex, make_index, tmp_path: Path, monkeypatch, resolver: str
+) -> None:
+    """A newer alpha on an 'attacker' index named by pip/uv config must not be chosen."""
+    evil = make_index()
+    evil.add_wheel("alpha", "9.0")
+    conf = tmp_path / "pip.conf"
+    conf.write_text(f"[global]\nextra-index-url = {evil.url}\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", evil.url)
+    monkeypatch.setenv("UV_EXTRA_INDEX_URL", evil.url)
+    monkeypatch.setenv("UV_INDEX", evil.url)
+    res = resolve(["alpha"], index_url=package_index.url, resolver=resolver)
+    assert res.get("alpha").version == Version("2.0")  # type: ignore[union-attr]
+    assert evil.requests == []
+
+
+@pytest.mark.parametrize("resolver", RESOLVERS)
+def test_constraints_and_conflicts(package_index: TestIndex, resolver: str) -> None:
+    res = resolve(
+        ["alpha"], index_url=package_index.url, resolver=resolver, constraints=["alpha<2"]
+    )
+    assert [(p.name, str(p.version)) for p in res.packages] == [("alpha", "1.0")]
+    assert res.resolver == resolver
+    with pytest.raises(InputError, match=r"could not resolve|no version"):
+        resolve(["alpha>=2", "beta<1"], index_url=package_index.url, resolver=resolver)
+
+
+def test_resolving_for_another_interpreter(package_index: TestIndex, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    venv = tmp_path / "v"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    res = resolve(
+        ["beta"], index_url=package_index.url, resolver="pip", python=str(venv / "bin/python")
+    )
+    assert [p.name for p in res.packages] == ["beta", "gamma"]
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(InputError, match="malformed"):
+        resolve(["a >>= 1"], index_url="http://127.0.0.1:1/simple/")
+    with pytest.raises(InputError, match="nothing to resolve"):
+        resolve([], index_url="http://127.0.0.1:1/simple/")
+    with pytest.raises(InputError, match="unknown resolver"):
+        resolve(["a"], index_url="http://127.0.0.1:1/simple/", resolver="poetry")
