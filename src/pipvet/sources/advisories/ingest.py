@@ -42,7 +42,8 @@ def _decode(name: str, data: bytes) -> Any:
         return json.loads(data)
     import yaml
 
-    return yaml.safe_load(data)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
+    return yaml.load(data, Loader=loader)
 
 
 def _jsonable(obj: Any) -> Any:
