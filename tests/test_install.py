@@ -300,3 +300,57 @@ def test_hash_helpers_agree_with_lock_hashes(make_index) -> None:
     files = SimpleIndex(index.url).project_files("gamma")
     for f in files:
         assert FileHash("sha256", index.listed(f.filename).sha256) in f.hashes
+
+
+def test_happy_path_with_a_lock_made_by_pipvet_lock(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = tmp_path / "requirements.lock"
+    assert main(["lock", "alpha", "--index-url", index.url, "-o", str(lock)]) == 0
+    capsys.readouterr()
+    rc, out = run_install(capsys, "-r", str(lock), "--python", str(venv))  # hashed -r = a lock
+    assert rc == 0, out
+    assert installed(venv) == {"alpha": "2.0", "beta": "1.1", "gamma": "1.0"}
+    assert main(["verify", "--python", str(venv), "--lock", str(lock)]) == 0
+
+
+def test_no_lock_trusts_on_first_use_then_catches_changed_bytes(
+    make_index, tmp_path, capsys, monkeypatch
+):
+    index = make_index(standard=True)
+    first, second = tmp_path / "first", tmp_path / "second"
+    for env in (first, second):
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    rc, out = run_install(capsys, "alpha", "--index-url", index.url, "--python", str(first))
+    assert rc == 0, out
+    assert installed(first) == {"alpha": "2.0", "beta": "1.1", "gamma": "1.0"}
+    store = (tmp_path / "cache" / "trusted-hashes.json").read_text()
+    wheel = "beta-1.1-py3-none-any.whl"
+    assert wheel in store and index.listed(wheel).sha256 in store
+    # the index now serves (and lists) other bytes under a filename seen before
+    index.replace_bytes(wheel, b"PK\x05\x06" + b"\0" * 18, update_hash=True)
+    before = tree(second)
+    rc, out = run_install(capsys, "alpha", "--index-url", index.url, "--python", str(second))
+    assert rc == 1 and "RED FLAG" in out and wheel in out and "trust store" in out
+    assert tree(second) == before
+
+
+def test_no_hash_from_the_index_says_what_to_do(make_index) -> None:
+    from pipvet.core.errors import PolicyRefusal
+    from pipvet.core.models import DistFile
+    from pipvet.installer.plan import plan_from_pins
+    from pipvet.installer.target import probe_target
+    from pipvet.installer.trust_store import TrustStore
+
+    target = probe_target(sys.executable)
+    f = DistFile("omega-1.0-py3-none-any.whl", "http://127.0.0.1:9/omega-1.0-py3-none-any.whl")
+    with pytest.raises(PolicyRefusal) as e:
+        plan_from_pins(
+            [("omega", Version("1.0"))],
+            {"omega": [f]},
+            target,
+            TrustStore(),
+            index_url="http://127.0.0.1:9/simple/",
+        )
+    text = e.value.render()
+    assert "no sha256" in text and "omega==1.0" in text and "1)" in text and "2)" in text
+    assert "paste" not in text.lower()

@@ -191,11 +191,13 @@ def _plan_by_resolving(args, target, *, verify: bool):
 
     requirements, index_from_file = _requirements(args)
     index_url = args.index_url or index_from_file or DEFAULT_INDEX
-    pins = resolve_pins(
+    pins, listings = resolve_pins(
         requirements, index_url=index_url, allow_sdist=args.allow_sdist, python=target.python
     )
     index = SimpleIndex(index_url)
-    listings = index.many(canonicalize_name(n) for n, _v in pins)
+    missing = [canonicalize_name(n) for n, _v in pins if canonicalize_name(n) not in listings]
+    if missing:
+        listings = {**listings, **index.many(missing)}
     trust = TrustStore()
     plan = plan_from_pins(
         pins,
@@ -231,8 +233,9 @@ def _requirements(args) -> tuple[list[str], str | None]:
 
 
 def resolve_pins(requirements, *, index_url: str, allow_sdist, python: str):
-    """Resolve with pip's resolver (H1's ``pipvet.sources.resolver``): ``[(name, Version)]``."""
+    """Resolve with pip's (or uv's) resolver: ``([(name, Version)], listings already fetched)``."""
     from pipvet.sources.resolver import resolve
 
     resolution = resolve(requirements, index_url=index_url, allow_sdist=allow_sdist, python=python)
-    return [(p.name, p.version) for p in resolution.packages]
+    pins = [(p.name, p.version) for p in resolution.packages]
+    return pins, dict(resolution.index_files or {})
