@@ -1,0 +1,299 @@
+"""Benchmark of ``pipvet scan``: detection quality on both sets, speed beside GuardDog, bandit and
+the floor, and peak memory.
+
+    python bench/scan.py [--sample 100] [--guarddog-sample 100] [--jobs 2] [--skip-quality]
+
+1. Quality: every artifact of ``../shared/corpus/malicious`` and of the benign cache
+   (``scripts/fetch_benign.py``), via ``bench/scan_quality.py``: recall, FP rate, rules behind FPs.
+2. Speed on a deterministic sample of N artifacts per side: pipvet (``--no-cache``, one process and
+   ``--jobs``), GuardDog (``guarddog pypi scan FILE``, one process per artifact as users run it),
+   bandit (``bandit -r`` once over a copy of each artifact's ``.py`` files, written as data from
+   pipvet's reader into a temp dir OUTSIDE the repository: bandit only parses, it never runs code),
+   and the floor (read, decompress and ``ast.parse`` every ``.py`` of the same artifacts).
+3. Peak RSS of one scan of the largest artifacts and of a synthetic 100 MB wheel.
+
+GuardDog and bandit are installed into a separate venv (``~/.cache/pipvet-bench/venv``).
+Malicious samples are only read as bytes, except bandit's data copy of their ``.py`` files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import io
+import os
+import random
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "src"))
+
+import scan_quality  # noqa: E402
+
+BENCH_HOME = Path.home() / ".cache" / "pipvet-bench"
+TOOLS_VENV = BENCH_HOME / "venv"
+PY = sys.executable
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def ensure_tools() -> Path:
+    """A venv with guarddog and bandit, created on first use."""
+    bindir = TOOLS_VENV / "bin"
+    if not (bindir / "guarddog").exists() or not (bindir / "bandit").exists():
+        print(f"installing guarddog and bandit into {TOOLS_VENV} ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(TOOLS_VENV)], check=True)
+        subprocess.run([str(bindir / "pip"), "install", "-q", "guarddog", "bandit"], check=True)
+    return bindir
+
+
+def sample(paths: Sequence[Path], n: int, seed: int = 7) -> list[Path]:
+    """A deterministic sample of ``n`` archives (no loose files)."""
+    arch = [p for p in paths if p.name.endswith((".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2"))]
+    if len(arch) <= n:
+        return list(arch)
+    return sorted(random.Random(seed).sample(arch, n))
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def floor_one(path: Path) -> int:
+    """Read, decompress and ``ast.parse`` every .py file of one artifact; returns files parsed."""
+    n = 0
+
+    def parse(data: bytes) -> None:
+        nonlocal n
+        n += 1
+        with contextlib.suppress(SyntaxError, ValueError):
+            ast.parse(data)
+
+    data = path.read_bytes()
+    if data[:4] == b"PK\x03\x04":
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                if info.filename.endswith(".py") and not info.is_dir():
+                    parse(zf.read(info))
+    else:
+        try:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r|*") as tf:
+                for ti in tf:
+                    if ti.isreg() and ti.name.endswith(".py"):
+                        fh = tf.extractfile(ti)
+                        if fh:
+                            parse(fh.read())
+        except (tarfile.TarError, EOFError, OSError):
+            pass
+    return n
+
+
+def write_py_copy(path: Path, dest: Path) -> None:
+    """Write an artifact's .py members (as read by pipvet, links and traversal dropped) under
+    ``dest`` for bandit. Paths are sanitised: nothing lands outside ``dest``."""
+    from pipvet.core.analysis.archive import read_artifact
+
+    art = read_artifact(path)
+    for m in art.members:
+        if not m.path.endswith(".py") or m.truncated:
+            continue
+        parts = [p for p in m.path.replace("!/", "/").split("/") if p not in ("", ".", "..")]
+        if not parts:
+            continue
+        target = dest.joinpath(*parts)
+        if not target.resolve().is_relative_to(dest.resolve()):
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(m.data)
+
+
+def peak_rss_of_scan(path: Path) -> tuple[float, float]:
+    """(seconds, peak RSS MiB) of scanning one artifact in a fresh process, no cache."""
+    code = (
+        "import resource, sys, time\n"
+        "from pathlib import Path\n"
+        "from pipvet.services.scan import scan_files\n"
+        "t = time.perf_counter()\n"
+        "scan_files([Path(sys.argv[1])], use_cache=False)\n"
+        "el = time.perf_counter() - t\n"
+        "print(el, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    )
+    out = subprocess.run([PY, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    secs, rss = out.stdout.split()
+    return float(secs), float(rss)
+
+
+def synthetic_wheel(dest: Path, size_mb: int = 100) -> Path:
+    """A ~100 MB wheel: incompressible binary blobs plus a few thousand Python modules."""
+    rnd = random.Random(1)
+    path = dest / "bigpkg-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(3000):
+            body = "".join(
+                f"def f{i}_{j}(x):\n    return x * {j} + {rnd.randint(0, 10**6)}\n"
+                for j in range(200)
+            )
+            zf.writestr(f"bigpkg/mod{i}.py", body)
+        blob = 0
+        while path.stat().st_size < (size_mb - 2) * 1024**2 and blob < 200:
+            zf.writestr(f"bigpkg/lib{blob}.so", b"\x7fELF" + os.urandom(8 * 1024**2))
+            blob += 1
+            zf.fp.flush()  # type: ignore[union-attr]
+        zf.writestr(
+            "bigpkg-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: bigpkg\nVersion: 1.0\n"
+        )
+        zf.writestr("bigpkg-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nTag: py3-none-any\n")
+    return path
+
+
+# -- the parts ---------------------------------------------------------------------------------
+
+
+def quality(jobs: int) -> None:
+    mal = scan_quality.malicious_artifacts()
+    ben = scan_quality.benign_artifacts()
+    print(f"## quality: {len(mal)} malicious, {len(ben)} benign artifacts (jobs={jobs})\n")
+    elapsed, metrics = timed(lambda: scan_quality.evaluate(mal, ben, jobs))
+    print(scan_quality.report(metrics, elapsed))
+    print()
+
+
+def speed(side: str, paths: list[Path], bindir: Path | None, jobs: int, gd_n: int) -> list[str]:
+    from pipvet.services.scan import scan_files
+
+    rows = []
+    n = len(paths)
+    t_pipvet, _ = timed(lambda: scan_files(paths, jobs=1, use_cache=False))
+    t_jobs, _ = timed(lambda: scan_files(paths, jobs=jobs, use_cache=False))
+    t_cli, _ = timed(
+        lambda: subprocess.run(
+            [
+                PY,
+                "-m",
+                "pipvet",
+                "scan",
+                "--no-cache",
+                "--jobs",
+                str(jobs),
+                "--format",
+                "json",
+                *map(str, paths),
+            ],
+            capture_output=True,
+            check=False,
+        )
+    )
+    t_floor, _files = timed(lambda: sum(floor_one(p) for p in paths))
+    rows.append(_row(side, "floor (read+decompress+ast.parse .py)", n, t_floor, t_floor))
+    rows.append(_row(side, "pipvet scan, 1 process", n, t_pipvet, t_floor))
+    rows.append(_row(side, f"pipvet scan, --jobs {jobs}", n, t_jobs, t_floor))
+    rows.append(_row(side, f"pipvet CLI, --jobs {jobs} (with startup)", n, t_cli, t_floor))
+    if bindir is None:
+        return rows
+    with tempfile.TemporaryDirectory(prefix="pipvet-bench-bandit-") as tmp:
+        for i, p in enumerate(paths):
+            write_py_copy(p, Path(tmp) / f"a{i}")
+        t_bandit, _ = timed(
+            lambda: subprocess.run(
+                [str(bindir / "bandit"), "-r", "-q", "-f", "json", "-o", os.devnull, tmp],
+                capture_output=True,
+                check=False,
+            )
+        )
+    rows.append(_row(side, "bandit -r (one run over .py copies)", n, t_bandit, t_floor))
+    gd = paths[:gd_n]
+    t_gd, _ = timed(
+        lambda: [
+            subprocess.run(
+                [str(bindir / "guarddog"), "pypi", "scan", str(p)],
+                capture_output=True,
+                check=False,
+                timeout=600,
+            )
+            for p in gd
+        ]
+    )
+    per = t_gd / max(len(gd), 1)
+    rows.append(
+        _row(side, f"guarddog pypi scan FILE (x{len(gd)})", n, per * n, t_floor, measured=len(gd))
+    )
+    return rows
+
+
+def _row(side: str, tool: str, n: int, secs: float, floor: float, measured: int = 0) -> str:
+    per = secs / max(n, 1) * 1000
+    note = f"  (measured on {measured}, scaled)" if measured and measured != n else ""
+    return f"| {side:<9} | {tool:<42} | {secs:>9.2f} | {per:>9.1f} | {secs / floor:>8.1f}x |{note}"
+
+
+def memory(paths: Sequence[Path]) -> list[str]:
+    rows = []
+    largest = sorted(paths, key=lambda p: p.stat().st_size, reverse=True)[:5]
+    for p in largest:
+        secs, rss = peak_rss_of_scan(p)
+        rows.append(
+            f"| {p.name[:48]:<48} | {p.stat().st_size / 1024**2:>8.1f} | {secs:>7.2f} "
+            f"| {rss:>8.0f} |"
+        )
+    with tempfile.TemporaryDirectory(prefix="pipvet-bench-big-") as tmp:
+        big = synthetic_wheel(Path(tmp))
+        secs, rss = peak_rss_of_scan(big)
+        rows.append(
+            f"| {'synthetic ' + big.name:<48} | {big.stat().st_size / 1024**2:>8.1f} "
+            f"| {secs:>7.2f} | {rss:>8.0f} |"
+        )
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sample", type=int, default=100, help="artifacts per side for timing")
+    ap.add_argument(
+        "--guarddog-sample",
+        type=int,
+        default=None,
+        help="run GuardDog on only the first N of the sample and scale (default: all)",
+    )
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--skip-tools", action="store_true", help="no GuardDog/bandit")
+    args = ap.parse_args(argv)
+
+    if not args.skip_quality:
+        quality(args.jobs)
+
+    bindir = None if args.skip_tools else ensure_tools()
+    gd_n = args.guarddog_sample or args.sample
+    mal = sample(scan_quality.malicious_artifacts(), args.sample)
+    ben = sample(scan_quality.benign_artifacts(), args.sample)
+    print(
+        f"## speed: {len(mal)} malicious + {len(ben)} benign artifacts, "
+        f"{os.cpu_count()} CPUs, no cache\n"
+    )
+    print(f"| {'side':<9} | {'tool':<42} | {'total s':>9} | {'ms/artif':>9} | {'vs floor':>9} |")
+    print(f"|{'-' * 11}|{'-' * 44}|{'-' * 11}|{'-' * 11}|{'-' * 11}|")
+    for side, paths in (("malicious", mal), ("benign", ben)):
+        for row in speed(side, paths, bindir, args.jobs, gd_n):
+            print(row, flush=True)
+    print("\n## peak RSS of one scan (fresh process, no cache)\n")
+    print(f"| {'artifact':<48} | {'MiB':>8} | {'secs':>7} | {'RSS MiB':>8} |")
+    print(f"|{'-' * 50}|{'-' * 10}|{'-' * 9}|{'-' * 10}|")
+    for row in memory(scan_quality.malicious_artifacts() + scan_quality.benign_artifacts()):
+        print(row, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
