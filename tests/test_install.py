@@ -354,3 +354,39 @@ def test_no_hash_from_the_index_says_what_to_do(make_index) -> None:
     text = e.value.render()
     assert "no sha256" in text and "omega==1.0" in text and "1)" in text and "2)" in text
     assert "paste" not in text.lower()
+
+
+def test_allowed_sdist_builds_offline_with_hash_checked_build_deps(make_index, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock", [("onlysdist", "1.0")])
+    first, second = tmp_path / "first", tmp_path / "second"
+    for env in (first, second):
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    argv = ["--lock", str(lock), "--allow-sdist", "onlysdist"]
+    rc, out = run_install(capsys, *argv, "--python", str(first))
+    assert rc == 0, out
+    assert "building an sdist runs its code" in out and "tinybuild" in out
+    assert installed(first) == {"onlysdist": "1.0"}  # the build dep stayed in the build env
+    # the build backend's wheel now has other bytes under the same name: refused before building
+    tiny = next(f for f in index.filenames("tinybuild"))
+    other = (index.files_dir / "alpha-1.0-py3-none-any.whl").read_bytes()
+    index.replace_bytes(tiny, other, update_hash=True)
+    before = tree(second)
+    rc, out = run_install(capsys, *argv, "--python", str(second))
+    assert rc == 1 and "RED FLAG" in out and tiny in out
+    assert tree(second) == before
+
+
+def test_build_can_use_nothing_but_staged_files(make_index, venv, tmp_path, capsys, monkeypatch):
+    """Without its staged build dependency the sdist cannot build: pip has no other source."""
+    import pipvet.commands.install as install_cmd
+
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock", [("onlysdist", "1.0")])
+    monkeypatch.setattr(install_cmd, "add_build_dependencies", lambda plan, trust: (plan, trust))
+    before = tree(venv)
+    rc, out = run_install(
+        capsys, "--lock", str(lock), "--allow-sdist", "onlysdist", "--python", str(venv)
+    )
+    assert rc == 2 and "pip failed" in out and "restored" in out
+    assert tree(venv) == before

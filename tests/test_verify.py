@@ -116,3 +116,21 @@ def test_modified_missing_and_unrecorded_files_are_listed(venv, capsys, tmp_path
         (site / "demo" / "backdoor.py").unlink()
         (site / "demo" / "__pycache__" / "backdoor.cpython-311.pyc").unlink()
     assert main(["verify", "--python", str(py)]) == 0
+
+
+def test_lock_comparison_lists_missing_extra_and_other_versions(make_index, tmp_path, capsys):
+    from tests.test_install import write_lock
+
+    index = make_index(standard=True)
+    env = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    have = write_lock(index, tmp_path / "have.lock", [("beta", "1.0"), ("gamma", "1.0")])
+    assert main(["install", "--lock", str(have), "--python", str(env)]) == 0
+    want = write_lock(index, tmp_path / "want.lock", [("alpha", "2.0"), ("beta", "1.1")])
+    capsys.readouterr()
+    rc, data = _verify(capsys, "--python", str(env), "--lock", str(want))
+    assert rc == 1 and data["distributions"] and all(d["ok"] for d in data["distributions"])
+    assert data["lock"]["missing"] == ["alpha==2.0"]
+    assert data["lock"]["extra"] == ["gamma==1.0"]
+    assert data["lock"]["other_version"] == [{"name": "beta", "installed": "1.0", "locked": "1.1"}]
+    assert main(["verify", "--python", str(env), "--lock", str(have)]) == 0

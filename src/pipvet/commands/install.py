@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         console.warn(f"--allow-sdist {name}: building an sdist runs its code on this machine")
     target = probe_target(args.python)
     plan, trust = build_install_plan(args, target, verify=verify)
+    if any(pf.is_sdist for pf in plan.files):
+        plan, trust = add_build_dependencies(plan, trust)
     n = len([f for f in plan.files if not f.build_dependency])
     console.info(
         f"plan: {n} package(s) for Python {target.version} ({target.tags[0]}) at {target.prefix}"
@@ -103,6 +105,50 @@ def run(args: argparse.Namespace) -> int:
     for req in result.changed:
         console.detail(f"  {req}")
     return 0
+
+
+def add_build_dependencies(plan, trust):
+    """Stage the sdists once to read their ``[build-system].requires`` (as data), resolve those
+    (wheels only) and add them to the plan, hash-checked on first use like any other file."""
+    import dataclasses
+    import tempfile
+    from pathlib import Path
+
+    from pipvet.cli import console
+    from pipvet.installer.build_deps import build_requires
+    from pipvet.installer.plan import plan_from_pins
+    from pipvet.installer.staging import stage
+    from pipvet.installer.trust_store import TrustStore
+    from pipvet.sources.index import SimpleIndex
+
+    sdists = tuple(pf for pf in plan.files if pf.is_sdist)
+    requires: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="pipvet-sdist-") as tmp:
+        for staged in stage(dataclasses.replace(plan, files=sdists), Path(tmp)):
+            requires += [r for r in build_requires(staged.path) if r not in requires]
+    if not requires:
+        return plan, trust
+    console.info(
+        f"build dependencies of {', '.join(pf.requirement for pf in sdists)}: "
+        + ", ".join(requires)
+    )
+    pins, listings = resolve_pins(
+        requires, index_url=plan.index_url, allow_sdist=(), python=plan.target.python
+    )
+    missing = [n for n, _v in pins if n not in listings]
+    if missing:
+        listings = {**listings, **SimpleIndex(plan.index_url).many(missing)}
+    trust = trust or TrustStore()
+    build = plan_from_pins(
+        pins,
+        listings,
+        plan.target,
+        trust,
+        index_url=plan.index_url,
+        verify_hashes=plan.verify_hashes,
+        build_dependency=True,
+    )
+    return dataclasses.replace(plan, files=plan.files + build.files), trust
 
 
 def build_install_plan(args: argparse.Namespace, target, *, verify: bool):
