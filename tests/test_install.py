@@ -354,6 +354,16 @@ def test_no_hash_from_the_index_says_what_to_do(make_index) -> None:
     text = e.value.render()
     assert "no sha256" in text and "omega==1.0" in text and "1)" in text and "2)" in text
     assert "paste" not in text.lower()
+    # an md5 URL fragment is no hash at all for pipvet
+    weak = DistFile(f.filename, f.url + "#md5=0", hashes=(FileHash("md5", "0" * 32),))
+    with pytest.raises(PolicyRefusal, match="no sha256"):
+        plan_from_pins(
+            [("omega", Version("1.0"))],
+            {"omega": [weak]},
+            target,
+            TrustStore(),
+            index_url="http://127.0.0.1:9/simple/",
+        )
 
 
 def test_allowed_sdist_builds_offline_with_hash_checked_build_deps(make_index, tmp_path, capsys):
@@ -389,4 +399,53 @@ def test_build_can_use_nothing_but_staged_files(make_index, venv, tmp_path, caps
         capsys, "--lock", str(lock), "--allow-sdist", "onlysdist", "--python", str(venv)
     )
     assert rc == 2 and "pip failed" in out and "restored" in out
+    assert tree(venv) == before
+
+
+def test_pylock_from_pipvet_lock_installs(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = tmp_path / "pylock.toml"
+    argv = ["lock", "beta==1.1", "--index-url", index.url, "--format", "pylock", "-o", str(lock)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 0, out
+    assert installed(venv) == {"beta": "1.1", "gamma": "1.0"}
+
+
+def test_before_install_hook_sees_verified_files_and_can_refuse(make_index, venv, tmp_path):
+    from pipvet.core.errors import PolicyRefusal
+    from pipvet.core.lockfile_io import read_lock
+    from pipvet.installer.plan import plan_from_lock
+    from pipvet.installer.run import install
+    from pipvet.installer.target import probe_target
+
+    index = make_index(standard=True)
+    lock = read_lock(write_lock(index, tmp_path / "requirements.lock"))
+    listings = SimpleIndex(index.url).many(p.name for p in lock.packages)
+    plan = plan_from_lock(lock, listings, probe_target(str(venv)), index_url=index.url)
+    seen = []
+
+    def gate(staged) -> None:
+        seen.extend((s.requirement, s.path.name, s.sha256) for s in staged)
+        for s in staged:
+            assert s.path.is_file() and hashlib.sha256(s.path.read_bytes()).hexdigest() == s.sha256
+        raise PolicyRefusal("blocked by the gate")
+
+    before = tree(venv)
+    with pytest.raises(PolicyRefusal, match="blocked by the gate"):
+        install(plan, before_install=gate)
+    assert sorted(r for r, _n, _s in seen) == ["alpha==2.0", "beta==1.1", "gamma==1.0"]
+    assert tree(venv) == before
+    result = install(plan, before_install=lambda staged: None)
+    assert sorted(result.changed) == ["alpha==2.0", "beta==1.1", "gamma==1.0"]
+
+
+def test_unpinned_lock_line_is_named(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock")
+    lock.write_text(lock.read_text().replace("beta==1.1", "beta>=1.0"))
+    before = tree(venv)
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 2 and "not pinned" in out and f"{lock}:" in out
     assert tree(venv) == before

@@ -189,14 +189,14 @@ def _print_text(report: VerifyReport, console) -> None:
     console.detail(
         f"{unhashed} RECORD entries carry no hash (RECORD itself, .pyc files): existence checked"
     )
-    if ignored:
-        console.detail(f"ignored {ignored} __pycache__/*.pyc files the interpreter wrote")
     if report.unverifiable:
         console.warn(
             f"{len(report.unverifiable)} installed without RECORD (egg-info), not verifiable: "
             + ", ".join(report.unverifiable[:5])
         )
     summary = f"verified {len(report.checks)} distributions, {files} files"
+    if ignored:
+        summary += f" (ignored {ignored} unrecorded __pycache__/*.pyc the interpreter wrote)"
     if report.ok:
         console.info(f"{summary}: all match")
     else:
