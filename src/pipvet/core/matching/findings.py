@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from packaging.version import Version
 
-from pipvet.core.matching.osv import Advisory
+from pipvet.core.matching.osv import Advisory, version_key
 from pipvet.core.matching.ranges import advisory_verdict, all_fix_versions
 from pipvet.core.matching.severity import Rating, Severity, rate
 from pipvet.core.models import PackageId
@@ -92,11 +92,12 @@ def match_package(
     hits: list[tuple[Advisory, tuple[Version, ...]]] = []
     problems: list[MatchProblem] = []
     seen: set[str] = set()
+    key = version_key(str(package.version))
     for adv in advisories:
         if adv.id in seen:
             continue
         seen.add(adv.id)
-        verdict = advisory_verdict(adv, package.name, package.version)
+        verdict = advisory_verdict(adv, package.name, package.version, key)
         for p in verdict.problems:
             problems.append(MatchProblem(package, adv.id, p))
         if verdict.affected:
@@ -145,6 +146,7 @@ def smallest_fix(package: PackageId, advisories: Sequence[Advisory]) -> Version 
         candidates, key=lambda v: (v.is_prerelease and not package.version.is_prerelease, v)
     )
     for cand in ordered:
-        if not any(advisory_verdict(a, package.name, cand).affected for a in advisories):
+        key = version_key(str(cand))
+        if not any(advisory_verdict(a, package.name, cand, key).affected for a in advisories):
             return cand
     return None

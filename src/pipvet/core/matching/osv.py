@@ -9,16 +9,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any
 
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name, canonicalize_version
+from packaging.version import InvalidVersion, Version
 
 PYPI = "PyPI"
 EVENT_KINDS = ("introduced", "fixed", "last_affected", "limited")
+_EVENT_ORDER = {"introduced": 0, "last_affected": 1, "fixed": 2, "limited": 3}
+_ZERO = Version("0")
 
 
 class AdvisoryError(ValueError):
     """An OSV record that cannot be used (missing id, wrong shapes)."""
+
+
+@lru_cache(maxsize=65536)
+def version_key(raw: str) -> str | None:
+    """A string equal for equal PEP 440 versions ("1.0" and "1.0.0" and "v1.0"), or None.
+
+    Advisories list the same version strings many times; this parses each string once.
+    """
+    try:
+        return canonicalize_version(Version(raw), strip_trailing_zero=True)
+    except InvalidVersion:
+        return None
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,19 @@ class Range:
 
     type: str
     events: tuple[Event, ...]
+
+    @cached_property
+    def parsed(self) -> tuple[tuple[tuple[Version, Event], ...], tuple[str, ...]]:
+        """Events with parsed versions, sorted the OSV way ("0" first; at one version,
+        introduced before the events that close a range), and the problems met parsing."""
+        out, problems = [], []
+        for ev in self.events:
+            try:
+                out.append((_ZERO if ev.value == "0" else Version(ev.value), ev))
+            except InvalidVersion:
+                problems.append(f"unparsable {ev.kind} version {ev.value!r}")
+        out.sort(key=lambda pe: (pe[1].value != "0", pe[0], _EVENT_ORDER[pe[1].kind]))
+        return tuple(out), tuple(problems)
 
 
 @dataclass(frozen=True)
@@ -55,6 +84,20 @@ class Affected:
     versions: tuple[str, ...] = ()
     severity: tuple[SeverityScore, ...] = ()
     database_severity: str | None = None  # affected[].database_specific.severity, if any
+
+    @cached_property
+    def parsed_versions(self) -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
+        """The ``versions`` list read once: canonical PEP 440 forms (``version_key``), the
+        strings that are not PEP 440, and a problem line for each of those."""
+        good, bad = set(), set()
+        for raw in self.versions:
+            key = version_key(raw)
+            if key is None:
+                bad.add(raw)
+            else:
+                good.add(key)
+        problems = tuple(f"unparsable listed version {b!r}" for b in sorted(bad))
+        return frozenset(good), frozenset(bad), problems
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,7 @@ from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
-from pipvet.core.matching.osv import Advisory, Affected, Event, Range
-
-_ZERO = Version("0")
-# At one version, evaluate "introduced" before the events that close a range.
-_ORDER = {"introduced": 0, "last_affected": 1, "fixed": 2, "limited": 3}
+from pipvet.core.matching.osv import Advisory, Affected, Range, version_key
 
 
 @dataclass(frozen=True)
@@ -30,25 +26,9 @@ class RangeVerdict:
     problems: tuple[str, ...] = ()
 
 
-def _parse(value: str) -> Version:
-    return _ZERO if value == "0" else Version(value)
-
-
-def _sorted_events(rng: Range) -> tuple[list[tuple[Version, Event]], list[str]]:
-    parsed, problems = [], []
-    for ev in rng.events:
-        try:
-            parsed.append((_parse(ev.value), ev))
-        except InvalidVersion:
-            problems.append(f"unparsable {ev.kind} version {ev.value!r}")
-    # "0" sorts below everything, even 0.dev0, as the OSV schema defines it.
-    parsed.sort(key=lambda pe: (pe[1].value != "0", pe[0], _ORDER[pe[1].kind]))
-    return parsed, problems
-
-
 def range_affects(rng: Range, version: Version) -> tuple[bool, tuple[Version, ...], list[str]]:
     """Evaluate one ECOSYSTEM range: (affected, smallest fix above ``version``, problems)."""
-    events, problems = _sorted_events(rng)
+    events, problems = rng.parsed
     affected = False
     limits: list[Version] = []
     for v, ev in events:
@@ -66,23 +46,17 @@ def range_affects(rng: Range, version: Version) -> tuple[bool, tuple[Version, ..
     if affected:
         above = [v for v, ev in events if ev.kind == "fixed" and v > version]
         fixes = (min(above),) if above else ()
-    return affected, fixes, problems
+    return affected, fixes, list(problems)
 
 
-def _listed(versions: tuple[str, ...], version: Version) -> tuple[bool, list[str]]:
-    problems = []
-    for raw in versions:
-        try:
-            if Version(raw) == version:
-                return True, problems
-        except InvalidVersion:
-            if raw == str(version):
-                return True, problems
-            problems.append(f"unparsable listed version {raw!r}")
-    return False, problems
+def _listed(entry: Affected, version: Version, key: str | None) -> tuple[bool, tuple[str, ...]]:
+    good, bad, problems = entry.parsed_versions
+    if key is None:
+        key = key or version_key(str(version))
+    return (key in good or (bool(bad) and str(version) in bad)), problems
 
 
-def affected_verdict(entry: Affected, version: Version) -> RangeVerdict:
+def affected_verdict(entry: Affected, version: Version, key: str | None = None) -> RangeVerdict:
     """Whether ``version`` is affected by one ``affected`` entry (ranges or explicit versions)."""
     affected = False
     fixes: list[Version] = []
@@ -95,22 +69,25 @@ def affected_verdict(entry: Affected, version: Version) -> RangeVerdict:
         if hit:
             affected = True
             fixes += fix
-    listed, probs = _listed(entry.versions, version)
-    if not affected:
+    listed, probs = _listed(entry, version, key)
+    if not affected and not listed:
         problems += probs
     affected = affected or listed
     return RangeVerdict(affected, tuple(sorted(set(fixes))), tuple(problems))
 
 
-def advisory_verdict(advisory: Advisory, name: str, version: Version) -> RangeVerdict:
+def advisory_verdict(
+    advisory: Advisory, name: str, version: Version, key: str | None = None
+) -> RangeVerdict:
     """Combine every ``affected`` entry of an advisory for one package; withdrawn never affects."""
     if advisory.withdrawn:
         return RangeVerdict(False)
+    key = key or version_key(str(version))
     affected = False
     fixes: set[Version] = set()
     problems: list[str] = []
     for entry in advisory.affected_for(name):
-        v = affected_verdict(entry, version)
+        v = affected_verdict(entry, version, key)
         problems += v.problems
         if v.affected:
             affected = True
