@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -263,3 +265,17 @@ def test_installed_distribution_is_read_from_its_record(capsys):
     assert not any(f["rule"] == "archive.outside-tree" for f in art["findings"])
     items = [ScanInput(Path("/nonexistent"), "x", kind="installed", files=("a.py",))]
     assert scan_inputs(items, use_cache=False)[0].findings == ()
+
+
+def test_odd_code_gives_no_warnings_on_stderr(tmp_path):
+    # pytest swallows warnings, so run the real command in its own process
+    art = write_sdist(tmp_path / "odd-1.0.tar.gz", {"odd-1.0/odd.py": "x = 1if 1 else 2\n"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipvet", "scan", "--jobs", "1", "--no-cache", str(art)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "odd-1.0.tar.gz" in proc.stdout
+    assert "Warning" not in proc.stderr
