@@ -8,6 +8,7 @@ Nothing here reads pip's configuration or ``PIP_*`` variables: the caller names 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import hashlib
 import http.client
@@ -18,12 +19,14 @@ import tempfile
 import threading
 import zlib
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -32,7 +35,7 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from pipvet import __version__
 from pipvet.core.errors import InputError
@@ -357,11 +360,27 @@ def _wheel_preference(file: DistFile) -> tuple[bool, str]:
 
 def file_version(file: DistFile) -> Version | None:
     """The version in a wheel or sdist file name (None when the name is not standard)."""
+    return _filename_version(file.filename)
+
+
+@functools.lru_cache(maxsize=65536)
+def _filename_version(filename: str) -> Version | None:
     try:
-        if file.is_wheel:
-            return parse_wheel_filename(file.filename)[1]
-        return parse_sdist_filename(file.filename)[1]
+        if filename.endswith(".whl"):
+            parts = filename[:-4].split("-")
+            if len(parts) in (5, 6):  # fast path: name-version[-build]-py-abi-plat
+                return _version(parts[1])
+            return parse_wheel_filename(filename)[1]
+        return parse_sdist_filename(filename)[1]
     except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
         return None
 
 
@@ -426,3 +445,116 @@ def download_with_digest(file: DistFile, dest_dir: Path, *, timeout: float = 60)
 def download(file: DistFile, dest_dir: Path, *, timeout: float = 60) -> Path:
     """``download_with_digest`` returning only the path (the caller hashes and verifies it)."""
     return download_with_digest(file, dest_dir, timeout=timeout).path
+
+
+class Prefetcher:
+    """Fetches project pages, and the metadata of each project's likely version, in the
+    background while a resolver runs, following dependencies; then serves what it has and
+    fetches the rest. Speculative: it only warms up fetches, the resolver decides versions."""
+
+    def __init__(self, index: SimpleIndex, env: dict[str, str], *, max_workers: int = 16) -> None:
+        import threading
+
+        self.index = index
+        self.env = env
+        self._pool = ThreadPoolExecutor(max_workers=max_workers)
+        self._lock = threading.Lock()
+        self._pages: dict[str, Future[list[DistFile] | None]] = {}
+        self._meta: dict[tuple[str, Version], list[str] | None] = {}  # None: not served
+        self._stopped = False
+        self._needed: set[str] = set()
+
+    def add(self, requirement: Requirement) -> None:
+        """Start fetching ``requirement``'s project (and, transitively, its dependencies)."""
+        self._submit(canonicalize_name(requirement.name), requirement)
+
+    def _submit(self, name: str, requirement: Requirement) -> None:
+        with self._lock:
+            if name in self._pages or self._stopped:
+                return
+            self._pages[name] = self._pool.submit(self._crawl, name, requirement)
+
+    def _crawl(self, name: str, requirement: Requirement) -> list[DistFile] | None:
+        if self._stopped and name not in self._needed:
+            return None
+        try:
+            files = self.index.project_files(name)
+        except InputError:
+            return None
+        version = self._guess(files, requirement)
+        wheels = sorted(
+            (f for f in files if f.is_wheel and file_version(f) == version), key=_wheel_preference
+        )
+        if not wheels or self._stopped:
+            return files
+        blob = self.index.core_metadata(wheels[0])
+        if blob is None:
+            with self._lock:
+                self._meta[(name, version)] = None  # type: ignore[index]
+            return files
+        import email.parser
+
+        msg = email.parser.BytesParser().parsebytes(blob, headersonly=True)
+        requires = [str(v) for v in msg.get_all("Requires-Dist") or []]
+        with self._lock:
+            self._meta[(name, version)] = requires  # type: ignore[index]
+        for text in requires:
+            try:
+                req = Requirement(text)
+            except InvalidRequirement:
+                continue
+            if req.marker is not None:
+                extras = requirement.extras or {""}
+                if not any(req.marker.evaluate({**self.env, "extra": e}) for e in extras):
+                    continue
+            self._submit(canonicalize_name(req.name), req)
+        return files
+
+    def _guess(self, files: list[DistFile], requirement: Requirement) -> Version | None:
+        python = self.env.get("python_full_version", "")
+        candidates = set()
+        for f in files:
+            v = file_version(f)
+            if v is None or f.yanked or not f.is_wheel or v.is_prerelease:
+                continue
+            if f.requires_python and python:
+                try:
+                    if not SpecifierSet(f.requires_python).contains(python, prereleases=True):
+                        continue
+                except InvalidSpecifier:
+                    pass
+            if requirement.specifier.contains(v, prereleases=False):
+                candidates.add(v)
+        return max(candidates) if candidates else None
+
+    def finish(
+        self, pins: dict[NormalizedName, Version], *, metadata: bool
+    ) -> tuple[dict[NormalizedName, list[DistFile]], dict[NormalizedName, list[str]]]:
+        """Pages of every pinned project (errors raised), and, if asked, each pinned version's
+        Requires-Dist (left out where the index serves no metadata)."""
+        with self._lock:
+            self._stopped = True
+            self._needed = set(pins)
+            pending = {n: self._pages.get(n) for n in pins}
+
+        def page(name: NormalizedName) -> list[DistFile]:
+            fut = pending[name]
+            files = fut.result() if fut is not None else None
+            return files if files is not None else self.index.project_files(name)
+
+        names = sorted(pins)
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            files = dict(zip(names, pool.map(page, names), strict=True))
+            if not metadata:
+                return files, {}
+            todo = [n for n in names if (n, pins[n]) not in self._meta]
+            chosen = {n: [f for f in files[n] if file_version(f) == pins[n]] for n in todo}
+            known = {n: self._meta.get((n, pins[n])) for n in names}
+        requires = {n: r for n, r in known.items() if r is not None}
+        requires.update(self.index.requires_dist(chosen))
+        return files, requires
+
+    def close(self) -> None:
+        with self._lock:
+            self._stopped = True
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -37,6 +37,7 @@ from packaging.version import Version
 
 from pipvet.core.errors import InputError
 from pipvet.core.models import DistFile
+from pipvet.sources.index import Prefetcher, SimpleIndex
 
 MAX_CLAUSES = 16
 _NO_DIST_RE = re.compile(r"No matching distribution found for (.+)")
@@ -337,8 +338,6 @@ def _no_wheel_name(stderr: str, tool: str) -> str | None:
 
 
 def _explain_missing(name: str, index_url: str, tool: str, stderr: str) -> InputError:
-    from pipvet.sources.index import SimpleIndex
-
     try:
         files = SimpleIndex(index_url).project_files(name)
     except InputError:
@@ -384,6 +383,27 @@ def resolve(
         raise InputError(f"unknown resolver {resolver!r} (use auto, pip or uv)")
     tool = "uv" if uv else "pip"
     allowed = {canonicalize_name(n) for n in allow_sdist}
+    env = marker_environment(python)
+    prefetch = Prefetcher(SimpleIndex(index_url), env)
+    for req in top:  # fetch pages while the resolver runs (pipvet needs them for the hashes)
+        prefetch.add(req)
+    try:
+        return _resolve(top, uv, tool, index_url, allowed, python, constraints, env, prefetch)
+    finally:
+        prefetch.close()
+
+
+def _resolve(
+    top: Sequence[Requirement],
+    uv: str | None,
+    tool: str,
+    index_url: str,
+    allowed: set[str],
+    python: str | None,
+    constraints: Sequence[str],
+    env: dict[str, str],
+    prefetch: Prefetcher,
+) -> Resolution:
     sdists: list[str] = []
     reqs = [str(r) for r in top]
     with tempfile.TemporaryDirectory(prefix="pipvet-resolve-") as tmp_name:
@@ -403,27 +423,22 @@ def resolve(
                 raise _explain_missing(missing, index_url, tool, proc.stderr)
             raise InputError(f"{tool} could not resolve the requirements:\n{_tail(proc.stderr)}")
         if uv:
-            return _finish_uv(proc.stdout, top, index_url, sdists, python)
-        nodes, env = _nodes_from_report(report)
-    packages = build_graph(top, nodes, env)
-    return Resolution(packages, "pip", tuple(sorted(sdists)))  # type: ignore[arg-type]
+            return _finish_uv(proc.stdout, top, sdists, env, prefetch)
+        nodes, report_env = _nodes_from_report(report)
+    files, _ = prefetch.finish({n: node.version for n, node in nodes.items()}, metadata=False)
+    packages = build_graph(top, nodes, report_env)
+    return Resolution(packages, "pip", tuple(sorted(sdists)), index_files=files)  # type: ignore[arg-type]
 
 
 def _finish_uv(
     stdout: str,
     top: Sequence[Requirement],
-    index_url: str,
     sdists: Sequence[str],
-    python: str | None,
+    env: dict[str, str],
+    prefetch: Prefetcher,
 ) -> Resolution:
-    from pipvet.sources.index import SimpleIndex, file_version
-
     pins = parse_uv_output(stdout)
-    index = SimpleIndex(index_url)
-    files = index.many(pins)
-    requires = index.requires_dist(
-        {name: [f for f in files[name] if file_version(f) == v] for name, (v, _) in pins.items()}
-    )
+    files, requires = prefetch.finish({n: v for n, (v, _) in pins.items()}, metadata=True)
     nodes = {
         name: _Node(
             version=version,
@@ -433,7 +448,7 @@ def _finish_uv(
         )
         for name, (version, via) in pins.items()
     }
-    packages = build_graph(top, nodes, marker_environment(python))  # type: ignore[arg-type]
+    packages = build_graph(top, nodes, env)  # type: ignore[arg-type]
     return Resolution(packages, "uv", tuple(sorted(sdists)), index_files=files)  # type: ignore[arg-type]
 
 

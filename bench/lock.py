@@ -1,0 +1,144 @@
+"""Benchmark `pipvet lock` against `uv pip compile --generate-hashes` and `pip-compile
+--generate-hashes` on three real requirement sets, against the public index (needs internet).
+
+    python bench/lock.py [--repeat 3] [--cold] [--sets small,medium,large]
+
+It creates a bench venv (default /tmp/pipvet-bench-venv, or $PIPVET_BENCH_VENV) holding uv and
+pip-tools; pipvet runs from this interpreter and uses that same uv. Times are wall-clock medians.
+Warm (default): one untimed warm-up run per tool and set fills the caches first. --cold: every
+run gets an empty cache directory (XDG_CACHE_HOME and UV_CACHE_DIR point to a fresh temp dir).
+Every tool is isolated from pip/uv configuration (PIP_*/UV_* removed, PIP_CONFIG_FILE=/dev/null).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+INDEX = "https://pypi.org/simple/"
+SETS = {
+    "small": ["requests", "rich", "click"],
+    "medium": [
+        "django", "djangorestframework", "gunicorn", "psycopg[binary]", "flask", "sqlalchemy",
+        "pydantic", "uvicorn[standard]", "httpx", "redis",
+    ],
+    "large": [
+        "pandas", "scikit-learn", "matplotlib", "seaborn", "jupyterlab", "boto3",
+        "google-cloud-storage", "google-cloud-bigquery", "azure-storage-blob", "azure-identity",
+        "sqlalchemy", "requests", "pyarrow", "statsmodels", "plotly", "dask[distributed]",
+    ],
+}  # fmt: skip
+
+
+def bench_venv() -> Path:
+    venv = Path(os.environ.get("PIPVET_BENCH_VENV", "/tmp/pipvet-bench-venv"))
+    bindir = venv / "bin"
+    if not (bindir / "pip-compile").exists() or not (bindir / "uv").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pip = [str(bindir / "python"), "-m", "pip", "install", "-q"]
+        subprocess.run([*pip, "--upgrade", "pip"], check=True)
+        subprocess.run([*pip, "uv", "pip-tools"], check=True)
+    return bindir
+
+
+def clean_env(bindir: Path, cache: Path | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
+    if cache is not None:
+        env["XDG_CACHE_HOME"] = str(cache)
+        env["UV_CACHE_DIR"] = str(cache / "uv")
+        env["PIPVET_CACHE_DIR"] = str(cache / "pipvet")
+    return env
+
+
+def commands(bindir: Path, reqs: Path, out: Path) -> dict[str, list[str]]:
+    python = sys.executable
+    return {
+        "pipvet (uv)": [python, "-m", "pipvet", "-q", "lock", "-r", str(reqs), "--index-url",
+                        INDEX, "--resolver", "uv", "-o", str(out)],
+        "pipvet (pip)": [python, "-m", "pipvet", "-q", "lock", "-r", str(reqs), "--index-url",
+                         INDEX, "--resolver", "pip", "-o", str(out)],
+        "uv pip compile": [str(bindir / "uv"), "pip", "compile", "--no-config", "-q",
+                           "--generate-hashes", "--index-url", INDEX, "--python", python,
+                           str(reqs), "-o", str(out)],
+        "pip-compile": [str(bindir / "pip-compile"), "-q", "--no-config", "--generate-hashes",
+                        "--index-url", INDEX, "--no-strip-extras", str(reqs), "-o", str(out)],
+    }  # fmt: skip
+
+
+def count(out: Path) -> tuple[int, int]:
+    """(pinned packages, hashes) in a requirements lock."""
+    text = out.read_text()
+    pins = sum(1 for ln in text.splitlines() if "==" in ln and not ln.startswith((" ", "#")))
+    return pins, text.count("--hash=sha256:")
+
+
+def run_once(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cold", action="store_true", help="empty caches for every run")
+    parser.add_argument("--sets", default="small,medium,large")
+    args = parser.parse_args()
+    bindir = bench_venv()
+    pip_compile_version = subprocess.run(
+        [str(bindir / "pip-compile"), "--version"], capture_output=True, text=True
+    ).stdout.strip()
+    uv_version = subprocess.run(
+        [str(bindir / "uv"), "--version"], capture_output=True, text=True
+    ).stdout.strip()
+    mode = "cold caches" if args.cold else "warm caches"
+    print(f"# {mode}, median of {args.repeat}; {uv_version}; {pip_compile_version}; {INDEX}")
+    print(f"# python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    header = f"{'set':<8} {'tool':<16} {'pkgs':>5} {'hashes':>7} {'median s':>9} {'runs s':<24}"
+    print(header)
+    print("-" * len(header))
+    with tempfile.TemporaryDirectory(prefix="pipvet-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        warm_cache = tmp / "warm-cache"
+        for set_name in args.sets.split(","):
+            reqs = tmp / f"{set_name}.in"
+            reqs.write_text("\n".join(SETS[set_name]) + "\n")
+            results = {}
+            for tool, cmd in commands(bindir, reqs, tmp / f"{set_name}.out").items():
+                times = []
+                if not args.cold:
+                    run_once(cmd, clean_env(bindir, warm_cache), tmp)  # warm-up
+                for _ in range(args.repeat):
+                    cache = None
+                    if args.cold:
+                        cache = Path(tempfile.mkdtemp(prefix="cache-", dir=tmp))
+                    else:
+                        cache = warm_cache
+                    times.append(run_once(cmd, clean_env(bindir, cache), tmp))
+                    if args.cold:
+                        shutil.rmtree(cache, ignore_errors=True)
+                pins, hashes = count(tmp / f"{set_name}.out")
+                med = statistics.median(times)
+                results[tool] = med
+                runs = " ".join(f"{t:.2f}" for t in times)
+                print(f"{set_name:<8} {tool:<16} {pins:>5} {hashes:>7} {med:>9.2f} {runs:<24}")
+            ratio = results["pipvet (uv)"] / results["uv pip compile"]
+            faster = results["pip-compile"] / results["pipvet (uv)"]
+            print(f"{'':<8} pipvet(uv)/uv = {ratio:.2f}x; pip-compile/pipvet(uv) = {faster:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
