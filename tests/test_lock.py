@@ -134,6 +134,21 @@ def test_allowing_an_sdist_does_not_force_a_source_build(
     lock = read_lock(out)
     assert lock.get("gamma").sdist_allowed and lock.get("onlysdist").sdist_allowed  # type: ignore[union-attr]
     assert "allowed sdists (building them runs their code): gamma, onlysdist" in out.read_text()
+    # The build dependencies of the sdist that will be built are locked and hashed too.
+    (tinybuild,) = lock.build_packages
+    digest = package_index.listed("tinybuild-1.0-py3-none-any.whl").sha256
+    assert (tinybuild.name, str(tinybuild.version), tinybuild.via) == (
+        "tinybuild",
+        "1.0",
+        ("onlysdist",),
+    )
+    assert [h.digest for h in tinybuild.hashes] == [digest]
+    assert tinybuild.filename_for(digest) == "tinybuild-1.0-py3-none-any.whl"
+    py = _lock(tmp_path, package_index, "gamma", "onlysdist", "--allow-sdist", "gamma",
+               "--allow-sdist", "onlysdist", "--format", "pylock", name="pylock.toml")  # fmt: skip
+    assert [(p.name, p.hashes) for p in read_lock(py).build_packages] == [
+        ("tinybuild", tinybuild.hashes)
+    ]
 
 
 def test_requirements_files_nested_and_constraints(

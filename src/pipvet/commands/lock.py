@@ -128,14 +128,17 @@ def _inputs(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[str],
 
 
 def build_lock(args: argparse.Namespace):  # -> Lock (lazy import)
-    """Resolve, fetch every file's hash from the index (concurrently), build the Lock."""
+    """Resolve, fetch every file's hash from the index (concurrently), build the Lock.
+
+    Allowed sdists that must be built get their ``[build-system].requires`` (read from the
+    hash-checked sdist as data) resolved and locked too, as ``Lock.build_packages``: pip does not
+    hash-check build dependencies (pip#11974, pip#13984), pipvet install does.
+    """
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
     from pipvet.cli import console
-    from pipvet.core.errors import InputError, PolicyRefusal
-    from pipvet.core.lockfile import Lock, LockedPackage
-    from pipvet.sources.index import SimpleIndex, file_version
+    from pipvet.core.lockfile import Lock
     from pipvet.sources.resolver import resolve
 
     reqs, constraints, file_index = _inputs(args)
@@ -159,8 +162,35 @@ def build_lock(args: argparse.Namespace):  # -> Lock (lazy import)
     origins: dict[str, set[str]] = {}
     for text, origin in reqs:
         origins.setdefault(canonicalize_name(Requirement(text).name), set()).add(origin)
+    packages = _locked(resolution, index_url, origins, allowed)
+    build: list = []
+    if resolution.sdists:
+        build_reqs = _build_requirements(packages, resolution.sdists)
+        build_resolution = resolve(
+            sorted({r for r, _ in build_reqs}),
+            index_url=index_url,
+            allow_sdist=allowed,
+            python=args.python,
+            resolver=args.resolver,
+        )
+        build_origins: dict[str, set[str]] = {}
+        for text, origin in build_reqs:
+            build_origins.setdefault(canonicalize_name(Requirement(text).name), set()).add(origin)
+        build = _locked(build_resolution, index_url, build_origins, allowed)
+    console.detail(f"resolved with {resolution.resolver} against {index_url}")
+    return Lock(packages=tuple(packages), index_url=index_url, build_packages=tuple(build))
+
+
+def _locked(resolution, index_url: str, origins: dict[str, set[str]], allowed: set[str]) -> list:
+    """LockedPackages with every sha256-hashed file of each pinned version."""
+    from pipvet.cli import console
+    from pipvet.core.errors import InputError, PolicyRefusal
+    from pipvet.core.lockfile import LockedPackage
+    from pipvet.core.models import FileHash
+    from pipvet.sources.index import SimpleIndex, file_version
+
     names = [p.name for p in resolution.packages]
-    files = dict(resolution.index_files) or SimpleIndex(index_url).many(names)
+    files = dict(resolution.index_files)
     missing = [n for n in names if n not in files]
     if missing:
         files.update(SimpleIndex(index_url).many(missing))
@@ -169,7 +199,7 @@ def build_lock(args: argparse.Namespace):  # -> Lock (lazy import)
         mine = [f for f in files[pkg.name] if file_version(f) == pkg.version]
         if not mine:
             raise InputError(f"the index lists no files for {pkg.name}=={pkg.version}")
-        strong = [f for f in mine if f.sha256]
+        strong = sorted((f for f in mine if f.sha256), key=lambda f: f.filename)
         for f in mine:
             if not f.sha256:
                 algs = ", ".join(h.algorithm for h in f.hashes) or "none"
@@ -179,25 +209,89 @@ def build_lock(args: argparse.Namespace):  # -> Lock (lazy import)
                 f"{pkg.name}=={pkg.version}: the index gives no sha256 for any file; "
                 "pipvet does not lock md5, sha1 or sha224 hashes"
             )
-        strong.sort(key=lambda f: f.filename)
         via = sorted(origins.get(pkg.name, set())) if pkg.requested else []
         packages.append(
             LockedPackage(
                 name=pkg.name,
                 version=pkg.version,
                 files=tuple(strong),
-                hashes=tuple(
-                    sorted(
-                        {h for f in strong for h in f.hashes if h.algorithm == "sha256"}, key=str
-                    )
-                ),
+                hashes=tuple(sorted({FileHash("sha256", f.sha256 or "") for f in strong}, key=str)),
                 marker=pkg.marker,
                 via=(*via, *pkg.parents),
                 sdist_allowed=pkg.name in allowed,
             )
         )
-    console.detail(f"resolved with {resolution.resolver} against {index_url}")
-    return Lock(packages=tuple(packages), index_url=index_url)
+    return packages
+
+
+def _build_requirements(packages: list, sdists) -> list[tuple[str, str]]:
+    """(requirement, sdist name) for the build requirements of each sdist to be built: the
+    sdist is downloaded, checked against the index's sha256 and read as data (never run)."""
+    import tempfile
+    from pathlib import Path
+
+    from pipvet.core.errors import PolicyRefusal
+    from pipvet.sources.index import download_with_digest
+
+    out: list[tuple[str, str]] = []
+    by_name = {p.name: p for p in packages}
+    with tempfile.TemporaryDirectory(prefix="pipvet-sdist-") as tmp:
+        for name in sdists:
+            candidates = [f for f in by_name[name].files if not f.is_wheel]
+            candidates.sort(key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))
+            sdist = candidates[0]
+            got = download_with_digest(sdist, Path(tmp))
+            if got.sha256 != sdist.sha256:
+                raise PolicyRefusal(
+                    f"{sdist.filename}: downloaded bytes (sha256 {got.sha256}) differ from the "
+                    f"index's listed sha256 {sdist.sha256}; not reading it"
+                )
+            out += [(r, name) for r in sdist_build_requires(got.path)]
+    return out
+
+
+def sdist_build_requires(path) -> list[str]:
+    """``[build-system].requires`` of an sdist, read from the archive in memory (PEP 518
+    default ``setuptools>=40.8.0`` when it has no pyproject.toml or no such table)."""
+    import sys
+    import tarfile
+    import zipfile
+
+    from pipvet.core.errors import InputError
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    data = None
+    try:
+        if str(path).endswith(".zip"):
+            with zipfile.ZipFile(path) as zf:
+                names = [n for n in zf.namelist() if n.count("/") == 1]
+                hit = next((n for n in names if n.endswith("/pyproject.toml")), None)
+                data = zf.read(hit) if hit else None
+        else:
+            with tarfile.open(path) as tf:
+                for member in tf:
+                    top_level = member.isfile() and member.name.count("/") == 1
+                    if top_level and member.name.endswith("/pyproject.toml"):
+                        f = tf.extractfile(member)
+                        data = f.read(1 << 20) if f else None
+                        break
+    except (OSError, tarfile.TarError, zipfile.BadZipFile) as e:
+        raise InputError(f"{path}: cannot read the sdist: {e}") from None
+    default = ["setuptools>=40.8.0"]
+    if data is None:
+        return default
+    try:
+        table = tomllib.loads(data.decode("utf-8")).get("build-system", {})
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise InputError(f"{path}: malformed pyproject.toml: {e}") from None
+    requires = table.get("requires", default) if isinstance(table, dict) else default
+    if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
+        raise InputError(f"{path}: [build-system].requires must be a list of strings")
+    return requires
 
 
 def write_output(text: str, output: str | None) -> None:

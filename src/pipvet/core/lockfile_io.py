@@ -37,6 +37,10 @@ _COMMENT_RE = re.compile(r"(^|\s+)#.*$")
 _FILE_COMMENT_RE = re.compile(r"^#\s+(\S+)\s+(sha256|sha384|sha512):([0-9a-fA-F]+)\s*$")
 INDEX_PREFIX = "# index: "
 SDIST_PREFIX = "# allowed sdists (building them runs their code): "
+BUILD_HEADER = (
+    "# Build dependencies of the sdists built from source "
+    "(pip ignores these lines; pipvet install checks them):"
+)
 UPLOAD_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -142,22 +146,38 @@ def render_requirements(lock: Lock, *, header: str) -> str:
         out.append(SDIST_PREFIX + ", ".join(allowed))
     out.append("")
     for pkg in sorted(lock.packages, key=lambda p: p.name):
-        line = f"{pkg.name}=={pkg.version}"
-        if pkg.marker:
-            line += f" ; {pkg.marker}"
-        hashes = sorted({str(h) for h in pkg.hashes if h.algorithm in STRONG})
-        if hashes:
-            out.append(line + " \\")
-            for i, h in enumerate(hashes):
-                out.append(f"    --hash={h}" + (" \\" if i < len(hashes) - 1 else ""))
-        else:
-            out.append(line)
-        if pkg.via:
-            out.append(f"    # via {', '.join(pkg.via)}")
-        for f in sorted(pkg.files, key=lambda f: f.filename):
-            if f.sha256:
-                out.append(f"    #   {f.filename} sha256:{f.sha256}")
+        out += _package_lines(pkg)
+    if lock.build_packages:
+        out.append("")
+        out.append(BUILD_HEADER)
+        for pkg in sorted(lock.build_packages, key=lambda p: p.name):
+            out += [
+                f"# build: {line.strip()}" if i == 0 else f"#   {line}"
+                for i, line in enumerate(_package_lines(pkg, one_line=True))
+            ]
     return "\n".join(out) + "\n"
+
+
+def _package_lines(pkg: LockedPackage, *, one_line: bool = False) -> list[str]:
+    out: list[str] = []
+    line = f"{pkg.name}=={pkg.version}"
+    if pkg.marker:
+        line += f" ; {pkg.marker}"
+    hashes = sorted({str(h) for h in pkg.hashes if h.algorithm in STRONG})
+    if one_line:
+        out.append(" ".join([line, *(f"--hash={h}" for h in hashes)]))
+    elif hashes:
+        out.append(line + " \\")
+        for i, h in enumerate(hashes):
+            out.append(f"    --hash={h}" + (" \\" if i < len(hashes) - 1 else ""))
+    else:
+        out.append(line)
+    if pkg.via:
+        out.append(f"    # via {', '.join(pkg.via)}")
+    for f in sorted(pkg.files, key=lambda f: f.filename):
+        if f.sha256:
+            out.append(f"    #   {f.filename} sha256:{f.sha256}")
+    return out
 
 
 def _upload_datetime(value: str | None) -> datetime | None:
@@ -217,8 +237,55 @@ def render_pylock(lock: Lock) -> str:
                 tool={"pipvet": tool} if tool else None,
             )
         )
-    pylock = Pylock(lock_version=Version("1.0"), created_by="pipvet", packages=packages)
+    tool = None
+    if lock.build_packages:
+        tool = {"pipvet": {"build-packages": [_build_entry(p) for p in lock.build_packages]}}
+    pylock = Pylock(lock_version=Version("1.0"), created_by="pipvet", packages=packages, tool=tool)
     return tomli_w.dumps(pylock.to_dict())
+
+
+def _build_entry(pkg: LockedPackage) -> dict:
+    files = []
+    for f in sorted(pkg.files, key=lambda f: f.filename):
+        entry: dict = {"name": f.filename, "url": f.url}
+        if f.size is not None:
+            entry["size"] = f.size
+        if f.upload_time:
+            entry["upload-time"] = f.upload_time
+        entry["hashes"] = {h.algorithm: h.digest for h in f.hashes if h.algorithm in STRONG}
+        files.append(entry)
+    out: dict = {"name": pkg.name, "version": str(pkg.version), "via": list(pkg.via)}
+    if pkg.marker:
+        out["marker"] = pkg.marker
+    out["files"] = files
+    return out
+
+
+def _from_build_entry(entry: object, source: str) -> LockedPackage:
+    if not isinstance(entry, dict) or "name" not in entry or "version" not in entry:
+        raise InputError(f"{source}: malformed [tool.pipvet] build-packages entry")
+    try:
+        files = tuple(
+            DistFile(
+                filename=str(f["name"]),
+                url=str(f.get("url", "")),
+                hashes=tuple(FileHash(k.lower(), str(v).lower()) for k, v in f["hashes"].items()),
+                size=f.get("size"),
+                upload_time=f.get("upload-time"),
+            )
+            for f in entry.get("files", [])
+        )
+        version = Version(str(entry["version"]))
+    except (KeyError, TypeError, AttributeError, InvalidVersion) as e:
+        raise InputError(f"{source}: malformed build package {entry.get('name')}: {e}") from None
+    return LockedPackage(
+        name=canonicalize_name(str(entry["name"])),
+        version=version,
+        files=files,
+        hashes=tuple(sorted({h for f in files for h in f.hashes}, key=str)),
+        marker=entry.get("marker"),
+        via=tuple(str(v) for v in entry.get("via", [])),
+    )
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -254,8 +321,16 @@ def parse_requirements_lock(text: str, *, source: str = "<lock>") -> Lock:
     packages: list[dict] = []
     index_url: str | None = None
     allowed: set[str] = set()
+    build: list[dict] = []
+    current: list[dict] = packages
     for line in logical_lines(text):
         where = f"{source}:{line.lineno}"
+        if not line.text and line.comment.startswith("# build: "):
+            build.append(_parse_pin(line.comment[len("# build: ") :], where, line.lineno))
+            current = build
+            continue
+        if not line.text and current is build and re.match(r"#\s+#", line.comment):
+            line = LogicalLine(line.lineno, "", line.comment[1:].strip())
         if not line.text:
             comment = line.comment
             if comment.startswith(INDEX_PREFIX):
@@ -266,11 +341,11 @@ def parse_requirements_lock(text: str, *, source: str = "<lock>") -> Lock:
                     for n in comment[len(SDIST_PREFIX) :].split(",")
                     if n.strip()
                 }
-            elif packages and comment.startswith("# via "):
+            elif current and comment.startswith("# via "):
                 via = comment[len("# via ") :]
-                packages[-1]["via"] = tuple(v.strip() for v in via.split(", ") if v.strip())
-            elif packages and (m := _FILE_COMMENT_RE.match(comment)):
-                packages[-1]["files"].append(
+                current[-1]["via"] = tuple(v.strip() for v in via.split(", ") if v.strip())
+            elif current and (m := _FILE_COMMENT_RE.match(comment)):
+                current[-1]["files"].append(
                     DistFile(m.group(1), url="", hashes=(FileHash(m.group(2), m.group(3).lower()),))
                 )
             continue
@@ -288,37 +363,51 @@ def parse_requirements_lock(text: str, *, source: str = "<lock>") -> Lock:
             if opt in ("-r", "--requirement", "-c", "--constraint"):
                 raise InputError(f"{where}: a lock must list every package itself, not {opt}")
             continue  # other global options (--no-binary, --find-links...) do not change pins
-        req_text, tokens = split_requirement_line(line.text)
-        hashes, rest = parse_hash_options(tokens, where)
-        if rest:
-            raise InputError(f"{where}: unexpected option {rest[0]!r} in a lock")
-        try:
-            req = Requirement(req_text)
-        except InvalidRequirement as e:
-            raise InputError(f"{where}: malformed requirement {req_text!r}: {e}") from None
-        if req.url:
-            raise InputError(f"{where}: {req.name} is a direct URL; a lock pins index releases")
-        pins = [s for s in req.specifier if s.operator in ("==", "===")]
-        if len(pins) != 1 or len(req.specifier) != 1 or "*" in pins[0].version:
-            raise InputError(
-                f"{where}: {req_text!r} is not pinned: a lock needs name==version",
-                hint="re-create it with `pipvet lock`",
-            )
-        try:
-            version = Version(pins[0].version)
-        except InvalidVersion:
-            raise InputError(f"{where}: invalid version in {req_text!r}") from None
-        packages.append(
-            {
-                "name": canonicalize_name(req.name),
-                "version": version,
-                "hashes": tuple(hashes),
-                "marker": str(req.marker) if req.marker else None,
-                "via": (),
-                "files": [],
-                "lineno": line.lineno,
-            }
+        packages.append(_parse_pin(line.text, where, line.lineno))
+        current = packages
+    result = _to_locked(packages, allowed, source)
+    build_result = _to_locked(build, allowed, source)
+    return Lock(
+        packages=tuple(result),
+        index_url=index_url,
+        source_path=source,
+        build_packages=tuple(build_result),
+    )
+
+
+def _parse_pin(text: str, where: str, lineno: int) -> dict:
+    req_text, tokens = split_requirement_line(text)
+    hashes, rest = parse_hash_options(tokens, where)
+    if rest:
+        raise InputError(f"{where}: unexpected option {rest[0]!r} in a lock")
+    try:
+        req = Requirement(req_text)
+    except InvalidRequirement as e:
+        raise InputError(f"{where}: malformed requirement {req_text!r}: {e}") from None
+    if req.url:
+        raise InputError(f"{where}: {req.name} is a direct URL; a lock pins index releases")
+    pins = [s for s in req.specifier if s.operator in ("==", "===")]
+    if len(pins) != 1 or len(req.specifier) != 1 or "*" in pins[0].version:
+        raise InputError(
+            f"{where}: {req_text!r} is not pinned: a lock needs name==version",
+            hint="re-create it with `pipvet lock`",
         )
+    try:
+        version = Version(pins[0].version)
+    except InvalidVersion:
+        raise InputError(f"{where}: invalid version in {req_text!r}") from None
+    return {
+        "name": canonicalize_name(req.name),
+        "version": version,
+        "hashes": tuple(hashes),
+        "marker": str(req.marker) if req.marker else None,
+        "via": (),
+        "files": [],
+        "lineno": lineno,
+    }
+
+
+def _to_locked(packages: list[dict], allowed: set[str], source: str) -> list[LockedPackage]:
     seen: dict[str, int] = {}
     result = []
     for p in packages:
@@ -340,7 +429,7 @@ def parse_requirements_lock(text: str, *, source: str = "<lock>") -> Lock:
             )
         )
     result.sort(key=lambda p: p.name)
-    return Lock(packages=tuple(result), index_url=index_url, source_path=source)
+    return result
 
 
 def parse_pylock(text: str, *, source: str = "pylock.toml") -> Lock:
@@ -394,4 +483,12 @@ def parse_pylock(text: str, *, source: str = "pylock.toml") -> Lock:
             )
         )
     packages.sort(key=lambda p: p.name)
-    return Lock(packages=tuple(packages), index_url=index_url, source_path=source)
+    tool = pylock.tool.get("pipvet", {}) if isinstance(pylock.tool, dict) else {}
+    raw_build = tool.get("build-packages", []) if isinstance(tool, dict) else []
+    build = sorted((_from_build_entry(e, source) for e in raw_build), key=lambda p: p.name)
+    return Lock(
+        packages=tuple(packages),
+        index_url=index_url,
+        source_path=source,
+        build_packages=tuple(build),
+    )
