@@ -245,6 +245,14 @@ def _unquote_name(name: str) -> str:
     return unquote(name)
 
 
+def _absolute(page_url: str, href: str) -> str:
+    """``href`` resolved against the page, without its fragment (fast path for absolute URLs:
+    PyPI pages list tens of thousands of files)."""
+    if not href.startswith(("https://", "http://")):
+        href = urljoin(page_url, href)
+    return href.split("#", 1)[0]
+
+
 def parse_json_page(doc: object, page_url: str) -> list[DistFile]:
     """The files listed by a PEP 691 project response (PEP 700 size and upload-time kept)."""
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
@@ -255,11 +263,13 @@ def parse_json_page(doc: object, page_url: str) -> list[DistFile]:
             raise InputError(f"{page_url}: malformed file entry")
         raw_hashes = item.get("hashes") or {}
         hashes = tuple(
-            FileHash(str(k).lower(), str(v).lower())
-            for k, v in sorted(raw_hashes.items())
-            if isinstance(v, str)
+            FileHash(k.lower(), v.lower())
+            for k, v in raw_hashes.items()
+            if isinstance(v, str) and isinstance(k, str)
         )
-        url, _fragment = urldefrag(urljoin(page_url, item["url"]))
+        if len(hashes) > 1:
+            hashes = tuple(sorted(hashes, key=lambda h: h.algorithm))
+        url = _absolute(page_url, item["url"])
         size = item.get("size")
         files.append(
             DistFile(
