@@ -157,7 +157,6 @@ def audit_packages(
     is none) and, with ``online``, OSV. Raises ``AdvisoryDbError`` only when no data at all can be
     read; an unreachable OSV becomes a note and the local result stands."""
     from pipvet.sources.advisories.db import AdvisoryDbError
-    from pipvet.sources.advisories.osv_api import OsvUnavailable
     from pipvet.sources.advisories.snapshot import open_db
 
     today = today or dt.date.today()
@@ -181,6 +180,8 @@ def audit_packages(
         skips += [Skipped(b.id, b.reason) for b in bad]
     online_url = None
     if online:
+        from pipvet.sources.advisories.osv_api import OsvUnavailable
+
         try:
             extra, more, online_url = _online_records(pkgs, osv_url, local)
         except OsvUnavailable as exc:

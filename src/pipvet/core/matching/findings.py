@@ -130,23 +130,41 @@ def match_package(
     return findings, problems
 
 
-def smallest_fix(package: PackageId, advisories: Sequence[Advisory]) -> Version | None:
+def smallest_fix(
+    package: PackageId, advisories: Sequence[Advisory], *, floor: Version | None = None
+) -> Version | None:
     """The lowest version above ``package.version`` that no advisory of the package affects.
 
     Candidates are the ``fixed`` versions the advisories name; each is checked against every
     advisory, so an upgrade never lands in another known range; final releases are preferred
     over pre-releases. None when no candidate is clean. Call it for vulnerable packages.
+    ``floor`` skips candidates known to be affected (below a current finding's own fix).
     """
     candidates: set[Version] = set()
     for adv in advisories:
         if not adv.withdrawn:
-            candidates.update(v for v in all_fix_versions(adv, package.name) if v > package.version)
+            candidates.update(
+                v
+                for v in all_fix_versions(adv, package.name)
+                if v > package.version and (floor is None or v >= floor)
+            )
     # Final releases first: pip does not pick pre-releases unless asked (or already on one).
     ordered = sorted(
         candidates, key=lambda v: (v.is_prerelease and not package.version.is_prerelease, v)
     )
+    live = [a for a in advisories if not a.withdrawn]
+    known_bad: list[tuple[Version, Version]] = []  # [c, fix) spans still inside a range
     for cand in ordered:
+        if any(lo <= cand < hi for lo, hi in known_bad):
+            continue
         key = version_key(str(cand))
-        if not any(advisory_verdict(a, package.name, cand, key).affected for a in advisories):
+        for i, adv in enumerate(live):
+            verdict = advisory_verdict(adv, package.name, cand, key)
+            if verdict.affected:
+                live.insert(0, live.pop(i))  # the advisory that rejected one is likely to again
+                if verdict.fixed_in:
+                    known_bad.append((cand, verdict.fixed_in[0]))
+                break
+        else:
             return cand
     return None

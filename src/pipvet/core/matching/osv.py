@@ -25,6 +25,9 @@ class AdvisoryError(ValueError):
     """An OSV record that cannot be used (missing id, wrong shapes)."""
 
 
+_canonical_name = lru_cache(maxsize=8192)(canonicalize_name)
+
+
 @lru_cache(maxsize=65536)
 def version_key(raw: str) -> str | None:
     """A string equal for equal PEP 440 versions ("1.0" and "1.0.0" and "v1.0"), or None.
@@ -130,7 +133,7 @@ class Advisory:
         return text if len(text) <= 160 else text[:157].rstrip() + "..."
 
     def affected_for(self, name: str) -> tuple[Affected, ...]:
-        key = canonicalize_name(name)
+        key = _canonical_name(name)
         return tuple(a for a in self.affected if a.name == key and a.ecosystem == PYPI)
 
 
