@@ -20,11 +20,15 @@ from pipvet.core.analysis.rules import (
     ROLE_SETUP,
     FileContext,
     capabilities,
+    indicators,
     install_time,
     intent,
     is_peripheral,
+    metadata,
+    obfuscation,
 )
 from pipvet.core.analysis.rules.python_ast import ModuleFacts, collect
+from pipvet.core.analysis.rules.tokens import collect_tokens
 from pipvet.core.analysis.verdict import judge
 
 ENGINE_VERSION = "1"
@@ -47,7 +51,15 @@ MAX_PAYLOAD_DEPTH = 4
 MAX_FINDINGS_PER_RULE_AND_FILE = 3
 
 FileRule = Callable[[FileContext], list[Finding]]
-FILE_RULES: tuple[FileRule, ...] = (capabilities.check, intent.check, install_time.check)
+FILE_RULES: tuple[FileRule, ...] = (
+    capabilities.check,
+    intent.check,
+    install_time.check,
+    obfuscation.check,
+    indicators.check,
+)
+
+ARTIFACT_RULES: tuple[Callable[[Artifact], list[Finding]], ...] = (metadata.check_artifact,)
 
 
 def role_of(path: str) -> str:
@@ -81,14 +93,20 @@ def _file_contexts(member: Member) -> list[FileContext]:
     text = decode_text(member.data)
     if role == ROLE_PTH:
         code = install_time.pth_code(text)
-        facts = collect(code) if code else None
+        facts = parse(code) if code else None
         return [FileContext(member.path, role, text, facts)]
     if role == ROLE_SCRIPT:
         return [FileContext(member.path, role, text, None)]
-    facts = collect(text)
+    facts = parse(text)
     contexts = [FileContext(member.path, role, text, facts)]
     _payload_contexts(member.path, role, facts, contexts, 0)
     return contexts
+
+
+def parse(source: str) -> ModuleFacts:
+    """Facts of a Python source: ``ast`` when it parses, the tokenizer otherwise."""
+    facts = collect(source)
+    return facts if facts is not None else collect_tokens(source)
 
 
 def _payload_contexts(
@@ -130,6 +148,8 @@ def analyze(artifact: Artifact) -> AnalysisResult:
         for ctx in _file_contexts(member):
             for rule in FILE_RULES:
                 findings.extend(rule(ctx))
+    for artifact_rule in ARTIFACT_RULES:
+        findings.extend(artifact_rule(artifact))
     findings = _limit(findings)
     verdict, score = judge(findings)
     findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.path, f.line or 0, f.rule))

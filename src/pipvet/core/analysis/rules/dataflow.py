@@ -95,6 +95,7 @@ class Folder:
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
+        self._memo: dict[int, Value | None] = {}
 
     # -- resolution -------------------------------------------------------------------------
     def resolve(self, node: ast.expr) -> str | None:
@@ -146,6 +147,14 @@ class Folder:
         """The constant string/bytes an expression evaluates to, when it can be known statically."""
         if node is None or depth > 40:
             return None
+        key = id(node)
+        if key in self._memo:
+            return self._memo[key]
+        value = self._fold_guarded(node, depth)
+        self._memo[key] = value
+        return value
+
+    def _fold_guarded(self, node: ast.AST, depth: int) -> Value | None:
         try:
             value = self._fold(node, depth + 1)
         except (ValueError, TypeError, binascii.Error, zlib.error, lzma.LZMAError, OSError):

@@ -12,7 +12,7 @@ import ast
 import contextlib
 from dataclasses import dataclass, field
 
-from pipvet.core.analysis.rules.dataflow import DECODER_NAMES, Folder, Scope
+from pipvet.core.analysis.rules.dataflow import BUILTIN_ALIASES, DECODER_NAMES, Folder, Scope
 
 WHERE_MODULE = "module"  # module level: runs on import (or on install for setup.py)
 WHERE_FUNCTION = "function"  # inside a def: runs only when called
@@ -245,6 +245,7 @@ class ModuleFacts:
     env_reads: list[tuple[int, str, bool]] = field(default_factory=list)  # (line, where, whole)
     payloads: list[tuple[int, str]] = field(default_factory=list)  # code reaching exec/eval
     decoded: list[tuple[int, str]] = field(default_factory=list)  # (line, decoder) of folded blobs
+    dynamic_builtins: list[tuple[int, str]] = field(default_factory=list)  # (line, where)
     module_statements: int = 0  # top-level statements other than imports/defs/docstrings/setup()
     setup_kwargs: set[str] = field(default_factory=set)
 
@@ -276,6 +277,7 @@ class _Collector(ast.NodeVisitor):
         self.func_stack: list[str] = []
         self.class_stack: list[tuple[str, ...]] = []
         self.in_main = False
+        self._labels: dict[int, frozenset[str]] = {}
 
     # -- context ---------------------------------------------------------------------------
     @property
@@ -374,18 +376,35 @@ class _Collector(ast.NodeVisitor):
 
     # -- assignments (dataflow) --------------------------------------------------------------
     def labels_of(self, node: ast.AST) -> frozenset[str]:
+        """Labels of the values an expression is built from (memoised per node)."""
+        key = id(node)
+        cached = self._labels.get(key)
+        if cached is not None:
+            return cached
+        try:
+            out = set(self._own_labels(node))
+            for child in ast.iter_child_nodes(node):
+                out |= self.labels_of(child)
+        except RecursionError:
+            out = set()
+        if "env-dump" in out:
+            out.add("secret")
+        result = frozenset(out)
+        self._labels[key] = result
+        return result
+
+    def _own_labels(self, sub: ast.AST) -> frozenset[str] | set[str]:
         out: set[str] = set()
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Name):
-                out |= self.scope.label(sub.id)
-            elif isinstance(sub, ast.Attribute):
-                name = self.folder.resolve(sub)
-                if name in ("os.environ", "posix.environ", "nt.environ"):
-                    out.add("secret")
-            elif isinstance(sub, ast.Call):
-                name = self.folder.resolve(sub.func)
-                if name is None:
-                    continue
+        if isinstance(sub, ast.Name):
+            out |= self.scope.label(sub.id)
+        elif isinstance(sub, ast.Attribute):
+            name = self.folder.resolve(sub)
+            if name in ("os.environ", "posix.environ", "nt.environ"):
+                out.add("secret")
+        elif isinstance(sub, ast.Call):
+            name = self.folder.resolve(sub.func)
+            if name is None:
+                return out
                 label = LABEL_SOURCES.get(name)
                 if label:
                     out.add(label)
@@ -395,9 +414,7 @@ class _Collector(ast.NodeVisitor):
                     out.add("file")
                 if name.endswith(("urlopen", "urlretrieve")):
                     out.add("download")
-        if "env-dump" in out:
-            out.add("secret")
-        return frozenset(out)
+        return out
 
     def _bind(self, target: ast.expr, value: ast.expr) -> None:
         if isinstance(target, ast.Name):
@@ -502,6 +519,10 @@ class _Collector(ast.NodeVisitor):
             name = "?." + node.func.attr
         if name is not None and self._watched(name):
             self._record(node, name)
+        if name == "getattr" and len(node.args) >= 2 and self.folder.fold(node.args[1]) is None:
+            base = self.folder.resolve(node.args[0])
+            if base in BUILTIN_ALIASES:
+                self.facts.dynamic_builtins.append((node.lineno, self.where))
         self.generic_visit(node)
 
     def _watched(self, name: str) -> bool:

@@ -1,0 +1,177 @@
+"""Obfuscation: code written so that people cannot read it.
+
+Encoded layers feeding execution, builtins looked up by computed names, code folded out of
+``chr()``/join tricks reaching ``exec``, long high-entropy blobs, machine-generated identifiers,
+bidi and homoglyph Unicode, and markers of known obfuscators. Honest packages minify JS and vendor
+wheels, but almost never hide *Python* behind these tricks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+
+from pipvet.core.analysis.model import Finding
+from pipvet.core.analysis.rules import WHEN_CALL, FileContext, finding
+from pipvet.core.analysis.rules.capabilities import WHEN_TEXT
+
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
+MARKERS = re.compile(
+    r"(__pyarmor__|pyarmor_runtime|from pytransform import|__pyarmor_|"
+    r"obfuscated (with|by)|import\s+pyobfuscate|Hyperion|BlankOBF|"
+    r"__obfuscator__|Kramer|specter|pyobfus|Anubis)",
+    re.I,
+)
+JUNK_IDENT = re.compile(r"\b(?:[Il1]{8,}|[O0]{8,}|_0x[0-9a-fA-F]{4,}|[_]{2}[0-9]{3,})\b")
+IDENT = re.compile(r"[^\W\d]\w*", re.UNICODE)
+BLOB = re.compile(r"[A-Za-z0-9+/=_\-\\x]{400,}")
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy in bits per character."""
+    if not text:
+        return 0.0
+    counts = Counter(text)
+    n = len(text)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def _scripts(word: str) -> set[str]:
+    out = set()
+    for ch in word:
+        if ch.isascii():
+            if ch.isalpha():
+                out.add("LATIN")
+            continue
+        name = unicodedata.name(ch, "")
+        out.add(name.split(" ")[0] if name else "?")
+    return out
+
+
+def check(ctx: FileContext) -> list[Finding]:
+    out: list[Finding] = []
+    text = ctx.text
+    facts = ctx.facts
+    # -- unicode tricks (any text file that is code) --------------------------------------------
+    m = BIDI.search(text)
+    if m and ctx.role != "other":
+        line = text.count("\n", 0, m.start()) + 1
+        out.append(
+            finding(
+                "obfuscation.bidi",
+                "obfuscation",
+                "high",
+                ctx,
+                line,
+                "Bidirectional control characters can make code read differently than it runs.",
+                repr(m.group(0)),
+            )
+        )
+    if facts is None:
+        return out
+    # -- exec of code that was hidden (folded out of chr/join/decoding) ---------------------------
+    payload_lines = {line for line, _ in facts.payloads}
+    hidden_exec = [c for c in facts.calls if c.line in payload_lines and c.name in ("exec", "eval")]
+    for call in hidden_exec[:1]:
+        when = ctx.when(call)
+        out.append(
+            finding(
+                "obfuscation.hidden-code-exec",
+                "obfuscation",
+                "high" if when == WHEN_CALL else "critical",
+                ctx,
+                call.line,
+                f"Executes code that was built to be unreadable {WHEN_TEXT[when]}.",
+                call.text,
+            )
+        )
+    if facts.dynamic_builtins:
+        line, where = facts.dynamic_builtins[0]
+        out.append(
+            finding(
+                "obfuscation.builtins-lookup",
+                "obfuscation",
+                "low" if where == "function" and ctx.role not in ("setup", "pth") else "high",
+                ctx,
+                line,
+                "Looks up builtins by a computed name, a way to hide exec/eval/__import__.",
+            )
+        )
+    # -- generated identifiers and homoglyphs -----------------------------------------------------
+    junk = JUNK_IDENT.findall(text)
+    non_ascii_idents = 0
+    mixed = ""
+    if not text.isascii():
+        for word in set(IDENT.findall(_code_only(text))):
+            if word.isascii():
+                continue
+            scripts = _scripts(word)
+            non_ascii_idents += 1
+            if "LATIN" in scripts and scripts & {"CYRILLIC", "GREEK"} and not mixed:
+                mixed = word
+    exec_like = any(c.name in ("exec", "eval", "compile", "__import__") for c in facts.calls)
+    if len(junk) >= 15 or non_ascii_idents >= 15:
+        out.append(
+            finding(
+                "obfuscation.generated-identifiers",
+                "obfuscation",
+                "high" if exec_like or facts.dynamic_builtins else "medium",
+                ctx,
+                None,
+                "Machine-generated or non-Latin identifiers throughout: typical of obfuscators.",
+                (junk[:1] or [""])[0],
+            )
+        )
+    if mixed:
+        out.append(
+            finding(
+                "obfuscation.homoglyph",
+                "obfuscation",
+                "medium",
+                ctx,
+                None,
+                "An identifier mixes Latin with Cyrillic or Greek look-alike letters.",
+                mixed,
+            )
+        )
+    # -- markers and blobs -------------------------------------------------------------------------
+    m = MARKERS.search(text[:200_000])
+    if m:
+        out.append(
+            finding(
+                "obfuscation.obfuscator-marker",
+                "obfuscation",
+                "high" if exec_like else "medium",
+                ctx,
+                text.count("\n", 0, m.start()) + 1,
+                "Marker of a known Python obfuscator.",
+                m.group(0),
+            )
+        )
+    if exec_like:
+        for line, s in facts.strings:
+            if len(s) >= 400 and BLOB.fullmatch(s[:2000]) and entropy(s[:4000]) > 4.5:
+                out.append(
+                    finding(
+                        "obfuscation.encoded-blob",
+                        "obfuscation",
+                        "medium",
+                        ctx,
+                        line,
+                        "Long encoded blob in a file that also executes dynamic code.",
+                        s[:60],
+                    )
+                )
+                break
+    return out
+
+
+_COMMENT_OR_STRING = re.compile(r"#[^\n]*|'''.*?'''|\"\"\".*?\"\"\"|'[^'\n]*'|\"[^\"\n]*\"", re.S)
+
+
+def _code_only(text: str) -> str:
+    """Text without comments and string literals (roughly): identifiers only count in code."""
+    return _COMMENT_OR_STRING.sub(" ", text[:500_000])
