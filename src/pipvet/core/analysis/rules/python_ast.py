@@ -405,15 +405,15 @@ class _Collector(ast.NodeVisitor):
             name = self.folder.resolve(sub.func)
             if name is None:
                 return out
-                label = LABEL_SOURCES.get(name)
-                if label:
-                    out.add(label)
-                if name in DECODER_NAMES:
-                    out.add("decoded")
-                if name == "open" and sub.args:
-                    out.add("file")
-                if name.endswith(("urlopen", "urlretrieve")):
-                    out.add("download")
+            label = LABEL_SOURCES.get(name)
+            if label:
+                out.add(label)
+            if name in DECODER_NAMES:
+                out.add("decoded")
+            if name == "open" and sub.args:
+                out.add("file")
+            if name.endswith(("urlopen", "urlretrieve")):
+                out.add("download")
         return out
 
     def _bind(self, target: ast.expr, value: ast.expr) -> None:
