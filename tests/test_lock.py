@@ -203,3 +203,12 @@ def test_bad_input_is_exit_2(package_index: TestIndex, tmp_path: Path, capsys) -
     assert main(["lock", "--index-url", package_index.url]) == 2
     assert main(["lock", "no-such-project", "--index-url", package_index.url]) == 2
     assert "no-such-project" in capsys.readouterr().err
+
+
+def test_unreachable_index_is_one_plain_line(make_index, capsys) -> None:
+    idx = make_index(standard=True)
+    url = idx.url
+    idx.stop()
+    assert main(["lock", "alpha", "--index-url", url, "--resolver", "pip"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: cannot reach http://127.0.0.1:") and len(err.splitlines()) == 1

@@ -340,7 +340,9 @@ def _no_wheel_name(stderr: str, tool: str) -> str | None:
 def _explain_missing(name: str, index_url: str, tool: str, stderr: str) -> InputError:
     try:
         files = SimpleIndex(index_url).project_files(name)
-    except InputError:
+    except InputError as e:
+        if "HTTP 404" not in e.message:
+            return e  # the index itself is unreachable or broken
         files = []
     if not files:
         return InputError(f"{name} is not on the index {index_url}")
@@ -421,6 +423,11 @@ def _resolve(
                 continue
             if missing:
                 raise _explain_missing(missing, index_url, tool, proc.stderr)
+            try:  # an unreachable index reads better in one line than in a resolver's words
+                SimpleIndex(index_url, timeout=10).project_files(top[0].name)
+            except InputError as e:
+                if "HTTP 404" not in e.message:
+                    raise
             raise InputError(f"{tool} could not resolve the requirements:\n{_tail(proc.stderr)}")
         if uv:
             return _finish_uv(proc.stdout, top, sdists, env, prefetch)
