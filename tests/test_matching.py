@@ -222,3 +222,23 @@ def test_smallest_fix_prefers_final_releases() -> None:
     assert smallest_fix(PackageId.of("ansible", "2.7.18"), [adv]) == Version("2.8.13")
     last = real("py/PYSEC-2022-42969.yaml")  # no fix named at all
     assert smallest_fix(PackageId.of("py", "1.11.0"), [last]) is None
+
+
+def test_version_key_agrees_with_packaging_on_every_listed_version() -> None:
+    from packaging.utils import canonicalize_version
+    from packaging.version import InvalidVersion
+
+    from pipvet.core.matching.osv import version_key
+
+    seen = 0
+    for path in VULNS.glob("[a-d]*/*.yaml"):
+        for a in yaml.safe_load(path.read_text())["affected"]:
+            for raw in [*a.get("versions", []), "1.0.0", "0", "00.10.0", "1.0.post0", "v2.0"]:
+                raw = str(raw)
+                try:
+                    expected = canonicalize_version(Version(raw), strip_trailing_zero=True)
+                except InvalidVersion:
+                    expected = None
+                assert version_key(raw) == expected, raw
+                seen += 1
+    assert seen > 5000

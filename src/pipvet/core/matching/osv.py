@@ -7,6 +7,7 @@ callers can count and report it instead of crashing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -28,12 +29,22 @@ class AdvisoryError(ValueError):
 _canonical_name = lru_cache(maxsize=8192)(canonicalize_name)
 
 
+_PLAIN_RELEASE = re.compile(r"[0-9]+(?:\.[0-9]+)*\Z")
+
+
 @lru_cache(maxsize=65536)
 def version_key(raw: str) -> str | None:
     """A string equal for equal PEP 440 versions ("1.0" and "1.0.0" and "v1.0"), or None.
 
-    Advisories list the same version strings many times; this parses each string once.
+    It is ``packaging.utils.canonicalize_version(..., strip_trailing_zero=True)``; plain
+    releases such as "2.10.0" (most of every advisory's versions list) take a shortcut that
+    gives the same string without building a ``Version`` (checked against packaging in tests).
     """
+    if _PLAIN_RELEASE.match(raw):
+        parts = [str(int(p)) for p in raw.split(".")]
+        while len(parts) > 1 and parts[-1] == "0":
+            parts.pop()
+        return ".".join(parts)
     try:
         return canonicalize_version(Version(raw), strip_trailing_zero=True)
     except InvalidVersion:
@@ -194,7 +205,11 @@ def _affected(raw: Any) -> Affected | None:
         name=canonicalize_name(pkg["name"]),
         ecosystem=_str(pkg.get("ecosystem")).split(":", 1)[0],
         ranges=tuple(_range(r) for r in ranges),
-        versions=tuple(_event_value(v) for v in versions),
+        versions=(
+            tuple(versions)
+            if all(type(v) is str for v in versions)
+            else tuple(_event_value(v) for v in versions)
+        ),
         severity=_severities(raw.get("severity")),
         database_severity=_db_severity(raw),
     )

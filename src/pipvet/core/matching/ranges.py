@@ -4,7 +4,7 @@ A version is affected by an ``affected`` entry when it is listed in ``versions``
 of its ``ECOSYSTEM`` ranges, evaluated as the OSV schema's reference algorithm does: events sorted
 by version ("0" first), the last event at or below the version decides. ``limited`` events cap a
 range (only versions below a limit are affected). Versions that do not parse as PEP 440 are reported
-in ``problems`` instead of raising.
+in ``problems`` instead of raising (listed versions that are not PEP 440 are compared as strings).
 """
 
 from __future__ import annotations
@@ -49,11 +49,13 @@ def range_affects(rng: Range, version: Version) -> tuple[bool, tuple[Version, ..
     return affected, fixes, list(problems)
 
 
-def _listed(entry: Affected, version: Version, key: str | None) -> tuple[bool, tuple[str, ...]]:
-    good, bad, problems = entry.parsed_versions
+def _listed(entry: Affected, version: Version, key: str | None) -> bool:
+    # Listed strings that are not PEP 440 (legacy "0.9-eevee") are compared as written: an
+    # installed PEP 440 version can only be such a string exactly, so nothing is lost.
+    good, bad, _ = entry.parsed_versions
     if key is None:
-        key = key or version_key(str(version))
-    return (key in good or (bool(bad) and str(version) in bad)), problems
+        key = version_key(str(version))
+    return key in good or (bool(bad) and str(version) in bad)
 
 
 def affected_verdict(entry: Affected, version: Version, key: str | None = None) -> RangeVerdict:
@@ -69,10 +71,7 @@ def affected_verdict(entry: Affected, version: Version, key: str | None = None) 
         if hit:
             affected = True
             fixes += fix
-    listed, probs = _listed(entry, version, key)
-    if not affected and not listed:
-        problems += probs
-    affected = affected or listed
+    affected = affected or _listed(entry, version, key)
     return RangeVerdict(affected, tuple(sorted(set(fixes))), tuple(problems))
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 from pipvet.core.matching.severity import Severity
 from pipvet.formats.audit.common import by_package, fixed_in_text
 from pipvet.services.audit import AuditReport, summary_line
@@ -20,6 +18,17 @@ def _sev(sev: Severity, color: bool) -> str:
     text = f"{sev.label:<8}"
     code = _COLORS.get(sev)
     return f"{code}{text}\033[0m" if color and code else text
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Break a summary (at most 160 characters) at spaces; cheaper than textwrap for thousands."""
+    out = []
+    while len(text) > width:
+        cut = text.rfind(" ", 0, width + 1)
+        cut = cut if cut > 0 else width
+        out.append(text[:cut])
+        text = text[cut:].lstrip()
+    return [*out, text] if text else out
 
 
 def render(report: AuditReport, *, color: bool = False) -> str:
@@ -39,9 +48,7 @@ def render(report: AuditReport, *, color: bool = False) -> str:
             if f.aliases:
                 head += f"  (aka {', '.join(f.aliases)})"
             lines.append(head)
-            lines += textwrap.wrap(
-                f.summary, 100, initial_indent=" " * 17, subsequent_indent=" " * 17
-            )
+            lines += [" " * 17 + part for part in _wrap(f.summary, 83)]
         lines.append("")
     if report.ignored:
         ids = ", ".join(f"{f.id} ({f.package.name})" for f, _ in report.ignored)
