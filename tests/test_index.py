@@ -217,3 +217,21 @@ def test_real_pip_resolves_from_metadata_and_builds_the_sdist_offline(
     with zipfile.ZipFile(built) as zf:
         assert zf.read("onlysdist/__init__.py") == b'__version__ = "1.0"\n'
     assert "/files/tinybuild-1.0-py3-none-any.whl" in idx.requests
+
+
+@pytest.mark.parametrize("ranges", [True, False])
+def test_wheel_metadata_without_pep_658_is_read_by_ranges(make_index, ranges: bool) -> None:
+    idx = make_index()
+    import random
+
+    big = {f"alpha/blob{i}.bin": random.Random(i).randbytes(120_000) for i in range(3)}
+    idx.add_wheel("alpha", "1.0", requires=['beta; python_version > "3"'], files=big)
+    idx.serve_metadata = False
+    idx.support_ranges = ranges
+    client = SimpleIndex(idx.url)
+    (wheel,) = client.project_files("alpha")
+    assert client.core_metadata(wheel) is None  # the index serves no .metadata file
+    meta = client.wheel_metadata(wheel)
+    assert meta is not None and b"Requires-Dist: beta" in meta
+    assert client.requires_dist({"alpha": [wheel]}) == {"alpha": ['beta; python_version > "3"']}
+    assert wheel.size and wheel.size > 300_000  # so a 64 kB tail does not hold all of it

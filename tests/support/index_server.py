@@ -86,6 +86,9 @@ class TestIndex:
         self._truncate: dict[str, int] = {}
         self._fail_after: int | None = None
         self._clock = 0
+        self._stopped = False
+        self.serve_metadata = True  # PEP 658/714 .metadata files for wheels
+        self.support_ranges = True  # honour HTTP Range requests for files
         self._lock = threading.Lock()
         self.requests: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
@@ -261,6 +264,8 @@ class TestIndex:
         return sorted(f for f, e in self._files.items() if key is None or e.project == key)
 
     def stop(self) -> None:
+        """Stop serving; kept-alive connections are hung up on at their next request."""
+        self._stopped = True
         self._server.shutdown()
         self._server.server_close()
 
@@ -302,7 +307,7 @@ class TestIndex:
                     "upload-time": e.upload_time,
                     "yanked": e.yanked if e.yanked else (e.yanked is not None),
                 }
-                if e.metadata is not None:
+                if e.metadata is not None and self.serve_metadata:
                     meta = {"sha256": hashlib.sha256(e.metadata).hexdigest()}
                     item["core-metadata"] = meta
                     item["dist-info-metadata"] = meta
@@ -322,7 +327,7 @@ class TestIndex:
             attrs = [f'href="../../files/{html.escape(e.filename)}{fragment}"']
             if e.requires_python:
                 attrs.append(f'data-requires-python="{html.escape(e.requires_python)}"')
-            if e.metadata is not None:
+            if e.metadata is not None and self.serve_metadata:
                 digest = hashlib.sha256(e.metadata).hexdigest()
                 attrs.append(f'data-dist-info-metadata="sha256={digest}"')
                 attrs.append(f'data-core-metadata="sha256={digest}"')
@@ -335,6 +340,8 @@ class TestIndex:
         """The bytes to serve for ``/files/<name>`` and the truncation point, or None (404)."""
         with self._lock:
             if name.endswith(".metadata") and name[: -len(".metadata")] in self._files:
+                if not self.serve_metadata:
+                    return None
                 meta = self._files[name[: -len(".metadata")]].metadata
                 return (meta, None) if meta is not None else None
             if name not in self._files:
@@ -381,6 +388,9 @@ def _make_handler(index: TestIndex) -> type[BaseHTTPRequestHandler]:
             self.do_GET()
 
         def do_GET(self) -> None:
+            if index._stopped:  # the index went away: hang up without an answer
+                self.close_connection = True
+                return
             path = unquote(urlsplit(self.path).path)
             with index._lock:
                 index.requests.append(path)
@@ -424,6 +434,20 @@ def _make_handler(index: TestIndex) -> type[BaseHTTPRequestHandler]:
                 self._send(404, b"no such file\n")
                 return
             data, cut = found
+            wanted = self.headers.get("Range") if index.support_ranges else None
+            if cut is None and wanted:
+                span = _byte_range(wanted, len(data))
+                if span is None:
+                    self._send(416, b"bad range\n")
+                    return
+                start, end = span
+                self.send_response(206)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+                self.send_header("Content-Length", str(end - start + 1))
+                self.end_headers()
+                self.wfile.write(data[start : end + 1])
+                return
             if cut is None:
                 self._send(200, data, "application/octet-stream")
                 return
@@ -436,6 +460,22 @@ def _make_handler(index: TestIndex) -> type[BaseHTTPRequestHandler]:
             self.close_connection = True
 
     return Handler
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """``bytes=a-b`` / ``bytes=a-`` / ``bytes=-n`` as an inclusive (start, end), or None."""
+    unit, _, spec = header.partition("=")
+    first, dash, last = spec.strip().partition("-")
+    if unit.strip() != "bytes" or not dash or "," in spec:
+        return None
+    try:
+        if not first:
+            start, end = max(0, size - int(last)), size - 1
+        else:
+            start, end = int(first), min(int(last), size - 1) if last else size - 1
+    except ValueError:
+        return None
+    return (start, end) if 0 <= start <= end else None
 
 
 def check_filename(filename: str) -> None:

@@ -14,7 +14,9 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import ssl
+import struct
 import tempfile
 import threading
 import zlib
@@ -96,15 +98,21 @@ def _drop(scheme: str, netloc: str) -> None:
 
 @contextlib.contextmanager
 def _open(
-    url: str, *, accept: str = "*/*", timeout: float = 30, compressed: bool = False
+    url: str,
+    *,
+    accept: str = "*/*",
+    timeout: float = 30,
+    compressed: bool = False,
+    extra_headers: dict[str, str] | None = None,
 ) -> Iterator[tuple[http.client.HTTPResponse, str]]:
-    """GET ``url`` following redirects; yield ``(response, final_url)`` for a 200 answer."""
+    """GET ``url`` following redirects; yield ``(response, final_url)`` for a 200 (or, when a
+    Range was asked, 206) answer."""
     for _ in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
-        headers = {"Accept": accept, "User-Agent": USER_AGENT}
+        headers = {"Accept": accept, "User-Agent": USER_AGENT, **(extra_headers or {})}
         if compressed:
             headers["Accept-Encoding"] = "gzip"
         for attempt in (1, 2):  # a kept-alive connection the server closed: retry once
@@ -122,16 +130,16 @@ def _open(
                 raise InputError(f"cannot reach {_origin(url)}: {_reason(e)}") from None
         if resp.status in (301, 302, 303, 307, 308):
             location = resp.getheader("Location")
-            resp.read()
+            _discard(resp, parts.scheme, parts.netloc)
             if not location:
                 raise InputError(f"{url}: redirect without a Location")
             url = urljoin(url, location)
             continue
+        ok = (200, 206) if extra_headers and "Range" in extra_headers else (200,)
+        if resp.status not in ok:
+            _discard(resp, parts.scheme, parts.netloc)
+            raise InputError(f"{url}: HTTP {resp.status} {resp.reason}".rstrip())
         try:
-            if resp.status != 200:
-                body = resp.read(200)
-                del body
-                raise InputError(f"{url}: HTTP {resp.status} {resp.reason}".rstrip())
             yield resp, url
         except BaseException:
             _drop(parts.scheme, parts.netloc)
@@ -140,6 +148,18 @@ def _open(
             _drop(parts.scheme, parts.netloc)
         return
     raise InputError(f"{url}: too many redirects")
+
+
+def _discard(resp: http.client.HTTPResponse, scheme: str, netloc: str) -> None:
+    """Read a small unwanted body so the connection stays usable; drop it otherwise."""
+    length = resp.getheader("Content-Length")
+    try:
+        if length is not None and length.isdigit() and int(length) <= 65536:
+            resp.read()
+            return
+    except (OSError, http.client.HTTPException):
+        pass
+    _drop(scheme, netloc)
 
 
 def _origin(url: str) -> str:
@@ -339,6 +359,68 @@ class SimpleIndex:
         except InputError:
             return None
 
+    def wheel_metadata(self, file: DistFile) -> bytes | None:
+        """A wheel's METADATA: the PEP 658 file when served, else read from the wheel itself
+        with HTTP range requests (its zip central directory, then that one member)."""
+        blob = self.core_metadata(file)
+        if blob is None and file.is_wheel:
+            try:
+                blob = self._metadata_by_range(file)
+            except (InputError, ValueError, struct.error, zlib.error):
+                blob = None
+        return blob
+
+    def _range(self, url: str, spec: str) -> tuple[bytes, int, int | None]:
+        """Bytes of a Range request, the offset they start at, and the file's total size.
+        A server that ignores ranges answers with the whole file (offset 0)."""
+        headers = {"Range": f"bytes={spec}"}
+        with _open(url, timeout=self.timeout, extra_headers=headers) as (resp, final):
+            data = _read_body(resp, final)
+            if resp.status == 200:
+                return data, 0, len(data)
+            content_range = resp.getheader("Content-Range") or ""
+        m = re.fullmatch(r"bytes (\d+)-\d+/(\d+|\*)", content_range.strip())
+        if not m:
+            raise InputError(f"{url}: malformed Content-Range {content_range!r}")
+        total = int(m.group(2)) if m.group(2).isdigit() else None
+        return data, int(m.group(1)), total
+
+    def _read_at(self, url: str, have: tuple[bytes, int], start: int, length: int) -> bytes:
+        """``length`` bytes at ``start``, from ``have`` (bytes, offset) or a new request."""
+        data, offset = have
+        if offset <= start and start + length <= offset + len(data):
+            return data[start - offset : start - offset + length]
+        data, offset, _ = self._range(url, f"{start}-{start + length - 1}")
+        return data[start - offset : start - offset + length]
+
+    def _metadata_by_range(self, file: DistFile) -> bytes | None:
+        tail, tail_start, total = self._range(file.url, "-65536")
+        if total is None:
+            return None
+        have = (tail, tail_start)
+        eocd = tail.rfind(b"PK\x05\x06")
+        if eocd < 0:
+            return None
+        cd_size, cd_offset = struct.unpack("<II", tail[eocd + 12 : eocd + 20])
+        cd = self._read_at(file.url, have, cd_offset, cd_size)
+        pos = 0
+        while pos + 46 <= len(cd) and cd[pos : pos + 4] == b"PK\x01\x02":
+            method, _t, _d, _crc, csize, _usize, nlen, elen, clen = struct.unpack(
+                "<HHHIIIHHH", cd[pos + 10 : pos + 34]
+            )
+            local = struct.unpack("<I", cd[pos + 42 : pos + 46])[0]
+            name = cd[pos + 46 : pos + 46 + nlen].decode("utf-8", "replace")
+            pos += 46 + nlen + elen + clen
+            parts = name.split("/")
+            if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
+                header = self._read_at(file.url, have, local, 30)
+                n, e = struct.unpack("<HH", header[26:30])
+                data = self._read_at(file.url, have, local + 30 + n + e, csize)
+                if method == 8:
+                    return zlib.decompressobj(-15).decompress(data)
+                return data if method == 0 else None
+        return None
+
     def requires_dist(
         self, files: dict[NormalizedName, list[DistFile]], max_workers: int = 16
     ) -> dict[NormalizedName, list[str]]:
@@ -355,7 +437,7 @@ class SimpleIndex:
             return {}
         names = sorted(chosen)
         with ThreadPoolExecutor(max_workers=min(max_workers, len(names))) as pool:
-            blobs = list(pool.map(lambda n: self.core_metadata(chosen[n]), names))
+            blobs = list(pool.map(lambda n: self.wheel_metadata(chosen[n]), names))
         out: dict[NormalizedName, list[str]] = {}
         for name, blob in zip(names, blobs, strict=True):
             if blob is not None:
@@ -497,7 +579,7 @@ class Prefetcher:
         )
         if not wheels or self._stopped:
             return files
-        blob = self.index.core_metadata(wheels[0])
+        blob = self.index.wheel_metadata(wheels[0])
         if blob is None:
             with self._lock:
                 self._meta[(name, version)] = None  # type: ignore[index]
