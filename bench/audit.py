@@ -167,14 +167,14 @@ def main() -> int:
             f"python {sys.version.split()[0]}"
         )
         print()
-        print(f"| {'command':<36} | median ms | min ms | max ms | exit |")
-        print(f"| {'-' * 36} | --------- | ------ | ------ | ---- |")
+        print(f"| {'command':<38} | median ms | min ms | max ms | exit |")
+        print(f"| {'-' * 38} | --------- | ------ | ------ | ---- |")
         results = timed(cases, args.runs, env)
         for label, _ in cases:
             times, code = results[label]
             ms = [x * 1000 for x in times]
             print(
-                f"| {label:<36} | {statistics.median(ms):9.0f} | {min(ms):6.0f} | "
+                f"| {label:<38} | {statistics.median(ms):9.0f} | {min(ms):6.0f} | "
                 f"{max(ms):6.0f} | {code:>4} |"
             )
     finally:
