@@ -235,3 +235,23 @@ def test_wheel_metadata_without_pep_658_is_read_by_ranges(make_index, ranges: bo
     assert meta is not None and b"Requires-Dist: beta" in meta
     assert client.requires_dist({"alpha": [wheel]}) == {"alpha": ['beta; python_version > "3"']}
     assert wheel.size and wheel.size > 300_000  # so a 64 kB tail does not hold all of it
+
+
+def test_pages_are_cached_only_as_long_as_the_index_allows(make_index, tmp_path: Path) -> None:
+    idx = make_index(standard=True)
+    cache = tmp_path / "cache"
+    client = SimpleIndex(idx.url, cache_dir=cache)
+    client.project_files("alpha")
+    client.project_files("alpha")  # the test index says no-cache: fetched twice
+    assert idx.requests.count("/simple/alpha/") == 2 and not list(cache.glob("*.gz"))
+    idx.cache_control = "max-age=600"
+    first = client.project_files("beta")
+    idx.add_wheel("beta", "9.0")  # a new upload within max-age is not seen...
+    assert SimpleIndex(idx.url, cache_dir=cache).project_files("beta") == first
+    assert idx.requests.count("/simple/beta/") == 1
+    fresh = SimpleIndex(idx.url).project_files("beta")  # ...without the cache it is
+    assert "beta-9.0-py3-none-any.whl" in {f.filename for f in fresh}
+    idx.cache_control = "max-age=0"
+    SimpleIndex(idx.url, cache_dir=cache).project_files("gamma")
+    SimpleIndex(idx.url, cache_dir=cache).project_files("gamma")
+    assert idx.requests.count("/simple/gamma/") == 2

@@ -87,6 +87,8 @@ class TestIndex:
         self._fail_after: int | None = None
         self._clock = 0
         self._stopped = False
+        # Pages change during tests, so by default clients may not reuse them.
+        self.cache_control: str | None = "no-cache"
         self.serve_metadata = True  # PEP 658/714 .metadata files for wheels
         self.support_ranges = True  # honour HTTP Range requests for files
         self._lock = threading.Lock()
@@ -423,7 +425,15 @@ def _make_handler(index: TestIndex) -> type[BaseHTTPRequestHandler]:
             if not index._project_files(project):
                 self._send(404, b"no such project\n")
                 return
-            self._send(200, index.project_page(project, media), media)
+            body = index.project_page(project, media)
+            self.send_response(200)
+            self.send_header("Content-Type", media)
+            self.send_header("Content-Length", str(len(body)))
+            if index.cache_control is not None:
+                self.send_header("Cache-Control", index.cache_control)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
 
         def _file(self, name: str) -> None:
             if not index.take_file_slot():

@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("requirements", "pylock"), default="requirements")
     p.add_argument("--python", metavar="PATH", help="resolve for this interpreter")
     p.add_argument(
+        "--refresh", action="store_true", help="do not reuse cached index pages",
+    )  # fmt: skip
+    p.add_argument(
         "--resolver", choices=("auto", "pip", "uv"), default="auto",
         help="default: uv when installed, else pip",
     )  # fmt: skip
@@ -146,6 +149,11 @@ def build_lock(args: argparse.Namespace):  # -> Lock (lazy import)
     if not index_url.endswith("/"):
         index_url += "/"
     allowed = {canonicalize_name(n) for n in args.allow_sdist}
+    cache = None
+    if not args.refresh:
+        from pipvet.paths import cache_dir
+
+        cache = cache_dir() / "simple"
     resolution = resolve(
         [r for r, _ in reqs],
         index_url=index_url,
@@ -153,6 +161,7 @@ def build_lock(args: argparse.Namespace):  # -> Lock (lazy import)
         python=args.python,
         resolver=args.resolver,
         constraints=constraints,
+        cache_dir=cache,
     )
     for name in resolution.sdists:
         console.warn(
@@ -172,6 +181,7 @@ def build_lock(args: argparse.Namespace):  # -> Lock (lazy import)
             allow_sdist=allowed,
             python=args.python,
             resolver=args.resolver,
+            cache_dir=cache,
         )
         build_origins: dict[str, set[str]] = {}
         for text, origin in build_reqs:

@@ -308,10 +308,68 @@ def parse_json_page(doc: object, page_url: str) -> list[DistFile]:
 # -- the client --------------------------------------------------------------------------------
 
 
+DEFAULT_MAX_AGE = 600  # seconds; PyPI's own max-age for simple pages
+
+
+def _max_age(header: str | None) -> int:
+    """Seconds a page may be reused: 0 for no-cache/no-store/private, ``max-age`` when given,
+    ``DEFAULT_MAX_AGE`` when the server says nothing."""
+    if header is None:
+        return DEFAULT_MAX_AGE
+    directives = [d.strip().lower() for d in header.split(",")]
+    if any(d in ("no-cache", "no-store", "private") for d in directives):
+        return 0
+    for d in directives:
+        if d.startswith("max-age="):
+            value = d[len("max-age=") :]
+            return int(value) if value.isdigit() else 0
+    return DEFAULT_MAX_AGE
+
+
+class _PageCache:
+    """Project pages kept on disk for as long as the server allows (gzip, one file each)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _path(self, url: str) -> Path:
+        return self.directory / (hashlib.sha256(url.encode()).hexdigest() + ".gz")
+
+    def get(self, url: str) -> tuple[str, str, bytes] | None:
+        import time
+
+        path = self._path(url)
+        try:
+            with gzip.open(path, "rb") as f:
+                head = json.loads(f.readline())
+                if head["url"] != url or time.time() > head["expires"]:
+                    return None
+                return head["final"], head["ctype"], f.read()
+        except (OSError, EOFError, ValueError, KeyError, zlib.error):
+            return None
+
+    def put(self, url: str, final: str, ctype: str, body: bytes, max_age: int) -> None:
+        import time
+
+        head = {"url": url, "final": final, "ctype": ctype, "expires": time.time() + max_age}
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".page-")
+            with (
+                os.fdopen(fd, "wb") as raw,
+                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1) as f,
+            ):
+                f.write(json.dumps(head).encode() + b"\n")
+                f.write(body)
+            os.replace(tmp, self._path(url))
+        except OSError:
+            pass  # a cache that cannot be written is only slower
+
+
 class SimpleIndex:
     """One simple index, e.g. ``SimpleIndex("https://pypi.org/simple/")``."""
 
-    def __init__(self, url: str, *, timeout: float = 30) -> None:
+    def __init__(self, url: str, *, timeout: float = 30, cache_dir: Path | None = None) -> None:
         if not url.endswith("/"):
             url += "/"
         scheme = urlsplit(url).scheme
@@ -319,6 +377,7 @@ class SimpleIndex:
             raise InputError(f"index URL must be http(s): {url}")
         self.url = url
         self.timeout = timeout
+        self.cache = _PageCache(Path(cache_dir)) if cache_dir is not None else None
 
     def project_url(self, name: str) -> str:
         return urljoin(self.url, f"{canonicalize_name(name)}/")
@@ -326,9 +385,16 @@ class SimpleIndex:
     def project_files(self, name: str) -> list[DistFile]:
         """Every file the index lists for project ``name`` (JSON preferred, HTML fallback)."""
         url = self.project_url(name)
-        with _open(url, accept=ACCEPT, timeout=self.timeout, compressed=True) as (resp, final):
-            ctype = (resp.getheader("Content-Type") or "").split(";")[0].strip().lower()
-            body = _read_body(resp, final)
+        cached = self.cache.get(url) if self.cache else None
+        if cached is not None:
+            final, ctype, body = cached
+        else:
+            with _open(url, accept=ACCEPT, timeout=self.timeout, compressed=True) as (resp, final):
+                ctype = (resp.getheader("Content-Type") or "").split(";")[0].strip().lower()
+                body = _read_body(resp, final)
+                max_age = _max_age(resp.getheader("Cache-Control"))
+            if self.cache and max_age > 0:
+                self.cache.put(url, final, ctype, body, max_age)
         if ctype == JSON_TYPE or ctype.endswith("+json") or ctype == "application/json":
             try:
                 doc = json.loads(body)

@@ -363,12 +363,14 @@ def resolve(
     python: str | None = None,
     resolver: str = "auto",
     constraints: Sequence[str] = (),
+    cache_dir: Path | None = None,
 ) -> Resolution:
     """Resolve ``requirements`` against ``index_url``: wheels only, except allowed sdists.
 
     ``python`` is the path of the interpreter to resolve for (this one when None).
     ``resolver`` is "pip", "uv" or "auto" (uv when it is installed, else pip).
     ``constraints`` are requirement strings passed as a constraints file (``-c``).
+    ``cache_dir`` keeps fetched project pages for as long as the index allows.
     """
     top = []
     for text in requirements:
@@ -386,7 +388,7 @@ def resolve(
     tool = "uv" if uv else "pip"
     allowed = {canonicalize_name(n) for n in allow_sdist}
     env = marker_environment(python)
-    prefetch = Prefetcher(SimpleIndex(index_url), env)
+    prefetch = Prefetcher(SimpleIndex(index_url, cache_dir=cache_dir), env)
     for req in top:  # fetch pages while the resolver runs (pipvet needs them for the hashes)
         prefetch.add(req)
     try:
