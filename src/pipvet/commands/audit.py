@@ -116,24 +116,22 @@ def _relock(args: argparse.Namespace, ups) -> None:
     from pathlib import Path
 
     from pipvet.cli import console
+    from pipvet.cli.main import build_parser
     from pipvet.commands.lock import build_lock, write_output
     from pipvet.core.lockfile_io import is_pylock, read_lock, render_pylock, render_requirements
 
     path = Path(args.lock)
     old = read_lock(path)
     pins = [f"{p.name}=={ups.get(p.name, p.version)}" for p in old.packages]
-    ns = argparse.Namespace(
-        requirements=pins,
-        files=[],
-        pyproject=None,
-        group=[],
-        index_url=args.index_url or old.index_url,
-        allow_sdist=[p.name for p in old.packages if p.sdist_allowed],
-        python=None,
-        resolver="auto",
-        format="requirements",
-        output=str(path),
-    )
+    # pipvet lock's own parser fills every option with its default, whatever it grows
+    argv = ["lock", *pins, "-o", str(path)]
+    index_url = args.index_url or old.index_url
+    if index_url:
+        argv += ["--index-url", index_url]
+    for p in old.packages:
+        if p.sdist_allowed:
+            argv += ["--allow-sdist", p.name]
+    ns = build_parser().parse_args(argv)
     lock = build_lock(ns)
     if is_pylock(path, path.read_text(encoding="utf-8")):
         text = render_pylock(lock)
