@@ -449,3 +449,19 @@ def test_unpinned_lock_line_is_named(make_index, venv, tmp_path, capsys):
     rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
     assert rc == 2 and "not pinned" in out and f"{lock}:" in out
     assert tree(venv) == before
+
+
+def test_mirror_with_other_bytes_is_named_as_another_index(make_index, venv, tmp_path, capsys):
+    origin, mirror = make_index(standard=True), make_index(standard=True)
+    lock = write_lock(origin, tmp_path / "requirements.lock", [("alpha", "1.0")])
+    wheel = "alpha-1.0-py3-none-any.whl"
+    mirror.replace_bytes(
+        wheel, (mirror.files_dir / "beta-1.0-py3-none-any.whl").read_bytes(), update_hash=True
+    )  # a mirror that rebuilt the file
+    before = tree(venv)
+    rc, out = run_install(
+        capsys, "--lock", str(lock), "--python", str(venv), "--index-url", mirror.url
+    )
+    assert rc == 1 and wheel in out and "another index or mirror" in out
+    assert "RED FLAG" not in out and mirror.root in out
+    assert tree(venv) == before

@@ -93,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         verbose=console.is_verbose(),
         on_phase=console.info,
+        on_detail=console.detail,
     )
     if result.dry_run:
         console.info(

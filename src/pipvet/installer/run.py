@@ -37,6 +37,7 @@ def install(
     staging_dir: Path | None = None,
     verbose: bool = False,
     on_phase: Callable[[str], None] | None = None,
+    on_detail: Callable[[str], None] | None = None,
 ) -> InstallResult:
     """Stage and verify every file, run ``before_install``, then install with pip.
 
@@ -67,7 +68,9 @@ def install(
         changed = tuple(s.requirement for s in wanted if s.requirement not in unchanged)
         if dry_run:
             return InstallResult(tuple(staged), changed, unchanged, dry_run=True)
-        _run_pip(plan, staged, staging, Path(tmp), before, verbose=verbose)
+        pip_output = _run_pip(plan, staged, staging, Path(tmp), before, verbose=verbose)
+        if on_detail is not None and pip_output.strip():
+            on_detail(pip_output.rstrip())
         phase(f"installed {len(changed)} package(s) into {plan.target.prefix}")
         return InstallResult(tuple(staged), changed, unchanged)
 
@@ -93,7 +96,8 @@ def _run_pip(
     before: dict[str, tuple[str, str, str]],
     *,
     verbose: bool,
-) -> None:
+) -> str:
+    """Run pip; return its output, or restore the environment and raise if it failed."""
     from pipvet.installer.rollback import restore, take_snapshot
     from pipvet.sources.environment import probe_environment
 
@@ -120,7 +124,7 @@ def _run_pip(
     )
     proc = pip_runner.run(cmd)
     if proc.returncode == 0:
-        return
+        return (proc.stdout or "") + (proc.stderr or "")
     problems = restore(snap)
     tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
     state = (
