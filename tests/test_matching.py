@@ -242,3 +242,21 @@ def test_version_key_agrees_with_packaging_on_every_listed_version() -> None:
                 assert version_key(raw) == expected, raw
                 seen += 1
     assert seen > 5000
+
+
+def test_fast_path_agrees_with_full_verdict_on_real_records() -> None:
+    from pipvet.core.matching.osv import version_key
+    from pipvet.core.matching.ranges import all_fix_versions, is_affected
+
+    checked = hits = 0
+    for path in sorted(VULNS.glob("[d-f]*/*.yaml")):
+        adv = parse_advisory(yaml.safe_load(path.read_text()))
+        for entry in adv.affected:
+            probes = {Version("0.0.1"), Version("99.0")} | all_fix_versions(adv, entry.name)
+            probes |= {Version(v) for v in entry.versions[:20] if version_key(v) is not None}
+            for v in probes:
+                full = advisory_verdict(adv, entry.name, v).affected
+                assert is_affected(adv, entry.name, v, version_key(str(v))) == full, (adv.id, v)
+                checked += 1
+                hits += full
+    assert checked > 1000 and hits > 100

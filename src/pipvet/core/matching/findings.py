@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from packaging.version import Version
 
 from pipvet.core.matching.osv import Advisory, version_key
-from pipvet.core.matching.ranges import advisory_verdict, all_fix_versions
+from pipvet.core.matching.ranges import advisory_verdict, all_fix_versions, is_affected
 from pipvet.core.matching.severity import Rating, Severity, rate
 from pipvet.core.models import PackageId
 
@@ -97,6 +97,10 @@ def match_package(
         if adv.id in seen:
             continue
         seen.add(adv.id)
+        if not is_affected(adv, package.name, package.version, key) and not any(
+            rng.parsed[1] for e in adv.affected_for(package.name) for rng in e.ranges
+        ):
+            continue  # the common case: not affected, nothing to report
         verdict = advisory_verdict(adv, package.name, package.version, key)
         for p in verdict.problems:
             problems.append(MatchProblem(package, adv.id, p))
@@ -159,9 +163,9 @@ def smallest_fix(
             continue
         key = version_key(str(cand))
         for i, adv in enumerate(live):
-            verdict = advisory_verdict(adv, package.name, cand, key)
-            if verdict.affected:
+            if is_affected(adv, package.name, cand, key):
                 live.insert(0, live.pop(i))  # the advisory that rejected one is likely to again
+                verdict = advisory_verdict(adv, package.name, cand, key)
                 if verdict.fixed_in:
                     known_bad.append((cand, verdict.fixed_in[0]))
                 break

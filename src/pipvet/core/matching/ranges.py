@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
-from pipvet.core.matching.osv import Advisory, Affected, Range, version_key
+from pipvet.core.matching.osv import Advisory, Affected, Event, Range, version_key
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,39 @@ def advisory_verdict(
             affected = True
             fixes.update(v.fixed_in)
     return RangeVerdict(affected, tuple(sorted(fixes)), tuple(problems))
+
+
+def is_affected(advisory: Advisory, name: str, version: Version, key: str) -> bool:
+    """``advisory_verdict(...).affected`` without collecting fixes or problems (hot loops)."""
+    if advisory.withdrawn:
+        return False
+    for entry in advisory.affected_for(name):
+        good, bad, _ = entry.parsed_versions
+        if key in good or (bad and str(version) in bad):
+            return True
+        for rng in entry.ranges:
+            if rng.type == "ECOSYSTEM" and _in_range(rng.parsed[0], version):
+                return True
+    return False
+
+
+def _in_range(events: tuple[tuple[Version, Event], ...], version: Version) -> bool:
+    affected = False
+    limits = []
+    for v, ev in events:
+        kind = ev.kind
+        if kind == "introduced":
+            if ev.value == "0" or version >= v:
+                affected = True
+        elif kind == "fixed":
+            if version >= v:
+                affected = False
+        elif kind == "last_affected":
+            if version > v:
+                affected = False
+        else:
+            limits.append(v)
+    return affected and (not limits or any(version < lim for lim in limits))
 
 
 def all_fix_versions(advisory: Advisory, name: str) -> set[Version]:
