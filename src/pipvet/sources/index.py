@@ -20,7 +20,7 @@ import struct
 import tempfile
 import threading
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -273,14 +273,19 @@ def _absolute(page_url: str, href: str) -> str:
     return href.split("#", 1)[0]
 
 
-def parse_json_page(doc: object, page_url: str) -> list[DistFile]:
-    """The files listed by a PEP 691 project response (PEP 700 size and upload-time kept)."""
+def parse_json_page(
+    doc: object, page_url: str, keep: Callable[[str], bool] | None = None
+) -> list[DistFile]:
+    """The files listed by a PEP 691 project response (PEP 700 size and upload-time kept);
+    only those whose file name ``keep`` accepts, when given."""
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
         raise InputError(f"{page_url}: not a PEP 691 project response")
     files = []
     for item in doc["files"]:
         if not isinstance(item, dict) or "filename" not in item or "url" not in item:
             raise InputError(f"{page_url}: malformed file entry")
+        if keep is not None and not keep(str(item["filename"])):
+            continue
         raw_hashes = item.get("hashes") or {}
         hashes = tuple(
             FileHash(k.lower(), v.lower())
@@ -309,6 +314,7 @@ def parse_json_page(doc: object, page_url: str) -> list[DistFile]:
 
 
 DEFAULT_MAX_AGE = 600  # seconds; PyPI's own max-age for simple pages
+METADATA_MAX_AGE = 30 * 24 * 3600  # a file URL's metadata is immutable
 
 
 def _max_age(header: str | None) -> int:
@@ -366,6 +372,37 @@ class _PageCache:
             pass  # a cache that cannot be written is only slower
 
 
+class ProjectPage:
+    """A fetched project page; files are built only for the versions asked for."""
+
+    def __init__(
+        self, url: str, *, doc: dict | None = None, parsed: list[DistFile] | None = None
+    ) -> None:
+        self.url = url
+        self.doc = doc
+        self.parsed = parsed
+
+    def files(self, version: Version | None = None) -> list[DistFile]:
+        """All files, or those of ``version``."""
+        keep = None if version is None else (lambda fn: _filename_version(fn) == version)
+        if self.doc is not None:
+            return parse_json_page(self.doc, self.url, keep)
+        assert self.parsed is not None
+        return [f for f in self.parsed if keep is None or keep(f.filename)]
+
+    def wheel_summaries(self) -> Iterator[tuple[str, str | None, bool]]:
+        """(filename, requires-python, yanked) of every wheel, without building DistFiles."""
+        if self.doc is not None:
+            for item in self.doc["files"]:
+                name = str(item.get("filename", ""))
+                if name.endswith(".whl"):
+                    yield name, item.get("requires-python") or None, bool(item.get("yanked"))
+        else:
+            for f in self.parsed or ():
+                if f.is_wheel:
+                    yield f.filename, f.requires_python, f.yanked
+
+
 class SimpleIndex:
     """One simple index, e.g. ``SimpleIndex("https://pypi.org/simple/")``."""
 
@@ -384,6 +421,10 @@ class SimpleIndex:
 
     def project_files(self, name: str) -> list[DistFile]:
         """Every file the index lists for project ``name`` (JSON preferred, HTML fallback)."""
+        return self.project_page(name).files()
+
+    def project_page(self, name: str) -> ProjectPage:
+        """Project ``name``'s page, parsed lazily (PyPI pages can list 15,000 files)."""
         url = self.project_url(name)
         cached = self.cache.get(url) if self.cache else None
         if cached is not None:
@@ -400,8 +441,10 @@ class SimpleIndex:
                 doc = json.loads(body)
             except ValueError:
                 raise InputError(f"{final}: invalid JSON from the index") from None
-            return parse_json_page(doc, final)
-        return parse_html_page(body.decode("utf-8", errors="replace"), final)
+            if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
+                raise InputError(f"{final}: not a PEP 691 project response")
+            return ProjectPage(final, doc=doc)
+        return ProjectPage(final, parsed=parse_html_page(body.decode("utf-8", "replace"), final))
 
     def many(
         self, names: Iterable[str], max_workers: int = 16
@@ -428,12 +471,18 @@ class SimpleIndex:
     def wheel_metadata(self, file: DistFile) -> bytes | None:
         """A wheel's METADATA: the PEP 658 file when served, else read from the wheel itself
         with HTTP range requests (its zip central directory, then that one member)."""
+        key = file.url + "#metadata"  # a file's metadata never changes: cache it for long
+        cached = self.cache.get(key) if self.cache and file.sha256 else None
+        if cached is not None:
+            return cached[2]
         blob = self.core_metadata(file)
         if blob is None and file.is_wheel:
             try:
                 blob = self._metadata_by_range(file)
             except (InputError, ValueError, struct.error, zlib.error):
                 blob = None
+        if blob is not None and self.cache and file.sha256:
+            self.cache.put(key, file.url, "text/plain", blob, METADATA_MAX_AGE)
         return blob
 
     def _range(self, url: str, spec: str) -> tuple[bytes, int, int | None]:
@@ -617,7 +666,7 @@ class Prefetcher:
         self.env = env
         self._pool = ThreadPoolExecutor(max_workers=max_workers)
         self._lock = threading.Lock()
-        self._pages: dict[str, Future[list[DistFile] | None]] = {}
+        self._pages: dict[str, Future[ProjectPage | None]] = {}
         self._meta: dict[tuple[str, Version], list[str] | None] = {}  # None: not served
         self._stopped = False
         self._needed: set[str] = set()
@@ -632,24 +681,24 @@ class Prefetcher:
                 return
             self._pages[name] = self._pool.submit(self._crawl, name, requirement)
 
-    def _crawl(self, name: str, requirement: Requirement) -> list[DistFile] | None:
+    def _crawl(self, name: str, requirement: Requirement) -> ProjectPage | None:
         if self._stopped and name not in self._needed:
             return None
         try:
-            files = self.index.project_files(name)
+            page = self.index.project_page(name)
         except InputError:
             return None
-        version = self._guess(files, requirement)
-        wheels = sorted(
-            (f for f in files if f.is_wheel and file_version(f) == version), key=_wheel_preference
-        )
-        if not wheels or self._stopped:
-            return files
-        blob = self.index.wheel_metadata(wheels[0])
+        guess = self._guess(page, requirement)
+        if guess is None or self._stopped:
+            return page
+        version, wheel_name = guess
+        wheels = page.files(version)
+        wheel = next((f for f in wheels if f.filename == wheel_name), None)
+        blob = self.index.wheel_metadata(wheel) if wheel else None
         if blob is None:
             with self._lock:
                 self._meta[(name, version)] = None  # type: ignore[index]
-            return files
+            return page
         import email.parser
 
         msg = email.parser.BytesParser().parsebytes(blob, headersonly=True)
@@ -666,50 +715,62 @@ class Prefetcher:
                 if not any(req.marker.evaluate({**self.env, "extra": e}) for e in extras):
                     continue
             self._submit(canonicalize_name(req.name), req)
-        return files
+        return page
 
-    def _guess(self, files: list[DistFile], requirement: Requirement) -> Version | None:
+    def _guess(self, page: ProjectPage, requirement: Requirement) -> tuple[Version, str] | None:
+        """The version the resolver will most likely pick, and one of its wheels."""
         python = self.env.get("python_full_version", "")
-        candidates = set()
-        for f in files:
-            v = file_version(f)
-            if v is None or f.yanked or not f.is_wheel or v.is_prerelease:
+        best: tuple[Version, tuple[bool, str]] | None = None
+        ok_python: dict[str, bool] = {}
+        for filename, requires_python, yanked in page.wheel_summaries():
+            v = _filename_version(filename)
+            if v is None or yanked or v.is_prerelease:
                 continue
-            if f.requires_python and python:
-                try:
-                    if not SpecifierSet(f.requires_python).contains(python, prereleases=True):
-                        continue
-                except InvalidSpecifier:
-                    pass
-            if requirement.specifier.contains(v, prereleases=False):
-                candidates.add(v)
-        return max(candidates) if candidates else None
+            if best is not None and v < best[0]:
+                continue
+            if requires_python and python:
+                if requires_python not in ok_python:
+                    try:
+                        spec = SpecifierSet(requires_python)
+                        ok_python[requires_python] = spec.contains(python, prereleases=True)
+                    except InvalidSpecifier:
+                        ok_python[requires_python] = True
+                if not ok_python[requires_python]:
+                    continue
+            if not requirement.specifier.contains(v, prereleases=False):
+                continue
+            rank = (not filename.endswith("-none-any.whl"), filename)
+            if best is None or v > best[0] or rank < best[1]:
+                best = (v, rank)
+        return (best[0], best[1][1]) if best else None
 
     def finish(
         self, pins: dict[NormalizedName, Version], *, metadata: bool
     ) -> tuple[dict[NormalizedName, list[DistFile]], dict[NormalizedName, list[str]]]:
-        """Pages of every pinned project (errors raised), and, if asked, each pinned version's
-        Requires-Dist (left out where the index serves no metadata)."""
+        """Files of every pinned version (errors raised), and, if asked, each pinned version's
+        Requires-Dist (left out where it cannot be read)."""
         with self._lock:
             self._stopped = True
             self._needed = set(pins)
             pending = {n: self._pages.get(n) for n in pins}
 
-        def page(name: NormalizedName) -> list[DistFile]:
+        def files_of(name: NormalizedName) -> list[DistFile]:
             fut = pending[name]
-            files = fut.result() if fut is not None else None
-            return files if files is not None else self.index.project_files(name)
+            page = fut.result() if fut is not None else None
+            if page is None:
+                page = self.index.project_page(name)
+            return page.files(pins[name])
 
         names = sorted(pins)
         with ThreadPoolExecutor(max_workers=16) as pool:
-            files = dict(zip(names, pool.map(page, names), strict=True))
-            if not metadata:
-                return files, {}
-            todo = [n for n in names if (n, pins[n]) not in self._meta]
-            chosen = {n: [f for f in files[n] if file_version(f) == pins[n]] for n in todo}
+            files = dict(zip(names, pool.map(files_of, names), strict=True))
+        if not metadata:
+            return files, {}
+        with self._lock:
             known = {n: self._meta.get((n, pins[n])) for n in names}
         requires = {n: r for n, r in known.items() if r is not None}
-        requires.update(self.index.requires_dist(chosen))
+        todo = {n: files[n] for n in names if (n, pins[n]) not in self._meta}
+        requires.update(self.index.requires_dist(todo))
         return files, requires
 
     def close(self) -> None:
