@@ -54,7 +54,7 @@ def negotiate(accept: str | None) -> str:
     if not accept:
         return HTML_TYPE
     best, best_q = None, -1.0
-    for order, part in enumerate(accept.split(",")):
+    for part in accept.split(","):
         fields = [f.strip() for f in part.split(";")]
         media, q = fields[0].lower(), 1.0
         for f in fields[1:]:
@@ -66,7 +66,6 @@ def negotiate(accept: str | None) -> str:
         known = media in (JSON_TYPE, HTML_TYPE, "text/html", "*/*")
         if known and q > 0 and q > best_q:
             best, best_q = media, q
-        del order
     if best == JSON_TYPE:
         return JSON_TYPE
     if best is None:
