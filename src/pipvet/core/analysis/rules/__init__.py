@@ -8,7 +8,10 @@ every interpreter start (``.pth``), on import (module level) or only when called
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules.python_ast import WHERE_FUNCTION, CallFact, ModuleFacts
@@ -21,6 +24,8 @@ ROLE_MODULE = "module"  # other Python module
 ROLE_PERIPHERAL = "peripheral"  # tests, docs, examples, benchmarks: never run by installing
 ROLE_SCRIPT = "script"  # shell, batch, PowerShell, JavaScript and similar
 ROLE_OTHER = "other"
+
+MAX_STRING = 20_000  # longer string constants are scanned only up to this length
 
 # When code runs, from worst to mildest.
 WHEN_INSTALL = "install"
@@ -76,6 +81,51 @@ class FileContext:
         if self.role == ROLE_PERIPHERAL:
             return WHEN_CALL
         return WHEN_IMPORT
+
+    @cached_property
+    def _blob(self) -> tuple[str, list[int], list[int]]:
+        """All string constants (or, without facts, the text) joined for one regex scan each."""
+        if self.facts is None:
+            return self.text, [], []
+        parts: list[str] = []
+        starts: list[int] = []
+        lines: list[int] = []
+        pos = 0
+        for line, s in self.facts.strings:
+            s = s[:MAX_STRING]
+            starts.append(pos)
+            lines.append(line)
+            parts.append(s)
+            pos += len(s) + 1
+        return "\n".join(parts), starts, lines
+
+    @cached_property
+    def _lower(self) -> str:
+        return self._blob[0].lower()
+
+    def find(
+        self, pattern: re.Pattern[str], limit: int = 1, needles: tuple[str, ...] = ()
+    ) -> list[tuple[int | None, re.Match]]:
+        """Matches of ``pattern`` in the file's strings (or text), with their line numbers.
+
+        ``needles`` are lowercase substrings one of which every match contains: when none occurs,
+        the regex is not run at all (a fast pre-filter).
+        """
+        if needles:
+            lower = self._lower
+            if not any(n in lower for n in needles):
+                return []
+        blob, starts, lines = self._blob
+        out: list[tuple[int | None, re.Match]] = []
+        for m in pattern.finditer(blob):
+            if starts:
+                line: int | None = lines[bisect.bisect_right(starts, m.start()) - 1]
+            else:
+                line = blob.count("\n", 0, m.start()) + 1
+            out.append((line, m))
+            if len(out) >= limit:
+                break
+        return out
 
     @property
     def file_when(self) -> str:

@@ -163,6 +163,69 @@ PERSISTENCE = re.compile(
     r"/etc/rc\.local|/etc/init\.d|schtasks|reg add|\.config/autostart|sitecustomize\.py)",
     re.I,
 )
+CREDENTIAL_NEEDLES = tuple(
+    [
+        ".ssh",
+        "id_rsa",
+        "id_ed25519",
+        ".aws",
+        ".kube",
+        ".docker",
+        ".git-credentials",
+        ".netrc",
+        ".pypirc",
+        ".npmrc",
+        "storage",
+        "login",
+        "web",
+        "local",
+        "cookies",
+        "discord",
+        "wallet",
+        "exodus",
+        "electrum",
+        "atomic",
+        "ethereum",
+        "nkbihf",
+        "metamask",
+        "keychain",
+        ".gnupg",
+        "firefox",
+        "chrome",
+        "brave",
+        "opera",
+        "edge",
+        "yandex",
+        "/etc/shadow",
+        "/etc/passwd",
+        "bash_history",
+        "tdata",
+        "filezilla",
+        "roblo",
+        "steam",
+    ]
+)
+PERSISTENCE_NEEDLES = tuple(
+    [
+        "currentversion",
+        "startup",
+        "cron",
+        "systemd",
+        "systemctl",
+        "launchagents",
+        "launchdaemons",
+        "bashrc",
+        "bash_profile",
+        "zshrc",
+        ".profile",
+        "rc.local",
+        "init.d",
+        "schtasks",
+        "reg",
+        "autostart",
+        "sitecustomize",
+    ]
+)
 FINGERPRINT = frozenset(
     [
         "socket.gethostname",
@@ -321,37 +384,30 @@ def check(ctx: FileContext) -> list[Finding]:
 def _string_capabilities(ctx: FileContext) -> list[Finding]:
     """Credential stores and persistence locations named in the code's strings."""
     out: list[Finding] = []
-    seen: set[str] = set()
-    strings = ctx.facts.strings if ctx.facts is not None else []
-    for line, text in strings:
-        if len(text) > 4000:
-            continue
-        m = CREDENTIAL_PATHS.search(text)
-        if m and "cred" not in seen:
-            seen.add("cred")
-            out.append(
-                finding(
-                    "capability.credential-path",
-                    "credentials",
-                    "medium",
-                    ctx,
-                    line,
-                    "Names a credential store (SSH keys, cloud or browser secrets, wallets).",
-                    m.group(0),
-                )
+    if ctx.facts is None:
+        return out
+    for line, m in ctx.find(CREDENTIAL_PATHS, needles=CREDENTIAL_NEEDLES):
+        out.append(
+            finding(
+                "capability.credential-path",
+                "credentials",
+                "medium",
+                ctx,
+                line,
+                "Names a credential store (SSH keys, cloud or browser secrets, wallets).",
+                m.group(0),
             )
-        m = PERSISTENCE.search(text)
-        if m and "persist" not in seen:
-            seen.add("persist")
-            out.append(
-                finding(
-                    "capability.persistence-path",
-                    "persistence",
-                    "medium",
-                    ctx,
-                    line,
-                    "Names an autostart location (Run key, startup folder, cron, shell rc).",
-                    m.group(0),
-                )
+        )
+    for line, m in ctx.find(PERSISTENCE, needles=PERSISTENCE_NEEDLES):
+        out.append(
+            finding(
+                "capability.persistence-path",
+                "persistence",
+                "medium",
+                ctx,
+                line,
+                "Names an autostart location (Run key, startup folder, cron, shell rc).",
+                m.group(0),
             )
+        )
     return out

@@ -43,71 +43,90 @@ def _public_ip(text: str) -> bool:
     return ip.is_global
 
 
-def _texts(ctx: FileContext) -> list[tuple[int | None, str]]:
-    if ctx.facts is not None:
-        return [(line, s) for line, s in ctx.facts.strings if len(s) < 20000]
-    return [(i, ln) for i, ln in enumerate(ctx.text.splitlines(), 1) if len(ln) < 20000]
+WEBHOOK_NEEDLES = ("webhooks", "telegram", "hooks.slack")
+TUNNEL_NEEDLES = tuple(
+    [
+        "ngrok",
+        "trycloudflare",
+        "serveo",
+        "loca.lt",
+        "localhost.run",
+        "pipedream",
+        "burpcollaborator",
+        "oastify",
+        "interact.sh",
+        "oast.",
+        "requestbin",
+        "webhook.site",
+        "canarytokens",
+        "dnslog",
+        "ceye.io",
+        "beeceptor",
+        "requestcatcher",
+        "herokuapp",
+        "repl.co",
+        "glitch.me",
+        "000webhostapp",
+        "portmap",
+        "bore.pub",
+    ]
+)
+PASTE_NEEDLES = tuple(
+    [
+        "paste",
+        "hastebin",
+        "rentry",
+        "ghostbin",
+        "transfer.sh",
+        "anonfiles",
+        "file.io",
+        "gofile",
+        "bashupload",
+        "temp.sh",
+        "termbin",
+        "discordapp",
+        "controlc",
+        "raw.githubusercontent",
+    ]
+)
+SPECS = (
+    (
+        WEBHOOK,
+        WEBHOOK_NEEDLES,
+        "indicator.messenger-webhook",
+        "high",
+        "high",
+        "Posts to a Discord, Telegram or Slack webhook: a common exfiltration channel.",
+    ),
+    (
+        TUNNEL,
+        TUNNEL_NEEDLES,
+        "indicator.tunnel-or-callback",
+        "high",
+        "medium",
+        "Talks to a tunnel or callback service used to receive stolen data.",
+    ),
+    (
+        PASTE,
+        PASTE_NEEDLES,
+        "indicator.paste-site",
+        "medium",
+        "medium",
+        "Fetches from or posts to a paste or file-drop site.",
+    ),
+    (ONION, (".onion",), "indicator.onion", "high", "high", "Names a Tor .onion host."),
+)
 
 
 def check(ctx: FileContext) -> list[Finding]:
     out: list[Finding] = []
     early = ctx.file_when != WHEN_CALL
-    seen: set[str] = set()
-    for line, text in _texts(ctx):
-        if "webhook" not in seen and (m := WEBHOOK.search(text)):
-            seen.add("webhook")
-            out.append(
-                finding(
-                    "indicator.messenger-webhook",
-                    "indicator",
-                    "high",
-                    ctx,
-                    line,
-                    "Posts to a Discord, Telegram or Slack webhook: a common exfiltration channel.",
-                    m.group(0),
-                )
-            )
-        if "tunnel" not in seen and (m := TUNNEL.search(text)):
-            seen.add("tunnel")
-            out.append(
-                finding(
-                    "indicator.tunnel-or-callback",
-                    "indicator",
-                    "high" if early else "medium",
-                    ctx,
-                    line,
-                    "Talks to a tunnel or callback service used to receive stolen data.",
-                    m.group(0),
-                )
-            )
-        if "paste" not in seen and (m := PASTE.search(text)):
-            seen.add("paste")
-            out.append(
-                finding(
-                    "indicator.paste-site",
-                    "indicator",
-                    "medium",
-                    ctx,
-                    line,
-                    "Fetches from or posts to a paste or file-drop site.",
-                    m.group(0),
-                )
-            )
-        if "onion" not in seen and (m := ONION.search(text)):
-            seen.add("onion")
-            out.append(
-                finding(
-                    "indicator.onion",
-                    "indicator",
-                    "high",
-                    ctx,
-                    line,
-                    "Names a Tor .onion host.",
-                    m.group(0),
-                )
-            )
-        if "ip" not in seen and (m := IP_URL.search(text)) and _public_ip(m.group(1)):
-            seen.add("ip")
+    for pattern, needles, rule, sev_early, sev_late, message in SPECS:
+        for line, m in ctx.find(pattern, needles=needles):
+            sev = sev_early if early else sev_late
+            out.append(finding(rule, "indicator", sev, ctx, line, message, m.group(0)))
+    for line, m in ctx.find(IP_URL, limit=20, needles=("://",)):
+        if _public_ip(m.group(1)):
             out.append(
                 finding(
                     "indicator.raw-ip-url",
@@ -119,4 +138,5 @@ def check(ctx: FileContext) -> list[Finding]:
                     m.group(0),
                 )
             )
+            break
     return out

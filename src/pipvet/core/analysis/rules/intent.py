@@ -18,7 +18,6 @@ from pipvet.core.analysis.rules import (
     finding,
 )
 from pipvet.core.analysis.rules.capabilities import (
-    CREDENTIAL_PATHS,
     DYNAMIC,
     PROCESS,
     WHEN_TEXT,
@@ -41,12 +40,44 @@ SHELL_ATTACK = re.compile(
     r"(curl|wget|Invoke-WebRequest)[^\n]*https?://[^\s'\"]+\.(exe|scr|bat|ps1|vbs|sh|bin|elf)\b)",
     re.I,
 )
+SHELL_NEEDLES = tuple(
+    [
+        "curl",
+        "wget",
+        "powershell",
+        "certutil",
+        "bitsadmin",
+        "mshta",
+        "regsvr32",
+        "/dev/tcp",
+        "nc",
+        "ncat",
+        "bash",
+        "mkfifo",
+        "socat",
+        "invoke-webrequest",
+    ]
+)
+STRONG_NEEDLES = tuple(
+    [
+        "storage",
+        "login",
+        "state",
+        "discord",
+        "wallet",
+        "exodus",
+        "electrum",
+        "ethereum",
+        "nkbihf",
+        "tdata",
+        "roblosecurity",
+    ]
+)
 SECRET_LABELS = frozenset({"secret", "fingerprint", "env-dump", "home"})
 STRONG_CREDENTIALS = re.compile(
     r"(Local Storage[/\\]leveldb|Login Data|Local State|discord(canary|ptb)?[/\\]|wallet\.dat|"
     r"Exodus|Electrum|Ethereum[/\\]keystore|nkbihfbeogaeaoehlefnkodbefgpgknn|"
-    r"Telegram Desktop[/\\]tdata|\.ROBLOSECURITY|\.aws[/\\]credentials|id_rsa|"
-    r"\.git-credentials|\.pypirc)",
+    r"Telegram Desktop[/\\]tdata|\.ROBLOSECURITY)",
     re.I,
 )
 
@@ -125,10 +156,9 @@ def check(ctx: FileContext) -> list[Finding]:
                         )
                     )
     if has_network:
-        for line, text in facts.strings:
-            m = STRONG_CREDENTIALS.search(text) if len(text) < 4000 else None
+        for line, m in ctx.find(STRONG_CREDENTIALS, needles=STRONG_NEEDLES):
             if m:
-                sev = "critical" if ctx.file_when != WHEN_CALL else "high"
+                sev = "high" if ctx.file_when != WHEN_CALL else "medium"
                 out.append(
                     finding(
                         "intent.credential-theft",
@@ -142,8 +172,7 @@ def check(ctx: FileContext) -> list[Finding]:
                 )
                 break
     if facts.calls and any(c.name in PROCESS for c in facts.calls):
-        for line, text in facts.strings:
-            m = SHELL_ATTACK.search(text) if len(text) < 20000 else None
+        for line, m in ctx.find(SHELL_ATTACK, needles=SHELL_NEEDLES):
             if m and not any(f.line == line for f in out):
                 sev = "critical" if ctx.file_when != WHEN_CALL else "high"
                 out.append(
@@ -173,10 +202,7 @@ def _exfil_severity(when: str, labels: frozenset[str]) -> str | None:
 
 def _shell_text(ctx: FileContext) -> list[Finding]:
     """Shell-style attacks in scripts and in Python that did not parse."""
-    for lineno, line in enumerate(ctx.text.splitlines(), 1):
-        if len(line) > 20000:
-            continue
-        m = SHELL_ATTACK.search(line)
+    for lineno, m in ctx.find(SHELL_ATTACK, needles=SHELL_NEEDLES):
         if m:
             sev = "critical" if ctx.file_when != WHEN_CALL else "high"
             return [
@@ -190,9 +216,8 @@ def _shell_text(ctx: FileContext) -> list[Finding]:
                     m.group(0),
                 )
             ]
-    for lineno, line in enumerate(ctx.text.splitlines(), 1):
-        m = CREDENTIAL_PATHS.search(line) if len(line) < 4000 else None
-        if m and STRONG_CREDENTIALS.search(line):
+    for lineno, m in ctx.find(STRONG_CREDENTIALS, needles=STRONG_NEEDLES):
+        if m:
             return [
                 finding(
                     "capability.credential-path",

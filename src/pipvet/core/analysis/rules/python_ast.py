@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import warnings
 from dataclasses import dataclass, field
 
 from pipvet.core.analysis.rules.dataflow import BUILTIN_ALIASES, DECODER_NAMES, Folder, Scope
@@ -168,6 +169,52 @@ WATCHED_METHODS = frozenset(
         "check_call",
     ]
 )
+
+# Calls whose arguments' labels matter (process, network, dynamic code); others skip that work.
+SINK_ROOTS = frozenset(
+    [
+        "os",
+        "nt",
+        "posix",
+        "subprocess",
+        "socket",
+        "urllib",
+        "urllib2",
+        "urllib3",
+        "requests",
+        "httpx",
+        "aiohttp",
+        "http",
+        "httplib",
+        "ftplib",
+        "smtplib",
+        "dns",
+        "pycurl",
+        "websocket",
+        "websockets",
+        "cloudscraper",
+        "asyncio",
+        "pty",
+        "commands",
+        "win32api",
+        "marshal",
+        "pickle",
+        "cPickle",
+        "dill",
+        "types",
+        "runpy",
+        "imp",
+        "ctypes",
+        "discord_webhook",
+        "dhooks",
+        "telnetlib",
+        "paramiko",
+        "builtins",
+        "?",
+    ]
+)
+SINK_BUILTINS = frozenset({"exec", "eval", "compile", "execfile", "__import__"})
+BIG_LITERAL = 64  # assignments of larger literal containers carry no labels worth tracking
 
 # Calls whose result carries a label, by resolved name.
 LABEL_SOURCES: dict[str, str] = {
@@ -417,6 +464,10 @@ class _Collector(ast.NodeVisitor):
         return out
 
     def _bind(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set)) and len(value.elts) > BIG_LITERAL:
+            return
+        if isinstance(value, ast.Dict) and len(value.keys) > BIG_LITERAL:
+            return
         if isinstance(target, ast.Name):
             folded = self.folder.fold(value)
             if folded is not None:
@@ -540,8 +591,10 @@ class _Collector(ast.NodeVisitor):
                 continue
             v = self.folder.fold(kw.value)
             kwargs.append((kw.arg, None if v is None else _text(v)))
-        labels = frozenset().union(*(self.labels_of(a) for a in node.args)) if node.args else set()
-        labels = frozenset(labels).union(*(self.labels_of(k.value) for k in node.keywords))
+        labels: frozenset[str] = frozenset()
+        if name.split(".", 1)[0] in SINK_ROOTS or name in SINK_BUILTINS:
+            labels = labels.union(*(self.labels_of(a) for a in node.args))
+            labels = labels.union(*(self.labels_of(k.value) for k in node.keywords))
         computed = bool(node.args) and not isinstance(node.args[0], ast.Constant)
         fact = CallFact(
             name=name,
@@ -580,7 +633,9 @@ def _text(v: str | bytes) -> str:
 def collect(source: str) -> ModuleFacts | None:
     """Facts of one Python source, or None when it does not parse."""
     try:
-        tree = ast.parse(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes etc. in vetted code are not ours
+            tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     collector = _Collector(source.splitlines())

@@ -1,0 +1,55 @@
+"""Detection quality on real artifacts: a fixed sample of the malicious corpus and honest code.
+
+Malicious samples are read as bytes by the archive reader and never executed. The full sets are
+measured by ``bench/scan_quality.py``; here a deterministic sample keeps the suite fast.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+_BENCH = Path(__file__).resolve().parents[1] / "bench" / "scan_quality.py"
+_spec = importlib.util.spec_from_file_location("scan_quality", _BENCH)
+assert _spec is not None and _spec.loader is not None
+quality = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("scan_quality", quality)
+_spec.loader.exec_module(quality)
+
+MALICIOUS_EVERY = 15  # every 15th artifact in sorted order: ~200 samples
+BENIGN_EVERY = 10  # every 10th benign project (sdist and wheel): ~40 projects
+
+
+@pytest.mark.skipif(not quality.MALICIOUS_DIR.is_dir(), reason="../shared/corpus/malicious absent")
+def test_fixed_malicious_sample_is_flagged() -> None:
+    paths = quality.malicious_artifacts(MALICIOUS_EVERY)
+    assert len(paths) >= 150
+    metrics = quality.evaluate(paths, jobs=1)
+    missed = [o.target.rsplit("/", 1)[-1] for o in metrics.missed()]
+    assert metrics.recall >= 0.95, f"recall {metrics.recall:.1%}; missed: {missed}"
+
+
+def test_installed_honest_distributions_are_not_flagged() -> None:
+    site = Path(sysconfig.get_paths()["purelib"])
+    targets = quality.installed_distributions(site)
+    names = {t.rsplit(":", 1)[-1].split("-")[0].lower() for t in targets}
+    assert {"pip", "packaging", "pytest"} <= names  # the venv's real distributions are read
+    metrics = quality.evaluate([], targets, jobs=1)
+    flagged = [(o.group, o.verdict, o.rules) for o in metrics.false_positives]
+    assert not flagged
+    assert all(o.verdict != "error" for o in metrics.benign)
+
+
+def test_benign_cache_sample_is_not_flagged() -> None:
+    paths = quality.benign_artifacts(BENIGN_EVERY)
+    if not paths:
+        pytest.skip(
+            f"benign cache {quality.BENIGN_CACHE} is empty: run scripts/fetch_benign.py to fill it"
+        )
+    metrics = quality.evaluate([], paths, jobs=1)
+    flagged = [(o.target, o.verdict, o.rules) for o in metrics.false_positives]
+    assert metrics.fp_rate <= 0.02, f"false positives: {flagged}"
