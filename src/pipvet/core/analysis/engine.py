@@ -85,9 +85,8 @@ def decode_text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _file_contexts(member: Member) -> list[FileContext]:
+def _file_contexts(member: Member, role: str) -> list[FileContext]:
     """Contexts of a member: the file itself, then any payloads folded out of it."""
-    role = role_of(member.path)
     if role == ROLE_OTHER or member.size > MAX_TEXT:
         return []
     text = decode_text(member.data)
@@ -100,7 +99,35 @@ def _file_contexts(member: Member) -> list[FileContext]:
     facts = parse(text)
     contexts = [FileContext(member.path, role, text, facts)]
     _payload_contexts(member.path, role, facts, contexts, 0)
+    if role == ROLE_SETUP:
+        _embedded_code(member.path, role, facts, contexts)
     return contexts
+
+
+def _embedded_code(path: str, role: str, facts: ModuleFacts, out: list[FileContext]) -> None:
+    """Python kept in string constants of install-time code (often written out and run)."""
+    for _line, text in facts.strings:
+        if len(text) >= 120 and "\n" in text and "import " in text:
+            inner = collect(text)
+            if inner is not None and inner.calls:
+                out.append(FileContext(path, role, text, inner))
+
+
+def _roles(artifact: Artifact) -> dict[str, str]:
+    """Role of every member; modules next to setup.py that setup.py imports run at install."""
+    roles = {m.path: role_of(m.path) for m in artifact.members}
+    setups = [m for m in artifact.members if roles[m.path] == ROLE_SETUP]
+    for setup_member in setups:
+        facts = collect(decode_text(setup_member.data))
+        if facts is None:
+            continue
+        imported = {name.split(".")[0] for name in facts.imports}
+        folder = setup_member.path.rpartition("/")[0]
+        for m in artifact.members:
+            head, _, name = m.path.rpartition("/")
+            if head == folder and name.endswith(".py") and name[:-3] in imported:
+                roles[m.path] = ROLE_SETUP
+    return roles
 
 
 def parse(source: str) -> ModuleFacts:
@@ -144,8 +171,9 @@ def _limit(findings: list[Finding]) -> list[Finding]:
 def analyze(artifact: Artifact) -> AnalysisResult:
     """Run every rule over the artifact's members and judge it."""
     findings: list[Finding] = list(artifact.archive_findings)
+    roles = _roles(artifact)
     for member in artifact.members:
-        for ctx in _file_contexts(member):
+        for ctx in _file_contexts(member, roles[member.path]):
             for rule in FILE_RULES:
                 findings.extend(rule(ctx))
     for artifact_rule in ARTIFACT_RULES:

@@ -36,13 +36,34 @@ def effective_severity(f: Finding) -> str:
 
 
 def judge(findings: Iterable[Finding]) -> tuple[str, int]:
-    """(verdict, score) for an artifact's findings."""
+    """(verdict, score) for an artifact's findings.
+
+    The worst finding sets the band. Two escalations express intent that single findings do not:
+    serious findings of two different kinds (e.g. obfuscation and an exfiltration channel) make
+    ``malicious``; a deceptive identity (typosquat, dependency-confusion version) together with
+    any code worth a warning makes ``suspicious`` (honest popular projects have neither).
+    """
+    findings = list(findings)
     levels = [SEVERITIES.index(effective_severity(f)) for f in findings]
     if not levels:
         return "clean", 0
     top = max(levels)
+    high = SEVERITIES.index("high")
+    medium = SEVERITIES.index("medium")
+    serious_kinds = {f.category for f, lv in zip(findings, levels, strict=True) if lv >= high}
+    if top == high and len(serious_kinds) >= 2:
+        top = SEVERITIES.index("critical")
+    deceptive = any(f.rule in DECEPTIVE for f in findings)
+    code_warning = any(
+        lv >= medium and f.category != "metadata" for f, lv in zip(findings, levels, strict=True)
+    )
+    if top < high and deceptive and code_warning:
+        top = high
     top_name = SEVERITIES[top]
     at_top = levels.count(top)
-    low, high = _BAND[top_name]
-    score = min(high, low + 2 * (at_top - 1) + sum(1 for lv in levels if lv == top - 1))
+    low, band_high = _BAND[top_name]
+    score = min(band_high, low + 2 * max(0, at_top - 1) + sum(1 for lv in levels if lv == top - 1))
     return _VERDICT[top_name], score
+
+
+DECEPTIVE = frozenset({"metadata.typosquat", "metadata.dependency-confusion-version"})

@@ -254,7 +254,33 @@ WHEN_TEXT = {
 def is_network(name: str) -> bool:
     if name in NETWORK_EXCLUDE or name.startswith("requests.exceptions"):
         return False
-    return name.startswith(NETWORK_PREFIXES)
+    return name.startswith(NETWORK_PREFIXES) or name.endswith((".urlopen", ".urlretrieve"))
+
+
+def is_download(name: str) -> bool:
+    """Calls that fetch content from the network."""
+    return name.endswith((".urlopen", ".urlretrieve")) or name in DOWNLOADS
+
+
+DOWNLOADS = frozenset(
+    [
+        "requests.get",
+        "requests.request",
+        "requests.Session",
+        "httpx.get",
+        "httpx.stream",
+        "httpx.Client",
+        "urllib3.PoolManager",
+        "urllib3.request",
+        "pycurl.Curl",
+        "cloudscraper.create_scraper",
+        "aiohttp.ClientSession",
+    ]
+)
+RUNS_FILE = re.compile(
+    r"(\.(exe|vbs|vbe|bat|cmd|ps1|scr|hta|msi|jar|pyw|lnk)\b|^\s*start\s|\bstart\s+\S+\.\w+)", re.I
+)
+EXEC_CODE = frozenset({"exec", "eval", "compile", "execfile", "marshal.loads", "pickle.loads"})
 
 
 def command_text(call: CallFact) -> str | None:
@@ -302,6 +328,19 @@ def check(ctx: FileContext) -> list[Finding]:
                     call.text,
                 )
             )
+            runs = RUNS_FILE.search(command_text(call) or "") or RUNS_FILE.search(call.text)
+            if runs and when != WHEN_CALL:
+                out.append(
+                    finding(
+                        "install-time.runs-executable",
+                        "install-time",
+                        "high",
+                        ctx,
+                        call.line,
+                        f"Launches an executable or script file {WHEN_TEXT[when]}.",
+                        runs.group(0),
+                    )
+                )
         elif is_network(name):
             out.append(
                 finding(
@@ -316,8 +355,10 @@ def check(ctx: FileContext) -> list[Finding]:
             )
         elif name in DYNAMIC and (call.computed_first_arg or name.startswith("ctypes")):
             sev = DYNAMIC_SEVERITY.get(when, "low")
-            if call.labels <= {"file"} and name in ("exec", "compile", "eval"):
+            if call.labels <= {"file"} and call.labels and name in EXEC_CODE:
                 sev = "low"  # exec(open("pkg/version.py").read()) in setup.py
+            elif name in EXEC_CODE and when in (WHEN_INSTALL, WHEN_STARTUP):
+                sev = "high"  # hidden code run by installing
             out.append(
                 finding(
                     "capability.dynamic-code",

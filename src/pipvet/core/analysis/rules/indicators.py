@@ -31,6 +31,12 @@ TUNNEL = re.compile(
     r"herokuapp\.com|repl\.co|glitch\.me|000webhostapp\.com|portmap\.io|bore\.pub)\b",
     re.I,
 )
+MINER = re.compile(
+    r"(stratum\+(tcp|ssl)://|\bxmrig\b|--donate-level|\bnicehash\b|minexmr|nanopool\.org|"
+    r"supportxmr|moneroocean|\bdero1q[0-9a-z]{20,})",
+    re.I,
+)
+EXE_URL = re.compile(r"\bhttps?://[^\s'\"]+\.(exe|scr|msi|vbs|hta|ps1|bat|dll)\b", re.I)
 ONION = re.compile(r"\b[a-z2-7]{16,56}\.onion\b", re.I)
 IP_URL = re.compile(r"\b(?:https?|ftp|tcp)://(\d{1,3}(?:\.\d{1,3}){3})(?::\d+)?", re.I)
 
@@ -115,6 +121,22 @@ SPECS = (
         "Fetches from or posts to a paste or file-drop site.",
     ),
     (ONION, (".onion",), "indicator.onion", "high", "high", "Names a Tor .onion host."),
+    (
+        MINER,
+        ("stratum", "xmrig", "donate", "nicehash", "minexmr", "nanopool", "xmr", "dero1q"),
+        "indicator.cryptominer",
+        "high",
+        "high",
+        "Names a crypto-mining pool or miner.",
+    ),
+    (
+        EXE_URL,
+        (".exe", ".scr", ".msi", ".vbs", ".hta", ".ps1", ".bat", ".dll"),
+        "indicator.executable-url",
+        "high",
+        "medium",
+        "Downloads a Windows executable or script.",
+    ),
 )
 
 

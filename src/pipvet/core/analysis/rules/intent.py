@@ -22,6 +22,7 @@ from pipvet.core.analysis.rules.capabilities import (
     PROCESS,
     WHEN_TEXT,
     command_text,
+    is_download,
     is_network,
 )
 
@@ -30,7 +31,7 @@ EXEC_SINKS = DYNAMIC | PROCESS
 # Shell command lines that fetch and run code, hide a window or open a reverse shell.
 SHELL_ATTACK = re.compile(
     r"((curl|wget)\b[^|;&\n]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b|"
-    r"(curl|wget)\b[^\n]*(-o|-O|>)\s*\S+[^\n]*(&&|;)\s*(chmod|\./|sh\s|bash\s|python|start\s)|"
+    r"(curl|wget)\b[^\n]*(-\w*[oO]\b|>)\s*\S+[^\n]*(&&|;)\s*(chmod|\./|sh\s|bash\s|python|start\s)|"
     r"powershell[^\n]*(-e(nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}|-w(indowstyle)?\s+hidden|"
     r"iex\b|invoke-expression|downloadstring|downloadfile|invoke-webrequest|\biwr\b|"
     r"start-process)|"
@@ -38,6 +39,12 @@ SHELL_ATTACK = re.compile(
     r"regsvr32[^\n]*/i:https?:|/dev/tcp/|\bnc(at)?\s+(-\w+\s+)*-e\s|bash\s+-i\s+>&|"
     r"mkfifo\s+/tmp/|\bsocat\b[^\n]*exec:|"
     r"(curl|wget|Invoke-WebRequest)[^\n]*https?://[^\s'\"]+\.(exe|scr|bat|ps1|vbs|sh|bin|elf)\b)",
+    re.I,
+)
+# Shell command lines that send host data somewhere: curl -d "$(whoami)", nslookup $(hostname).x
+SHELL_EXFIL = re.compile(
+    r"((curl|wget|nslookup|dig|ping|host)\b[^\n]*(\$\(|`)\s*(hostname|whoami|id|pwd|uname|cat|ls|env|"
+    r"printenv|ifconfig|ip\s)|(curl|wget)\b[^\n]*(-d|--data[\w-]*|-F|--upload-file|-T)\s+['\"]?@)",
     re.I,
 )
 SHELL_NEEDLES = tuple(
@@ -124,6 +131,19 @@ def check(ctx: FileContext) -> list[Finding]:
                 )
         if name in PROCESS:
             cmd = command_text(call) or ""
+            leak = SHELL_EXFIL.search(cmd) or SHELL_EXFIL.search(call.text)
+            if leak:
+                out.append(
+                    finding(
+                        "intent.exfiltration",
+                        "intent",
+                        _serious(when),
+                        ctx,
+                        call.line,
+                        f"Runs a shell command that sends host data away {WHEN_TEXT[when]}.",
+                        leak.group(0),
+                    )
+                )
             m = SHELL_ATTACK.search(cmd) or SHELL_ATTACK.search(call.text)
             if m:
                 out.append(
@@ -155,6 +175,8 @@ def check(ctx: FileContext) -> list[Finding]:
                             call.text,
                         )
                     )
+    out.extend(_fetch_and_run(ctx))
+    out.extend(_reverse_shell(ctx))
     if has_network:
         for line, m in ctx.find(STRONG_CREDENTIALS, needles=STRONG_NEEDLES):
             if m:
@@ -188,6 +210,71 @@ def check(ctx: FileContext) -> list[Finding]:
                 )
                 break
     return out
+
+
+def _fetch_and_run(ctx: FileContext) -> list[Finding]:
+    """A download and a process/exec call in the same function (or both at module level)."""
+    assert ctx.facts is not None
+    groups: dict[tuple[str | None, str], list] = {}
+    for call in ctx.facts.calls:
+        groups.setdefault((call.func, ctx.when(call)), []).append(call)
+    for (_func, when), calls in groups.items():
+        fetch = next((c for c in calls if is_download(c.name)), None)
+        run = next(
+            (c for c in calls if c.name in EXEC_SINKS and c.line >= (fetch.line if fetch else 0)),
+            None,
+        )
+        if fetch is not None and run is not None and "download" not in run.labels:
+            return [
+                finding(
+                    "intent.download-execute",
+                    "intent",
+                    "medium" if when == WHEN_CALL else "high",
+                    ctx,
+                    run.line,
+                    f"Downloads something, then runs code or a program {WHEN_TEXT[when]}.",
+                    fetch.text,
+                )
+            ]
+    return []
+
+
+def _reverse_shell(ctx: FileContext) -> list[Finding]:
+    """A socket wired to a shell: dup2 of a socket, or a shell process fed from a socket."""
+    assert ctx.facts is not None
+    calls = ctx.facts.calls
+    sock = next(
+        (c for c in calls if c.name.startswith(("socket.socket", "socket.create_conn"))), None
+    )
+    if sock is None:
+        return []
+    shell = next(
+        (
+            c
+            for c in calls
+            if c.name == "os.dup2"
+            or c.name == "pty.spawn"
+            or (c.name in PROCESS and SHELLS.search(c.text) and "stdin" in c.text)
+        ),
+        None,
+    )
+    if shell is None:
+        return []
+    when = ctx.when(shell)
+    return [
+        finding(
+            "intent.reverse-shell",
+            "intent",
+            _serious(when),
+            ctx,
+            shell.line,
+            f"Connects a shell to a network socket (remote control) {WHEN_TEXT[when]}.",
+            shell.text,
+        )
+    ]
+
+
+SHELLS = re.compile(r"""["'](cmd(\.exe)?|/bin/(ba|z)?sh|(ba|z)?sh|powershell(\.exe)?)["']""", re.I)
 
 
 def _exfil_severity(when: str, labels: frozenset[str]) -> str | None:

@@ -25,7 +25,9 @@ MARKERS = re.compile(
     r"__obfuscator__|Kramer|specter|pyobfus|Anubis)",
     re.I,
 )
-JUNK_IDENT = re.compile(r"\b(?:[Il1]{8,}|[O0]{8,}|_0x[0-9a-fA-F]{4,}|[_]{2}[0-9]{3,})\b")
+JUNK_IDENT = re.compile(
+    r"\b(?:[Il1]{8,}|[O0]{8,}|(?=\w*[O0lI1]{6})[O0lI1]{10,}|_0x[0-9a-fA-F]{4,}|_{2}[0-9]{3,})\b"
+)
 IDENT = re.compile(r"[^\W\d]\w*", re.UNICODE)
 BLOB = re.compile(r"[A-Za-z0-9+/=_\-\\x]{400,}")
 
@@ -86,6 +88,29 @@ def check(ctx: FileContext) -> list[Finding]:
                 call.line,
                 f"Executes code that was built to be unreadable {WHEN_TEXT[when]}.",
                 call.text,
+            )
+        )
+    hidden_import = next(
+        (
+            c
+            for c in facts.calls
+            if c.name in ("__import__", "importlib.import_module")
+            and c.args
+            and c.args[0] is None
+            and ("chr(" in c.text or "[::-1]" in c.text or "^" in c.text)
+        ),
+        None,
+    )
+    if hidden_import is not None:
+        out.append(
+            finding(
+                "obfuscation.hidden-import",
+                "obfuscation",
+                "high",
+                ctx,
+                hidden_import.line,
+                "Imports a module whose name is hidden behind chr()/join tricks.",
+                hidden_import.text,
             )
         )
     if facts.dynamic_builtins:

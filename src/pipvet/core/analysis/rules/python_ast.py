@@ -214,6 +214,20 @@ SINK_ROOTS = frozenset(
     ]
 )
 SINK_BUILTINS = frozenset({"exec", "eval", "compile", "execfile", "__import__"})
+DECODE_METHODS = frozenset(
+    [
+        "decrypt",
+        "b64decode",
+        "b32decode",
+        "b85decode",
+        "a85decode",
+        "decodebytes",
+        "decodestring",
+        "unhexlify",
+        "fromhex",
+        "decompress",
+    ]
+)
 BIG_LITERAL = 64  # assignments of larger literal containers carry no labels worth tracking
 
 # Calls whose result carries a label, by resolved name.
@@ -450,6 +464,8 @@ class _Collector(ast.NodeVisitor):
                 out.add("secret")
         elif isinstance(sub, ast.Call):
             name = self.folder.resolve(sub.func)
+            if isinstance(sub.func, ast.Attribute) and sub.func.attr in DECODE_METHODS:
+                out.add("decoded")
             if name is None:
                 return out
             label = LABEL_SOURCES.get(name)
