@@ -18,6 +18,7 @@ from pipvet.core.analysis.rules import (
     ROLE_PTH,
     ROLE_SCRIPT,
     ROLE_SETUP,
+    ROLE_SETUP_HELPER,
     FileContext,
     capabilities,
     indicators,
@@ -126,7 +127,7 @@ def _roles(artifact: Artifact) -> dict[str, str]:
         for m in artifact.members:
             head, _, name = m.path.rpartition("/")
             if head == folder and name.endswith(".py") and name[:-3] in imported:
-                roles[m.path] = ROLE_SETUP
+                roles[m.path] = ROLE_SETUP_HELPER
     return roles
 
 

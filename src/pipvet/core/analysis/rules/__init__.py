@@ -18,6 +18,7 @@ from pipvet.core.analysis.rules.python_ast import WHERE_FUNCTION, CallFact, Modu
 
 # Roles of a member, decided from its path.
 ROLE_SETUP = "setup"  # setup.py at the project root: runs at install/build time
+ROLE_SETUP_HELPER = "setup-helper"  # a module next to setup.py that setup.py imports
 ROLE_PTH = "pth"  # .pth file: import lines run at every interpreter start
 ROLE_INIT = "init"  # package __init__.py: runs on import
 ROLE_MODULE = "module"  # other Python module
@@ -72,6 +73,8 @@ class FileContext:
             return WHEN_INSTALL
         if self.role == ROLE_PTH:
             return WHEN_STARTUP
+        if self.role == ROLE_SETUP_HELPER:
+            return WHEN_CALL if call.where == WHERE_FUNCTION else WHEN_INSTALL
         if any(is_install_command_base(b) for b in call.class_bases):
             return WHEN_INSTALL
         if call.where == WHEN_FUNCTION_MARK:
@@ -130,7 +133,7 @@ class FileContext:
     @property
     def file_when(self) -> str:
         """When code of this file runs at the earliest (for text rules without call facts)."""
-        if self.role == ROLE_SETUP:
+        if self.role in (ROLE_SETUP, ROLE_SETUP_HELPER):
             return WHEN_INSTALL
         if self.role == ROLE_PTH:
             return WHEN_STARTUP

@@ -140,7 +140,8 @@ BUILD_TOOLS = re.compile(
     r"llvm-config|rustc|cargo|go|java|javac|npm|yarn|node|swig|protoc|pandoc|sphinx-build|"
     r"brew|lsb_release|nproc|sysctl|ar|ld|strip|install_name_tool|patchelf|otool|"
     r"mysql_config|pg_config|icu-config|xml2-config|curl-config|gfortran|f2py|autoreconf|"
-    r"./configure|sh ./configure|bash ./configure|cl|link|lib|nm|readelf|objdump)(\s|$|\.exe)",
+    r"./configure|sh ./configure|bash ./configure|cl|link|lib|nm|readelf|objdump|rm|cp|mv|"
+    r"mkdir|ln|touch|chmod|cd|echo|tar|unzip|patch|sed|find|test|gzip|rsync|install)(\s|$|\.exe)",
     re.I,
 )
 
@@ -300,6 +301,13 @@ def is_build_command(call: CallFact) -> bool:
     return bool(BUILD_TOOLS.match(cmd))
 
 
+def is_shell_string(call: CallFact) -> bool:
+    """A command given as one shell string (os.system, os.popen, shell=True) that folds to text."""
+    shell = call.name in ("os.system", "os.popen", "commands.getoutput", "subprocess.getoutput")
+    shell = shell or any(k == "shell" for k, _ in call.kwargs) or "shell=True" in call.text
+    return shell and command_text(call) is not None
+
+
 def _first_list_item(call: CallFact) -> str:
     m = re.search(r"\(\s*\[\s*['\"]([^'\"]+)['\"]", call.text)
     return m.group(1) if m else ""
@@ -317,6 +325,8 @@ def check(ctx: FileContext) -> list[Finding]:
             sev = PROCESS_SEVERITY.get(when, "low")
             if when == WHEN_INSTALL and is_build_command(call):
                 sev = "low"
+            elif when == WHEN_INSTALL and is_shell_string(call):
+                sev = "high"  # an arbitrary shell command line run by installing
             out.append(
                 finding(
                     "capability.process",

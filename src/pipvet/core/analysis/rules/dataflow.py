@@ -31,12 +31,21 @@ class Scope:
         self.values: dict[str, Value] = {}
         self.aliases: dict[str, str] = {}
         self.labels: dict[str, frozenset[str]] = {}
+        self.lists: dict[str, list[Value]] = {}
 
     def value(self, name: str) -> Value | None:
         scope: Scope | None = self
         while scope is not None:
             if name in scope.values:
                 return scope.values[name]
+            scope = scope.parent
+        return None
+
+    def items(self, name: str) -> list[Value] | None:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.lists:
+                return scope.lists[name]
             scope = scope.parent
         return None
 
@@ -301,6 +310,8 @@ class Folder:
 
     def _fold_items(self, node: ast.AST, depth: int) -> list[Value] | None:
         """Items of a list/tuple/map(chr, [...])/generator of chr(x) whose values fold."""
+        if isinstance(node, ast.Name):
+            return self.scope.items(node.id)
         if isinstance(node, (ast.List, ast.Tuple)):
             out = []
             for elt in node.elts:

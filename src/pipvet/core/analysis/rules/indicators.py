@@ -101,7 +101,7 @@ SPECS = (
         WEBHOOK_NEEDLES,
         "indicator.messenger-webhook",
         "high",
-        "high",
+        "medium",
         "Posts to a Discord, Telegram or Slack webhook: a common exfiltration channel.",
     ),
     (

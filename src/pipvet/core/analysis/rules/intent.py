@@ -37,7 +37,8 @@ SHELL_ATTACK = re.compile(
     r"start-process)|"
     r"certutil[^\n]*-urlcache|bitsadmin[^\n]*/transfer|mshta\s+https?:|"
     r"regsvr32[^\n]*/i:https?:|/dev/tcp/|\bnc(at)?\s+(-\w+\s+)*-e\s|bash\s+-i\s+>&|"
-    r"mkfifo\s+/tmp/|\bsocat\b[^\n]*exec:|"
+    r"mkfifo\s+/tmp/|\bsocat\b[^\n]*exec:|\[Convert\]::FromBase64String|Net\.WebClient|"
+    r"\bIEX\s*\(|Invoke-Expression|-ExecutionPolicy\s+Bypass|"
     r"(curl|wget|Invoke-WebRequest)[^\n]*https?://[^\s'\"]+\.(exe|scr|bat|ps1|vbs|sh|bin|elf)\b)",
     re.I,
 )
@@ -63,6 +64,11 @@ SHELL_NEEDLES = tuple(
         "mkfifo",
         "socat",
         "invoke-webrequest",
+        "frombase64string",
+        "net.webclient",
+        "iex",
+        "invoke-expression",
+        "executionpolicy",
     ]
 )
 STRONG_NEEDLES = tuple(
@@ -80,7 +86,7 @@ STRONG_NEEDLES = tuple(
         "roblosecurity",
     ]
 )
-SECRET_LABELS = frozenset({"secret", "fingerprint", "env-dump", "home"})
+SECRET_LABELS = frozenset({"secret", "fingerprint", "env-dump", "home", "wallet-secret"})
 STRONG_CREDENTIALS = re.compile(
     r"(Local Storage[/\\]leveldb|Login Data|Local State|discord(canary|ptb)?[/\\]|wallet\.dat|"
     r"Exodus|Electrum|Ethereum[/\\]keystore|nkbihfbeogaeaoehlefnkodbefgpgknn|"
@@ -164,6 +170,8 @@ def check(ctx: FileContext) -> list[Finding]:
                 sev = _exfil_severity(when, call.labels)
                 if sev:
                     what = "environment" if "env-dump" in leaked else "identity or secrets"
+                    if "wallet-secret" in leaked:
+                        what = "wallet keys"
                     out.append(
                         finding(
                             "intent.exfiltration",
@@ -280,7 +288,7 @@ SHELLS = re.compile(r"""["'](cmd(\.exe)?|/bin/(ba|z)?sh|(ba|z)?sh|powershell(\.e
 def _exfil_severity(when: str, labels: frozenset[str]) -> str | None:
     if when != WHEN_CALL:
         return "critical"
-    if "env-dump" in labels:
+    if "env-dump" in labels or "wallet-secret" in labels:
         return "high"
     # An API client sending a token from the environment, or a user agent with the platform,
     # is ordinary when it only happens on request.
@@ -291,7 +299,8 @@ def _shell_text(ctx: FileContext) -> list[Finding]:
     """Shell-style attacks in scripts and in Python that did not parse."""
     for lineno, m in ctx.find(SHELL_ATTACK, needles=SHELL_NEEDLES):
         if m:
-            sev = "critical" if ctx.file_when != WHEN_CALL else "high"
+            # scripts shipped in a project (docs builds, CI) are not run by installing it
+            sev = "medium" if ctx.role == ROLE_SCRIPT else _serious(ctx.file_when)
             return [
                 finding(
                     "intent.shell-download-execute",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -228,6 +229,7 @@ DECODE_METHODS = frozenset(
         "decompress",
     ]
 )
+WALLET_SECRET = re.compile(r"(private_?key|priv_?key|mnemonic|seed_?phrase|wallet_?key)", re.I)
 BIG_LITERAL = 64  # assignments of larger literal containers carry no labels worth tracking
 
 # Calls whose result carries a label, by resolved name.
@@ -458,6 +460,8 @@ class _Collector(ast.NodeVisitor):
         out: set[str] = set()
         if isinstance(sub, ast.Name):
             out |= self.scope.label(sub.id)
+            if WALLET_SECRET.search(sub.id):
+                out.add("wallet-secret")
         elif isinstance(sub, ast.Attribute):
             name = self.folder.resolve(sub)
             if name in ("os.environ", "posix.environ", "nt.environ"):
@@ -466,6 +470,8 @@ class _Collector(ast.NodeVisitor):
             name = self.folder.resolve(sub.func)
             if isinstance(sub.func, ast.Attribute) and sub.func.attr in DECODE_METHODS:
                 out.add("decoded")
+            if isinstance(sub.func, ast.Attribute) and sub.func.attr in ("read_text", "read_bytes"):
+                out.add("file")
             if name is None:
                 return out
             label = LABEL_SOURCES.get(name)
@@ -473,7 +479,7 @@ class _Collector(ast.NodeVisitor):
                 out.add(label)
             if name in DECODER_NAMES:
                 out.add("decoded")
-            if name == "open" and sub.args:
+            if name in ("open", "io.open", "codecs.open") and sub.args:
                 out.add("file")
             if name.endswith(("urlopen", "urlretrieve")):
                 out.add("download")
@@ -485,6 +491,10 @@ class _Collector(ast.NodeVisitor):
         if isinstance(value, ast.Dict) and len(value.keys) > BIG_LITERAL:
             return
         if isinstance(target, ast.Name):
+            if isinstance(value, (ast.List, ast.Tuple)):
+                items = self.folder._fold_items(value, 0)
+                if items is not None:
+                    self.scope.lists[target.id] = items
             folded = self.folder.fold(value)
             if folded is not None:
                 self.scope.values[target.id] = folded
