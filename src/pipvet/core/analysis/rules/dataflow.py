@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import base64
 import binascii
+import builtins
 import bz2
 import codecs
 import lzma
@@ -67,6 +68,9 @@ class Scope:
 
 
 BUILTIN_ALIASES = {"__builtins__", "builtins", "__builtin__"}
+BUILTIN_NAMES = (
+    frozenset(dir(builtins)) | BUILTIN_ALIASES | {"execfile", "file", "reload", "unicode"}
+)
 
 # Calls that decode or decompress their first argument.
 DECODERS: dict[str, Callable[[bytes], bytes]] = {
@@ -111,7 +115,10 @@ class Folder:
         """The dotted name an expression refers to, e.g. ``os.system`` or ``exec``."""
         if isinstance(node, ast.Name):
             alias = self.scope.alias(node.id)
-            return alias if alias is not None else node.id
+            if alias is not None:
+                return alias
+            # an unknown local (``websocket``, ``requests`` as a variable) is not the module
+            return node.id if node.id in BUILTIN_NAMES else None
         if isinstance(node, ast.Attribute):
             base = self.resolve(node.value)
             if base is None:

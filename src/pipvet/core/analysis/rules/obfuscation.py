@@ -17,6 +17,8 @@ from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import WHEN_CALL, FileContext, finding
 from pipvet.core.analysis.rules.capabilities import WHEN_TEXT
 
+# Folded text that is real code (not a tuple literal kept in a variable and eval'd).
+CODE_LIKE = re.compile(r"\bimport\b|\b(exec|eval|system|popen|urlopen|b64decode|__import__)\s*\(")
 BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
 MARKERS = re.compile(
@@ -75,7 +77,7 @@ def check(ctx: FileContext) -> list[Finding]:
     if facts is None:
         return out
     # -- exec of code that was hidden (folded out of chr/join/decoding) ---------------------------
-    payload_lines = {line for line, _ in facts.payloads}
+    payload_lines = {line for line, text in facts.payloads if CODE_LIKE.search(text)}
     hidden_exec = [c for c in facts.calls if c.line in payload_lines and c.name in ("exec", "eval")]
     for call in hidden_exec[:1]:
         when = ctx.when(call)
