@@ -59,6 +59,9 @@ def judge(findings: Iterable[Finding]) -> tuple[str, int]:
     )
     if top < high and deceptive and code_warning:
         top = high
+    warned = {f.category for f, lv in zip(findings, levels, strict=True) if lv >= medium}
+    if top < high and {"intent", "indicator"} <= warned:
+        top = high  # e.g. fetch-and-run code that also talks to a raw IP or paste site
     top_name = SEVERITIES[top]
     at_top = levels.count(top)
     low, band_high = _BAND[top_name]

@@ -37,6 +37,9 @@ MINER = re.compile(
     re.I,
 )
 EXE_URL = re.compile(r"\bhttps?://[^\s'\"]+\.(exe|scr|msi|vbs|hta|ps1|bat|dll)\b", re.I)
+CLOUD_METADATA = re.compile(
+    r"\b(169\.254\.169\.254|metadata\.google\.internal|100\.100\.100\.200)\b"
+)
 ONION = re.compile(r"\b[a-z2-7]{16,56}\.onion\b", re.I)
 IP_URL = re.compile(r"\b(?:https?|ftp|tcp)://(\d{1,3}(?:\.\d{1,3}){3})(?::\d+)?", re.I)
 
@@ -119,6 +122,14 @@ SPECS = (
         "medium",
         "medium",
         "Fetches from or posts to a paste or file-drop site.",
+    ),
+    (
+        CLOUD_METADATA,
+        ("169.254.169.254", "metadata.google.internal", "100.100.100.200"),
+        "indicator.cloud-metadata",
+        "high",
+        "low",
+        "Queries the cloud instance metadata service, where machine credentials live.",
     ),
     (ONION, (".onion",), "indicator.onion", "high", "high", "Names a Tor .onion host."),
     (

@@ -341,6 +341,7 @@ class _Collector(ast.NodeVisitor):
         self.class_stack: list[tuple[str, ...]] = []
         self.in_main = False
         self._labels: dict[int, frozenset[str]] = {}
+        self.returns: dict[str, frozenset[str]] = {}  # labels of what local functions return
 
     # -- context ---------------------------------------------------------------------------
     @property
@@ -385,6 +386,12 @@ class _Collector(ast.NodeVisitor):
         self.func_stack.append(node.name)
         for stmt in node.body:
             self.visit(stmt)
+        returned: set[str] = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Return) and sub.value is not None:
+                returned |= self.labels_of(sub.value)
+        if returned:  # what a helper returns flows out of its calls: b64d(...) is decoded data
+            self.returns[node.name] = frozenset(returned)
         self.func_stack.pop()
         self._set_scope(parent)
 
@@ -472,6 +479,8 @@ class _Collector(ast.NodeVisitor):
                 out.add("decoded")
             if isinstance(sub.func, ast.Attribute) and sub.func.attr in ("read_text", "read_bytes"):
                 out.add("file")
+            if isinstance(sub.func, ast.Name) and sub.func.id in self.returns:
+                out |= self.returns[sub.func.id]
             if name is None:
                 return out
             label = LABEL_SOURCES.get(name)
