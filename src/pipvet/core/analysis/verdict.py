@@ -59,8 +59,8 @@ def judge(findings: Iterable[Finding]) -> tuple[str, int]:
     )
     if top < high and deceptive and code_warning:
         top = high
-    warned = {f.category for f, lv in zip(findings, levels, strict=True) if lv >= medium}
-    if top < high and {"intent", "indicator"} <= warned:
+    warned = {(f.path, f.category) for f, lv in zip(findings, levels, strict=True) if lv >= medium}
+    if top < high and any((path, "indicator") in warned for path, cat in warned if cat == "intent"):
         top = high  # e.g. fetch-and-run code that also talks to a raw IP or paste site
     top_name = SEVERITIES[top]
     at_top = levels.count(top)

@@ -77,7 +77,11 @@ def check(ctx: FileContext) -> list[Finding]:
     if facts is None:
         return out
     # -- exec of code that was hidden (folded out of chr/join/decoding) ---------------------------
-    payload_lines = {line for line, text in facts.payloads if CODE_LIKE.search(text)}
+    payload_lines = {
+        line
+        for line, text in facts.payloads
+        if CODE_LIKE.search(text) and text not in facts.literals  # folded, not written as is
+    }
     hidden_exec = [c for c in facts.calls if c.line in payload_lines and c.name in ("exec", "eval")]
     for call in hidden_exec[:1]:
         when = ctx.when(call)

@@ -307,6 +307,7 @@ class ModuleFacts:
     imports: set[str] = field(default_factory=set)
     env_reads: list[tuple[int, str, bool]] = field(default_factory=list)  # (line, where, whole)
     payloads: list[tuple[int, str]] = field(default_factory=list)  # code reaching exec/eval
+    literals: set[str] = field(default_factory=set)  # string constants as written (16+ chars)
     decoded: list[tuple[int, str]] = field(default_factory=list)  # (line, decoder) of folded blobs
     dynamic_builtins: list[tuple[int, str]] = field(default_factory=list)  # (line, where)
     module_statements: int = 0  # top-level statements other than imports/defs/docstrings/setup()
@@ -588,6 +589,8 @@ class _Collector(ast.NodeVisitor):
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str) and len(node.value) >= 4:
             self.facts.strings.append((node.lineno, node.value))
+            if len(node.value) >= 16:
+                self.facts.literals.add(node.value)
         elif isinstance(node.value, bytes) and len(node.value) >= 4:
             self.facts.strings.append((node.lineno, node.value.decode("latin-1")))
 
