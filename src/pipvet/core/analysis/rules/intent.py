@@ -27,10 +27,12 @@ from pipvet.core.analysis.rules.capabilities import (
 )
 
 EXEC_SINKS = DYNAMIC | PROCESS
+WRITES = frozenset({"?.write", "?.writelines", "?.write_text", "?.write_bytes"})
 
 # Shell command lines that fetch and run code, hide a window or open a reverse shell.
 SHELL_ATTACK = re.compile(
     r"((curl|wget)\b[^|;&\n]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b|"
+    r"(base64\s+(-d|--decode)|openssl\s+(enc\s+)?-d|xxd\s+-r)[^\n]*\|\s*(sudo\s+)?(ba|z|da)?sh\b|"
     r"(curl|wget)\b[^\n]*(-\w*[oO]\b|>)\s*\S+[^\n]*(&&|;)\s*(chmod|\./|sh\s|bash\s|python|start\s)|"
     r"powershell[^\n]*(-e(nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}|-w(indowstyle)?\s+hidden|"
     r"iex\b|invoke-expression|downloadstring|downloadfile|invoke-webrequest|\biwr\b|"
@@ -69,6 +71,9 @@ SHELL_NEEDLES = tuple(
         "iex",
         "invoke-expression",
         "executionpolicy",
+        "base64",
+        "openssl",
+        "xxd",
     ]
 )
 STRONG_NEEDLES = tuple(
@@ -163,6 +168,20 @@ def check(ctx: FileContext) -> list[Finding]:
                         m.group(0),
                     )
                 )
+        if name in WRITES and call.labels & {"decoded", "download"}:
+            runs = any(c.name in EXEC_SINKS for c in facts.calls)
+            sev = "medium" if when == WHEN_CALL else ("critical" if runs else "high")
+            out.append(
+                finding(
+                    "intent.drop-payload",
+                    "intent",
+                    sev,
+                    ctx,
+                    call.line,
+                    f"Writes decoded or downloaded content to a file {WHEN_TEXT[when]}.",
+                    call.text,
+                )
+            )
         if is_network(name):
             has_network = True
             leaked = call.labels & SECRET_LABELS
