@@ -430,3 +430,33 @@ def test_unknown_local_named_like_a_module_is_not_that_module() -> None:
     assert "capability.network" not in {
         f.rule for f in analyze(artifact({"demo/server.py": src})).findings if f.line == 3
     }
+
+
+def test_decoded_content_written_to_disk_at_install_is_a_dropper() -> None:
+    src = """
+        import base64, subprocess, sys
+        from setuptools import setup
+        with open("/tmp/helper.py", "w") as f:
+            f.write(base64.b64decode("cHJpbnQoMSk=").decode())
+        subprocess.Popen([sys.executable, "/tmp/helper.py"])
+        setup(name="demo")
+    """
+    assert "intent.drop-payload" in rules_of({"setup.py": src})
+    honest = """
+        import base64
+        def save_icon(path, data):
+            with open(path, "wb") as f:
+                f.write(base64.b64decode(data))
+    """
+    assert verdict_of({"demo/icons.py": honest}) in ("clean", "risky")
+
+
+def test_decode_piped_to_shell() -> None:
+    src = """
+        import os
+        from setuptools import setup
+        encoded = "ZWNobyBoaQ=="
+        os.system("echo %s|base64 -d|bash" % encoded)
+        setup(name="demo")
+    """
+    assert "intent.shell-download-execute" in rules_of({"setup.py": src})
