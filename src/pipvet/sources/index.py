@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import ssl
 import struct
 import tempfile
@@ -72,6 +73,37 @@ def _context() -> ssl.SSLContext:
     return _ssl_context
 
 
+_dns: dict[tuple[str, int], list] = {}
+_dns_lock = threading.Lock()
+
+
+def _create_connection(
+    address: tuple[str, int], timeout: object = None, source_address: object = None
+) -> socket.socket:
+    """``socket.create_connection`` with one DNS lookup per host for the whole process:
+    many threads looking up the same name at once can stall for the resolver's 5 s timeout."""
+    host, port = address
+    with _dns_lock:
+        infos = _dns.get((host, port))
+        if infos is None:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            _dns[(host, port)] = infos
+    error: OSError | None = None
+    for family, kind, proto, _name, sockaddr in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            if isinstance(timeout, (int, float)):
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)  # type: ignore[arg-type]
+            sock.connect(sockaddr)
+            return sock
+        except OSError as e:
+            error = e
+            sock.close()
+    raise error or OSError(f"cannot connect to {host}:{port}")
+
+
 def _connection(scheme: str, netloc: str, timeout: float) -> http.client.HTTPConnection:
     pool: dict[tuple[str, str], http.client.HTTPConnection] = _local.__dict__.setdefault("pool", {})
     conn = pool.get((scheme, netloc))
@@ -82,6 +114,7 @@ def _connection(scheme: str, netloc: str, timeout: float) -> http.client.HTTPCon
             conn = http.client.HTTPConnection(netloc, timeout=timeout)
         else:
             raise InputError(f"unsupported URL scheme {scheme!r} (use http or https)")
+        conn._create_connection = _create_connection  # type: ignore[attr-defined]
         pool[(scheme, netloc)] = conn
     conn.timeout = timeout
     if conn.sock is not None:
