@@ -57,6 +57,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--dry-run", action="store_true", help="download and verify everything, install nothing"
     )
+    audit = p.add_argument_group("vulnerability audit (runs before anything is downloaded)")
+    audit.add_argument(
+        "--fail-on",
+        choices=("unknown", "low", "moderate", "high", "critical", "none"),
+        default="none",
+        help="refuse the install if a known vulnerability is at least this severe "
+        "(default: none = show the summary, do not refuse; unknown = any vulnerability)",
+    )
+    audit.add_argument("--db", metavar="PATH", help="advisory database (default: the cache)")
+    audit.add_argument("--no-audit", action="store_true", help="skip the vulnerability audit")
     p.set_defaults(func=run)
 
 
@@ -87,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     for pf in plan.files:
         extra = " (build dependency)" if pf.build_dependency else ""
         console.detail(f"  {pf.requirement}: {pf.file.filename}{extra}")
+    if not args.no_audit:
+        audit_plan(plan, fail_on=args.fail_on, db_path=args.db)
     result = install(
         plan,
         trust=trust,
@@ -106,6 +118,56 @@ def run(args: argparse.Namespace) -> int:
     for req in result.changed:
         console.detail(f"  {req}")
     return 0
+
+
+def audit_plan(plan, *, fail_on: str, db_path: str | None) -> None:
+    """Audit the planned set (build dependencies included) before anything is downloaded.
+
+    Shows one line per vulnerable package and the npm-audit style summary; refuses (exit 1) when a
+    finding reaches ``fail_on``. Without readable advisory data the audit says so, and refuses only
+    if a threshold was asked for (an audit that could not run cannot vouch for anything).
+    """
+    from pathlib import Path
+
+    from pipvet.cli import console
+    from pipvet.core.errors import PolicyRefusal
+    from pipvet.core.models import PackageId
+    from pipvet.services.audit import audit_packages, load_ignores, summary_line
+    from pipvet.sources.advisories.db import AdvisoryDbError
+
+    packages = sorted({PackageId(pf.name, pf.version) for pf in plan.files})
+    try:
+        report = audit_packages(
+            packages,
+            db_path=Path(db_path) if db_path else None,
+            ignores=load_ignores(Path.cwd()),
+            source="install plan",
+        )
+    except AdvisoryDbError as exc:
+        if fail_on != "none":
+            raise PolicyRefusal(
+                f"vulnerability audit could not run: {exc.message}",
+                hint="refresh the advisory index with `pipvet db update`, or drop --fail-on",
+            ) from None
+        console.warn(f"vulnerability audit skipped: {exc.message}")
+        return
+    if not report.findings:
+        console.info(f"audit: {summary_line(report)}")
+        return
+    for pkg in report.vulnerable():
+        found = [f for f in report.findings if f.package == pkg]
+        worst = max(f.severity for f in found)
+        fix = report.fix_for(pkg)
+        fix_text = f"fix: {pkg.name}=={fix.version}" if fix and fix.version else "no fix yet"
+        ids = ", ".join(f.id for f in found[:3]) + (f" +{len(found) - 3}" if len(found) > 3 else "")
+        console.info(f"  {pkg}  {worst.label}  {ids}  ({fix_text})")
+    line = f"audit: {summary_line(report)}"
+    if report.fails(fail_on):
+        raise PolicyRefusal(
+            f"{line}; refused by --fail-on {fail_on}",
+            hint="details: `pipvet audit` on the same inputs; upgrade to the fix versions above",
+        )
+    console.warn(f"{line} (details: `pipvet audit`; refuse such installs with --fail-on)")
 
 
 def add_build_dependencies(plan, trust):
