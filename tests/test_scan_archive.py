@@ -304,3 +304,23 @@ def test_real_malicious_samples_read_as_bytes_without_error():
             with_py += any(m.path.endswith(".py") and m.data for m in art.members)
     assert with_py >= len(sample) * 0.8
     assert sum(1 for p in wheels if read_artifact(p).kind == "wheel") == len(wheels)
+
+
+def test_nested_archive_ratio_is_its_own_not_the_parents():
+    import os
+
+    limits = Limits(ratio_min_size=1024 * 1024, max_ratio=50)
+    inner = make_zip({"x/y.py": b"y = 2\n"})
+    outer = make_tar(
+        [(reg("n-1.0/blob.bin"), os.urandom(2 * 1024 * 1024)), (reg("n-1.0/t/inner.zip"), inner)]
+    )
+    art = read_artifact_bytes(outer, "n-1.0.tar.gz", limits=limits)
+    assert "archive.zip-bomb" not in rules(art)
+    assert "n-1.0/t/inner.zip!/x/y.py" in {m.path for m in art.members}
+
+
+def test_broken_nested_archive_is_a_low_note():
+    outer = make_tar([(reg("n-1.0/setup.py"), SETUP), (reg("n-1.0/data/fake.tar.gz"), b"nope")])
+    art = read_artifact_bytes(outer, "n-1.0.tar.gz")
+    (f,) = art.archive_findings
+    assert f.severity == "low" and f.path == "n-1.0/data/fake.tar.gz"
