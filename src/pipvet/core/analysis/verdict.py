@@ -59,14 +59,25 @@ def judge(findings: Iterable[Finding]) -> tuple[str, int]:
     )
     if top < high and deceptive and code_warning:
         top = high
-    warned = {(f.path, f.category) for f, lv in zip(findings, levels, strict=True) if lv >= medium}
-    if top < high and any((path, "indicator") in warned for path, cat in warned if cat == "intent"):
-        top = high  # e.g. fetch-and-run code that also talks to a raw IP or paste site
+    if top < high and _intent_with_company(findings, levels, medium):
+        top = high  # e.g. fetch-and-run code that also talks to a raw IP or hides itself
     top_name = SEVERITIES[top]
     at_top = levels.count(top)
     low, band_high = _BAND[top_name]
     score = min(band_high, low + 2 * max(0, at_top - 1) + sum(1 for lv in levels if lv == top - 1))
     return _VERDICT[top_name], score
+
+
+def _intent_with_company(findings: list[Finding], levels: list[int], floor: int) -> bool:
+    """One file with an intent finding plus another intent, indicator or obfuscation finding."""
+    per_file: dict[str, set[str]] = {}
+    for f, lv in zip(findings, levels, strict=True):
+        if lv >= floor and f.category in ("intent", "indicator", "obfuscation"):
+            per_file.setdefault(f.path, set()).add(f.rule)
+    return any(
+        len(rules) >= 2 and any(r.startswith("intent.") for r in rules)
+        for rules in per_file.values()
+    )
 
 
 DECEPTIVE = frozenset({"metadata.typosquat", "metadata.dependency-confusion-version"})

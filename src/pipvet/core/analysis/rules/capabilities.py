@@ -281,7 +281,8 @@ DOWNLOADS = frozenset(
 RUNS_FILE = re.compile(
     r"(\.(exe|vbs|vbe|bat|cmd|ps1|scr|hta|msi|jar|pyw|lnk)\b|^\s*start\s|\bstart\s+\S+\.\w+)", re.I
 )
-EXEC_CODE = frozenset({"exec", "eval", "compile", "execfile", "marshal.loads", "pickle.loads"})
+RUNS_PATH = frozenset({"execfile", "runpy.run_path", "imp.load_source", "runpy.run_module"})
+EXEC_CODE = frozenset({"exec", "eval", "compile", "marshal.loads", "pickle.loads"})
 
 
 def command_text(call: CallFact) -> str | None:
@@ -367,6 +368,8 @@ def check(ctx: FileContext) -> list[Finding]:
             sev = DYNAMIC_SEVERITY.get(when, "low")
             if call.labels <= {"file"} and call.labels and name in EXEC_CODE:
                 sev = "low"  # exec(open("pkg/version.py").read()) in setup.py
+            elif name in RUNS_PATH and not call.labels & {"decoded", "download"}:
+                sev = "low"  # execfile("pkg/release.py"): runs a file of the project
             elif name in EXEC_CODE and when in (WHEN_INSTALL, WHEN_STARTUP):
                 sev = "high"  # hidden code run by installing
             out.append(

@@ -11,11 +11,19 @@ import ipaddress
 import re
 
 from pipvet.core.analysis.model import Finding
-from pipvet.core.analysis.rules import WHEN_CALL, FileContext, finding
+from pipvet.core.analysis.rules import WHEN_CALL, WHEN_INSTALL, WHEN_STARTUP, FileContext, finding
 
 WEBHOOK = re.compile(
     r"(discord(?:app)?\.com/api/webhooks/|api\.telegram\.org/bot|hooks\.slack\.com/services/)", re.I
 )
+# A webhook with its id and token written into the code: someone else's channel, baked in.
+# (A library that posts to the user's own bot, like tqdm.contrib.telegram, formats the token in.)
+HARDCODED_WEBHOOK = re.compile(
+    r"(discord(?:app)?\.com/api/webhooks/\d{6,}/[\w-]{20,}|api\.telegram\.org/bot\d{6,}:[\w-]{20,}|"
+    r"hooks\.slack\.com/services/T\w+/B\w+/\w{10,})",
+    re.I,
+)
+INSTALL_ONLY = frozenset({"indicator.cloud-metadata", "indicator.messenger-webhook"})
 PASTE = re.compile(
     r"\b(pastebin\.com|paste\.ee|hastebin\.com|rentry\.(co|org)|ghostbin\.|transfer\.sh|"
     r"anonfiles\.com|file\.io|gofile\.io|bashupload\.com|temp\.sh|termbin\.com|"
@@ -154,9 +162,14 @@ SPECS = (
 def check(ctx: FileContext) -> list[Finding]:
     out: list[Finding] = []
     early = ctx.file_when != WHEN_CALL
+    install = ctx.file_when in (WHEN_INSTALL, WHEN_STARTUP)
     for pattern, needles, rule, sev_early, sev_late, message in SPECS:
         for line, m in ctx.find(pattern, needles=needles):
             sev = sev_early if early else sev_late
+            if rule in INSTALL_ONLY and not install:
+                sev = sev_late  # SDKs use these endpoints; only install-time use is alarming
+            if rule == "indicator.messenger-webhook" and HARDCODED_WEBHOOK.search(m.string):
+                sev = "high"
             out.append(finding(rule, "indicator", sev, ctx, line, message, m.group(0)))
     for line, m in ctx.find(IP_URL, limit=20, needles=("://",)):
         if _public_ip(m.group(1)):

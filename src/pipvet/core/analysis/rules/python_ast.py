@@ -614,6 +614,20 @@ class _Collector(ast.NodeVisitor):
                 self.facts.dynamic_builtins.append((node.lineno, self.where))
         self.generic_visit(node)
 
+    def _python_c(self, arg: ast.expr, folded: str | None) -> str | None:
+        """The code of ``python -c CODE`` given as an argument list or a shell string."""
+        if isinstance(arg, (ast.List, ast.Tuple)):
+            items = self.folder._fold_items(arg, 0)
+            if items:
+                texts = [_text(i) for i in items]
+                if "-c" in texts[:-1]:
+                    return texts[texts.index("-c") + 1]
+            return None
+        if folded:
+            m = PYTHON_C.search(folded)
+            return m.group(2) if m else None
+        return None
+
     def _watched(self, name: str) -> bool:
         root = name.split(".", 1)[0]
         return root in WATCHED_ROOTS or name in BUILTINS or root == "?"
@@ -650,6 +664,10 @@ class _Collector(ast.NodeVisitor):
         # a literal exec("print(1)") is not a hidden payload
         if name in ("exec", "eval", "compile", "execfile") and args and args[0] and computed:
             self.facts.payloads.append((node.lineno, args[0]))
+        if name.startswith(("subprocess.", "os.system", "os.popen", "os.spawn")) and node.args:
+            code = self._python_c(node.args[0], args[0])
+            if code:  # `python -c CODE` run as a process: analyse CODE like any payload
+                self.facts.payloads.append((node.lineno, code))
         if name in DECODER_NAMES and args and args[0] is not None:
             self.facts.decoded.append((node.lineno, name))
             decoded = self.folder.fold(node)
@@ -662,6 +680,9 @@ class _Collector(ast.NodeVisitor):
                 v = self.folder.fold(a)
                 if isinstance(v, str) and len(v) >= 6:
                     self.facts.strings.append((node.lineno, v))
+
+
+PYTHON_C = re.compile(r"""python[0-9.]*(?:\.exe)?["']?\s+-c\s+(["'])(.+?)\1""", re.S)
 
 
 def _text(v: str | bytes) -> str:
