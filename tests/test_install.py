@@ -334,36 +334,28 @@ def test_no_lock_trusts_on_first_use_then_catches_changed_bytes(
     assert tree(second) == before
 
 
-def test_no_hash_from_the_index_says_what_to_do(make_index) -> None:
-    from pipvet.core.errors import PolicyRefusal
-    from pipvet.core.models import DistFile
-    from pipvet.installer.plan import plan_from_pins
-    from pipvet.installer.target import probe_target
-    from pipvet.installer.trust_store import TrustStore
-
-    target = probe_target(sys.executable)
-    f = DistFile("omega-1.0-py3-none-any.whl", "http://127.0.0.1:9/omega-1.0-py3-none-any.whl")
-    with pytest.raises(PolicyRefusal) as e:
-        plan_from_pins(
-            [("omega", Version("1.0"))],
-            {"omega": [f]},
-            target,
-            TrustStore(),
-            index_url="http://127.0.0.1:9/simple/",
-        )
-    text = e.value.render()
-    assert "no sha256" in text and "omega==1.0" in text and "1)" in text and "2)" in text
-    assert "paste" not in text.lower()
-    # an md5 URL fragment is no hash at all for pipvet
-    weak = DistFile(f.filename, f.url + "#md5=0", hashes=(FileHash("md5", "0" * 32),))
-    with pytest.raises(PolicyRefusal, match="no sha256"):
-        plan_from_pins(
-            [("omega", Version("1.0"))],
-            {"omega": [weak]},
-            target,
-            TrustStore(),
-            index_url="http://127.0.0.1:9/simple/",
-        )
+def test_no_hash_from_the_index_warns_records_and_catches_later_changes(
+    make_index, venv, tmp_path, capsys
+):
+    index = make_index()
+    index.add_wheel("omega", "1.0")
+    filename = "omega-1.0-py3-none-any.whl"
+    index.set_listed_hashes(filename, {"md5": "0" * 32})  # an md5 is no hash at all for pipvet
+    args = ["omega==1.0", "--index-url", index.url, "--python", str(venv), "--no-audit"]
+    rc, out = run_install(capsys, *args)
+    assert rc == 0, out
+    assert "no sha256" in out and "omega==1.0" in out and "1)" in out and "2)" in out
+    assert "paste" not in out.lower()
+    assert installed(venv) == {"omega": "1.0"}
+    # the download's own sha256 was recorded: other bytes under that filename are the red flag
+    index.replace_bytes(filename, b"PK-not-the-same-bytes")
+    other = tmp_path / "venv2"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(other)], check=True)
+    before = tree(other)
+    rc, out = run_install(capsys, "omega==1.0", "--index-url", index.url, "--python", str(other))
+    assert rc == 1, out
+    assert filename in out and "expected" in out.lower() and "RED FLAG" in out
+    assert tree(other) == before
 
 
 def test_allowed_sdist_builds_offline_with_hash_checked_build_deps(make_index, tmp_path, capsys):

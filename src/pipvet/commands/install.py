@@ -90,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
     plan, trust = build_install_plan(args, target, verify=verify)
     if any(pf.is_sdist for pf in plan.files):
         plan, trust = add_build_dependencies(plan, trust)
+    for text in plan.warnings:
+        console.warn(text)
     n = len([f for f in plan.files if not f.build_dependency])
     console.info(
         f"plan: {n} package(s) for Python {target.version} ({target.tags[0]}) at {target.prefix}"

@@ -57,6 +57,7 @@ class PlannedFile:
     index_files: tuple[DistFile, ...] = ()  # what the index lists for this version (messages)
     build_dependency: bool = False  # staged only so an allowed sdist can be built offline
     tofu: bool = False  # expected hash comes from the index: record it in the trust store
+    unhashed: bool = False  # the index listed no strong hash: the download's own sha256 is recorded
 
     @property
     def requirement(self) -> str:
@@ -78,6 +79,7 @@ class InstallPlan:
     lock_path: str | None = None
     lock_index_url: str | None = None
     allow_sdist: frozenset[str] = frozenset()
+    warnings: tuple[str, ...] = ()  # things the user must hear before anything is installed
 
 
 # -- choosing a file ----------------------------------------------------------------------------
@@ -404,14 +406,30 @@ def plan_from_pins(
                 )
             )
             continue
+        known: tuple[DistFile, ...] = ()
         if trusted is not None:
             expected = (FileHash("sha256", trusted.sha256),)
             origin = trust.describe(trusted)
+            # the trust store knows this filename: other bytes under it are the red flag
+            known = (DistFile(pick.filename, pick.url, hashes=expected),)
         elif strong:
             expected = tuple(strong)
             origin = f"index listing {index_url} (trust on first use)"
         else:
             no_hash.append(f"{name}=={version} ({pick.filename})")
+            planned.append(
+                PlannedFile(
+                    name,
+                    version,
+                    pick,
+                    (),
+                    "nothing: the index listed no sha256 (recorded on first use)",
+                    index_files=tuple(listed),
+                    build_dependency=build_dependency,
+                    tofu=True,
+                    unhashed=True,
+                )
+            )
             continue
         planned.append(
             PlannedFile(
@@ -420,23 +438,29 @@ def plan_from_pins(
                 pick,
                 expected,
                 origin,
+                locked_files=known,
                 index_files=tuple(listed),
                 build_dependency=build_dependency,
                 tofu=trusted is None,
             )
         )
-    if no_hash and not mismatches and not problems:
-        raise PolicyRefusal(
-            "the index lists no sha256 for: " + ", ".join(no_hash[:10]),
-            hint="to do, simplest first: 1) install from an index that lists hashes "
-            "(--index-url https://pypi.org/simple/ does); 2) write a lock with hashes published by "
-            "the project itself and pass --lock; 3) --no-verify-hashes (no check at all).",
+    _raise_problems(problems, mismatches)
+    warnings: tuple[str, ...] = ()
+    if no_hash:
+        more = f" and {len(no_hash) - 10} more" if len(no_hash) > 10 else ""
+        warnings = (
+            "the index lists no sha256 for: " + ", ".join(no_hash[:10]) + more + ".\n"
+            "  pipvet records the sha256 of what it downloads now (trust on first use), so later "
+            "changes are caught,\n  but nothing proves these bytes are the ones published. "
+            "To do, simplest first:\n"
+            "  1) install from an index that lists hashes (--index-url https://pypi.org/simple/);\n"
+            "  2) lock with hashes the project publishes and install with --lock.",
         )
-    _raise_problems(problems + [f"no hash listed for {n}" for n in no_hash], mismatches)
     return InstallPlan(
         target=target,
         index_url=index_url,
         files=tuple(planned),
         verify_hashes=verify_hashes,
         allow_sdist=frozenset(allowed),
+        warnings=warnings,
     )

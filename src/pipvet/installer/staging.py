@@ -49,7 +49,7 @@ def stage(plan: InstallPlan, staging_dir: Path, *, workers: int = 8) -> list[Sta
 
     def fetch(pf: PlannedFile) -> tuple[PlannedFile, StagedFile | HashMismatch]:
         got = download_with_digest(pf.file, staging_dir)
-        if not plan.verify_hashes:
+        if not plan.verify_hashes or pf.unhashed:
             return pf, _staged(pf, got.path, got.sha256, got.size, None)
         sha = [h for h in pf.expected if h.algorithm == "sha256"]
         ok = next((h for h in sha if h.digest == got.sha256), None)
