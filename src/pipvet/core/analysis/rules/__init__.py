@@ -73,11 +73,16 @@ class FileContext:
             return WHEN_INSTALL
         if self.role == ROLE_PTH:
             return WHEN_STARTUP
+        on_load = (
+            call.where == WHERE_FUNCTION
+            and self.facts is not None
+            and (call.func in self.facts.run_on_load)
+        )
         if self.role == ROLE_SETUP_HELPER:
-            return WHEN_CALL if call.where == WHERE_FUNCTION else WHEN_INSTALL
+            return WHEN_CALL if call.where == WHERE_FUNCTION and not on_load else WHEN_INSTALL
         if any(is_install_command_base(b) for b in call.class_bases):
             return WHEN_INSTALL
-        if call.where == WHEN_FUNCTION_MARK:
+        if call.where == WHEN_FUNCTION_MARK and not on_load:
             return WHEN_CALL
         if call.where == "main":
             return WHEN_CALL

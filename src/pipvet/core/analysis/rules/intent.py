@@ -27,6 +27,8 @@ from pipvet.core.analysis.rules.capabilities import (
 )
 
 EXEC_SINKS = DYNAMIC | PROCESS
+EXECUTABLE_NAME = re.compile(r"\w\.(exe|scr|msi|vbs|bat|ps1|cmd|hta)\b", re.I)
+EXECUTABLE_NEEDLES = (".exe", ".scr", ".msi", ".vbs", ".bat", ".ps1", ".cmd", ".hta")
 WRITES = frozenset({"?.write", "?.writelines", "?.write_text", "?.write_bytes"})
 
 # Shell command lines that fetch and run code, hide a window or open a reverse shell.
@@ -252,11 +254,12 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
             None,
         )
         if fetch is not None and run is not None and "download" not in run.labels:
+            exe = ctx.find(EXECUTABLE_NAME, needles=EXECUTABLE_NEEDLES)
             return [
                 finding(
                     "intent.download-execute",
                     "intent",
-                    "medium" if when == WHEN_CALL else "high",
+                    "high" if when != WHEN_CALL or exe else "medium",
                     ctx,
                     run.line,
                     f"Downloads something, then runs code or a program {WHEN_TEXT[when]}.",

@@ -19,6 +19,7 @@ from pipvet.core.analysis.rules.dataflow import BUILTIN_ALIASES, DECODER_NAMES, 
 WHERE_MODULE = "module"  # module level: runs on import (or on install for setup.py)
 WHERE_FUNCTION = "function"  # inside a def: runs only when called
 WHERE_MAIN = "main"  # under `if __name__ == "__main__"`
+MODULE_CALLER = "<module>"
 
 # Modules whose calls are worth recording; other calls are skipped to keep facts small.
 WATCHED_ROOTS = frozenset(
@@ -309,6 +310,7 @@ class ModuleFacts:
     payloads: list[tuple[int, str]] = field(default_factory=list)  # code reaching exec/eval
     literals: set[str] = field(default_factory=set)  # string constants as written (16+ chars)
     decoded: list[tuple[int, str]] = field(default_factory=list)  # (line, decoder) of folded blobs
+    run_on_load: frozenset[str] = frozenset()  # functions called by module-level code
     dynamic_builtins: list[tuple[int, str]] = field(default_factory=list)  # (line, where)
     module_statements: int = 0  # top-level statements other than imports/defs/docstrings/setup()
     setup_kwargs: set[str] = field(default_factory=set)
@@ -343,6 +345,7 @@ class _Collector(ast.NodeVisitor):
         self.in_main = False
         self._labels: dict[int, frozenset[str]] = {}
         self.returns: dict[str, frozenset[str]] = {}  # labels of what local functions return
+        self.call_edges: dict[str, set[str]] = {}  # caller function -> local names it calls
 
     # -- context ---------------------------------------------------------------------------
     @property
@@ -612,6 +615,9 @@ class _Collector(ast.NodeVisitor):
             base = self.folder.resolve(node.args[0])
             if base in BUILTIN_ALIASES:
                 self.facts.dynamic_builtins.append((node.lineno, self.where))
+        if isinstance(func, ast.Name) and self.where != WHERE_MAIN:
+            caller = self.func_stack[-1] if self.func_stack else MODULE_CALLER
+            self.call_edges.setdefault(caller, set()).add(func.id)
         self.generic_visit(node)
 
     def _python_c(self, arg: ast.expr, folded: str | None) -> str | None:
@@ -700,4 +706,17 @@ def collect(source: str) -> ModuleFacts | None:
     collector = _Collector(source.splitlines())
     with contextlib.suppress(RecursionError):
         collector.visit(tree)
+    collector.facts.run_on_load = _reachable(collector.call_edges)
     return collector.facts
+
+
+def _reachable(edges: dict[str, set[str]]) -> frozenset[str]:
+    """Local functions that module-level code calls, directly or through other functions."""
+    seen: set[str] = set()
+    todo = list(edges.get(MODULE_CALLER, ()))
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(edges.get(name, ()))
+    return frozenset(seen)
