@@ -460,3 +460,12 @@ def test_decode_piped_to_shell() -> None:
         setup(name="demo")
     """
     assert "intent.shell-download-execute" in rules_of({"setup.py": src})
+
+
+def test_sdist_dev_scripts_weigh_less_but_package_scripts_do_not() -> None:
+    from pipvet.core.analysis.rules import is_peripheral
+
+    assert is_peripheral("psutil-7.2.2/scripts/internal/install_pip.py")
+    assert is_peripheral("demo-1.0/tests/test_x.py")
+    assert not is_peripheral("mypkg/scripts/cli.py")  # a wheel's package code
+    assert not is_peripheral("demo-1.0/demo/__init__.py")

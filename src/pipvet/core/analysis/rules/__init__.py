@@ -176,10 +176,16 @@ PERIPHERAL_DIRS = frozenset(
 )
 
 
+SDIST_TOP = re.compile(r"^[\w.+-]+-\d[\w.+!-]*$")  # "name-1.2.3", the folder of an sdist
+SDIST_DEV_DIRS = frozenset({"scripts", "tools", "ci", ".github", "dev", "devtools", "bench"})
+
+
 def is_peripheral(path: str) -> bool:
     """True for tests, docs, examples and benchmarks: code that installing never runs."""
     parts = path.lower().split("/")
     name = parts[-1]
     if any(p in PERIPHERAL_DIRS for p in parts[:-1]):
         return True
+    if len(parts) > 2 and SDIST_TOP.match(parts[0]) and parts[1] in SDIST_DEV_DIRS:
+        return True  # an sdist's own dev tooling (scripts/, tools/, ci/), never installed
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"

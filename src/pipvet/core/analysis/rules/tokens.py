@@ -11,6 +11,7 @@ import ast
 import io
 import re
 import tokenize
+import warnings
 
 from pipvet.core.analysis.rules.dataflow import DECODER_NAMES
 from pipvet.core.analysis.rules.python_ast import (
@@ -33,7 +34,9 @@ MAX_TOKENS = 400_000
 def _literal(tok: str) -> str | None:
     body = re.sub(r"^[uUbBrR]{1,2}(?=['\"])", lambda m: m.group(0).replace("u", ""), tok)
     try:
-        value = ast.literal_eval(body)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = ast.literal_eval(body)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return None
     if isinstance(value, bytes):
