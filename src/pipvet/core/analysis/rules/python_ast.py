@@ -316,10 +316,12 @@ class ModuleFacts:
     setup_kwargs: set[str] = field(default_factory=set)
 
 
-def _excerpt(source_lines: list[str], line: int) -> str:
+def _excerpt(source_lines: list[str], line: int, end: int | None = None) -> str:
+    """The source of a call (up to 6 lines, whitespace collapsed, at most 300 characters)."""
     if 0 < line <= len(source_lines):
-        text = source_lines[line - 1].strip()
-        return text if len(text) <= 160 else text[:157] + "..."
+        last = min(end or line, line + 5, len(source_lines))
+        text = " ".join(" ".join(source_lines[i - 1].split()) for i in range(line, last + 1))
+        return text if len(text) <= 300 else text[:297] + "..."
     return ""
 
 
@@ -483,6 +485,8 @@ class _Collector(ast.NodeVisitor):
                 out.add("decoded")
             if isinstance(sub.func, ast.Attribute) and sub.func.attr in ("read_text", "read_bytes"):
                 out.add("file")
+            if isinstance(sub.func, ast.Attribute) and sub.func.attr in ("recv", "recvfrom"):
+                out.add("remote")  # bytes received from a socket peer
             if isinstance(sub.func, ast.Name) and sub.func.id in self.returns:
                 out |= self.returns[sub.func.id]
             if name is None:
@@ -663,7 +667,7 @@ class _Collector(ast.NodeVisitor):
             args=tuple(args),
             kwargs=tuple(kwargs),
             labels=labels,
-            text=_excerpt(self.lines, node.lineno),
+            text=_excerpt(self.lines, node.lineno, node.end_lineno),
             computed_first_arg=computed,
         )
         self.facts.calls.append(fact)
