@@ -485,3 +485,11 @@ def test_commands_received_from_a_socket_are_remote_control() -> None:
     """
     assert "intent.reverse-shell" in rules_of({"demo/__init__.py": src})
     assert verdict_of({"demo/__init__.py": src}) == "malicious"
+
+
+def test_hostile_sources_never_crash_the_engine() -> None:
+    deep = "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n"
+    nested = "exec(" * 300 + "'1'" + ")" * 300 + "\n"
+    for src in (deep, nested, "\x00\xff garbage (((", "def f(:\n  exec base64\n"):
+        result = analyze(artifact({"setup.py": src.encode("utf-8", "surrogateescape")}))
+        assert result.verdict in ("clean", "risky", "suspicious", "malicious")

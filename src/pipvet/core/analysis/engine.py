@@ -174,9 +174,23 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     findings: list[Finding] = list(artifact.archive_findings)
     roles = _roles(artifact)
     for member in artifact.members:
-        for ctx in _file_contexts(member, roles[member.path]):
-            for rule in FILE_RULES:
-                findings.extend(rule(ctx))
+        try:
+            for ctx in _file_contexts(member, roles[member.path]):
+                for rule in FILE_RULES:
+                    findings.extend(rule(ctx))
+        except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
+            # hostile input must give a finding, never a crash
+            findings.append(
+                Finding(
+                    "analysis.unreadable",
+                    "analysis",
+                    "low",
+                    member.path,
+                    None,
+                    "This file could not be fully analysed.",
+                    type(exc).__name__,
+                )
+            )
     for artifact_rule in ARTIFACT_RULES:
         findings.extend(artifact_rule(artifact))
     findings = _limit(findings)
