@@ -238,9 +238,9 @@ def _row(side: str, tool: str, n: int, secs: float, floor: float, measured: int 
     return f"| {side:<9} | {tool:<42} | {secs:>9.2f} | {per:>9.1f} | {secs / floor:>8.1f}x |{note}"
 
 
-def memory(paths: Sequence[Path]) -> list[str]:
+def memory(paths: Sequence[Path], n: int = 5) -> list[str]:
     rows = []
-    largest = sorted(paths, key=lambda p: p.stat().st_size, reverse=True)[:5]
+    largest = sorted(paths, key=lambda p: p.stat().st_size, reverse=True)[:n]
     for p in largest:
         secs, rss = peak_rss_of_scan(p)
         rows.append(
@@ -269,6 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--skip-quality", action="store_true")
     ap.add_argument("--skip-tools", action="store_true", help="no GuardDog/bandit")
+    ap.add_argument("--sides", default="malicious,benign", help="which sides to time")
+    ap.add_argument("--largest", type=int, default=5, help="peak RSS of the N largest artifacts")
+    ap.add_argument("--skip-memory", action="store_true")
     args = ap.parse_args(argv)
 
     if not args.skip_quality:
@@ -285,12 +288,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"| {'side':<9} | {'tool':<42} | {'total s':>9} | {'ms/artif':>9} | {'vs floor':>9} |")
     print(f"|{'-' * 11}|{'-' * 44}|{'-' * 11}|{'-' * 11}|{'-' * 11}|")
     for side, paths in (("malicious", mal), ("benign", ben)):
-        for row in speed(side, paths, bindir, args.jobs, gd_n):
-            print(row, flush=True)
+        if side in args.sides.split(","):
+            for row in speed(side, paths, bindir, args.jobs, gd_n):
+                print(row, flush=True)
+    if args.skip_memory:
+        return 0
     print("\n## peak RSS of one scan (fresh process, no cache)\n")
     print(f"| {'artifact':<48} | {'MiB':>8} | {'secs':>7} | {'RSS MiB':>8} |")
     print(f"|{'-' * 50}|{'-' * 10}|{'-' * 9}|{'-' * 10}|")
-    for row in memory(scan_quality.malicious_artifacts() + scan_quality.benign_artifacts()):
+    everything = scan_quality.malicious_artifacts() + scan_quality.benign_artifacts()
+    for row in memory(everything, args.largest):
         print(row, flush=True)
     return 0
 
