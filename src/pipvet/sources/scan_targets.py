@@ -308,7 +308,7 @@ def expand_installed(name: str, out: Expansion, *, python: str | None = None) ->
     out.inputs.append(
         ScanInput(
             site,
-            f"{dist.display_name}-{dist.version} (installed)",
+            f"{dist.display_name}-{dist.version} [installed]",
             kind="installed",
             files=files,
             allowed_root=prefix,
