@@ -69,7 +69,11 @@ class DbInfo:
         )
         commit = f" @ {self.commit[:8]}" if self.commit else ""
         kind = "bundled snapshot of " if self.origin == "snapshot" else ""
-        return f"advisory data: {kind}{self.source}{commit} ({when}; {self.record_count} records)"
+        stale = "; refresh with `pipvet db update`" if age is not None and age > 30 else ""
+        return (
+            f"advisory data: {kind}{self.source}{commit} "
+            f"({when}; {self.record_count} records{stale})"
+        )
 
 
 @dataclass(frozen=True)
