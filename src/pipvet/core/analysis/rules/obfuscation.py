@@ -28,8 +28,17 @@ MARKERS = re.compile(
     re.I,
 )
 JUNK_IDENT = re.compile(
-    r"\b(?:[Il1]{8,}|[O0]{8,}|(?=\w*[O0lI1]{6})[O0lI1]{10,}|_0x[0-9a-fA-F]{4,}|_{2}[0-9]{3,})\b"
+    r"\b(?:[O0lI1_]{10,}|[Il1]{8,}|[O0]{8,}|_0x[0-9a-fA-F]{4,}|_{2}[0-9]{3,})\b"
 )
+
+
+def _junk(word: str) -> bool:
+    """An identifier made only of look-alike characters (O/0, l/I/1), or hex-style names."""
+    if word.startswith(("_0x", "__")):
+        return True
+    return not word.strip("_").isdigit() and len(set(word) - {"_"}) >= 2
+
+
 IDENT = re.compile(r"[^\W\d]\w*", re.UNICODE)
 BLOB = re.compile(r"[A-Za-z0-9+/=_\-\\x]{400,}")
 
@@ -132,7 +141,7 @@ def check(ctx: FileContext) -> list[Finding]:
             )
         )
     # -- generated identifiers and homoglyphs -----------------------------------------------------
-    junk = JUNK_IDENT.findall(text)
+    junk = [w for w in JUNK_IDENT.findall(text) if _junk(w)]
     non_ascii_idents = 0
     mixed = ""
     if not text.isascii():
