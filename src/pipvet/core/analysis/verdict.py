@@ -72,8 +72,8 @@ def _intent_with_company(findings: list[Finding], levels: list[int], floor: int)
     """One file with an intent finding plus another intent, indicator or obfuscation finding."""
     per_file: dict[str, set[str]] = {}
     for f, lv in zip(findings, levels, strict=True):
-        if f.path.lower().endswith(SCRIPT_SUFFIXES):
-            continue  # shipped scripts are not run by installing
+        if f.path.lower().endswith(SCRIPT_SUFFIXES) or is_peripheral(f.path):
+            continue  # shipped scripts, tests and examples are not run by installing
         if lv >= floor and f.category in ("intent", "indicator", "obfuscation"):
             per_file.setdefault(f.path, set()).add(f.rule)
     return any(

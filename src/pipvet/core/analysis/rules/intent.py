@@ -27,6 +27,9 @@ from pipvet.core.analysis.rules.capabilities import (
 )
 
 EXEC_SINKS = DYNAMIC | PROCESS
+DESERIALISERS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads"})
+NOT_CODE = frozenset({"ctypes.CDLL", "ctypes.WinDLL"})
+REMOTE_SINKS = PROCESS | {"exec", "eval", "compile", "execfile"}
 EXECUTABLE_NAME = re.compile(r"\w\.(exe|scr|msi|vbs|bat|ps1|cmd|hta)\b", re.I)
 EXECUTABLE_NEEDLES = (".exe", ".scr", ".msi", ".vbs", ".bat", ".ps1", ".cmd", ".hta")
 WRITES = frozenset({"?.write", "?.writelines", "?.write_text", "?.write_bytes"})
@@ -38,7 +41,7 @@ SHELL_ATTACK = re.compile(
     r"(curl|wget)\b[^\n]*(-\w*[oO]\b|>)\s*\S+[^\n]*(&&|;)\s*(chmod|\./|sh\s|bash\s|python|start\s)|"
     r"powershell[^\n]*(-e(nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}|-w(indowstyle)?\s+hidden|"
     r"iex\b|invoke-expression|downloadstring|downloadfile|invoke-webrequest|\biwr\b|"
-    r"start-process)|"
+    r"start-process\b[^\n]*-w(indowstyle)?\s+hidden)|"
     r"certutil[^\n]*-urlcache|bitsadmin[^\n]*/transfer|mshta\s+https?:|"
     r"regsvr32[^\n]*/i:https?:|/dev/tcp/|\bnc(at)?\s+(-\w+\s+)*-e\s|bash\s+-i\s+>&|"
     r"mkfifo\s+/tmp/|\bsocat\b[^\n]*exec:|\[Convert\]::FromBase64String|Net\.WebClient|"
@@ -118,7 +121,9 @@ def check(ctx: FileContext) -> list[Finding]:
         when = ctx.when(call)
         name = call.name
         if name in EXEC_SINKS:
-            if "decoded" in call.labels and name not in ("ctypes.CDLL", "ctypes.WinDLL"):
+            # pickle.loads(zlib.decompress(...)) is ordinary caching/RPC unless installing runs it
+            deserialise = name in DESERIALISERS and when == WHEN_CALL
+            if "decoded" in call.labels and name not in NOT_CODE and not deserialise:
                 out.append(
                     finding(
                         "intent.decode-execute",
@@ -142,7 +147,7 @@ def check(ctx: FileContext) -> list[Finding]:
                         call.text,
                     )
                 )
-        if name in EXEC_SINKS and "remote" in call.labels:
+        if name in REMOTE_SINKS and "remote" in call.labels:
             out.append(
                 finding(
                     "intent.reverse-shell",
