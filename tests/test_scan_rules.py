@@ -493,3 +493,11 @@ def test_hostile_sources_never_crash_the_engine() -> None:
     for src in (deep, nested, "\x00\xff garbage (((", "def f(:\n  exec base64\n"):
         result = analyze(artifact({"setup.py": src.encode("utf-8", "surrogateescape")}))
         assert result.verdict in ("clean", "risky", "suspicious", "malicious")
+
+
+def test_setup_py_doing_more_than_setup_is_noted_as_info() -> None:
+    plain = "from setuptools import setup\nsetup(name='demo')\n"
+    assert "install-time.setup-code" not in rules_of({"setup.py": plain})
+    busy = "import os\nfrom setuptools import setup\nos.makedirs('x', exist_ok=True)\nsetup()\n"
+    result = analyze(artifact({"setup.py": busy}))
+    assert "install-time.setup-code" in {f.rule for f in result.findings}

@@ -39,6 +39,18 @@ def check(ctx: FileContext) -> list[Finding]:
     facts = ctx.facts
     if facts is None:
         return out
+    if ctx.role == ROLE_SETUP and facts.module_statements > 1:
+        out.append(
+            finding(
+                "install-time.setup-code",
+                "install-time",
+                "info",
+                ctx,
+                None,
+                "setup.py runs code besides calling setup() (what it does is reported apart).",
+                f"{facts.module_statements} top-level statements",
+            )
+        )
     for cls in facts.classes:
         hooked = [b for b in cls.bases if b.rsplit(".", 1)[-1] in HOOKED]
         if hooked and ("run" in cls.methods or "__init__" in cls.methods):
