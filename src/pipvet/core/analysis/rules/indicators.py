@@ -23,7 +23,9 @@ HARDCODED_WEBHOOK = re.compile(
     r"hooks\.slack\.com/services/T\w+/B\w+/\w{10,})",
     re.I,
 )
-INSTALL_ONLY = frozenset({"indicator.cloud-metadata", "indicator.messenger-webhook"})
+INSTALL_ONLY = frozenset(
+    {"indicator.cloud-metadata", "indicator.messenger-webhook", "indicator.executable-url"}
+)
 PASTE = re.compile(
     r"\b(pastebin\.com|paste\.ee|hastebin\.com|rentry\.(co|org)|ghostbin\.|transfer\.sh|"
     r"anonfiles\.com|file\.io|gofile\.io|bashupload\.com|temp\.sh|termbin\.com|"

@@ -14,6 +14,8 @@ from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import (
     ROLE_SCRIPT,
     WHEN_CALL,
+    WHEN_INSTALL,
+    WHEN_STARTUP,
     FileContext,
     finding,
 )
@@ -242,15 +244,17 @@ def check(ctx: FileContext) -> list[Finding]:
     if facts.calls and any(c.name in PROCESS for c in facts.calls):
         for line, m in ctx.find(SHELL_ATTACK, needles=SHELL_NEEDLES):
             if m and not any(f.line == line for f in out):
-                sev = "critical" if ctx.file_when != WHEN_CALL else "high"
+                # a command line kept in a string (a hint printed to users, say) is not shown to
+                # run: it only weighs heavily in install-time code
+                install = ctx.file_when in (WHEN_INSTALL, WHEN_STARTUP)
                 out.append(
                     finding(
-                        "intent.shell-download-execute",
-                        "intent",
-                        sev,
+                        "intent.shell-download-execute" if install else "indicator.shell-command",
+                        "intent" if install else "indicator",
+                        "critical" if install else "medium",
                         ctx,
                         line,
-                        "Builds a shell command that fetches or hides code.",
+                        "Holds a shell command line that fetches or hides code.",
                         m.group(0),
                     )
                 )
