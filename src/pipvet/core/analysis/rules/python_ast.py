@@ -231,6 +231,7 @@ DECODE_METHODS = frozenset(
     ]
 )
 WALLET_SECRET = re.compile(r"(private_?key|priv_?key|mnemonic|seed_?phrase|wallet_?key)", re.I)
+FILE_READS = frozenset({"read_text", "read_bytes", "open"})  # Path(...).open() is a file too
 BIG_LITERAL = 64  # assignments of larger literal containers carry no labels worth tracking
 
 # Calls whose result carries a label, by resolved name.
@@ -483,7 +484,7 @@ class _Collector(ast.NodeVisitor):
             name = self.folder.resolve(sub.func)
             if isinstance(sub.func, ast.Attribute) and sub.func.attr in DECODE_METHODS:
                 out.add("decoded")
-            if isinstance(sub.func, ast.Attribute) and sub.func.attr in ("read_text", "read_bytes"):
+            if isinstance(sub.func, ast.Attribute) and sub.func.attr in FILE_READS:
                 out.add("file")
             if isinstance(sub.func, ast.Attribute) and sub.func.attr in ("recv", "recvfrom"):
                 out.add("remote")  # bytes received from a socket peer
