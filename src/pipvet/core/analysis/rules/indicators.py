@@ -12,6 +12,7 @@ import re
 
 from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import WHEN_CALL, WHEN_INSTALL, WHEN_STARTUP, FileContext, finding
+from pipvet.core.analysis.rules.capabilities import is_network
 
 WEBHOOK = re.compile(
     r"(discord(?:app)?\.com/api/webhooks/|api\.telegram\.org/bot|hooks\.slack\.com/services/)", re.I
@@ -161,6 +162,14 @@ SPECS = (
 )
 
 
+def _fetched_here(ctx: FileContext, line: int | None) -> bool:
+    """True when the function (or module level) holding ``line`` also makes a network call."""
+    if ctx.facts is None:
+        return False
+    scope = ctx.facts.string_scope.get(line or 0, "?")
+    return any(c.func == scope and is_network(c.name) for c in ctx.facts.calls)
+
+
 def check(ctx: FileContext) -> list[Finding]:
     out: list[Finding] = []
     early = ctx.file_when != WHEN_CALL
@@ -172,6 +181,8 @@ def check(ctx: FileContext) -> list[Finding]:
                 sev = sev_late  # SDKs use these endpoints; only install-time use is alarming
             if rule == "indicator.messenger-webhook" and HARDCODED_WEBHOOK.search(m.string):
                 sev = "high"
+            if rule == "indicator.executable-url" and early and _fetched_here(ctx, line):
+                sev = "high"  # the function holding the URL also downloads: it fetches a program
             out.append(finding(rule, "indicator", sev, ctx, line, message, m.group(0)))
     for line, m in ctx.find(IP_URL, limit=20, needles=("://",)):
         if _public_ip(m.group(1)):

@@ -246,7 +246,10 @@ def check(ctx: FileContext) -> list[Finding]:
             if m and not any(f.line == line for f in out):
                 # a command line kept in a string (a hint printed to users, say) is not shown to
                 # run: it only weighs heavily in install-time code
-                install = ctx.file_when in (WHEN_INSTALL, WHEN_STARTUP)
+                # ... unless the function holding it also runs a process (the string is its command)
+                scope = facts.string_scope.get(line or 0, "?")
+                runs_here = any(c.name in PROCESS and c.func == scope for c in facts.calls)
+                install = ctx.file_when in (WHEN_INSTALL, WHEN_STARTUP) or runs_here
                 out.append(
                     finding(
                         "intent.shell-download-execute" if install else "indicator.shell-command",

@@ -309,6 +309,7 @@ class ModuleFacts:
     imports: set[str] = field(default_factory=set)
     env_reads: list[tuple[int, str, bool]] = field(default_factory=list)  # (line, where, whole)
     payloads: list[tuple[int, str]] = field(default_factory=list)  # code reaching exec/eval
+    string_scope: dict[int, str | None] = field(default_factory=dict)  # line -> function
     literals: set[str] = field(default_factory=set)  # string constants as written (16+ chars)
     decoded: list[tuple[int, str]] = field(default_factory=list)  # (line, decoder) of folded blobs
     run_on_load: frozenset[str] = frozenset()  # functions called by module-level code
@@ -597,6 +598,9 @@ class _Collector(ast.NodeVisitor):
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str) and len(node.value) >= 4:
             self.facts.strings.append((node.lineno, node.value))
+            self.facts.string_scope.setdefault(
+                node.lineno, self.func_stack[-1] if self.func_stack else None
+            )
             if len(node.value) >= 16:
                 self.facts.literals.add(node.value)
         elif isinstance(node.value, bytes) and len(node.value) >= 4:
