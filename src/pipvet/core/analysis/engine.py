@@ -32,7 +32,7 @@ from pipvet.core.analysis.rules.python_ast import ModuleFacts, collect
 from pipvet.core.analysis.rules.tokens import collect_tokens
 from pipvet.core.analysis.verdict import judge
 
-ENGINE_VERSION = "7"
+ENGINE_VERSION = "8"
 
 PY_SUFFIXES = (".py", ".pyw")
 SCRIPT_SUFFIXES = (

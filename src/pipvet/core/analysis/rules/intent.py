@@ -47,7 +47,7 @@ SHELL_ATTACK = re.compile(
     r"certutil[^\n]*-urlcache|bitsadmin[^\n]*/transfer|mshta\s+https?:|"
     r"regsvr32[^\n]*/i:https?:|/dev/tcp/|\bnc(at)?\s+(-\w+\s+)*-e\s|bash\s+-i\s+>&|"
     r"mkfifo\s+/tmp/|\bsocat\b[^\n]*exec:|\[Convert\]::FromBase64String|Net\.WebClient|"
-    r"\bIEX\s*\(|Invoke-Expression|-ExecutionPolicy\s+Bypass|"
+    r"\bIEX\s*\(|Invoke-Expression|"
     r"(curl|wget|Invoke-WebRequest)[^\n]*https?://[^\s'\"]+\.(exe|scr|bat|ps1|vbs|sh|bin|elf)\b)",
     re.I,
 )
@@ -249,12 +249,13 @@ def check(ctx: FileContext) -> list[Finding]:
                 # ... unless the function holding it also runs a process (the string is its command)
                 scope = facts.string_scope.get(line or 0, "?")
                 runs_here = any(c.name in PROCESS and c.func == scope for c in facts.calls)
-                install = ctx.file_when in (WHEN_INSTALL, WHEN_STARTUP) or runs_here
+                install = ctx.file_when in (WHEN_INSTALL, WHEN_STARTUP)
+                intent = install or runs_here
                 out.append(
                     finding(
-                        "intent.shell-download-execute" if install else "indicator.shell-command",
-                        "intent" if install else "indicator",
-                        "critical" if install else "medium",
+                        "intent.shell-download-execute" if intent else "indicator.shell-command",
+                        "intent" if intent else "indicator",
+                        _serious(ctx.file_when) if intent else "medium",
                         ctx,
                         line,
                         "Holds a shell command line that fetches or hides code.",
