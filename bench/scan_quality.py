@@ -87,12 +87,30 @@ def malicious_artifacts(every: int = 1) -> list[Path]:
     return paths[::every]
 
 
+BENIGN_TSV = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "benign-top.tsv"
+
+
+def benign_project_names(tsv: Path = BENIGN_TSV) -> list[str]:
+    """The benign projects' folder names in the cache (canonical names), sorted."""
+    from packaging.utils import canonicalize_name
+
+    names = set()
+    for line in tsv.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2 and parts[0].strip().isdigit():
+            names.add(canonicalize_name(parts[1].strip()))
+    return sorted(names)
+
+
 def benign_artifacts(every: int = 1) -> list[Path]:
     """The benign cache's artifacts (``<cache>/<project>/<file>``), sorted, of every ``every``-th
     project."""
     if not BENIGN_CACHE.is_dir():
         return []
-    projects = sorted(p for p in BENIGN_CACHE.iterdir() if p.is_dir())[::every]
+    # every N-th project of the whole ranking (not of what happens to be cached), so a partial
+    # cache filled by ``scripts/fetch_benign.py --every N`` yields the same sample
+    projects = [BENIGN_CACHE / name for name in benign_project_names()[::every]]
+    projects = [p for p in projects if p.is_dir()]
     out = []
     for proj in projects:
         out.extend(

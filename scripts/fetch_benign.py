@@ -1,7 +1,7 @@
 """Download the benign benchmark set: for each project of benign-top.tsv, its pinned version's
 sdist and one wheel, sha256-verified while downloading, into a cache outside the repository.
 
-    python scripts/fetch_benign.py [--sample N] [--jobs 8] [--dest DIR]
+    python scripts/fetch_benign.py [--sample N | --every N] [--jobs 8] [--dest DIR]
 
 Default destination: ``$PIPVET_BENIGN_DIR`` or ``~/.cache/pipvet-bench/benign/<name>/<file>``.
 Resumable: files already present with the index's sha256 are kept. Nothing is unpacked or run.
@@ -182,11 +182,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tsv", type=Path, default=DEFAULT_TSV)
     ap.add_argument("--dest", type=Path, default=None)
     ap.add_argument("--sample", type=int, default=None, help="a deterministic subset of N projects")
+    ap.add_argument(
+        "--every",
+        type=int,
+        default=None,
+        help="every N-th project in sorted name order (the sample the scan-quality test reads)",
+    )
     ap.add_argument("--jobs", type=int, default=8)
     args = ap.parse_args(argv)
     root = args.dest or benign_dir()
     root.mkdir(parents=True, exist_ok=True)
     rows = sample_projects(read_projects(args.tsv), args.sample)
+    if args.every:
+        picked = set(sorted({canonicalize_name(n) for _, n, _ in rows})[:: args.every])
+        rows = [r for r in rows if canonicalize_name(r[1]) in picked]
     problems, nfiles = [], 0
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
