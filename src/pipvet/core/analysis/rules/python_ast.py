@@ -12,7 +12,9 @@ import ast
 import contextlib
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipvet.core.analysis.rules.dataflow import BUILTIN_ALIASES, DECODER_NAMES, Folder, Scope
 
@@ -350,6 +352,26 @@ class _Collector(ast.NodeVisitor):
         self._labels: dict[int, frozenset[str]] = {}
         self.returns: dict[str, frozenset[str]] = {}  # labels of what local functions return
         self.call_edges: dict[str, set[str]] = {}  # caller function -> local names it calls
+        self.return_stack: list[list[ast.expr]] = []  # per enclosing def: values it returns
+
+    # -- traversal (NodeVisitor's, with the method lookup cached per node type) --------------
+    def visit(self, node: ast.AST) -> None:
+        kind = type(node)
+        method = _DISPATCH.get(kind, _UNSEEN)
+        if method is _UNSEEN:
+            method = _dispatch_for(kind)
+        if method is not None:
+            method(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
 
     # -- context ---------------------------------------------------------------------------
     @property
@@ -392,19 +414,30 @@ class _Collector(ast.NodeVisitor):
         parent = self.scope
         self._set_scope(Scope(parent))
         self.func_stack.append(node.name)
+        self.return_stack.append([])
         for stmt in node.body:
             self.visit(stmt)
+        # Returns of this body, nested defs included (collected while visiting, so the body is
+        # never walked again: a second walk per def was quadratic in nesting depth).
+        values = self.return_stack.pop()
         returned: set[str] = set()
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Return) and sub.value is not None:
-                returned |= self.labels_of(sub.value)
+        for value in values:
+            returned |= self.labels_of(value)
         if returned:  # what a helper returns flows out of its calls: b64d(...) is decoded data
             self.returns[node.name] = frozenset(returned)
+        if self.return_stack:
+            self.return_stack[-1].extend(values)
         self.func_stack.pop()
         self._set_scope(parent)
 
     visit_FunctionDef = _visit_function
     visit_AsyncFunctionDef = _visit_function
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if node.value is not None:
+            if self.return_stack:
+                self.return_stack[-1].append(node.value)
+            self.visit(node.value)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         self.func_stack.append("<lambda>")
@@ -461,8 +494,14 @@ class _Collector(ast.NodeVisitor):
             return cached
         try:
             out = set(self._own_labels(node))
-            for child in ast.iter_child_nodes(node):
-                out |= self.labels_of(child)
+            for name in node._fields:  # ast.iter_child_nodes, inlined (hot)
+                value = getattr(node, name, None)
+                if isinstance(value, list):
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            out |= self.labels_of(item)
+                elif isinstance(value, ast.AST):
+                    out |= self.labels_of(value)
         except RecursionError:
             out = set()
         if "env-dump" in out:
@@ -695,6 +734,21 @@ class _Collector(ast.NodeVisitor):
                 v = self.folder.fold(a)
                 if isinstance(v, str) and len(v) >= 6:
                     self.facts.strings.append((node.lineno, v))
+
+
+# Node types whose visit does nothing: no visit_ method and no child that one would have.
+_NOOP_TYPES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop, ast.Name)
+_UNSEEN = object()
+_DISPATCH: dict[type, Callable[[_Collector, Any], None] | None] = {}
+
+
+def _dispatch_for(kind: type) -> Callable[[_Collector, Any], None] | None:
+    """The collector's method for a node type (None when visiting it is a no-op), cached."""
+    method = getattr(_Collector, "visit_" + kind.__name__, None)
+    if method is None:
+        method = None if issubclass(kind, _NOOP_TYPES) else _Collector.generic_visit
+    _DISPATCH[kind] = method
+    return method
 
 
 PYTHON_C = re.compile(r"""python[0-9.]*(?:\.exe)?["']?\s+-c\s+(["'])(.+?)\1""", re.S)
