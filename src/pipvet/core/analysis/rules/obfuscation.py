@@ -27,6 +27,19 @@ MARKERS = re.compile(
     r"__obfuscator__|Kramer|specter|pyobfus|Anubis)",
     re.I,
 )
+# Lowercase substrings one of which every MARKERS match contains (exact for ASCII text, where
+# re.I folds only A-Z; non-ASCII text, e.g. a Kelvin sign for K, always runs the regex).
+MARKER_NEEDLES = (
+    "pyarmor",
+    "pytransform",
+    "obfuscat",
+    "pyobfus",
+    "hyperion",
+    "blankobf",
+    "kramer",
+    "specter",
+    "anubis",
+)
 JUNK_IDENT = re.compile(
     r"\b(?:[O0lI1_]{10,}|[Il1]{8,}|[O0]{8,}|_0x[0-9a-fA-F]{4,}|_{2}[0-9]{3,})\b"
 )
@@ -69,7 +82,7 @@ def check(ctx: FileContext) -> list[Finding]:
     text = ctx.text
     facts = ctx.facts
     # -- unicode tricks (any text file that is code) --------------------------------------------
-    m = BIDI.search(text)
+    m = None if text.isascii() else BIDI.search(text)
     if m and ctx.role != "other":
         line = text.count("\n", 0, m.start()) + 1
         out.append(
@@ -178,7 +191,7 @@ def check(ctx: FileContext) -> list[Finding]:
             )
         )
     # -- markers and blobs -------------------------------------------------------------------------
-    m = MARKERS.search(text[:200_000])
+    m = _marker(text[:200_000])
     if m:
         out.append(
             finding(
@@ -215,3 +228,12 @@ _COMMENT_OR_STRING = re.compile(r"#[^\n]*|'''.*?'''|\"\"\".*?\"\"\"|'[^'\n]*'|\"
 def _code_only(text: str) -> str:
     """Text without comments and string literals (roughly): identifiers only count in code."""
     return _COMMENT_OR_STRING.sub(" ", text[:500_000])
+
+
+def _marker(text: str) -> re.Match[str] | None:
+    """The first obfuscator marker in ``text``; most files skip the regex by a substring test."""
+    if text.isascii():
+        lower = text.lower()
+        if not any(n in lower for n in MARKER_NEEDLES):
+            return None
+    return MARKERS.search(text)

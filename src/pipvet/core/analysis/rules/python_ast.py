@@ -488,6 +488,8 @@ class _Collector(ast.NodeVisitor):
     # -- assignments (dataflow) --------------------------------------------------------------
     def labels_of(self, node: ast.AST) -> frozenset[str]:
         """Labels of the values an expression is built from (memoised per node)."""
+        if isinstance(node, _LABEL_FREE):  # literals, contexts and operators: nothing flows in
+            return _NO_LABELS
         key = id(node)
         cached = self._labels.get(key)
         if cached is not None:
@@ -739,6 +741,9 @@ class _Collector(ast.NodeVisitor):
 # Node types whose visit does nothing: no visit_ method and no child that one would have.
 _NOOP_TYPES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop, ast.Name)
 _UNSEEN = object()
+# Node types whose labels are always empty (no own labels, no children that could have any).
+_LABEL_FREE = (ast.Constant, ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+_NO_LABELS: frozenset[str] = frozenset()
 _DISPATCH: dict[type, Callable[[_Collector, Any], None] | None] = {}
 
 
