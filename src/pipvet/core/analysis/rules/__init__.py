@@ -27,6 +27,9 @@ ROLE_SCRIPT = "script"  # shell, batch, PowerShell, JavaScript and similar
 ROLE_OTHER = "other"
 
 MAX_STRING = 20_000  # longer string constants are scanned only up to this length
+# Characters that re.IGNORECASE matches with ASCII letters but str.lower() does not turn into them
+# (long s, dotless i, dotted capital I, Kelvin sign): folded before needle pre-filters.
+_REGEX_CASE_FOLDS = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0130": "i", "\u212a": "k"})
 
 # When code runs, from worst to mildest.
 WHEN_INSTALL = "install"
@@ -109,7 +112,11 @@ class FileContext:
 
     @cached_property
     def _lower(self) -> str:
-        return self._blob[0].lower()
+        blob = self._blob[0]
+        if blob.isascii():
+            return blob.lower()
+        # re.I also matches these with s/i/k: fold them so that needles do not miss such matches
+        return blob.translate(_REGEX_CASE_FOLDS).lower()
 
     def find(
         self, pattern: re.Pattern[str], limit: int = 1, needles: tuple[str, ...] = ()
