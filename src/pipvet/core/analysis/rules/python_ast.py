@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import re
 import warnings
 from collections.abc import Callable
@@ -495,15 +496,20 @@ class _Collector(ast.NodeVisitor):
         if cached is not None:
             return cached
         try:
-            out = set(self._own_labels(node))
+            # only names, attributes and calls have labels of their own
+            out = set(self._own_labels(node)) if isinstance(node, _LABEL_ORIGINS) else set()
             for name in node._fields:  # ast.iter_child_nodes, inlined (hot)
                 value = getattr(node, name, None)
                 if isinstance(value, list):
                     for item in value:
                         if isinstance(item, ast.AST):
-                            out |= self.labels_of(item)
+                            labels = self.labels_of(item)
+                            if labels:
+                                out |= labels
                 elif isinstance(value, ast.AST):
-                    out |= self.labels_of(value)
+                    labels = self.labels_of(value)
+                    if labels:
+                        out |= labels
         except RecursionError:
             out = set()
         if "env-dump" in out:
@@ -516,7 +522,7 @@ class _Collector(ast.NodeVisitor):
         out: set[str] = set()
         if isinstance(sub, ast.Name):
             out |= self.scope.label(sub.id)
-            if WALLET_SECRET.search(sub.id):
+            if _wallet_secret(sub.id):
                 out.add("wallet-secret")
         elif isinstance(sub, ast.Attribute):
             name = self.folder.resolve(sub)
@@ -744,6 +750,14 @@ _UNSEEN = object()
 # Node types whose labels are always empty (no own labels, no children that could have any).
 _LABEL_FREE = (ast.Constant, ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 _NO_LABELS: frozenset[str] = frozenset()
+_LABEL_ORIGINS = (ast.Name, ast.Attribute, ast.Call)
+
+
+@functools.lru_cache(maxsize=4096)
+def _wallet_secret(identifier: str) -> bool:
+    return WALLET_SECRET.search(identifier) is not None
+
+
 _DISPATCH: dict[type, Callable[[_Collector, Any], None] | None] = {}
 
 
