@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-DEFAULT_INDEX = "https://pypi.org/simple/"
+from pipvet.core.models import DEFAULT_INDEX_URL as DEFAULT_INDEX
 
 
 def register(sub: argparse._SubParsersAction) -> None:

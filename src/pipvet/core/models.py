@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+DEFAULT_INDEX_URL = "https://pypi.org/simple/"  # the public index, when no --index-url is given
+
 
 @dataclass(frozen=True, order=True)
 class PackageId:

@@ -27,10 +27,10 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from pipvet.core.errors import InputError, PolicyRefusal, UsageError
+from pipvet.core.models import DEFAULT_INDEX_URL as DEFAULT_INDEX
 from pipvet.core.models import DistFile, FileHash
 from pipvet.services.scan import ScanInput
 
-DEFAULT_INDEX = "https://pypi.org/simple/"
 ARTIFACT_SUFFIXES = (".whl", ".zip", ".egg", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 TREE_MARKERS = ("setup.py", "pyproject.toml", "PKG-INFO", "setup.cfg")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ class PyprojectSource:
         if path.is_dir():
             path = path / "pyproject.toml"
         reqs = read_pyproject(path)
-        index = self.index_url or os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX
+        index = self.index_url or DEFAULT_INDEX
         ids = resolve_requirements(reqs, index_url=index) if reqs else []
         return DependencyCollection(
             packages=tuple(sorted(set(ids))),

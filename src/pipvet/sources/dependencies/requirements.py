@@ -8,7 +8,6 @@ is as dangerous as ``pip install -r``). Lines pipvet cannot audit are listed as 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +15,9 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.version import InvalidVersion, Version
 
+from pipvet.core.models import DEFAULT_INDEX_URL as DEFAULT_INDEX
 from pipvet.core.models import PackageId
 from pipvet.sources.dependencies.base import DependencyCollection, Skipped
-
-DEFAULT_INDEX = "https://pypi.org/simple"
 
 
 def exact_pin(req: Requirement) -> Version | None:
@@ -76,7 +74,7 @@ class RequirementsSource:
                 pinned.append(PackageId.of(req.name, v))
         desc = f"requirements {self.path}"
         if unpinned:
-            index = self.index_url or read.index_url or os.environ.get("PIP_INDEX_URL")
+            index = self.index_url or read.index_url
             ids = resolve_requirements(
                 [str(r) for r in kept],
                 index_url=index or DEFAULT_INDEX,
