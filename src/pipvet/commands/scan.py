@@ -27,6 +27,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="scan an installed distribution (its RECORD files); repeatable",
     )
     p.add_argument(
+        "--python",
+        metavar="PATH",
+        help="with --installed: the interpreter or venv whose distributions to read "
+        "(default: pipvet's own; it is asked for its site folders with -I -S, nothing else runs)",
+    )
+    p.add_argument(
         "--lock",
         action="append",
         default=[],
@@ -86,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             "nothing to scan", hint="give a file, folder, NAME==VERSION, --installed, --lock or -r"
         )
+    if args.python and not args.installed:
+        raise UsageError("--python goes with --installed NAME", hint="name what to scan there")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     jobs = args.jobs or default_jobs()
@@ -94,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         expansion = expand_targets(
             args.targets,
             installed=args.installed,
+            python=args.python,
             locks=[Path(x) for x in args.lock],
             requirements=[Path(x) for x in args.requirement],
             index_url=args.index_url or DEFAULT_INDEX,

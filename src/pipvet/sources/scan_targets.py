@@ -333,6 +333,7 @@ def expand_targets(
     targets: Sequence[str],
     *,
     installed: Sequence[str] = (),
+    python: str | None = None,
     locks: Sequence[Path] = (),
     requirements: Sequence[Path] = (),
     index_url: str = DEFAULT_INDEX,
@@ -340,7 +341,10 @@ def expand_targets(
     jobs: int = 8,
     on_download: Callable[[str], None] | None = None,
 ) -> Expansion:
-    """Turn every target into inputs; downloads land in ``download_dir`` (the caller's temp dir)."""
+    """Turn every target into inputs; downloads land in ``download_dir`` (the caller's temp dir).
+
+    ``installed`` names distributions of the environment of ``python`` (default: pipvet's own).
+    """
     out = Expansion()
     for i, t in enumerate(targets):
         p = Path(t)
@@ -353,7 +357,7 @@ def expand_targets(
                 on_download(t)
             expand_requirement(t, index_url, download_dir / f"target-{i}", out)
     for name in installed:
-        expand_installed(name, out)
+        expand_installed(name, out, python=python)
     for lock in locks:
         expand_lock(Path(lock), index_url, download_dir, out, jobs=jobs)
     for req in requirements:

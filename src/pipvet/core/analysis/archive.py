@@ -182,6 +182,9 @@ def _is_archive_name(path: str) -> bool:
     return path.lower().endswith(_ARCHIVE_SUFFIXES)
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f]")
+
+
 def _check_path(raw: str) -> tuple[str, list[tuple[str, str, str]]]:
     """Normalise a stored member name to '/'-separated; return problems as (rule, sev, message)."""
     path = raw.replace("\\", "/")
@@ -190,7 +193,7 @@ def _check_path(raw: str) -> tuple[str, list[tuple[str, str, str]]]:
         problems.append(("absolute-path", "high", "member has an absolute path"))
     if ".." in path.split("/"):
         problems.append(("path-traversal", "high", "member path climbs out of the archive (..)"))
-    if any(ord(c) < 32 for c in path):
+    if _CONTROL_CHARS.search(path):
         problems.append(("control-chars", "medium", "member path contains control characters"))
     return path, problems
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pipvet.core.analysis.layout import sdist_tooling
 from pipvet.core.analysis.model import SEVERITIES, AnalysisResult, Artifact, Finding, Member
 from pipvet.core.analysis.rules import (
     ROLE_INIT,
@@ -115,9 +116,17 @@ def _embedded_code(path: str, role: str, facts: ModuleFacts, out: list[FileConte
 
 
 def _roles(artifact: Artifact) -> dict[str, str]:
-    """Role of every member; modules next to setup.py that setup.py imports run at install."""
+    """Role of every member; modules next to setup.py that setup.py imports run at install.
+
+    In an sdist, Python under a top-level folder that holds no package (no ``__init__.py``
+    anywhere below it) and that the build configuration does not name is the project's own
+    tooling (``utils/``, ``release/``...): installing neither runs nor installs it.
+    """
     roles = {m.path: role_of(m.path) for m in artifact.members}
     setups = [m for m in artifact.members if roles[m.path] == ROLE_SETUP]
+    for path in sdist_tooling(artifact):
+        if roles[path] in (ROLE_MODULE, ROLE_INIT):
+            roles[path] = ROLE_PERIPHERAL
     for setup_member in setups:
         facts = collect(decode_text(setup_member.data))
         if facts is None:
@@ -194,9 +203,10 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     for artifact_rule in ARTIFACT_RULES:
         findings.extend(artifact_rule(artifact))
     findings = _limit(findings)
-    verdict, score = judge(findings)
+    tooling = frozenset(p for p, role in roles.items() if role == ROLE_PERIPHERAL)
+    verdict, score = judge(findings, tooling)
     findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.path, f.line or 0, f.rule))
-    return AnalysisResult(verdict=verdict, score=score, findings=tuple(findings))
+    return AnalysisResult(verdict, score, tuple(findings), tooling)
 
 
 __all__ = ["ENGINE_VERSION", "analyze"]

@@ -58,3 +58,4 @@ class AnalysisResult:
     verdict: str  # one of VERDICTS
     score: int  # 0-100 risk score
     findings: tuple[Finding, ...]
+    tooling: frozenset[str] = frozenset()  # sdist paths that installing neither runs nor installs

@@ -28,14 +28,15 @@ _VERDICT = {
 }
 
 
-def effective_severity(f: Finding) -> str:
-    """The severity a finding counts with: one level less in tests, docs and examples."""
-    if f.path and is_peripheral(f.path) and f.severity != "info":
+def effective_severity(f: Finding, tooling: frozenset[str] = frozenset()) -> str:
+    """The severity a finding counts with: one level less in tests, docs, examples and the
+    project's own tooling (``tooling``: paths the engine found installing never uses)."""
+    if f.path and (f.path in tooling or is_peripheral(f.path)) and f.severity != "info":
         return SEVERITIES[SEVERITIES.index(f.severity) - 1]
     return f.severity
 
 
-def judge(findings: Iterable[Finding]) -> tuple[str, int]:
+def judge(findings: Iterable[Finding], tooling: frozenset[str] = frozenset()) -> tuple[str, int]:
     """(verdict, score) for an artifact's findings.
 
     The worst finding sets the band. Two escalations express intent that single findings do not:
@@ -44,7 +45,7 @@ def judge(findings: Iterable[Finding]) -> tuple[str, int]:
     any code worth a warning makes ``suspicious`` (honest popular projects have neither).
     """
     findings = list(findings)
-    levels = [SEVERITIES.index(effective_severity(f)) for f in findings]
+    levels = [SEVERITIES.index(effective_severity(f, tooling)) for f in findings]
     if not levels:
         return "clean", 0
     top = max(levels)
@@ -59,7 +60,7 @@ def judge(findings: Iterable[Finding]) -> tuple[str, int]:
     )
     if top < high and deceptive and code_warning:
         top = high
-    if top < high and _intent_with_company(findings, levels, medium):
+    if top < high and _intent_with_company(findings, levels, medium, tooling):
         top = high  # e.g. fetch-and-run code that also talks to a raw IP or hides itself
     top_name = SEVERITIES[top]
     at_top = levels.count(top)
@@ -68,11 +69,14 @@ def judge(findings: Iterable[Finding]) -> tuple[str, int]:
     return _VERDICT[top_name], score
 
 
-def _intent_with_company(findings: list[Finding], levels: list[int], floor: int) -> bool:
+def _intent_with_company(
+    findings: list[Finding], levels: list[int], floor: int, tooling: frozenset[str]
+) -> bool:
     """One file with an intent finding plus another intent, indicator or obfuscation finding."""
     per_file: dict[str, set[str]] = {}
     for f, lv in zip(findings, levels, strict=True):
-        if f.path.lower().endswith(SCRIPT_SUFFIXES) or is_peripheral(f.path):
+        path = f.path
+        if path.lower().endswith(SCRIPT_SUFFIXES) or path in tooling or is_peripheral(path):
             continue  # shipped scripts, tests and examples are not run by installing
         if lv >= floor and f.category in ("intent", "indicator", "obfuscation"):
             per_file.setdefault(f.path, set()).add(f.rule)

@@ -187,11 +187,30 @@ SDIST_TOP = re.compile(r"^[\w.+-]+-\d[\w.+!-]*$")  # "name-1.2.3", the folder of
 SDIST_DEV_DIRS = frozenset({"scripts", "tools", "ci", ".github", "dev", "devtools", "bench"})
 
 
+_WORDS = re.compile(r"[\s_.-]+")
+
+
+def _unimportable_or_peripheral(part: str, nested: bool) -> bool:
+    """A folder no import can reach (hidden, or a name with spaces) or named for tests/docs.
+
+    Compound names ("manual tests", "test_data") count only for ``nested`` folders: a top-level
+    package called ``doc_builder`` is the project's own code.
+    """
+    if part in PERIPHERAL_DIRS:
+        return True
+    if part.startswith(".") and part not in (".", ".."):
+        return True  # .github, .circleci, .ci: CI configuration, never imported
+    if " " in part:
+        return True
+    return nested and any(w in PERIPHERAL_DIRS for w in _WORDS.split(part))
+
+
 def is_peripheral(path: str) -> bool:
     """True for tests, docs, examples and benchmarks: code that installing never runs."""
     parts = path.lower().split("/")
     name = parts[-1]
-    if any(p in PERIPHERAL_DIRS for p in parts[:-1]):
+    first_own = 2 if len(parts) > 2 and SDIST_TOP.match(parts[0]) else 1
+    if any(_unimportable_or_peripheral(p, i >= first_own) for i, p in enumerate(parts[:-1])):
         return True
     if len(parts) > 2 and SDIST_TOP.match(parts[0]) and parts[1] in SDIST_DEV_DIRS:
         return True  # an sdist's own dev tooling (scripts/, tools/, ci/), never installed

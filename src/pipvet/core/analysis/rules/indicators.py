@@ -15,15 +15,19 @@ from pipvet.core.analysis.rules import WHEN_CALL, WHEN_INSTALL, WHEN_STARTUP, Fi
 from pipvet.core.analysis.rules.capabilities import is_network
 
 WEBHOOK = re.compile(
-    r"(discord(?:app)?\.com/api/webhooks/|api\.telegram\.org/bot|hooks\.slack\.com/services/)", re.I
+    r"(?<![\w-])(discord(?:app)?\.com/api/webhooks/|api\.telegram\.org/bot|"
+    r"hooks\.slack\.com/services/)",
+    re.I,
 )
 # A webhook with its id and token written into the code: someone else's channel, baked in.
 # (A library that posts to the user's own bot, like tqdm.contrib.telegram, formats the token in.)
 HARDCODED_WEBHOOK = re.compile(
-    r"(discord(?:app)?\.com/api/webhooks/\d{6,}/[\w-]{20,}|api\.telegram\.org/bot\d{6,}:[\w-]{20,}|"
-    r"hooks\.slack\.com/services/T\w+/B\w+/\w{10,})",
+    r"(?<![\w-])(discord(?:app)?\.com/api/webhooks/\d{6,}/[\w-]{20,}|"
+    r"api\.telegram\.org/bot\d{6,}:[\w-]{20,}|hooks\.slack\.com/services/T\w+/B\w+/\w{10,})",
     re.I,
 )
+# Documentation placeholders: ids of zeros, tokens of one repeated character (XXXX..., 0000...).
+PLACEHOLDER_WEBHOOK = re.compile(r"/(T0+|0{6,})/|/(\w)\2{9,}\b|bot0+:|your|example|token", re.I)
 INSTALL_ONLY = frozenset(
     {"indicator.cloud-metadata", "indicator.messenger-webhook", "indicator.executable-url"}
 )
@@ -179,8 +183,10 @@ def check(ctx: FileContext) -> list[Finding]:
             sev = sev_early if early else sev_late
             if rule in INSTALL_ONLY and not install:
                 sev = sev_late  # SDKs use these endpoints; only install-time use is alarming
-            if rule == "indicator.messenger-webhook" and HARDCODED_WEBHOOK.search(m.string):
-                sev = "high"
+            if rule == "indicator.messenger-webhook":
+                baked = HARDCODED_WEBHOOK.finditer(m.string)
+                if any(not PLACEHOLDER_WEBHOOK.search(b.group(0)) for b in baked):
+                    sev = "high"
             if rule == "indicator.executable-url" and early and _fetched_here(ctx, line):
                 sev = "high"  # the function holding the URL also downloads: it fetches a program
             out.append(finding(rule, "indicator", sev, ctx, line, message, m.group(0)))

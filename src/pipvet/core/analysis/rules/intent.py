@@ -36,25 +36,26 @@ EXECUTABLE_NAME = re.compile(r"\w\.(exe|scr|msi|vbs|bat|ps1|cmd|hta)\b", re.I)
 EXECUTABLE_NEEDLES = (".exe", ".scr", ".msi", ".vbs", ".bat", ".ps1", ".cmd", ".hta")
 WRITES = frozenset({"?.write", "?.writelines", "?.write_text", "?.write_bytes"})
 
-# Shell command lines that fetch and run code, hide a window or open a reverse shell.
+# Shell command lines that fetch and run code, hide a window or open a reverse shell. Gaps are
+# bounded ({0,400}): an unbounded gap makes a megabyte-long minified line cost minutes.
 SHELL_ATTACK = re.compile(
-    r"((curl|wget)\b[^|;&\n]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b|"
-    r"(base64\s+(-d|--decode)|openssl\s+(enc\s+)?-d|xxd\s+-r)[^\n]*\|\s*(sudo\s+)?(ba|z|da)?sh\b|"
-    r"(curl|wget)\b[^\n]*(-\w*[oO]\b|>)\s*\S+[^\n]*(&&|;)\s*(chmod|\./|sh\s|bash\s|python|start\s)|"
-    r"powershell[^\n]*(-e(nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}|-w(indowstyle)?\s+hidden|"
+    r"((curl|wget)\b[^|;&\n]{0,400}\|\s*(sudo\s+)?(ba|z|da|k)?sh\b|"
+    r"(base64\s+(-d|--decode)|openssl\s+(enc\s+)?-d|xxd\s+-r)[^\n]{0,400}\|\s*(sudo\s+)?(ba|z|da)?sh\b|"
+    r"(curl|wget)\b[^\n]{0,400}(-\w*[oO]\b|>)\s*\S{1,400}[^\n]{0,400}(&&|;)\s*(chmod|\./|sh\s|bash\s|python|start\s)|"
+    r"powershell[^\n]{0,400}(-e(nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}|-w(indowstyle)?\s+hidden|"
     r"iex\b|invoke-expression|downloadstring|downloadfile|invoke-webrequest|\biwr\b|"
-    r"start-process\b[^\n]*-w(indowstyle)?\s+hidden)|"
-    r"certutil[^\n]*-urlcache|bitsadmin[^\n]*/transfer|mshta\s+https?:|"
-    r"regsvr32[^\n]*/i:https?:|/dev/tcp/|\bnc(at)?\s+(-\w+\s+)*-e\s|bash\s+-i\s+>&|"
-    r"mkfifo\s+/tmp/|\bsocat\b[^\n]*exec:|\[Convert\]::FromBase64String|Net\.WebClient|"
+    r"start-process\b[^\n]{0,400}-w(indowstyle)?\s+hidden)|"
+    r"certutil[^\n]{0,400}-urlcache|bitsadmin[^\n]{0,400}/transfer|mshta\s+https?:|"
+    r"regsvr32[^\n]{0,400}/i:https?:|/dev/tcp/|\bnc(at)?\s+(-\w+\s+)*-e\s|bash\s+-i\s+>&|"
+    r"mkfifo\s+/tmp/|\bsocat\b[^\n]{0,400}exec:|\[Convert\]::FromBase64String|Net\.WebClient|"
     r"\bIEX\s*\(|Invoke-Expression|"
-    r"(curl|wget|Invoke-WebRequest)[^\n]*https?://[^\s'\"]+\.(exe|scr|bat|ps1|vbs|sh|bin|elf)\b)",
+    r"(curl|wget|Invoke-WebRequest)[^\n]{0,400}https?://[^\s'\"]{1,400}\.(exe|scr|bat|ps1|vbs|sh|bin|elf)\b)",
     re.I,
 )
 # Shell command lines that send host data somewhere: curl -d "$(whoami)", nslookup $(hostname).x
 SHELL_EXFIL = re.compile(
-    r"((curl|wget|nslookup|dig|ping|host)\b[^\n]*(\$\(|`)\s*(hostname|whoami|id|pwd|uname|cat|ls|env|"
-    r"printenv|ifconfig|ip\s)|(curl|wget)\b[^\n]*(-d|--data[\w-]*|-F|--upload-file|-T)\s+['\"]?@)",
+    r"((curl|wget|nslookup|dig|ping|host)\b[^\n]{0,400}(\$\(|`)\s*(hostname|whoami|id|pwd|uname|cat|ls|env|"
+    r"printenv|ifconfig|ip\s)|(curl|wget)\b[^\n]{0,400}(-d|--data[\w-]*|-F|--upload-file|-T)\s+['\"]?@)",
     re.I,
 )
 SHELL_NEEDLES = tuple(

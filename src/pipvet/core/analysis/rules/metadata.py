@@ -83,6 +83,48 @@ def _one_edit(a: str, b: str) -> bool:
     return short[i:] == long_[i + 1 :]
 
 
+@functools.cache
+def _rank() -> dict[str, int]:
+    """Popularity rank of every squashed target (0 = most popular)."""
+    return {sq: i for i, sq in enumerate(_squashed_targets())}
+
+
+@functools.cache
+def _deletion_index(length: int) -> dict[str, tuple[str, ...]]:
+    """Squashed targets of ``length`` (5+) characters under each of their one-deletion variants.
+
+    A name one substitution from a target shares such a key with it, and a name one deletion
+    short of a target is such a key (the symmetric-delete trick): a lookup costs a few dict probes
+    instead of a scan of every target. Built per length, on first use.
+    """
+    index: dict[str, list[str]] = {}
+    for sq in _squashed_targets():
+        if len(sq) == length and length >= 5:
+            for key in _deletions(sq):
+                index.setdefault(key, []).append(sq)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+def _deletions(s: str) -> set[str]:
+    return {s[:i] + s[i + 1 :] for i in range(len(s))}
+
+
+def _swaps(s: str) -> set[str]:
+    return {s[:i] + s[i + 1] + s[i] + s[i + 2 :] for i in range(len(s) - 1)}
+
+
+def _near_targets(squashed: str) -> list[str]:
+    """Squashed targets of 5+ characters one edit (or one adjacent swap) from ``squashed``."""
+    targets = _squashed_targets()
+    deletions = _deletions(squashed)
+    found = {s for s in deletions | _swaps(squashed) if len(s) >= 5 and s in targets}
+    found.update(_deletion_index(len(squashed) + 1).get(squashed, ()))  # one letter dropped
+    same_length = _deletion_index(len(squashed))
+    for key in deletions:  # one letter replaced
+        found.update(same_length.get(key, ()))
+    return [t for t in found if _one_edit(squashed, t)]
+
+
 def typosquat_target(name: str) -> str | None:
     """The popular name ``name`` imitates, or None (a popular name itself never matches)."""
     canon = canonicalize_name(name)
@@ -96,10 +138,11 @@ def typosquat_target(name: str) -> str | None:
         for cand in (squashed.removeprefix(affix), squashed.removesuffix(affix)):
             if cand != squashed and len(cand) >= 4 and cand in targets:
                 return targets[cand]
-    for target_sq, target in targets.items():
-        if len(target_sq) >= 5 and _one_edit(squashed, target_sq):
-            return target
-    return None
+    near = _near_targets(squashed)
+    if not near:
+        return None
+    rank = _rank()
+    return targets[min(near, key=rank.__getitem__)]
 
 
 def _first(meta: dict[str, list[str]], key: str) -> str:

@@ -235,6 +235,7 @@ DECODE_METHODS = frozenset(
 )
 WALLET_SECRET = re.compile(r"(private_?key|priv_?key|mnemonic|seed_?phrase|wallet_?key)", re.I)
 FILE_READS = frozenset({"read_text", "read_bytes", "open"})  # Path(...).open() is a file too
+TRIVIAL_BLOB = 8  # decoding a known constant shorter than this reveals no hidden code
 BIG_LITERAL = 64  # assignments of larger literal containers carry no labels worth tracking
 
 # Calls whose result carries a label, by resolved name.
@@ -530,7 +531,11 @@ class _Collector(ast.NodeVisitor):
                 out.add("secret")
         elif isinstance(sub, ast.Call):
             name = self.folder.resolve(sub.func)
-            if isinstance(sub.func, ast.Attribute) and sub.func.attr in DECODE_METHODS:
+            if (
+                isinstance(sub.func, ast.Attribute)
+                and sub.func.attr in DECODE_METHODS
+                and not self._trivial_input(sub)
+            ):
                 out.add("decoded")
             if isinstance(sub.func, ast.Attribute) and sub.func.attr in FILE_READS:
                 out.add("file")
@@ -543,13 +548,21 @@ class _Collector(ast.NodeVisitor):
             label = LABEL_SOURCES.get(name)
             if label:
                 out.add(label)
-            if name in DECODER_NAMES:
+            if name in DECODER_NAMES and not self._trivial_input(sub):
                 out.add("decoded")
             if name in ("open", "io.open", "codecs.open") and sub.args:
                 out.add("file")
             if name.endswith(("urlopen", "urlretrieve")):
                 out.add("download")
         return out
+
+    def _trivial_input(self, call: ast.Call) -> bool:
+        """True when a decoder's input is a known constant too short to hide code (a placeholder
+        like ``_FRAMES = ""`` filled in by a code generator, or a test vector)."""
+        if not call.args:
+            return False
+        value = self.folder.fold(call.args[0])
+        return value is not None and len(value) < TRIVIAL_BLOB
 
     def _bind(self, target: ast.expr, value: ast.expr) -> None:
         if isinstance(value, (ast.List, ast.Tuple, ast.Set)) and len(value.elts) > BIG_LITERAL:

@@ -1,0 +1,118 @@
+"""Which files of an sdist installing uses, read from its layout and build configuration.
+
+An sdist carries more than it installs: release scripts, CI helpers, benchmarks, vendored test
+suites. Code that is neither installed nor run by the build weighs like tests and docs. A file is
+the project's own tooling when it sits in a top-level folder that
+
+- the build backend's configuration excludes: flit installs one module (``tool.flit.module`` or
+  the project name), hatchling its ``packages`` or the folder named after the project; or
+- holds no package (no ``__init__.py`` below it) and no build configuration names it.
+
+``src/`` and other usual package roots always count as installed; so does anything ``setup.py``
+or ``setup.cfg`` names, since they may map folders in code.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable
+
+from pipvet.core.analysis.model import Artifact
+from pipvet.core.analysis.rules import SDIST_TOP
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PACKAGE_ROOTS = frozenset({"src", "lib", "python", "source"})  # usual package_dir folders
+BUILD_CONFIGS = ("setup.py", "setup.cfg", "pyproject.toml")
+BUILD_TOOLS = ("setuptools", "hatch", "flit", "poetry", "pdm", "scikit-build", "maturin")
+PY_SUFFIXES = (".py", ".pyw")
+
+
+def sdist_tooling(artifact: Artifact) -> list[str]:
+    """Python files of an sdist that installing neither installs nor runs (see module doc)."""
+    folders: dict[str, list[str]] = {}
+    configs: dict[str, str] = {}
+    for m in artifact.members:
+        parts = m.path.split("/")
+        if len(parts) < 2 or not SDIST_TOP.match(parts[0]):
+            continue
+        if len(parts) == 2:
+            if parts[1] in BUILD_CONFIGS:
+                configs[parts[1]] = m.data.decode("utf-8", "replace")
+            continue
+        folders.setdefault(parts[1], []).append(m.path)
+    if not configs:
+        return []  # not an sdist (a zip of some tree): keep every role
+    pyproject = _load_toml(configs.get("pyproject.toml", ""))
+    installed = _backend_installs(pyproject, folders) if "setup.py" not in configs else None
+    build = _build_text(pyproject) if pyproject is not None else configs["pyproject.toml"]
+    named = "\n".join([configs.get("setup.py", ""), configs.get("setup.cfg", ""), build])
+    out: list[str] = []
+    for folder, paths in folders.items():
+        if folder.lower() in PACKAGE_ROOTS:
+            continue
+        if installed is not None:
+            if folder in installed:
+                continue
+        elif any(p.endswith("/__init__.py") for p in paths) or _names(named, folder):
+            continue
+        out.extend(p for p in paths if p.endswith(PY_SUFFIXES))
+    return out
+
+
+def _names(text: str, folder: str) -> bool:
+    return re.search(rf"(?<![\w.-]){re.escape(folder)}(?![\w-])", text) is not None
+
+
+def _load_toml(text: str) -> dict | None:
+    if not text:
+        return {}
+    try:
+        return tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeError, ValueError):
+        return None  # unreadable: no backend knowledge, every mention counts
+
+
+def _build_text(pyproject: dict) -> str:
+    """The parts of pyproject.toml that tell a build what to install, as text (linter and test
+    settings name folders too, but never make them part of the install)."""
+    tools = pyproject.get("tool", {})
+    parts = [pyproject.get("build-system"), pyproject.get("project")]
+    if isinstance(tools, dict):
+        parts.extend(tools.get(name) for name in BUILD_TOOLS)
+    return repr([p for p in parts if p])
+
+
+def _backend_installs(pyproject: dict | None, folders: Iterable[str]) -> set[str] | None:
+    """Top-level folders the build backend installs, when its rules are known; else None."""
+    if not pyproject:
+        return None
+    try:
+        return _known_backend_installs(pyproject, set(folders))
+    except (AttributeError, TypeError):
+        return None  # a table where a value was expected: configuration not understood
+
+
+def _known_backend_installs(pyproject: dict, folders: set[str]) -> set[str] | None:
+    backend = str(pyproject.get("build-system", {}).get("build-backend", ""))
+    project = pyproject.get("project", {})
+    tool = pyproject.get("tool", {})
+    if not isinstance(project, dict) or not isinstance(tool, dict):
+        return None
+    own = str(project.get("name", "")).lower().replace("-", "_").replace(".", "_")
+    if backend == "flit_core.buildapi":
+        module = tool.get("flit", {}).get("module", {}).get("name") or own
+        return {module.split(".")[0]} if module else None
+    if backend == "hatchling.build":
+        wheel = tool.get("hatch", {}).get("build", {}).get("targets", {}).get("wheel", {})
+        listed = wheel.get("packages") or wheel.get("only-include")
+        if isinstance(listed, list) and listed:
+            return {str(p).strip("/").split("/")[0] for p in listed}
+        if wheel or tool.get("hatch", {}).get("build"):
+            return None  # other selection settings: not modelled, keep every folder
+        return {own} if own in {f.lower() for f in folders} else None
+    return None
