@@ -33,7 +33,7 @@ from pipvet.core.analysis.rules.python_ast import ModuleFacts, collect
 from pipvet.core.analysis.rules.tokens import collect_tokens
 from pipvet.core.analysis.verdict import judge
 
-ENGINE_VERSION = "8"
+ENGINE_VERSION = "9"
 
 PY_SUFFIXES = (".py", ".pyw")
 SCRIPT_SUFFIXES = (
