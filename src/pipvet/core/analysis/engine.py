@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from pipvet.core.analysis.layout import sdist_tooling
 from pipvet.core.analysis.model import SEVERITIES, AnalysisResult, Artifact, Finding, Member
+from pipvet.core.analysis.reach import module_name, propagate
 from pipvet.core.analysis.rules import (
     ROLE_INIT,
     ROLE_MODULE,
@@ -159,6 +160,23 @@ def _payload_contexts(
         _payload_contexts(path, role, inner, out, depth + 1)
 
 
+# what hostile input can make the parser or a rule raise: a finding, never a crash
+ANALYSIS_ERRORS = (RecursionError, MemoryError, ValueError, TypeError, LookupError)
+IMPORTED_ROLES = frozenset({ROLE_INIT, ROLE_MODULE, ROLE_SETUP_HELPER})
+
+
+def _unreadable(member: Member, exc: BaseException) -> Finding:
+    return Finding(
+        "analysis.unreadable",
+        "analysis",
+        "low",
+        member.path,
+        None,
+        "This file could not be fully analysed.",
+        type(exc).__name__,
+    )
+
+
 def _limit(findings: list[Finding]) -> list[Finding]:
     """Drop duplicates and keep at most a few findings per rule and file, worst first."""
     seen: set[tuple[str, str, int | None]] = set()
@@ -179,27 +197,33 @@ def _limit(findings: list[Finding]) -> list[Finding]:
 
 
 def analyze(artifact: Artifact) -> AnalysisResult:
-    """Run every rule over the artifact's members and judge it."""
+    """Run every rule over the artifact's members and judge it.
+
+    Every member is parsed first, so that functions one module's import-time code calls in
+    another count as running on import there too (``reach``); then the rules run.
+    """
     findings: list[Finding] = list(artifact.archive_findings)
     roles = _roles(artifact)
+    parsed: list[tuple[Member, list[FileContext]]] = []
     for member in artifact.members:
         try:
-            for ctx in _file_contexts(member, roles[member.path]):
+            parsed.append((member, _file_contexts(member, roles[member.path])))
+        except ANALYSIS_ERRORS as exc:
+            findings.append(_unreadable(member, exc))
+    modules = {}
+    for member, contexts in parsed:
+        if contexts and contexts[0].facts is not None and contexts[0].role in IMPORTED_ROLES:
+            name = module_name(member.path)
+            if name is not None:
+                modules.setdefault(name, (contexts[0].facts, member.path.endswith("/__init__.py")))
+    propagate(modules)
+    for member, contexts in parsed:
+        try:
+            for ctx in contexts:
                 for rule in FILE_RULES:
                     findings.extend(rule(ctx))
-        except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
-            # hostile input must give a finding, never a crash
-            findings.append(
-                Finding(
-                    "analysis.unreadable",
-                    "analysis",
-                    "low",
-                    member.path,
-                    None,
-                    "This file could not be fully analysed.",
-                    type(exc).__name__,
-                )
-            )
+        except ANALYSIS_ERRORS as exc:
+            findings.append(_unreadable(member, exc))
     for artifact_rule in ARTIFACT_RULES:
         findings.extend(artifact_rule(artifact))
     findings = _limit(findings)

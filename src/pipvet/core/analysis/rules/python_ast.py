@@ -13,7 +13,7 @@ import contextlib
 import functools
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,16 @@ WHERE_MODULE = "module"  # module level: runs on import (or on install for setup
 WHERE_FUNCTION = "function"  # inside a def: runs only when called
 WHERE_MAIN = "main"  # under `if __name__ == "__main__"`
 MODULE_CALLER = "<module>"
+# Calls that run a function they are given (soon, or at interpreter exit) without the caller's help
+RUNS_CALLBACK = frozenset(
+    {
+        "threading.Thread",
+        "threading.Timer",
+        "multiprocessing.Process",
+        "atexit.register",
+        "_thread.start_new_thread",
+    }
+)
 
 # Modules whose calls are worth recording; other calls are skipped to keep facts small.
 WATCHED_ROOTS = frozenset(
@@ -317,6 +327,10 @@ class ModuleFacts:
     literals: set[str] = field(default_factory=set)  # string constants as written (16+ chars)
     decoded: list[tuple[int, str]] = field(default_factory=list)  # (line, decoder) of folded blobs
     run_on_load: frozenset[str] = frozenset()  # functions called by module-level code
+    call_edges: dict[str, set[str]] = field(default_factory=dict)  # caller -> local callees
+    # caller -> imported functions it calls, as dotted names (relative ones start with dots):
+    # the engine follows these into the artifact's other modules (cross-module run-on-load)
+    external_calls: dict[str, set[str]] = field(default_factory=dict)
     dynamic_builtins: list[tuple[int, str]] = field(default_factory=list)  # (line, where)
     module_statements: int = 0  # top-level statements other than imports/defs/docstrings/setup()
     setup_kwargs: set[str] = field(default_factory=set)
@@ -354,6 +368,7 @@ class _Collector(ast.NodeVisitor):
         self._labels: dict[int, frozenset[str]] = {}
         self.returns: dict[str, frozenset[str]] = {}  # labels of what local functions return
         self.call_edges: dict[str, set[str]] = {}  # caller function -> local names it calls
+        self.relative: dict[str, str] = {}  # local name -> ".mod.name" of a relative import
         self.return_stack: list[list[ast.expr]] = []  # per enclosing def: values it returns
 
     # -- traversal (NodeVisitor's, with the method lookup cached per node type) --------------
@@ -399,6 +414,11 @@ class _Collector(ast.NodeVisitor):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         mod = node.module or ""
         if node.level:
+            # kept apart from the aliases: only the engine's cross-module pass reads these
+            base = "." * node.level + (f"{mod}." if mod else "")
+            for a in node.names:
+                if a.name != "*":
+                    self.relative[a.asname or a.name] = base + a.name
             return
         self.facts.imports.add(mod)
         for a in node.names:
@@ -684,10 +704,28 @@ class _Collector(ast.NodeVisitor):
             base = self.folder.resolve(node.args[0])
             if base in BUILTIN_ALIASES:
                 self.facts.dynamic_builtins.append((node.lineno, self.where))
-        if isinstance(func, ast.Name) and self.where != WHERE_MAIN:
+        if self.where != WHERE_MAIN:
             caller = self.func_stack[-1] if self.func_stack else MODULE_CALLER
-            self.call_edges.setdefault(caller, set()).add(func.id)
+            if isinstance(func, ast.Name):
+                self.call_edges.setdefault(caller, set()).add(func.id)
+            if name in RUNS_CALLBACK:  # Thread(target=f).start(), atexit.register(f): f runs
+                for arg in [*node.args, *(k.value for k in node.keywords if k.arg == "target")]:
+                    if isinstance(arg, ast.Name):
+                        self.call_edges.setdefault(caller, set()).add(arg.id)
+            target = self._imported_target(func) or name
+            if target is not None and "." in target:
+                self.facts.external_calls.setdefault(caller, set()).add(target)
         self.generic_visit(node)
+
+    def _imported_target(self, func: ast.expr) -> str | None:
+        """``.mod.f`` for ``f()`` or ``mod.f()`` when ``f``/``mod`` came from a relative import."""
+        attrs: list[str] = []
+        while isinstance(func, ast.Attribute):
+            attrs.append(func.attr)
+            func = func.value
+        if isinstance(func, ast.Name) and func.id in self.relative:
+            return ".".join([self.relative[func.id], *reversed(attrs)])
+        return None
 
     def _python_c(self, arg: ast.expr, folded: str | None) -> str | None:
         """The code of ``python -c CODE`` given as an argument list or a shell string."""
@@ -801,14 +839,15 @@ def collect(source: str) -> ModuleFacts | None:
     collector = _Collector(source.splitlines())
     with contextlib.suppress(RecursionError):
         collector.visit(tree)
-    collector.facts.run_on_load = _reachable(collector.call_edges)
+    collector.facts.call_edges = collector.call_edges
+    collector.facts.run_on_load = reachable(collector.call_edges)
     return collector.facts
 
 
-def _reachable(edges: dict[str, set[str]]) -> frozenset[str]:
-    """Local functions that module-level code calls, directly or through other functions."""
+def reachable(edges: dict[str, set[str]], roots: Iterable[str] = ()) -> frozenset[str]:
+    """Local functions that module-level code (or ``roots``) calls, directly or through others."""
     seen: set[str] = set()
-    todo = list(edges.get(MODULE_CALLER, ()))
+    todo = [*edges.get(MODULE_CALLER, ()), *roots]
     while todo:
         name = todo.pop()
         if name not in seen:
