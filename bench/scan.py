@@ -42,6 +42,7 @@ import scan_quality  # noqa: E402
 BENCH_HOME = Path.home() / ".cache" / "pipvet-bench"
 TOOLS_VENV = BENCH_HOME / "venv"
 PY = sys.executable
+SUMMARY: list[str] = []  # one line per timed side: pipvet's speed relative to GuardDog
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -213,7 +214,7 @@ def speed(side: str, paths: list[Path], bindir: Path | None, jobs: int, gd_n: in
             )
         )
     rows.append(_row(side, "bandit -r (one run over .py copies)", n, t_bandit, t_floor))
-    gd = paths[:gd_n]
+    gd = paths[:: max(1, len(paths) // gd_n)][:gd_n]  # spread over the sample, not its first N
     t_gd, _ = timed(
         lambda: [
             subprocess.run(
@@ -228,6 +229,11 @@ def speed(side: str, paths: list[Path], bindir: Path | None, jobs: int, gd_n: in
     per = t_gd / max(len(gd), 1)
     rows.append(
         _row(side, f"guarddog pypi scan FILE (x{len(gd)})", n, per * n, t_floor, measured=len(gd))
+    )
+    SUMMARY.append(
+        f"{side}: pipvet is {per * n / t_cli:.0f}x GuardDog's speed as a command "
+        f"(--jobs {jobs}, with startup), {per * n / t_jobs:.0f}x in-process with --jobs {jobs}, "
+        f"{per * n / t_pipvet:.0f}x in one process; {t_cli / t_floor:.1f}x the floor as a command"
     )
     return rows
 
@@ -264,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--guarddog-sample",
         type=int,
         default=None,
-        help="run GuardDog on only the first N of the sample and scale (default: all)",
+        help="run GuardDog on only N artifacts spread over the sample and scale (default: all)",
     )
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--skip-quality", action="store_true")
@@ -291,6 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if side in args.sides.split(","):
             for row in speed(side, paths, bindir, args.jobs, gd_n):
                 print(row, flush=True)
+    if SUMMARY:
+        print()
+        print("\n".join(SUMMARY))
     if args.skip_memory:
         return 0
     print("\n## peak RSS of one scan (fresh process, no cache)\n")

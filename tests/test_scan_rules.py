@@ -617,9 +617,12 @@ def test_function_called_by_another_modules_import_time_code_runs_on_import() ->
         "demo/core.py": STEALER_MODULE,
     }
     assert _exfil_severities(files) == ["critical"]
-    # a call under `if __name__ == "__main__":` is not an import
+    # a call under `if __name__ == "__main__":`, or in __main__.py (`python -m demo`), is no import
     main = 'from .core import send\nif __name__ == "__main__":\n    send()\n'
-    assert _exfil_severities({"demo/__main__.py": main, "demo/core.py": STEALER_MODULE}) == ["high"]
+    assert _exfil_severities({"demo/cli.py": main, "demo/core.py": STEALER_MODULE}) == ["high"]
+    dunder_main = "from .core import send\nsend()\n"
+    files = {"demo/__main__.py": dunder_main, "demo/core.py": STEALER_MODULE}
+    assert _exfil_severities(files) == ["high"]
 
 
 def test_module_names_of_members() -> None:

@@ -8,6 +8,7 @@ back to text and analysed as code of the same file.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from pipvet.core.analysis.layout import sdist_tooling
 from pipvet.core.analysis.model import SEVERITIES, AnalysisResult, Artifact, Finding, Member
@@ -117,28 +118,33 @@ def _embedded_code(path: str, role: str, facts: ModuleFacts, out: list[FileConte
 
 
 def _roles(artifact: Artifact) -> dict[str, str]:
-    """Role of every member; modules next to setup.py that setup.py imports run at install.
+    """Role of every member, from its path and the sdist's layout.
 
     In an sdist, Python under a top-level folder that holds no package (no ``__init__.py``
     anywhere below it) and that the build configuration does not name is the project's own
     tooling (``utils/``, ``release/``...): installing neither runs nor installs it.
     """
     roles = {m.path: role_of(m.path) for m in artifact.members}
-    setups = [m for m in artifact.members if roles[m.path] == ROLE_SETUP]
     for path in sdist_tooling(artifact):
         if roles[path] in (ROLE_MODULE, ROLE_INIT):
             roles[path] = ROLE_PERIPHERAL
-    for setup_member in setups:
-        facts = collect(decode_text(setup_member.data))
-        if facts is None:
-            continue
-        imported = {name.split(".")[0] for name in facts.imports}
-        folder = setup_member.path.rpartition("/")[0]
-        for m in artifact.members:
-            head, _, name = m.path.rpartition("/")
-            if head == folder and name.endswith(".py") and name[:-3] in imported:
-                roles[m.path] = ROLE_SETUP_HELPER
     return roles
+
+
+def _setup_helpers(parsed: list[tuple[Member, list[FileContext]]]) -> set[str]:
+    """Modules next to setup.py that setup.py imports: they run at install too."""
+    helpers: set[str] = set()
+    paths = [m.path for m, _ in parsed]
+    for _member, contexts in parsed:
+        if not contexts or contexts[0].role != ROLE_SETUP or contexts[0].facts is None:
+            continue
+        imported = {name.split(".")[0] for name in contexts[0].facts.imports}
+        folder = contexts[0].path.rpartition("/")[0]
+        for path in paths:
+            head, _, name = path.rpartition("/")
+            if head == folder and name.endswith(".py") and name[:-3] in imported:
+                helpers.add(path)
+    return helpers
 
 
 def parse(source: str) -> ModuleFacts:
@@ -210,6 +216,12 @@ def analyze(artifact: Artifact) -> AnalysisResult:
             parsed.append((member, _file_contexts(member, roles[member.path])))
         except ANALYSIS_ERRORS as exc:
             findings.append(_unreadable(member, exc))
+    helpers = _setup_helpers(parsed)
+    if helpers:
+        parsed = [
+            (m, [replace(c, role=ROLE_SETUP_HELPER) for c in ctxs] if m.path in helpers else ctxs)
+            for m, ctxs in parsed
+        ]
     modules = {}
     for member, contexts in parsed:
         if contexts and contexts[0].facts is not None and contexts[0].role in IMPORTED_ROLES:

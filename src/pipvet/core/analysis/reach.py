@@ -53,6 +53,8 @@ def propagate(modules: Mapping[str, tuple[ModuleFacts, bool]]) -> None:
     for _ in range(MAX_ROUNDS):
         changed = False
         for name, (facts, is_package) in modules.items():
+            if name.rpartition(".")[2] == "__main__":
+                continue  # runs for `python -m pkg`, never on import: what it calls is not loaded
             for caller in (MODULE_CALLER, *facts.run_on_load):
                 for target in facts.external_calls.get(caller, ()):
                     absolute = _absolute(target, name, is_package)
