@@ -272,6 +272,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="run GuardDog on only N artifacts spread over the sample and scale (default: all)",
     )
+    ap.add_argument(
+        "--guarddog-benign-sample",
+        type=int,
+        default=None,
+        help="the same for the benign side only (large honest packages take GuardDog minutes)",
+    )
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--skip-quality", action="store_true")
     ap.add_argument("--skip-tools", action="store_true", help="no GuardDog/bandit")
@@ -295,7 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"|{'-' * 11}|{'-' * 44}|{'-' * 11}|{'-' * 11}|{'-' * 11}|")
     for side, paths in (("malicious", mal), ("benign", ben)):
         if side in args.sides.split(","):
-            for row in speed(side, paths, bindir, args.jobs, gd_n):
+            n_gd = args.guarddog_benign_sample or gd_n if side == "benign" else gd_n
+            for row in speed(side, paths, bindir, args.jobs, n_gd):
                 print(row, flush=True)
     if SUMMARY:
         print()
