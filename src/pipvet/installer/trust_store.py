@@ -7,14 +7,32 @@ The store is a small JSON file in the user cache dir, written atomically.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 STORE_NAME = "trusted-hashes.json"
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``lock_path`` (POSIX flock; a no-op where there is none)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: os.replace keeps the file whole
+        yield
+        return
+    with open(lock_path, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
@@ -58,19 +76,21 @@ class TrustStore:
         self._data[filename] = {"sha256": sha256, "index": index_url, "first_seen": now}
 
     def save(self) -> None:
-        # merge with what another pipvet process may have written meanwhile (first one wins)
-        merged = dict(self._data)
-        try:
-            on_disk = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(on_disk, dict):
-                merged.update({k: v for k, v in on_disk.items() if isinstance(v, dict)})
-        except (OSError, ValueError):
-            pass
+        """Merge with what other pipvet processes wrote (first one wins) and write atomically,
+        holding a lock so that two concurrent installs cannot drop each other's entries."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".trust-", dir=self.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(merged, f, indent=1, sort_keys=True)
-        os.replace(tmp, self.path)
+        with _locked(self.path.with_name(self.path.name + ".lock")):
+            merged = dict(self._data)
+            try:
+                on_disk = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(on_disk, dict):
+                    merged.update({k: v for k, v in on_disk.items() if isinstance(v, dict)})
+            except (OSError, ValueError):
+                pass
+            fd, tmp = tempfile.mkstemp(prefix=".trust-", dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(merged, f, indent=1, sort_keys=True)
+            os.replace(tmp, self.path)
         self._data = merged
 
     def describe(self, entry: TrustedHash) -> str:
