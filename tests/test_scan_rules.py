@@ -551,11 +551,21 @@ def test_decoding_an_empty_placeholder_hides_no_code() -> None:
     assert "intent.decode-execute" in rules_of({"demo/loader.py": hidden})
 
 
-def test_long_minified_lines_do_not_stall_the_shell_patterns() -> None:
-    # a megabyte of one line with many pattern starts: bounded gaps keep this linear
-    line = ("curl wget powershell certutil " + "x" * 50) * 12_000
-    result = analyze(artifact({"demo/static/app.js": line}))
-    assert result.verdict in ("clean", "risky")
+@pytest.mark.parametrize(
+    "line",
+    [
+        # a megabyte of one line with many pattern starts: bounded gaps keep this linear
+        ("curl wget powershell certutil " + "x" * 50) * 12_000,
+        # a host name of 20,000 labels after a tunnel needle (took 77 s with an unbounded group)
+        "ngrok " + "a." * 20_000,
+        ".exe " + ("http://" + "a" * 40) * 5_000,
+    ],
+    ids=["shell-commands", "tunnel-host", "executable-url"],
+)
+def test_hostile_long_lines_do_not_stall_the_text_patterns(line: str) -> None:
+    for path, text in (("demo/static/app.js", line), ("demo/blob.py", f"X = {line!r}\n")):
+        result = analyze(artifact({path: text}))
+        assert result.verdict in ("clean", "risky")
 
 
 def test_commands_received_from_a_socket_are_remote_control() -> None:

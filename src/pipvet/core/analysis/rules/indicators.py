@@ -35,11 +35,11 @@ PASTE = re.compile(
     r"\b(pastebin\.com|paste\.ee|hastebin\.com|rentry\.(co|org)|ghostbin\.|transfer\.sh|"
     r"anonfiles\.com|file\.io|gofile\.io|bashupload\.com|temp\.sh|termbin\.com|"
     r"cdn\.discordapp\.com/attachments|controlc\.com|dpaste\.|paste\.c-net\.org|"
-    r"raw\.githubusercontent\.com/[^\s'\"]+\.(exe|bat|ps1|vbs|scr))",
+    r"raw\.githubusercontent\.com/[^\s'\"]{1,2048}\.(exe|bat|ps1|vbs|scr))",
     re.I,
 )
 TUNNEL = re.compile(
-    r"\b([\w-]+\.)*(ngrok\.io|ngrok-free\.app|ngrok\.app|trycloudflare\.com|serveo\.net|loca\.lt|"
+    r"\b(?:[\w-]{1,63}\.){0,8}(ngrok\.io|ngrok-free\.app|ngrok\.app|trycloudflare\.com|serveo\.net|loca\.lt|"
     r"localhost\.run|pipedream\.net|m\.pipedream\.net|burpcollaborator\.net|oastify\.com|"
     r"interact\.sh|oast\.(fun|live|me|online|pro|site)|requestbin\.(net|com)|webhook\.site|"
     r"canarytokens\.com|dnslog\.cn|ceye\.io|beeceptor\.com|requestcatcher\.com|"
@@ -51,7 +51,7 @@ MINER = re.compile(
     r"supportxmr|moneroocean|\bdero1q[0-9a-z]{20,})",
     re.I,
 )
-EXE_URL = re.compile(r"\bhttps?://[^\s'\"]+\.(exe|scr|msi|vbs|hta|ps1|bat|dll)\b", re.I)
+EXE_URL = re.compile(r"\bhttps?://[^\s'\"]{1,2048}\.(exe|scr|msi|vbs|hta|ps1|bat|dll)\b", re.I)
 CLOUD_METADATA = re.compile(
     r"\b(169\.254\.169\.254|metadata\.google\.internal|100\.100\.100\.200)\b"
 )
