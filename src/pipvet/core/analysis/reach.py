@@ -9,8 +9,10 @@ module's ``run_on_load``, until nothing changes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 
+from pipvet.core.analysis.model import Member
 from pipvet.core.analysis.rules import SDIST_TOP
 from pipvet.core.analysis.rules.python_ast import MODULE_CALLER, ModuleFacts, reachable
 
@@ -35,7 +37,7 @@ def module_name(path: str) -> str | None:
     return ".".join(parts)
 
 
-def _absolute(target: str, importer: str, is_package: bool) -> str | None:
+def absolute_name(target: str, importer: str, is_package: bool) -> str | None:
     """``target`` made absolute: ``.x.f`` imported in ``pkg.mod`` is ``pkg.x.f``."""
     if not target.startswith("."):
         return target
@@ -57,7 +59,7 @@ def propagate(modules: Mapping[str, tuple[ModuleFacts, bool]]) -> None:
                 continue  # runs for `python -m pkg`, never on import: what it calls is not loaded
             for caller in (MODULE_CALLER, *facts.run_on_load):
                 for target in facts.external_calls.get(caller, ()):
-                    absolute = _absolute(target, name, is_package)
+                    absolute = absolute_name(target, name, is_package)
                     if absolute is None:
                         continue
                     mod, _, func = absolute.rpartition(".")
@@ -71,3 +73,61 @@ def propagate(modules: Mapping[str, tuple[ModuleFacts, bool]]) -> None:
                     changed = True
         if not changed:
             return
+
+
+_IMPORTS = re.compile(
+    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+([\w., \t()]+)|import[ \t]+([\w.]+))",
+    re.M,
+)
+
+
+def dependency_order(members: Iterable[Member]) -> list[Member]:
+    """Members with every Python module after the artifact's modules it imports (as far as a
+    cheap scan of its import lines tells; cycles are cut), so that what a helper returns is
+    known before its callers are read. Other members keep their order, first."""
+    members = list(members)
+    names: dict[str, Member] = {}
+    for m in members:
+        name = module_name(m.path)
+        if name is not None:
+            names.setdefault(name, m)
+    order: list[Member] = []
+    state: dict[str, int] = {}  # 1 = in progress, 2 = done
+
+    def visit(name: str) -> None:
+        stack = [(name, iter(_imported_modules(names[name], name, names)))]
+        state[name] = 1
+        while stack:
+            current, deps = stack[-1]
+            dep = next(deps, None)
+            if dep is None:
+                stack.pop()
+                state[current] = 2
+                order.append(names[current])
+            elif dep not in state:
+                state[dep] = 1
+                stack.append((dep, iter(_imported_modules(names[dep], dep, names))))
+
+    for name in names:
+        if name not in state:
+            visit(name)
+    placed = {id(m) for m in order}
+    return [m for m in members if id(m) not in placed] + order
+
+
+def _imported_modules(member: Member, name: str, names: Mapping[str, Member]) -> list[str]:
+    is_package = member.path.endswith("/__init__.py")
+    out: list[str] = []
+    for m in _IMPORTS.finditer(member.data):
+        base, items, plain = (g.decode("ascii", "replace") if g else "" for g in m.groups())
+        if plain:
+            candidates = [plain]
+        else:
+            module = absolute_name(base, name, is_package) if base.startswith(".") else base
+            if not module:
+                continue
+            items = items.replace("(", " ").replace(")", " ")
+            subs = [i.split()[0] for i in items.split(",") if i.split()]
+            candidates = [module, *(f"{module}.{i}" for i in subs)]
+        out.extend(c for c in candidates if c in names and c != name)
+    return out

@@ -331,6 +331,7 @@ class ModuleFacts:
     # caller -> imported functions it calls, as dotted names (relative ones start with dots):
     # the engine follows these into the artifact's other modules (cross-module run-on-load)
     external_calls: dict[str, set[str]] = field(default_factory=dict)
+    returns: dict[str, frozenset[str]] = field(default_factory=dict)  # function -> labels returned
     dynamic_builtins: list[tuple[int, str]] = field(default_factory=list)  # (line, where)
     module_statements: int = 0  # top-level statements other than imports/defs/docstrings/setup()
     setup_kwargs: set[str] = field(default_factory=set)
@@ -355,9 +356,15 @@ def _is_main_guard(node: ast.If) -> bool:
     return False
 
 
+# Labels of what a function of another module returns, by the name it is called with here
+# (dotted; relative imports start with dots): the engine's view of the artifact's other modules.
+ImportedReturns = Callable[[str], frozenset[str]]
+
+
 class _Collector(ast.NodeVisitor):
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], imported: ImportedReturns | None = None) -> None:
         self.lines = lines
+        self.imported = imported
         self.facts = ModuleFacts(parsed=True)
         self.module_scope = Scope()
         self.scope = self.module_scope
@@ -563,6 +570,10 @@ class _Collector(ast.NodeVisitor):
                 out.add("remote")  # bytes received from a socket peer
             if isinstance(sub.func, ast.Name) and sub.func.id in self.returns:
                 out |= self.returns[sub.func.id]
+            elif self.imported is not None:
+                target = self._imported_target(sub.func) or name
+                if target is not None and "." in target:
+                    out |= self.imported(target)  # a helper of another module of the package
             if name is None:
                 return out
             label = LABEL_SOURCES.get(name)
@@ -828,18 +839,22 @@ def _text(v: str | bytes) -> str:
     return v.decode("utf-8", "replace") if isinstance(v, bytes) else v
 
 
-def collect(source: str) -> ModuleFacts | None:
-    """Facts of one Python source, or None when it does not parse."""
+def collect(source: str, imported: ImportedReturns | None = None) -> ModuleFacts | None:
+    """Facts of one Python source, or None when it does not parse.
+
+    ``imported`` gives the labels that functions of other modules return (cross-module flow).
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escapes etc. in vetted code are not ours
             tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    collector = _Collector(source.splitlines())
+    collector = _Collector(source.splitlines(), imported)
     with contextlib.suppress(RecursionError):
         collector.visit(tree)
     collector.facts.call_edges = collector.call_edges
+    collector.facts.returns = collector.returns
     collector.facts.run_on_load = reachable(collector.call_edges)
     return collector.facts
 
