@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from pipvet.core.analysis.layout import PACKAGE_ROOTS
 from pipvet.core.analysis.model import Member
 from pipvet.core.analysis.rules import SDIST_TOP
 from pipvet.core.analysis.rules.python_ast import MODULE_CALLER, ModuleFacts, reachable
 
-PACKAGE_ROOTS = ("src", "lib")
 MAX_ROUNDS = 20
 
 
