@@ -58,6 +58,11 @@ SHELL_EXFIL = re.compile(
     r"printenv|ifconfig|ip\s)|(curl|wget)\b[^\n]{0,400}(-d|--data[\w-]*|-F|--upload-file|-T)\s+['\"]?@)",
     re.I,
 )
+# (pattern, rule, what the command does) for command lines a process call runs
+SHELL_CHECKS = (
+    (SHELL_EXFIL, "intent.exfiltration", "sends host data away"),
+    (SHELL_ATTACK, "intent.shell-download-execute", "fetches or hides code"),
+)
 SHELL_NEEDLES = tuple(
     [
         "curl",
@@ -164,32 +169,13 @@ def check(ctx: FileContext) -> list[Finding]:
             )
         if name in PROCESS:
             cmd = command_text(call) or ""
-            leak = SHELL_EXFIL.search(cmd) or SHELL_EXFIL.search(call.text)
-            if leak:
-                out.append(
-                    finding(
-                        "intent.exfiltration",
-                        "intent",
-                        _serious(when),
-                        ctx,
-                        call.line,
-                        f"Runs a shell command that sends host data away {WHEN_TEXT[when]}.",
-                        leak.group(0),
+            for pattern, rule, what in SHELL_CHECKS:
+                m = pattern.search(cmd) or pattern.search(call.text)
+                if m:
+                    message = f"Runs a shell command that {what} {WHEN_TEXT[when]}."
+                    out.append(
+                        finding(rule, "intent", _serious(when), ctx, call.line, message, m.group(0))
                     )
-                )
-            m = SHELL_ATTACK.search(cmd) or SHELL_ATTACK.search(call.text)
-            if m:
-                out.append(
-                    finding(
-                        "intent.shell-download-execute",
-                        "intent",
-                        _serious(when),
-                        ctx,
-                        call.line,
-                        f"Runs a shell command that fetches or hides code {WHEN_TEXT[when]}.",
-                        m.group(0),
-                    )
-                )
         if name in WRITES and call.labels & {"decoded", "download"}:
             runs = any(c.name in EXEC_SINKS for c in facts.calls)
             sev = "medium" if when == WHEN_CALL else ("critical" if runs else "high")
