@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import zipfile
 from collections.abc import Iterable
@@ -52,13 +53,39 @@ def roots_for(prefix: str, site_dirs: Iterable[str]) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(r for r in roots if r.is_dir()))
 
 
+def _script_names(zf: zipfile.ZipFile, names: list[str]) -> set[str]:
+    """Console and GUI script names from the wheel's ``entry_points.txt`` (pip writes them)."""
+    import configparser
+
+    ep = next((n for n in names if re.fullmatch(r"[^/]+\.dist-info/entry_points\.txt", n)), None)
+    if ep is None:
+        return set()
+    cp = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    cp.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        cp.read_string(zf.read(ep).decode("utf-8", "replace"))
+    except (configparser.Error, OSError, zipfile.BadZipFile, RuntimeError):
+        return set()
+    out: set[str] = set()
+    for section in ("console_scripts", "gui_scripts"):
+        if cp.has_section(section):
+            out.update(k.strip() for k in cp[section] if k.strip() and "/" not in k)
+    return out
+
+
 def _wheel_destinations(wheel: Path, site: Path, prefix: Path) -> set[Path]:
+    """Every path installing ``wheel`` may write (so an existing file there is saved first)."""
     out: set[Path] = set()
+    bins = (prefix / "bin", prefix / "Scripts")
     try:
         with zipfile.ZipFile(wheel) as zf:
             names = zf.namelist()
+            scripts = _script_names(zf, names)
     except (OSError, zipfile.BadZipFile):
         return out
+    project = wheel.name.split("-")[0]
+    for script in scripts:
+        out.update(b / name for b in bins for name in (script, f"{script}.exe"))
     for n in names:
         parts = n.split("/")
         if len(parts) >= 3 and parts[0].endswith(".data"):
@@ -66,9 +93,12 @@ def _wheel_destinations(wheel: Path, site: Path, prefix: Path) -> set[Path]:
             if kind in ("purelib", "platlib"):
                 out.add(site.joinpath(*rest))
             elif kind == "scripts":
-                out.update((prefix / "bin").joinpath(*rest), (prefix / "Scripts").joinpath(*rest))
+                out.update(b.joinpath(*rest) for b in bins)
             elif kind == "data":
                 out.add(prefix.joinpath(*rest))
+            elif kind == "headers":  # pip: <prefix>/include/site/pythonX.Y/<project>/
+                for inc in (prefix / "include" / "site").glob("python*"):
+                    out.update(inc.joinpath(name, *rest) for name in {project, project.lower()})
         elif n and not n.endswith("/"):
             out.add(site.joinpath(*parts))
     return out
