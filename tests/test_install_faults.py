@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,4 +95,106 @@ def test_real_packages_with_data_scripts_install_and_verify(spec, tmp_path, caps
     assert main(["verify", "--python", str(env)]) == 0
 
 
-_ = (os, ROOT)
+# -- the network ---------------------------------------------------------------------------------
+
+
+def test_slow_drip_index_is_timed_out_with_exit_3(make_index, venv, tmp_path, capsys, monkeypatch):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock", [("alpha", "1.0")])
+    before = tree(venv)
+    monkeypatch.setenv("PIPVET_NETWORK_DEADLINE", "2")
+    index.drip = 0.5  # one byte every half second: no single read ever times out
+    start = time.monotonic()
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 3, out
+    assert "no complete answer within 2 s" in out and len(out.strip().splitlines()) <= 2, out
+    assert time.monotonic() - start < 20
+    assert tree(venv) == before
+
+
+def test_first_ctrl_c_during_a_stalled_download_ends_pipvet(make_index, venv, tmp_path):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock", [("alpha", "1.0"), ("beta", "1.0")])
+    before = tree(venv)
+    proc = _start_install(tmp_path, "--lock", str(lock), "--python", str(venv))
+    _wait_for(lambda: any(r.startswith("/simple/") for r in index.requests), proc)
+    index.drip = 5.0  # every file now stalls
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    t0 = time.monotonic()
+    out, _ = proc.communicate(timeout=30)
+    assert time.monotonic() - t0 < 10, out
+    assert proc.returncode == 130, out
+    assert tree(venv) == before
+
+
+def test_truncated_download_with_a_matching_length_is_incomplete_not_red_flag(
+    make_index, venv, tmp_path, capsys
+):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock")
+    before = tree(venv)
+    index.serve_sizes = False
+    index.truncate("beta-1.1-py3-none-any.whl", 200, announce_cut=True)  # a proxy lost the rest
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 3, out
+    assert "incomplete download" in out and "RED FLAG" not in out
+    assert tree(venv) == before
+
+
+def test_redirect_to_another_host_is_named_and_refused_under_a_lock(
+    make_index, venv, tmp_path, capsys
+):
+    index, other = make_index(standard=True), make_index(standard=True)
+    index.redirect_files_to = other.root.replace("127.0.0.1", "localhost")
+    lock = write_lock(index, tmp_path / "requirements.lock", [("alpha", "1.0")])
+    before = tree(venv)
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 2 and "redirects to another host" in out and "refused" in out, out
+    assert tree(venv) == before
+    rc, out = run_install(capsys, "alpha==1.0", "--index-url", index.url, "--python", str(venv))
+    assert rc == 0, out
+    assert "redirects to another host" in out and "localhost" in out
+
+
+def test_malformed_index_json_and_nul_in_a_filename_are_one_line(
+    make_index, venv, tmp_path, capsys
+):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock", [("alpha", "1.0")])
+    before = tree(venv)
+    for body in (
+        b'{"files": [{"filename": "alpha-1.0-py3-none-any.whl", "url": 5, "hashes": []}]}',
+        b'{"files": [{"filename": "alpha-1.0-py3-none-any.whl", "url": "x", "hashes": "no"}]}',
+        b'{"files": "none", "meta": {"api-version": "1.1"}}',
+        b'{"files": [{"filename": "alpha\\u0000-1.0-py3-none-any.whl", "url": "x.whl"}]}',
+        b'{"files": [{"filename": "alpha-1.0-py3-none-any.whl", "url": "../f\\u0000x.whl"}]}',
+        b"[1, 2",
+    ):
+        index.page_override["alpha"] = body
+        rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+        assert rc in (1, 2), (body, out)
+        assert "Traceback" not in out and len(out.strip().splitlines()) <= 3, (body, out)
+        assert tree(venv) == before
+
+
+def _start_install(tmp_path: Path, *argv: str) -> subprocess.Popen:
+    env = {**os.environ, "PIPVET_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipvet", "install", "--no-audit", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+
+
+def _wait_for(cond, proc: subprocess.Popen, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        if proc.poll() is not None:
+            raise AssertionError(f"pipvet ended early: {proc.communicate()[0]}")
+        if time.monotonic() > end:
+            proc.kill()
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)

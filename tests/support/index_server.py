@@ -83,6 +83,7 @@ class TestIndex:
         self.files_dir.mkdir(parents=True, exist_ok=True)
         self._files: dict[str, IndexFile] = {}
         self._truncate: dict[str, int] = {}
+        self._announce_cut: set[str] = set()
         self._fail_after: int | None = None
         self._clock = 0
         self._stopped = False
@@ -90,6 +91,10 @@ class TestIndex:
         self.cache_control: str | None = "no-cache"
         self.serve_metadata = True  # PEP 658/714 .metadata files for wheels
         self.support_ranges = True  # honour HTTP Range requests for files
+        self.serve_sizes = True  # PEP 700 "size" in JSON listings
+        self.drip: float = 0.0  # seconds between bytes of every body (a stalling server)
+        self.redirect_files_to: str | None = None  # 302 every file request to this root URL
+        self.page_override: dict[str, bytes] = {}  # project -> raw JSON page body to serve
         self._lock = threading.Lock()
         self.requests: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
@@ -237,10 +242,13 @@ class TestIndex:
             entry = self._files[filename]
             self._files[filename] = replace(entry, hashes=tuple(sorted(hashes.items())))
 
-    def truncate(self, filename: str, n: int) -> None:
-        """Announce the full length but send only ``n`` bytes of ``filename``, then hang up."""
+    def truncate(self, filename: str, n: int, *, announce_cut: bool = False) -> None:
+        """Announce the full length (or only ``n`` with ``announce_cut``, as a proxy that lost
+        the rest would) but send only ``n`` bytes of ``filename``, then hang up."""
         with self._lock:
             self._truncate[filename] = n
+            if announce_cut:
+                self._announce_cut.add(filename)
 
     def fail_after(self, n_requests: int) -> None:
         """Serve ``n_requests`` more file requests, then answer every file request with 503."""
@@ -304,7 +312,7 @@ class TestIndex:
                     "url": f"../../files/{e.filename}",
                     "hashes": e.listed_hashes(),
                     "requires-python": e.requires_python,
-                    "size": e.size,
+                    **({"size": e.size} if self.serve_sizes else {}),
                     "upload-time": e.upload_time,
                     "yanked": e.yanked if e.yanked else (e.yanked is not None),
                 }
@@ -383,7 +391,23 @@ def _make_handler(index: TestIndex) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if self.command != "HEAD":
+                self._write(body)
+
+        def _write(self, body: bytes) -> None:
+            if not index.drip:
                 self.wfile.write(body)
+                return
+            import time
+
+            try:
+                for i in range(len(body)):
+                    if index._stopped:
+                        return
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(index.drip)
+            except OSError:
+                self.close_connection = True
 
         def do_HEAD(self) -> None:
             self.do_GET()
@@ -421,6 +445,9 @@ def _make_handler(index: TestIndex) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
+            if project in index.page_override:
+                self._send(200, index.page_override[project], JSON_TYPE)
+                return
             if not index._project_files(project):
                 self._send(404, b"no such project\n")
                 return
@@ -432,9 +459,15 @@ def _make_handler(index: TestIndex) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Cache-Control", index.cache_control)
             self.end_headers()
             if self.command != "HEAD":
-                self.wfile.write(body)
+                self._write(body)
 
         def _file(self, name: str) -> None:
+            if index.redirect_files_to:
+                self.send_response(302)
+                self.send_header("Location", f"{index.redirect_files_to}/files/{name}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if not index.take_file_slot():
                 self._send(503, b"index unavailable\n")
                 return
@@ -462,7 +495,8 @@ def _make_handler(index: TestIndex) -> type[BaseHTTPRequestHandler]:
                 return
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(data)))
+            announced = cut if name in index._announce_cut else len(data)
+            self.send_header("Content-Length", str(announced))
             self.end_headers()
             self.wfile.write(data[:cut])
             self.wfile.flush()

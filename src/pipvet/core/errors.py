@@ -41,3 +41,13 @@ class PolicyRefusal(PipvetError):
     """pipvet refused to proceed because a check failed (exit 1)."""
 
     exit_code = EXIT_POLICY
+
+
+EXIT_NETWORK = 3
+EXIT_INTERNAL = 4
+
+
+class NetworkError(PipvetError):
+    """The index or another server could not be reached or timed out; retry later (exit 3)."""
+
+    exit_code = EXIT_NETWORK

@@ -6,14 +6,13 @@ do not match is deleted at once and the whole install is refused (nothing reache
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from pipvet.core.errors import PolicyRefusal
+from pipvet.core.errors import NetworkError, PolicyRefusal
 from pipvet.core.hashes import HashMismatch, classify_mismatch, matches, render_mismatch
 from pipvet.core.models import FileHash
 from pipvet.installer.plan import InstallPlan, PlannedFile
@@ -43,12 +42,12 @@ def stage(plan: InstallPlan, staging_dir: Path, *, workers: int = 8) -> list[Sta
     Raises ``InputError`` when the index cannot be reached or a download is cut short, and
     ``PolicyRefusal`` (with each mismatch in at most five lines) when bytes do not match.
     """
-    from pipvet.sources.index import download_with_digest
+    from pipvet.sources.index import concurrent_map, download_with_digest
 
     staging_dir.mkdir(parents=True, exist_ok=True)
 
     def fetch(pf: PlannedFile) -> tuple[PlannedFile, StagedFile | HashMismatch]:
-        got = download_with_digest(pf.file, staging_dir)
+        got = download_with_digest(pf.file, staging_dir, other_hosts=plan.lock_path is None)
         if not plan.verify_hashes or pf.unhashed:
             return pf, _staged(pf, got.path, got.sha256, got.size, None)
         sha = [h for h in pf.expected if h.algorithm == "sha256"]
@@ -57,7 +56,14 @@ def stage(plan: InstallPlan, staging_dir: Path, *, workers: int = 8) -> list[Sta
             ok = matches(got.path, [h for h in pf.expected if h.algorithm != "sha256"])
         if ok is not None:
             return pf, _staged(pf, got.path, got.sha256, got.size, ok)
+        cut = incomplete_archive(got.path)
         got.path.unlink(missing_ok=True)
+        if cut:
+            raise NetworkError(
+                f"{pf.file.filename}: incomplete download ({got.size} bytes, {cut}); the "
+                "connection was probably cut, retry (the hash did not match, so nothing was "
+                "installed)"
+            )
         cause = classify_mismatch(
             filename=pf.file.filename,
             locked_files=pf.locked_files,
@@ -90,8 +96,7 @@ def stage(plan: InstallPlan, staging_dir: Path, *, workers: int = 8) -> list[Sta
     files = list(plan.files)
     if not files:
         return []
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(files)))) as pool:
-        results = list(pool.map(fetch, files))
+    results = concurrent_map(fetch, files, workers)
     mismatches = [r for _pf, r in results if isinstance(r, HashMismatch)]
     if mismatches:
         for _pf, r in results:
@@ -115,3 +120,51 @@ def _staged(pf: PlannedFile, path: Path, sha256: str, size: int, ok: FileHash | 
         verified_against=ok,
         build_dependency=pf.build_dependency,
     )
+
+
+def incomplete_archive(path: Path) -> str | None:
+    """Why a downloaded wheel or sdist is cut short (its archive has no proper end), or None.
+
+    A file that starts as its archive kind should (zip, gzip, bz2, xz magic) but has no proper
+    end (a zip's end-of-central-directory record, the end of the compressed stream) was cut
+    short. Anything else with other bytes is not "incomplete": it is a mismatch."""
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+    import zlib
+
+    name = path.name.lower()
+    magic = {
+        ".whl": b"PK\x03\x04",
+        ".zip": b"PK\x03\x04",
+        ".tar.gz": b"\x1f\x8b",
+        ".tgz": b"\x1f\x8b",
+        ".tar.bz2": b"BZh",
+        ".tar.xz": b"\xfd7zXZ\x00",
+    }
+    want = next((m for ext, m in magic.items() if name.endswith(ext)), None)
+    try:
+        with open(path, "rb") as f:
+            if want is None or f.read(len(want)) != want:
+                return None
+        if name.endswith((".whl", ".zip")):
+            return None if zipfile.is_zipfile(path) else "the zip archive has no end record"
+        opener = None
+        if name.endswith((".tar.gz", ".tgz")):
+            opener = gzip.open
+        elif name.endswith(".tar.bz2"):
+            opener = bz2.open
+        elif name.endswith(".tar.xz"):
+            opener = lzma.open
+        if opener is None:
+            return None
+        with opener(path, "rb") as f:
+            for _ in range(256):  # at most 256 MiB inflated: a bomb is not read to its end
+                if not f.read(1 << 20):
+                    break
+    except EOFError:
+        return "the compressed stream ends early"
+    except (OSError, zlib.error, lzma.LZMAError, ValueError):
+        return None  # not readable at all: other bytes, not a shorter copy
+    return None

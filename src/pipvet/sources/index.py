@@ -41,7 +41,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from pipvet import __version__
-from pipvet.core.errors import InputError
+from pipvet.core.errors import InputError, NetworkError
 from pipvet.core.models import DistFile, FileHash
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -49,6 +49,10 @@ ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0
 USER_AGENT = f"pipvet/{__version__}"
 MAX_REDIRECTS = 5
 CHUNK = 1 << 16
+# Overall time one request may take (connect, headers and body), whatever the server's pace: a
+# server dripping one byte every few seconds never trips a per-read socket timeout.
+DEADLINE = 120.0
+MIN_RATE = 32 * 1024  # bytes/s: each byte received extends a download's deadline by 1/MIN_RATE
 
 _local = threading.local()
 _ssl_context: ssl.SSLContext | None = None
@@ -104,6 +108,134 @@ def _create_connection(
     raise error or OSError(f"cannot connect to {host}:{port}")
 
 
+def deadline_seconds() -> float:
+    """The overall deadline of one request (``PIPVET_NETWORK_DEADLINE`` overrides it)."""
+    raw = os.environ.get("PIPVET_NETWORK_DEADLINE", "")
+    try:
+        return float(raw) if raw and float(raw) > 0 else DEADLINE
+    except ValueError:
+        return DEADLINE
+
+
+class _Watchdog:
+    """Hangs up on requests past their deadline, and on every request at once when
+    ``abort_all`` is called (Ctrl-C): a thread blocked in a socket read then returns at once.
+
+    A request's deadline is its base (``deadline_seconds()``) plus the time its body needs at
+    ``MIN_RATE`` for the bytes received so far: a large download that keeps moving goes on, a
+    server that drips bytes is hung up on."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: dict[int, dict] = {}
+        self._next = 0
+        self._thread: threading.Thread | None = None
+        self.aborted = False
+
+    def watch(self, conn: http.client.HTTPConnection, seconds: float) -> int:
+        import time
+
+        with self._lock:
+            if self.aborted:
+                raise NetworkError("interrupted: no more network requests")
+            self._next += 1
+            self._active[self._next] = {
+                "end": time.monotonic() + seconds,
+                "conn": conn,
+                "expired": False,
+            }
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True, name="pipvet-net")
+                self._thread.start()
+            return self._next
+
+    def progress(self, key: int, nbytes: int) -> None:
+        with self._lock:
+            entry = self._active.get(key)
+            if entry is not None:
+                entry["end"] += nbytes / MIN_RATE
+
+    def release(self, key: int) -> bool:
+        """Stop watching; True when the request ran past its deadline (and was hung up on)."""
+        with self._lock:
+            entry = self._active.pop(key, None)
+        return bool(entry and entry["expired"])
+
+    def expired(self, key: int) -> bool:
+        with self._lock:
+            entry = self._active.get(key)
+        return bool(entry and entry["expired"])
+
+    def abort_all(self) -> None:
+        with self._lock:
+            self.aborted = True
+            conns = [e["conn"] for e in self._active.values()]
+        for conn in conns:
+            _hang_up(conn)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.aborted = False
+
+    def _run(self) -> None:
+        import time
+
+        while True:
+            time.sleep(0.2)
+            now = time.monotonic()
+            with self._lock:
+                late = [e for e in self._active.values() if not e["expired"] and e["end"] <= now]
+                for e in late:
+                    e["expired"] = True
+                if not self._active:
+                    self._thread = None
+                    return
+            for e in late:
+                _hang_up(e["conn"])
+
+
+def concurrent_map(fn: Callable, items: Iterable, max_workers: int) -> list:
+    """``list(map(fn, items))`` on a thread pool. On Ctrl-C (or SIGTERM raised as an
+    exception) every request in flight is hung up on, so the first interruption ends it at
+    once instead of waiting for slow downloads."""
+    items = list(items)
+    if not items:
+        return []
+    pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(items))))
+    try:
+        results = list(pool.map(fn, items))
+    except (KeyboardInterrupt, SystemExit):
+        _watchdog.abort_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+        _watchdog.reset()
+        raise
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return results
+
+
+def _hang_up(conn: http.client.HTTPConnection) -> None:
+    sock = conn.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+_watchdog = _Watchdog()
+
+
+def abort_all() -> None:
+    """Hang up on every request in flight and refuse new ones (for Ctrl-C and SIGTERM)."""
+    _watchdog.abort_all()
+
+
+def allow_requests() -> None:
+    """Undo ``abort_all`` (a long-lived process that goes on after an interruption)."""
+    _watchdog.reset()
+
+
 def _connection(scheme: str, netloc: str, timeout: float) -> http.client.HTTPConnection:
     pool: dict[tuple[str, str], http.client.HTTPConnection] = _local.__dict__.setdefault("pool", {})
     conn = pool.get((scheme, netloc))
@@ -137,9 +269,22 @@ def _open(
     timeout: float = 30,
     compressed: bool = False,
     extra_headers: dict[str, str] | None = None,
+    deadline: float | None = None,
+    other_hosts: bool = True,
 ) -> Iterator[tuple[http.client.HTTPResponse, str]]:
     """GET ``url`` following redirects; yield ``(response, final_url)`` for a 200 (or, when a
-    Range was asked, 206) answer."""
+    Range was asked, 206) answer.
+
+    The whole request, body included (read by the caller inside the ``with``), must finish
+    within ``deadline`` seconds (``deadline_seconds()`` when None): past it the connection is
+    hung up on and ``NetworkError`` says so. A socket read alone never waits over ``timeout``.
+    A redirect to another host is named on stderr, or refused when ``other_hosts`` is False.
+    """
+    import time
+
+    seconds = deadline if deadline is not None else deadline_seconds()
+    end = time.monotonic() + seconds
+    first = url
     for _ in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
         target = parts.path or "/"
@@ -149,38 +294,102 @@ def _open(
         if compressed:
             headers["Accept-Encoding"] = "gzip"
         for attempt in (1, 2):  # a kept-alive connection the server closed: retry once
-            conn = _connection(parts.scheme, parts.netloc, timeout)
+            conn = _connection(parts.scheme, parts.netloc, min(timeout, seconds))
+            key = _watchdog.watch(conn, max(0.0, end - time.monotonic()))
             try:
                 conn.request("GET", target, headers=headers)
                 resp = conn.getresponse()
                 break
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
                 _drop(parts.scheme, parts.netloc)
+                if _watchdog.release(key):
+                    raise _too_slow(first, seconds) from None
                 if attempt == 2:
-                    raise InputError(f"cannot reach {_origin(url)}: {e}") from None
+                    raise NetworkError(f"cannot reach {_origin(url)}: {e}") from None
             except (OSError, http.client.HTTPException) as e:
                 _drop(parts.scheme, parts.netloc)
-                raise InputError(f"cannot reach {_origin(url)}: {_reason(e)}") from None
-        if resp.status in (301, 302, 303, 307, 308):
-            location = resp.getheader("Location")
-            _discard(resp, parts.scheme, parts.netloc)
-            if not location:
-                raise InputError(f"{url}: redirect without a Location")
-            url = urljoin(url, location)
-            continue
-        ok = (200, 206) if extra_headers and "Range" in extra_headers else (200,)
-        if resp.status not in ok:
-            _discard(resp, parts.scheme, parts.netloc)
-            raise InputError(f"{url}: HTTP {resp.status} {resp.reason}".rstrip())
+                if _watchdog.release(key):
+                    raise _too_slow(first, seconds) from None
+                raise NetworkError(f"cannot reach {_origin(url)}: {_reason(e)}") from None
+            except BaseException:
+                _drop(parts.scheme, parts.netloc)
+                _watchdog.release(key)
+                raise
         try:
-            yield resp, url
-        except BaseException:
-            _drop(parts.scheme, parts.netloc)
-            raise
-        if not resp.isclosed():  # the caller stopped early: the connection is unusable
-            _drop(parts.scheme, parts.netloc)
-        return
+            if resp.status in (301, 302, 303, 307, 308):
+                location = resp.getheader("Location")
+                _discard(resp, parts.scheme, parts.netloc)
+                if not location:
+                    raise InputError(f"{url}: redirect without a Location")
+                url = _follow(url, urljoin(url, location), first, other_hosts)
+                continue
+            ok = (200, 206) if extra_headers and "Range" in extra_headers else (200,)
+            if resp.status not in ok:
+                _discard(resp, parts.scheme, parts.netloc)
+                text = f"{url}: HTTP {resp.status} {resp.reason}".rstrip()
+                if resp.status >= 500 or resp.status == 429:
+                    raise NetworkError(text + " (the server failed; retry later)")
+                raise InputError(text)
+            resp.pipvet_watch = key  # type: ignore[attr-defined]  # for _progress
+            try:
+                yield resp, url
+            except BaseException as exc:
+                _drop(parts.scheme, parts.netloc)
+                if _watchdog.expired(key) and not isinstance(exc, KeyboardInterrupt):
+                    raise _too_slow(first, seconds) from None
+                raise
+            if _watchdog.expired(key):
+                _drop(parts.scheme, parts.netloc)
+                raise _too_slow(first, seconds)
+            if not resp.isclosed():  # the caller stopped early: the connection is unusable
+                _drop(parts.scheme, parts.netloc)
+            return
+        finally:
+            _watchdog.release(key)
     raise InputError(f"{url}: too many redirects")
+
+
+def _progress(resp: http.client.HTTPResponse, nbytes: int) -> None:
+    """Tell the watchdog a download moves: each byte extends its deadline at ``MIN_RATE``."""
+    key = getattr(resp, "pipvet_watch", None)
+    if key is not None:
+        _watchdog.progress(key, nbytes)
+
+
+def _too_slow(url: str, seconds: float) -> NetworkError:
+    return NetworkError(
+        f"{url}: no complete answer within {seconds:.0f} s (the server is stalled or too slow); "
+        "retry later"
+    )
+
+
+def _follow(url: str, location: str, first: str, other_hosts: bool) -> str:
+    """The redirect target. One to another host changes where files come from: it is named on
+    stderr (once per pair of hosts), or refused when ``other_hosts`` is False (a lock in force)."""
+    old, new = urlsplit(url), urlsplit(location)
+    if new.scheme not in ("http", "https"):
+        raise InputError(f"{url}: redirect to an unsupported URL {location!r}")
+    if old.scheme == "https" and new.scheme != "https":
+        raise InputError(f"{url}: refusing a redirect from https to {new.scheme}: {location}")
+    if new.netloc.lower() == old.netloc.lower():
+        return location
+    frm, to = _origin(first), _origin(location)
+    if not other_hosts:
+        raise InputError(
+            f"{first}: the server redirects to another host ({to}); refused because a lock is "
+            "in force (name that host with --index-url if you trust it)"
+        )
+    with _dns_lock:
+        seen = (frm, to) in _redirects_seen
+        _redirects_seen.add((frm, to))
+    if not seen:
+        import sys
+
+        sys.stderr.write(f"warning: {frm} redirects to another host: files come from {to}\n")
+    return location
+
+
+_redirects_seen: set[tuple[str, str]] = set()
 
 
 def _discard(resp: http.client.HTTPResponse, scheme: str, netloc: str) -> None:
@@ -210,7 +419,7 @@ def _read_body(resp: http.client.HTTPResponse, url: str) -> bytes:
     try:
         data = resp.read()
     except (OSError, http.client.HTTPException) as e:
-        raise InputError(f"{url}: connection lost while reading ({_reason(e)})") from None
+        raise NetworkError(f"{url}: connection lost while reading ({_reason(e)})") from None
     encoding = (resp.getheader("Content-Encoding") or "").lower()
     if encoding == "gzip":
         try:
@@ -280,6 +489,7 @@ def parse_html_page(text: str, page_url: str) -> list[DistFile]:
         url, fragment = urldefrag(urljoin(base, href))
         filename = os.path.basename(urlsplit(url).path) or label
         filename = _unquote_name(filename)
+        _check_listed_name(filename, page_url)
         files.append(
             DistFile(
                 filename=filename,
@@ -314,12 +524,18 @@ def parse_json_page(
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
         raise InputError(f"{page_url}: not a PEP 691 project response")
     files = []
-    for item in doc["files"]:
+    for n, item in enumerate(doc["files"]):
         if not isinstance(item, dict) or "filename" not in item or "url" not in item:
             raise InputError(f"{page_url}: malformed file entry")
-        if keep is not None and not keep(str(item["filename"])):
+        filename, href = item["filename"], item["url"]
+        if not isinstance(filename, str) or not isinstance(href, str):
+            raise InputError(f"{page_url}: file entry {n}: filename and url must be strings")
+        if keep is not None and not keep(filename):
             continue
+        _check_listed_name(filename, page_url)
         raw_hashes = item.get("hashes") or {}
+        if not isinstance(raw_hashes, dict):
+            raise InputError(f"{page_url}: {filename!r}: hashes must be a table")
         hashes = tuple(
             FileHash(k.lower(), v.lower())
             for k, v in raw_hashes.items()
@@ -327,20 +543,32 @@ def parse_json_page(
         )
         if len(hashes) > 1:
             hashes = tuple(sorted(hashes, key=lambda h: h.algorithm))
-        url = _absolute(page_url, item["url"])
+        if "\x00" in href:
+            raise InputError(f"{page_url}: {filename!r}: NUL byte in the file URL")
+        url = _absolute(page_url, href)
         size = item.get("size")
+        rp = item.get("requires-python")
+        upload = item.get("upload-time")
         files.append(
             DistFile(
-                filename=str(item["filename"]),
+                filename=filename,
                 url=url,
                 hashes=hashes,
-                size=size if isinstance(size, int) else None,
-                upload_time=item.get("upload-time") or None,
-                requires_python=item.get("requires-python") or None,
+                size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+                upload_time=upload if isinstance(upload, str) and upload else None,
+                requires_python=rp if isinstance(rp, str) and rp else None,
                 yanked=bool(item.get("yanked", False)),
             )
         )
     return files
+
+
+def _check_listed_name(filename: str, page_url: str) -> None:
+    """A listed file name must be a plain name: no NUL or control characters, no separators."""
+    if not filename or any(ord(c) < 32 or c == "\x7f" for c in filename):
+        raise InputError(
+            f"{page_url}: the index lists a file name with control characters: {filename!r}"
+        )
 
 
 # -- the client --------------------------------------------------------------------------------
@@ -439,7 +667,14 @@ class ProjectPage:
 class SimpleIndex:
     """One simple index, e.g. ``SimpleIndex("https://pypi.org/simple/")``."""
 
-    def __init__(self, url: str, *, timeout: float = 30, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 30,
+        cache_dir: Path | None = None,
+        other_hosts: bool = True,
+    ) -> None:
         if not url.endswith("/"):
             url += "/"
         scheme = urlsplit(url).scheme
@@ -447,6 +682,7 @@ class SimpleIndex:
             raise InputError(f"index URL must be http(s): {url}")
         self.url = url
         self.timeout = timeout
+        self.other_hosts = other_hosts  # False under a lock: a redirect elsewhere is refused
         self.cache = _PageCache(Path(cache_dir)) if cache_dir is not None else None
 
     def project_url(self, name: str) -> str:
@@ -463,7 +699,13 @@ class SimpleIndex:
         if cached is not None:
             final, ctype, body = cached
         else:
-            with _open(url, accept=ACCEPT, timeout=self.timeout, compressed=True) as (resp, final):
+            with _open(
+                url,
+                accept=ACCEPT,
+                timeout=self.timeout,
+                compressed=True,
+                other_hosts=self.other_hosts,
+            ) as (resp, final):
                 ctype = (resp.getheader("Content-Type") or "").split(";")[0].strip().lower()
                 body = _read_body(resp, final)
                 max_age = _max_age(resp.getheader("Cache-Control"))
@@ -486,9 +728,8 @@ class SimpleIndex:
         keys = sorted({canonicalize_name(n) for n in names})
         if not keys:
             return {}
-        with ThreadPoolExecutor(max_workers=min(max_workers, len(keys))) as pool:
-            results = pool.map(self.project_files, keys)
-            return dict(zip(keys, results, strict=True))
+        results = concurrent_map(self.project_files, keys, max_workers)
+        return dict(zip(keys, results, strict=True))
 
     def download(self, file: DistFile, dest_dir: Path, *, timeout: float = 60) -> Path:
         return download(file, dest_dir, timeout=timeout)
@@ -496,7 +737,12 @@ class SimpleIndex:
     def core_metadata(self, file: DistFile) -> bytes | None:
         """The PEP 658 metadata file of a wheel (``<url>.metadata``), or None if not served."""
         try:
-            with _open(file.url + ".metadata", timeout=self.timeout, compressed=True) as (r, u):
+            with _open(
+                file.url + ".metadata",
+                timeout=self.timeout,
+                compressed=True,
+                other_hosts=self.other_hosts,
+            ) as (r, u):
                 return _read_body(r, u)
         except InputError:
             return None
@@ -522,7 +768,9 @@ class SimpleIndex:
         """Bytes of a Range request, the offset they start at, and the file's total size.
         A server that ignores ranges answers with the whole file (offset 0)."""
         headers = {"Range": f"bytes={spec}"}
-        with _open(url, timeout=self.timeout, extra_headers=headers) as (resp, final):
+        with _open(
+            url, timeout=self.timeout, extra_headers=headers, other_hosts=self.other_hosts
+        ) as (resp, final):
             data = _read_body(resp, final)
             if resp.status == 200:
                 return data, 0, len(data)
@@ -630,12 +878,15 @@ def _safe_filename(filename: str) -> str:
         or filename != os.path.basename(filename)
         or "\\" in filename
         or filename.startswith(".")
+        or any(ord(c) < 32 or c == "\x7f" for c in filename)
     ):
         raise InputError(f"refusing unsafe file name from the index: {filename!r}")
     return filename
 
 
-def download_with_digest(file: DistFile, dest_dir: Path, *, timeout: float = 60) -> DownloadResult:
+def download_with_digest(
+    file: DistFile, dest_dir: Path, *, timeout: float = 60, other_hosts: bool = True
+) -> DownloadResult:
     """Stream ``file`` into ``dest_dir`` (via a temp file), hashing as it goes.
 
     Raises ``InputError`` on HTTP or connection errors and on short reads (checked against
@@ -649,27 +900,44 @@ def download_with_digest(file: DistFile, dest_dir: Path, *, timeout: float = 60)
     fd, tmp_name = tempfile.mkstemp(prefix=".part-", dir=dest_dir)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as out, _open(file.url, timeout=timeout) as (resp, final):
+        with (
+            os.fdopen(fd, "wb") as out,
+            _open(
+                file.url,
+                timeout=timeout,
+                other_hosts=other_hosts,
+            ) as (resp, final),
+        ):
             length = resp.getheader("Content-Length")
             expected = int(length) if length and length.isdigit() else None
             while True:
                 try:
-                    chunk = resp.read(CHUNK)
+                    chunk = resp.read1(CHUNK)
                 except http.client.IncompleteRead as e:
                     received += len(e.partial)
-                    raise InputError(
-                        f"{name}: download cut short after {received} of {expected} bytes"
+                    raise NetworkError(
+                        f"{name}: incomplete download: cut short after {received} of "
+                        f"{expected} bytes; retry"
                     ) from None
                 except (OSError, http.client.HTTPException) as e:
-                    raise InputError(f"{name}: connection lost ({_reason(e)})") from None
+                    raise NetworkError(f"{name}: connection lost ({_reason(e)})") from None
                 if not chunk:
                     break
                 received += len(chunk)
+                _progress(resp, len(chunk))
                 digest.update(chunk)
                 out.write(chunk)
             del final
         if expected is not None and received != expected:
-            raise InputError(f"{name}: download cut short after {received} of {expected} bytes")
+            raise NetworkError(
+                f"{name}: incomplete download: cut short after {received} of {expected} bytes; "
+                "retry"
+            )
+        if file.size is not None and received < file.size:
+            raise NetworkError(
+                f"{name}: incomplete download: got {received} bytes but the index says the file "
+                f"has {file.size}; retry"
+            )
         if file.size is not None and received != file.size:
             raise InputError(
                 f"{name}: got {received} bytes but the index says the file has {file.size}"
