@@ -122,7 +122,7 @@ def test_first_ctrl_c_during_a_stalled_download_ends_pipvet(make_index, venv, tm
     time.sleep(2)
     proc.send_signal(signal.SIGINT)
     t0 = time.monotonic()
-    out, _ = proc.communicate(timeout=30)
+    out = _output(proc, 30)
     assert time.monotonic() - t0 < 10, out
     assert proc.returncode == 130, out
     assert tree(venv) == before
@@ -178,23 +178,116 @@ def test_malformed_index_json_and_nul_in_a_filename_are_one_line(
         assert tree(venv) == before
 
 
-def _start_install(tmp_path: Path, *argv: str) -> subprocess.Popen:
-    env = {**os.environ, "PIPVET_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "pipvet", "install", "--no-audit", *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
+def _start_install(tmp_path: Path, *argv: str, env: dict | None = None) -> subprocess.Popen:
+    """``pipvet install`` in a process of its own; its output goes to tmp_path/pipvet.log (and
+    to the pipe, read by ``communicate``)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    environ = {
+        **os.environ,
+        "PIPVET_CACHE_DIR": str(tmp_path / "cache"),
+        "PYTHONPATH": str(ROOT),
+        **(env or {}),
+    }
+    log = open(tmp_path / "pipvet.log", "w")  # noqa: SIM115 - closed with the process
+    script = (
+        "import sys\n"
+        "from pipvet.cli.main import main\n"
+        "sys.exit(main(['install', '--no-audit', *sys.argv[1:]]))\n"
     )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, *argv], stdout=log, stderr=subprocess.STDOUT, env=environ
+    )
+    proc.log_path = tmp_path / "pipvet.log"  # type: ignore[attr-defined]
+    log.close()
+    return proc
+
+
+def _output(proc: subprocess.Popen, timeout: float = 60) -> str:
+    proc.wait(timeout)
+    return proc.log_path.read_text()  # type: ignore[attr-defined]
 
 
 def _wait_for(cond, proc: subprocess.Popen, timeout: float = 60) -> None:
     end = time.monotonic() + timeout
     while not cond():
         if proc.poll() is not None:
-            raise AssertionError(f"pipvet ended early: {proc.communicate()[0]}")
+            raise AssertionError(f"pipvet ended early: {_output(proc)}")
         if time.monotonic() > end:
             proc.kill()
             raise AssertionError("timed out waiting")
         time.sleep(0.05)
+
+
+# -- interruptions and concurrent installs --------------------------------------------------------
+
+
+def _big_files(n: int = 3000) -> dict[str, str]:
+    return {f"big/m{i:05d}.py": f"X = {i}\n" + "# filler\n" * 40 for i in range(n)}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_during_pip_stops_pip_and_restores_the_environment(make_index, venv, tmp_path, sig):
+    index = make_index(standard=True)
+    index.add_wheel("big", "1.0", files=_big_files())
+    old = write_lock(index, tmp_path / "old.lock", [("beta", "1.0")])
+    assert _start_install(tmp_path, "--lock", str(old), "--python", str(venv)).wait(60) == 0
+    before = tree(venv)
+    lock = write_lock(index, tmp_path / "new.lock", [("beta", "1.1"), ("big", "1.0")])
+    proc = _start_install(tmp_path, "--lock", str(lock), "--python", str(venv))
+    site = next((venv / "lib").glob("python*/site-packages"))
+    _wait_for(lambda: (site / "big").is_dir(), proc)  # pip is writing into the venv
+    proc.send_signal(sig)  # to pipvet alone, not to pip
+    out = _output(proc)
+    assert proc.returncode == 130, out
+    assert "restored as it was" in out and "Traceback" not in out, out
+    assert tree(venv) == before
+    time.sleep(2)  # a pip left running would go on writing
+    assert tree(venv) == before
+    assert installed(venv) == {"beta": "1.0"}
+
+
+def test_a_second_install_waits_for_the_lock_on_the_environment(make_index, venv, tmp_path):
+    from pipvet.installer.envlock import locked
+
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock", [("alpha", "1.0")])
+    before = tree(venv)
+    with locked(str(venv)):  # another install holds the environment
+        proc = _start_install(tmp_path, "--lock", str(lock), "--python", str(venv))
+        _wait_for(lambda: "waiting for another pipvet install" in _log(tmp_path), proc)
+        time.sleep(1)
+        assert tree(venv) == before and proc.poll() is None
+    assert proc.wait(60) == 0, _log(tmp_path)
+    assert installed(venv) == {"alpha": "1.0"}
+    with locked(str(venv)):
+        proc = _start_install(
+            tmp_path, "--lock", str(lock), "--python", str(venv), env={"PIPVET_LOCK_WAIT": "1"}
+        )
+        assert proc.wait(60) == 2
+    assert "still running after 1 s" in _log(tmp_path)
+
+
+def test_concurrent_installs_a_failing_rollback_never_deletes_the_others_files(
+    make_index, tmp_path
+):
+    index = make_index(standard=True)
+    index.add_wheel("big", "1.0", files=_big_files())
+    env = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    site = next((env / "lib").glob("python*/site-packages"))
+    (site / "alpha" / "__init__.py").mkdir(parents=True)  # alpha cannot be installed
+    (site / "alpha" / "__init__.py" / "blocker").write_text("x")
+    good = write_lock(index, tmp_path / "good.lock", [("big", "1.0")])
+    bad = write_lock(index, tmp_path / "bad.lock", [("alpha", "1.0"), ("beta", "1.0")])
+    a = _start_install(tmp_path / "a", "--lock", str(good), "--python", str(env))
+    b = _start_install(tmp_path / "b", "--lock", str(bad), "--python", str(env))
+    assert a.wait(120) == 0, _log(tmp_path / "a")
+    assert b.wait(120) == 2, _log(tmp_path / "b")
+    assert installed(env) == {"big": "1.0"}
+    assert len(list((site / "big").glob("m*.py"))) == 3000
+    assert main(["verify", "--python", str(env), "--lock", str(good)]) == 0
+
+
+def _log(tmp_path: Path) -> str:
+    path = tmp_path / "pipvet.log"
+    return path.read_text() if path.exists() else ""

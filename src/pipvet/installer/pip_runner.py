@@ -8,10 +8,13 @@ pipvet's own pip runs and targets the interpreter with ``--python``, so the targ
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from pipvet.installer.staging import StagedFile
@@ -74,7 +77,59 @@ def install_command(
 
 
 def run(cmd: list[str], *, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
-    """Run a pip command with the scrubbed environment; output captured for messages."""
-    return subprocess.run(
-        cmd, env=scrubbed_env(), capture_output=True, text=True, timeout=timeout, check=False
+    """Run a pip command with the scrubbed environment; output captured for messages.
+
+    pip runs in a process group of its own: when pipvet is interrupted (Ctrl-C, SIGTERM raised
+    as ``KeyboardInterrupt``) or pip overruns ``timeout``, the whole group (pip, its build
+    backends and anything they started) is stopped before the exception goes on, so nothing
+    keeps writing into the environment while pipvet restores it. After pip ends, whatever it
+    left running in its group is killed too.
+    """
+    proc = subprocess.Popen(
+        cmd,
+        env=scrubbed_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        with signals_held():
+            stop_group(proc)
+        raise
+    _kill_group(proc.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    """SIGTERM the process group of ``proc``, SIGKILL it after ``grace`` seconds, reap it."""
+    _kill_group(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
+    _kill_group(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.communicate(timeout=grace)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Ignore Ctrl-C, SIGTERM and SIGHUP for the block (stopping pip, restoring the
+    environment: a second Ctrl-C must not leave either half-done). Main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    sigs = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    old = {s: signal.signal(s, signal.SIG_IGN) for s in sigs}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _kill_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)

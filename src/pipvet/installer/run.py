@@ -7,13 +7,18 @@ refuses by raising ``PolicyRefusal`` (the environment is then untouched).
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import subprocess
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipvet.core.errors import InputError
+from pipvet.core.errors import InputError, PipvetError
 from pipvet.installer import pip_runner
+from pipvet.installer.envlock import locked
 from pipvet.installer.plan import InstallPlan
 from pipvet.installer.staging import StagedFile, stage
 
@@ -60,19 +65,54 @@ def install(
             trust.save()
         if before_install is not None:
             before_install(list(staged))
-        before = _installed(plan)
         wanted = [s for s in staged if not s.build_dependency]
-        unchanged = tuple(
-            s.requirement for s in wanted if before.get(s.name, (None,))[0] == str(s.version)
-        )
-        changed = tuple(s.requirement for s in wanted if s.requirement not in unchanged)
         if dry_run:
+            before = _installed(plan)
+            unchanged, changed = _split(wanted, before)
             return InstallResult(tuple(staged), changed, unchanged, dry_run=True)
-        pip_output = _run_pip(plan, staged, staging, Path(tmp), before, verbose=verbose)
+        with locked(plan.target.prefix, on_wait=phase), interruptible():
+            before = _installed(plan)
+            unchanged, changed = _split(wanted, before)
+            pip_output = _run_pip(plan, staged, staging, Path(tmp), before, verbose=verbose)
         if on_detail is not None and pip_output.strip():
             on_detail(pip_output.rstrip())
         phase(f"installed {len(changed)} package(s) into {plan.target.prefix}")
         return InstallResult(tuple(staged), changed, unchanged)
+
+
+def _split(
+    wanted: list[StagedFile], before: dict[str, tuple[str, str, str]]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(already installed at that version, to install or replace) as ``name==version``."""
+    unchanged = tuple(
+        s.requirement for s in wanted if before.get(s.name, (None,))[0] == str(s.version)
+    )
+    return unchanged, tuple(s.requirement for s in wanted if s.requirement not in unchanged)
+
+
+class InstallInterrupted(PipvetError):
+    """Ctrl-C or SIGTERM while pip ran: pip was stopped and the environment restored."""
+
+    exit_code = 130
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGTERM (and SIGHUP) raise ``KeyboardInterrupt`` like Ctrl-C does, so an install that is
+    stopped can still stop pip and restore the environment (only in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def _sources(plan: InstallPlan) -> str:
@@ -122,14 +162,28 @@ def _run_pip(
         sdists=sdists,
         verbose=verbose,
     )
-    proc = pip_runner.run(cmd)
+    try:
+        proc = pip_runner.run(cmd)
+    except KeyboardInterrupt as exc:  # pip's process group is already stopped
+        with pip_runner.signals_held():
+            problems = restore(snap)
+        what = f"stopped by {exc.args[0]}" if exc.args else "interrupted"
+        raise InstallInterrupted(f"{what} while pip ran; {_state(problems)}") from None
+    except subprocess.TimeoutExpired as exc:
+        with pip_runner.signals_held():
+            problems = restore(snap)
+        raise InputError(
+            f"pip did not finish within {exc.timeout:.0f} s; {_state(problems)}"
+        ) from None
     if proc.returncode == 0:
         return (proc.stdout or "") + (proc.stderr or "")
-    problems = restore(snap)
+    with pip_runner.signals_held():
+        problems = restore(snap)
     tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
-    state = (
-        "the environment was restored as it was"
-        if not problems
-        else "could not fully restore the environment:\n  " + "\n  ".join(problems[:5])
-    )
-    raise InputError(f"pip failed (exit {proc.returncode}); {state}\n{tail}")
+    raise InputError(f"pip failed (exit {proc.returncode}); {_state(problems)}\n{tail}")
+
+
+def _state(problems: list[str]) -> str:
+    if not problems:
+        return "the environment was restored as it was"
+    return "could not fully restore the environment:\n  " + "\n  ".join(problems[:5])
