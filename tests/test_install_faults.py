@@ -291,3 +291,97 @@ def test_concurrent_installs_a_failing_rollback_never_deletes_the_others_files(
 def _log(tmp_path: Path) -> str:
     path = tmp_path / "pipvet.log"
     return path.read_text() if path.exists() else ""
+
+
+# -- locked build dependencies ----------------------------------------------------------------
+
+
+def _lock_with_build(index, path: Path, pins, build_pins) -> Path:
+    from packaging.version import Version
+
+    from pipvet.core.lockfile import Lock, LockedPackage
+    from pipvet.core.lockfile_io import render_requirements
+    from pipvet.installer.plan import version_files
+    from pipvet.sources.index import SimpleIndex
+
+    si = SimpleIndex(index.url)
+
+    def locked(name: str, version: str, allowed: bool = False) -> LockedPackage:
+        files = version_files(si.project_files(name), name, Version(version))
+        hashes = tuple(sorted({h for f in files for h in f.hashes}, key=str))
+        return LockedPackage(
+            name=name, version=Version(version), files=tuple(files), hashes=hashes,
+            sdist_allowed=allowed,
+        )  # fmt: skip
+
+    lock = Lock(
+        packages=tuple(locked(n, v, n == "onlysdist") for n, v in pins),
+        index_url=index.url,
+        build_packages=tuple(locked(n, v) for n, v in build_pins),
+    )
+    path.write_text(render_requirements(lock, header="test"))
+    return path
+
+
+def _add_marking_tinybuild(index, version: str) -> None:
+    """A newer tinybuild whose wheels carry a BUILT_BY file: proof of which backend built."""
+    from tests.support import index_builder
+
+    source = index_builder.TINYBUILD_SOURCE.replace(
+        '    members.append((f"{info}/METADATA", text.encode()))',
+        f'    members.append((f"{{pkg}}/BUILT_BY", b"{version}"))\n'
+        '    members.append((f"{info}/METADATA", text.encode()))',
+    )
+    assert "BUILT_BY" in source
+    index.add_wheel("tinybuild", version, files={"tinybuild/__init__.py": source})
+
+
+def test_locked_build_dependencies_are_used_exactly_as_locked(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = _lock_with_build(
+        index, tmp_path / "requirements.lock", [("onlysdist", "1.0")], [("tinybuild", "1.0")]
+    )
+    _add_marking_tinybuild(index, "2.0")  # uploaded after the lock
+    rc, out = run_install(
+        capsys, "--lock", str(lock), "--allow-sdist", "onlysdist", "--python", str(venv)
+    )
+    assert rc == 0, out
+    assert not any("tinybuild-2.0" in r for r in index.requests), index.requests
+    site = next((venv / "lib").glob("python*/site-packages"))
+    assert installed(venv) == {"onlysdist": "1.0"}
+    assert not (site / "onlysdist" / "BUILT_BY").exists()
+    assert main(["verify", "--python", str(venv), "--lock", str(lock)]) == 0
+
+
+def test_build_env_takes_the_locked_build_version_not_a_newer_staged_one(
+    make_index, venv, tmp_path, capsys
+):
+    """tinybuild 2.0 is a locked runtime package, 1.0 the locked build dependency: both are
+    staged, and the build must still use 1.0."""
+    index = make_index(standard=True)
+    _add_marking_tinybuild(index, "2.0")
+    lock = _lock_with_build(
+        index,
+        tmp_path / "requirements.lock",
+        [("onlysdist", "1.0"), ("tinybuild", "2.0")],
+        [("tinybuild", "1.0")],
+    )
+    rc, out = run_install(
+        capsys, "--lock", str(lock), "--allow-sdist", "onlysdist", "--python", str(venv)
+    )
+    assert rc == 0, out
+    site = next((venv / "lib").glob("python*/site-packages"))
+    assert installed(venv) == {"onlysdist": "1.0", "tinybuild": "2.0"}
+    assert not (site / "onlysdist" / "BUILT_BY").exists()
+
+
+def test_a_lock_without_build_dependencies_says_they_are_trusted_on_first_use(
+    make_index, venv, tmp_path, capsys
+):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock", [("onlysdist", "1.0")])
+    rc, out = run_install(
+        capsys, "--lock", str(lock), "--allow-sdist", "onlysdist", "--python", str(venv)
+    )
+    assert rc == 0, out
+    assert "pins no build dependencies" in out

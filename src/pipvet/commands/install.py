@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         console.warn(f"--allow-sdist {name}: building an sdist runs its code on this machine")
     target = probe_target(args.python)
     plan, trust = build_install_plan(args, target, verify=verify)
-    if any(pf.is_sdist for pf in plan.files):
+    if any(pf.is_sdist for pf in plan.files) and not plan.build_locked:
         plan, trust = add_build_dependencies(plan, trust)
     for text in plan.warnings:
         console.warn(text)
@@ -268,6 +268,7 @@ def _plan_from_lock(args, target, lock, *, verify: bool):
     index_url = args.index_url or lock.index_url or DEFAULT_INDEX
     index = SimpleIndex(index_url)
     todo = [p.name for p in lock.packages if names is None or p.name in names]
+    todo += [p.name for p in lock.build_packages]
     listings = index.many(todo)
     return plan_from_lock(
         lock,

@@ -76,7 +76,9 @@ def install_command(
     return pip_command(python, *args)
 
 
-def run(cmd: list[str], *, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+def run(
+    cmd: list[str], *, timeout: float = 1800, build_constraints: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a pip command with the scrubbed environment; output captured for messages.
 
     pip runs in a process group of its own: when pipvet is interrupted (Ctrl-C, SIGTERM raised
@@ -84,10 +86,17 @@ def run(cmd: list[str], *, timeout: float = 1800) -> subprocess.CompletedProcess
     backends and anything they started) is stopped before the exception goes on, so nothing
     keeps writing into the environment while pipvet restores it. After pip ends, whatever it
     left running in its group is killed too.
+
+    ``build_constraints`` reaches pip's isolated build environment as ``PIP_CONSTRAINT``: the
+    pip that installs build dependencies runs without ``--isolated`` and reads it, while the
+    main pip (``--isolated``) ignores it.
     """
+    env = scrubbed_env()
+    if build_constraints is not None:
+        env["PIP_CONSTRAINT"] = str(build_constraints)
     proc = subprocess.Popen(
         cmd,
-        env=scrubbed_env(),
+        env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -80,6 +80,7 @@ class InstallPlan:
     lock_index_url: str | None = None
     allow_sdist: frozenset[str] = frozenset()
     warnings: tuple[str, ...] = ()  # things the user must hear before anything is installed
+    build_locked: bool = False  # build dependencies come from the lock (never resolved anew)
 
 
 # -- choosing a file ----------------------------------------------------------------------------
@@ -243,17 +244,28 @@ def plan_from_lock(
     planned: list[PlannedFile] = []
     mismatches: list[HashMismatch] = []
     problems: list[str] = []
-    for pkg in lock.packages:
-        if (wanted is not None and pkg.name not in wanted) or not _applies(pkg, target):
+    warnings: list[str] = []
+    todo = [(pkg, False) for pkg in lock.packages]
+    for pkg, build in _with_build_packages(lock, todo, listings, target, allowed, wanted, warnings):
+        if not build and (wanted is not None and pkg.name not in wanted):
+            continue
+        if not _applies(pkg, target):
             continue
         listed = version_files(listings.get(pkg.name, []), pkg.name, pkg.version)
-        cands = candidates(listed, pkg.name, pkg.version, target, allow_sdist=pkg.name in allowed)
+        may_build = pkg.name in allowed and not build  # build dependencies: wheels only
+        cands = candidates(listed, pkg.name, pkg.version, target, allow_sdist=may_build)
         if not cands:
             problems.append(_no_file_error(pkg.name, pkg.version, listed, target))
             continue
         where = f"{source}:{lines.get(pkg.name, '?')}"
+        if build:
+            where += " (build dependency)"
         if not verify_hashes:
-            planned.append(PlannedFile(pkg.name, pkg.version, cands[0], (), "not checked"))
+            planned.append(
+                PlannedFile(
+                    pkg.name, pkg.version, cands[0], (), "not checked", build_dependency=build
+                )
+            )
             continue
         pick, expected = _pick_locked(pkg, cands)
         if pick is None:
@@ -290,6 +302,7 @@ def plan_from_lock(
                 where,
                 locked_files=pkg.files,
                 index_files=tuple(listed),
+                build_dependency=build,
             )
         )
     _raise_problems(problems, mismatches)
@@ -301,7 +314,42 @@ def plan_from_lock(
         lock_path=lock.source_path,
         lock_index_url=lock.index_url,
         allow_sdist=frozenset(allowed),
+        warnings=tuple(warnings),
+        build_locked=bool(lock.build_packages),
     )
+
+
+def _with_build_packages(
+    lock: Lock,
+    todo: list[tuple[LockedPackage, bool]],
+    listings: dict[str, list[DistFile]],
+    target: Target,
+    allowed: set[str],
+    wanted: set[str] | None,
+    warnings: list[str],
+) -> list[tuple[LockedPackage, bool]]:
+    """The lock's packages, and its locked build dependencies when an sdist will be built.
+
+    pip does not hash-check build dependencies; the lock pins them, so they are staged exactly
+    as locked (and nothing newer from the index is ever looked at). A lock that pins none gets a
+    warning: they are then resolved now and trusted on first use."""
+    sdists = []
+    for pkg, _b in todo:
+        if pkg.name not in allowed or (wanted is not None and pkg.name not in wanted):
+            continue
+        listed = version_files(listings.get(pkg.name, []), pkg.name, pkg.version)
+        if not candidates(listed, pkg.name, pkg.version, target, allow_sdist=False):
+            sdists.append(pkg.name)  # no wheel for this target: the sdist will be built
+    if not sdists:
+        return todo
+    if not lock.build_packages:
+        warnings.append(
+            f"the lock pins no build dependencies for {', '.join(sdists)}: they are resolved "
+            "now and trusted on first use (re-create the lock with `pipvet lock --allow-sdist` "
+            "to pin them)"
+        )
+        return todo
+    return todo + [(pkg, True) for pkg in lock.build_packages]
 
 
 def _pick_locked(

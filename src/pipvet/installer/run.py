@@ -163,7 +163,7 @@ def _run_pip(
         verbose=verbose,
     )
     try:
-        proc = pip_runner.run(cmd)
+        proc = pip_runner.run(cmd, build_constraints=_build_constraints(staged, tmp))
     except KeyboardInterrupt as exc:  # pip's process group is already stopped
         with pip_runner.signals_held():
             problems = restore(snap)
@@ -181,6 +181,17 @@ def _run_pip(
         problems = restore(snap)
     tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
     raise InputError(f"pip failed (exit {proc.returncode}); {_state(problems)}\n{tail}")
+
+
+def _build_constraints(staged: list[StagedFile], tmp: Path) -> Path | None:
+    """``name==version`` of every staged build dependency, for pip's isolated build env: it may
+    then take only those versions, even when the staging folder holds another one."""
+    pins = sorted({s.requirement for s in staged if s.build_dependency})
+    if not pins:
+        return None
+    path = tmp / "build-constraints.txt"
+    path.write_text("\n".join(pins) + "\n", encoding="utf-8")
+    return path
 
 
 def _state(problems: list[str]) -> str:
