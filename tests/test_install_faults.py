@@ -385,3 +385,38 @@ def test_a_lock_without_build_dependencies_says_they_are_trusted_on_first_use(
     )
     assert rc == 0, out
     assert "pins no build dependencies" in out
+
+
+# -- another environment's interpreter ------------------------------------------------------------
+
+
+def _booby_trapped_venv(tmp_path: Path) -> tuple[Path, Path]:
+    """A venv whose site-packages has a .pth file and a sitecustomize that leave a mark when
+    its interpreter starts with site enabled."""
+    env = tmp_path / "trapped"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    site = next((env / "lib").glob("python*/site-packages"))
+    mark = tmp_path / "site-ran"
+    code = f"import pathlib; pathlib.Path({str(mark)!r}).touch()"
+    (site / "trap.pth").write_text(code + "\n")
+    (site / "sitecustomize.py").write_text(code + "\n")
+    return env, mark
+
+
+@pytest.mark.parametrize("resolver", ["pip", "uv"])
+def test_lock_and_install_start_the_target_interpreter_without_site(
+    make_index, tmp_path, capsys, resolver
+):
+    index = make_index(standard=True)
+    env, mark = _booby_trapped_venv(tmp_path)
+    out = tmp_path / "requirements.lock"
+    argv = ["lock", "alpha==2.0", "--index-url", index.url, "--python", str(env), "-o", str(out)]
+    assert main([*argv, "--resolver", resolver]) == 0, capsys.readouterr()
+    assert not mark.exists(), "lock ran the target's .pth / sitecustomize"
+    rc, text = run_install(capsys, "--lock", str(out), "--python", str(env))
+    assert rc == 0, text
+    assert not mark.exists(), "install ran the target's .pth / sitecustomize"
+    assert installed(env) == {"alpha": "2.0", "beta": "1.1", "gamma": "1.0"}
+    rc, text = run_install(capsys, "gamma==1.0", "--index-url", index.url, "--python", str(env))
+    assert rc == 0, text
+    assert not mark.exists()

@@ -12,7 +12,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -31,8 +30,11 @@ def scrubbed_env() -> dict[str, str]:
 
 
 def pip_command(python: str, *args: str) -> list[str]:
-    """``python -m pip --python TARGET <args>`` with pipvet's interpreter and pip."""
-    return [sys.executable, "-m", "pip", "--python", python, *args]
+    """``pip <args>`` for the TARGET interpreter: pipvet's own pip, run inside it with ``-I -S``
+    (so its ``.pth`` files and ``sitecustomize`` never run)."""
+    from pipvet.sources.environment import pip_command as command
+
+    return command(python, *args)
 
 
 def write_requirements(staged: Iterable[StagedFile], path: Path, *, hashes: bool) -> Path:

@@ -59,15 +59,12 @@ class Target:
 
 def resolve_python(python: str | None) -> str:
     """The interpreter to target: ``--python`` (a file or a venv folder), else the active venv."""
+    from pipvet.sources.environment import interpreter_path
+
     if python is None:
         venv = os.environ.get("VIRTUAL_ENV")
         python = venv if venv else sys.executable
-    if os.path.isdir(python):
-        for cand in ("bin/python", "Scripts/python.exe"):
-            if os.path.exists(os.path.join(python, cand)):
-                return os.path.join(python, cand)
-        raise InputError(f"no Python interpreter found in {python}")
-    return python
+    return interpreter_path(python)
 
 
 def probe_target(python: str | None = None) -> Target:

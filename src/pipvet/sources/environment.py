@@ -65,12 +65,7 @@ class Environment:
 
 def probe_environment(python: str | None = None) -> Environment:
     """Ask an interpreter (default: the one pipvet runs in) for its site directories, safely."""
-    exe = python or sys.executable
-    if os.path.isdir(exe):  # a venv folder was given
-        for cand in ("bin/python", "Scripts/python.exe"):
-            if os.path.exists(os.path.join(exe, cand)):
-                exe = os.path.join(exe, cand)
-                break
+    exe = interpreter_path(python)
     try:
         out = subprocess.run(
             [exe, "-I", "-S", "-c", _PROBE],
@@ -88,6 +83,76 @@ def probe_environment(python: str | None = None) -> Environment:
         python_version=data["version"],
         is_venv=bool(data["venv"]),
     )
+
+
+def interpreter_path(python: str | None) -> str:
+    """The interpreter file of ``python``: itself, or the one inside a venv folder."""
+    exe = python or sys.executable
+    if os.path.isdir(exe):
+        for cand in ("bin/python", "Scripts/python.exe"):
+            if os.path.exists(os.path.join(exe, cand)):
+                return os.path.join(exe, cand)
+        raise InputError(f"no Python interpreter found in {exe}")
+    return exe
+
+
+# Run pipvet's own pip inside another interpreter started with ``-I -S``. Without ``site`` that
+# interpreter neither runs its ``.pth`` files and ``sitecustomize`` nor knows it is a venv, so
+# this does what ``site`` would do for a venv, minus the ``.pth`` files: set ``sys.prefix`` from
+# ``pyvenv.cfg`` (before ``sysconfig`` is imported: it reads ``sys.prefix`` once) and put the
+# site directories on ``sys.path``. pip's ``__pip-runner__.py`` then imports only pip itself from
+# pipvet's installation (not the rest of pipvet's site-packages).
+_PIP_BOOT = r"""
+import os, sys
+runner = sys.argv.pop(1)
+exe_dir = os.path.dirname(os.path.abspath(sys.executable))
+venv = next((d for d in (exe_dir, os.path.dirname(exe_dir))
+             if os.path.isfile(os.path.join(d, "pyvenv.cfg"))), None)
+system = True
+if venv:
+    with open(os.path.join(venv, "pyvenv.cfg"), encoding="utf-8") as f:
+        cfg = dict(l.split("=", 1) for l in f.read().splitlines() if "=" in l)
+    cfg = {k.strip().lower(): v.strip().lower() for k, v in cfg.items()}
+    system = cfg.get("include-system-site-packages", "false") == "true"
+    sys.prefix = sys.exec_prefix = venv
+import sysconfig
+dirs = []
+if venv:
+    paths = sysconfig.get_paths(vars={"base": venv, "platbase": venv})
+    dirs += [paths["purelib"], paths["platlib"]]
+if system:
+    paths = sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_exec_prefix})
+    dirs += [paths["purelib"], paths["platlib"]]
+for d in dirs:
+    if d not in sys.path and os.path.isdir(d):
+        sys.path.append(d)
+sys.argv[0] = runner
+import runpy
+runpy.run_path(runner, run_name="__main__")
+"""
+
+
+def pip_command(python: str | None, *args: str) -> list[str]:
+    """``pip <args>`` run by pipvet's own pip inside ``python``, started with ``-I -S`` only
+    (``pip --python`` would start it with ``site``, running its ``.pth`` files)."""
+    import pip
+
+    runner = Path(pip.__file__).resolve().parent / "__pip-runner__.py"
+    return [interpreter_path(python), "-I", "-S", "-c", _PIP_BOOT, str(runner), *args]
+
+
+def no_site_launcher(python: str | None, folder: Path) -> str:
+    """A launcher in ``folder`` that starts ``python`` with ``-I -S``, for tools that start the
+    interpreter themselves (``uv --python``). On Windows the interpreter itself is returned."""
+    exe = interpreter_path(python)
+    if os.name == "nt":  # pragma: no cover
+        return exe
+    import shlex
+
+    launcher = folder / "python-no-site"
+    launcher.write_text(f'#!/bin/sh\nexec {shlex.quote(exe)} -I -S "$@"\n', encoding="utf-8")
+    launcher.chmod(0o700)
+    return str(launcher)
 
 
 def _read_metadata(dist_dir: Path) -> tuple[str, str, tuple[str, ...]] | None:

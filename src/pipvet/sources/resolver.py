@@ -37,6 +37,7 @@ from packaging.version import Version
 
 from pipvet.core.errors import InputError
 from pipvet.core.models import DistFile
+from pipvet.sources.environment import no_site_launcher, pip_command
 from pipvet.sources.index import Prefetcher, SimpleIndex
 
 MAX_CLAUSES = 16
@@ -100,36 +101,17 @@ def find_uv() -> str | None:
     return str(local) if local.exists() else None
 
 
-_ENV_PROBE = (
-    "import json, os, platform, sys\n"
-    "v = sys.implementation.version\n"
-    "full = f'{v.major}.{v.minor}.{v.micro}'\n"
-    "print(json.dumps({'implementation_name': sys.implementation.name,"
-    " 'implementation_version': full, 'os_name': os.name,"
-    " 'platform_machine': platform.machine(), 'platform_release': platform.release(),"
-    " 'platform_system': platform.system(), 'platform_version': platform.version(),"
-    " 'python_full_version': platform.python_version(),"
-    " 'platform_python_implementation': platform.python_implementation(),"
-    " 'python_version': '.'.join(platform.python_version_tuple()[:2]),"
-    " 'sys_platform': sys.platform}))\n"
-)
-
-
 def marker_environment(python: str | None) -> dict[str, str]:
-    """The PEP 508 marker environment of ``python`` (this interpreter when None)."""
+    """The PEP 508 marker environment of ``python`` (this interpreter when None), asked of it
+    with ``-I -S`` only (``pipvet.installer.target``)."""
     if python is None:
         return dict(default_environment())
-    try:
-        out = subprocess.run(
-            [python, "-I", "-S", "-c", _ENV_PROBE],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        ).stdout
-    except (OSError, subprocess.SubprocessError) as e:
-        raise InputError(f"cannot run {python}: {e}") from None
-    return json.loads(out)
+    from pipvet.installer.target import probe_target
+
+    markers = probe_target(python).markers
+    if not markers:
+        raise InputError(f"cannot read the marker environment of {python}")
+    return dict(markers)
 
 
 # -- the graph ---------------------------------------------------------------------------------
@@ -243,11 +225,9 @@ def _run_pip(
     reqfile = tmp / "requirements.in"
     reqfile.write_text("\n".join(reqs) + "\n", encoding="utf-8")
     report = tmp / "report.json"
-    cmd = [sys.executable, "-m", "pip"]
-    if python:
-        cmd += ["--python", python]
+    cmd = pip_command(python, "install") if python else [sys.executable, "-m", "pip", "install"]
     cmd += [
-        "install", "--dry-run", "--ignore-installed", "--report", str(report),
+        "--dry-run", "--ignore-installed", "--report", str(report),
         "--isolated", "--disable-pip-version-check", "--no-input", "--quiet",
         "--index-url", index_url, "--only-binary", ":all:",
     ]  # fmt: skip
@@ -285,7 +265,7 @@ def _run_uv(
     cmd = [
         uv, "pip", "compile", "-", "--no-config", "--no-header", "--annotation-style", "split",
         "--index-url", index_url, "--only-binary", ":all:", "--no-python-downloads",
-        "--python", python or sys.executable, "--color", "never", "--quiet",
+        "--python", no_site_launcher(python, tmp), "--color", "never", "--quiet",
     ]  # fmt: skip
     for name in sdists:
         cmd += ["--no-binary", name]
