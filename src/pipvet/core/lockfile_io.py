@@ -33,7 +33,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 STRONG = ("sha256", "sha384", "sha512")
-_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
+# A "#" at the start or after whitespace starts a comment. pip's own "(^|\s+)#.*$" backtracks
+# over every whitespace run (quadratic: 20 s for a 40 KB line of spaces); this is linear.
+_COMMENT_RE = re.compile(r"(?<!\S)#.*$")
 _FILE_COMMENT_RE = re.compile(r"^#\s+(\S+)\s+(sha256|sha384|sha512):([0-9a-fA-F]+)\s*$")
 INDEX_PREFIX = "# index: "
 SDIST_PREFIX = "# allowed sdists (building them runs their code): "
@@ -89,15 +91,52 @@ def logical_lines(text: str) -> Iterator[LogicalLine]:
         yield LogicalLine(start, " ".join(p for p in parts if p).strip(), "")
 
 
-def split_requirement_line(text: str) -> tuple[str, list[str]]:
+def split_requirement_line(text: str, where: str = "") -> tuple[str, list[str]]:
     """Split a logical line into the requirement part and its option tokens (pip's rule:
     the requirement ends at the first whitespace-separated token that starts with ``-``)."""
     words = text.split(" ")
     for i, word in enumerate(words):
         if word.startswith("-"):
             req, opts = " ".join(words[:i]).strip(), " ".join(words[i:])
-            return req, shlex.split(opts)
+            return req, split_options(opts, where)
     return text.strip(), []
+
+
+def split_options(text: str, where: str = "") -> list[str]:
+    """Option tokens, quoted as a shell would (``shlex``); an unbalanced quote is an
+    ``InputError`` naming ``where``."""
+    try:
+        return shlex.split(text)
+    except ValueError as e:  # "No closing quotation", "No escaped character"
+        raise InputError(
+            f"{where or 'requirement line'}: {str(e).lower()} in {_show(text)}"
+        ) from None
+
+
+def _show(text: str, limit: int = 60) -> str:
+    """A short, escaped excerpt of an input line for a one-line message."""
+    shown = text if len(text) <= limit else text[:limit] + "..."
+    return repr(shown)
+
+
+def check_text(text: str, source: str) -> None:
+    """Refuse text with NUL or other control characters (a binary file, or hidden content),
+    naming the first line that has one. Tabs, form feeds and line ends are fine."""
+    bad = _CONTROL_RE.search(text)
+    if bad is None:
+        return
+    line = text.count("\n", 0, bad.start()) + 1
+    what = "a NUL byte" if bad.group() == "\x00" else f"a control character {bad.group()!r}"
+    raise InputError(f"{source}:{line}: {what}; this is not a text requirements file")
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def requirement_error(where: str, text: str, exc: Exception) -> str:
+    """One line for a requirement ``packaging`` refused (its message has a caret diagram)."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"{where}: malformed requirement {_show(text)}: {reason}"
 
 
 def parse_hash_options(tokens: list[str], where: str) -> tuple[list[FileHash], list[str]]:
@@ -261,30 +300,60 @@ def _build_entry(pkg: LockedPackage) -> dict:
     return out
 
 
+def _typed(value: object, kind: type | tuple[type, ...], where: str, what: str) -> object:
+    """``value`` when it has the type a pylock ``[tool.pipvet]`` field needs, else InputError."""
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        names = {str: "a string", list: "a list", dict: "a table", bool: "true or false"}
+        want = names.get(kind, "a number") if isinstance(kind, type) else "a number"
+        got = type(value).__name__
+        raise InputError(f"{where}: [tool.pipvet] {what} must be {want}, not {got}")
+    return value
+
+
+def _strings(value: object, where: str, what: str) -> tuple[str, ...]:
+    items = _typed(value, list, where, what)
+    return tuple(str(_typed(v, str, where, f"{what} entry")) for v in items)  # type: ignore[union-attr]
+
+
 def _from_build_entry(entry: object, source: str) -> LockedPackage:
     if not isinstance(entry, dict) or "name" not in entry or "version" not in entry:
         raise InputError(f"{source}: malformed [tool.pipvet] build-packages entry")
-    try:
-        files = tuple(
+    name = str(_typed(entry["name"], str, source, "build package name"))
+    where = f"{source}: build package {name}"
+    files = []
+    for f in _typed(entry.get("files", []), list, where, "files"):  # type: ignore[union-attr]
+        f = _typed(f, dict, where, "file entry")
+        hashes = _typed(f.get("hashes"), dict, where, "hashes")  # type: ignore[union-attr]
+        size = f.get("size")  # type: ignore[union-attr]
+        upload = f.get("upload-time")  # type: ignore[union-attr]
+        files.append(
             DistFile(
-                filename=str(f["name"]),
-                url=str(f.get("url", "")),
-                hashes=tuple(FileHash(k.lower(), str(v).lower()) for k, v in f["hashes"].items()),
-                size=f.get("size"),
-                upload_time=f.get("upload-time"),
+                filename=str(_typed(f.get("name"), str, where, "file name")),  # type: ignore[union-attr]
+                url=str(_typed(f.get("url", ""), str, where, "file url")),  # type: ignore[union-attr]
+                hashes=tuple(
+                    FileHash(str(k).lower(), str(_typed(v, str, where, "hash")).lower())
+                    for k, v in hashes.items()  # type: ignore[union-attr]
+                ),
+                size=None if size is None else int(_typed(size, int, where, "size")),  # type: ignore[arg-type]
+                upload_time=None
+                if upload is None
+                else str(_typed(upload, str, where, "upload-time")),
             )
-            for f in entry.get("files", [])
         )
-        version = Version(str(entry["version"]))
-    except (KeyError, TypeError, AttributeError, InvalidVersion) as e:
-        raise InputError(f"{source}: malformed build package {entry.get('name')}: {e}") from None
+    try:
+        version = Version(str(_typed(entry["version"], str, where, "version")))
+    except InvalidVersion as e:
+        raise InputError(f"{where}: {e}") from None
+    marker = entry.get("marker")
+    if marker is not None:
+        _typed(marker, str, where, "marker")
     return LockedPackage(
-        name=canonicalize_name(str(entry["name"])),
+        name=canonicalize_name(name),
         version=version,
-        files=files,
+        files=tuple(files),
         hashes=tuple(sorted({h for f in files for h in f.hashes}, key=str)),
-        marker=entry.get("marker"),
-        via=tuple(str(v) for v in entry.get("via", [])),
+        marker=marker,  # type: ignore[arg-type]
+        via=_strings(entry.get("via", []), where, "via"),
     )
 
 
@@ -318,6 +387,7 @@ def read_lock(path: Path) -> Lock:
 
 def parse_requirements_lock(text: str, *, source: str = "<lock>") -> Lock:
     """Parse a hashed requirements lock (``name==version [; marker] --hash=...``)."""
+    check_text(text, source)
     packages: list[dict] = []
     index_url: str | None = None
     allowed: set[str] = set()
@@ -350,7 +420,7 @@ def parse_requirements_lock(text: str, *, source: str = "<lock>") -> Lock:
                 )
             continue
         if line.text.startswith("-"):
-            tokens = shlex.split(line.text)
+            tokens = split_options(line.text, where)
             opt = tokens[0].split("=", 1)[0]
             if opt in ("-i", "--index-url") and (len(tokens) > 1 or "=" in tokens[0]):
                 index_url = tokens[0].split("=", 1)[1] if "=" in tokens[0] else tokens[1]
@@ -376,14 +446,14 @@ def parse_requirements_lock(text: str, *, source: str = "<lock>") -> Lock:
 
 
 def _parse_pin(text: str, where: str, lineno: int) -> dict:
-    req_text, tokens = split_requirement_line(text)
+    req_text, tokens = split_requirement_line(text, where)
     hashes, rest = parse_hash_options(tokens, where)
     if rest:
-        raise InputError(f"{where}: unexpected option {rest[0]!r} in a lock")
+        raise InputError(f"{where}: unexpected option {_show(rest[0])} in a lock")
     try:
         req = Requirement(req_text)
     except InvalidRequirement as e:
-        raise InputError(f"{where}: malformed requirement {req_text!r}: {e}") from None
+        raise InputError(requirement_error(where, req_text, e)) from None
     if req.url:
         raise InputError(f"{where}: {req.name} is a direct URL; a lock pins index releases")
     pins = [s for s in req.specifier if s.operator in ("==", "===")]
@@ -469,7 +539,10 @@ def parse_pylock(text: str, *, source: str = "pylock.toml") -> Lock:
             )
         files.sort(key=lambda f: f.filename)
         tool = (pkg.tool or {}).get("pipvet", {}) if isinstance(pkg.tool, dict) else {}
-        via = tuple(str(v) for v in tool.get("via", ())) if isinstance(tool, dict) else ()
+        where = f"{source}: package {pkg.name}"
+        tool = _typed(tool, dict, where, "table")
+        via = _strings(tool.get("via", []), where, "via")  # type: ignore[union-attr]
+        sdist_ok = _typed(tool.get("sdist-allowed", False), bool, where, "sdist-allowed")  # type: ignore[union-attr]
         index_url = index_url or pkg.index
         packages.append(
             LockedPackage(
@@ -479,12 +552,13 @@ def parse_pylock(text: str, *, source: str = "pylock.toml") -> Lock:
                 hashes=tuple(sorted({h for f in files for h in f.hashes}, key=str)),
                 marker=str(pkg.marker) if pkg.marker else None,
                 via=via,
-                sdist_allowed=bool(isinstance(tool, dict) and tool.get("sdist-allowed")),
+                sdist_allowed=bool(sdist_ok),
             )
         )
     packages.sort(key=lambda p: p.name)
     tool = pylock.tool.get("pipvet", {}) if isinstance(pylock.tool, dict) else {}
-    raw_build = tool.get("build-packages", []) if isinstance(tool, dict) else []
+    tool = _typed(tool, dict, source, "table")
+    raw_build = _typed(tool.get("build-packages", []), list, source, "build-packages")  # type: ignore[union-attr]
     build = sorted((_from_build_entry(e, source) for e in raw_build), key=lambda p: p.name)
     return Lock(
         packages=tuple(packages),

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipvet.core.errors import InputError
 from pipvet.core.record import recorded_paths
 from pipvet.installer.staging import StagedFile
 
@@ -128,8 +129,13 @@ def take_snapshot(
     for path in sorted(at_risk):
         if path.is_file() and not path.is_symlink():
             dest = backup_dir / str(len(saved))
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, dest)
+            try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, dest)
+            except OSError as e:
+                raise InputError(
+                    f"cannot save {path} before pip runs ({e.strerror or e}); nothing was installed"
+                ) from None
             saved.append(path)
     return Snapshot(roots, frozenset(files), frozenset(dirs), backup_dir, tuple(saved))
 

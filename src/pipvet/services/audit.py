@@ -64,6 +64,7 @@ class AuditReport:
     online: str | None = None  # the OSV URL consulted, if any
     source: str = ""  # what was audited (the dependency source's description)
     location: str | None = None  # the input file, if any
+    unreadable: tuple[str, ...] = ()  # advisory records naming an audited package, unreadable
 
     def counts(self) -> Counter[Severity]:
         return Counter(f.severity for f in self.findings)
@@ -75,6 +76,8 @@ class AuditReport:
         """True if a finding is at or above ``threshold`` (``unknown``: any finding at all)."""
         if threshold == "none":
             return False
+        if self.unreadable:  # an advisory that could not be read cannot be vouched for
+            return True
         limit = Severity.from_label(threshold)
         return any(f.severity >= limit for f in self.findings)
 
@@ -95,6 +98,13 @@ _ORDER = (
 def summary_line(report: AuditReport) -> str:
     """ "3 vulnerabilities (1 high, 2 moderate) in 2 packages", or a clean result."""
     n = len(report.findings)
+    if n == 0 and report.unreadable:
+        ids = ", ".join(report.unreadable[:5]) + (" ..." if len(report.unreadable) > 5 else "")
+        return (
+            f"no readable advisory matched {_plural(len(report.packages), 'package')}, but "
+            f"{_plural(len(report.unreadable), 'advisory record')} naming them could not be "
+            f"read ({ids}): NOT checked"
+        )
     if n == 0:
         return f"no known vulnerabilities in {_plural(len(report.packages), 'package')}"
     counts = report.counts()
@@ -165,6 +175,7 @@ def audit_packages(
     skips: list[Skipped] = list(skipped)
     local: dict[str, list[Advisory]] = {p.name: [] for p in pkgs}
     data_source = data_date = None
+    unreadable: list[str] = []
     try:
         opened = open_db(db_path)
     except AdvisoryDbError as exc:
@@ -178,6 +189,7 @@ def audit_packages(
         local, bad = opened.db.advisories_for(p.name for p in pkgs)
         opened.db.close()
         skips += [Skipped(b.id, b.reason) for b in bad]
+        unreadable = sorted({b.id for b in bad})
     online_url = None
     if online:
         from pipvet.sources.advisories.osv_api import OsvUnavailable
@@ -216,6 +228,7 @@ def audit_packages(
         online=online_url,
         source=source,
         location=location,
+        unreadable=tuple(unreadable),
     )
 
 

@@ -8,6 +8,7 @@ Nothing here reads pip's configuration or ``PIP_*`` variables: the caller names 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import gzip
 import hashlib
@@ -894,6 +895,18 @@ def download_with_digest(
     """
     name = _safe_filename(file.filename)
     dest_dir = Path(dest_dir)
+    try:
+        return _download_into(file, name, dest_dir, timeout=timeout, other_hosts=other_hosts)
+    except OSError as e:  # the network's errors are NetworkError by now: this is the disk
+        raise InputError(
+            f"cannot write {name} into {dest_dir}: {e.strerror or e}"
+            + (" (the disk is full)" if e.errno in (errno.ENOSPC, errno.EFBIG) else "")
+        ) from None
+
+
+def _download_into(
+    file: DistFile, name: str, dest_dir: Path, *, timeout: float, other_hosts: bool
+) -> DownloadResult:
     dest_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     received = 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +20,14 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from pipvet.core.errors import InputError
-from pipvet.core.lockfile_io import logical_lines, parse_hash_options, split_requirement_line
+from pipvet.core.lockfile_io import (
+    check_text,
+    logical_lines,
+    parse_hash_options,
+    requirement_error,
+    split_options,
+    split_requirement_line,
+)
 from pipvet.core.models import FileHash
 
 if sys.version_info >= (3, 11):
@@ -120,6 +126,7 @@ def _read(
     except (OSError, UnicodeDecodeError) as e:
         where = f"{(stack and label) or path}"
         raise InputError(f"cannot read requirements file {where}: {e}") from None
+    check_text(text, label)
     for line in logical_lines(text):
         if not line.text:
             continue
@@ -128,7 +135,7 @@ def _read(
         if content.startswith("-"):
             _option(content, where, path, constraint, acc, state, (*stack, real), label)
             continue
-        req_text, tokens = split_requirement_line(content)
+        req_text, tokens = split_requirement_line(content, where)
         hashes, rest = parse_hash_options(tokens, where)
         for tok in rest:
             if not tok.startswith(("--config-settings", "--global-option")):
@@ -139,9 +146,7 @@ def _read(
             hint = None
             if req_text.startswith((".", "/", "~")) or req_text.endswith((".whl", ".tar.gz")):
                 hint = "local paths cannot be locked from an index; name the project instead"
-            raise InputError(
-                f"{where}: malformed requirement {req_text!r}: {e}", hint=hint
-            ) from None
+            raise InputError(requirement_error(where, req_text, e), hint=hint) from None
         item = RequirementLine(req, label, line.lineno, tuple(hashes), constraint)
         acc["con" if constraint else "req"].append(item)
 
@@ -156,10 +161,7 @@ def _option(
     stack: tuple[Path, ...],
     label: str,
 ) -> None:
-    try:
-        tokens = shlex.split(content)
-    except ValueError as e:
-        raise InputError(f"{where}: {e}") from None
+    tokens = split_options(content, where)
     name, eq, value = tokens[0].partition("=")
     if not eq and len(name) > 2 and name[0] == "-" and name[1] != "-":  # -rfile, -ifoo
         name, value, eq = name[:2], name[2:], "="

@@ -220,18 +220,24 @@ def expand_requirements(
 ) -> None:
     """Pinned lines (``name==version``) of a requirements file; others are skipped with a note.
     Lines with ``--hash`` are checked against those hashes, others against the index's."""
-    from pipvet.core.lockfile_io import logical_lines, parse_hash_options, split_requirement_line
+    from pipvet.core.lockfile_io import (
+        check_text,
+        logical_lines,
+        parse_hash_options,
+        split_requirement_line,
+    )
 
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {path}: {exc}") from None
+    check_text(text, str(path))
     work = []
     for line in logical_lines(text):
         if not line.text:
             continue
         where = f"{path}:{line.lineno}"
-        req_text, tokens = split_requirement_line(line.text)
+        req_text, tokens = split_requirement_line(line.text, where)
         if not req_text:
             out.notes.append(f"{where}: option line skipped ({line.text.split()[0]})")
             continue
@@ -348,7 +354,11 @@ def expand_targets(
     out = Expansion()
     for i, t in enumerate(targets):
         p = Path(t)
-        if p.exists():
+        try:
+            exists = p.exists()
+        except OSError as exc:  # a folder on the way cannot be searched
+            raise InputError(f"cannot read {t}: {exc.strerror or exc}") from None
+        if exists:
             expand_path(p, out)
         elif looks_like_path(t):
             raise InputError(f"{t}: no such file or folder")

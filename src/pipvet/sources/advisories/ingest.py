@@ -69,11 +69,23 @@ def _take(report: IngestReport, where: str, data: bytes) -> None:
             parse_advisory(item)
         except AdvisoryError as exc:
             report.skipped.append((where, str(exc)))
+            if _names_pypi_package(item):
+                # kept, so that auditing a package it names says the record could not be read
+                # (dropping it would make that package look free of known vulnerabilities)
+                report.records.append(item)
             continue
         if not pypi_names(item):
             report.not_pypi += 1
             continue
         report.records.append(item)
+
+
+def _names_pypi_package(item: Any) -> bool:
+    """A record with an id that names a PyPI package, however broken the rest of it is."""
+    try:
+        return isinstance(item, dict) and isinstance(item.get("id"), str) and bool(pypi_names(item))
+    except (TypeError, AttributeError, ValueError):
+        return False
 
 
 def _from_zip(report: IngestReport, zf: zipfile.ZipFile, label: str) -> None:
