@@ -420,3 +420,36 @@ def test_lock_and_install_start_the_target_interpreter_without_site(
     rc, text = run_install(capsys, "gamma==1.0", "--index-url", index.url, "--python", str(env))
     assert rc == 0, text
     assert not mark.exists()
+
+
+def test_an_index_named_inside_a_requirements_file_is_said_plainly(
+    make_index, venv, tmp_path, capsys
+):
+    index = make_index(standard=True)
+    (tmp_path / "more.txt").write_text(f"--index-url {index.url}\nalpha==1.0\n")
+    top = tmp_path / "requirements.txt"
+    top.write_text("-r more.txt\n")
+    rc, out = run_install(capsys, "-r", str(top), "--python", str(venv), "--no-audit")
+    assert rc == 0, out
+    assert f"more.txt:1 names the index {index.url}: packages come from there" in out
+    out_lock = tmp_path / "out.lock"
+    assert main(["lock", "-r", str(top), "-o", str(out_lock), "--index-url", index.url]) == 0
+    assert "more.txt:1 names the index" in capsys.readouterr().err
+
+
+def test_an_index_or_nested_file_inside_a_lock_in_force(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock", [("alpha", "1.0")])
+    text = lock.read_text()
+    nested = tmp_path / "nested.lock"
+    nested.write_text(text + "-r other.txt\n")
+    (tmp_path / "other.txt").write_text(f"--index-url {index.url}\n")
+    before = tree(venv)
+    rc, out = run_install(capsys, "-r", str(nested), "--python", str(venv))
+    assert rc == 2 and "a lock must list every package itself, not -r" in out, out
+    assert tree(venv) == before
+    named = tmp_path / "named.lock"
+    named.write_text(f"--index-url {index.url}\n" + text)
+    rc, out = run_install(capsys, "--lock", str(named), "--python", str(venv))
+    assert rc == 0, out
+    assert f"named.lock:1 names the index {index.url} (an --index-url line)" in out

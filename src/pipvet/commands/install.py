@@ -326,6 +326,7 @@ def _plan_by_resolving(args, target, *, verify: bool):
 def _requirements(args) -> tuple[list[str], str | None]:
     from packaging.requirements import InvalidRequirement, Requirement
 
+    from pipvet.cli import console
     from pipvet.core.errors import InputError
     from pipvet.sources.requirements import read_requirements
 
@@ -341,6 +342,8 @@ def _requirements(args) -> tuple[list[str], str | None]:
         rf = read_requirements(path)
         reqs += [str(r.requirement) for r in rf.requirements]
         index_url = index_url or rf.index_url
+        if notice := rf.index_notice(args.index_url):
+            console.warn(notice)
     return reqs, index_url
 
 

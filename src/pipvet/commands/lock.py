@@ -110,6 +110,8 @@ def _inputs(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[str],
                 "shadow a private name on the public one (dependency confusion); use one index"
             )
         index_url = index_url or rf.index_url
+        if notice := rf.index_notice(args.index_url):
+            console.warn(notice)
         for option, _value in rf.options:
             console.warn(f"{path}: ignoring {option} (pipvet lock sets its own options)")
         for line in rf.requirements:

@@ -47,6 +47,7 @@ class Lock:
     index_url: str | None = None
     source_path: str | None = None  # the file it was read from, for messages
     build_packages: tuple[LockedPackage, ...] = field(default=())  # locked build deps of sdists
+    index_line: int | None = None  # line of an --index-url option that named index_url, if any
 
     def get(self, name: str) -> LockedPackage | None:
         from packaging.utils import canonicalize_name

@@ -390,6 +390,7 @@ def parse_requirements_lock(text: str, *, source: str = "<lock>") -> Lock:
     check_text(text, source)
     packages: list[dict] = []
     index_url: str | None = None
+    index_line: int | None = None
     allowed: set[str] = set()
     build: list[dict] = []
     current: list[dict] = packages
@@ -424,6 +425,7 @@ def parse_requirements_lock(text: str, *, source: str = "<lock>") -> Lock:
             opt = tokens[0].split("=", 1)[0]
             if opt in ("-i", "--index-url") and (len(tokens) > 1 or "=" in tokens[0]):
                 index_url = tokens[0].split("=", 1)[1] if "=" in tokens[0] else tokens[1]
+                index_line = line.lineno
                 continue
             if opt in ("-e", "--editable"):
                 raise InputError(
@@ -442,6 +444,7 @@ def parse_requirements_lock(text: str, *, source: str = "<lock>") -> Lock:
         index_url=index_url,
         source_path=source,
         build_packages=tuple(build_result),
+        index_line=index_line,
     )
 
 

@@ -245,6 +245,11 @@ def plan_from_lock(
     mismatches: list[HashMismatch] = []
     problems: list[str] = []
     warnings: list[str] = []
+    if lock.index_line and lock.index_url and index_url.rstrip("/") == lock.index_url.rstrip("/"):
+        warnings.append(
+            f"{source}:{lock.index_line} names the index {lock.index_url} (an --index-url line): "
+            "files come from there, checked against the lock's hashes"
+        )
     todo = [(pkg, False) for pkg in lock.packages]
     for pkg, build in _with_build_packages(lock, todo, listings, target, allowed, wanted, warnings):
         if not build and (wanted is not None and pkg.name not in wanted):

@@ -80,6 +80,20 @@ class RequirementsFile:
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     options: tuple[tuple[str, str | None], ...] = ()  # other global options, in order
+    index_origin: str | None = None  # "file:line" of the --index-url line, if any
+
+    def index_notice(self, given: str | None) -> str | None:
+        """One line saying that a requirements file names the index (and whether it is used):
+        an ``--index-url`` line, perhaps in a nested ``-r`` file, switches where files come
+        from, and that must never happen without a word."""
+        if not self.index_url:
+            return None
+        if given and given.rstrip("/") != self.index_url.rstrip("/"):
+            return (
+                f"{self.index_origin} names the index {self.index_url}; --index-url {given} is "
+                "used instead"
+            )
+        return f"{self.index_origin} names the index {self.index_url}: packages come from there"
 
 
 def _expand(text: str) -> str:
@@ -98,7 +112,7 @@ def _display(path: Path, base: Path | None) -> str:
 def read_requirements(path: str | Path) -> RequirementsFile:
     """Read a requirements file and everything it includes (``-r``, ``-c``)."""
     acc: dict[str, list] = {"req": [], "con": [], "extra": [], "opts": []}
-    state: dict[str, str | None] = {"index": None}
+    state: dict[str, str | None] = {"index": None, "index_origin": None}
     _read(Path(path), False, acc, state, stack=(), label=str(path))
     return RequirementsFile(
         requirements=tuple(acc["req"]),
@@ -106,6 +120,7 @@ def read_requirements(path: str | Path) -> RequirementsFile:
         index_url=state["index"],
         extra_index_urls=tuple(acc["extra"]),
         options=tuple(acc["opts"]),
+        index_origin=state["index_origin"],
     )
 
 
@@ -188,7 +203,7 @@ def _option(
     if name in _VALUE_OPTIONS:
         canonical = _VALUE_OPTIONS[name]
         if canonical == "--index-url":
-            state["index"] = value
+            state["index"], state["index_origin"] = value, where
         elif canonical == "--extra-index-url":
             acc["extra"].append(value)
         else:
