@@ -45,6 +45,7 @@ def _one_line_error(capsys, code: int, rc: int) -> str:
         ("--index-url 'http://x\n", "no closing quotation"),
         ("alpha==1.0\x00\n", "NUL byte"),
         ("beta\nalpha\x00==1.0 ; python_version > '3'\n", ":2: a NUL byte"),
+        ("-r " + "a" * 5000 + "\n", "-r 'aaaa"),  # a name too long for the file system
         ("alpha==1.0 \\\n", None),  # a dangling continuation is fine
     ],
 )

@@ -160,6 +160,10 @@ def _no_file_error(name: str, version: Version, listed: Sequence[DistFile], targ
 # -- from a lock --------------------------------------------------------------------------------
 
 
+_TOML_NAME_RE = re.compile(r'^\s*name\s*=\s*"([^"]+)"')
+_REQ_NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(==|===|;|\s|$)")
+
+
 def lock_line_numbers(path: str | Path) -> dict[str, int]:
     """Line of each package in a lock file (requirements or pylock form), for messages."""
     try:
@@ -167,11 +171,9 @@ def lock_line_numbers(path: str | Path) -> dict[str, int]:
     except OSError:
         return {}
     lines: dict[str, int] = {}
-    toml_name = re.compile(r'^\s*name\s*=\s*"([^"]+)"')
-    req_name = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(==|===|;|\s|$)")
     is_toml = str(path).endswith(".toml")
     for no, line in enumerate(text.splitlines(), start=1):
-        m = (toml_name if is_toml else req_name).match(line)
+        m = (_TOML_NAME_RE if is_toml else _REQ_NAME_RE).match(line)
         if m and not line.lstrip().startswith(("#", "-")):
             lines.setdefault(canonicalize_name(m.group(1)), no)
     return lines

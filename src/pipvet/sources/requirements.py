@@ -21,6 +21,7 @@ from packaging.utils import canonicalize_name
 
 from pipvet.core.errors import InputError
 from pipvet.core.lockfile_io import (
+    _show,
     check_text,
     logical_lines,
     parse_hash_options,
@@ -194,9 +195,14 @@ def _option(
     if args:
         raise InputError(f"{where}: unexpected {args[0]!r} after {name}")
     if name in _NESTED:
-        nested = (path.parent / value).resolve() if not os.path.isabs(value) else Path(value)
-        if not nested.exists():
-            raise InputError(f"{where}: {name} {value}: no such file")
+        try:
+            nested = (path.parent / value).resolve() if not os.path.isabs(value) else Path(value)
+            found = nested.is_file()
+        except (OSError, ValueError) as e:  # a name too long, a folder that cannot be searched
+            reason = getattr(e, "strerror", None) or str(e)
+            raise InputError(f"{where}: {name} {_show(value)}: {reason}") from None
+        if not found:
+            raise InputError(f"{where}: {name} {_show(value)}: no such file")
         sub_label = _display(nested, Path.cwd())
         _read(nested, constraint or _NESTED[name], acc, state, stack=stack, label=sub_label)
         return
