@@ -453,3 +453,19 @@ def test_an_index_or_nested_file_inside_a_lock_in_force(make_index, venv, tmp_pa
     rc, out = run_install(capsys, "--lock", str(named), "--python", str(venv))
     assert rc == 0, out
     assert f"named.lock:1 names the index {index.url} (an --index-url line)" in out
+
+
+@pytest.mark.parametrize("resolver", ["pip", "uv"])
+def test_slow_drip_index_times_out_the_resolver_too(
+    make_index, tmp_path, capsys, monkeypatch, resolver
+):
+    index = make_index(standard=True)
+    monkeypatch.setenv("PIPVET_NETWORK_DEADLINE", "2")  # one request 2 s, a resolver run 10 s
+    index.drip = 0.3
+    start = time.monotonic()
+    argv = ["lock", "alpha", "--index-url", index.url, "--resolver", resolver, "--refresh"]
+    rc = main([*argv, "-o", str(tmp_path / "out.lock")])
+    err = capsys.readouterr().err
+    assert rc == 3, err
+    assert "within" in err and "Traceback" not in err, err
+    assert time.monotonic() - start < 30

@@ -96,23 +96,32 @@ def run(
     env = scrubbed_env()
     if build_constraints is not None:
         env["PIP_CONSTRAINT"] = str(build_constraints)
+    return run_group(cmd, env=env, timeout=timeout)
+
+
+def run_group(
+    cmd: Sequence[str], *, env: dict[str, str], timeout: float, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd`` in a process group of its own, output captured. On an interruption or when
+    ``timeout`` passes (``subprocess.TimeoutExpired``), the whole group is stopped before the
+    exception goes on; after a normal end, whatever the command left running is killed."""
     proc = subprocess.Popen(
-        cmd,
+        list(cmd),
         env=env,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
     try:
-        out, err = proc.communicate(timeout=timeout)
+        out, err = proc.communicate(input=input, timeout=timeout)
     except BaseException:
         with signals_held():
             stop_group(proc)
         raise
     _kill_group(proc.pid, signal.SIGKILL)
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    return subprocess.CompletedProcess(list(cmd), proc.returncode, out, err)
 
 
 def stop_group(proc: subprocess.Popen, grace: float = 5.0) -> None:

@@ -35,7 +35,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from pipvet.core.errors import InputError
+from pipvet.core.errors import InputError, NetworkError
 from pipvet.core.models import DistFile
 from pipvet.sources.environment import no_site_launcher, pip_command
 from pipvet.sources.index import Prefetcher, SimpleIndex
@@ -233,7 +233,7 @@ def _run_pip(
     ]  # fmt: skip
     cmd += [f"--no-binary={name}" for name in sdists]
     cmd += [*_write_constraints(constraints, tmp), "-r", str(reqfile)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=scrubbed_env(), check=False)
+    proc = _bounded(cmd, env=scrubbed_env(), index_url=index_url)
     return proc, report
 
 
@@ -271,9 +271,32 @@ def _run_uv(
         cmd += ["--no-binary", name]
     cmd += _write_constraints(constraints, tmp)
     env = scrubbed_env(("PIP_", "UV_"))
-    return subprocess.run(
-        cmd, input="\n".join(reqs) + "\n", capture_output=True, text=True, env=env, check=False
-    )
+    return _bounded(cmd, env=env, index_url=index_url, input="\n".join(reqs) + "\n")
+
+
+def resolve_deadline() -> float:
+    """How long one resolver run (pip or uv, reading the index itself) may take in all: five
+    times the deadline of one request (``PIPVET_NETWORK_DEADLINE``), ten minutes by default."""
+    from pipvet.sources.index import deadline_seconds
+
+    return 5 * deadline_seconds()
+
+
+def _bounded(
+    cmd: list[str], *, env: dict[str, str], index_url: str, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The resolver in a process group of its own, with an overall deadline: pip's and uv's
+    per-read timeouts never fire on a server that drips bytes. Ctrl-C stops the whole group."""
+    from pipvet.installer.pip_runner import run_group
+
+    seconds = resolve_deadline()
+    try:
+        return run_group(cmd, env=env, timeout=seconds, input=input)
+    except subprocess.TimeoutExpired:
+        raise NetworkError(
+            f"resolving against {index_url} did not finish within {seconds:.0f} s (the index is "
+            "stalled or too slow); retry later"
+        ) from None
 
 
 def parse_uv_output(text: str) -> dict[NormalizedName, tuple[Version, tuple[str, ...]]]:
