@@ -23,6 +23,7 @@ EPILOG = """exit codes:
   0  success
   1  refused by policy (hash mismatch, blocked package, vulnerabilities over the threshold)
   2  usage or input error
+  3  network error (unreachable, timed out, incomplete download): retry later
 """
 
 
