@@ -155,6 +155,10 @@ def test_redirect_to_another_host_is_named_and_refused_under_a_lock(
     rc, out = run_install(capsys, "alpha==1.0", "--index-url", index.url, "--python", str(venv))
     assert rc == 0, out
     assert "redirects to another host" in out and "localhost" in out
+    index.redirect_files_to = None
+    index.redirect_pages_to = other.root.replace("127.0.0.1", "localhost")  # the listing too
+    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    assert rc == 2 and "redirects to another host" in out and "refused" in out, out
 
 
 def test_malformed_index_json_and_nul_in_a_filename_are_one_line(

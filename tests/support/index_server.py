@@ -94,6 +94,7 @@ class TestIndex:
         self.serve_sizes = True  # PEP 700 "size" in JSON listings
         self.drip: float = 0.0  # seconds between bytes of every body (a stalling server)
         self.redirect_files_to: str | None = None  # 302 every file request to this root URL
+        self.redirect_pages_to: str | None = None  # 302 every project page to this root URL
         self.page_override: dict[str, bytes] = {}  # project -> raw JSON page body to serve
         self._lock = threading.Lock()
         self.requests: list[str] = []
@@ -428,6 +429,12 @@ def _make_handler(index: TestIndex) -> type[BaseHTTPRequestHandler]:
                 self._send(404, b"not found\n")
 
         def _simple(self, rest: list[str]) -> None:
+            if index.redirect_pages_to and rest:
+                self.send_response(302)
+                self.send_header("Location", f"{index.redirect_pages_to}{self.path}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             media = negotiate(self.headers.get("Accept"))
             if not media:
                 self._send(406, b"not acceptable\n")

@@ -266,7 +266,7 @@ def _plan_from_lock(args, target, lock, *, verify: bool):
             wanted.add(canonicalize_name(req.name))
         names = _closure(lock, wanted)
     index_url = args.index_url or lock.index_url or DEFAULT_INDEX
-    index = SimpleIndex(index_url)
+    index = SimpleIndex(index_url, other_hosts=False)  # a lock is in force
     todo = [p.name for p in lock.packages if names is None or p.name in names]
     todo += [p.name for p in lock.build_packages]
     listings = index.many(todo)
