@@ -473,3 +473,21 @@ def test_slow_drip_index_times_out_the_resolver_too(
     assert rc == 3, err
     assert "within" in err and "Traceback" not in err, err
     assert time.monotonic() - start < 30
+
+
+def test_first_ctrl_c_during_a_stalled_lock_ends_pipvet(make_index, tmp_path):
+    index = make_index(standard=True)
+    index.drip = 2.0
+    env = {**os.environ, "PIPVET_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipvet", "lock", "alpha", "--index-url", index.url,
+         "--resolver", "pip", "-o", str(tmp_path / "out.lock")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    _wait_for(lambda: len(index.requests) >= 2, proc)  # pipvet's and pip's page requests
+    time.sleep(1)
+    proc.send_signal(signal.SIGINT)
+    t0 = time.monotonic()
+    out, _ = proc.communicate(timeout=60)
+    assert time.monotonic() - t0 < 10, out
+    assert proc.returncode == 130, out

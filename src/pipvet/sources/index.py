@@ -833,8 +833,7 @@ class SimpleIndex:
         if not chosen:
             return {}
         names = sorted(chosen)
-        with ThreadPoolExecutor(max_workers=min(max_workers, len(names))) as pool:
-            blobs = list(pool.map(lambda n: self.wheel_metadata(chosen[n]), names))
+        blobs = concurrent_map(lambda n: self.wheel_metadata(chosen[n]), names, max_workers)
         out: dict[NormalizedName, list[str]] = {}
         for name, blob in zip(names, blobs, strict=True):
             if blob is not None:
@@ -1076,8 +1075,7 @@ class Prefetcher:
             return page.files(pins[name])
 
         names = sorted(pins)
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            files = dict(zip(names, pool.map(files_of, names), strict=True))
+        files = dict(zip(names, concurrent_map(files_of, names, 16), strict=True))
         if not metadata:
             return files, {}
         with self._lock:
@@ -1091,3 +1089,11 @@ class Prefetcher:
         with self._lock:
             self._stopped = True
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def abort(self) -> None:
+        """Hang up on every fetch in flight and wait for the workers (they end at once)."""
+        with self._lock:
+            self._stopped = True
+        _watchdog.abort_all()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        _watchdog.reset()

@@ -396,6 +396,9 @@ def resolve(
         prefetch.add(req)
     try:
         return _resolve(top, uv, tool, index_url, allowed, python, constraints, env, prefetch)
+    except (KeyboardInterrupt, SystemExit):
+        prefetch.abort()  # the first Ctrl-C ends the run: no page fetch keeps it alive
+        raise
     finally:
         prefetch.close()
 
