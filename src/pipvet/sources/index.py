@@ -745,7 +745,7 @@ class SimpleIndex:
                 other_hosts=self.other_hosts,
             ) as (r, u):
                 return _read_body(r, u)
-        except InputError:
+        except (InputError, NetworkError):
             return None
 
     def wheel_metadata(self, file: DistFile) -> bytes | None:
@@ -759,7 +759,7 @@ class SimpleIndex:
         if blob is None and file.is_wheel:
             try:
                 blob = self._metadata_by_range(file)
-            except (InputError, ValueError, struct.error, zlib.error):
+            except (InputError, NetworkError, ValueError, struct.error, zlib.error):
                 blob = None
         if blob is not None and self.cache and file.sha256:
             self.cache.put(key, file.url, "text/plain", blob, METADATA_MAX_AGE)
@@ -999,8 +999,8 @@ class Prefetcher:
             return None
         try:
             page = self.index.project_page(name)
-        except InputError:
-            return None
+        except (InputError, NetworkError):
+            return None  # speculative: finish() fetches it again and reports the error
         guess = self._guess(page, requirement)
         if guess is None or self._stopped:
             return page
