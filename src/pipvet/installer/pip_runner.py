@@ -19,6 +19,8 @@ from pathlib import Path
 from pipvet.installer.staging import StagedFile
 
 BASE_OPTIONS = ("--isolated", "--disable-pip-version-check", "--no-input")
+# signals that stop an install (besides Ctrl-C): SIGTERM, and SIGHUP where there is one
+STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s)
 
 
 def scrubbed_env() -> dict[str, str]:
@@ -141,7 +143,7 @@ def signals_held() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    sigs = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    sigs = [signal.SIGINT, signal.SIGTERM, *STOP_SIGNALS[1:]]
     old = {s: signal.signal(s, signal.SIG_IGN) for s in sigs}
     try:
         yield
@@ -151,5 +153,10 @@ def signals_held() -> Iterator[None]:
 
 
 def _kill_group(pgid: int, sig: int) -> None:
+    killpg = getattr(os, "killpg", None)
+    if killpg is None:  # pragma: no cover - Windows: no process groups, stop pip itself
+        with contextlib.suppress(OSError):
+            os.kill(pgid, signal.SIGTERM)
+        return
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
+        killpg(pgid, sig)

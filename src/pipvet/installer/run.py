@@ -107,7 +107,7 @@ def interruptible() -> Iterator[None]:
     def handler(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGHUP)}
+    old = {s: signal.signal(s, handler) for s in pip_runner.STOP_SIGNALS}
     try:
         yield
     finally:
