@@ -47,7 +47,7 @@ def test_index_serves_html_and_json_with_the_same_files(package_index: TestIndex
     ctype, body = _get(url, JSON_TYPE)
     assert ctype == JSON_TYPE
     doc = json.loads(body)
-    assert doc["meta"]["api-version"] == "1.1" and doc["versions"] == ["1.0"]
+    assert doc["meta"]["api-version"] == "1.4" and doc["versions"] == ["1.0"]
     json_files = parse_json_page(doc, url)
     assert [f.filename for f in html_files] == [f.filename for f in json_files]
     assert [f.sha256 for f in html_files] == [f.sha256 for f in json_files]

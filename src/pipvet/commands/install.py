@@ -57,6 +57,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--dry-run", action="store_true", help="download and verify everything, install nothing"
     )
+    gate = p.add_argument_group(
+        "install gate (names, index facts, known malware and code, checked before pip runs)"
+    )
+    gate.add_argument(
+        "--min-release-age",
+        type=float,
+        metavar="DAYS",
+        help="leave out versions uploaded less than DAYS ago (default: the policy's, else none)",
+    )
+    gate.add_argument(
+        "--extra-index-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another index; a name it serves besides the main index is refused "
+        "unless the policy pins it (index-pins)",
+    )
+    gate.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="install without asking when the gate only warns (a block is never lifted)",
+    )
     audit = p.add_argument_group("vulnerability audit (runs before anything is downloaded)")
     audit.add_argument(
         "--fail-on",
@@ -84,12 +107,18 @@ def run(args: argparse.Namespace) -> int:
             "hash checking is OFF (--no-verify-hashes): nothing proves the files are "
             "the ones you meant to install"
         )
+    # -- install gate, step 1: policy and names, before anything is downloaded ----------------
+    policy, early = gate_before_resolving(args)
+    # -----------------------------------------------------------------------------------------
     for name in args.allow_sdist:
         console.warn(f"--allow-sdist {name}: building an sdist runs its code on this machine")
     target = probe_target(args.python)
     plan, trust = build_install_plan(args, target, verify=verify)
     if any(pf.is_sdist for pf in plan.files):
         plan, trust = add_build_dependencies(plan, trust)
+    # -- install gate, step 2: index facts, known malware, indexes, before downloading ---------
+    early = gate_before_download(args, plan, policy, early)
+    # -----------------------------------------------------------------------------------------
     for text in plan.warnings:
         console.warn(text)
     n = len([f for f in plan.files if not f.build_dependency])
@@ -100,10 +129,12 @@ def run(args: argparse.Namespace) -> int:
         extra = " (build dependency)" if pf.build_dependency else ""
         console.detail(f"  {pf.requirement}: {pf.file.filename}{extra}")
     if not args.no_audit:
-        audit_plan(plan, fail_on=args.fail_on, db_path=args.db)
+        args._audit_line = audit_plan(plan, fail_on=args.fail_on, db_path=args.db)
     result = install(
         plan,
         trust=trust,
+        # -- install gate, step 3: code inspection of the verified files, summary, question --
+        before_install=lambda staged: gate_before_pip(args, plan, policy, early, staged),
         dry_run=args.dry_run,
         verbose=console.is_verbose(),
         on_phase=console.info,
@@ -122,7 +153,129 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def audit_plan(plan, *, fail_on: str, db_path: str | None) -> None:
+# -- the install gate ----------------------------------------------------------------------------
+
+
+def gate_before_resolving(args: argparse.Namespace):
+    """The policy (its defaults applied to ``args``), and the name checks of what the user asked
+    for: typosquats, names not on the index, quarantined projects. Refuses at once on a block."""
+    from pathlib import Path
+
+    from pipvet.core.policy import load_policy
+    from pipvet.services import gate
+
+    policy = load_policy(Path.cwd())
+    args._gate_policy = policy
+    args.allow_sdist = sorted(set(args.allow_sdist) | set(policy.allow_sdist))
+    if args.min_release_age is None:
+        args.min_release_age = policy.min_release_age_days
+    elif args.min_release_age < 0:
+        from pipvet.core.errors import UsageError
+
+        raise UsageError("--min-release-age must be a number of days (>= 0)")
+    args.extra_index_url = list(dict.fromkeys([*args.extra_index_url, *policy.extra_index_urls]))
+    if not args.index_url and policy.index_url:
+        args.index_url = policy.index_url
+    report = gate.GateReport(notes=gate.expired_allow_notes(policy))
+    if args.packages and not args.lock:
+        names = [n for n, _exact in gate.requirement_names(args.packages)]
+        index_url = args.index_url or DEFAULT_INDEX
+        report = report.merge(gate.check_names(names, index_url=index_url, policy=policy))
+        _refuse_if_blocked(report)
+    return policy, report
+
+
+def gate_before_download(args, plan, policy, early):
+    """Index facts, typosquats among the transitive names, known malware and more than one
+    index, for every planned package; refuses before anything is downloaded on a block."""
+    from pathlib import Path
+
+    from pipvet.core.models import PackageId
+    from pipvet.services import gate
+
+    exact = {n for n, e in gate.requirement_names(args.packages) if e} if not args.lock else set()
+    from_lock = plan.lock_path is not None
+    packages = [
+        gate.PlannedPackage(
+            pf.name, pf.version, pf.file, pinned_exactly=from_lock or pf.name in exact
+        )
+        for pf in plan.files
+    ]
+    checked = {i.package.split("==")[0] for i in early.issues}
+    others = sorted({p.name for p in packages} - checked)
+    report = early.merge(
+        gate.check_names(others, index_url=plan.index_url, policy=policy, requested=False)
+    )
+    report = report.merge(
+        gate.check_index_facts(
+            packages,
+            index_url=plan.index_url,
+            policy=policy,
+            min_age_days=args.min_release_age if from_lock else None,
+        )
+    )
+    if not args.no_audit:
+        report = report.merge(
+            gate.check_known_malware(
+                [PackageId(p.name, p.version) for p in packages],
+                policy=policy,
+                db_path=Path(args.db) if args.db else None,
+            )
+        )
+    indexes, _origin = gate.check_indexes(
+        [p.name for p in packages],
+        index_url=plan.index_url,
+        extra_index_urls=args.extra_index_url,
+        policy=policy,
+        config=gate.config_indexes(),
+    )
+    report = report.merge(indexes).merge(getattr(args, "_gate_held", gate.GateReport()))
+    _refuse_if_blocked(report)
+    return report
+
+
+def gate_before_pip(args, plan, policy, early, staged) -> None:
+    """Inspect every staged, verified file; show the summary; refuse on a block; on a terminal,
+    ask before installing anything that warns (``--yes`` answers)."""
+    import sys
+
+    from pipvet.cli import console
+    from pipvet.core.errors import PolicyRefusal
+    from pipvet.formats.gate_text import render_summary
+    from pipvet.services import gate
+
+    artifacts = [gate.Artifact(s.name, str(s.version), s.path) for s in staged]
+    report = early.merge(gate.inspect_artifacts(artifacts, policy=policy))
+    audit_line = getattr(args, "_audit_line", None)
+    wanted = [s.requirement for s in staged if not s.build_dependency]
+    console.info(render_summary(report, plan=wanted, audit_line=audit_line))
+    _refuse_if_blocked(report, shown=True)
+    if not report.warnings or args.yes or args.dry_run:
+        return
+    if sys.stdin.isatty() and sys.stderr.isatty():
+        answer = input("install anyway? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            raise PolicyRefusal("not installed: the answer was no; nothing was changed")
+
+
+def _refuse_if_blocked(report, *, shown: bool = False) -> None:
+    from pipvet.cli import console
+    from pipvet.core.errors import PolicyRefusal
+    from pipvet.formats.gate_text import render_summary
+
+    if not report.blocked:
+        return
+    if not shown:
+        console.info(render_summary(report, plan=None))
+    n = len(report.blocks)
+    raise PolicyRefusal(
+        f"install refused by the gate ({n} block{'s' if n != 1 else ''}); nothing was installed",
+        hint="a block is lifted only by an allowlist entry with a reason and an expiry date "
+        "([[tool.pipvet.allow]] in pyproject.toml, or [[allow]] in pipvet.toml)",
+    )
+
+
+def audit_plan(plan, *, fail_on: str, db_path: str | None) -> str | None:
     """Audit the planned set (build dependencies included) before anything is downloaded.
 
     Shows one line per vulnerable package and the npm-audit style summary; refuses (exit 1) when a
@@ -152,10 +305,10 @@ def audit_plan(plan, *, fail_on: str, db_path: str | None) -> None:
                 hint="refresh the advisory index with `pipvet db update`, or drop --fail-on",
             ) from None
         console.warn(f"vulnerability audit skipped: {exc.message}")
-        return
+        return f"not checked ({exc.message})"
     if not report.findings:
         console.info(f"audit: {summary_line(report)}")
-        return
+        return summary_line(report)
     for pkg in report.vulnerable():
         found = [f for f in report.findings if f.package == pkg]
         worst = max(f.severity for f in found)
@@ -170,6 +323,7 @@ def audit_plan(plan, *, fail_on: str, db_path: str | None) -> None:
             hint="details: `pipvet audit` on the same inputs; upgrade to the fix versions above",
         )
     console.warn(f"{line} (details: `pipvet audit`; refuse such installs with --fail-on)")
+    return summary_line(report)
 
 
 def add_build_dependencies(plan, trust):
@@ -302,9 +456,12 @@ def _plan_by_resolving(args, target, *, verify: bool):
 
     requirements, index_from_file = _requirements(args)
     index_url = args.index_url or index_from_file or DEFAULT_INDEX
-    pins, listings = resolve_pins(
-        requirements, index_url=index_url, allow_sdist=args.allow_sdist, python=target.python
-    )
+    if args.min_release_age or args.extra_index_url:
+        pins, listings = _resolve_gated(args, requirements, index_url, target)
+    else:
+        pins, listings = resolve_pins(
+            requirements, index_url=index_url, allow_sdist=args.allow_sdist, python=target.python
+        )
     index = SimpleIndex(index_url)
     missing = [canonicalize_name(n) for n, _v in pins if canonicalize_name(n) not in listings]
     if missing:
@@ -341,6 +498,37 @@ def _requirements(args) -> tuple[list[str], str | None]:
         reqs += [str(r.requirement) for r in rf.requirements]
         index_url = index_url or rf.index_url
     return reqs, index_url
+
+
+def _resolve_gated(args, requirements, index_url: str, target):
+    """Resolution under the cooldown (versions newer than --min-release-age left out, and said)
+    and with --extra-index-url (files of each name taken from the one index that serves it)."""
+    from pipvet.services import gate
+    from pipvet.sources.index import SimpleIndex
+
+    result = gate.resolve_with_cooldown(
+        requirements,
+        index_url=index_url,
+        extra_index_urls=args.extra_index_url,
+        min_age_days=args.min_release_age or 0,
+        allow_sdist=args.allow_sdist,
+        python=target.python,
+    )
+    res = result.resolution
+    args._gate_held = gate.GateReport(held_back=result.held_back, notes=result.notes)
+    pins = [(p.name, p.version) for p in res.packages]
+    listings = dict(res.index_files or {})
+    if args.extra_index_url:
+        _report, origin = gate.check_indexes(
+            [n for n, _v in pins],
+            index_url=index_url,
+            extra_index_urls=args.extra_index_url,
+            policy=args._gate_policy,
+        )
+        for name, url in origin.items():
+            if url.rstrip("/") != index_url.rstrip("/"):
+                listings[name] = SimpleIndex(url).project_files(name)
+    return pins, listings
 
 
 def resolve_pins(requirements, *, index_url: str, allow_sdist, python: str):

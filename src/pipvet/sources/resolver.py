@@ -239,6 +239,7 @@ def _run_pip(
     python: str | None,
     tmp: Path,
     constraints: Sequence[str] = (),
+    extra_index_urls: Sequence[str] = (),
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     reqfile = tmp / "requirements.in"
     reqfile.write_text("\n".join(reqs) + "\n", encoding="utf-8")
@@ -251,6 +252,7 @@ def _run_pip(
         "--isolated", "--disable-pip-version-check", "--no-input", "--quiet",
         "--index-url", index_url, "--only-binary", ":all:",
     ]  # fmt: skip
+    cmd += [f"--extra-index-url={url}" for url in extra_index_urls]
     cmd += [f"--no-binary={name}" for name in sdists]
     cmd += [*_write_constraints(constraints, tmp), "-r", str(reqfile)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=scrubbed_env(), check=False)
@@ -281,12 +283,15 @@ def _run_uv(
     python: str | None,
     tmp: Path,
     constraints: Sequence[str] = (),
+    extra_index_urls: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
     cmd = [
         uv, "pip", "compile", "-", "--no-config", "--no-header", "--annotation-style", "split",
         "--index-url", index_url, "--only-binary", ":all:", "--no-python-downloads",
         "--python", python or sys.executable, "--color", "never", "--quiet",
     ]  # fmt: skip
+    for url in extra_index_urls:
+        cmd += ["--extra-index-url", url]
     for name in sdists:
         cmd += ["--no-binary", name]
     cmd += _write_constraints(constraints, tmp)
@@ -364,6 +369,7 @@ def resolve(
     resolver: str = "auto",
     constraints: Sequence[str] = (),
     cache_dir: Path | None = None,
+    extra_index_urls: Sequence[str] = (),
 ) -> Resolution:
     """Resolve ``requirements`` against ``index_url``: wheels only, except allowed sdists.
 
@@ -371,6 +377,8 @@ def resolve(
     ``resolver`` is "pip", "uv" or "auto" (uv when it is installed, else pip).
     ``constraints`` are requirement strings passed as a constraints file (``-c``).
     ``cache_dir`` keeps fetched project pages for as long as the index allows.
+    ``extra_index_urls`` are more indexes the resolver may take versions from (the install
+    gate refuses a name that more than one of them serves).
     """
     top = []
     for text in requirements:
@@ -392,7 +400,9 @@ def resolve(
     for req in top:  # fetch pages while the resolver runs (pipvet needs them for the hashes)
         prefetch.add(req)
     try:
-        return _resolve(top, uv, tool, index_url, allowed, python, constraints, env, prefetch)
+        return _resolve(
+            top, uv, tool, index_url, allowed, python, constraints, env, prefetch, extra_index_urls
+        )
     finally:
         prefetch.close()
 
@@ -407,6 +417,7 @@ def _resolve(
     constraints: Sequence[str],
     env: dict[str, str],
     prefetch: Prefetcher,
+    extra_index_urls: Sequence[str] = (),
 ) -> Resolution:
     sdists: list[str] = []
     reqs = [str(r) for r in top]
@@ -414,9 +425,13 @@ def _resolve(
         tmp = Path(tmp_name)
         while True:
             if uv:
-                proc = _run_uv(uv, reqs, index_url, sdists, python, tmp, constraints)
+                proc = _run_uv(
+                    uv, reqs, index_url, sdists, python, tmp, constraints, extra_index_urls
+                )
             else:
-                proc, report = _run_pip(reqs, index_url, sdists, python, tmp, constraints)
+                proc, report = _run_pip(
+                    reqs, index_url, sdists, python, tmp, constraints, extra_index_urls
+                )
             if proc.returncode == 0:
                 break
             missing = _no_wheel_name(proc.stderr, tool)
@@ -432,9 +447,13 @@ def _resolve(
                     raise
             raise InputError(f"{tool} could not resolve the requirements:\n{_tail(proc.stderr)}")
         if uv:
-            return _finish_uv(proc.stdout, top, sdists, env, prefetch)
+            return _finish_uv(proc.stdout, top, sdists, env, prefetch, bool(extra_index_urls))
         nodes, report_env = _nodes_from_report(report)
-    files, _ = prefetch.finish({n: node.version for n, node in nodes.items()}, metadata=False)
+    files, _ = prefetch.finish(
+        {n: node.version for n, node in nodes.items()},
+        metadata=False,
+        missing_ok=bool(extra_index_urls),
+    )
     packages = build_graph(top, nodes, report_env)
     return Resolution(packages, "pip", tuple(sorted(sdists)), index_files=files)  # type: ignore[arg-type]
 
@@ -445,9 +464,12 @@ def _finish_uv(
     sdists: Sequence[str],
     env: dict[str, str],
     prefetch: Prefetcher,
+    missing_ok: bool = False,
 ) -> Resolution:
     pins = parse_uv_output(stdout)
-    files, requires = prefetch.finish({n: v for n, (v, _) in pins.items()}, metadata=True)
+    files, requires = prefetch.finish(
+        {n: v for n, (v, _) in pins.items()}, metadata=True, missing_ok=missing_ok
+    )
     nodes = {
         name: _Node(
             version=version,
