@@ -306,6 +306,13 @@ def audit_plan(plan, *, fail_on: str, db_path: str | None) -> str | None:
             ) from None
         console.warn(f"vulnerability audit skipped: {exc.message}")
         return f"not checked ({exc.message})"
+    for m in report.malware:
+        console.error(f"  {m.package}  known malware  {m.id}: {console.printable(m.summary)}")
+    if report.malware:
+        raise PolicyRefusal(
+            f"audit: {summary_line(report)}; refused: known malware is never installed",
+            hint="details: `pipvet audit` on the same inputs",
+        )
     if not report.findings:
         console.info(f"audit: {summary_line(report)}")
         return summary_line(report)

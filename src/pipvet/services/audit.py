@@ -2,6 +2,9 @@
 
 ``audit_packages`` is what ``pipvet audit`` and ``pipvet install`` call; ``summary_line`` is the
 one line both print ("3 vulnerabilities (1 high, 2 moderate) in 2 packages").
+
+Known-malware records (OSV ``MAL-``) are kept apart from vulnerabilities: ``AuditReport.malware``,
+and ``known_malware`` for callers that need only that (the install gate).
 """
 
 from __future__ import annotations
@@ -16,13 +19,23 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from pipvet.core.matching.findings import Finding, MatchProblem, match_package, smallest_fix
+from pipvet.core.matching.findings import (
+    Finding,
+    MalwareFinding,
+    MatchProblem,
+    match_malware,
+    match_package,
+    smallest_fix,
+    split_malware,
+)
 from pipvet.core.matching.osv import Advisory
 from pipvet.core.matching.severity import Severity
 from pipvet.core.models import PackageId
 from pipvet.sources.dependencies.base import Skipped
 
 FAIL_ON_CHOICES = ("unknown", "low", "moderate", "high", "critical", "none")
+
+__all__ = ["AuditReport", "MalwareFinding", "audit_packages", "known_malware", "summary_line"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,7 @@ class AuditReport:
     online: str | None = None  # the OSV URL consulted, if any
     source: str = ""  # what was audited (the dependency source's description)
     location: str | None = None  # the input file, if any
+    malware: tuple[MalwareFinding, ...] = ()  # known-malware records; never ignored, always fail
 
     def counts(self) -> Counter[Severity]:
         return Counter(f.severity for f in self.findings)
@@ -72,7 +86,10 @@ class AuditReport:
         return sorted({f.package for f in self.findings})
 
     def fails(self, threshold: str) -> bool:
-        """True if a finding is at or above ``threshold`` (``unknown``: any finding at all)."""
+        """True if a finding is at or above ``threshold`` (``unknown``: any finding at all), and
+        always when a package is known malware (whatever the threshold, ``none`` included)."""
+        if self.malware:
+            return True
         if threshold == "none":
             return False
         limit = Severity.from_label(threshold)
@@ -93,7 +110,20 @@ _ORDER = (
 
 
 def summary_line(report: AuditReport) -> str:
-    """ "3 vulnerabilities (1 high, 2 moderate) in 2 packages", or a clean result."""
+    """ "3 vulnerabilities (1 high, 2 moderate) in 2 packages", or a clean result; led by
+    "KNOWN MALWARE: evil 1.0; " when a package is known malware."""
+    return malware_line(report) + _vulnerability_line(report)
+
+
+def malware_line(report: AuditReport) -> str:
+    """ "KNOWN MALWARE: evil 1.0, bad 2.0; " (with the trailing separator), or ""."""
+    if not report.malware:
+        return ""
+    pkgs = sorted({m.package for m in report.malware})
+    return "KNOWN MALWARE: " + ", ".join(f"{p.name} {p.version}" for p in pkgs) + "; "
+
+
+def _vulnerability_line(report: AuditReport) -> str:
     n = len(report.findings)
     if n == 0:
         return f"no known vulnerabilities in {_plural(len(report.packages), 'package')}"
@@ -193,13 +223,18 @@ def audit_packages(
                 local.setdefault(name, []).extend(advs)
     findings: list[Finding] = []
     problems: list[MatchProblem] = []
+    malware: list[MalwareFinding] = []
+    vulns: dict[str, list[Advisory]] = {}
     for p in pkgs:
-        f, probs = match_package(p, local.get(p.name, []))
+        advs = local.get(p.name, [])
+        malware += match_malware(p, advs)
+        vulns[p.name] = split_malware(advs)[1]
+        f, probs = match_package(p, vulns[p.name])
         findings += f
         problems += probs
     kept, ignored, expired, unused = _apply_ignores(findings, list(ignores), today)
     fixes = tuple(
-        Fix(p, smallest_fix(p, local.get(p.name, []))) for p in sorted({f.package for f in kept})
+        Fix(p, smallest_fix(p, vulns.get(p.name, []))) for p in sorted({f.package for f in kept})
     )
     return AuditReport(
         packages=pkgs,
@@ -216,7 +251,25 @@ def audit_packages(
         online=online_url,
         source=source,
         location=location,
+        malware=tuple(malware),
     )
+
+
+def known_malware(
+    packages: Iterable[PackageId], *, db_path: Path | None = None
+) -> list[MalwareFinding]:
+    """The packages (exact versions) that a known-malware record of the local advisory index
+    names, ordered by package then id. Raises ``AdvisoryDbError`` when no index can be read (a
+    check that could not run vouches for nothing)."""
+    from pipvet.sources.advisories.snapshot import open_db
+
+    pkgs = sorted(set(packages))
+    opened = open_db(db_path)
+    try:
+        local, _bad = opened.db.advisories_for(p.name for p in pkgs)
+    finally:
+        opened.db.close()
+    return [m for p in pkgs for m in match_malware(p, local.get(p.name, []))]
 
 
 def upgrade_set(report: AuditReport) -> dict[NormalizedName, Version]:

@@ -157,11 +157,8 @@ def requirement_names(requirements: Iterable[str]) -> list[tuple[str, bool]]:
 
 
 def _name_api():
-    """F's name checks (``pipvet.core.names``); None before that module exists."""
-    try:
-        from pipvet.core import names
-    except ImportError:
-        return None
+    from pipvet.core import names
+
     return names
 
 
@@ -182,18 +179,12 @@ def check_names(
     issues: list[GateIssue | None] = []
     notes: list[str] = []
     keys = sorted({canonicalize_name(n) for n in names})
-    if api is None:
-        notes.append("name checks unavailable in this build (no list of popular names)")
     for name in keys:
-        if api is None:
-            break
         check = api.check_name(name)
         if check.typosquat_of:
             rank = f" (rank {check.rank})" if check.rank else ""
-            msg = f"{name} looks like a typosquat of {check.typosquat_of}: did you mean "
-            msg += f"{check.typosquat_of}{rank}?"
-            if check.reason:
-                msg += f" ({check.reason})"
+            reason = check.reason or f"did you mean {check.typosquat_of}{rank}?"
+            msg = f"{name} looks like a typosquat of {check.typosquat_of}: {reason}"
             issues.append(
                 _judge(
                     policy,
@@ -210,11 +201,11 @@ def check_names(
         status, reason = statuses[name]
         if status == "missing":
             msg = f"{name} is not on the index {index.url}"
-            if api is not None and requested:
+            if requested:
                 hint = api.suggest(name)
                 if hint.typosquat_of:
                     rank = f" (rank {hint.rank})" if hint.rank else ""
-                    msg += f"; did you mean {hint.typosquat_of}{rank}?"
+                    msg += f": did you mean {hint.typosquat_of}{rank}?"
             issues.append(
                 _judge(
                     policy,
@@ -513,18 +504,6 @@ def _age(delta: dt.timedelta) -> str:
 # -- 4. known malware --------------------------------------------------------------------------
 
 
-def _known_malware_api():
-    for module in ("pipvet.sources.advisories.db", "pipvet.services.audit"):
-        try:
-            mod = __import__(module, fromlist=["known_malware"])
-        except ImportError:
-            continue
-        fn = getattr(mod, "known_malware", None)
-        if fn is not None:
-            return fn
-    return None
-
-
 def check_known_malware(
     packages: Iterable[PackageId],
     *,
@@ -532,12 +511,24 @@ def check_known_malware(
     db_path: Path | None = None,
     now: dt.datetime | None = None,
 ) -> GateReport:
-    """OSV ``MAL-`` records for any of ``packages`` (transitive ones included): blocks."""
-    fn = _known_malware_api()
+    """OSV ``MAL-`` records for any of ``packages`` (transitive ones included): blocks. Without
+    a readable advisory index the check cannot vouch for anything: that blocks too."""
+    from pipvet.services.audit import known_malware
+    from pipvet.sources.advisories.db import AdvisoryDbError
+
     pkgs = sorted(set(packages))
-    if fn is None:
-        return GateReport(notes=("known-malware records unavailable in this build",))
-    found = fn(pkgs, db_path=db_path)
+    try:
+        found = known_malware(pkgs, db_path=db_path)
+    except AdvisoryDbError as exc:
+        issue = _judge(
+            policy,
+            package="(all)",
+            version=None,
+            selectors=["rule:gate.known-malware", "category:malware"],
+            message=f"known-malware check could not run: {exc.message}",
+            now=now,
+        )
+        return GateReport(issues=_issues(issue))
     issues = []
     hits = []
     for f in found:
@@ -859,14 +850,11 @@ def _scan_issue(a: Artifact, report, f, policy, now, action: str, selectors) -> 
 
 
 def _clean(text: str, limit: int = 200) -> str:
-    """Text from a package or an index, safe to print on a terminal (controls escaped)."""
-    out = []
-    for ch in str(text)[:limit]:
-        if ch.isprintable() or ch == " ":
-            out.append(ch)
-        else:
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-    return "".join(out)
+    """Text from a package or an index, safe to print on a terminal (control, bidi and
+    zero-width characters escaped)."""
+    from pipvet.cli.console import printable
+
+    return printable(str(text)[:limit])
 
 
 def expired_allow_notes(policy: Policy, now: dt.datetime | None = None) -> tuple[str, ...]:
