@@ -175,8 +175,11 @@ class TestIndex:
         requires_python: str | None = None,
         files: Mapping[str, bytes | str] | None = None,
         upload_time: str | None = None,
+        build_backend: str = "tinybuild",
+        backend_path: str | None = None,
     ) -> Path:
-        """Build a real sdist (built offline by ``tinybuild``), list it, return its path."""
+        """Build a real sdist (built offline by ``tinybuild``, or by ``build_backend``), list
+        it, return its path."""
         filename, data = builder.build_sdist(
             name,
             version,
@@ -184,6 +187,8 @@ class TestIndex:
             requires_python=requires_python,
             build_requires=build_requires,
             files=files,
+            build_backend=build_backend,
+            backend_path=backend_path,
         )
         return self._add(
             name,

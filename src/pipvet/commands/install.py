@@ -265,6 +265,10 @@ def _refuse_if_blocked(report, *, shown: bool = False) -> None:
 
     if not report.blocked:
         return
+    if all(b.rule == "gate.not-on-index" for b in report.blocks):  # bad input, not a refusal
+        from pipvet.core.errors import InputError
+
+        raise InputError("\n".join(b.message for b in report.blocks))
     if not shown:
         console.info(render_summary(report, plan=None))
     n = len(report.blocks)
@@ -463,12 +467,7 @@ def _plan_by_resolving(args, target, *, verify: bool):
 
     requirements, index_from_file = _requirements(args)
     index_url = args.index_url or index_from_file or DEFAULT_INDEX
-    if args.min_release_age or args.extra_index_url:
-        pins, listings = _resolve_gated(args, requirements, index_url, target)
-    else:
-        pins, listings = resolve_pins(
-            requirements, index_url=index_url, allow_sdist=args.allow_sdist, python=target.python
-        )
+    pins, listings = _resolve_gated(args, requirements, index_url, target)
     index = SimpleIndex(index_url)
     missing = [canonicalize_name(n) for n, _v in pins if canonicalize_name(n) not in listings]
     if missing:
@@ -510,8 +509,35 @@ def _requirements(args) -> tuple[list[str], str | None]:
 def _resolve_gated(args, requirements, index_url: str, target):
     """Resolution under the cooldown (versions newer than --min-release-age left out, and said)
     and with --extra-index-url (files of each name taken from the one index that serves it)."""
+    import tempfile
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
     from pipvet.services import gate
     from pipvet.sources.index import SimpleIndex
+
+    policy = args._gate_policy
+    specs = {}
+    for text in requirements:
+        req = Requirement(text)
+        specs[canonicalize_name(req.name)] = str(req.specifier)
+
+    def before_sdist(name: str) -> list[str]:
+        """An allowed sdist is inspected (with its build dependencies) before the resolver
+        may build its metadata, which runs its code; the resolver is then held to it."""
+        with tempfile.TemporaryDirectory(prefix="pipvet-sdist-check-") as tmp:
+            report, pin = gate.inspect_sdist_candidate(
+                name,
+                index_url=index_url,
+                policy=policy,
+                staging=Path(tmp),
+                specifier=specs.get(name, ""),
+                python=target.python,
+            )
+        _refuse_if_blocked(report)
+        return [pin] if pin else []
 
     result = gate.resolve_with_cooldown(
         requirements,
@@ -520,18 +546,20 @@ def _resolve_gated(args, requirements, index_url: str, target):
         min_age_days=args.min_release_age or 0,
         allow_sdist=args.allow_sdist,
         python=target.python,
+        before_sdist=before_sdist,
     )
     res = result.resolution
     args._gate_held = gate.GateReport(held_back=result.held_back, notes=result.notes)
     pins = [(p.name, p.version) for p in res.packages]
     listings = dict(res.index_files or {})
     if args.extra_index_url:
-        _report, origin = gate.check_indexes(
+        report, origin = gate.check_indexes(
             [n for n, _v in pins],
             index_url=index_url,
             extra_index_urls=args.extra_index_url,
             policy=args._gate_policy,
         )
+        _refuse_if_blocked(report)  # before files are chosen from one index or another
         for name, url in origin.items():
             if url.rstrip("/") != index_url.rstrip("/"):
                 listings[name] = SimpleIndex(url).project_files(name)

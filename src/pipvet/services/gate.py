@@ -177,29 +177,12 @@ def check_names(
 
     api = _name_api()
     issues: list[GateIssue | None] = []
-    notes: list[str] = []
     keys = sorted({canonicalize_name(n) for n in names})
-    for name in keys:
-        check = api.check_name(name)
-        if check.typosquat_of:
-            rank = f" (rank {check.rank})" if check.rank else ""
-            reason = check.reason or f"did you mean {check.typosquat_of}{rank}?"
-            msg = f"{name} looks like a typosquat of {check.typosquat_of}: {reason}"
-            issues.append(
-                _judge(
-                    policy,
-                    package=name,
-                    version=None,
-                    selectors=["rule:gate.typosquat", "category:names"],
-                    message=msg,
-                    now=now,
-                )
-            )
     index = SimpleIndex(index_url)
     statuses = _project_statuses(index, keys)
     for name in keys:
         status, reason = statuses[name]
-        if status == "missing":
+        if status == "missing":  # nothing to install: the suggestion is the whole answer
             msg = f"{name} is not on the index {index.url}"
             if requested:
                 hint = api.suggest(name)
@@ -216,9 +199,23 @@ def check_names(
                     now=now,
                 )
             )
-        else:
-            issues.append(_status_issue(policy, name, status, reason, now))
-    return GateReport(issues=_issues(*issues), notes=tuple(notes))
+            continue
+        check = api.check_name(name)
+        if check.typosquat_of:
+            rank = f" (rank {check.rank})" if check.rank else ""
+            why = check.reason or f"did you mean {check.typosquat_of}{rank}?"
+            issues.append(
+                _judge(
+                    policy,
+                    package=name,
+                    version=None,
+                    selectors=["rule:gate.typosquat", "category:names"],
+                    message=f"{name} looks like a typosquat of {check.typosquat_of}: {why}",
+                    now=now,
+                )
+            )
+        issues.append(_status_issue(policy, name, status, reason, now))
+    return GateReport(issues=_issues(*issues))
 
 
 def _project_statuses(index, names: Sequence[str]) -> dict[str, tuple[str, str | None]]:
@@ -314,6 +311,7 @@ def resolve_with_cooldown(
     python: str | None = None,
     now: dt.datetime | None = None,
     max_rounds: int = 6,
+    before_sdist=None,
 ) -> CooldownResult:
     """Resolve, leaving out every version uploaded less than ``min_age_days`` ago (as uv's
     ``--exclude-newer`` does): a pin that is too new gets constraints ``name!=V`` for each too
@@ -338,6 +336,7 @@ def resolve_with_cooldown(
             python=python,
             constraints=flat,
             extra_index_urls=extra_index_urls,
+            before_sdist=before_sdist,
         )
         if not first:
             first = {p.name: p.version for p in resolution.packages}
@@ -844,6 +843,70 @@ def _scan_issue(a: Artifact, report, f, policy, now, action: str, selectors) -> 
         path=_clean(f.path),
         line=f.line,
     )
+
+
+def inspect_sdist_candidate(
+    name: str,
+    *,
+    index_url: str,
+    policy: Policy,
+    staging: Path,
+    specifier: str = "",
+    python: str | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[GateReport, str | None]:
+    """Before a resolver may build an allowed sdist's metadata (which runs its build backend):
+    download the sdist it would try first (the newest one the specifier allows, not yanked),
+    check it against the index's sha256, resolve its ``[build-system].requires`` (wheels
+    only) and inspect all of them. Returns the report and the constraint ``name==V`` that keeps
+    the resolver on the inspected version (None when there is no sdist to try)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from pipvet.installer.build_deps import build_requires
+    from pipvet.sources.index import SimpleIndex, download_with_digest, file_version
+    from pipvet.sources.resolver import resolve
+
+    try:
+        spec = SpecifierSet(specifier)
+    except InvalidSpecifier:
+        spec = SpecifierSet()
+    sdists = [
+        (v, f)
+        for f in SimpleIndex(index_url).project_files(name)
+        if not f.is_wheel and not f.yanked and (v := file_version(f)) is not None
+    ]
+    sdists = [(v, f) for v, f in sdists if spec.contains(v, prereleases=True)]
+    final = [(v, f) for v, f in sdists if not v.is_prerelease] or sdists
+    if not final:
+        return GateReport(), None
+    version, file = max(final, key=lambda vf: (vf[0], vf[1].filename.endswith(".tar.gz")))
+    got = download_with_digest(file, staging)
+    if file.sha256 and got.sha256 != file.sha256:
+        got.path.unlink(missing_ok=True)
+        issue = _judge(
+            policy,
+            package=name,
+            version=str(version),
+            selectors=["rule:gate.scan-error", "category:scan"],
+            message=f"{file.filename}: the bytes do not match the index's sha256",
+            now=now,
+            action="block",
+            file=file.filename,
+        )
+        return GateReport(issues=_issues(issue)), f"{name}=={version}"
+    artifacts = [Artifact(name, str(version), got.path)]
+    requires = build_requires(got.path)
+    if requires:
+        res = resolve(requires, index_url=index_url, python=python)
+        for p in res.packages:
+            wheels = [f for f in (res.index_files or {}).get(p.name, []) if f.is_wheel]
+            pure = [f for f in wheels if f.filename.endswith("-none-any.whl")]
+            for f in pure[:1] or wheels:
+                fetched = download_with_digest(f, staging / "build")
+                if f.sha256 and fetched.sha256 != f.sha256:
+                    raise InputError(f"{f.filename}: the bytes do not match the index's sha256")
+                artifacts.append(Artifact(p.name, str(p.version), fetched.path))
+    return inspect_artifacts(artifacts, policy=policy, now=now), f"{name}=={version}"
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -370,6 +370,7 @@ def resolve(
     constraints: Sequence[str] = (),
     cache_dir: Path | None = None,
     extra_index_urls: Sequence[str] = (),
+    before_sdist: Callable[[str], Sequence[str]] | None = None,
 ) -> Resolution:
     """Resolve ``requirements`` against ``index_url``: wheels only, except allowed sdists.
 
@@ -379,6 +380,10 @@ def resolve(
     ``cache_dir`` keeps fetched project pages for as long as the index allows.
     ``extra_index_urls`` are more indexes the resolver may take versions from (the install
     gate refuses a name that more than one of them serves).
+    ``before_sdist(name)`` is called before the resolver is let to build an allowed sdist's
+    metadata (which runs its build backend and build dependencies): the install gate inspects
+    the sdist there, refuses by raising, and returns constraints (``name==V``) that keep the
+    resolver on the inspected version.
     """
     top = []
     for text in requirements:
@@ -401,7 +406,17 @@ def resolve(
         prefetch.add(req)
     try:
         return _resolve(
-            top, uv, tool, index_url, allowed, python, constraints, env, prefetch, extra_index_urls
+            top,
+            uv,
+            tool,
+            index_url,
+            allowed,
+            python,
+            constraints,
+            env,
+            prefetch,
+            extra_index_urls,
+            before_sdist,
         )
     finally:
         prefetch.close()
@@ -418,8 +433,10 @@ def _resolve(
     env: dict[str, str],
     prefetch: Prefetcher,
     extra_index_urls: Sequence[str] = (),
+    before_sdist: Callable[[str], Sequence[str]] | None = None,
 ) -> Resolution:
     sdists: list[str] = []
+    constraints = list(constraints)
     reqs = [str(r) for r in top]
     with tempfile.TemporaryDirectory(prefix="pipvet-resolve-") as tmp_name:
         tmp = Path(tmp_name)
@@ -436,6 +453,8 @@ def _resolve(
                 break
             missing = _no_wheel_name(proc.stderr, tool)
             if missing and missing in allowed and missing not in sdists:
+                if before_sdist is not None:  # inspected before its build code can run
+                    constraints += before_sdist(missing)
                 sdists.append(missing)  # no usable wheel: build this one from source
                 continue
             if missing:
