@@ -292,3 +292,17 @@ def test_yanked_dependency_not_pinned_is_refused_from_a_lock_pinned_warns(
     rc, out = run(capsys, "--lock", str(lock), "--python", str(venv))
     assert rc == 0, out  # a lock pins exactly, as pip would install it too
     assert "beta==1.1 is yanked (pinned exactly)" in out
+
+
+def test_lock_refuses_known_malware_even_transitive(make_index, tmp_path, capsys):
+    index = make_index(standard=True)
+    records = tmp_path / "osv"
+    records.mkdir()
+    (records / "MAL-2099-7.json").write_text(json.dumps(MALWARE_RECORD))
+    assert main(["db", "update", "--from", str(records)]) == 0  # the cache's index (tmp)
+    out_file = tmp_path / "requirements.lock"
+    rc = main(["lock", "alpha", "--index-url", index.url, "-o", str(out_file)])
+    err = capsys.readouterr().err
+    assert rc == 1, err
+    assert "beta==1.1 is known malware (MAL-2099-7)" in err
+    assert not out_file.exists()

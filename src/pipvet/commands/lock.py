@@ -48,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
     from pipvet.core.lockfile_io import render_pylock, render_requirements
 
     lock = build_lock(args)
+    # -- install gate: known malware and quarantined projects are never locked -----------------
+    gate_lock(lock)
+    # -----------------------------------------------------------------------------------------
     if args.format == "pylock":
         text = render_pylock(lock)
     else:
@@ -63,6 +66,30 @@ def run(args: argparse.Namespace) -> int:
     where = args.output or "stdout"
     console.info(f"locked {len(lock.packages)} packages, {n_files} file hashes -> {where}")
     return 0
+
+
+def gate_lock(lock) -> None:
+    """Refuse a lock that pins a known-malware version (OSV ``MAL-``) or a quarantined project,
+    direct or transitive, before the lock is written."""
+    from pathlib import Path
+
+    from pipvet.cli import console
+    from pipvet.core.errors import PolicyRefusal
+    from pipvet.core.policy import load_policy
+    from pipvet.formats.gate_text import render_summary
+    from pipvet.services import gate
+
+    policy = load_policy(Path.cwd())
+    pkgs = [*lock.packages, *lock.build_packages]
+    report = gate.check_known_malware([p.id for p in pkgs], policy=policy)
+    blocks = [b for b in report.blocks]
+    if not blocks:
+        return
+    console.info(render_summary(report, plan=None))
+    raise PolicyRefusal(
+        f"lock refused by the gate ({len(blocks)} block(s)); nothing was written",
+        hint="a block is lifted only by an allowlist entry with a reason and an expiry date",
+    )
 
 
 def command_line(args: argparse.Namespace) -> str:
