@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from packaging.version import Version
@@ -200,6 +200,30 @@ class TestIndex:
             upload_time=upload_time,
         )
 
+    def add_file(self, project: str, version: str, path: Path) -> str:
+        """List an existing file under its own name, served from where it is (a symbolic
+        link, its bytes never copied or opened except to hash them); returns the filename."""
+        path = Path(path)
+        link = self.files_dir / path.name
+        if link.exists() or link.is_symlink():
+            raise ValueError(f"{path.name} is listed already")
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        link.symlink_to(path.resolve())
+        entry = IndexFile(
+            project=canonicalize_name(project),
+            filename=path.name,
+            version=version,
+            sha256=digest.hexdigest(),
+            size=path.stat().st_size,
+            upload_time=self._next_time(),
+        )
+        with self._lock:
+            self._files[path.name] = entry
+        return path.name
+
     def add_tinybuild(self, version: str = "1.0") -> Path:
         """List the ``tinybuild`` PEP 517 backend (a wheel)."""
         filename, data, metadata = builder.build_tinybuild_wheel(version)
@@ -327,7 +351,7 @@ class TestIndex:
             for e in entries:
                 item: dict[str, object] = {
                     "filename": e.filename,
-                    "url": f"../../files/{e.filename}",
+                    "url": f"../../files/{quote(e.filename)}",
                     "hashes": e.listed_hashes(),
                     "requires-python": e.requires_python,
                     "size": e.size,
@@ -356,7 +380,7 @@ class TestIndex:
         for e in entries:
             alg, digest = next(iter(e.listed_hashes().items()), ("", ""))
             fragment = f"#{alg}={digest}" if alg else ""
-            attrs = [f'href="../../files/{html.escape(e.filename)}{fragment}"']
+            attrs = [f'href="../../files/{html.escape(quote(e.filename))}{fragment}"']
             if e.requires_python:
                 attrs.append(f'data-requires-python="{html.escape(e.requires_python)}"')
             if e.metadata is not None and self.serve_metadata:

@@ -169,6 +169,7 @@ def check_names(
     policy: Policy,
     now: dt.datetime | None = None,
     requested: bool = True,
+    index=None,  # a SimpleIndex to reuse (its pages); made from index_url when None
 ) -> GateReport:
     """Typosquats, names not on the index, and PEP 792 status of ``names``, before anything
     is downloaded. ``requested``: the user typed these names (a missing one gets a suggestion);
@@ -178,7 +179,7 @@ def check_names(
     api = _name_api()
     issues: list[GateIssue | None] = []
     keys = sorted({canonicalize_name(n) for n in names})
-    index = SimpleIndex(index_url)
+    index = index or SimpleIndex(index_url)
     statuses = _project_statuses(index, keys)
     for name in keys:
         status, reason = statuses[name]
@@ -412,6 +413,7 @@ def check_index_facts(
     policy: Policy,
     min_age_days: float | None = None,
     now: dt.datetime | None = None,
+    index=None,  # a SimpleIndex to reuse (its pages); made from index_url when None
 ) -> GateReport:
     """PEP 792 status, yanked files, release age and cooldown, releases, 999.x versions and
     sdist-only releases of every planned package (one project page each, fetched concurrently)."""
@@ -420,7 +422,7 @@ def check_index_facts(
     from pipvet.sources.index import SimpleIndex, file_version
 
     now = now or dt.datetime.now(dt.timezone.utc)
-    index = SimpleIndex(index_url)
+    index = index or SimpleIndex(index_url)
     if not packages:
         return GateReport()
     names = [p.name for p in packages]
