@@ -360,3 +360,20 @@ def test_terminal_asks_before_installing_what_warns(make_index, venv, capsys):
     assert rc == 0, out
     assert "install anyway?" not in out
     assert installed(venv) == {"alpha": "2.0", "beta": "1.1", "gamma": "1.0"}
+
+
+def test_a_name_pinned_to_one_index_comes_from_it(make_index, venv, capsys):
+    index = make_index(standard=True)
+    other = make_index()
+    index.add_wheel("corp-lib", "1.0")
+    other.add_wheel("corp-lib", "99.0")  # the dependency-confusion upload
+    other.add_wheel("only-there", "2.0")
+    Path("pipvet.toml").write_text(f'[index-pins]\ncorp-lib = "{index.url}"\n')
+    rc, out = run(
+        capsys, "corp-lib", "only-there", "--index-url", index.url,
+        "--extra-index-url", other.url, "--python", str(venv),
+    )  # fmt: skip
+    assert rc == 0, out
+    assert installed(venv) == {"corp-lib": "1.0", "only-there": "2.0"}
+    assert "more than one index is in play" in out
+    assert "/files/corp_lib-99.0-py3-none-any.whl" not in other.requests

@@ -180,7 +180,14 @@ def gate_before_resolving(args: argparse.Namespace):
     if args.packages and not args.lock:
         names = [n for n, _exact in gate.requirement_names(args.packages)]
         index_url = args.index_url or DEFAULT_INDEX
-        report = report.merge(gate.check_names(names, index_url=index_url, policy=policy))
+        report = report.merge(
+            gate.check_names(
+                names,
+                index_url=index_url,
+                policy=policy,
+                extra_index_urls=args.extra_index_url,
+            )
+        )
         _refuse_if_blocked(report)
     return policy, report
 
@@ -201,19 +208,27 @@ def gate_before_download(args, plan, policy, early):
         )
         for pf in plan.files
     ]
-    checked = {i.package.split("==")[0] for i in early.issues}
-    others = sorted({p.name for p in packages} - checked)
-    report = early.merge(
-        gate.check_names(others, index_url=plan.index_url, policy=policy, requested=False)
+    indexes, origin = gate.check_indexes(
+        [p.name for p in packages],
+        index_url=plan.index_url,
+        extra_index_urls=args.extra_index_url,
+        policy=policy,
+        config=gate.config_indexes(),
     )
-    report = report.merge(
-        gate.check_index_facts(
-            packages,
-            index_url=plan.index_url,
-            policy=policy,
-            min_age_days=args.min_release_age if from_lock else None,
+    report = early
+    for url in sorted(set(origin.values())):  # each package's facts from the index serving it
+        mine = [p for p in packages if origin.get(p.name) == url]
+        report = report.merge(
+            gate.check_names([p.name for p in mine], index_url=url, policy=policy, requested=False)
         )
-    )
+        report = report.merge(
+            gate.check_index_facts(
+                mine,
+                index_url=url,
+                policy=policy,
+                min_age_days=args.min_release_age if from_lock else None,
+            )
+        )
     if not args.no_audit:
         report = report.merge(
             gate.check_known_malware(
@@ -222,13 +237,6 @@ def gate_before_download(args, plan, policy, early):
                 db_path=Path(args.db) if args.db else None,
             )
         )
-    indexes, _origin = gate.check_indexes(
-        [p.name for p in packages],
-        index_url=plan.index_url,
-        extra_index_urls=args.extra_index_url,
-        policy=policy,
-        config=gate.config_indexes(),
-    )
     report = report.merge(indexes).merge(getattr(args, "_gate_held", gate.GateReport()))
     _refuse_if_blocked(report)
     return report
@@ -547,6 +555,9 @@ def _resolve_gated(args, requirements, index_url: str, target):
         allow_sdist=args.allow_sdist,
         python=target.python,
         before_sdist=before_sdist,
+        constraints=gate.pin_constraints(
+            policy.index_pins, index_url=index_url, extra_index_urls=args.extra_index_url
+        ),
     )
     res = result.resolution
     args._gate_held = gate.GateReport(held_back=result.held_back, notes=result.notes)

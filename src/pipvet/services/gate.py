@@ -99,7 +99,7 @@ class GateReport:
 
     def merge(self, other: GateReport) -> GateReport:
         return GateReport(
-            issues=self.issues + other.issues,
+            issues=tuple(dict.fromkeys(self.issues + other.issues)),
             held_back=self.held_back + other.held_back,
             malware=self.malware + other.malware,
             scans=self.scans + other.scans,
@@ -170,6 +170,7 @@ def check_names(
     now: dt.datetime | None = None,
     requested: bool = True,
     index=None,  # a SimpleIndex to reuse (its pages); made from index_url when None
+    extra_index_urls: Sequence[str] = (),
 ) -> GateReport:
     """Typosquats, names not on the index, and PEP 792 status of ``names``, before anything
     is downloaded. ``requested``: the user typed these names (a missing one gets a suggestion);
@@ -181,6 +182,10 @@ def check_names(
     keys = sorted({canonicalize_name(n) for n in names})
     index = index or SimpleIndex(index_url)
     statuses = _project_statuses(index, keys)
+    for url in extra_index_urls:  # a name missing here may come from another index in play
+        lost = [n for n in keys if statuses[n][0] == "missing"]
+        if lost:
+            statuses.update(_project_statuses(SimpleIndex(url), lost))
     for name in keys:
         status, reason = statuses[name]
         if status == "missing":  # nothing to install: the suggestion is the whole answer
@@ -313,6 +318,7 @@ def resolve_with_cooldown(
     now: dt.datetime | None = None,
     max_rounds: int = 6,
     before_sdist=None,
+    constraints: Sequence[str] = (),
 ) -> CooldownResult:
     """Resolve, leaving out every version uploaded less than ``min_age_days`` ago (as uv's
     ``--exclude-newer`` does): a pin that is too new gets constraints ``name!=V`` for each too
@@ -323,13 +329,14 @@ def resolve_with_cooldown(
     now = now or dt.datetime.now(dt.timezone.utc)
     cutoff = now - dt.timedelta(days=min_age_days)
     index = SimpleIndex(index_url)
-    constraints: dict[str, list[str]] = {}
+    given = list(constraints)
+    constraints: dict[str, list[str]] = {}  # type: ignore[no-redef]
     first: dict[str, Version] = {}
     newest_time: dict[str, dt.datetime] = {}
     no_time: set[str] = set()
     resolution = None
     for _round in range(max_rounds):
-        flat = [c for cs in constraints.values() for c in cs]
+        flat = given + [c for cs in constraints.values() for c in cs]
         resolution = resolve(
             requirements,
             index_url=index_url,
@@ -712,6 +719,34 @@ def check_indexes(
                 )
             )
     return GateReport(issues=_issues(*issues), notes=tuple(notes)), origin
+
+
+def pin_constraints(
+    pins: Mapping[str, str], *, index_url: str, extra_index_urls: Sequence[str]
+) -> list[str]:
+    """Constraints that keep each name of ``index-pins`` to the versions its pinned index
+    serves (``name!=V`` for every version only another index in play has)."""
+    from pipvet.sources.index import SimpleIndex, file_version
+
+    urls = list(dict.fromkeys([_slash(index_url), *(_slash(u) for u in extra_index_urls)]))
+    if len(urls) < 2:
+        return []
+    out = []
+    for name, pinned in sorted(pins.items()):
+        versions: dict[str, set[str]] = {}
+        for url in urls:
+            try:
+                files = SimpleIndex(url).project_files(name)
+            except InputError as e:
+                if "HTTP 404" in e.message:
+                    files = []
+                else:
+                    raise
+            versions[url] = {str(v) for f in files if (v := file_version(f)) is not None}
+        mine = versions.get(_slash(pinned), set())
+        others = set().union(*(v for u, v in versions.items() if u != _slash(pinned)))
+        out += [f"{name}!={v}" for v in sorted(others - mine)]
+    return out
 
 
 def _slash(url: str) -> str:

@@ -292,6 +292,8 @@ def _run_uv(
     ]  # fmt: skip
     for url in extra_index_urls:
         cmd += ["--extra-index-url", url]
+    if extra_index_urls:  # pip's behaviour; the install gate refuses names both indexes serve
+        cmd += ["--index-strategy", "unsafe-best-match"]
     for name in sdists:
         cmd += ["--no-binary", name]
     cmd += _write_constraints(constraints, tmp)
