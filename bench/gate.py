@@ -3,6 +3,7 @@ served from a loopback index (as bytes, never installed, built or run).
 
     python bench/gate.py benign [--sample N] [--set top|more|both] [--out FILE]
     python bench/gate.py malicious [--sample N] [--out FILE]
+    python bench/gate.py speed
 
 benign: for each project of ``../shared/corpus/benign-top.tsv`` / ``benign-more.tsv`` (a fixed
 sample with ``--sample``), its dependency set is resolved from PyPI with pipvet's resolver (the
@@ -17,6 +18,9 @@ malicious: every artifact of ``../shared/corpus/malicious`` is listed on a loopb
 (``tests/support``; files linked, never copied), then the gate runs as an install with the sdist
 allowed would run it, up to the moment pip would start: names, index facts, known malware,
 download with hash check, inspection. Reported: the share blocked (goal >= 97%), and by what.
+
+speed: ``pipvet install --lock`` of a ~40-package lock (from PyPI) into a fresh venv, first with
+a cold scan cache, then warm, beside ``pip install --require-hashes --no-deps -r`` of the lock.
 
 Scan results are cached by sha256 in the bench's own cache (``~/.cache/pipvet-bench/gate``),
 so a second run is fast; the first one scans everything.
@@ -360,9 +364,72 @@ def print_malicious(s: dict) -> None:
             print(f"  {a}")
 
 
+# -- install speed -----------------------------------------------------------------------------
+
+SPEED_REQUIREMENTS = ["requests", "rich", "httpx", "pydantic", "fastapi", "jinja2", "click",
+                      "sqlalchemy", "python-dateutil", "pyyaml", "attrs", "packaging"]  # fmt: skip
+
+
+def run_speed(args) -> dict:
+    """``pipvet install --lock`` of a ~40-package lock into a fresh venv (cold, then warm scan
+    cache) beside ``pip install --require-hashes --no-deps -r`` of the same lock."""
+    import shutil
+    import subprocess
+
+    work = BENCH_CACHE / "speed"
+    work.mkdir(parents=True, exist_ok=True)
+    lock = work / "requirements.lock"
+    env = dict(os.environ)
+    py = sys.executable
+    if not lock.exists():
+        subprocess.run(
+            [py, "-m", "pipvet", "lock", *SPEED_REQUIREMENTS, "-o", str(lock)], check=True, env=env
+        )
+    n = sum(1 for ln in lock.read_text().splitlines() if ln and ln[0].isalnum())
+
+    def fresh_venv() -> Path:
+        v = work / "venv"
+        shutil.rmtree(v, ignore_errors=True)
+        subprocess.run([py, "-m", "venv", "--without-pip", str(v)], check=True)
+        return v
+
+    def timed(cmd: list[str], extra_env: dict | None = None) -> float:
+        v = fresh_venv()
+        cmd = [c.replace("{venv}", str(v)) for c in cmd]
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, env={**env, **(extra_env or {})}, capture_output=True)
+        return time.perf_counter() - t
+
+    pip_cmd = [py, "-m", "pip", "--python", "{venv}/bin/python", "install", "--require-hashes",
+               "--no-deps", "--disable-pip-version-check", "-q", "-r", str(lock)]  # fmt: skip
+    pipvet_cmd = [py, "-m", "pipvet", "install", "--lock", str(lock), "--python", "{venv}", "-y"]
+    timed(pip_cmd)  # warms pip's cache
+    pip_s = min(timed(pip_cmd) for _ in range(2))
+    cold_cache = work / "cold-cache"
+    shutil.rmtree(cold_cache, ignore_errors=True)
+    cold_cache.mkdir()
+    adv = BENCH_CACHE / "advisories.sqlite"
+    if adv.exists():
+        shutil.copy(adv, cold_cache / adv.name)
+    cold_s = timed(pipvet_cmd, {"PIPVET_CACHE_DIR": str(cold_cache)})
+    warm_s = min(timed(pipvet_cmd, {"PIPVET_CACHE_DIR": str(cold_cache)}) for _ in range(2))
+    summary = {
+        "packages": n,
+        "pip_s": round(pip_s, 2),
+        "pipvet_cold_scan_cache_s": round(cold_s, 2),
+        "pipvet_warm_s": round(warm_s, 2),
+        "ratio_warm": round(warm_s / pip_s, 2),
+    }
+    print(f"\n## install --lock of a {n}-package lock into a fresh venv\n")
+    print("| pip --require-hashes (warm) | pipvet, cold scan cache | pipvet, warm | ratio |")
+    print("| --- | --- | --- | --- |")
+    print(f"| {pip_s:.2f} s | {cold_s:.2f} s | {warm_s:.2f} s | {warm_s / pip_s:.2f}x |")
+    return {"summary": summary}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("part", choices=("benign", "malicious"))
+    ap.add_argument("part", choices=("benign", "malicious", "speed"))
     ap.add_argument("--sample", type=int, help="a fixed sample of N projects / artifacts")
     ap.add_argument("--set", choices=("top", "more", "both"), default="both")
     ap.add_argument("--jobs", type=int, default=2, help="scan processes")
@@ -370,7 +437,8 @@ def main() -> int:
     args = ap.parse_args()
     os.environ.setdefault("PIPVET_CACHE_DIR", str(BENCH_CACHE))
     os.environ.setdefault("PIPVET_CONFIG_DIR", str(BENCH_CACHE / "no-user-policy"))
-    data = run_benign(args) if args.part == "benign" else run_malicious(args)
+    run = {"benign": run_benign, "malicious": run_malicious, "speed": run_speed}[args.part]
+    data = run(args)
     if args.out:
         Path(args.out).write_text(json.dumps(data, indent=1), encoding="utf-8")
     return 0

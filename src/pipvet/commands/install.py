@@ -218,8 +218,11 @@ def gate_before_download(args, plan, policy, early):
     report = early
     for url in sorted(set(origin.values())):  # each package's facts from the index serving it
         mine = [p for p in packages if origin.get(p.name) == url]
+        pages = gate.PageMemo(url)
         report = report.merge(
-            gate.check_names([p.name for p in mine], index_url=url, policy=policy, requested=False)
+            gate.check_names(
+                [p.name for p in mine], index_url=url, policy=policy, requested=False, index=pages
+            )
         )
         report = report.merge(
             gate.check_index_facts(
@@ -227,6 +230,7 @@ def gate_before_download(args, plan, policy, early):
                 index_url=url,
                 policy=policy,
                 min_age_days=args.min_release_age if from_lock else None,
+                index=pages,
             )
         )
     if not args.no_audit:
