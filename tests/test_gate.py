@@ -377,3 +377,30 @@ def test_a_name_pinned_to_one_index_comes_from_it(make_index, venv, capsys):
     assert installed(venv) == {"corp-lib": "1.0", "only-there": "2.0"}
     assert "more than one index is in play" in out
     assert "/files/corp_lib-99.0-py3-none-any.whl" not in other.requests
+
+
+def test_yanked_file_not_pinned_exactly_is_refused(make_index):
+    """uv and pip skip yanked files unless pinned exactly; the gate refuses one that reaches it
+    any other way (a resolver falling back to it), and warns about an exact pin."""
+    from packaging.version import Version
+
+    from pipvet.core.policy import Policy
+    from pipvet.services import gate
+
+    index = make_index(standard=True)
+    for filename in index.filenames("gamma"):
+        index.yank(filename, "bad build")
+    loose = gate.PlannedPackage("gamma", Version("1.0"))
+    report = gate.check_index_facts([loose], index_url=index.url, policy=Policy())
+    assert [(i.rule, i.action) for i in report.issues] == [("gate.yanked", "block")]
+    pinned = gate.PlannedPackage("gamma", Version("1.0"), pinned_exactly=True)
+    report = gate.check_index_facts([pinned], index_url=index.url, policy=Policy())
+    assert [(i.rule, i.action) for i in report.issues] == [("gate.yanked-pinned", "warn")]
+
+
+def test_new_project_with_one_release_warns(make_index, venv, capsys):
+    index = make_index(standard=True)
+    index.add_wheel("fresh", "1.0", upload_time=uploaded_ago(hours=30))
+    rc, out = run(capsys, "fresh", "--index-url", index.url, "--python", str(venv))
+    assert rc == 0, out
+    assert "fresh is new: its first upload was 30 hour(s) ago (1 release(s))" in out

@@ -510,14 +510,15 @@ def check_index_facts(
                     f"{name}=={version} was uploaded {age} ago, under the cooldown of "
                     f"{min_age_days:g} days",
                 )
+        releases = len(page.versions)
         if times:
             first = min(times.values())
             if now - first < dt.timedelta(days=NEW_PROJECT_DAYS):
                 judge(
                     "gate.new-project",
-                    f"{name} is new: its first upload was {_age(now - first)} ago",
+                    f"{name} is new: its first upload was {_age(now - first)} ago "
+                    f"({releases} release(s))",
                 )
-        releases = len(page.versions)
         if releases == 1:
             judge("gate.few-releases", f"{name} has a single release")
         if confusion_version(pkg.version):
