@@ -404,3 +404,19 @@ def test_new_project_with_one_release_warns(make_index, venv, capsys):
     rc, out = run(capsys, "fresh", "--index-url", index.url, "--python", str(venv))
     assert rc == 0, out
     assert "fresh is new: its first upload was 30 hour(s) ago (1 release(s))" in out
+
+
+def test_quarantined_dependency_and_locked_project_are_refused_with_that_word(
+    make_index, venv, tmp_path, capsys
+):
+    index = make_index(standard=True)
+    lock = write_lock(index, tmp_path / "requirements.lock")
+    index.set_status("gamma", "quarantined")
+    index.add_wheel("needsq", "1.0", requires=["qdep"])
+    index.add_wheel("qdep", "1.0")
+    index.set_status("qdep", "quarantined")
+    out = refused_unchanged(capsys, venv, "needsq", "--index-url", index.url)
+    assert "qdep is quarantined" in out
+    out = refused_unchanged(capsys, venv, "--lock", str(lock))
+    assert "gamma is quarantined" in out
+    assert artifact_requests(index) == []

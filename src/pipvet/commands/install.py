@@ -177,7 +177,22 @@ def gate_before_resolving(args: argparse.Namespace):
     if not args.index_url and policy.index_url:
         args.index_url = policy.index_url
     report = gate.GateReport(notes=gate.expired_allow_notes(policy))
-    if args.packages and not args.lock:
+    lock_path = args.lock or (
+        args.requirement[0]
+        if len(args.requirement) == 1 and _is_hashed(args.requirement[0])
+        else None
+    )
+    if lock_path:  # a quarantined project's page lists no files: say that word, not "no files"
+        from pipvet.core.lockfile_io import read_lock
+
+        lock = read_lock(lock_path)
+        index_url = args.index_url or lock.index_url or DEFAULT_INDEX
+        names = [p.name for p in lock.packages]
+        report = report.merge(
+            gate.check_names(names, index_url=index_url, policy=policy, requested=False)
+        )
+        _refuse_if_blocked(report)
+    elif args.packages:
         names = [n for n, _exact in gate.requirement_names(args.packages)]
         index_url = args.index_url or DEFAULT_INDEX
         report = report.merge(

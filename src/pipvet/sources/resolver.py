@@ -35,13 +35,14 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from pipvet.core.errors import InputError
+from pipvet.core.errors import InputError, PipvetError, PolicyRefusal
 from pipvet.core.models import DistFile
 from pipvet.sources.index import Prefetcher, SimpleIndex
 
 MAX_CLAUSES = 16
 _NO_DIST_RE = re.compile(r"No matching distribution found for (.+)")
 _UV_NO_WHEEL_RE = re.compile(r"Wheels are required for `([^`]+)`")
+_UV_NO_VERSIONS_RE = re.compile(r"there (?:are|is) no versions? of ([A-Za-z0-9._-]+)")
 _UV_NO_WHEEL_RE2 = re.compile(r"Because ([A-Za-z0-9._-]+)(?:[=<>!~][^ ]*)? has no usable wheels")
 
 
@@ -344,13 +345,30 @@ def _no_wheel_name(stderr: str, tool: str) -> str | None:
     return canonicalize_name(req.name) if req else None
 
 
-def _explain_missing(name: str, index_url: str, tool: str, stderr: str) -> InputError:
+def _quarantine_refusal(name: str, index_url: str, reason: str | None) -> PolicyRefusal:
+    safe = "".join(c if c.isprintable() else "?" for c in (reason or "")[:200])  # index text
+    why = f": {safe}" if safe else ""
+    return PolicyRefusal(f"{name} is quarantined on the index {index_url} (unsafe for use){why}")
+
+
+def _quarantined(name: str, index_url: str) -> PolicyRefusal | None:
     try:
-        files = SimpleIndex(index_url).project_files(name)
+        status, reason = SimpleIndex(index_url).project_page(name).status
+    except InputError:
+        return None
+    return _quarantine_refusal(name, index_url, reason) if status == "quarantined" else None
+
+
+def _explain_missing(name: str, index_url: str, tool: str, stderr: str) -> PipvetError:
+    try:
+        page = SimpleIndex(index_url).project_page(name)
+        files = page.files()
     except InputError as e:
         if "HTTP 404" not in e.message:
             return e  # the index itself is unreachable or broken
-        files = []
+        files, page = [], None
+    if page is not None and page.status[0] == "quarantined":  # PEP 792: no files are served
+        return _quarantine_refusal(name, index_url, page.status[1])
     if not files:
         return InputError(f"{name} is not on the index {index_url}")
     if not any(f.is_wheel for f in files) or tool == "uv":
@@ -461,6 +479,10 @@ def _resolve(
                 continue
             if missing:
                 raise _explain_missing(missing, index_url, tool, proc.stderr)
+            for m in _UV_NO_VERSIONS_RE.finditer(proc.stderr):  # quarantined: no files served
+                refusal = _quarantined(canonicalize_name(m.group(1)), index_url)
+                if refusal is not None:
+                    raise refusal
             try:  # an unreachable index reads better in one line than in a resolver's words
                 SimpleIndex(index_url, timeout=10).project_files(top[0].name)
             except InputError as e:
