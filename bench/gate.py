@@ -305,6 +305,10 @@ def run_malicious(args) -> dict:
                 entry["error"] = e.message[:200]
                 results.append(entry)
                 continue
+            except Exception as e:  # a crash is counted, never hidden
+                entry["error"] = f"crash: {type(e).__name__}: {e}"[:200]
+                results.append(entry)
+                continue
             rules = sorted({i.rule for i in report.blocks})
             entry.update(
                 blocked=report.blocked,

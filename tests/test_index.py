@@ -255,3 +255,15 @@ def test_pages_are_cached_only_as_long_as_the_index_allows(make_index, tmp_path:
     SimpleIndex(idx.url, cache_dir=cache).project_files("gamma")
     SimpleIndex(idx.url, cache_dir=cache).project_files("gamma")
     assert idx.requests.count("/simple/gamma/") == 2
+
+
+def test_a_non_ascii_project_name_is_asked_for_percent_encoded(make_index):
+    """A homoglyph name (Cyrillic 'е') must not crash the client: the request is encoded and the
+    index answers 404 like for any unknown project."""
+    import pytest
+
+    from pipvet.core.errors import InputError
+
+    index = make_index(standard=True)
+    with pytest.raises(InputError, match="HTTP 404"):
+        SimpleIndex(index.url).project_page("r\u0435quests")

@@ -145,6 +145,10 @@ def _open(
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
+        if not target.isascii():  # a hostile name or link: percent-encode, never crash
+            from urllib.parse import quote
+
+            target = quote(target, safe="/?=&%:@+,;~!$'()*[]")
         headers = {"Accept": accept, "User-Agent": USER_AGENT, **(extra_headers or {})}
         if compressed:
             headers["Accept-Encoding"] = "gzip"
