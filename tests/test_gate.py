@@ -420,3 +420,16 @@ def test_quarantined_dependency_and_locked_project_are_refused_with_that_word(
     out = refused_unchanged(capsys, venv, "--lock", str(lock))
     assert "gamma is quarantined" in out
     assert artifact_requests(index) == []
+
+
+def test_lock_leaves_out_a_version_uploaded_an_hour_ago(make_index, tmp_path, capsys):
+    index = make_index(standard=True)
+    index.add_wheel("alpha", "3.0", requires=["beta>=1.0"], upload_time=uploaded_ago(hours=1))
+    out_file = tmp_path / "requirements.lock"
+    argv = ["lock", "alpha", "--index-url", index.url, "-o", str(out_file)]
+    assert main([*argv, "--min-release-age", "7"]) == 0
+    err = capsys.readouterr().err
+    assert "cooldown: alpha held back to 2.0 (3.0 is too new)" in err
+    assert "alpha==2.0" in out_file.read_text()
+    assert main(argv) == 0  # without the cooldown, the new version is taken
+    assert "alpha==3.0" in out_file.read_text()

@@ -40,6 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--resolver", choices=("auto", "pip", "uv"), default="auto",
         help="default: uv when installed, else pip",
     )  # fmt: skip
+    p.add_argument(
+        "--min-release-age", type=float, metavar="DAYS",
+        help="leave out versions uploaded less than DAYS ago (default: the policy's, else none)",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -105,6 +109,8 @@ def command_line(args: argparse.Namespace) -> str:
         parts += ["--group", g]
     for n in sorted(args.allow_sdist):
         parts += ["--allow-sdist", n]
+    if getattr(args, "min_release_age", None):
+        parts += ["--min-release-age", f"{args.min_release_age:g}"]
     if args.format != "requirements":
         parts += ["--format", args.format]
     if args.output:
@@ -181,15 +187,41 @@ def build_lock(args: argparse.Namespace):  # -> Lock (lazy import)
         from pipvet.paths import cache_dir
 
         cache = cache_dir() / "simple"
-    resolution = resolve(
-        [r for r, _ in reqs],
-        index_url=index_url,
-        allow_sdist=allowed,
-        python=args.python,
-        resolver=args.resolver,
-        constraints=constraints,
-        cache_dir=cache,
-    )
+    min_age = getattr(args, "min_release_age", None)
+    if min_age is None:
+        from pathlib import Path
+
+        from pipvet.core.policy import load_policy
+
+        min_age = load_policy(Path.cwd()).min_release_age_days
+    if min_age:  # install gate: versions uploaded more recently are left out, and said
+        from pipvet.services import gate
+
+        cooled = gate.resolve_with_cooldown(
+            [r for r, _ in reqs],
+            index_url=index_url,
+            min_age_days=min_age,
+            allow_sdist=allowed,
+            python=args.python,
+            constraints=constraints,
+            resolver=args.resolver,
+            cache_dir=cache,
+        )
+        resolution = cooled.resolution
+        for h in cooled.held_back:
+            console.info(f"cooldown: {h.name} held back to {h.chosen} ({h.newest} is too new)")
+        for note in cooled.notes:
+            console.warn(note)
+    else:
+        resolution = resolve(
+            [r for r, _ in reqs],
+            index_url=index_url,
+            allow_sdist=allowed,
+            python=args.python,
+            resolver=args.resolver,
+            constraints=constraints,
+            cache_dir=cache,
+        )
     for name in resolution.sdists:
         console.warn(
             f"{name} has no usable wheel and will be built from source: building an sdist "

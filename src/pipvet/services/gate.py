@@ -347,6 +347,7 @@ def resolve_with_cooldown(
     max_rounds: int = 6,
     before_sdist=None,
     constraints: Sequence[str] = (),
+    **resolve_options: object,  # resolver=, cache_dir= for pipvet.sources.resolver.resolve
 ) -> CooldownResult:
     """Resolve, leaving out every version uploaded less than ``min_age_days`` ago (as uv's
     ``--exclude-newer`` does): a pin that is too new gets constraints ``name!=V`` for each too
@@ -373,6 +374,7 @@ def resolve_with_cooldown(
             constraints=flat,
             extra_index_urls=extra_index_urls,
             before_sdist=before_sdist,
+            **resolve_options,  # type: ignore[arg-type]
         )
         if not first:
             first = {p.name: p.version for p in resolution.packages}
