@@ -93,6 +93,27 @@ def test_honest_names_below_a_cut_list_are_rarely_flagged() -> None:
     assert len(flagged) < 0.005 * len(below), flagged
 
 
+def test_rank_aware_popular_names_rarely_look_like_squats() -> None:
+    """Without the exemption, each limit scales with the name's own rank: few popular names are
+    near a *much* more popular one (pyaml, rank ~1,600, is; pyyaml, rank 15, is not)."""
+    index = NameIndex(popular_rows())
+    rows = popular_rows()
+    flagged = [n for _, n in rows if index.check(n, exempt_popular=False).flagged]
+    assert len(flagged) < 0.005 * len(rows), flagged
+    assert index.check("pyaml", exempt_popular=False).typosquat_of == "pyyaml"
+    assert not index.check("pyyaml", exempt_popular=False).flagged
+    assert not index.check("pyaml").flagged  # the product never flags a popular name
+
+
+def test_letters_of_other_scripts_are_look_alikes() -> None:
+    cyrillic_e = "r\u0435quests"
+    fullwidth = "\uff52\uff45\uff51\uff55\uff45\uff53\uff54\uff53"
+    for name in (cyrillic_e, fullwidth):
+        found = check_name(name)
+        assert found.typosquat_of == "requests"
+        assert found.reason.startswith("look-alike characters (letters of another script)")
+
+
 def test_suggest_names_the_closest_popular_name() -> None:
     assert suggest("reqeusts") == check_name("reqeusts")
     far = suggest("customtkintr")  # a letter left out of a name ranked below 1,000: no squat

@@ -28,6 +28,8 @@ of intent, the more popular the imitated name must be. A doubled letter, swapped
 look-alike characters protect the top 10,000 (at least 1.5 times higher in the ranking), a keyboard
 slip, a letter left out and ``py`` affixes the top 1,000 (15 times), a letter replaced or added and
 two edits the top 500 (30 times), other separators the top 200 and digit affixes the top 100.
+The same ratios, applied to a popular name's own rank (``check(name, exempt_popular=False)``),
+say which popular names look like squats of much more popular ones: 35 of 14,985 (0.23%).
 The limits were set on a held-out measurement (``bench/names.py``): the list cut at rank 10,000
 and the 4,992 honest names ranked below the cut checked as unknown names; 16 (0.32%) are flagged.
 """
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -43,6 +46,7 @@ from importlib import resources
 from packaging.utils import canonicalize_name
 
 TARGET_LIMIT = 10000  # names ranked up to this are the ones squatters imitate
+LIST_END = 15000  # the rank an unknown name is taken to have: below the whole list
 # How popular the imitated name must be, per kind of likeness: the weaker the evidence that a
 # likeness is deliberate, the more popular the target must be (see the module docstring).
 RANK_LIMIT = {
@@ -105,6 +109,22 @@ def skeleton(text: str) -> str:
     for fake, real in HOMOGLYPHS:
         text = text.replace(fake, real)
     return text
+
+
+# letters of other scripts that render like Latin ones (Cyrillic, Greek, Latin variants)
+_CONFUSABLES = str.maketrans(
+    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u0501\u04bb"
+    "\u03bf\u03b1\u03bd\u03c1\u03b9\u0261\u0131",
+    "aeopcyxijsdhoavpigi",
+)
+
+
+def _latin(text: str) -> str:
+    """``text`` with compatibility forms folded (NFKC: fullwidth letters...) and other scripts'
+    look-alikes of Latin letters replaced by those letters."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", text).translate(_CONFUSABLES)
 
 
 @functools.cache
@@ -293,31 +313,42 @@ class NameIndex:
     def _target_rank(self, sq: str) -> int:
         return self.rank[self.targets[sq]]
 
-    def _within(self, sq: str, kind: str) -> bool:
-        return self._target_rank(sq) <= RANK_LIMIT[kind]
+    def _within(self, sq: str, kind: str, scale: float = 1.0) -> bool:
+        return self._target_rank(sq) <= RANK_LIMIT[kind] * scale
 
     def _result(self, name: str, sq_target: str, words: str) -> NameCheck:
         target = self.targets[sq_target]
         rank = self.rank[target]
         return NameCheck(name, target, rank, f"{words}: did you mean {target} (rank {rank})?")
 
-    def check(self, name: str) -> NameCheck:
-        """Flag ``name`` when it imitates a target and is not popular itself."""
+    def check(self, name: str, *, exempt_popular: bool = True) -> NameCheck:
+        """Flag ``name`` when it imitates a target and is not popular itself.
+
+        ``exempt_popular=False`` (measurement only) checks a popular name too, rank-aware: every
+        rank limit is scaled by the name's own rank over ``LIST_END``, so it is flagged only when
+        the name it resembles is as much more popular than it as the limits ask of unknown names
+        (which rank below the list)."""
         canon = canonicalize_name(name)
         clean = NameCheck(name, None, None, "")
-        if canon in self.rank:
+        own = self.rank.get(canon)
+        if own is not None and exempt_popular:
             return clean
+        # a name with a rank of its own: the limits shrink with it ("much more popular")
+        scale = 1.0 if own is None else min(1.0, own / LIST_END)
         s = canon.replace("-", "")
         if not s:
             return clean
-        if s in self.targets and self._within(s, "separators"):
+        if s in self.targets and self.targets[s] != canon and self._within(s, "separators", scale):
             return self._result(name, s, "the same letters with other separators")
-        # a capital I passes for an l only before PEP 503 lowercases it: read it from the input
+        # a capital I passes for an l only before PEP 503 lowercases it: read it from the input;
+        # letters of other scripts that look Latin (Cyrillic a, e, o...) are read as Latin
         looks = name.replace("I", "l")
-        t = self.skeletons.get(skeleton(squash(looks)))
-        if t is not None and t != s and self._within(t, "look-alike"):
+        latin = _latin(looks)
+        t = self.skeletons.get(skeleton(squash(latin)))
+        if t is not None and t != s and self._within(t, "look-alike", scale):
             pairs = [f"{f} for {r}" for f, r in HOMOGLYPHS if f in s and s.count(f) > t.count(f)]
             pairs += ["I for l"] if looks != name else []
+            pairs += ["letters of another script"] if latin != looks else []
             if pairs:  # the name holds the look-alike (not the target: "dick" is no "click")
                 return self._result(name, t, f"look-alike characters ({', '.join(pairs)})")
         affix = [
@@ -325,25 +356,25 @@ class NameIndex:
             for core, w, digits in _strip_affixes(s)
             if len(core) >= MIN_CORE_LEN
             and core in self.targets
-            and self._within(core, "affix-digits" if digits else "affix")
+            and self._within(core, "affix-digits" if digits else "affix", scale)
         ]
         if affix:
             core, words = min(affix, key=lambda cw: self._target_rank(cw[0]))
             return self._result(name, core, words)
-        if s in self.cores:
+        if s in self.cores and self._within(self.cores[s][0], "affix-left-out", scale):
             t, words = self.cores[s]
             return self._result(name, t, words)
-        for found in (self._one_edit(canon, s), self._two_edits(canon, s)):
+        for found in (self._one_edit(canon, s, scale), self._two_edits(canon, s, scale)):
             if found:
                 t, edit = min(found, key=lambda te: self._target_rank(te[0]))
                 return self._result(name, t, edit.words)
         return clean
 
-    def _accept(self, canon: str, t: str, edit: Edit) -> bool:
+    def _accept(self, canon: str, t: str, edit: Edit, scale: float) -> bool:
         """The rank limit of the edit's kind, and the filters that keep honest names out: a
         digit changed (versions, variants: ``cuda11x``/``cuda12x``), a changed first letter, and
         a change inside a short part next to shared segments (``django-ace``/``django-axes``)."""
-        if not self._within(t, edit.kind) or edit.digit:
+        if not self._within(t, edit.kind, scale) or edit.digit:
             return False
         if edit.kind in LOOSE_KINDS:
             need = LONG_LEN if edit.kind == "two" else MIN_EDIT_LEN
@@ -351,7 +382,7 @@ class NameIndex:
                 return False
         return True
 
-    def _one_edit(self, canon: str, s: str) -> list[tuple[str, Edit]]:
+    def _one_edit(self, canon: str, s: str, scale: float) -> list[tuple[str, Edit]]:
         dels = _deletions(s)
         cands = {t for t in dels if len(t) >= MIN_EDIT_LEN}  # one letter added
         swaps = {s[:i] + s[i + 1] + s[i] + s[i + 2 :] for i in range(len(s) - 1)}
@@ -363,11 +394,11 @@ class NameIndex:
         for t in cands:
             if t != s and t in self.targets:
                 edit = classify(s, t)
-                if edit.kind != "two" and self._accept(canon, t, edit):
+                if edit.kind != "two" and self._accept(canon, t, edit, scale):
                     out.append((t, edit))
         return out
 
-    def _two_edits(self, canon: str, s: str) -> list[tuple[str, Edit]]:
+    def _two_edits(self, canon: str, s: str, scale: float) -> list[tuple[str, Edit]]:
         if len(s) < LONG_LEN - 2:
             return []
         ones = _deletions(s)
@@ -377,7 +408,7 @@ class NameIndex:
         for t in cands:
             if distance(s, t, 2) == 2:
                 edit = classify(s, t)
-                if edit.kind == "two" and self._accept(canon, t, edit):
+                if edit.kind == "two" and self._accept(canon, t, edit, scale):
                     out.append((t, edit))
         return out
 
