@@ -63,6 +63,7 @@ RANK_LIMIT = {
     "affix-digits": 100,
     "affix-left-out": 100,
 }
+_DELETION_LIMIT = max(RANK_LIMIT[k] for k in ("left-out", "replaced", "keyboard"))
 LOOSE_KINDS = frozenset({"added", "replaced", "two"})  # also need a long, first-letter-kept change
 MIN_EDIT_LEN = 5  # one edit counts for popular names of at least this many letters
 MIN_CORE_LEN = 4  # affix rules need this many letters left
@@ -298,7 +299,9 @@ class NameIndex:
                         self.cores.setdefault(
                             core, (sq, left_out.replace(" added at the end", " left out"))
                         )
-            if len(sq) >= MIN_EDIT_LEN:
+            # a letter left out or replaced is found through the target's deletions; a letter
+            # added, doubled or swapped through the name's own variants (no table needed)
+            if len(sq) >= MIN_EDIT_LEN and self.rank[n] <= _DELETION_LIMIT:
                 for key in _deletions(sq):
                     self.del1.setdefault(key, []).append(sq)
             if len(sq) >= LONG_LEN and self.rank[n] <= RANK_LIMIT["two"]:
