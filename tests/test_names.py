@@ -178,3 +178,12 @@ def test_check_names_rejects_what_is_not_a_name(capsys, bad: str) -> None:
     assert main(["check-names", "requests", "--", bad]) == 2
     cap = capsys.readouterr()
     assert f"name #2 {bad!r} is not a valid project name" in cap.err and cap.out == ""
+
+
+def test_odd_input_is_clean_and_cheap() -> None:
+    import time
+
+    start = time.perf_counter()
+    for name in ("", "-", "x" * 5000, "requests" * 300):
+        assert not check_name(name).flagged and not suggest(name).flagged
+    assert time.perf_counter() - start < 2.0

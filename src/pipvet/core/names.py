@@ -282,6 +282,7 @@ class NameIndex:
         for n, r in by_rank:
             if r <= target_limit:
                 self.targets.setdefault(n.replace("-", ""), n)
+        self.longest = max(map(len, self.targets), default=0)
         self.skeletons: dict[str, str] = {}
         self.cores: dict[str, tuple[str, str]] = {}  # target minus its own affix -> (sq, words)
         self.del1: dict[str, list[str]] = {}
@@ -367,6 +368,8 @@ class NameIndex:
         if s in self.cores and self._within(self.cores[s][0], "affix-left-out", scale):
             t, words = self.cores[s]
             return self._result(name, t, words)
+        if len(s) > self.longest + 2:  # no target within two edits (and no quadratic work)
+            return clean
         for found in (self._one_edit(canon, s, scale), self._two_edits(canon, s, scale)):
             if found:
                 t, edit = min(found, key=lambda te: self._target_rank(te[0]))
