@@ -429,6 +429,8 @@ class NameIndex:
         if found.flagged or canon in self.rank:
             return found
         s = canon.replace("-", "")
+        if len(s) < 2:
+            return found
         limit = 1 if len(s) <= 5 else 2
         best: tuple[int, int, str] | None = None
         for length in range(len(s) - limit, len(s) + limit + 1):
