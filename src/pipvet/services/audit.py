@@ -259,16 +259,23 @@ def known_malware(
     packages: Iterable[PackageId], *, db_path: Path | None = None
 ) -> list[MalwareFinding]:
     """The packages (exact versions) that a known-malware record of the local advisory index
-    names, ordered by package then id. Raises ``AdvisoryDbError`` when no index can be read (a
+    names, ordered by package then id. Raises ``AdvisoryDbError`` when no index can be read, or
+    when a stored record of one of these packages cannot be read back (it could be malware: a
     check that could not run vouches for nothing)."""
+    from pipvet.sources.advisories.db import AdvisoryDbError
     from pipvet.sources.advisories.snapshot import open_db
 
     pkgs = sorted(set(packages))
     opened = open_db(db_path)
     try:
-        local, _bad = opened.db.advisories_for(p.name for p in pkgs)
+        local, bad = opened.db.advisories_for(p.name for p in pkgs)
     finally:
         opened.db.close()
+    if bad:
+        raise AdvisoryDbError(
+            f"advisory record {bad[0].id} is unreadable ({bad[0].reason})",
+            hint="rebuild the index with: pipvet db update",
+        )
     return [m for p in pkgs for m in match_malware(p, local.get(p.name, []))]
 
 

@@ -229,12 +229,16 @@ def _advisory_url(refs: Any) -> str | None:
 def is_malware_record(obj: Mapping[str, Any]) -> bool:
     """True for an OSV record that reports malware rather than a vulnerability: an id of the
     OpenSSF malicious-packages database (``MAL-``) or that database's ``database_specific`` form
-    (``malicious-packages-origins``), whatever id it was republished under."""
+    (``malicious-packages-origins``, at the top or in an ``affected`` entry), whatever id it was
+    republished under."""
     vid = obj.get("id")
     if isinstance(vid, str) and vid.strip().upper().startswith("MAL-"):
         return True
-    ds = obj.get("database_specific")
-    return isinstance(ds, Mapping) and "malicious-packages-origins" in ds
+    specific = [obj.get("database_specific")]
+    affected = obj.get("affected")
+    if isinstance(affected, list):
+        specific += [a.get("database_specific") for a in affected if isinstance(a, Mapping)]
+    return any(isinstance(ds, Mapping) and "malicious-packages-origins" in ds for ds in specific)
 
 
 def parse_advisory(obj: Any) -> Advisory:

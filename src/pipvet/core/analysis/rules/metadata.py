@@ -79,7 +79,7 @@ def check_artifact(artifact: Artifact) -> list[Finding]:
                     "medium",
                     None,
                     None,
-                    f"Name imitates the popular project '{check.typosquat_of}' ({check.reason}).",
+                    f"Name imitates the popular project '{check.typosquat_of}': {check.reason}",
                     name,
                 )
             )
