@@ -433,3 +433,14 @@ def test_lock_leaves_out_a_version_uploaded_an_hour_ago(make_index, tmp_path, ca
     assert "alpha==2.0" in out_file.read_text()
     assert main(argv) == 0  # without the cooldown, the new version is taken
     assert "alpha==3.0" in out_file.read_text()
+
+
+def test_lock_never_builds_a_blocked_sdist(make_index, tmp_path, capsys):
+    index = make_index(standard=True)
+    marker = tmp_path / "MARKER-lock"
+    _marker_sdist(index, marker, "setupmark", send=True)
+    out_file = tmp_path / "requirements.lock"
+    rc = main(["lock", "setupmark", "--index-url", index.url, "--allow-sdist", "setupmark",
+               "-o", str(out_file)])  # fmt: skip
+    assert rc == 1, capsys.readouterr().err
+    assert not marker.exists() and not out_file.exists()

@@ -171,9 +171,10 @@ def _refuse_if_blocked(report, *, shown: bool = False) -> None:
     )
 
 
-def resolve(args, requirements, index_url: str, target):
-    """Resolution under the cooldown (versions newer than --min-release-age left out, and said)
-    and with --extra-index-url (files of each name taken from the one index that serves it)."""
+def sdist_check(requirements, *, index_url: str, policy, python: str | None):
+    """The resolver's ``before_sdist`` hook: an allowed sdist is inspected (with its build
+    dependencies) before the resolver may build its metadata, which runs its code; a block is
+    shown and refused; the resolver is then held to the inspected version."""
     import tempfile
     from pathlib import Path
 
@@ -181,17 +182,13 @@ def resolve(args, requirements, index_url: str, target):
     from packaging.utils import canonicalize_name
 
     from pipvet.services import gate
-    from pipvet.sources.index import SimpleIndex
 
-    policy = args._gate_policy
     specs = {}
     for text in requirements:
         req = Requirement(text)
         specs[canonicalize_name(req.name)] = str(req.specifier)
 
     def before_sdist(name: str) -> list[str]:
-        """An allowed sdist is inspected (with its build dependencies) before the resolver
-        may build its metadata, which runs its code; the resolver is then held to it."""
         with tempfile.TemporaryDirectory(prefix="pipvet-sdist-check-") as tmp:
             report, pin = gate.inspect_sdist_candidate(
                 name,
@@ -199,10 +196,24 @@ def resolve(args, requirements, index_url: str, target):
                 policy=policy,
                 staging=Path(tmp),
                 specifier=specs.get(name, ""),
-                python=target.python,
+                python=python,
             )
         _refuse_if_blocked(report)
         return [pin] if pin else []
+
+    return before_sdist
+
+
+def resolve(args, requirements, index_url: str, target):
+    """Resolution under the cooldown (versions newer than --min-release-age left out, and said)
+    and with --extra-index-url (files of each name taken from the one index that serves it)."""
+    from pipvet.services import gate
+    from pipvet.sources.index import SimpleIndex
+
+    policy = args._gate_policy
+    before_sdist = sdist_check(
+        requirements, index_url=index_url, policy=policy, python=target.python
+    )
 
     result = gate.resolve_with_cooldown(
         requirements,

@@ -170,18 +170,22 @@ def build_lock(args: argparse.Namespace):  # -> Lock (lazy import)
     hash-checked sdist as data) resolved and locked too, as ``Lock.build_packages``: pip does not
     hash-check build dependencies (pip#11974, pip#13984), pipvet install does.
     """
+    from pathlib import Path
+
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
     from pipvet.cli import console
     from pipvet.core.lockfile import Lock
+    from pipvet.core.policy import load_policy
     from pipvet.sources.resolver import resolve
 
+    policy = load_policy(Path.cwd())  # the gate's policy: index, allowed sdists, cooldown
     reqs, constraints, file_index = _inputs(args)
-    index_url = args.index_url or file_index or DEFAULT_INDEX
+    index_url = args.index_url or file_index or policy.index_url or DEFAULT_INDEX
     if not index_url.endswith("/"):
         index_url += "/"
-    allowed = {canonicalize_name(n) for n in args.allow_sdist}
+    allowed = {canonicalize_name(n) for n in args.allow_sdist} | set(policy.allow_sdist)
     cache = None
     if not args.refresh:
         from pipvet.paths import cache_dir
@@ -189,11 +193,13 @@ def build_lock(args: argparse.Namespace):  # -> Lock (lazy import)
         cache = cache_dir() / "simple"
     min_age = getattr(args, "min_release_age", None)
     if min_age is None:
-        from pathlib import Path
+        min_age = policy.min_release_age_days
+    from pipvet.commands.install_gate import sdist_check
 
-        from pipvet.core.policy import load_policy
-
-        min_age = load_policy(Path.cwd()).min_release_age_days
+    # install gate: an allowed sdist is inspected before the resolver may build it (runs code)
+    before_sdist = sdist_check(
+        [r for r, _ in reqs], index_url=index_url, policy=policy, python=args.python
+    )
     if min_age:  # install gate: versions uploaded more recently are left out, and said
         from pipvet.services import gate
 
@@ -206,6 +212,7 @@ def build_lock(args: argparse.Namespace):  # -> Lock (lazy import)
             constraints=constraints,
             resolver=args.resolver,
             cache_dir=cache,
+            before_sdist=before_sdist,
         )
         resolution = cooled.resolution
         for h in cooled.held_back:
@@ -221,6 +228,7 @@ def build_lock(args: argparse.Namespace):  # -> Lock (lazy import)
             resolver=args.resolver,
             constraints=constraints,
             cache_dir=cache,
+            before_sdist=before_sdist,
         )
     for name in resolution.sdists:
         console.warn(
