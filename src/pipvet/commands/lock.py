@@ -73,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def gate_lock(lock) -> None:
-    """Refuse a lock that pins a known-malware version (OSV ``MAL-``) or a quarantined project,
-    direct or transitive, before the lock is written."""
+    """Refuse a lock that pins a known-malware version (OSV ``MAL-``), direct or transitive,
+    before the lock is written. (A quarantined project serves no files: resolving it fails and
+    says that word.)"""
     from pathlib import Path
 
     from pipvet.cli import console
@@ -86,7 +87,7 @@ def gate_lock(lock) -> None:
     policy = load_policy(Path.cwd())
     pkgs = [*lock.packages, *lock.build_packages]
     report = gate.check_known_malware([p.id for p in pkgs], policy=policy)
-    blocks = [b for b in report.blocks]
+    blocks = report.blocks
     if not blocks:
         return
     console.info(render_summary(report, plan=None))

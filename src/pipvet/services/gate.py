@@ -405,7 +405,8 @@ def resolve_with_cooldown(
     for p in resolution.packages:
         old = first.get(p.name)
         if p.name in constraints and old is not None and old != p.version:
-            held.append(HeldBack(p.name, str(old), str(p.version), newest_time[p.name].isoformat()))
+            when = newest_time[p.name].astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            held.append(HeldBack(p.name, str(old), str(p.version), when))
     notes = ()
     if no_time:
         notes = (
