@@ -444,3 +444,23 @@ def test_lock_never_builds_a_blocked_sdist(make_index, tmp_path, capsys):
                "-o", str(out_file)])  # fmt: skip
     assert rc == 1, capsys.readouterr().err
     assert not marker.exists() and not out_file.exists()
+
+
+def test_a_dependency_named_like_a_squat_warns_a_requested_one_blocks(make_index, venv, capsys):
+    index = make_index(standard=True)
+    index.add_wheel("reqeusts", "1.0")
+    index.add_wheel("needs-it", "1.0", requires=["reqeusts"])
+    rc, out = run(capsys, "needs-it", "--index-url", index.url, "--python", str(venv), "--yes")
+    assert rc == 0, out
+    assert "[gate.typosquat-dependency]  reqeusts looks like a typosquat of requests" in out
+    assert installed(venv) == {"needs-it": "1.0", "reqeusts": "1.0"}
+
+
+def test_a_requested_squat_in_a_requirements_file_blocks(make_index, venv, tmp_path, capsys):
+    index = make_index(standard=True)
+    index.add_wheel("reqeusts", "1.0")
+    req = tmp_path / "requirements.in"
+    req.write_text(f"--index-url {index.url}\nreqeusts\n")
+    out = refused_unchanged(capsys, venv, "-r", str(req))
+    assert "[gate.typosquat]  reqeusts looks like a typosquat of requests" in out
+    assert artifact_requests(index) == []

@@ -52,14 +52,28 @@ def before_resolving(args: argparse.Namespace):
 
         lock = read_lock(lock_path)
         index_url = args.index_url or lock.index_url or DEFAULT_INDEX
-        names = [p.name for p in lock.packages]
+        locked = {p.name for p in lock.packages}
+        # what the lock's inputs asked for (a "# via" that is not another locked package)
+        direct = [p.name for p in lock.packages if not p.via or set(p.via) - locked]
+        deps = sorted(locked - set(direct))
+        report = report.merge(gate.check_names(direct, index_url=index_url, policy=policy))
         report = report.merge(
-            gate.check_names(names, index_url=index_url, policy=policy, requested=False)
+            gate.check_names(deps, index_url=index_url, policy=policy, requested=False)
         )
+        args._gate_checked = locked
         _refuse_if_blocked(report)
-    elif args.packages:
-        names = [n for n, _exact in gate.requirement_names(args.packages)]
-        index_url = args.index_url or DEFAULT_INDEX
+    elif args.packages or args.requirement:
+        from pipvet.sources.requirements import read_requirements
+
+        texts = list(args.packages)
+        file_index = None
+        for path in args.requirement:
+            rf = read_requirements(path)
+            texts += [str(r.requirement) for r in rf.requirements]
+            file_index = file_index or rf.index_url
+        names = [n for n, _exact in gate.requirement_names(texts)]
+        args._gate_checked = set(names)
+        index_url = args.index_url or file_index or DEFAULT_INDEX
         report = report.merge(
             gate.check_names(
                 names,
@@ -99,9 +113,14 @@ def before_download(args, plan, policy, early):
     for url in sorted(set(origin.values())):  # each package's facts from the index serving it
         mine = [p for p in packages if origin.get(p.name) == url]
         pages = gate.PageMemo(url)
+        checked = getattr(args, "_gate_checked", set())
         report = report.merge(
             gate.check_names(
-                [p.name for p in mine], index_url=url, policy=policy, requested=False, index=pages
+                [p.name for p in mine if p.name not in checked],
+                index_url=url,
+                policy=policy,
+                requested=False,
+                index=pages,
             )
         )
         report = report.merge(

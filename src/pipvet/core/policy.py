@@ -48,7 +48,8 @@ VERDICT_SELECTORS = ("malicious", "suspicious", "risky")
 
 # the gate's own checks, and what they do unless the policy says otherwise
 GATE_RULES: dict[str, str] = {
-    "gate.typosquat": "block",  # a name close to a much more popular one
+    "gate.typosquat": "block",  # a name the user asked for, close to a much more popular one
+    "gate.typosquat-dependency": "warn",  # the same, named by a package's dependencies
     "gate.not-on-index": "block",  # the index does not know the name
     "gate.quarantined": "block",  # PEP 792: unsafe for use (e.g. malware)
     "gate.archived": "warn",  # PEP 792: no more updates expected

@@ -173,8 +173,10 @@ def check_names(
     extra_index_urls: Sequence[str] = (),
 ) -> GateReport:
     """Typosquats, names not on the index, and PEP 792 status of ``names``, before anything
-    is downloaded. ``requested``: the user typed these names (a missing one gets a suggestion);
-    otherwise they came from a resolution or a lock."""
+    is downloaded. ``requested``: the user typed these names (a missing one gets a suggestion,
+    a typosquat is ``gate.typosquat``); otherwise a package's metadata named them (a typosquat
+    is ``gate.typosquat-dependency``: not a slip of the user's fingers, and its code is
+    inspected like any other)."""
     from pipvet.sources.index import SimpleIndex
 
     api = _name_api()
@@ -215,7 +217,10 @@ def check_names(
                     policy,
                     package=name,
                     version=None,
-                    selectors=["rule:gate.typosquat", "category:names"],
+                    selectors=[
+                        "rule:gate.typosquat" if requested else "rule:gate.typosquat-dependency",
+                        "category:names",
+                    ],
                     message=f"{name} looks like a typosquat of {check.typosquat_of}: {why}",
                     now=now,
                 )
