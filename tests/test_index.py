@@ -47,7 +47,7 @@ def test_index_serves_html_and_json_with_the_same_files(package_index: TestIndex
     ctype, body = _get(url, JSON_TYPE)
     assert ctype == JSON_TYPE
     doc = json.loads(body)
-    assert doc["meta"]["api-version"] == "1.1" and doc["versions"] == ["1.0"]
+    assert doc["meta"]["api-version"] == "1.4" and doc["versions"] == ["1.0"]
     json_files = parse_json_page(doc, url)
     assert [f.filename for f in html_files] == [f.filename for f in json_files]
     assert [f.sha256 for f in html_files] == [f.sha256 for f in json_files]
@@ -257,3 +257,15 @@ def test_pages_are_cached_only_as_long_as_the_index_allows(make_index, tmp_path:
     SimpleIndex(idx.url, cache_dir=cache).project_files("gamma")
     SimpleIndex(idx.url, cache_dir=cache).project_files("gamma")
     assert idx.requests.count("/simple/gamma/") == 2
+
+
+def test_a_non_ascii_project_name_is_asked_for_percent_encoded(make_index):
+    """A homoglyph name (Cyrillic 'е') must not crash the client: the request is encoded and the
+    index answers 404 like for any unknown project."""
+    import pytest
+
+    from pipvet.core.errors import InputError
+
+    index = make_index(standard=True)
+    with pytest.raises(InputError, match="HTTP 404"):
+        SimpleIndex(index.url).project_page("r\u0435quests")

@@ -289,12 +289,11 @@ def test_private_ips_and_docstring_urls_are_not_indicators() -> None:
 
 
 def test_typosquat_and_dependency_confusion_version() -> None:
-    from pipvet.core.analysis.rules.metadata import typosquat_target
-
-    assert typosquat_target("reqeusts") == "requests"
-    assert typosquat_target("python-requests") == "requests"
-    assert typosquat_target("requests") is None
-    assert typosquat_target("zzqxv-unrelated") is None
+    squat = Artifact(filename="x.tar.gz", kind="sdist", name="reqeusts", version="1.0")
+    found = [f for f in analyze(squat).findings if f.rule == "metadata.typosquat"]
+    assert found and "did you mean requests (rank 6)?" in found[0].message
+    honest = Artifact(filename="x.tar.gz", kind="sdist", name="requests", version="1.0")
+    assert "metadata.typosquat" not in {f.rule for f in analyze(honest).findings}
     art = Artifact(filename="x.tar.gz", kind="sdist", name="internal-lib", version="999.0.0")
     assert "metadata.dependency-confusion-version" in {f.rule for f in analyze(art).findings}
     calver = Artifact(filename="x.tar.gz", kind="sdist", name="internal-lib", version="2024.1")

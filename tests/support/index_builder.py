@@ -161,12 +161,17 @@ def build_sdist(
     requires_python: str | None = None,
     build_requires: Iterable[str] = ("tinybuild",),
     files: Mapping[str, bytes | str] | None = None,
+    build_backend: str = "tinybuild",
+    backend_path: str | None = None,
 ) -> tuple[str, bytes]:
-    """Return ``(filename, bytes)`` of a real sdist that ``tinybuild`` builds offline."""
+    """Return ``(filename, bytes)`` of a real sdist that ``tinybuild`` builds offline
+    (or ``build_backend``, found in ``backend_path`` inside the sdist when given)."""
     dist = dist_name(name)
     root = f"{dist}-{version}"
     requires_list = ", ".join(f'"{r}"' for r in build_requires)
-    pyproject = f'[build-system]\nrequires = [{requires_list}]\nbuild-backend = "tinybuild"\n'
+    pyproject = f'[build-system]\nrequires = [{requires_list}]\nbuild-backend = "{build_backend}"\n'
+    if backend_path is not None:
+        pyproject += f'backend-path = ["{backend_path}"]\n'
     members: dict[str, bytes] = {
         "PKG-INFO": core_metadata(
             name, version, requires=requires, requires_python=requires_python

@@ -2,7 +2,8 @@
 
 ``TestIndex`` serves HTML (PEP 503) by default and JSON (PEP 691) when the Accept header asks
 for ``application/vnd.pypi.simple.v1+json``; both carry sha256 hashes, ``requires-python``, PEP 700
-``upload-time``/``size``/``versions`` and PEP 658/714 metadata files for wheels. Tests can tamper
+``upload-time``/``size``/``versions``, PEP 792 project status (``set_status``) and PEP 658/714
+metadata files for wheels. Tests can tamper
 with it: serve other bytes under a known filename, cut a response short, or fail every file
 request after a number of them ("the index goes away mid-install").
 """
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from packaging.version import Version
@@ -26,7 +27,7 @@ from tests.support import index_builder as builder
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 HTML_TYPE = "application/vnd.pypi.simple.v1+html"
-API_VERSION = "1.1"
+API_VERSION = "1.4"
 BASE_TIME = _dt.datetime(2025, 1, 1, tzinfo=_dt.timezone.utc)
 
 
@@ -82,6 +83,7 @@ class TestIndex:
         self.files_dir = Path(files_dir)
         self.files_dir.mkdir(parents=True, exist_ok=True)
         self._files: dict[str, IndexFile] = {}
+        self._status: dict[str, tuple[str, str | None]] = {}  # PEP 792, per project
         self._truncate: dict[str, int] = {}
         self._announce_cut: set[str] = set()
         self._fail_after: int | None = None
@@ -179,8 +181,11 @@ class TestIndex:
         requires_python: str | None = None,
         files: Mapping[str, bytes | str] | None = None,
         upload_time: str | None = None,
+        build_backend: str = "tinybuild",
+        backend_path: str | None = None,
     ) -> Path:
-        """Build a real sdist (built offline by ``tinybuild``), list it, return its path."""
+        """Build a real sdist (built offline by ``tinybuild``, or by ``build_backend``), list
+        it, return its path."""
         filename, data = builder.build_sdist(
             name,
             version,
@@ -188,6 +193,8 @@ class TestIndex:
             requires_python=requires_python,
             build_requires=build_requires,
             files=files,
+            build_backend=build_backend,
+            backend_path=backend_path,
         )
         return self._add(
             name,
@@ -198,6 +205,30 @@ class TestIndex:
             metadata=None,
             upload_time=upload_time,
         )
+
+    def add_file(self, project: str, version: str, path: Path) -> str:
+        """List an existing file under its own name, served from where it is (a symbolic
+        link, its bytes never copied or opened except to hash them); returns the filename."""
+        path = Path(path)
+        link = self.files_dir / path.name
+        if link.exists() or link.is_symlink():
+            raise ValueError(f"{path.name} is listed already")
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        link.symlink_to(path.resolve())
+        entry = IndexFile(
+            project=canonicalize_name(project),
+            filename=path.name,
+            version=version,
+            sha256=digest.hexdigest(),
+            size=path.stat().st_size,
+            upload_time=self._next_time(),
+        )
+        with self._lock:
+            self._files[path.name] = entry
+        return path.name
 
     def add_tinybuild(self, version: str = "1.0") -> Path:
         """List the ``tinybuild`` PEP 517 backend (a wheel)."""
@@ -256,6 +287,17 @@ class TestIndex:
         with self._lock:
             self._fail_after = n_requests
 
+    def set_status(self, project: str, status: str, reason: str | None = None) -> None:
+        """Mark a project ``archived``, ``quarantined``, ``deprecated`` or ``active`` (PEP 792).
+        A quarantined project's page lists no files and its files are not served, as the
+        specification requires of an index."""
+        with self._lock:
+            self._status[canonicalize_name(project)] = (status, reason)
+
+    def status_of(self, project: str) -> tuple[str, str | None] | None:
+        with self._lock:
+            return self._status.get(canonicalize_name(project))
+
     def yank(self, filename: str, reason: str = "") -> None:
         with self._lock:
             self._files[filename] = replace(self._files[filename], yanked=reason)
@@ -283,6 +325,8 @@ class TestIndex:
 
     def _project_files(self, project: str) -> list[IndexFile]:
         with self._lock:
+            if self._status.get(project, ("",))[0] == "quarantined":
+                return []
             return sorted(
                 (e for e in self._files.values() if e.project == project),
                 key=lambda e: (Version(e.version), e.filename),
@@ -290,7 +334,13 @@ class TestIndex:
 
     def _projects(self) -> list[str]:
         with self._lock:
-            return sorted({e.project for e in self._files.values()})
+            return sorted({e.project for e in self._files.values()} | set(self._status))
+
+    def has_project(self, project: str) -> bool:
+        with self._lock:
+            return project in self._status or any(
+                e.project == project for e in self._files.values()
+            )
 
     def root_page(self, media: str) -> bytes:
         projects = self._projects()
@@ -310,7 +360,7 @@ class TestIndex:
             for e in entries:
                 item: dict[str, object] = {
                     "filename": e.filename,
-                    "url": f"../../files/{e.filename}",
+                    "url": f"../../files/{quote(e.filename)}",
                     "hashes": e.listed_hashes(),
                     "requires-python": e.requires_python,
                     **({"size": e.size} if self.serve_sizes else {}),
@@ -323,18 +373,23 @@ class TestIndex:
                     item["dist-info-metadata"] = meta
                 files.append(item)
             versions = sorted({e.version for e in entries}, key=Version)
-            doc = {
+            doc: dict[str, object] = {
                 "meta": {"api-version": API_VERSION},
                 "name": project,
                 "versions": versions,
                 "files": files,
             }
+            status = self.status_of(project)
+            if status is not None:
+                doc["project-status"] = {"status": status[0]}
+                if status[1]:
+                    doc["project-status"]["reason"] = status[1]  # type: ignore[index]
             return json.dumps(doc, indent=1).encode()
         anchors = []
         for e in entries:
             alg, digest = next(iter(e.listed_hashes().items()), ("", ""))
             fragment = f"#{alg}={digest}" if alg else ""
-            attrs = [f'href="../../files/{html.escape(e.filename)}{fragment}"']
+            attrs = [f'href="../../files/{html.escape(quote(e.filename))}{fragment}"']
             if e.requires_python:
                 attrs.append(f'data-requires-python="{html.escape(e.requires_python)}"')
             if e.metadata is not None and self.serve_metadata:
@@ -344,7 +399,14 @@ class TestIndex:
             if e.yanked is not None:
                 attrs.append(f'data-yanked="{html.escape(e.yanked)}"')
             anchors.append(f"<a {' '.join(attrs)}>{html.escape(e.filename)}</a><br/>")
-        return _html_page(f"Links for {project}", "\n".join(anchors)).encode()
+        head = ""
+        status = self.status_of(project)
+        if status is not None:
+            head = f'<meta name="pypi:project-status" content="{html.escape(status[0])}">\n'
+            if status[1]:
+                reason = html.escape(status[1])
+                head += f'<meta name="pypi:project-status-reason" content="{reason}">\n'
+        return _html_page(f"Links for {project}", "\n".join(anchors), head).encode()
 
     def file_for(self, name: str) -> tuple[bytes, int | None] | None:
         """The bytes to serve for ``/files/<name>`` and the truncation point, or None (404)."""
@@ -355,6 +417,8 @@ class TestIndex:
                 meta = self._files[name[: -len(".metadata")]].metadata
                 return (meta, None) if meta is not None else None
             if name not in self._files:
+                return None
+            if self._status.get(self._files[name].project, ("",))[0] == "quarantined":
                 return None
             cut = self._truncate.get(name)
         return (self.files_dir / name).read_bytes(), cut
@@ -370,10 +434,10 @@ class TestIndex:
             return True
 
 
-def _html_page(title: str, body: str) -> str:
+def _html_page(title: str, body: str, head: str = "") -> str:
     return (
         "<!DOCTYPE html>\n<html>\n<head>\n"
-        f'<meta name="pypi:repository-version" content="{API_VERSION}">\n'
+        f'<meta name="pypi:repository-version" content="{API_VERSION}">\n{head}'
         f"<title>{html.escape(title)}</title>\n</head>\n<body>\n"
         f"<h1>{html.escape(title)}</h1>\n{body}\n</body>\n</html>\n"
     )
@@ -455,7 +519,7 @@ def _make_handler(index: TestIndex) -> type[BaseHTTPRequestHandler]:
             if project in index.page_override:
                 self._send(200, index.page_override[project], JSON_TYPE)
                 return
-            if not index._project_files(project):
+            if not index.has_project(project):
                 self._send(404, b"no such project\n")
                 return
             body = index.project_page(project, media)
@@ -534,3 +598,9 @@ def check_filename(filename: str) -> None:
         parse_wheel_filename(filename)
     else:
         parse_sdist_filename(filename)
+
+
+def uploaded_ago(**delta: float) -> str:
+    """A PEP 700 ``upload-time`` that long before now, e.g. ``uploaded_ago(hours=1)``."""
+    when = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(**delta)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

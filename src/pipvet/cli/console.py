@@ -6,6 +6,7 @@ Machine output (``--format json`` and friends) goes to stdout and never through 
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 _state = {"quiet": False, "verbose": False, "color": True}
@@ -30,6 +31,20 @@ def style(text: str, *names: str, stream=None) -> str:
         return text
     codes = ";".join(_COLORS[n] for n in names)
     return f"\033[{codes}m{text}\033[0m"
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control, bidi and zero-width characters as ``\\xNN`` /
+    ``\\uNNNN`` escapes (for anything that comes from a package or an advisory)."""
+    return _UNPRINTABLE.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
 
 
 def info(message: str) -> None:

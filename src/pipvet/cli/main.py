@@ -17,7 +17,7 @@ from pipvet import __version__
 from pipvet.cli import console
 from pipvet.core.errors import EXIT_USAGE, PipvetError
 
-COMMANDS = ("lock", "install", "verify", "audit", "db", "scan")
+COMMANDS = ("lock", "install", "verify", "audit", "db", "scan", "check-names")
 
 EPILOG = """exit codes:
   0  success
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-color", action="store_true", help="never colour the output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        module = importlib.import_module(f"pipvet.commands.{name}")
+        module = importlib.import_module(f"pipvet.commands.{name.replace('-', '_')}")
         module.register(sub)
     return parser
 

@@ -34,7 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--fail-on",
         choices=FAIL_ON,
         default="unknown",
-        help="exit 1 if a finding is at least this severe (default: unknown = any finding)",
+        help="exit 1 if a finding is at least this severe (default: unknown = any finding); "
+        "known malware always exits 1",
     )
     p.add_argument("--fix", action="store_true", help="compute (and for --lock, apply) upgrades")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format")

@@ -57,6 +57,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--dry-run", action="store_true", help="download and verify everything, install nothing"
     )
+    gate = p.add_argument_group(
+        "install gate (names, index facts, known malware and code, checked before pip runs)"
+    )
+    gate.add_argument(
+        "--min-release-age",
+        type=float,
+        metavar="DAYS",
+        help="leave out versions uploaded less than DAYS ago (default: the policy's, else none)",
+    )
+    gate.add_argument(
+        "--extra-index-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another index; a name it serves besides the main index is refused "
+        "unless the policy pins it (index-pins)",
+    )
+    gate.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="install without asking when the gate only warns (a block is never lifted)",
+    )
     audit = p.add_argument_group("vulnerability audit (runs before anything is downloaded)")
     audit.add_argument(
         "--fail-on",
@@ -72,6 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipvet.cli import console
+    from pipvet.commands import install_gate
     from pipvet.core.errors import UsageError
     from pipvet.installer.run import install
     from pipvet.installer.target import probe_target
@@ -84,12 +108,18 @@ def run(args: argparse.Namespace) -> int:
             "hash checking is OFF (--no-verify-hashes): nothing proves the files are "
             "the ones you meant to install"
         )
+    # -- install gate, step 1: policy and names, before anything is downloaded ----------------
+    policy, early = install_gate.before_resolving(args)
+    # -----------------------------------------------------------------------------------------
     for name in args.allow_sdist:
         console.warn(f"--allow-sdist {name}: building an sdist runs its code on this machine")
     target = probe_target(args.python)
     plan, trust = build_install_plan(args, target, verify=verify)
     if any(pf.is_sdist for pf in plan.files) and not plan.build_locked:
         plan, trust = add_build_dependencies(plan, trust)
+    # -- install gate, step 2: index facts, known malware, indexes, before downloading ---------
+    early = install_gate.before_download(args, plan, policy, early)
+    # -----------------------------------------------------------------------------------------
     for text in plan.warnings:
         console.warn(text)
     n = len([f for f in plan.files if not f.build_dependency])
@@ -100,10 +130,12 @@ def run(args: argparse.Namespace) -> int:
         extra = " (build dependency)" if pf.build_dependency else ""
         console.detail(f"  {pf.requirement}: {pf.file.filename}{extra}")
     if not args.no_audit:
-        audit_plan(plan, fail_on=args.fail_on, db_path=args.db)
+        args._audit_line = audit_plan(plan, fail_on=args.fail_on, db_path=args.db)
     result = install(
         plan,
         trust=trust,
+        # -- install gate, step 3: code inspection of the verified files, summary, question --
+        before_install=lambda staged: install_gate.before_pip(args, plan, policy, early, staged),
         dry_run=args.dry_run,
         verbose=console.is_verbose(),
         on_phase=console.info,
@@ -122,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def audit_plan(plan, *, fail_on: str, db_path: str | None) -> None:
+def audit_plan(plan, *, fail_on: str, db_path: str | None) -> str | None:
     """Audit the planned set (build dependencies included) before anything is downloaded.
 
     Shows one line per vulnerable package and the npm-audit style summary; refuses (exit 1) when a
@@ -152,10 +184,17 @@ def audit_plan(plan, *, fail_on: str, db_path: str | None) -> None:
                 hint="refresh the advisory index with `pipvet db update`, or drop --fail-on",
             ) from None
         console.warn(f"vulnerability audit skipped: {exc.message}")
-        return
+        return f"not checked ({exc.message})"
+    for m in report.malware:
+        console.error(f"  {m.package}  known malware  {m.id}: {console.printable(m.summary)}")
+    if report.malware:
+        raise PolicyRefusal(
+            f"audit: {summary_line(report)}; refused: known malware is never installed",
+            hint="details: `pipvet audit` on the same inputs",
+        )
     if not report.findings:
         console.info(f"audit: {summary_line(report)}")
-        return
+        return summary_line(report)
     for pkg in report.vulnerable():
         found = [f for f in report.findings if f.package == pkg]
         worst = max(f.severity for f in found)
@@ -170,6 +209,7 @@ def audit_plan(plan, *, fail_on: str, db_path: str | None) -> None:
             hint="details: `pipvet audit` on the same inputs; upgrade to the fix versions above",
         )
     console.warn(f"{line} (details: `pipvet audit`; refuse such installs with --fail-on)")
+    return summary_line(report)
 
 
 def add_build_dependencies(plan, trust):
@@ -297,15 +337,14 @@ def _closure(lock, wanted: set[str]) -> set[str]:
 def _plan_by_resolving(args, target, *, verify: bool):
     from packaging.utils import canonicalize_name
 
+    from pipvet.commands import install_gate
     from pipvet.installer.plan import plan_from_pins
     from pipvet.installer.trust_store import TrustStore
     from pipvet.sources.index import SimpleIndex
 
     requirements, index_from_file = _requirements(args)
     index_url = args.index_url or index_from_file or DEFAULT_INDEX
-    pins, listings = resolve_pins(
-        requirements, index_url=index_url, allow_sdist=args.allow_sdist, python=target.python
-    )
+    pins, listings = install_gate.resolve(args, requirements, index_url, target)
     index = SimpleIndex(index_url)
     missing = [canonicalize_name(n) for n, _v in pins if canonicalize_name(n) not in listings]
     if missing:

@@ -40,6 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--resolver", choices=("auto", "pip", "uv"), default="auto",
         help="default: uv when installed, else pip",
     )  # fmt: skip
+    p.add_argument(
+        "--min-release-age", type=float, metavar="DAYS",
+        help="leave out versions uploaded less than DAYS ago (default: the policy's, else none)",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -48,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
     from pipvet.core.lockfile_io import render_pylock, render_requirements
 
     lock = build_lock(args)
+    # -- install gate: known malware and quarantined projects are never locked -----------------
+    gate_lock(lock)
+    # -----------------------------------------------------------------------------------------
     if args.format == "pylock":
         text = render_pylock(lock)
     else:
@@ -65,6 +72,31 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def gate_lock(lock) -> None:
+    """Refuse a lock that pins a known-malware version (OSV ``MAL-``), direct or transitive,
+    before the lock is written. (A quarantined project serves no files: resolving it fails and
+    says that word.)"""
+    from pathlib import Path
+
+    from pipvet.cli import console
+    from pipvet.core.errors import PolicyRefusal
+    from pipvet.core.policy import load_policy
+    from pipvet.formats.gate_text import render_summary
+    from pipvet.services import gate
+
+    policy = load_policy(Path.cwd())
+    pkgs = [*lock.packages, *lock.build_packages]
+    report = gate.check_known_malware([p.id for p in pkgs], policy=policy)
+    blocks = report.blocks
+    if not blocks:
+        return
+    console.info(render_summary(report, plan=None))
+    raise PolicyRefusal(
+        f"lock refused by the gate ({len(blocks)} block(s)); nothing was written",
+        hint="a block is lifted only by an allowlist entry with a reason and an expiry date",
+    )
+
+
 def command_line(args: argparse.Namespace) -> str:
     """The command, rebuilt from the parsed arguments (stable for the same inputs)."""
     import shlex
@@ -78,6 +110,8 @@ def command_line(args: argparse.Namespace) -> str:
         parts += ["--group", g]
     for n in sorted(args.allow_sdist):
         parts += ["--allow-sdist", n]
+    if getattr(args, "min_release_age", None):
+        parts += ["--min-release-age", f"{args.min_release_age:g}"]
     if args.format != "requirements":
         parts += ["--format", args.format]
     if args.output:
@@ -139,32 +173,66 @@ def build_lock(args: argparse.Namespace):  # -> Lock (lazy import)
     hash-checked sdist as data) resolved and locked too, as ``Lock.build_packages``: pip does not
     hash-check build dependencies (pip#11974, pip#13984), pipvet install does.
     """
+    from pathlib import Path
+
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
     from pipvet.cli import console
     from pipvet.core.lockfile import Lock
+    from pipvet.core.policy import load_policy
     from pipvet.sources.resolver import resolve
 
+    policy = load_policy(Path.cwd())  # the gate's policy: index, allowed sdists, cooldown
     reqs, constraints, file_index = _inputs(args)
-    index_url = args.index_url or file_index or DEFAULT_INDEX
+    index_url = args.index_url or file_index or policy.index_url or DEFAULT_INDEX
     if not index_url.endswith("/"):
         index_url += "/"
-    allowed = {canonicalize_name(n) for n in args.allow_sdist}
+    allowed = {canonicalize_name(n) for n in args.allow_sdist} | set(policy.allow_sdist)
     cache = None
     if not args.refresh:
         from pipvet.paths import cache_dir
 
         cache = cache_dir() / "simple"
-    resolution = resolve(
-        [r for r, _ in reqs],
-        index_url=index_url,
-        allow_sdist=allowed,
-        python=args.python,
-        resolver=args.resolver,
-        constraints=constraints,
-        cache_dir=cache,
+    min_age = getattr(args, "min_release_age", None)
+    if min_age is None:
+        min_age = policy.min_release_age_days
+    from pipvet.commands.install_gate import sdist_check
+
+    # install gate: an allowed sdist is inspected before the resolver may build it (runs code)
+    before_sdist = sdist_check(
+        [r for r, _ in reqs], index_url=index_url, policy=policy, python=args.python
     )
+    if min_age:  # install gate: versions uploaded more recently are left out, and said
+        from pipvet.services import gate
+
+        cooled = gate.resolve_with_cooldown(
+            [r for r, _ in reqs],
+            index_url=index_url,
+            min_age_days=min_age,
+            allow_sdist=allowed,
+            python=args.python,
+            constraints=constraints,
+            resolver=args.resolver,
+            cache_dir=cache,
+            before_sdist=before_sdist,
+        )
+        resolution = cooled.resolution
+        for h in cooled.held_back:
+            console.info(f"cooldown: {h.name} held back to {h.chosen} ({h.newest} is too new)")
+        for note in cooled.notes:
+            console.warn(note)
+    else:
+        resolution = resolve(
+            [r for r, _ in reqs],
+            index_url=index_url,
+            allow_sdist=allowed,
+            python=args.python,
+            resolver=args.resolver,
+            constraints=constraints,
+            cache_dir=cache,
+            before_sdist=before_sdist,
+        )
     for name in resolution.sdists:
         console.warn(
             f"{name} has no usable wheel and will be built from source: building an sdist "

@@ -2,6 +2,9 @@
 
 ``audit_packages`` is what ``pipvet audit`` and ``pipvet install`` call; ``summary_line`` is the
 one line both print ("3 vulnerabilities (1 high, 2 moderate) in 2 packages").
+
+Known-malware records (OSV ``MAL-``) are kept apart from vulnerabilities: ``AuditReport.malware``,
+and ``known_malware`` for callers that need only that (the install gate).
 """
 
 from __future__ import annotations
@@ -16,13 +19,23 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from pipvet.core.matching.findings import Finding, MatchProblem, match_package, smallest_fix
+from pipvet.core.matching.findings import (
+    Finding,
+    MalwareFinding,
+    MatchProblem,
+    match_malware,
+    match_package,
+    smallest_fix,
+    split_malware,
+)
 from pipvet.core.matching.osv import Advisory
 from pipvet.core.matching.severity import Severity
 from pipvet.core.models import PackageId
 from pipvet.sources.dependencies.base import Skipped
 
 FAIL_ON_CHOICES = ("unknown", "low", "moderate", "high", "critical", "none")
+
+__all__ = ["AuditReport", "MalwareFinding", "audit_packages", "known_malware", "summary_line"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,7 @@ class AuditReport:
     source: str = ""  # what was audited (the dependency source's description)
     location: str | None = None  # the input file, if any
     unreadable: tuple[str, ...] = ()  # advisory records naming an audited package, unreadable
+    malware: tuple[MalwareFinding, ...] = ()  # known-malware records; never ignored, always fail
 
     def counts(self) -> Counter[Severity]:
         return Counter(f.severity for f in self.findings)
@@ -73,7 +87,10 @@ class AuditReport:
         return sorted({f.package for f in self.findings})
 
     def fails(self, threshold: str) -> bool:
-        """True if a finding is at or above ``threshold`` (``unknown``: any finding at all)."""
+        """True if a finding is at or above ``threshold`` (``unknown``: any finding at all), and
+        always when a package is known malware (whatever the threshold, ``none`` included)."""
+        if self.malware:
+            return True
         if threshold == "none":
             return False
         if self.unreadable:  # an advisory that could not be read cannot be vouched for
@@ -96,7 +113,20 @@ _ORDER = (
 
 
 def summary_line(report: AuditReport) -> str:
-    """ "3 vulnerabilities (1 high, 2 moderate) in 2 packages", or a clean result."""
+    """ "3 vulnerabilities (1 high, 2 moderate) in 2 packages", or a clean result; led by
+    "KNOWN MALWARE: evil 1.0; " when a package is known malware."""
+    return malware_line(report) + _vulnerability_line(report)
+
+
+def malware_line(report: AuditReport) -> str:
+    """ "KNOWN MALWARE: evil 1.0, bad 2.0; " (with the trailing separator), or ""."""
+    if not report.malware:
+        return ""
+    pkgs = sorted({m.package for m in report.malware})
+    return "KNOWN MALWARE: " + ", ".join(f"{p.name} {p.version}" for p in pkgs) + "; "
+
+
+def _vulnerability_line(report: AuditReport) -> str:
     n = len(report.findings)
     if n == 0 and report.unreadable:
         ids = ", ".join(report.unreadable[:5]) + (" ..." if len(report.unreadable) > 5 else "")
@@ -205,13 +235,18 @@ def audit_packages(
                 local.setdefault(name, []).extend(advs)
     findings: list[Finding] = []
     problems: list[MatchProblem] = []
+    malware: list[MalwareFinding] = []
+    vulns: dict[str, list[Advisory]] = {}
     for p in pkgs:
-        f, probs = match_package(p, local.get(p.name, []))
+        advs = local.get(p.name, [])
+        malware += match_malware(p, advs)
+        vulns[p.name] = split_malware(advs)[1]
+        f, probs = match_package(p, vulns[p.name])
         findings += f
         problems += probs
     kept, ignored, expired, unused = _apply_ignores(findings, list(ignores), today)
     fixes = tuple(
-        Fix(p, smallest_fix(p, local.get(p.name, []))) for p in sorted({f.package for f in kept})
+        Fix(p, smallest_fix(p, vulns.get(p.name, []))) for p in sorted({f.package for f in kept})
     )
     return AuditReport(
         packages=pkgs,
@@ -229,7 +264,32 @@ def audit_packages(
         source=source,
         location=location,
         unreadable=tuple(unreadable),
+        malware=tuple(malware),
     )
+
+
+def known_malware(
+    packages: Iterable[PackageId], *, db_path: Path | None = None
+) -> list[MalwareFinding]:
+    """The packages (exact versions) that a known-malware record of the local advisory index
+    names, ordered by package then id. Raises ``AdvisoryDbError`` when no index can be read, or
+    when a stored record of one of these packages cannot be read back (it could be malware: a
+    check that could not run vouches for nothing)."""
+    from pipvet.sources.advisories.db import AdvisoryDbError
+    from pipvet.sources.advisories.snapshot import open_db
+
+    pkgs = sorted(set(packages))
+    opened = open_db(db_path)
+    try:
+        local, bad = opened.db.advisories_for(p.name for p in pkgs)
+    finally:
+        opened.db.close()
+    if bad:
+        raise AdvisoryDbError(
+            f"advisory record {bad[0].id} is unreadable ({bad[0].reason})",
+            hint="rebuild the index with: pipvet db update",
+        )
+    return [m for p in pkgs for m in match_malware(p, local.get(p.name, []))]
 
 
 def upgrade_set(report: AuditReport) -> dict[NormalizedName, Version]:

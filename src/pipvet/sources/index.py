@@ -291,6 +291,10 @@ def _open(
         target = parts.path or "/"
         if parts.query:
             target += "?" + parts.query
+        if not target.isascii():  # a hostile name or link: percent-encode, never crash
+            from urllib.parse import quote
+
+            target = quote(target, safe="/?=&%:@+,;~!$'()*[]")
         headers = {"Accept": accept, "User-Agent": USER_AGENT, **(extra_headers or {})}
         if compressed:
             headers["Accept-Encoding"] = "gzip"
@@ -446,6 +450,7 @@ class _LinkParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.base: str | None = None
+        self.meta: dict[str, str] = {}  # <meta name=... content=...>, first value wins
         self.anchors: list[tuple[dict[str, str | None], str]] = []
         self._open: dict[str, str | None] | None = None
         self._text: list[str] = []
@@ -453,6 +458,11 @@ class _LinkParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "base" and self.base is None:
             self.base = dict(attrs).get("href")
+        elif tag == "meta":
+            d = dict(attrs)
+            name, content = (d.get("name") or "").lower(), d.get("content")
+            if name and content is not None and name not in self.meta:
+                self.meta[name] = content
         elif tag == "a":
             self._close()
             self._open = dict(attrs)
@@ -478,6 +488,11 @@ class _LinkParser(HTMLParser):
 
 def parse_html_page(text: str, page_url: str) -> list[DistFile]:
     """The files listed by a PEP 503 project page (relative URLs resolved, fragments parsed)."""
+    return _parse_html(text, page_url)[0]
+
+
+def _parse_html(text: str, page_url: str) -> tuple[list[DistFile], dict[str, str]]:
+    """Files and ``<meta>`` values (lowercased names) of a PEP 503 project page."""
     parser = _LinkParser()
     parser.feed(text)
     parser.close()
@@ -498,9 +513,10 @@ def parse_html_page(text: str, page_url: str) -> list[DistFile]:
                 hashes=_fragment_hashes(fragment),
                 requires_python=attrs.get("data-requires-python") or None,
                 yanked="data-yanked" in attrs,
+                upload_time=attrs.get("data-upload-time") or None,
             )
         )
-    return files
+    return files, parser.meta
 
 
 def _unquote_name(name: str) -> str:
@@ -634,15 +650,53 @@ class _PageCache:
             pass  # a cache that cannot be written is only slower
 
 
+PROJECT_STATUSES = ("active", "archived", "quarantined", "deprecated")  # PEP 792
+
+
 class ProjectPage:
     """A fetched project page; files are built only for the versions asked for."""
 
     def __init__(
-        self, url: str, *, doc: dict | None = None, parsed: list[DistFile] | None = None
+        self,
+        url: str,
+        *,
+        doc: dict | None = None,
+        parsed: list[DistFile] | None = None,
+        meta: dict[str, str] | None = None,
     ) -> None:
         self.url = url
         self.doc = doc
         self.parsed = parsed
+        self.meta = meta or {}
+
+    @property
+    def status(self) -> tuple[str, str | None]:
+        """PEP 792 project status and its reason: ``("active", None)`` when the index says
+        nothing. JSON: ``project-status: {status, reason}``; HTML: ``pypi:project-status``
+        and ``pypi:project-status-reason`` meta tags. An unknown value is kept as given."""
+        if self.doc is not None:
+            raw = self.doc.get("project-status")
+            if isinstance(raw, dict):
+                status, reason = raw.get("status"), raw.get("reason")
+            else:
+                status, reason = None, None
+        else:
+            status = self.meta.get("pypi:project-status")
+            reason = self.meta.get("pypi:project-status-reason")
+        status = status.strip().lower() if isinstance(status, str) and status.strip() else "active"
+        return status, reason if isinstance(reason, str) and reason else None
+
+    @property
+    def versions(self) -> list[str]:
+        """PEP 700 ``versions`` (JSON), else the versions found in file names."""
+        if self.doc is not None and isinstance(self.doc.get("versions"), list):
+            return [str(v) for v in self.doc["versions"]]
+        seen: dict[str, None] = {}
+        for f in self.files():
+            v = _filename_version(f.filename)
+            if v is not None:
+                seen.setdefault(str(v), None)
+        return list(seen)
 
     def files(self, version: Version | None = None) -> list[DistFile]:
         """All files, or those of ``version``."""
@@ -720,7 +774,8 @@ class SimpleIndex:
             if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
                 raise InputError(f"{final}: not a PEP 691 project response")
             return ProjectPage(final, doc=doc)
-        return ProjectPage(final, parsed=parse_html_page(body.decode("utf-8", "replace"), final))
+        parsed, meta = _parse_html(body.decode("utf-8", "replace"), final)
+        return ProjectPage(final, parsed=parsed, meta=meta)
 
     def many(
         self, names: Iterable[str], max_workers: int = 16
@@ -1058,10 +1113,11 @@ class Prefetcher:
         return (best[0], best[1][1]) if best else None
 
     def finish(
-        self, pins: dict[NormalizedName, Version], *, metadata: bool
+        self, pins: dict[NormalizedName, Version], *, metadata: bool, missing_ok: bool = False
     ) -> tuple[dict[NormalizedName, list[DistFile]], dict[NormalizedName, list[str]]]:
         """Files of every pinned version (errors raised), and, if asked, each pinned version's
-        Requires-Dist (left out where it cannot be read)."""
+        Requires-Dist (left out where it cannot be read). ``missing_ok``: a project this index
+        does not have (another index served it) has no files here instead of an error."""
         with self._lock:
             self._stopped = True
             self._needed = set(pins)
@@ -1071,7 +1127,12 @@ class Prefetcher:
             fut = pending[name]
             page = fut.result() if fut is not None else None
             if page is None:
-                page = self.index.project_page(name)
+                try:
+                    page = self.index.project_page(name)
+                except InputError as e:
+                    if missing_ok and "HTTP 404" in e.message:
+                        return []
+                    raise
             return page.files(pins[name])
 
         names = sorted(pins)

@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from pipvet.core.errors import InputError, NetworkError
+from pipvet.core.errors import InputError, NetworkError, PipvetError, PolicyRefusal
 from pipvet.core.models import DistFile
 from pipvet.sources.environment import no_site_launcher, pip_command
 from pipvet.sources.index import Prefetcher, SimpleIndex
@@ -43,6 +43,7 @@ from pipvet.sources.index import Prefetcher, SimpleIndex
 MAX_CLAUSES = 16
 _NO_DIST_RE = re.compile(r"No matching distribution found for (.+)")
 _UV_NO_WHEEL_RE = re.compile(r"Wheels are required for `([^`]+)`")
+_UV_NO_VERSIONS_RE = re.compile(r"there (?:are|is) no versions? of ([A-Za-z0-9._-]+)")
 _UV_NO_WHEEL_RE2 = re.compile(r"Because ([A-Za-z0-9._-]+)(?:[=<>!~][^ ]*)? has no usable wheels")
 
 
@@ -221,6 +222,7 @@ def _run_pip(
     python: str | None,
     tmp: Path,
     constraints: Sequence[str] = (),
+    extra_index_urls: Sequence[str] = (),
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     reqfile = tmp / "requirements.in"
     reqfile.write_text("\n".join(reqs) + "\n", encoding="utf-8")
@@ -231,6 +233,7 @@ def _run_pip(
         "--isolated", "--disable-pip-version-check", "--no-input", "--quiet",
         "--index-url", index_url, "--only-binary", ":all:",
     ]  # fmt: skip
+    cmd += [f"--extra-index-url={url}" for url in extra_index_urls]
     cmd += [f"--no-binary={name}" for name in sdists]
     cmd += [*_write_constraints(constraints, tmp), "-r", str(reqfile)]
     proc = _bounded(cmd, env=scrubbed_env(), index_url=index_url)
@@ -261,12 +264,17 @@ def _run_uv(
     python: str | None,
     tmp: Path,
     constraints: Sequence[str] = (),
+    extra_index_urls: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
     cmd = [
         uv, "pip", "compile", "-", "--no-config", "--no-header", "--annotation-style", "split",
         "--index-url", index_url, "--only-binary", ":all:", "--no-python-downloads",
         "--python", no_site_launcher(python, tmp), "--color", "never", "--quiet",
     ]  # fmt: skip
+    for url in extra_index_urls:
+        cmd += ["--extra-index-url", url]
+    if extra_index_urls:  # pip's behaviour; the install gate refuses names both indexes serve
+        cmd += ["--index-strategy", "unsafe-best-match"]
     for name in sdists:
         cmd += ["--no-binary", name]
     cmd += _write_constraints(constraints, tmp)
@@ -340,13 +348,30 @@ def _no_wheel_name(stderr: str, tool: str) -> str | None:
     return canonicalize_name(req.name) if req else None
 
 
-def _explain_missing(name: str, index_url: str, tool: str, stderr: str) -> InputError:
+def _quarantine_refusal(name: str, index_url: str, reason: str | None) -> PolicyRefusal:
+    safe = "".join(c if c.isprintable() else "?" for c in (reason or "")[:200])  # index text
+    why = f": {safe}" if safe else ""
+    return PolicyRefusal(f"{name} is quarantined on the index {index_url} (unsafe for use){why}")
+
+
+def _quarantined(name: str, index_url: str) -> PolicyRefusal | None:
     try:
-        files = SimpleIndex(index_url).project_files(name)
+        status, reason = SimpleIndex(index_url).project_page(name).status
+    except InputError:
+        return None
+    return _quarantine_refusal(name, index_url, reason) if status == "quarantined" else None
+
+
+def _explain_missing(name: str, index_url: str, tool: str, stderr: str) -> PipvetError:
+    try:
+        page = SimpleIndex(index_url).project_page(name)
+        files = page.files()
     except InputError as e:
         if "HTTP 404" not in e.message:
             return e  # the index itself is unreachable or broken
-        files = []
+        files, page = [], None
+    if page is not None and page.status[0] == "quarantined":  # PEP 792: no files are served
+        return _quarantine_refusal(name, index_url, page.status[1])
     if not files:
         return InputError(f"{name} is not on the index {index_url}")
     if not any(f.is_wheel for f in files) or tool == "uv":
@@ -367,6 +392,8 @@ def resolve(
     resolver: str = "auto",
     constraints: Sequence[str] = (),
     cache_dir: Path | None = None,
+    extra_index_urls: Sequence[str] = (),
+    before_sdist: Callable[[str], Sequence[str]] | None = None,
 ) -> Resolution:
     """Resolve ``requirements`` against ``index_url``: wheels only, except allowed sdists.
 
@@ -374,6 +401,12 @@ def resolve(
     ``resolver`` is "pip", "uv" or "auto" (uv when it is installed, else pip).
     ``constraints`` are requirement strings passed as a constraints file (``-c``).
     ``cache_dir`` keeps fetched project pages for as long as the index allows.
+    ``extra_index_urls`` are more indexes the resolver may take versions from (the install
+    gate refuses a name that more than one of them serves).
+    ``before_sdist(name)`` is called before the resolver is let to build an allowed sdist's
+    metadata (which runs its build backend and build dependencies): the install gate inspects
+    the sdist there, refuses by raising, and returns constraints (``name==V``) that keep the
+    resolver on the inspected version.
     """
     top = []
     for text in requirements:
@@ -395,7 +428,19 @@ def resolve(
     for req in top:  # fetch pages while the resolver runs (pipvet needs them for the hashes)
         prefetch.add(req)
     try:
-        return _resolve(top, uv, tool, index_url, allowed, python, constraints, env, prefetch)
+        return _resolve(
+            top,
+            uv,
+            tool,
+            index_url,
+            allowed,
+            python,
+            constraints,
+            env,
+            prefetch,
+            extra_index_urls,
+            before_sdist,
+        )
     except (KeyboardInterrupt, SystemExit):
         prefetch.abort()  # the first Ctrl-C ends the run: no page fetch keeps it alive
         raise
@@ -413,24 +458,37 @@ def _resolve(
     constraints: Sequence[str],
     env: dict[str, str],
     prefetch: Prefetcher,
+    extra_index_urls: Sequence[str] = (),
+    before_sdist: Callable[[str], Sequence[str]] | None = None,
 ) -> Resolution:
     sdists: list[str] = []
+    constraints = list(constraints)
     reqs = [str(r) for r in top]
     with tempfile.TemporaryDirectory(prefix="pipvet-resolve-") as tmp_name:
         tmp = Path(tmp_name)
         while True:
             if uv:
-                proc = _run_uv(uv, reqs, index_url, sdists, python, tmp, constraints)
+                proc = _run_uv(
+                    uv, reqs, index_url, sdists, python, tmp, constraints, extra_index_urls
+                )
             else:
-                proc, report = _run_pip(reqs, index_url, sdists, python, tmp, constraints)
+                proc, report = _run_pip(
+                    reqs, index_url, sdists, python, tmp, constraints, extra_index_urls
+                )
             if proc.returncode == 0:
                 break
             missing = _no_wheel_name(proc.stderr, tool)
             if missing and missing in allowed and missing not in sdists:
+                if before_sdist is not None:  # inspected before its build code can run
+                    constraints += before_sdist(missing)
                 sdists.append(missing)  # no usable wheel: build this one from source
                 continue
             if missing:
                 raise _explain_missing(missing, index_url, tool, proc.stderr)
+            for m in _UV_NO_VERSIONS_RE.finditer(proc.stderr):  # quarantined: no files served
+                refusal = _quarantined(canonicalize_name(m.group(1)), index_url)
+                if refusal is not None:
+                    raise refusal
             try:  # an unreachable index reads better in one line than in a resolver's words
                 SimpleIndex(index_url, timeout=10).project_files(top[0].name)
             except InputError as e:
@@ -438,9 +496,13 @@ def _resolve(
                     raise
             raise InputError(f"{tool} could not resolve the requirements:\n{_tail(proc.stderr)}")
         if uv:
-            return _finish_uv(proc.stdout, top, sdists, env, prefetch)
+            return _finish_uv(proc.stdout, top, sdists, env, prefetch, bool(extra_index_urls))
         nodes, report_env = _nodes_from_report(report)
-    files, _ = prefetch.finish({n: node.version for n, node in nodes.items()}, metadata=False)
+    files, _ = prefetch.finish(
+        {n: node.version for n, node in nodes.items()},
+        metadata=False,
+        missing_ok=bool(extra_index_urls),
+    )
     packages = build_graph(top, nodes, report_env)
     return Resolution(packages, "pip", tuple(sorted(sdists)), index_files=files)  # type: ignore[arg-type]
 
@@ -451,9 +513,12 @@ def _finish_uv(
     sdists: Sequence[str],
     env: dict[str, str],
     prefetch: Prefetcher,
+    missing_ok: bool = False,
 ) -> Resolution:
     pins = parse_uv_output(stdout)
-    files, requires = prefetch.finish({n: v for n, (v, _) in pins.items()}, metadata=True)
+    files, requires = prefetch.finish(
+        {n: v for n, (v, _) in pins.items()}, metadata=True, missing_ok=missing_ok
+    )
     nodes = {
         name: _Node(
             version=version,

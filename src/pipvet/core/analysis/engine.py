@@ -35,7 +35,7 @@ from pipvet.core.analysis.rules.python_ast import ImportedReturns, ModuleFacts, 
 from pipvet.core.analysis.rules.tokens import collect_tokens
 from pipvet.core.analysis.verdict import judge
 
-ENGINE_VERSION = "11"
+ENGINE_VERSION = "12"
 
 PY_SUFFIXES = (".py", ".pyw")
 SCRIPT_SUFFIXES = (

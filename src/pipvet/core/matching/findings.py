@@ -43,6 +43,17 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class MalwareFinding:
+    """A known-malware record (OSV ``MAL-``) naming this exact package version: not a
+    vulnerability with a fix, a package that must not be installed at all."""
+
+    package: PackageId
+    id: str  # the MAL- id when there is one
+    summary: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class MatchProblem:
     """An advisory that could not be fully evaluated for a package (e.g. unparsable versions)."""
 
@@ -132,6 +143,35 @@ def match_package(
         )
     findings.sort(key=lambda f: (-f.severity, f.id))
     return findings, problems
+
+
+def malware_ids(advisories: Sequence[Advisory]) -> frozenset[str]:
+    """Every id and alias of the malware records among ``advisories``."""
+    return frozenset(i for a in advisories if a.malicious for i in (a.id, *a.aliases))
+
+
+def split_malware(advisories: Sequence[Advisory]) -> tuple[list[Advisory], list[Advisory]]:
+    """(malware records, vulnerability records): a record that aliases a malware record (the
+    same report republished, e.g. as a GHSA) counts as malware too, never as a vulnerability."""
+    bad = malware_ids(advisories)
+    mal, vul = [], []
+    for a in advisories:
+        (mal if a.malicious or a.id in bad or bad.intersection(a.aliases) else vul).append(a)
+    return mal, vul
+
+
+def match_malware(package: PackageId, advisories: Sequence[Advisory]) -> list[MalwareFinding]:
+    """The malware records (see ``split_malware``) that affect ``package``, aliases merged."""
+    mal, _ = split_malware(advisories)
+    key = version_key(str(package.version))
+    hits = [a for a in mal if is_affected(a, package.name, package.version, key)]
+    out = []
+    for group in merge_aliases(hits):
+        ids = {a.id for a in group} | {x for a in group for x in a.aliases}
+        primary = min(ids, key=lambda i: (not i.upper().startswith("MAL-"), i))
+        main = next((a for a in group if a.id == primary), group[0])
+        out.append(MalwareFinding(package, primary, main.one_line, tuple(sorted(ids - {primary}))))
+    return sorted(out, key=lambda m: m.id)
 
 
 def smallest_fix(

@@ -129,6 +129,7 @@ class Advisory:
     severity: tuple[SeverityScore, ...] = ()
     database_severity: str | None = None  # database_specific.severity, if any
     url: str | None = None  # the first ADVISORY reference, else None
+    malicious: bool = False  # a known-malware record (MAL- id / malicious-packages form)
 
     @property
     def one_line(self) -> str:
@@ -225,6 +226,21 @@ def _advisory_url(refs: Any) -> str | None:
     return None
 
 
+def is_malware_record(obj: Mapping[str, Any]) -> bool:
+    """True for an OSV record that reports malware rather than a vulnerability: an id of the
+    OpenSSF malicious-packages database (``MAL-``) or that database's ``database_specific`` form
+    (``malicious-packages-origins``, at the top or in an ``affected`` entry), whatever id it was
+    republished under."""
+    vid = obj.get("id")
+    if isinstance(vid, str) and vid.strip().upper().startswith("MAL-"):
+        return True
+    specific = [obj.get("database_specific")]
+    affected = obj.get("affected")
+    if isinstance(affected, list):
+        specific += [a.get("database_specific") for a in affected if isinstance(a, Mapping)]
+    return any(isinstance(ds, Mapping) and "malicious-packages-origins" in ds for ds in specific)
+
+
 def parse_advisory(obj: Any) -> Advisory:
     """Build an ``Advisory`` from a decoded OSV object; raise ``AdvisoryError`` if unusable."""
     if not isinstance(obj, Mapping):
@@ -255,4 +271,5 @@ def parse_advisory(obj: Any) -> Advisory:
         severity=_severities(obj.get("severity")),
         database_severity=_db_severity(obj),
         url=_advisory_url(obj.get("references")),
+        malicious=is_malware_record(obj),
     )

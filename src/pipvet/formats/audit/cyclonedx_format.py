@@ -45,7 +45,23 @@ def to_dict(report: AuditReport, *, serial: str | None = None) -> dict[str, Any]
         }
         for p in report.packages
     ]
-    vulns = []
+    vulns: list[dict[str, Any]] = [
+        {
+            "bom-ref": f"malware-{n}-{m.id}",
+            "id": m.id,
+            "source": {"name": "OSV", "url": osv_url(m.id)},
+            "references": [
+                {"id": a, "source": {"name": "OSV", "url": osv_url(a)}} for a in m.aliases
+            ],
+            "ratings": [{"source": {"name": "OSV"}, "severity": "critical", "method": "other"}],
+            "cwes": [506],  # Embedded Malicious Code
+            "description": f"Known malware: {m.summary}",
+            "recommendation": "Remove this package; rotate any secrets it could read.",
+            "affects": [{"ref": purl(m.package)}],
+            "properties": [{"name": "pipvet:kind", "value": "malware"}],
+        }
+        for n, m in enumerate(report.malware)
+    ]
     for n, f in enumerate(report.findings):
         rating: dict[str, Any] = {"source": {"name": "OSV"}, "severity": _SEVERITY[f.severity]}
         if f.rating.score is not None:

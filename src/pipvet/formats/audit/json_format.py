@@ -3,6 +3,8 @@
 ``{"dependencies": [{"name", "version", "vulns": [{"id", "aliases", "fix_versions",
 "description"}]}], "fixes": [...]}`` as pip-audit writes it, plus ``severity`` (and ``cvss``) per
 vuln and a top-level ``meta``; readers of pip-audit's output ignore keys they do not know.
+Known malware is not a vulnerability: it leads as ``"malware": [{"name", "version", "id",
+"aliases", "summary"}]``, and each such dependency also gets ``"malware": [ids]``.
 """
 
 from __future__ import annotations
@@ -45,7 +47,24 @@ def to_dict(report: AuditReport) -> dict[str, Any]:
         if fx.version is not None
     ]
     counts = report.counts()
+    malware = [
+        {
+            "name": m.package.name,
+            "version": str(m.package.version),
+            "id": m.id,
+            "aliases": list(m.aliases),
+            "summary": m.summary,
+        }
+        for m in report.malware
+    ]
+    ids_of: dict[tuple[str, str], list[str]] = {}
+    for m in report.malware:
+        ids_of.setdefault((m.package.name, str(m.package.version)), []).append(m.id)
+    for d in deps:
+        if (d.get("name"), d.get("version")) in ids_of:
+            d["malware"] = ids_of[(d["name"], d["version"])]
     return {
+        "malware": malware,
         "dependencies": deps,
         "fixes": fixes,
         "meta": {

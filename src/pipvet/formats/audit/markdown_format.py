@@ -12,7 +12,22 @@ def _cell(text: str) -> str:
 
 def render(report: AuditReport, *, color: bool = False) -> str:
     lines = [f"**{summary_line(report)}**", ""]
+    if report.malware:
+        lines += [
+            "### Known malware",
+            "",
+            "| Package | Version | ID | Summary |",
+            "| --- | --- | --- | --- |",
+        ]
+        for m in report.malware:
+            ids = f"[{m.id}]({osv_url(m.id)})"
+            if m.aliases:
+                ids += " (" + ", ".join(m.aliases) + ")"
+            lines.append(f"| {m.package.name} | {m.package.version} | {ids} | {_cell(m.summary)} |")
+        lines.append("")
     groups = by_package(report)
+    if groups and report.malware:
+        lines += ["### Vulnerabilities", ""]
     if groups:
         lines += [
             "| Package | Version | ID | Severity | Fixed in | Summary |",

@@ -33,6 +33,33 @@ def to_dict(report: AuditReport) -> dict[str, Any]:
     rules: dict[str, dict[str, Any]] = {}
     results = []
     uri = report.location or "requirements.txt"
+    for m in report.malware:
+        if m.id not in rules:
+            rules[m.id] = {
+                "id": m.id,
+                "name": "KnownMalware",
+                "shortDescription": {"text": m.summary or m.id},
+                "fullDescription": {"text": m.summary or m.id},
+                "helpUri": osv_url(m.id),
+                "help": {"text": "Known malware: remove it and rotate any secrets it could read."},
+                "defaultConfiguration": {"level": "error"},
+                "properties": {
+                    "tags": ["security", "malware", *m.aliases],
+                    "security-severity": "10.0",
+                },
+            }
+        results.append(
+            {
+                "ruleId": m.id,
+                "level": "error",
+                "message": {
+                    "text": f"{m.package.name} {m.package.version} is known malware ({m.id}): "
+                    f"{m.summary}"
+                },
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
+                "partialFingerprints": {"package/id": f"{m.package}/{m.id}"},
+            }
+        )
     for f in report.findings:
         if f.id not in rules:
             score = f.rating.score if f.rating.score is not None else _DEFAULT_SCORE.get(f.severity)

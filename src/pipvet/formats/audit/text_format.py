@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipvet.cli.console import printable
 from pipvet.core.matching.severity import Severity
 from pipvet.formats.audit.common import by_package, fixed_in_text
 from pipvet.services.audit import AuditReport, summary_line
@@ -31,8 +32,23 @@ def _wrap(text: str, width: int) -> list[str]:
     return [*out, text] if text else out
 
 
+def malware_lines(report: AuditReport, *, color: bool = False) -> list[str]:
+    """The "known malware" block that leads the report (empty when there is none)."""
+    if not report.malware:
+        return []
+    head = "known malware: do not install or keep these; remove them and rotate any secrets"
+    lines = [f"\033[1;31m{head}\033[0m" if color else head]
+    for m in report.malware:
+        ids = f"{m.id}" + (f" (aka {', '.join(m.aliases)})" if m.aliases else "")
+        lines.append(f"  {m.package.name} {m.package.version}  {ids}")
+        lines += [" " * 4 + part for part in _wrap(printable(m.summary), 96)]
+    return [*lines, ""]
+
+
 def render(report: AuditReport, *, color: bool = False) -> str:
-    lines: list[str] = []
+    lines: list[str] = malware_lines(report, color=color)
+    if report.malware and report.findings:
+        lines.append("vulnerabilities")
     for pkg, findings in by_package(report).items():
         fix = report.fix_for(pkg)
         if fix and fix.version:
@@ -48,7 +64,7 @@ def render(report: AuditReport, *, color: bool = False) -> str:
             if f.aliases:
                 head += f"  (aka {', '.join(f.aliases)})"
             lines.append(head)
-            lines += [" " * 17 + part for part in _wrap(f.summary, 83)]
+            lines += [" " * 17 + part for part in _wrap(printable(f.summary), 83)]
         lines.append("")
     if report.ignored:
         ids = ", ".join(f"{f.id} ({f.package.name})" for f, _ in report.ignored)
