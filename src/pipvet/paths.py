@@ -17,6 +17,14 @@ from pathlib import Path
 _fallback: Path | None = None
 
 
+def home_dir() -> Path | None:
+    """The user's home folder, or None when there is none (``HOME`` unset and no passwd entry)."""
+    try:
+        return Path.home()
+    except (RuntimeError, KeyError):
+        return None
+
+
 def _preferred() -> Path:
     override = os.environ.get("PIPVET_CACHE_DIR")
     if override:

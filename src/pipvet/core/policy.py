@@ -159,20 +159,28 @@ def _specificity(selector: str) -> int:
 # -- loading ------------------------------------------------------------------------------------
 
 
-def config_dir() -> Path:
-    """Where the user-level ``pipvet.toml`` lives (not created)."""
+def config_dir() -> Path | None:
+    """Where the user-level ``pipvet.toml`` lives (not created); None without a home folder."""
     override = os.environ.get("PIPVET_CONFIG_DIR")
     if override:
         return Path(override)
-    if sys.platform == "win32":
-        return Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming")) / "pipvet"
-    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "pipvet"
+    from pipvet.paths import home_dir
+
+    base = os.environ.get("APPDATA" if sys.platform == "win32" else "XDG_CONFIG_HOME")
+    if base:
+        return Path(base) / "pipvet"
+    home = home_dir()
+    if home is None:  # no home folder at all: no user-level file to read
+        return None
+    sub = ("AppData", "Roaming") if sys.platform == "win32" else (".config",)
+    return home.joinpath(*sub, "pipvet")
 
 
 def policy_files(start: Path) -> list[tuple[Path, tuple[str, ...]]]:
     """The files that may hold policy, lowest precedence first, with the table path in each."""
+    user = config_dir()
     return [
-        (config_dir() / "pipvet.toml", ()),
+        *([(user / "pipvet.toml", ())] if user is not None else []),
         (Path(start) / "pipvet.toml", ()),
         (Path(start) / "pyproject.toml", ("tool", "pipvet")),
     ]

@@ -28,6 +28,10 @@ def scrubbed_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PIP_")}
     env["PIP_CONFIG_FILE"] = os.devnull
     env.pop("PYTHONPATH", None)  # pip must run from pipvet's own installation
+    from pipvet.paths import cache_dir, home_dir
+
+    if home_dir() is None:  # newer pips refuse to start without a home folder, even unused
+        env["HOME"] = str(cache_dir())
     return env
 
 
@@ -91,14 +95,29 @@ def run(
     keeps writing into the environment while pipvet restores it. After pip ends, whatever it
     left running in its group is killed too.
 
-    ``build_constraints`` reaches pip's isolated build environment as ``PIP_CONSTRAINT``: the
-    pip that installs build dependencies runs without ``--isolated`` and reads it, while the
-    main pip (``--isolated``) ignores it.
+    ``build_constraints`` holds pip's isolated build environment to the locked build
+    dependencies. pip 25.3 and newer take it as ``--build-constraint`` (and no longer pass
+    ``PIP_CONSTRAINT`` on to the build environment); older pips read ``PIP_CONSTRAINT`` in the
+    pip that installs build dependencies (it runs without ``--isolated``), while the main pip
+    (``--isolated``) ignores it. Both are given, so either kind of pip is held.
     """
     env = scrubbed_env()
     if build_constraints is not None:
         env["PIP_CONSTRAINT"] = str(build_constraints)
+        if _pip_has_build_constraint():
+            cmd = [*cmd, "--build-constraint", str(build_constraints)]
     return run_group(cmd, env=env, timeout=timeout)
+
+
+def _pip_has_build_constraint() -> bool:
+    """True when pipvet's own pip (the one that runs installs) knows ``--build-constraint``."""
+    import pip
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(pip.__version__) >= Version("25.3")
+    except InvalidVersion:
+        return False
 
 
 def run_group(

@@ -258,8 +258,9 @@ class PageMemo:
 
 
 def _project_statuses(index, names: Sequence[str]) -> dict[str, tuple[str, str | None]]:
-    """(PEP 792 status or "missing", reason) of each project, fetched concurrently."""
-    from concurrent.futures import ThreadPoolExecutor
+    """(PEP 792 status or "missing", reason) of each project, fetched concurrently (the
+    first Ctrl-C hangs up on every request in flight)."""
+    from pipvet.sources.index import concurrent_map
 
     def one(name: str) -> tuple[str, str | None]:
         try:
@@ -271,8 +272,7 @@ def _project_statuses(index, names: Sequence[str]) -> dict[str, tuple[str, str |
 
     if not names:
         return {}
-    with ThreadPoolExecutor(max_workers=min(16, len(names))) as pool:
-        return dict(zip(names, pool.map(one, names), strict=True))
+    return dict(zip(names, concurrent_map(one, names, 16), strict=True))
 
 
 def _status_issue(
@@ -460,17 +460,14 @@ def check_index_facts(
 ) -> GateReport:
     """PEP 792 status, yanked files, release age and cooldown, releases, 999.x versions and
     sdist-only releases of every planned package (one project page each, fetched concurrently)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from pipvet.sources.index import SimpleIndex, file_version
+    from pipvet.sources.index import SimpleIndex, concurrent_map, file_version
 
     now = now or dt.datetime.now(dt.timezone.utc)
     index = index or SimpleIndex(index_url)
     if not packages:
         return GateReport()
     names = [p.name for p in packages]
-    with ThreadPoolExecutor(max_workers=min(16, len(names))) as pool:
-        pages = list(pool.map(index.project_page, names))
+    pages = concurrent_map(index.project_page, names, 16)
     issues: list[GateIssue | None] = []
     notes: list[str] = []
     for pkg, page in zip(packages, pages, strict=True):
@@ -617,9 +614,16 @@ def config_indexes(
     ):
         for url in (env.get(var) or "").split():
             found.append((url, var))
-    home = Path(env.get("HOME") or Path.home())
-    xdg = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
-    pip_files = [Path("/etc/pip.conf"), xdg / "pip" / "pip.conf", home / ".pip" / "pip.conf"]
+    from pipvet.paths import home_dir
+
+    home = Path(env["HOME"]) if env.get("HOME") else home_dir()
+    pip_files = [Path("/etc/pip.conf")]
+    if env.get("XDG_CONFIG_HOME"):
+        pip_files.append(Path(env["XDG_CONFIG_HOME"]) / "pip" / "pip.conf")
+    if home is not None:
+        if not env.get("XDG_CONFIG_HOME"):
+            pip_files.append(home / ".config" / "pip" / "pip.conf")
+        pip_files.append(home / ".pip" / "pip.conf")
     if env.get("PIP_CONFIG_FILE") and env["PIP_CONFIG_FILE"] != os.devnull:
         pip_files.append(Path(env["PIP_CONFIG_FILE"]))
     if env.get("VIRTUAL_ENV"):
@@ -636,7 +640,11 @@ def config_indexes(
             for key in ("index-url", "extra-index-url", "find-links"):
                 for url in (cp.get(section, key, fallback="") or "").split():
                     found.append((url, f"{path} [{section}] {key}"))
-    for path in (xdg / "uv" / "uv.toml", Path(cwd or Path.cwd()) / "uv.toml"):
+    xdg = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else None
+    if xdg is None and home is not None:
+        xdg = home / ".config"
+    uv_files = [xdg / "uv" / "uv.toml"] if xdg is not None else []
+    for path in (*uv_files, Path(cwd or Path.cwd()) / "uv.toml"):
         found += _uv_toml_indexes(path, ())
     found += _uv_toml_indexes(Path(cwd or Path.cwd()) / "pyproject.toml", ("tool", "uv"))
     return found
@@ -687,9 +695,7 @@ def check_indexes(
     names one of them; each index from pip's or uv's configuration is said, and ignored) and
     ``{name: index URL}`` for every name.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from pipvet.sources.index import SimpleIndex
+    from pipvet.sources.index import SimpleIndex, concurrent_map
 
     notes = []
     if config:
@@ -718,8 +724,7 @@ def check_indexes(
             raise
 
     pairs = [(u, n) for n in keys for u in urls]
-    with ThreadPoolExecutor(max_workers=min(16, len(pairs) or 1)) as pool:
-        answers = dict(zip(pairs, pool.map(serves, pairs), strict=True))
+    answers = dict(zip(pairs, concurrent_map(serves, pairs, 16), strict=True))
     issues: list[GateIssue | None] = []
     for name in keys:
         serving = [u for u in urls if answers[(u, name)]]
