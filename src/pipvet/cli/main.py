@@ -17,7 +17,7 @@ from pipvet import __version__
 from pipvet.cli import console
 from pipvet.core.errors import EXIT_USAGE, PipvetError
 
-COMMANDS = ("lock", "install", "verify", "audit", "db", "scan")
+COMMANDS = ("lock", "install", "verify", "audit", "db", "scan", "diff")
 
 EPILOG = """exit codes:
   0  success
