@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import unicodedata
+from collections.abc import Callable
 
 from pipvet.core.diff import BLOCK, OK, WARN, DiffReport, PackageChange
 
@@ -103,3 +104,45 @@ def verdict_line(report: DiffReport) -> str:
 
 
 ACTION_LABEL = {BLOCK: "BLOCK", WARN: "WARN", OK: "ok"}
+
+
+def detail_items(
+    c: PackageChange, esc: Callable[[str], str], *, arrow: str = "->"
+) -> list[tuple[str, str]]:
+    """Every detail of one change as (kind, sentence), package text passed through ``esc``.
+    Kinds: "gain" (evidence follows as an "evidence" item), "loss", and "other"."""
+    out: list[tuple[str, str]] = []
+    for g in c.gained:
+        out.append(("gain", f"gains {esc(g.phrase)} in {esc(g.where)} ({g.severity}, {g.rule})"))
+        if g.evidence:
+            out.append(("evidence", esc(" ".join(g.evidence.split())[:100])))
+    out += [("loss", f"loses {esc(g.phrase)} in {esc(g.where)}") for g in c.lost]
+    out += [("other", f"install-time code gained: {esc(t)}") for t in c.install_time]
+    for r in c.reuploads:
+        out.append(
+            (
+                "other",
+                f"RE-UPLOAD of {esc(r.filename)}: sha256 {r.old_sha256[:16]}... {arrow} "
+                f"{r.new_sha256[:16]}... (files on an index must never change: may be tampering)",
+            )
+        )
+    out += [("other", f"known malware: {esc(m)}") for m in c.known_malware]
+    for v in c.vulns_introduced:
+        fix = f", fixed in {', '.join(v.fixed_in)}" if v.fixed_in else ""
+        out.append(("other", f"vulnerability introduced: {esc(v.id)} ({v.severity}{fix}) "
+                    f"{esc(v.summary)}"))  # fmt: skip
+    out += [("other", f"vulnerability fixed: {esc(v.id)} ({v.severity})") for v in c.vulns_fixed]
+    for label, items in (
+        ("new dependencies", c.deps_added),
+        ("dropped dependencies", c.deps_removed),
+        ("files added", c.files_added),
+        ("files removed", c.files_removed),
+    ):
+        if items:
+            out.append(("other", f"{label}: " + ", ".join(esc(i) for i in items)))
+    for m in c.metadata:
+        old = "; ".join(esc(v) for v in m.old) or "(none)"
+        new = "; ".join(esc(v) for v in m.new) or "(none)"
+        out.append(("other", f"{m.field}: {old} {arrow} {new}"))
+    out += [("other", f"could not inspect: {esc(p)}") for p in c.problems]
+    return out

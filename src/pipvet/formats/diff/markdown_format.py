@@ -7,7 +7,14 @@ from __future__ import annotations
 import re
 
 from pipvet.core.diff import BLOCK, OK, WARN, DiffReport, PackageChange
-from pipvet.formats.diff import changed_things, clean, counts_line, plural, verdict_line
+from pipvet.formats.diff import (
+    changed_things,
+    clean,
+    counts_line,
+    detail_items,
+    plural,
+    verdict_line,
+)
 
 _ICON = {BLOCK: ":no_entry: block", WARN: ":warning: review", OK: ":white_check_mark: ok"}
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#@!~])")
@@ -73,31 +80,7 @@ def _section(c: PackageChange) -> list[str]:
     out = [head, ""]
     if c.reasons:
         out.append(f"- **{c.action}**: " + "; ".join(md(r) for r in c.reasons))
-    for g in c.gained:
-        out.append(f"- gains {md(g.phrase)} in {md(g.where)} ({g.severity}, {md(g.rule)})")
-    for g in c.lost:
-        out.append(f"- loses {md(g.phrase)} in {md(g.where)}")
-    for t in c.install_time:
-        out.append(f"- install-time code gained: {md(t)}")
-    for r in c.reuploads:
-        out.append(
-            f"- **re-upload** of {md(r.filename)}: sha256 {r.old_sha256[:16]}… → "
-            f"{r.new_sha256[:16]}… (files on an index must never change)"
-        )
-    for v in c.vulns_introduced:
-        out.append(f"- vulnerability introduced: {md(v.id)} ({v.severity}) {md(v.summary)}")
-    for v in c.vulns_fixed:
-        out.append(f"- vulnerability fixed: {md(v.id)} ({v.severity})")
-    if c.deps_added:
-        out.append("- new dependencies: " + ", ".join(md(d) for d in c.deps_added))
-    if c.deps_removed:
-        out.append("- dropped dependencies: " + ", ".join(md(d) for d in c.deps_removed))
-    for m in c.metadata:
-        old = "; ".join(md(v) for v in m.old) or "(none)"
-        new = "; ".join(md(v) for v in m.new) or "(none)"
-        out.append(f"- {m.field}: {old} → {new}")
-    for p in c.problems:
-        out.append(f"- could not inspect: {md(p)}")
+    out += [f"- {t}" for kind, t in detail_items(c, md, arrow="→") if kind != "evidence"]
     if len(out) == 2:
         out.append("- nothing risky")
     return out
