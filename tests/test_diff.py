@@ -254,3 +254,47 @@ def test_text_from_packages_is_escaped() -> None:
     assert md("[click](https://x) <img> @you | `x`") == (
         "\\[click\\](https://x) \\<img\\> \\@you \\| \\`x\\`"
     )
+
+
+def _record(vid: str, name: str, introduced: str) -> dict:
+    events = [{"introduced": introduced}]
+    return {
+        "id": vid,
+        "summary": f"{vid} summary",
+        "affected": [
+            {
+                "package": {"name": name, "ecosystem": "PyPI"},
+                "ranges": [{"type": "ECOSYSTEM", "events": events}],
+            }
+        ],
+        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+    }
+
+
+def test_vulnerabilities_introduced_and_fixed_and_known_malware(
+    index: TestIndex, tmp_path: Path, capsys
+) -> None:
+    from pipvet.sources.advisories.db import build_db
+
+    db = tmp_path / "advisories.sqlite"
+    records = [_record("GHSA-test-0001", "bar", "1.1"), _record("MAL-2026-0001", "qux", "0")]
+    build_db(db, records, {"source": "test", "date": "2026-11-01T00:00:00Z"})
+    old = _lock(tmp_path, index, "bar==1.0", "old.lock")
+    new = _lock(tmp_path, index, "bar==1.1", "new.lock")
+    code, out = _diff(capsys, str(old), str(new), "--db", str(db))
+    assert code == 1  # known malware blocks
+    assert "qux 1.0 (new): known malware (MAL-2026-0001)" in out
+    assert "vulnerability introduced: GHSA-test-0001 (critical)" in out
+    assert "bar 1.0 -> 1.1: introduces 1 vulnerability (GHSA-test-0001)" in out
+    code, out = _diff(capsys, str(new), str(old), "--db", str(db), "--format", "json")
+    doc = json.loads(out)
+    bar = next(c for c in doc["changes"] if c["name"] == "bar")
+    assert [v["id"] for v in bar["vulns_fixed"]] == ["GHSA-test-0001"] and bar["action"] == "ok"
+
+    only_vuln = [_record("GHSA-test-0001", "bar", "1.1")]
+    db2 = tmp_path / "only-vuln.sqlite"
+    build_db(db2, only_vuln, {"source": "test", "date": "2026-11-01T00:00:00Z"})
+    code, _ = _diff(capsys, str(old), str(new), "--db", str(db2))
+    assert code == 0  # an introduced vulnerability warns, as `pipvet install` does
+    code, _ = _diff(capsys, str(old), str(new), "--db", str(db2), "--fail-on", "high")
+    assert code == 1
