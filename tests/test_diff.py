@@ -240,8 +240,13 @@ def test_dependencies_metadata_and_policy() -> None:
         {"maintainer-email": ["b@example.net"], "home-page": ["https://example.org"]},
     )
     assert [(c.field, c.old, c.new) for c in changes] == [
-        ("maintainer-email", ("a@example.org",), ("b@example.net",))
+        ("authors and maintainers", ("a@example.org",), ("b@example.net",))
     ]
+    moved = compare_metadata(
+        {"author": ["A"], "author-email": ["a@example.org"], "home-page": ["https://x.org/"]},
+        {"author-email": ["A <A@example.org>"], "project-url": ["Homepage, https://x.org"]},
+    )
+    assert moved == ()  # the same people and URLs, written another way
     assert [verdict_action(v) for v in ("malicious", "suspicious", "risky", "clean")] == [
         "block", "block", "warn", "ok",
     ]  # fmt: skip

@@ -56,6 +56,7 @@ class Capability:
     message: str
     evidence: str = ""
     install_time: bool = False  # runs when the package is installed (setup.py, .pth, hooks)
+    peripheral: bool = False  # tests, docs, examples: code that installing never runs
 
     @property
     def where(self) -> str:
@@ -222,9 +223,12 @@ def phrase_for(f: Finding) -> str:
 
 
 def normalize_path(path: str, sdist: bool) -> str:
-    """A finding's path without an sdist's top folder (``foo-1.3/setup.py`` -> ``setup.py``)."""
+    """A finding's path as the wheel has it: without an sdist's top folder and ``src/``
+    (``foo-1.3/src/foo/x.py`` -> ``foo/x.py``), so sdist and wheel findings line up."""
     if sdist and "/" in path:
-        return path.split("/", 1)[1]
+        path = path.split("/", 1)[1]
+        if path.startswith("src/") and path.count("/") > 1:
+            path = path[len("src/") :]
     return path
 
 
@@ -241,11 +245,14 @@ def _install_time(f: Finding, path: str) -> bool:
 def capabilities(findings: Iterable[tuple[Finding, bool]]) -> dict[tuple[str, str], Capability]:
     """(rule, normalised path) -> the capability (the most severe, then the first line);
     ``info`` findings left out. Each finding comes with whether its artifact is an sdist."""
+    from pipvet.core.analysis.rules import is_peripheral
+
     out: dict[tuple[str, str], Capability] = {}
     for f, sdist in findings:
         if f.severity == "info":
             continue
         path = normalize_path(f.path, sdist)
+        peripheral = bool(f.path) and is_peripheral(f.path)
         key = (f.rule, path)
         cap = Capability(
             rule=f.rule,
@@ -256,7 +263,8 @@ def capabilities(findings: Iterable[tuple[Finding, bool]]) -> dict[tuple[str, st
             line=f.line,
             message=f.message,
             evidence=f.evidence,
-            install_time=_install_time(f, path),
+            install_time=_install_time(f, path) and not peripheral,
+            peripheral=peripheral,
         )
         have = out.get(key)
         if have is None or _better(cap, have):
@@ -275,10 +283,10 @@ def _better(a: Capability, b: Capability) -> bool:
 def compare_capabilities(
     old: Mapping[tuple[str, str], Capability], new: Mapping[tuple[str, str], Capability]
 ) -> tuple[tuple[Capability, ...], tuple[Capability, ...]]:
-    """(gained, lost), most severe first."""
+    """(gained, lost): what installing runs first, then most severe first."""
 
     def order(c: Capability) -> tuple:
-        return (-SEVERITIES.index(c.severity), c.path, c.line or 0, c.rule)
+        return (c.peripheral, -SEVERITIES.index(c.severity), c.path, c.line or 0, c.rule)
 
     gained = sorted((c for k, c in new.items() if k not in old), key=order)
     lost = sorted((c for k, c in old.items() if k not in new), key=order)
@@ -313,27 +321,45 @@ def compare_dependencies(
     return added, removed
 
 
-METADATA_FIELDS = (
-    "author",
-    "author-email",
-    "maintainer",
-    "maintainer-email",
-    "home-page",
-    "download-url",
-    "project-url",
-)
+PEOPLE_FIELDS = ("author", "author-email", "maintainer", "maintainer-email")
+URL_FIELDS = ("home-page", "download-url", "project-url")
+METADATA_FIELDS = PEOPLE_FIELDS + URL_FIELDS
+
+
+def people(meta: Mapping[str, Sequence[str]]) -> frozenset[str]:
+    """The e-mail addresses of authors and maintainers (their names when none gives one)."""
+    from email.utils import getaddresses
+
+    values = [v for f in PEOPLE_FIELDS for v in meta.get(f, ()) if v.strip()]
+    pairs = getaddresses(values)
+    emails = {addr.strip().lower() for _, addr in pairs if "@" in addr}
+    if emails:
+        return frozenset(emails)
+    return frozenset(" ".join(v.split()) for v in values)
+
+
+def urls(meta: Mapping[str, Sequence[str]]) -> frozenset[str]:
+    """Home page, download and project URLs (``Project-URL: label, url`` keeps the url)."""
+    out = set()
+    for f in URL_FIELDS:
+        for v in meta.get(f, ()):
+            url = v.split(",", 1)[1] if f == "project-url" and "," in v else v
+            url = url.strip().rstrip("/")
+            if url and url.upper() != "UNKNOWN":
+                out.add(url)
+    return frozenset(out)
 
 
 def compare_metadata(
     old: Mapping[str, Sequence[str]], new: Mapping[str, Sequence[str]]
 ) -> tuple[MetadataChange, ...]:
-    """Changes of who publishes the package and where it points (``METADATA_FIELDS``)."""
+    """Who publishes the package and where it points, when that changed: the addresses of
+    authors and maintainers, and the set of URLs (a URL moved between fields is no change)."""
     out = []
-    for field in METADATA_FIELDS:
-        a = tuple(sorted({v.strip() for v in old.get(field, ()) if v.strip()}))
-        b = tuple(sorted({v.strip() for v in new.get(field, ()) if v.strip()}))
-        if a != b and (a or b):
-            out.append(MetadataChange(field, a, b))
+    for label, read in (("authors and maintainers", people), ("project URLs", urls)):
+        a, b = read(old), read(new)
+        if a != b:
+            out.append(MetadataChange(label, tuple(sorted(a)), tuple(sorted(b))))
     return tuple(out)
 
 

@@ -324,9 +324,7 @@ def _compare(
         if len(names) > 1:
             a.notes.append("the two artifacts name different projects: " + ", ".join(sorted(names)))
     audit_notes, vulns = _audit(plan, seen, db_path)
-    changes = [
-        _change(name, kind, old, new, seen, vulns, fail_on, a, b) for name, kind, old, new in plan
-    ]
+    changes = [_change(name, kind, old, new, seen, vulns, fail_on) for name, kind, old, new in plan]
     notes = tuple(a.notes + b.notes + audit_notes)
     return core.DiffReport(
         old_label=a.label,
@@ -460,7 +458,7 @@ def _vuln(f) -> core.VulnChange:
     )
 
 
-def _change(name, kind, old, new, seen, vulns, fail_on, a: _Side, b: _Side) -> core.PackageChange:
+def _change(name, kind, old, new, seen, vulns, fail_on) -> core.PackageChange:
     from pipvet.core.matching.severity import Severity
 
     old_insp = seen.get(("old", name), _Inspection())

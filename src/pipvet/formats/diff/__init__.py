@@ -60,10 +60,13 @@ def changed_things(c: PackageChange, *, limit: int = MAX_GAINS) -> list[str]:
     out += [f"re-upload of {r.filename}" for r in c.reuploads]
     if c.known_malware:
         out.append("known malware (" + ", ".join(c.known_malware) + ")")
-    gains = [f"gains {g.phrase} in {g.where}" for g in c.gained]
+    gains = [f"gains {g.phrase} in {g.where}" for g in c.gained if not g.peripheral]
     if len(gains) > limit:
         gains = [*gains[:limit], f"+{len(gains) - limit} more"]
     out += gains
+    side = sum(1 for g in c.gained if g.peripheral)
+    if side:
+        out.append(f"{plural(side, 'gain')} in tests or docs")
     if any("no wheel" in t for t in c.install_time):
         out.append("no wheel any more (builds from source)")
     if c.vulns_introduced:
@@ -72,7 +75,7 @@ def changed_things(c: PackageChange, *, limit: int = MAX_GAINS) -> list[str]:
         out.append(f"introduces {n} ({ids})")
     if c.problems:
         out.append("could not be inspected completely")
-    if c.verdict and c.action != OK and not c.gained and not c.reuploads:
+    if c.verdict and c.action != OK and not gains and not c.reuploads:
         out.append(
             f"verdict {c.verdict}, as before" if c.kind != "added" else f"verdict {c.verdict}"
         )
@@ -113,7 +116,9 @@ def detail_items(
     Kinds: "gain" (evidence follows as an "evidence" item), "loss", and "other"."""
     out: list[tuple[str, str]] = []
     for g in c.gained:
-        out.append(("gain", f"gains {esc(g.phrase)} in {esc(g.where)} ({g.severity}, {g.rule})"))
+        aside = ", tests or docs" if g.peripheral else ""
+        text = f"gains {esc(g.phrase)} in {esc(g.where)} ({g.severity}, {g.rule}{aside})"
+        out.append(("gain", text))
         if g.evidence:
             out.append(("evidence", esc(" ".join(g.evidence.split())[:100])))
     out += [("loss", f"loses {esc(g.phrase)} in {esc(g.where)}") for g in c.lost]
