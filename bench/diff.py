@@ -85,7 +85,7 @@ def main() -> int:
     print(f"{'run':<6} {'seconds':>8} {'exit':>5}")
     for label, (secs, code, _, err) in (("cold", cold), ("warm", warm)):
         print(f"{label:<6} {secs:>8.1f} {code:>5}")
-        if code not in (0, 1):
+        if code not in (0, 1) or not (cold[2] if label == "cold" else warm[2]).strip():
             print(err[-2000:])
     summary = cold[2].split("<details>", 1)[0].rstrip()
     print("\n# summary part of the markdown output (cold run)\n")

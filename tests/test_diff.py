@@ -230,6 +230,19 @@ def test_capabilities_line_up_sdist_and_wheel_paths_and_keep_new_lines() -> None
     assert [(c.rule, c.where) for c in lost] == [("capability.process", "foo/run.py:5")]
 
 
+def test_rebuilt_bundles_and_versioned_folders_are_the_same_file() -> None:
+    def caps(path: str):
+        return capabilities(
+            [(_f("obfuscation.encoded-blob", "obfuscation", "medium", path, 1), False)]
+        )
+
+    old = caps("app-1.0.data/data/share/static/2874.6abba0b935c30437.js")
+    new = caps("app-1.1.data/data/share/static/5361.6c4649b65b9b677d.js")
+    assert compare_capabilities(old, new) == ((), ())
+    other = caps("app-1.1.data/data/share/static/vendor.js")
+    assert len(compare_capabilities(old, other)[0]) == 1
+
+
 def test_dependencies_metadata_and_policy() -> None:
     added, removed = compare_dependencies(
         ["requests>=2", "idna; extra == 'x'"], ["requests>=2.1", "evil-helper"]

@@ -11,6 +11,7 @@ No network, no processes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -223,13 +224,27 @@ def phrase_for(f: Finding) -> str:
 
 
 def normalize_path(path: str, sdist: bool) -> str:
-    """A finding's path as the wheel has it: without an sdist's top folder and ``src/``
-    (``foo-1.3/src/foo/x.py`` -> ``foo/x.py``), so sdist and wheel findings line up."""
+    """A finding's path as the wheel has it: without an sdist's top folder and ``src/`` or
+    ``lib/`` (``foo-1.3/src/foo/x.py`` -> ``foo/x.py``), so sdist and wheel findings line up."""
     if sdist and "/" in path:
         path = path.split("/", 1)[1]
-        if path.startswith("src/") and path.count("/") > 1:
-            path = path[len("src/") :]
+        if path.startswith(("src/", "lib/")) and path.count("/") > 1:
+            path = path[len("src/") :]  # the src/ (or lib/) layout: where the wheel has no folder
     return path
+
+
+_VERSIONED_DIR = re.compile(r"^[^/]+-[^/-]+\.(data|dist-info)/")
+_BUILD_HASH = re.compile(r"(?<![A-Za-z])[0-9a-f]{2,}(?![A-Za-z])")
+
+
+def comparison_key(path: str) -> str:
+    """What makes "the same file" in two versions: a wheel's ``name-1.2.data/`` and
+    ``.dist-info/`` folders without the version, and numbers and content hashes in file names
+    (``2874.6abba0b935c30437.js``, as bundlers write them) folded, so a rebuild is no gain."""
+    path = _VERSIONED_DIR.sub(lambda m: f"*.{m.group(1)}/", path)
+    head, _, base = path.rpartition("/")
+    base = _BUILD_HASH.sub("#", base)
+    return f"{head}/{base}" if head else base
 
 
 def _install_time(f: Finding, path: str) -> bool:
@@ -253,7 +268,7 @@ def capabilities(findings: Iterable[tuple[Finding, bool]]) -> dict[tuple[str, st
             continue
         path = normalize_path(f.path, sdist)
         peripheral = bool(f.path) and is_peripheral(f.path)
-        key = (f.rule, path)
+        key = (f.rule, comparison_key(path))
         cap = Capability(
             rule=f.rule,
             category=f.category,
