@@ -17,7 +17,7 @@ from pipvet import __version__
 from pipvet.cli import console
 from pipvet.core.errors import EXIT_USAGE, PipvetError
 
-COMMANDS = ("lock", "install", "verify", "audit", "db", "scan", "check-names")
+COMMANDS = ("lock", "install", "verify", "audit", "db", "scan", "check-names", "diff")
 
 EPILOG = """exit codes:
   0  success

@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     # -- install gate: known malware and quarantined projects are never locked -----------------
     gate_lock(lock)
     # -----------------------------------------------------------------------------------------
+    refuse_reuploads(lock, args.output)
     if args.format == "pylock":
         text = render_pylock(lock)
     else:
@@ -372,6 +373,37 @@ def sdist_build_requires(path) -> list[str]:
     if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
         raise InputError(f"{path}: [build-system].requires must be a list of strings")
     return requires
+
+
+def refuse_reuploads(lock, output: str | None) -> None:
+    """The lock about to be replaced recorded other bytes for a file of the same version: a
+    re-upload. Refused (the old lock stays) unless the index changed, which only warns."""
+    from pathlib import Path
+
+    from pipvet.cli import console
+    from pipvet.core.diff import lock_reuploads, render_reupload
+    from pipvet.core.errors import InputError, PolicyRefusal
+    from pipvet.core.lockfile_io import read_lock
+
+    if not output or not Path(output).is_file():
+        return
+    try:
+        previous = read_lock(Path(output))
+    except InputError:
+        return  # not a lock: nothing recorded to compare with
+    found = lock_reuploads(previous.packages, lock.packages)
+    if not found:
+        return
+    text = "\n".join(render_reupload(p.name, str(p.version), r) for p, r in found)
+    same_index = (previous.index_url or "").rstrip("/") == (lock.index_url or "").rstrip("/")
+    if not same_index:
+        console.warn(text + "\n(the previous lock used another index; mirrors may rebuild files)")
+        return
+    raise PolicyRefusal(
+        text,
+        hint=f"{output} is left unchanged. Check the project's release page; if the change is "
+        "known and trusted, remove the old lock first.",
+    )
 
 
 def write_output(text: str, output: str | None) -> None:

@@ -182,8 +182,8 @@ def _norm_index(url: str) -> str:
 
 _CAUSE_TEXT = {
     MismatchCause.CHANGED_BYTES: (
-        "RED FLAG: the index now serves different bytes under a filename whose hash was already"
-        " recorded (in the lock or the trust store)."
+        "RED FLAG (re-upload): the index now serves different bytes under a filename whose hash"
+        " was already recorded (in the lock or the trust store)."
         " Files on an index must never change; this may be tampering."
     ),
     MismatchCause.NEW_UPLOAD: (

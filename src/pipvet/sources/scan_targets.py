@@ -255,6 +255,19 @@ def expand_requirements(
     _fetch_pinned(_index(index_url), work, dest, out, f"{path.name}", jobs)
 
 
+def open_index(url: str):
+    """The package index at ``url`` (one object to share between fetches)."""
+    return _index(url)
+
+
+def fetch_pinned(index, work, dest: Path, what: str, *, jobs: int = 8) -> Expansion:
+    """Download and hash-check pinned packages: ``work`` holds (name, version, hashes, files)
+    tuples as a lock records them (no hashes: the index's are used)."""
+    out = Expansion()
+    _fetch_pinned(index, work, dest, out, what, jobs)
+    return out
+
+
 def _fetch_pinned(index, work, dest: Path, out: Expansion, what: str, jobs: int) -> None:
     def one(item) -> list[ScanInput]:
         name, version, hashes, files = item
