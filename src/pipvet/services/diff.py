@@ -433,6 +433,9 @@ def _audit(plan, seen: dict[tuple[str, str], _Inspection], db_path) -> tuple[lis
         for f in report.findings:
             key = LOCAL if (side_name, LOCAL) in seen else f.package.name
             out.setdefault((side_name, key), []).append(f)
+        for m in report.malware:  # known malware is kept apart from vulnerabilities
+            key = LOCAL if (side_name, LOCAL) in seen else m.package.name
+            out.setdefault((f"malware-{side_name}", key), []).append(m)
         if side_name == "new" and report.data_source:
             notes.append(f"advisories: {report.data_source}")
     return notes, out
@@ -507,7 +510,7 @@ def _change(name, kind, old, new, seen, vulns, fail_on) -> core.PackageChange:
     after_ids = {i for f in after for i in f.ids}
     introduced = tuple(_vuln(f) for f in after if not (set(f.ids) & before_ids))
     fixed = tuple(_vuln(f) for f in before if not (set(f.ids) & after_ids))
-    malware = tuple(sorted({i for f in after for i in f.ids if i.startswith("MAL-")}))
+    malware = tuple(sorted({m.id for m in vulns.get(("malware-new", name), [])}))
     if malware:
         actions.append(core.BLOCK)
         reasons.append("known malware: " + ", ".join(malware))
