@@ -140,7 +140,8 @@ BUILD_TOOLS = re.compile(
     r"llvm-config|rustc|cargo|go|java|javac|npm|yarn|node|swig|protoc|pandoc|sphinx-build|"
     r"brew|lsb_release|nproc|sysctl|ar|ld|strip|install_name_tool|patchelf|otool|"
     r"mysql_config|pg_config|icu-config|xml2-config|curl-config|gfortran|f2py|autoreconf|"
-    r"./configure|sh ./configure|bash ./configure|cl|link|lib|nm|readelf|objdump|rm|cp|mv|"
+    r"[\w.+-]+-config|./configure|sh ./configure|bash ./configure|cl|link|lib|nm|readelf|objdump|"
+    r"rm|cp|mv|"
     r"mkdir|ln|touch|chmod|cd|echo|tar|unzip|patch|sed|find|test|gzip|rsync|install)(\s|$|\.exe)",
     re.I,
 )

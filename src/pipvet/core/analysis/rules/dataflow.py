@@ -33,6 +33,7 @@ class Scope:
         self.aliases: dict[str, str] = {}
         self.labels: dict[str, frozenset[str]] = {}
         self.lists: dict[str, list[Value]] = {}
+        self.params: set[str] = set()  # the function's parameters (this scope only)
 
     def value(self, name: str) -> Value | None:
         scope: Scope | None = self

@@ -14,8 +14,6 @@ from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import (
     ROLE_SCRIPT,
     WHEN_CALL,
-    WHEN_INSTALL,
-    WHEN_STARTUP,
     FileContext,
     finding,
 )
@@ -27,6 +25,7 @@ from pipvet.core.analysis.rules.capabilities import (
     is_download,
     is_network,
 )
+from pipvet.core.analysis.rules.python_ast import DECODED_PARAM
 
 EXEC_SINKS = DYNAMIC | PROCESS
 DESERIALISERS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads"})
@@ -117,6 +116,10 @@ def _serious(when: str) -> str:
     return "high" if when == WHEN_CALL else "critical"
 
 
+def _milder(when: str) -> str:
+    return "medium" if when == WHEN_CALL else "high"
+
+
 def check(ctx: FileContext) -> list[Finding]:
     out: list[Finding] = []
     facts = ctx.facts
@@ -131,12 +134,15 @@ def check(ctx: FileContext) -> list[Finding]:
         if name in EXEC_SINKS:
             # pickle.loads(zlib.decompress(...)) is ordinary caching/RPC unless installing runs it
             deserialise = name in DESERIALISERS and when == WHEN_CALL
-            if "decoded" in call.labels and name not in NOT_CODE and not deserialise:
+            decoded = call.labels & {"decoded", DECODED_PARAM}
+            if decoded and name not in NOT_CODE and not deserialise:
+                # a helper decoding its own parameter hides nothing by itself: one level less
+                sev = _serious(when) if "decoded" in decoded else _milder(when)
                 out.append(
                     finding(
                         "intent.decode-execute",
                         "intent",
-                        _serious(when),
+                        sev,
                         ctx,
                         call.line,
                         f"Decodes hidden data and executes it {WHEN_TEXT[when]}.",
@@ -235,18 +241,21 @@ def check(ctx: FileContext) -> list[Finding]:
     if facts.calls and any(c.name in PROCESS for c in facts.calls):
         for line, m in ctx.find(SHELL_ATTACK, needles=SHELL_NEEDLES):
             if m and not any(f.line == line for f in out):
-                # a command line kept in a string (a hint printed to users, say) is not shown to
-                # run: it only weighs heavily in install-time code
-                # ... unless the function holding it also runs a process (the string is its command)
+                # a command line kept in a string is not shown to run unless the function holding
+                # it (or module-level code, for a module-level string) also runs a process; it
+                # weighs as much as that process call, and a message to the user (printed,
+                # raised, logged) is not a command at all
                 scope = facts.string_scope.get(line or 0, "?")
-                runs_here = any(c.name in PROCESS and c.func == scope for c in facts.calls)
-                install = ctx.file_when in (WHEN_INSTALL, WHEN_STARTUP)
-                intent = install or runs_here
+                runner = next(
+                    (c for c in facts.calls if c.name in PROCESS and c.func == scope), None
+                )
+                intent = runner is not None and not _message_line(ctx.text, line)
+                when = ctx.when(runner) if runner is not None else WHEN_CALL
                 out.append(
                     finding(
                         "intent.shell-download-execute" if intent else "indicator.shell-command",
                         "intent" if intent else "indicator",
-                        _serious(ctx.file_when) if intent else "medium",
+                        _serious(when) if intent else "medium",
                         ctx,
                         line,
                         "Holds a shell command line that fetches or hides code.",
@@ -255,6 +264,21 @@ def check(ctx: FileContext) -> list[Finding]:
                 )
                 break
     return out
+
+
+MESSAGE = re.compile(
+    r"\b(print|raise|warn|warnings\.warn|log(ger|ging)?\.\w+|std(err|out)\.write|echo|"
+    r"exit|abort|fail|error|(help|message|msg|hint|instructions?|usage)\s*[=:(])",
+    re.I,
+)
+
+
+def _message_line(text: str, line: int | None) -> bool:
+    """The string at ``line`` is (part of) a message shown to a person: printed, raised, logged."""
+    if not line:
+        return False
+    lines = text.splitlines()[max(0, line - 3) : line]
+    return any(MESSAGE.search(ln) for ln in lines)
 
 
 def _names_executable(ctx: FileContext, func: str | None) -> bool:

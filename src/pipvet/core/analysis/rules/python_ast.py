@@ -22,6 +22,7 @@ from pipvet.core.analysis.rules.dataflow import BUILTIN_ALIASES, DECODER_NAMES, 
 WHERE_MODULE = "module"  # module level: runs on import (or on install for setup.py)
 WHERE_FUNCTION = "function"  # inside a def: runs only when called
 WHERE_MAIN = "main"  # under `if __name__ == "__main__"`
+WHERE_MAINTAINER = "maintainer"  # under `if sys.argv[-1] == "publish"` in module-level code
 MODULE_CALLER = "<module>"
 # Calls that run a function they are given (soon, or at interpreter exit) without the caller's help
 RUNS_CALLBACK = frozenset(
@@ -208,10 +209,30 @@ DECODE_METHODS = frozenset(
         "decompress",
     ]
 )
-WALLET_SECRET = re.compile(r"(private_?key|priv_?key|mnemonic|seed_?phrase|wallet_?key)", re.I)
+# A name that *is* a wallet secret (``private_key``, ``my_mnemonic``), not one that only names
+# something about it (``private_key_path``, ``mnemonic_length``): the secret word ends the name.
+WALLET_SECRET = re.compile(
+    r"(private_?key|priv_?key|mnemonic|seed_?phrase|wallet_?key)s?(_?(hex|bytes|str|text|b58))?$",
+    re.I,
+)
 FILE_READS = frozenset({"read_text", "read_bytes", "open"})  # Path(...).open() is a file too
 TRIVIAL_BLOB = 8  # decoding a known constant shorter than this reveals no hidden code
 BIG_LITERAL = 64  # assignments of larger literal containers carry no labels worth tracking
+
+ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "posix.environ.get", "nt.environ.get"})
+ENVIRONS = frozenset({"os.environ", "posix.environ", "nt.environ"})
+# Environment variables that configure a program (proxies, certificates, logging, locale...)
+CONFIG_ENV = re.compile(
+    r"(proxy|ca_?bundle|ca_?certs?|ssl|tls|cert_?(file|dir)|timeout|debug|verbose|log_?level|"
+    r"^lang$|^lc_|^term$|color|^pager$|^editor$|^columns$|^lines$|^tz$|^no_proxy$)",
+    re.I,
+)
+# Keyword arguments that configure a transport rather than carry what it sends
+TRANSPORT_KWARGS = frozenset(
+    {"proxies", "proxy", "verify", "cert", "timeout", "trust_env", "mounts", "transport", "limits"}
+)
+DECODED_PARAM = "decoded-param"  # decoding the enclosing function's own parameter
+ROUND_TRIP_LOADS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads", "marshal.loads"})
 
 # Calls whose result carries a label, by resolved name.
 LABEL_SOURCES: dict[str, str] = {
@@ -230,11 +251,13 @@ LABEL_SOURCES: dict[str, str] = {
     "platform.node": "fingerprint",
     "platform.uname": "fingerprint",
     "platform.platform": "fingerprint",
-    "platform.system": "fingerprint",
-    "platform.release": "fingerprint",
-    "platform.version": "fingerprint",
-    "platform.machine": "fingerprint",
-    "platform.processor": "fingerprint",
+    # the OS, CPU and release choose a download (``...-{platform.machine()}.tar.gz``): they say
+    # what the host is, not who it is
+    "platform.system": "platform",
+    "platform.release": "platform",
+    "platform.version": "platform",
+    "platform.machine": "platform",
+    "platform.processor": "platform",
     "uuid.getnode": "fingerprint",
     "os.path.expanduser": "home",
     "pathlib.Path.home": "home",
@@ -311,6 +334,48 @@ def _excerpt(source_lines: list[str], line: int, end: int | None = None) -> str:
     return ""
 
 
+# setup.py commands only a maintainer runs (``python setup.py publish``): never part of an install
+MAINTAINER_COMMANDS = frozenset(
+    {"publish", "upload", "release", "tag", "deploy", "register", "bump", "sign", "twine"}
+)
+
+
+_BLOCKS = (ast.If, ast.Try, ast.With, ast.For, ast.While, getattr(ast, "TryStar", ast.Try))
+
+
+def _serialised_name(name: str | None) -> bool:
+    return name is not None and name.rpartition(".")[2] == "dumps"
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """``a.b.c`` for an attribute chain on a plain name, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or not parts:
+        return None
+    return ".".join([node.id, *reversed(parts)])
+
+
+def _module_imports(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
+    """Import statements of module-level code (in ``if``/``try``/``with`` blocks too, not in
+    ``def`` or ``class``), in source order."""
+    out: list[ast.Import | ast.ImportFrom] = []
+    todo = list(reversed(body))
+    while todo:
+        stmt = todo.pop()
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            out.append(stmt)
+        elif isinstance(stmt, _BLOCKS):
+            blocks = [stmt.body, getattr(stmt, "orelse", [])]
+            blocks += [h.body for h in getattr(stmt, "handlers", [])]
+            blocks.append(getattr(stmt, "finalbody", []))
+            for block in reversed(blocks):
+                todo.extend(reversed(block))
+    return out
+
+
 def _is_main_guard(node: ast.If) -> bool:
     test = node.test
     if isinstance(test, ast.Compare) and len(test.comparators) == 1:
@@ -336,7 +401,7 @@ class _Collector(ast.NodeVisitor):
         self.folder = Folder(self.scope)
         self.func_stack: list[str] = []
         self.class_stack: list[tuple[str, ...]] = []
-        self.in_main = False
+        self.in_main: str | None = None  # WHERE_MAIN or WHERE_MAINTAINER inside such a branch
         self._labels: dict[int, frozenset[str]] = {}
         self.returns: dict[str, frozenset[str]] = {}  # labels of what local functions return
         self.call_edges: dict[str, set[str]] = {}  # caller function -> local names it calls
@@ -367,7 +432,7 @@ class _Collector(ast.NodeVisitor):
     def where(self) -> str:
         if self.func_stack:
             return WHERE_FUNCTION
-        return WHERE_MAIN if self.in_main else WHERE_MODULE
+        return self.in_main or WHERE_MODULE
 
     def _set_scope(self, scope: Scope) -> None:
         self.scope = scope
@@ -407,6 +472,9 @@ class _Collector(ast.NodeVisitor):
                 self.visit(default)
         parent = self.scope
         self._set_scope(Scope(parent))
+        every = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+        every += [a for a in (node.args.vararg, node.args.kwarg) if a is not None]
+        self.scope.params = {a.arg for a in every if a.arg not in ("self", "cls")}
         self.func_stack.append(node.name)
         self.return_stack.append([])
         for stmt in node.body:
@@ -452,17 +520,42 @@ class _Collector(ast.NodeVisitor):
         self.class_stack.pop()
 
     def visit_If(self, node: ast.If) -> None:
-        if not self.func_stack and _is_main_guard(node):
-            self.in_main = True
+        main = not self.func_stack and _is_main_guard(node)
+        if main or (not self.func_stack and self._maintainer_branch(node.test)):
+            # `if __name__ == "__main__"` and `if sys.argv[-1] == "publish"`: run by a person
+            # on purpose, never by importing (nor, for the second, by installing)
+            outer = self.in_main
+            self.visit(node.test)
+            self.in_main = WHERE_MAIN if main and outer is None else WHERE_MAINTAINER
             for stmt in node.body:
                 self.visit(stmt)
-            self.in_main = False
+            self.in_main = outer
             for stmt in node.orelse:
                 self.visit(stmt)
             return
         self.generic_visit(node)
 
+    def _maintainer_branch(self, test: ast.expr) -> bool:
+        """A test of ``sys.argv`` against a maintainer command (``publish``, ``upload``...)."""
+        if not isinstance(test, ast.Compare):
+            return False
+        sides = [test.left, *test.comparators]
+        commands = [
+            s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)
+        ]
+        if not commands or not all(c.strip().lower() in MAINTAINER_COMMANDS for c in commands):
+            return False
+        for side in sides:
+            base = side.value if isinstance(side, ast.Subscript) else side
+            if self.folder.resolve(base) == "sys.argv":
+                return True
+        return False
+
     def visit_Module(self, node: ast.Module) -> None:
+        # Module-level imports first: `import requests` two lines below the code that calls it
+        # still names the module those calls use (the file imports it before any function runs).
+        for stmt in _module_imports(node.body):
+            self.visit(stmt)
         for i, stmt in enumerate(node.body):
             if not self._is_quiet_statement(stmt, i):
                 self.facts.module_statements += 1
@@ -488,6 +581,9 @@ class _Collector(ast.NodeVisitor):
         cached = self._labels.get(key)
         if cached is not None:
             return cached
+        if isinstance(node, (ast.Call, ast.Subscript)) and self._config_env_read(node):
+            self._labels[key] = _NO_LABELS  # os.getenv("HTTPS_PROXY"): settings, not secrets
+            return _NO_LABELS
         try:
             # only names, attributes and calls have labels of their own
             out = set(self._own_labels(node)) if isinstance(node, _LABEL_ORIGINS) else set()
@@ -521,6 +617,9 @@ class _Collector(ast.NodeVisitor):
             name = self.folder.resolve(sub)
             if name in ("os.environ", "posix.environ", "nt.environ"):
                 out.add("secret")
+            key = _dotted(sub)
+            if key is not None:
+                out |= self.scope.label(key)
         elif isinstance(sub, ast.Call):
             name = self.folder.resolve(sub.func)
             if (
@@ -528,29 +627,63 @@ class _Collector(ast.NodeVisitor):
                 and sub.func.attr in DECODE_METHODS
                 and not self._trivial_input(sub)
             ):
-                out.add("decoded")
+                out.add(self._decoded_label(sub))
             if isinstance(sub.func, ast.Attribute) and sub.func.attr in FILE_READS:
                 out.add("file")
             if isinstance(sub.func, ast.Attribute) and sub.func.attr in ("recv", "recvfrom"):
                 out.add("remote")  # bytes received from a socket peer
+            returned: frozenset[str] = _NO_LABELS
             if isinstance(sub.func, ast.Name) and sub.func.id in self.returns:
-                out |= self.returns[sub.func.id]
+                returned = self.returns[sub.func.id]
             elif self.imported is not None:
                 target = self._imported_target(sub.func) or name
                 if target is not None and "." in target:
-                    out |= self.imported(target)  # a helper of another module of the package
+                    returned = self.imported(target)  # a helper of another module of the package
+            if DECODED_PARAM in returned:
+                # a decoding helper (`def unpack(s): return b64decode(s)`) given data of this
+                # scope decodes that data here
+                returned = returned - {DECODED_PARAM}
+                if any(not self._is_param(a) for a in sub.args):
+                    returned = returned | {"decoded"}
+            out |= returned
             if name is None:
                 return out
             label = LABEL_SOURCES.get(name)
             if label:
                 out.add(label)
             if name in DECODER_NAMES and not self._trivial_input(sub):
-                out.add("decoded")
+                out.add(self._decoded_label(sub))
             if name in ("open", "io.open", "codecs.open") and sub.args:
                 out.add("file")
             if name.endswith(("urlopen", "urlretrieve")):
                 out.add("download")
         return out
+
+    def _serialised(self, arg: ast.expr) -> bool:
+        """``pickle.dumps(x)`` (or a name bound to it in this scope... not tracked: calls only)."""
+        return isinstance(arg, ast.Call) and _serialised_name(self.folder.resolve(arg.func))
+
+    def _config_env_read(self, node: ast.Call | ast.Subscript) -> bool:
+        """``os.getenv("HTTPS_PROXY")``, ``os.environ["REQUESTS_CA_BUNDLE"]``: a setting."""
+        if isinstance(node, ast.Call):
+            if not node.args or self.folder.resolve(node.func) not in ENV_GETTERS:
+                return False
+            name = self.folder.fold(node.args[0])
+        else:
+            if self.folder.resolve(node.value) not in ENVIRONS:
+                return False
+            name = self.folder.fold(node.slice) if isinstance(node.slice, ast.expr) else None
+        return isinstance(name, str) and CONFIG_ENV.search(name) is not None
+
+    def _is_param(self, node: ast.expr) -> bool:
+        return isinstance(node, ast.Name) and node.id in self.scope.params
+
+    def _decoded_label(self, call: ast.Call) -> str:
+        """``decoded``, or ``decoded-param`` when what is decoded is the enclosing function's
+        parameter: a codec helper, hiding nothing by itself (its callers' data may)."""
+        if call.args and all(self._is_param(a) for a in call.args[:1]):
+            return DECODED_PARAM
+        return "decoded"
 
     def _trivial_input(self, call: ast.Call) -> bool:
         """True when a decoder's input is a known constant too short to hide code (a placeholder
@@ -566,6 +699,7 @@ class _Collector(ast.NodeVisitor):
         if isinstance(value, ast.Dict) and len(value.keys) > BIG_LITERAL:
             return
         if isinstance(target, ast.Name):
+            self.scope.params.discard(target.id)  # rebound: no longer the caller's value
             if isinstance(value, (ast.List, ast.Tuple)):
                 items = self.folder._fold_items(value, 0)
                 if items is not None:
@@ -592,6 +726,12 @@ class _Collector(ast.NodeVisitor):
             for elt in target.elts:
                 if isinstance(elt, ast.Name) and labels:
                     self.scope.labels[elt.id] = labels
+        elif isinstance(target, ast.Attribute) and _dotted(target) is not None:
+            # self.token = secret -> self.token carries the label, not all of self
+            labels = self.labels_of(value)
+            key = _dotted(target)
+            if labels and key is not None:
+                self.scope.labels[key] = self.scope.label(key) | labels
         elif isinstance(target, (ast.Subscript, ast.Attribute)):
             # d["k"] = secret  -> d carries the label
             base = target.value
@@ -680,7 +820,7 @@ class _Collector(ast.NodeVisitor):
             base = self.folder.resolve(node.args[0])
             if base in BUILTIN_ALIASES:
                 self.facts.dynamic_builtins.append((node.lineno, self.where))
-        if self.where != WHERE_MAIN:
+        if self.where not in (WHERE_MAIN, WHERE_MAINTAINER):
             caller = self.func_stack[-1] if self.func_stack else MODULE_CALLER
             if isinstance(func, ast.Name):
                 self.call_edges.setdefault(caller, set()).add(func.id)
@@ -735,7 +875,11 @@ class _Collector(ast.NodeVisitor):
         labels: frozenset[str] = frozenset()
         if name.split(".", 1)[0] in SINK_ROOTS or name in SINK_BUILTINS:
             labels = labels.union(*(self.labels_of(a) for a in node.args))
-            labels = labels.union(*(self.labels_of(k.value) for k in node.keywords))
+            labels = labels.union(
+                *(self.labels_of(k.value) for k in node.keywords if k.arg not in TRANSPORT_KWARGS)
+            )
+            if name in ROUND_TRIP_LOADS and node.args and self._serialised(node.args[0]):
+                labels = frozenset()  # pickle.loads(pickle.dumps(obj)): a copy, not new code
         computed = bool(node.args) and not isinstance(node.args[0], ast.Constant)
         fact = CallFact(
             name=name,
