@@ -96,6 +96,7 @@ NETWORK_PREFIXES = (
     "discord_webhook.",
     "dhooks.Webhook",
     "webbrowser.open",
+    "wget.download",
 )
 NETWORK_EXCLUDE = frozenset(
     {"requests.exceptions", "requests.adapters.HTTPAdapter", "requests.compat", "requests.utils"}
@@ -162,7 +163,8 @@ PERSISTENCE = re.compile(
     r"(CurrentVersion[/\\]+Run|Start Menu[/\\]+Programs[/\\]+Startup|"
     r"\\Startup\\|crontab|/etc/cron|/etc/systemd/system|\.config/systemd|systemctl enable|"
     r"/Library/LaunchAgents|LaunchDaemons|\.bashrc|\.bash_profile|\.zshrc|\.profile\b|"
-    r"/etc/rc\.local|/etc/init\.d|schtasks|reg add|\.config/autostart|sitecustomize\.py)",
+    r"/etc/rc\.local|/etc/init\.d|schtasks|reg add|\.config/autostart|sitecustomize\.py|"
+    r"--load-extension)",
     re.I,
 )
 # Lowercase substrings one of which every match contains (a pre-filter: files without any skip
@@ -228,6 +230,7 @@ PERSISTENCE_NEEDLES = (
     "reg add",
     "autostart",
     "sitecustomize.py",
+    "load-extension",
 )
 FINGERPRINT = frozenset(
     [
@@ -278,6 +281,7 @@ DOWNLOADS = frozenset(
         "pycurl.Curl",
         "cloudscraper.create_scraper",
         "aiohttp.ClientSession",
+        "wget.download",
     ]
 )
 RUNS_FILE = re.compile(

@@ -14,18 +14,29 @@ from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import (
     ROLE_SCRIPT,
     WHEN_CALL,
+    WHEN_IMPORT,
+    WHEN_STARTUP,
     FileContext,
     finding,
 )
 from pipvet.core.analysis.rules.capabilities import (
     DYNAMIC,
+    PERSISTENCE,
+    PERSISTENCE_NEEDLES,
     PROCESS,
+    REGISTRY_WRITE,
     WHEN_TEXT,
     command_text,
     is_download,
     is_network,
 )
-from pipvet.core.analysis.rules.python_ast import DECIPHERED, DECODED_PARAM
+from pipvet.core.analysis.rules.python_ast import (
+    DECIPHERED,
+    DECODED_PARAM,
+    WRITE_METHODS,
+    CallFact,
+    written_and_run,
+)
 
 EXEC_SINKS = DYNAMIC | PROCESS
 DESERIALISERS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads"})
@@ -200,11 +211,25 @@ def check(ctx: FileContext) -> list[Finding]:
                     call.text,
                 )
             )
-        if is_network(name):
+        if name in PROCESS and when in (WHEN_IMPORT, WHEN_STARTUP):
+            m = PACKAGE_INSTALL.search(command_text(call) or call.text)
+            if m:
+                out.append(
+                    finding(
+                        "intent.download-execute",
+                        "intent",
+                        "high",
+                        ctx,
+                        call.line,
+                        f"Installs more packages (downloaded code, run) {WHEN_TEXT[when]}.",
+                        m.group(0),
+                    )
+                )
+        if is_network(name) or network_command(call):
             has_network = True
             leaked = call.labels & SECRET_LABELS
             if leaked:
-                sev = _exfil_severity(when, call.labels)
+                sev = _exfil_severity(when, call)
                 if sev:
                     what = "environment" if "env-dump" in leaked else "identity or secrets"
                     if "wallet-secret" in leaked:
@@ -221,6 +246,8 @@ def check(ctx: FileContext) -> list[Finding]:
                         )
                     )
     out.extend(_fetch_and_run(ctx))
+    out.extend(_write_then_run(ctx))
+    out.extend(_persistence(ctx))
     out.extend(_reverse_shell(ctx))
     if has_network:
         for line, m in ctx.find(STRONG_CREDENTIALS, needles=STRONG_NEEDLES):
@@ -281,6 +308,77 @@ def _message_line(text: str, line: int | None) -> bool:
     return any(MESSAGE.search(ln) for ln in lines)
 
 
+def _write_then_run(ctx: FileContext) -> list[Finding]:
+    """A script or Python code written to a file, then run by the same code."""
+    assert ctx.facts is not None
+    for line, _text, runner in written_and_run(ctx.facts):
+        when = ctx.when(runner)
+        return [
+            finding(
+                "intent.write-execute",
+                "intent",
+                "medium" if when == WHEN_CALL else "high",
+                ctx,
+                line,
+                f"Writes a script to disk and runs it {WHEN_TEXT[when]}.",
+                runner.text,
+            )
+        ]
+    return []
+
+
+PERSIST_ACTIONS = ("shutil.copy", "shutil.move", "os.rename", "os.replace", "os.symlink", "os.link")
+OPEN_CALLS = frozenset({"open", "io.open", "codecs.open", "os.open"})
+
+
+def _persists(call: CallFact) -> bool:
+    """A call that writes, copies or registers something (a file, a link, a command)."""
+    name = call.name
+    if name in PROCESS or name in REGISTRY_WRITE or name.startswith(PERSIST_ACTIONS):
+        return True
+    if name.rpartition(".")[2] in WRITE_METHODS and not name.startswith("sys.std"):
+        return True
+    if name in OPEN_CALLS:
+        mode = call.args[1] if len(call.args) > 1 else dict(call.kwargs).get("mode")
+        return bool(mode) and any(ch in mode for ch in "wax+")
+    return False
+
+
+def _persistence(ctx: FileContext) -> list[Finding]:
+    """An autostart location (startup folder, Run key, cron, shell rc, LaunchAgents, systemd,
+    a browser started with an extension) written to or registered by the code naming it."""
+    facts = ctx.facts
+    assert facts is not None
+    for line, m in ctx.find(PERSISTENCE, limit=5, needles=PERSISTENCE_NEEDLES):
+        scope = facts.string_scope.get(line or 0, "?")
+        if scope == "?":
+            continue  # a folded string (an argument already counted) or a docstring
+        action = next(
+            (c for c in facts.calls if (scope is None or c.func == scope) and _persists(c)),
+            None,
+        )
+        if action is None:
+            continue
+        when = ctx.when(action)
+        hijack = "load-extension" in m.group(0).lower()
+        if when != WHEN_CALL:
+            sev = "critical"
+        else:
+            sev = "high" if hijack else "medium"
+        return [
+            finding(
+                "intent.persistence",
+                "intent",
+                sev,
+                ctx,
+                line,
+                f"Installs itself to start automatically ({m.group(0)}) {WHEN_TEXT[when]}.",
+                action.text,
+            )
+        ]
+    return []
+
+
 def _names_executable(ctx: FileContext, func: str | None) -> bool:
     """The function (or module level) holding a write also names a Windows program file."""
     facts = ctx.facts
@@ -299,9 +397,16 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
     for call in ctx.facts.calls:
         groups.setdefault((call.func, ctx.when(call)), []).append(call)
     for (_func, when), calls in groups.items():
-        fetch = next((c for c in calls if is_download(c.name)), None)
+        fetch = next((c for c in calls if is_download(c.name) or _fetch_command(c)), None)
         run = next(
-            (c for c in calls if c.name in EXEC_SINKS and c.line >= (fetch.line if fetch else 0)),
+            (
+                c
+                for c in calls
+                if c.name in EXEC_SINKS
+                and c is not fetch
+                and c.line >= (fetch.line if fetch else 0)
+                and not network_command(c)
+            ),
             None,
         )
         if fetch is not None and run is not None and "download" not in run.labels:
@@ -358,14 +463,68 @@ def _reverse_shell(ctx: FileContext) -> list[Finding]:
 SHELLS = re.compile(r"""["'](cmd(\.exe)?|/bin/(ba|z)?sh|(ba|z)?sh|powershell(\.exe)?)["']""", re.I)
 
 
-def _exfil_severity(when: str, labels: frozenset[str]) -> str | None:
+def _exfil_severity(when: str, call: CallFact) -> str | None:
+    labels = call.labels
     if when != WHEN_CALL:
         return "critical"
     if "env-dump" in labels or "wallet-secret" in labels:
         return "high"
+    # Host identity sent only when called is still worth a warning when the destination is
+    # hidden (decoded) or written into the code as someone's host: the user does not choose it.
+    if labels & {"fingerprint", "home"} and ("decoded" in labels or _fixed_host(call)):
+        return "high"
     # An API client sending a token from the environment, or a user agent with the platform,
     # is ordinary when it only happens on request.
     return None
+
+
+URL_HOST = re.compile(r"^\s*(?:https?|ftp|wss?)://([^/:?#\s'\"]+)", re.I)
+NOT_THIRD_PARTY = re.compile(
+    r"(^localhost$|^127\.|^0\.0\.0\.0$|^\[?::1\]?$|(^|\.)example\.(com|org|net)$|\.local$|"
+    r"\.test$|\.invalid$|\.localhost$|^\{|^%)",
+    re.I,
+)
+
+
+def _fixed_host(call: CallFact) -> bool:
+    """The call's destination is a URL written into the code (not configured by the user)."""
+    candidates = [call.args[0] if call.args else None]
+    candidates += [v for k, v in call.kwargs if k in ("url", "host", "address")]
+    for text in candidates:
+        m = URL_HOST.match(text or "")
+        if m and not NOT_THIRD_PARTY.search(m.group(1)):
+            return True
+    return False
+
+
+# Command lines that reach the network: curl, wget, DNS look-ups, package installers
+NETWORK_COMMAND = re.compile(
+    r"(^|[\s;&|('\"/])(curl|wget|nslookup|dig|host|ping|nc|ncat|Invoke-WebRequest|iwr|"
+    r"certutil|bitsadmin)(\.exe)?\b|\bpip[0-9.]*\s+install\b",
+    re.I,
+)
+PACKAGE_INSTALL = re.compile(
+    r"\bpip[0-9.]*(\.exe)?['\"]?,?\s+['\"]?install\b[^\n]{0,120}|"
+    r"-m['\"]?,?\s+['\"]?pip['\"]?,?\s+['\"]?install\b[^\n]{0,120}",
+    re.I,
+)
+
+
+FETCH_COMMAND = re.compile(r"\b(curl|wget|Invoke-WebRequest|iwr|bitsadmin|certutil)\b", re.I)
+
+
+def _fetch_command(call: CallFact) -> bool:
+    """A process call that downloads (curl, wget...)."""
+    return (
+        call.name in PROCESS and FETCH_COMMAND.search(command_text(call) or call.text) is not None
+    )
+
+
+def network_command(call: CallFact) -> bool:
+    """A process call whose command line reaches the network (curl, wget, dig, pip install)."""
+    if call.name not in PROCESS:
+        return False
+    return NETWORK_COMMAND.search(command_text(call) or call.text) is not None
 
 
 def _shell_text(ctx: FileContext) -> list[Finding]:

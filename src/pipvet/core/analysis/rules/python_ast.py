@@ -131,6 +131,7 @@ SINK_ROOTS = frozenset(
         "dhooks",
         "telnetlib",
         "paramiko",
+        "wget",
         "builtins",
         "?",
     ]
@@ -235,6 +236,7 @@ TRANSPORT_KWARGS = frozenset(
 DECODED_PARAM = "decoded-param"  # decoding the enclosing function's own parameter
 DECIPHERED = "deciphered"  # text run through a custom cipher (XOR, substitution, chr arithmetic)
 PENDING = "@"  # prefix of a placeholder label: what a function defined later returns
+WRITE_METHODS = frozenset({"write", "write_text", "writelines", "write_bytes"})
 ROUND_TRIP_LOADS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads", "marshal.loads"})
 
 # Calls whose result carries a label, by resolved name.
@@ -276,6 +278,7 @@ LABEL_SOURCES: dict[str, str] = {
     "httpx.get": "download",
     "urllib.request.urlretrieve": "download",
     "urllib.urlretrieve": "download",
+    "wget.download": "download",
 }
 
 
@@ -326,6 +329,8 @@ class ModuleFacts:
     dynamic_builtins: list[tuple[int, str]] = field(default_factory=list)  # (line, where)
     module_statements: int = 0  # top-level statements other than imports/defs/docstrings/setup()
     setup_kwargs: set[str] = field(default_factory=set)
+    # (line, function, text) of text written to a file (f.write, Path.write_text...)
+    written: list[tuple[int, str | None, str]] = field(default_factory=list)
 
 
 def _excerpt(source_lines: list[str], line: int, end: int | None = None) -> str:
@@ -970,9 +975,15 @@ class _Collector(ast.NodeVisitor):
             computed_first_arg=computed,
         )
         self.facts.calls.append(fact)
-        # a literal exec("print(1)") is not a hidden payload
-        if name in ("exec", "eval", "compile", "execfile") and args and args[0] and computed:
-            self.facts.payloads.append((node.lineno, args[0]))
+        # a literal exec("print(1)") is not a hidden payload, but longer literal code is analysed
+        # as code all the same (obfuscation rules tell the two apart by ``literals``)
+        code = args[0] if name in ("exec", "eval", "compile", "execfile") and args else None
+        if code and (computed or len(code) >= 16):
+            self.facts.payloads.append((node.lineno, code))
+        written = name.rpartition(".")[2] in WRITE_METHODS and not name.startswith("sys.std")
+        if written and args and args[0] and len(args[0]) >= 16:
+            func = self.func_stack[-1] if self.func_stack else None
+            self.facts.written.append((node.lineno, func, args[0]))
         if name.startswith(("subprocess.", "os.system", "os.popen", "os.spawn")) and node.args:
             code = self._python_c(node.args[0], args[0])
             if code:  # `python -c CODE` run as a process: analyse CODE like any payload
@@ -1042,8 +1053,69 @@ def collect(source: str, imported: ImportedReturns | None = None) -> ModuleFacts
     returns, calls = _resolve_pending(collector.returns, collector.facts.calls)
     collector.facts.returns = returns
     collector.facts.calls = calls
+    for line, code, _runner in written_and_run(collector.facts):
+        if looks_like_python(code):
+            collector.facts.payloads.append((line, code))  # a dropped script: analysed as code
     collector.facts.run_on_load = reachable(collector.call_edges)
     return collector.facts
+
+
+# Calls that run a file or code: a script written just before is run by them
+RUNNERS = (
+    "os.system",
+    "os.popen",
+    "os.startfile",
+    "os.exec",
+    "os.spawn",
+    "subprocess.",
+    "runpy.run_path",
+    "execfile",
+    "exec",
+    "imp.load_source",
+    "importlib.import_module",
+    "__import__",
+    "pty.spawn",
+    "asyncio.create_subprocess",
+)
+_SCRIPT_MARKERS = re.compile(
+    r"^#!|@echo off|^\s*(powershell|cmd\s+/c|start\s|curl\s|wget\s|chmod\s)", re.I | re.M
+)
+
+
+def looks_like_python(text: str) -> bool:
+    """Text that parses as Python and calls something (not a sentence that happens to parse)."""
+    if "(" not in text or len(text) > 200_000:
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return any(isinstance(n, ast.Call) for n in ast.walk(tree))
+
+
+def looks_like_script(text: str) -> bool:
+    """Python, or a shell/batch/PowerShell script."""
+    return _SCRIPT_MARKERS.search(text[:4000]) is not None or looks_like_python(text)
+
+
+def written_and_run(facts: ModuleFacts) -> list[tuple[int, str, CallFact]]:
+    """(line, text, runner) of code written to a file, then run by the same function (or
+    module-level code): a process, ``exec``/``runpy`` or an import follows the write."""
+    out: list[tuple[int, str, CallFact]] = []
+    for line, func, text in facts.written[:20]:
+        runner = next(
+            (
+                c
+                for c in facts.calls
+                if c.func == func and c.line >= line and c.name.startswith(RUNNERS)
+            ),
+            None,
+        )
+        if runner is not None and looks_like_script(text):
+            out.append((line, text, runner))
+    return out
 
 
 def reachable(edges: dict[str, set[str]], roots: Iterable[str] = ()) -> frozenset[str]:
