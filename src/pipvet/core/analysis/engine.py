@@ -10,9 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from pipvet.core.analysis.layout import sdist_tooling
+from pipvet.core.analysis.layout import run_by_setup, sdist_tooling
 from pipvet.core.analysis.model import SEVERITIES, AnalysisResult, Artifact, Finding, Member
-from pipvet.core.analysis.reach import absolute_name, dependency_order, module_name, propagate
+from pipvet.core.analysis.reach import (
+    absolute_name,
+    dependency_order,
+    imported_test_named,
+    module_name,
+    propagate,
+)
 from pipvet.core.analysis.rules import (
     ROLE_INIT,
     ROLE_MODULE,
@@ -130,6 +136,10 @@ def _roles(artifact: Artifact) -> dict[str, str]:
     for path in sdist_tooling(artifact):
         if roles[path] in (ROLE_MODULE, ROLE_INIT):
             roles[path] = ROLE_PERIPHERAL
+    for path in imported_test_named(artifact.members):
+        roles[path] = ROLE_MODULE  # test_utils.py that the package imports is package code
+    for path in run_by_setup(artifact):
+        roles[path] = ROLE_SETUP_HELPER  # run by setup.py with the interpreter: install time
     return roles
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from pipvet.core.analysis.layout import PACKAGE_ROOTS
 from pipvet.core.analysis.model import Member
-from pipvet.core.analysis.rules import SDIST_TOP
+from pipvet.core.analysis.rules import SDIST_TOP, is_peripheral
 from pipvet.core.analysis.rules.python_ast import MODULE_CALLER, ModuleFacts, reachable
 
 MAX_ROUNDS = 20
@@ -47,7 +47,7 @@ def absolute_name(target: str, importer: str, is_package: bool) -> str | None:
         return None
     base = base[: len(base) - (level - 1)]
     rest = target[level:]
-    return ".".join([*base, rest]) if base else rest
+    return ".".join([*base, rest] if rest else base) if base else rest
 
 
 def propagate(modules: Mapping[str, tuple[ModuleFacts, bool]]) -> None:
@@ -130,4 +130,30 @@ def _imported_modules(member: Member, name: str, names: Mapping[str, Member]) ->
             subs = [i.split()[0] for i in items.split(",") if i.split()]
             candidates = [module, *(f"{module}.{i}" for i in subs)]
         out.extend(c for c in candidates if c in names and c != name)
+    return out
+
+
+def imported_test_named(members: Iterable[Member]) -> set[str]:
+    """Paths of modules that look like tests by their name only (``test_utils.py`` in a package
+    folder) but that the package's own modules import: they run as the package's code."""
+    members = list(members)
+    names: dict[str, Member] = {}
+    for m in members:
+        name = module_name(m.path)
+        if name is not None:
+            names.setdefault(name, m)
+    named_only = {
+        name
+        for name, m in names.items()
+        if is_peripheral(m.path) and not is_peripheral(m.path.rpartition("/")[0] + "/x.py")
+    }
+    if not named_only:
+        return set()
+    out: set[str] = set()
+    for name, m in names.items():
+        if is_peripheral(m.path):
+            continue
+        for dep in _imported_modules(m, name, names):
+            if dep in named_only:
+                out.add(names[dep].path)
     return out

@@ -194,8 +194,15 @@ def check(ctx: FileContext) -> list[Finding]:
                         finding(rule, "intent", _serious(when), ctx, call.line, message, m.group(0))
                     )
         if name in WRITES and call.labels & {"decoded", "download"}:
-            runs = any(c.name in EXEC_SINKS for c in facts.calls)
+            # the dropped file is run when the same code runs something after writing it (an
+            # exec elsewhere in the file, say setup.py reading its version, is unrelated)
+            runs = any(
+                c.name in EXEC_SINKS and c.func == call.func and c.line >= call.line
+                for c in facts.calls
+            )
             sev = "medium" if when == WHEN_CALL else ("critical" if runs else "high")
+            if sev == "high" and "decoded" not in call.labels:
+                sev = "medium"  # data fetched at install (fonts, headers, models), never run
             what = "decoded or downloaded content to a file"
             if _names_executable(ctx, call.func):
                 what = "a decoded or downloaded program (.exe, .bat...) to disk"
