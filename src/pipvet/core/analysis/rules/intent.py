@@ -160,7 +160,7 @@ def check(ctx: FileContext) -> list[Finding]:
                         call.text,
                     )
                 )
-            elif "download" in call.labels:
+            elif "download" in call.labels and not _handles_data(call):
                 out.append(
                     finding(
                         "intent.download-execute",
@@ -386,6 +386,25 @@ def _persistence(ctx: FileContext) -> list[Finding]:
     return []
 
 
+# Commands that unpack, move or check a downloaded file without running it
+DATA_TOOLS = re.compile(
+    r"^\s*['\"]?(tar|unzip|gunzip|gzip|bunzip2|bzip2|xz|unxz|7z|7za|cp|mv|rm|mkdir|ln|ls|"
+    r"sha\d+sum|md5sum|shasum|file|cat|head|install|rsync)(\.exe)?['\"]?(\s|,|$)",
+    re.I,
+)
+
+
+def _handles_data(call: CallFact) -> bool:
+    """A process call that unpacks or moves downloaded data (tar xf, unzip, cp...)."""
+    if call.name not in PROCESS:
+        return False
+    cmd = command_text(call)
+    if cmd is None:
+        m = re.search(r"\(\s*\[\s*([^,\]]+)", call.text)
+        cmd = m.group(1) if m else ""
+    return DATA_TOOLS.match(cmd) is not None
+
+
 def _names_executable(ctx: FileContext, func: str | None) -> bool:
     """The function (or module level) holding a write also names a Windows program file."""
     facts = ctx.facts
@@ -413,6 +432,7 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
                 and c is not fetch
                 and c.line >= (fetch.line if fetch else 0)
                 and not network_command(c)
+                and not _handles_data(c)
             ),
             None,
         )

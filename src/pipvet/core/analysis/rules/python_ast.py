@@ -236,6 +236,7 @@ TRANSPORT_KWARGS = frozenset(
 DECODED_PARAM = "decoded-param"  # decoding the enclosing function's own parameter
 DECIPHERED = "deciphered"  # text run through a custom cipher (XOR, substitution, chr arithmetic)
 PENDING = "@"  # prefix of a placeholder label: what a function defined later returns
+DOWNLOAD_TO_FILE = ("urlretrieve", "wget.download")
 WRITE_METHODS = frozenset({"write", "write_text", "writelines", "write_bytes"})
 ROUND_TRIP_LOADS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads", "marshal.loads"})
 
@@ -993,6 +994,15 @@ class _Collector(ast.NodeVisitor):
             decoded = self.folder.fold(node)
             if decoded is not None and len(decoded) >= 8:
                 self.facts.strings.append((node.lineno, _text(decoded)))
+        if name.endswith(DOWNLOAD_TO_FILE):
+            # urlretrieve(url, path), wget.download(url, out=path): the file at `path` is
+            # downloaded content from here on
+            dest = node.args[1] if len(node.args) > 1 else None
+            for kw in node.keywords:
+                if kw.arg in ("filename", "out"):
+                    dest = kw.value
+            if isinstance(dest, ast.Name):
+                self.scope.labels[dest.id] = self.scope.label(dest.id) | {"download"}
         if name == "setup" or name.endswith(".setup"):
             self.facts.setup_kwargs.update(k.arg for k in node.keywords if k.arg)
         for a in node.args:  # folded concatenations are strings too (indicators, paths)
