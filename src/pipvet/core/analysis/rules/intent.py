@@ -515,7 +515,7 @@ NOT_THIRD_PARTY = re.compile(
 
 def _fixed_host(call: CallFact) -> bool:
     """The call's destination is a URL written into the code (not configured by the user)."""
-    candidates = [call.args[0] if call.args else None]
+    candidates = [call.args[0] if call.args else None, call.first_arg_prefix]
     candidates += [v for k, v in call.kwargs if k in ("url", "host", "address")]
     for text in candidates:
         m = URL_HOST.match(text or "")

@@ -297,6 +297,8 @@ class CallFact:
     labels: frozenset[str]  # labels of values flowing into the arguments
     text: str  # short source excerpt
     computed_first_arg: bool  # first argument is not a literal
+    # the constant start of a first argument that does not fold as a whole (f"{URL}?{query}")
+    first_arg_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -757,6 +759,24 @@ class _Collector(ast.NodeVisitor):
             name = self.folder.fold(node.slice) if isinstance(node.slice, ast.expr) else None
         return isinstance(name, str) and CONFIG_ENV.search(name) is not None
 
+    def _prefix(self, node: ast.expr, depth: int = 0) -> str:
+        """The constant text an expression starts with (``"https://host/" + path``,
+        ``f"{BASE}?{q}"``, a name bound to one), or ""."""
+        if depth > 8:
+            return ""
+        value = self.folder.fold(node)
+        if isinstance(value, str):
+            return value[:200]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return self._prefix(node.left, depth + 1)
+        if isinstance(node, ast.JoinedStr) and node.values:
+            first = node.values[0]
+            inner = first.value if isinstance(first, ast.FormattedValue) else first
+            return self._prefix(inner, depth + 1)
+        if isinstance(node, ast.Name):
+            return self.scope.prefix(node.id)
+        return ""
+
     def _is_param(self, node: ast.expr) -> bool:
         return isinstance(node, ast.Name) and node.id in self.scope.params
 
@@ -791,6 +811,11 @@ class _Collector(ast.NodeVisitor):
                 self.scope.values[target.id] = folded
             else:
                 self.scope.values.pop(target.id, None)
+                prefix = self._prefix(value) if isinstance(value, ast.JoinedStr | ast.BinOp) else ""
+                if prefix:
+                    self.scope.prefixes[target.id] = prefix
+                else:
+                    self.scope.prefixes.pop(target.id, None)
             if isinstance(value, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)):
                 resolved = self.folder.resolve(value)
                 if resolved is not None and not isinstance(value, ast.Call | ast.Subscript):
@@ -974,6 +999,7 @@ class _Collector(ast.NodeVisitor):
             labels=labels,
             text=_excerpt(self.lines, node.lineno, node.end_lineno),
             computed_first_arg=computed,
+            first_arg_prefix=self._prefix(node.args[0]) if node.args and not args[0] else "",
         )
         self.facts.calls.append(fact)
         # a literal exec("print(1)") is not a hidden payload, but longer literal code is analysed
