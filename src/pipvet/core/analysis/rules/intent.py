@@ -39,6 +39,7 @@ from pipvet.core.analysis.rules.python_ast import (
 )
 
 EXEC_SINKS = DYNAMIC | PROCESS
+CODE_SINKS = frozenset({"exec", "eval", "compile", "execfile"})
 DESERIALISERS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads"})
 NOT_CODE = frozenset({"ctypes.CDLL", "ctypes.WinDLL"})
 REMOTE_SINKS = PROCESS | {"exec", "eval", "compile", "execfile"}
@@ -146,6 +147,8 @@ def check(ctx: FileContext) -> list[Finding]:
             # pickle.loads(zlib.decompress(...)) is ordinary caching/RPC unless installing runs it
             deserialise = name in DESERIALISERS and when == WHEN_CALL
             decoded = call.labels & {"decoded", DECODED_PARAM, DECIPHERED}
+            if decoded == {DECIPHERED} and name not in CODE_SINKS:
+                decoded = set()  # str.translate or XOR reaching a process: rarely hidden code
             if decoded and name not in NOT_CODE and not deserialise:
                 # a helper decoding its own parameter hides nothing by itself: one level less
                 sev = _milder(when) if decoded == {DECODED_PARAM} else _serious(when)

@@ -229,9 +229,10 @@ CONFIG_ENV = re.compile(
     r"^lang$|^lc_|^term$|color|^pager$|^editor$|^columns$|^lines$|^tz$|^no_proxy$)",
     re.I,
 )
-# Keyword arguments that configure a transport rather than carry what it sends
+# Keyword arguments that configure a transport or a child process rather than carry what is sent
 TRANSPORT_KWARGS = frozenset(
     {"proxies", "proxy", "verify", "cert", "timeout", "trust_env", "mounts", "transport", "limits"}
+    | {"env", "cwd", "stdin", "stdout", "stderr", "executable"}
 )
 DECODED_PARAM = "decoded-param"  # decoding the enclosing function's own parameter
 DECIPHERED = "deciphered"  # text run through a custom cipher (XOR, substitution, chr arithmetic)
