@@ -82,3 +82,15 @@ def test_benign_cache_sample_is_not_flagged(tsv: Path, every: int) -> None:
     metrics = quality.evaluate([], paths, jobs=1)
     flagged = [(o.target, o.verdict, o.worst) for o in metrics.false_positives]
     assert not flagged, f"honest projects flagged: {flagged}"
+
+
+def test_readme_example_requests_is_not_flagged() -> None:
+    """README's `pipvet scan requests==...`: its sdist (publish branch in setup.py, pickle
+    round-trips in tests) and wheel, as cached by scripts/fetch_benign.py."""
+    folder = quality.BENIGN_CACHE / "requests"
+    paths = sorted(p for p in folder.glob("requests-*") if not p.name.endswith(".part"))
+    if not paths:
+        pytest.skip(f"{folder} is empty: run scripts/fetch_benign.py to fill it")
+    metrics = quality.evaluate([], paths, jobs=1)
+    assert not metrics.false_positives, [(o.target, o.worst) for o in metrics.false_positives]
+    assert all(o.verdict != "error" for o in metrics.benign)

@@ -432,6 +432,7 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
                 c
                 for c in calls
                 if c.name in EXEC_SINKS
+                and c.name not in DESERIALISERS  # unpickling fetched bytes needs a label link
                 and c is not fetch
                 and c.line >= (fetch.line if fetch else 0)
                 and not network_command(c)
