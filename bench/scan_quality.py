@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -25,7 +26,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -274,21 +275,44 @@ def _scan_malicious(target: str) -> Outcome:
     return scan_one(target, cluster=True)
 
 
-def run(targets: Sequence[str], jobs: int = 2, malicious: bool = False) -> list[Outcome]:
+def run(
+    targets: Sequence[str],
+    jobs: int = 2,
+    malicious: bool = False,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Outcomes of ``targets`` in order; ``on_outcome`` sees each one as soon as it is known."""
     one = _scan_malicious if malicious else scan_one
     if jobs <= 1 or len(targets) < 4:
-        return [one(t) for t in targets]
+        outcomes = map(one, targets)
+        return [_seen(o, on_outcome) for o in outcomes]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(one, targets, chunksize=4))
+        return [_seen(o, on_outcome) for o in pool.map(one, targets, chunksize=4)]
+
+
+def _seen(outcome: Outcome, on_outcome: Callable[[Outcome], None] | None) -> Outcome:
+    if on_outcome is not None:
+        on_outcome(outcome)
+    return outcome
 
 
 def evaluate(
-    malicious: Iterable[Path | str], benign: Iterable[Path | str] = (), jobs: int = 2
+    malicious: Iterable[Path | str],
+    benign: Iterable[Path | str] = (),
+    jobs: int = 2,
+    on_outcome: Callable[[str, Outcome], None] | None = None,
 ) -> Metrics:
-    """Scan both sides and return the metrics."""
+    """Scan both sides and return the metrics (``on_outcome(side, outcome)`` as they come)."""
     mal = [str(p) for p in malicious]
     ben = [str(p) for p in benign]
-    return Metrics(malicious=run(mal, jobs, malicious=True), benign=run(ben, jobs))
+
+    def side(name: str) -> Callable[[Outcome], None] | None:
+        return None if on_outcome is None else (lambda o: on_outcome(name, o))
+
+    return Metrics(
+        malicious=run(mal, jobs, malicious=True, on_outcome=side("malicious")),
+        benign=run(ben, jobs, on_outcome=side("benign")),
+    )
 
 
 def report(m: Metrics, elapsed: float, verbose: bool = False) -> str:
@@ -361,14 +385,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             benign.append(str(p))
     start = time.perf_counter()
     malicious = [] if args.no_malicious else malicious_artifacts(args.every)
-    metrics = evaluate(malicious, benign, args.jobs)
+    with contextlib.ExitStack() as stack:
+        dump = stack.enter_context(args.dump.open("w", encoding="utf-8")) if args.dump else None
+
+        def write(side: str, o: Outcome) -> None:  # as they come: a long run can be read early
+            if dump is not None:
+                dump.write(json.dumps({"side": side, **dataclasses.asdict(o)}) + "\n")
+                dump.flush()
+
+        metrics = evaluate(malicious, benign, args.jobs, on_outcome=write)
     print(report(metrics, time.perf_counter() - start, args.verbose))
-    if args.dump:
-        with args.dump.open("w", encoding="utf-8") as out:
-            for side, outcomes in (("malicious", metrics.malicious), ("benign", metrics.benign)):
-                for o in outcomes:
-                    row = {"side": side, **dataclasses.asdict(o)}
-                    out.write(json.dumps(row) + "\n")
     return 0
 
 
