@@ -288,6 +288,8 @@ RUNS_FILE = re.compile(
     r"(\.(exe|vbs|vbe|bat|cmd|ps1|scr|hta|msi|jar|pyw|lnk)\b|^\s*start\s|\bstart\s+\S+\.\w+)", re.I
 )
 RUNS_PATH = frozenset({"execfile", "runpy.run_path", "imp.load_source", "runpy.run_module"})
+# labels of values that come from somewhere the reader of the code cannot see
+HIDDEN_SOURCES = frozenset({"decoded", "download", "remote", "deciphered", "decoded-param"})
 EXEC_CODE = frozenset({"exec", "eval", "compile", "marshal.loads", "pickle.loads"})
 
 
@@ -325,6 +327,7 @@ def check(ctx: FileContext) -> list[Finding]:
     if facts is None:
         return []
     out: list[Finding] = []
+    payload_lines = {line for line, _ in facts.payloads}
     for call in facts.calls:
         when = ctx.when(call)
         name = call.name
@@ -377,7 +380,11 @@ def check(ctx: FileContext) -> list[Finding]:
             elif name in RUNS_PATH and not call.labels & {"decoded", "download"}:
                 sev = "low"  # execfile("pkg/release.py"): runs a file of the project
             elif name in EXEC_CODE and when in (WHEN_INSTALL, WHEN_STARTUP):
-                sev = "high"  # hidden code run by installing
+                # code run by installing: hidden when it comes from decoding, the network or a
+                # folded string; an expression the project builds itself (marker evaluation,
+                # templates) is worth knowing but not hidden
+                hidden = call.labels & HIDDEN_SOURCES or call.line in payload_lines
+                sev = "high" if hidden else "medium"
             out.append(
                 finding(
                     "capability.dynamic-code",

@@ -200,16 +200,25 @@ def check(ctx: FileContext) -> list[Finding]:
             # the dropped file is run when the same code runs something after writing it (an
             # exec elsewhere in the file, say setup.py reading its version, is unrelated)
             runs = any(
-                c.name in EXEC_SINKS and c.func == call.func and c.line >= call.line
+                c.name in EXEC_SINKS
+                and c.func == call.func
+                and c.line >= call.line
+                and not _handles_data(c)
                 for c in facts.calls
             )
-            sev = "medium" if when == WHEN_CALL else ("critical" if runs else "high")
-            if sev == "high" and "decoded" not in call.labels:
-                sev = "medium"  # data fetched at install (fonts, headers, models), never run
+            exe = _names_executable(ctx, call.func)
             what = "decoded or downloaded content to a file"
-            if _names_executable(ctx, call.func):
+            if exe:
                 what = "a decoded or downloaded program (.exe, .bat...) to disk"
-                sev = "high" if sev == "medium" else sev
+            if when == WHEN_CALL:
+                # on request, a written file is a download or a transfer unless it is run or
+                # the file opened for it is named as a program
+                sev = "high" if runs or _opens_program(facts.calls, call.func) else "medium"
+            elif runs:
+                sev = "critical"
+            else:
+                # data fetched at install (fonts, headers, models) and never run is ordinary
+                sev = "high" if exe or "decoded" in call.labels else "medium"
             out.append(
                 finding(
                     "intent.drop-payload",
@@ -406,6 +415,16 @@ def _handles_data(call: CallFact) -> bool:
         m = re.search(r"\(\s*\[\s*([^,\]]+)", call.text)
         cmd = m.group(1) if m else ""
     return DATA_TOOLS.match(cmd) is not None
+
+
+def _opens_program(calls: list[CallFact], func: str | None) -> bool:
+    """The function opens a file named as a program (``open(dir + "update.exe", "wb")``)."""
+    return any(
+        c.name in OPEN_CALLS
+        and c.func == func
+        and EXECUTABLE_NAME.search(" ".join([c.text, c.args[0] or "" if c.args else ""]))
+        for c in calls
+    )
 
 
 def _names_executable(ctx: FileContext, func: str | None) -> bool:
