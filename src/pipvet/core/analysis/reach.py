@@ -134,19 +134,15 @@ def _imported_modules(member: Member, name: str, names: Mapping[str, Member]) ->
 
 
 def imported_test_named(members: Iterable[Member]) -> set[str]:
-    """Paths of modules that look like tests by their name only (``test_utils.py`` in a package
-    folder) but that the package's own modules import: they run as the package's code."""
+    """Paths of modules that look like tests (``test_utils.py``, ``pkg/tests/helpers.py``) but
+    that the package's own modules import: they run as the package's code."""
     members = list(members)
     names: dict[str, Member] = {}
     for m in members:
         name = module_name(m.path)
         if name is not None:
             names.setdefault(name, m)
-    named_only = {
-        name
-        for name, m in names.items()
-        if is_peripheral(m.path) and not is_peripheral(m.path.rpartition("/")[0] + "/x.py")
-    }
+    named_only = {name for name, m in names.items() if is_peripheral(m.path)}
     if not named_only:
         return set()
     out: set[str] = set()

@@ -380,10 +380,14 @@ def _persistence(ctx: FileContext) -> list[Finding]:
             continue
         when = ctx.when(action)
         hijack = "load-extension" in m.group(0).lower()
+        # what is written there fetches and runs code: a dropper's autostart, whoever calls it
+        fetches = any(
+            func == action.func and SHELL_ATTACK.search(text) for _l, func, text in facts.written
+        )
         if when != WHEN_CALL:
             sev = "critical"
         else:
-            sev = "high" if hijack else "medium"
+            sev = "high" if hijack or fetches else "medium"
         return [
             finding(
                 "intent.persistence",
