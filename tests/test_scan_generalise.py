@@ -743,3 +743,37 @@ def test_autostart_written_with_a_fetch_and_run_line_is_high_even_on_request() -
                          "chmod +x /tmp/p && /tmp/p &\\n")
     """
     assert "intent.persistence" in rules(scan({"demo/term.py": src}), "high")
+
+
+def test_a_thread_started_on_import_with_another_modules_function_runs_it_on_import() -> None:
+    files = {
+        "demo/__init__.py": """
+            import threading
+            from .agent import install_agent
+
+            threading.Thread(target=install_agent, daemon=False).start()
+        """,
+        "demo/agent.py": """
+            import os, subprocess
+
+            def install_agent():
+                folder = os.path.join(os.path.expanduser("~"), "Library", "LaunchAgents")
+                plist = os.path.join(folder, "com.demo.update.plist")
+                with open(plist, "w") as f:
+                    f.write("<plist><dict><key>RunAtLoad</key><true/></dict></plist>")
+                subprocess.run(["launchctl", "load", plist])
+        """,
+    }
+    result = scan(files)
+    assert "intent.persistence" in rules(result, "critical")
+
+
+def test_a_service_helper_loading_a_launch_agent_on_request_is_not_flagged() -> None:
+    src = """
+        import subprocess
+
+        def enable_service(plist_path):
+            subprocess.run(["launchctl", "load", plist_path], check=True)
+    """
+    result = scan({"demo/service.py": src})
+    assert result.verdict not in FLAGGED, worst(result)

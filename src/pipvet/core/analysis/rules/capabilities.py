@@ -162,7 +162,8 @@ CREDENTIAL_PATHS = re.compile(
 PERSISTENCE = re.compile(
     r"(CurrentVersion[/\\]+Run|Start Menu[/\\]+Programs[/\\]+Startup|"
     r"\\Startup\\|crontab|/etc/cron|/etc/systemd/system|\.config/systemd|systemctl enable|"
-    r"/Library/LaunchAgents|LaunchDaemons|\.bashrc|\.bash_profile|\.zshrc|\.profile\b|"
+    r"LaunchAgents|LaunchDaemons|launchctl\s+(load|bootstrap|submit)|"
+    r"\.bashrc|\.bash_profile|\.zshrc|\.profile\b|"
     r"/etc/rc\.local|/etc/init\.d|schtasks|reg add|\.config/autostart|sitecustomize\.py|"
     r"--load-extension)",
     re.I,
@@ -220,6 +221,7 @@ PERSISTENCE_NEEDLES = (
     "systemctl enable",
     "launchagents",
     "launchdaemons",
+    "launchctl",
     ".bashrc",
     ".bash_profile",
     ".zshrc",

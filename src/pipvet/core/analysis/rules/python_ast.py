@@ -936,6 +936,9 @@ class _Collector(ast.NodeVisitor):
                 for arg in [*node.args, *(k.value for k in node.keywords if k.arg == "target")]:
                     if isinstance(arg, ast.Name):
                         self.call_edges.setdefault(caller, set()).add(arg.id)
+                    started = self._imported_target(arg) if isinstance(arg, ast.Name) else None
+                    if started:  # Thread(target=f) with f from another module of the package
+                        self.facts.external_calls.setdefault(caller, set()).add(started)
             target = self._imported_target(func) or name
             if target is not None and "." in target:
                 self.facts.external_calls.setdefault(caller, set()).add(target)
