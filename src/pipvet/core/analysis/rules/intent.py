@@ -33,6 +33,7 @@ from pipvet.core.analysis.rules.capabilities import (
 from pipvet.core.analysis.rules.python_ast import (
     DECIPHERED,
     DECODED_PARAM,
+    MODULE_CALLER,
     WRITE_METHODS,
     CallFact,
     written_and_run,
@@ -292,8 +293,10 @@ def check(ctx: FileContext) -> list[Finding]:
                 # weighs as much as that process call, and a message to the user (printed,
                 # raised, logged) is not a command at all
                 scope = facts.string_scope.get(line or 0, "?")
+                # ... or a function it calls does: run(CMD) with `def run(cmd): Popen(cmd, ...)`
+                scopes = _called_from(facts.call_edges, scope)
                 runner = next(
-                    (c for c in facts.calls if c.name in PROCESS and c.func == scope), None
+                    (c for c in facts.calls if c.name in PROCESS and c.func in scopes), None
                 )
                 intent = runner is not None and not _message_line(ctx.text, line)
                 when = ctx.when(runner) if runner is not None else WHEN_CALL
@@ -313,18 +316,42 @@ def check(ctx: FileContext) -> list[Finding]:
 
 
 MESSAGE = re.compile(
-    r"\b(print|raise|warn|warnings\.warn|log(ger|ging)?\.\w+|std(err|out)\.write|echo|"
-    r"exit|abort|fail|error|(help|message|msg|hint|instructions?|usage)\s*[=:(])",
+    r"(\b(print|warn|echo|exit|abort|fail|error|warning|info|debug|critical|exception|"
+    r"write)\s*\(|\braise\b|\b(help|message|msg|hint|instructions?|usage)\s*[=:]\s*)",
     re.I,
 )
 
 
+def _called_from(edges: dict[str, set[str]], scope: str | None) -> set[str | None]:
+    """``scope`` (a function, or None for module level) and the local functions it calls,
+    directly or through others."""
+    seen: set[str | None] = {scope}
+    todo = list(edges.get(scope if scope is not None else MODULE_CALLER, ()))
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(edges.get(name, ()))
+    return seen
+
+
 def _message_line(text: str, line: int | None) -> bool:
-    """The string at ``line`` is (part of) a message shown to a person: printed, raised, logged."""
+    """The string at ``line`` is (part of) a message shown to a person: printed, raised, logged.
+    Lines above count only when the string's line continues a call (starts with the string)."""
     if not line:
         return False
-    lines = text.splitlines()[max(0, line - 3) : line]
-    return any(MESSAGE.search(ln) for ln in lines)
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return False
+    own = lines[line - 1]
+    if MESSAGE.search(own):
+        return True
+    if _CONTINUED.match(own):
+        return any(MESSAGE.search(ln) for ln in lines[max(0, line - 3) : line - 1])
+    return False
+
+
+_CONTINUED = re.compile(r"""^\s*[rRbBuUfF]{0,2}["']""")
 
 
 def _write_then_run(ctx: FileContext) -> list[Finding]:
