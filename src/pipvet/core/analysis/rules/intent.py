@@ -46,7 +46,6 @@ NOT_CODE = frozenset({"ctypes.CDLL", "ctypes.WinDLL"})
 REMOTE_SINKS = PROCESS | {"exec", "eval", "compile", "execfile"}
 EXECUTABLE_NAME = re.compile(r"\w\.(exe|scr|msi|vbs|bat|ps1|cmd|hta)\b", re.I)
 EXECUTABLE_NEEDLES = (".exe", ".scr", ".msi", ".vbs", ".bat", ".ps1", ".cmd", ".hta")
-WRITES = frozenset({"?.write", "?.writelines", "?.write_text", "?.write_bytes"})
 
 # Shell command lines that fetch and run code, hide a window or open a reverse shell. Gaps are
 # bounded ({0,400}): an unbounded gap makes a megabyte-long minified line cost minutes.
@@ -197,7 +196,7 @@ def check(ctx: FileContext) -> list[Finding]:
                     out.append(
                         finding(rule, "intent", _serious(when), ctx, call.line, message, m.group(0))
                     )
-        if name in WRITES and call.labels & {"decoded", "download"}:
+        if _writes(name) and call.labels & {"decoded", "download"}:
             # the dropped file is run when the same code runs something after writing it (an
             # exec elsewhere in the file, say setup.py reading its version, is unrelated)
             runs = any(
@@ -352,6 +351,11 @@ def _message_line(text: str, line: int | None) -> bool:
 
 
 _CONTINUED = re.compile(r"""^\s*[rRbBuUfF]{0,2}["']""")
+
+
+def _writes(name: str) -> bool:
+    """``f.write``, ``Path.write_bytes``...: writing to a file (not to the terminal)."""
+    return name.rpartition(".")[2] in WRITE_METHODS and not name.startswith("sys.std")
 
 
 def _write_then_run(ctx: FileContext) -> list[Finding]:

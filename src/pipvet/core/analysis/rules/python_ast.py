@@ -970,7 +970,9 @@ class _Collector(ast.NodeVisitor):
 
     def _watched(self, name: str) -> bool:
         root = name.split(".", 1)[0]
-        return root in WATCHED_ROOTS or name in BUILTINS or root == "?"
+        if root in WATCHED_ROOTS or name in BUILTINS or root == "?":
+            return True
+        return name.rpartition(".")[2] in WRITE_METHODS  # file.write(...) on any object
 
     def _record(self, node: ast.Call, name: str) -> None:
         args: list[str | None] = []
