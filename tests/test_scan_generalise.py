@@ -861,3 +861,32 @@ def test_download_and_run_helpers_called_only_on_request_are_not_flagged() -> No
     """
     result = scan({"demo/upgrade.py": src})
     assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_hidden_powershell_given_as_an_argument_list_on_import_is_malicious() -> None:
+    src = """
+        import subprocess
+
+        def start(command=None):
+            cmd = command if command is not None else "Get-Date"
+            return subprocess.Popen(
+                ["powershell", "-NoProfile", "-WindowStyle", "Hidden", "-Command", cmd]
+            )
+
+        _proc = start()
+    """
+    assert scan({"demo/__init__.py": src}).verdict == "malicious"
+
+
+def test_a_visible_powershell_command_run_on_request_is_not_flagged() -> None:
+    src = """
+        import subprocess
+
+        def list_drives():
+            return subprocess.run(
+                ["powershell", "-NoProfile", "-Command", "Get-PSDrive -PSProvider FileSystem"],
+                capture_output=True, text=True,
+            ).stdout
+    """
+    result = scan({"demo/win.py": src})
+    assert result.verdict not in FLAGGED, worst(result)

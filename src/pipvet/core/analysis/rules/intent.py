@@ -60,6 +60,7 @@ SHELL_ATTACK = re.compile(
     r"certutil[^\n]{0,400}-urlcache|bitsadmin[^\n]{0,400}/transfer|mshta\s+https?:|"
     r"regsvr32[^\n]{0,400}/i:https?:|/dev/tcp/|\bnc(at)?\s+(-\w+\s+)*-e\s|bash\s+-i\s+>&|"
     r"mkfifo\s+/tmp/|\bsocat\b[^\n]{0,400}exec:|\[Convert\]::FromBase64String|Net\.WebClient|"
+    r"(invoke-webrequest|\biwr\b)[^\n]{0,400}-outfile\b[^\n]{0,400}start-process\b|"
     r"\bIEX\s*\(|Invoke-Expression|"
     r"(curl|wget|Invoke-WebRequest)[^\n]{0,400}https?://[^\s'\"]{1,400}\.(exe|scr|bat|ps1|vbs|sh|bin|elf)\b)",
     re.I,
@@ -191,7 +192,7 @@ def check(ctx: FileContext) -> list[Finding]:
         if name in PROCESS:
             cmd = command_text(call) or ""
             for pattern, rule, what in SHELL_CHECKS:
-                m = pattern.search(cmd) or pattern.search(call.text)
+                m = pattern.search(cmd) or pattern.search(_flat(call.text))
                 if m:
                     message = f"Runs a shell command that {what} {WHEN_TEXT[when]}."
                     out.append(
@@ -321,6 +322,15 @@ MESSAGE = re.compile(
     r"write)\s*\(|\braise\b|\b(help|message|msg|hint|instructions?|usage)\s*[=:]\s*)",
     re.I,
 )
+
+
+_LIST_SEPARATOR = re.compile(r"""["']\s*,\s*["']""")
+
+
+def _flat(text: str) -> str:
+    """A call's source with an argument list read as a command line:
+    ``["powershell", "-WindowStyle", "Hidden"]`` becomes ``powershell -WindowStyle Hidden``."""
+    return _LIST_SEPARATOR.sub(" ", text) if "," in text else text
 
 
 def _called_from(edges: dict[str, set[str]], scope: str | None) -> set[str | None]:
