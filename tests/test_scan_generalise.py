@@ -923,3 +923,34 @@ def test_a_web_endpoint_using_request_data_for_its_own_work_is_not_flagged() -> 
             return {"version": out.stdout.strip(), "format": fmt}
     """
     assert "intent.reverse-shell" not in rules(scan({"demo/web.py": src}))
+
+
+def test_a_package_that_looks_up_a_fixed_host_on_import_is_a_beacon() -> None:
+    src = """
+        import socket
+
+        def _check():
+            try:
+                socket.gethostbyname("demo.probe.collector-host.net")
+            except OSError:
+                pass
+
+        _check()
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "indicator.import-beacon" in rules(result, "high")
+    assert result.verdict in FLAGGED
+
+
+def test_a_package_whose_client_contacts_its_service_when_asked_is_not_a_beacon() -> None:
+    src = """
+        import requests
+
+        API = "https://api.service-host.net/v1"
+
+        def status():
+            return requests.get(API + "/status", timeout=5).json()
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "indicator.import-beacon" not in rules(result)
+    assert result.verdict not in FLAGGED

@@ -345,6 +345,14 @@ _RULES = (
         "Public DNS resolvers and documentation addresses.",
     ),
     Rule(
+        "indicator.import-beacon",
+        "indicator",
+        "high",
+        "Importing the package contacts a host written into its __init__.py.",
+        "Find the host and what is sent; dependency-confusion probes beacon this way.",
+        "Packages that check for updates on import (rare; they usually wait until asked).",
+    ),
+    Rule(
         "indicator.shell-command",
         "indicator",
         "medium",

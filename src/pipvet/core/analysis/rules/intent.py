@@ -12,6 +12,7 @@ import re
 
 from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import (
+    ROLE_INIT,
     ROLE_SCRIPT,
     WHEN_CALL,
     WHEN_IMPORT,
@@ -248,6 +249,20 @@ def check(ctx: FileContext) -> list[Finding]:
                 )
         if is_network(name) or network_command(call):
             has_network = True
+            if when == WHEN_IMPORT and ctx.role == ROLE_INIT and _fixed_host(call):
+                # importing a package phones a host written into it: a beacon (dependency
+                # confusion probes, install trackers); honest packages wait until asked
+                out.append(
+                    finding(
+                        "indicator.import-beacon",
+                        "indicator",
+                        "high",
+                        ctx,
+                        call.line,
+                        "Contacts a fixed host as soon as the package is imported.",
+                        call.text,
+                    )
+                )
             leaked = call.labels & SECRET_LABELS
             if leaked:
                 sev = _exfil_severity(when, call)
@@ -627,14 +642,30 @@ NOT_THIRD_PARTY = re.compile(
 
 
 def _fixed_host(call: CallFact) -> bool:
-    """The call's destination is a URL written into the code (not configured by the user)."""
+    """The call's destination is a URL (or, for a name lookup, a host name) written into the
+    code, not configured by the user."""
     candidates = [call.args[0] if call.args else None, call.first_arg_prefix]
     candidates += [v for k, v in call.kwargs if k in ("url", "host", "address")]
     for text in candidates:
         m = URL_HOST.match(text or "")
         if m and not NOT_THIRD_PARTY.search(m.group(1)):
             return True
+    if call.name in NAME_LOOKUPS and call.args and call.args[0]:
+        host = call.args[0]
+        return HOST_NAME.fullmatch(host) is not None and not NOT_THIRD_PARTY.search(host)
     return False
+
+
+NAME_LOOKUPS = frozenset(
+    {
+        "socket.gethostbyname",
+        "socket.gethostbyname_ex",
+        "socket.getaddrinfo",
+        "dns.resolver.resolve",
+        "dns.resolver.query",
+    }
+)
+HOST_NAME = re.compile(r"(?:[\w-]{1,63}\.){1,10}[a-z]{2,24}", re.I)
 
 
 # Command lines that reach the network: curl, wget, DNS look-ups, package installers
