@@ -15,7 +15,7 @@ from pipvet.core.analysis.model import SEVERITIES, AnalysisResult, Artifact, Fin
 from pipvet.core.analysis.reach import (
     absolute_name,
     dependency_order,
-    imported_test_named,
+    imported_peripheral,
     module_name,
     propagate,
 )
@@ -136,7 +136,7 @@ def _roles(artifact: Artifact) -> dict[str, str]:
     for path in sdist_tooling(artifact):
         if roles[path] in (ROLE_MODULE, ROLE_INIT):
             roles[path] = ROLE_PERIPHERAL
-    for path in imported_test_named(artifact.members):
+    for path in imported_peripheral(artifact.members):
         roles[path] = ROLE_MODULE  # test_utils.py that the package imports is package code
     for path in run_by_setup(artifact):
         roles[path] = ROLE_SETUP_HELPER  # run by setup.py with the interpreter: install time

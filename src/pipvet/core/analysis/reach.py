@@ -86,11 +86,7 @@ def dependency_order(members: Iterable[Member]) -> list[Member]:
     cheap scan of its import lines tells; cycles are cut), so that what a helper returns is
     known before its callers are read. Other members keep their order, first."""
     members = list(members)
-    names: dict[str, Member] = {}
-    for m in members:
-        name = module_name(m.path)
-        if name is not None:
-            names.setdefault(name, m)
+    names = modules_by_name(members)
     order: list[Member] = []
     state: dict[str, int] = {}  # 1 = in progress, 2 = done
 
@@ -133,23 +129,28 @@ def _imported_modules(member: Member, name: str, names: Mapping[str, Member]) ->
     return out
 
 
-def imported_test_named(members: Iterable[Member]) -> set[str]:
-    """Paths of modules that look like tests (``test_utils.py``, ``pkg/tests/helpers.py``) but
-    that the package's own modules import: they run as the package's code."""
-    members = list(members)
+def modules_by_name(members: Iterable[Member]) -> dict[str, Member]:
+    """The artifact's Python modules by dotted name (the first member of each name)."""
     names: dict[str, Member] = {}
     for m in members:
         name = module_name(m.path)
         if name is not None:
             names.setdefault(name, m)
-    named_only = {name for name, m in names.items() if is_peripheral(m.path)}
-    if not named_only:
+    return names
+
+
+def imported_peripheral(members: Iterable[Member]) -> set[str]:
+    """Paths of modules that look like tests (``test_utils.py``, ``pkg/tests/helpers.py``) but
+    that the package's own modules import: they run as the package's code."""
+    names = modules_by_name(members)
+    peripheral = {name for name, m in names.items() if is_peripheral(m.path)}
+    if not peripheral:
         return set()
     out: set[str] = set()
     for name, m in names.items():
         if is_peripheral(m.path):
             continue
         for dep in _imported_modules(m, name, names):
-            if dep in named_only:
+            if dep in peripheral:
                 out.add(names[dep].path)
     return out
