@@ -954,3 +954,26 @@ def test_a_package_whose_client_contacts_its_service_when_asked_is_not_a_beacon(
     result = scan({"demo/__init__.py": src})
     assert "indicator.import-beacon" not in rules(result)
     assert result.verdict not in FLAGGED
+
+
+def test_an_rc_file_read_from_a_url_and_an_import_by_name_on_import_are_not_download_execute() -> (
+    None
+):
+    src = """
+        import importlib
+        import urllib.request
+
+        def _open(fname):
+            if fname.startswith("http"):
+                return urllib.request.urlopen(fname)
+            return open(fname)
+
+        def _check_versions():
+            for name in ("numpy", "dateutil"):
+                importlib.import_module(name)
+
+        _check_versions()
+        RC = _open("demorc")
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "intent.download-execute" not in rules(result)

@@ -35,6 +35,7 @@ from pipvet.core.analysis.rules.capabilities import (
 from pipvet.core.analysis.rules.python_ast import (
     DECIPHERED,
     DECODED_PARAM,
+    DOWNLOAD_TO_FILE,
     MODULE_CALLER,
     WRITE_METHODS,
     CallFact,
@@ -553,8 +554,15 @@ def _fetch_and_run_by_helpers(ctx: FileContext) -> list[Finding]:
     that runs a program: ``download(url, path)`` then ``execute(path)``."""
     facts = ctx.facts
     assert facts is not None
-    fetchers = {c.func for c in facts.calls if _fetches(c)}
-    runners = {c.func: c for c in facts.calls if _runs(c)}
+    # a helper that downloads to disk (a write or urlretrieve next to the fetch), and one that
+    # starts a process or executes code (not an import: plugin loaders import by name)
+    writers = {c.func for c in facts.calls if _writes(c.name) or c.name.endswith(DOWNLOAD_TO_FILE)}
+    fetchers = {c.func for c in facts.calls if _fetches(c)} & writers
+    runners = {
+        c.func: c
+        for c in facts.calls
+        if _runs(c) and (c.name in PROCESS or c.name in EXEC_CODE_NAMES)
+    }
     if not fetchers or not runners:
         return []
     for scope in (None, *sorted(facts.run_on_load)):
