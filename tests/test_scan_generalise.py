@@ -977,3 +977,32 @@ def test_an_rc_file_read_from_a_url_and_an_import_by_name_on_import_are_not_down
     """
     result = scan({"demo/__init__.py": src})
     assert "intent.download-execute" not in rules(result)
+
+
+def test_hostile_archives_kept_as_test_fixtures_do_not_flag_the_package(tmp_path) -> None:
+    import io
+    import tarfile
+    import zipfile
+
+    from pipvet.core.analysis.archive import read_artifact
+
+    fixture = io.BytesIO()
+    with zipfile.ZipFile(fixture, "w") as z:
+        z.writestr("../escape.txt", "x")
+        z.writestr("/tmp/absolute.txt", "x")
+    files = {
+        "demo-1.0/tests/bad.zip": fixture.getvalue(),
+        "demo-1.0/tests/test_unpack.py": b"def test_refuses_traversal():\n    pass\n",
+        "demo-1.0/setup.py": b"from setuptools import setup\nsetup(name='demo')\n",
+        "demo-1.0/demo/__init__.py": b"",
+    }
+    sdist = tmp_path / "demo-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    result = analyze(read_artifact(sdist))
+    assert {"archive.path-traversal", "archive.absolute-path"} <= rules(result)
+    assert result.verdict not in FLAGGED
+    assert not result.package_code

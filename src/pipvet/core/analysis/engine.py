@@ -192,6 +192,7 @@ def _lookup(returns: dict[str, frozenset[str]], module: str, path: str) -> Impor
 # what hostile input can make the parser or a rule raise: a finding, never a crash
 ANALYSIS_ERRORS = (RecursionError, MemoryError, ValueError, TypeError, LookupError)
 IMPORTED_ROLES = frozenset({ROLE_INIT, ROLE_MODULE, ROLE_SETUP_HELPER})
+PROMOTED_ROLES = IMPORTED_ROLES  # Python that runs as the package's code
 
 
 def _unreadable(member: Member, exc: BaseException) -> Finding:
@@ -271,8 +272,8 @@ def analyze(artifact: Artifact) -> AnalysisResult:
         findings.extend(artifact_rule(artifact))
     findings = _limit(findings)
     tooling = frozenset(p for p, role in roles.items() if role == ROLE_PERIPHERAL)
-    package_code = frozenset(
-        p for p, role in roles.items() if role != ROLE_PERIPHERAL and is_peripheral(p)
+    package_code = frozenset(  # test-like modules the package imports (see _roles)
+        p for p, role in roles.items() if role in PROMOTED_ROLES and is_peripheral(p)
     )
     verdict, score = judge(findings, tooling, package_code)
     findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.path, f.line or 0, f.rule))
