@@ -218,12 +218,14 @@ _DIGITS_AND_SPACE = re.compile(r"[\d\s]+")
 def cluster_key(artifact, name: str) -> str:  # artifact: pipvet's Artifact
     """A crude campaign key: the hash of all ``.py`` text of an artifact (sorted by path), with
     the package name (as written, and with ``-``/``_``/``.`` variants), digits and whitespace
-    removed."""
+    removed; "" (a cluster of its own) for an artifact without Python."""
     text = "\n".join(
         m.data.decode("utf-8", "replace")
         for m in sorted(artifact.members, key=lambda m: m.path)
         if m.path.endswith(".py")
     )
+    if not text.strip():
+        return ""  # no Python at all: the artifact is its own cluster
     variants = {name, name.replace("-", "_"), name.replace("_", "-"), name.replace(".", "-")}
     for variant in sorted((v for v in variants if len(v) >= 2), key=len, reverse=True):
         text = re.sub(re.escape(variant), "", text, flags=re.I)
