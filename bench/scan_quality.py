@@ -2,19 +2,31 @@
 
 Reusable by ``bench/scan.py`` and the tests: ``malicious_artifacts()``, ``benign_artifacts()``,
 ``installed_distributions()`` and ``evaluate(paths, jobs) -> Metrics``. Samples are read as bytes by
-the archive reader and never executed. Run: ``python bench/scan_quality.py [--jobs 2] [--extra]``.
+the archive reader and never executed.
+
+    python bench/scan_quality.py [--jobs 2] [--tsv LIST ...] [--extra PATH] [--dump out.jsonl]
+
+The benign side is the cached projects of every ranking list (``benign-top.tsv`` and
+``benign-more.tsv`` by default; ``--tsv`` picks lists). Many malware samples are near-copies of
+one campaign, so recall is also given per *cluster*: the artifacts whose ``.py`` text is the same
+once the package name, digits and whitespace are removed count as one cluster, each cluster
+weighing once. False positives are counted per benign *project* (its sdist or its wheel flagged),
+each listed with the rule, file and line of its worst findings.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import dataclasses
+import hashlib
 import json
 import os
+import re
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +52,8 @@ class Outcome:
     error: str = ""
     findings: tuple[tuple[str, str, str, int | None], ...] = ()  # (rule, severity, path, line)
     seconds: float = 0.0  # read + analysis time
+    worst: tuple[tuple[str, str, int | None], ...] = ()  # (rule, path, line) at the worst level
+    cluster: str = ""  # hash of the artifact's .py text without name, digits and whitespace
 
 
 @dataclass
@@ -71,6 +85,31 @@ class Metrics:
         flagged = sum(any(o.verdict in FLAGGED for o in outs) for outs in groups.values())
         return flagged / len(groups) if groups else float("nan")
 
+    @property
+    def flagged_projects(self) -> dict[str, list[Outcome]]:
+        """Benign projects with a flagged artifact, and those artifacts."""
+        return {
+            g: [o for o in outs if o.verdict in FLAGGED]
+            for g, outs in sorted(self.benign_groups.items())
+            if any(o.verdict in FLAGGED for o in outs)
+        }
+
+    @property
+    def clusters(self) -> dict[str, list[Outcome]]:
+        groups: dict[str, list[Outcome]] = collections.defaultdict(list)
+        for o in self.malicious:
+            groups[o.cluster or o.target].append(o)
+        return groups
+
+    @property
+    def cluster_recall(self) -> float:
+        """Mean over clusters of the share of their artifacts flagged (each cluster weighs once)."""
+        clusters = self.clusters.values()
+        if not clusters:
+            return float("nan")
+        shares = [sum(o.verdict in FLAGGED for o in c) / len(c) for c in clusters]
+        return sum(shares) / len(shares)
+
     def missed(self) -> list[Outcome]:
         return [o for o in self.malicious if o.verdict not in FLAGGED]
 
@@ -99,7 +138,9 @@ def malicious_artifacts(every: int = 1) -> list[Path]:
     return sorted(found)[::every]
 
 
-BENIGN_TSV = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "benign-top.tsv"
+BENIGN_TSV = SHARED / "corpus" / "benign-top.tsv"
+BENIGN_MORE_TSV = SHARED / "corpus" / "benign-more.tsv"
+BENIGN_TSVS = (BENIGN_TSV, BENIGN_MORE_TSV)
 
 
 def benign_project_names(tsv: Path = BENIGN_TSV) -> list[str]:
@@ -114,14 +155,18 @@ def benign_project_names(tsv: Path = BENIGN_TSV) -> list[str]:
     return sorted(names)
 
 
-def benign_artifacts(every: int = 1) -> list[Path]:
+def benign_artifacts(every: int = 1, tsvs: Sequence[Path] = BENIGN_TSVS) -> list[Path]:
     """The benign cache's artifacts (``<cache>/<project>/<file>``), sorted, of every ``every``-th
-    project."""
+    project of each list in ``tsvs`` (a project on two lists counts once)."""
     if not BENIGN_CACHE.is_dir():
         return []
     # every N-th project of the whole ranking (not of what happens to be cached), so a partial
     # cache filled by ``scripts/fetch_benign.py --every N`` yields the same sample
-    projects = [BENIGN_CACHE / name for name in benign_project_names()[::every]]
+    names: list[str] = []
+    for tsv in tsvs:
+        if tsv.is_file():
+            names += [n for n in benign_project_names(tsv)[::every] if n not in names]
+    projects = [BENIGN_CACHE / name for name in names]
     projects = [p for p in projects if p.is_dir()]
     out = []
     for proj in projects:
@@ -167,7 +212,35 @@ def _group(target: str) -> str:
         return path.name
 
 
-def scan_one(target: str) -> Outcome:
+_DIGITS_AND_SPACE = re.compile(r"[\d\s]+")
+
+
+def cluster_key(artifact, name: str) -> str:  # artifact: pipvet's Artifact
+    """A crude campaign key: the hash of all ``.py`` text of an artifact (sorted by path), with
+    the package name (as written, and with ``-``/``_``/``.`` variants), digits and whitespace
+    removed; "" (a cluster of its own) for an artifact without Python."""
+    text = "\n".join(
+        m.data.decode("utf-8", "replace")
+        for m in sorted(artifact.members, key=lambda m: m.path)
+        if m.path.endswith(".py")
+    )
+    if not text.strip():
+        return ""  # no Python at all: the artifact is its own cluster
+    variants = {name, name.replace("-", "_"), name.replace("_", "-"), name.replace(".", "-")}
+    for variant in sorted((v for v in variants if len(v) >= 2), key=len, reverse=True):
+        text = re.sub(re.escape(variant), "", text, flags=re.I)
+    return hashlib.sha256(_DIGITS_AND_SPACE.sub("", text).encode()).hexdigest()[:16]
+
+
+def _project_of(target: str) -> str:
+    """The project name of a malicious corpus path (``<dir>/<name>/<version>/<file>``)."""
+    try:
+        return Path(target).relative_to(MALICIOUS_DIR).parts[0]
+    except ValueError:
+        return Path(target).name.split("-")[0]
+
+
+def scan_one(target: str, cluster: bool = False) -> Outcome:
     """Read and analyse one target; a reader error is an outcome, not a crash."""
     from pipvet.core.analysis.engine import analyze
     from pipvet.core.analysis.model import SEVERITIES
@@ -175,36 +248,76 @@ def scan_one(target: str) -> Outcome:
 
     start = time.perf_counter()
     try:
-        result = analyze(_read(target))
+        artifact = _read(target)
+        result = analyze(artifact)
     except Exception as exc:  # report and continue: one broken artifact must not stop a run
         return Outcome(target, _group(target), "error", 0, (), f"{type(exc).__name__}: {exc}")
-    levels = [SEVERITIES.index(effective_severity(f, result.tooling)) for f in result.findings]
-    top = max(levels, default=0)
-    rules = tuple(
-        sorted({f.rule for f, lv in zip(result.findings, levels, strict=True) if lv == top})
-    )
-    every = tuple((f.rule, f.severity, f.path, f.line) for f in result.findings)
     secs = time.perf_counter() - start
+    levels = [
+        SEVERITIES.index(effective_severity(f, result.tooling, result.package_code))
+        for f in result.findings
+    ]
+    top = max(levels, default=0)
+    at_top = [f for f, lv in zip(result.findings, levels, strict=True) if lv == top]
+    rules = tuple(sorted({f.rule for f in at_top}))
+    worst = tuple((f.rule, f.path, f.line) for f in at_top)
+    every = tuple((f.rule, f.severity, f.path, f.line) for f in result.findings)
+    key = cluster_key(artifact, _project_of(target)) if cluster else ""
     return Outcome(
-        target, _group(target), result.verdict, result.score, rules, findings=every, seconds=secs
+        target,
+        _group(target),
+        result.verdict,
+        result.score,
+        rules,
+        findings=every,
+        seconds=secs,
+        worst=worst,
+        cluster=key,
     )
 
 
-def run(targets: Sequence[str], jobs: int = 2) -> list[Outcome]:
+def _scan_malicious(target: str) -> Outcome:
+    return scan_one(target, cluster=True)
+
+
+def run(
+    targets: Sequence[str],
+    jobs: int = 2,
+    malicious: bool = False,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Outcomes of ``targets`` in order; ``on_outcome`` sees each one as soon as it is known."""
+    one = _scan_malicious if malicious else scan_one
     if jobs <= 1 or len(targets) < 4:
-        return [scan_one(t) for t in targets]
+        outcomes = map(one, targets)
+        return [_seen(o, on_outcome) for o in outcomes]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(scan_one, targets, chunksize=4))
+        return [_seen(o, on_outcome) for o in pool.map(one, targets, chunksize=4)]
+
+
+def _seen(outcome: Outcome, on_outcome: Callable[[Outcome], None] | None) -> Outcome:
+    if on_outcome is not None:
+        on_outcome(outcome)
+    return outcome
 
 
 def evaluate(
-    malicious: Iterable[Path | str], benign: Iterable[Path | str] = (), jobs: int = 2
+    malicious: Iterable[Path | str],
+    benign: Iterable[Path | str] = (),
+    jobs: int = 2,
+    on_outcome: Callable[[str, Outcome], None] | None = None,
 ) -> Metrics:
-    """Scan both sides and return the metrics."""
+    """Scan both sides and return the metrics (``on_outcome(side, outcome)`` as they come)."""
     mal = [str(p) for p in malicious]
     ben = [str(p) for p in benign]
-    outcomes = run(mal + ben, jobs)
-    return Metrics(malicious=outcomes[: len(mal)], benign=outcomes[len(mal) :])
+
+    def side(name: str) -> Callable[[Outcome], None] | None:
+        return None if on_outcome is None else (lambda o: on_outcome(name, o))
+
+    return Metrics(
+        malicious=run(mal, jobs, malicious=True, on_outcome=side("malicious")),
+        benign=run(ben, jobs, on_outcome=side("benign")),
+    )
 
 
 def report(m: Metrics, elapsed: float, verbose: bool = False) -> str:
@@ -214,6 +327,9 @@ def report(m: Metrics, elapsed: float, verbose: bool = False) -> str:
         f"{sum(o.verdict in FLAGGED for o in m.malicious):>8} {m.recall:>7.1%}",
         f"{'benign':<12} {len(m.benign):>8} {len(m.benign_groups):>7} "
         f"{len(m.false_positives):>8} {m.fp_rate:>7.1%}",
+        f"malicious clusters {len(m.clusters)}: per-cluster recall {m.cluster_recall:.1%}",
+        f"benign projects flagged: {len(m.flagged_projects)} of {len(m.benign_groups)} "
+        f"({m.fp_rate:.2%})",
         f"time {elapsed:.1f}s",
         "",
         "recall per rule family (malicious targets flagged with a worst finding of the family):",
@@ -221,16 +337,18 @@ def report(m: Metrics, elapsed: float, verbose: bool = False) -> str:
     for fam, n in m.rule_recall().items():
         lines.append(f"  {fam:<16} {n}")
     if m.false_positives:
-        lines.append("false positives (benign) and the rules behind them:")
-        for o in m.false_positives:
-            lines.append(f"  {o.verdict:<10} {o.target}  {', '.join(o.rules)}")
+        lines.append("false positives (benign projects) with the rule, file and line behind them:")
+        for group, outs in m.flagged_projects.items():
+            for o in outs:
+                lines.append(f"  {group}: {o.verdict} {Path(o.target).name}")
+                lines.extend(f"    {rule}  {path}:{line}" for rule, path, line in o.worst[:5])
     errors = [o for o in m.malicious + m.benign if o.verdict == "error"]
     if errors:
         lines.append(f"errors: {len(errors)}")
         lines.extend(f"  {o.target}: {o.error}" for o in errors[:10])
     if verbose:
         lines.append("missed malicious targets:")
-        lines.extend(f"  {o.verdict:<8} {o.target}" for o in m.missed())
+        lines.extend(f"  {o.verdict:<8} {o.cluster} {o.target}" for o in m.missed())
     return "\n".join(lines)
 
 
@@ -238,6 +356,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--every", type=int, default=1, help="take every N-th malicious artifact")
+    parser.add_argument(
+        "--tsv",
+        action="append",
+        type=Path,
+        default=[],
+        help="a benign ranking list whose cached projects to scan (repeatable; default: "
+        "benign-top.tsv and benign-more.tsv)",
+    )
+    parser.add_argument(
+        "--benign-every", type=int, default=1, help="take every N-th project of each list"
+    )
+    parser.add_argument("--no-malicious", action="store_true", help="scan the benign side only")
     parser.add_argument("--installed", action="store_true", help="add this venv's distributions")
     parser.add_argument(
         "--extra", action="append", default=[], help="more honest artifacts: files or folders"
@@ -247,7 +377,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--dump", type=Path, help="write every target's verdict and findings here (JSON lines)"
     )
     args = parser.parse_args(argv)
-    benign: list[str] = [str(p) for p in benign_artifacts()]
+    tsvs = args.tsv or list(BENIGN_TSVS)
+    benign: list[str] = [str(p) for p in benign_artifacts(args.benign_every, tsvs)]
     if args.installed:
         benign += installed_distributions()
     for extra in args.extra:
@@ -258,14 +389,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             benign.append(str(p))
     start = time.perf_counter()
-    metrics = evaluate(malicious_artifacts(args.every), benign, args.jobs)
+    malicious = [] if args.no_malicious else malicious_artifacts(args.every)
+    with contextlib.ExitStack() as stack:
+        dump = stack.enter_context(args.dump.open("w", encoding="utf-8")) if args.dump else None
+
+        def write(side: str, o: Outcome) -> None:  # as they come: a long run can be read early
+            if dump is not None:
+                dump.write(json.dumps({"side": side, **dataclasses.asdict(o)}) + "\n")
+                dump.flush()
+
+        metrics = evaluate(malicious, benign, args.jobs, on_outcome=write)
     print(report(metrics, time.perf_counter() - start, args.verbose))
-    if args.dump:
-        with args.dump.open("w", encoding="utf-8") as out:
-            for side, outcomes in (("malicious", metrics.malicious), ("benign", metrics.benign)):
-                for o in outcomes:
-                    row = {"side": side, **dataclasses.asdict(o)}
-                    out.write(json.dumps(row) + "\n")
     return 0
 
 

@@ -10,9 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from pipvet.core.analysis.layout import sdist_tooling
+from pipvet.core.analysis.layout import run_by_setup, sdist_tooling
 from pipvet.core.analysis.model import SEVERITIES, AnalysisResult, Artifact, Finding, Member
-from pipvet.core.analysis.reach import absolute_name, dependency_order, module_name, propagate
+from pipvet.core.analysis.reach import (
+    absolute_name,
+    dependency_order,
+    imported_peripheral,
+    module_name,
+    propagate,
+)
 from pipvet.core.analysis.rules import (
     ROLE_INIT,
     ROLE_MODULE,
@@ -35,7 +41,7 @@ from pipvet.core.analysis.rules.python_ast import ImportedReturns, ModuleFacts, 
 from pipvet.core.analysis.rules.tokens import collect_tokens
 from pipvet.core.analysis.verdict import judge
 
-ENGINE_VERSION = "12"
+ENGINE_VERSION = "13"
 
 PY_SUFFIXES = (".py", ".pyw")
 SCRIPT_SUFFIXES = (
@@ -130,6 +136,10 @@ def _roles(artifact: Artifact) -> dict[str, str]:
     for path in sdist_tooling(artifact):
         if roles[path] in (ROLE_MODULE, ROLE_INIT):
             roles[path] = ROLE_PERIPHERAL
+    for path in imported_peripheral(artifact.members):
+        roles[path] = ROLE_MODULE  # test_utils.py that the package imports is package code
+    for path in run_by_setup(artifact):
+        roles[path] = ROLE_SETUP_HELPER  # run by setup.py with the interpreter: install time
     return roles
 
 
@@ -182,6 +192,7 @@ def _lookup(returns: dict[str, frozenset[str]], module: str, path: str) -> Impor
 # what hostile input can make the parser or a rule raise: a finding, never a crash
 ANALYSIS_ERRORS = (RecursionError, MemoryError, ValueError, TypeError, LookupError)
 IMPORTED_ROLES = frozenset({ROLE_INIT, ROLE_MODULE, ROLE_SETUP_HELPER})
+PROMOTED_ROLES = IMPORTED_ROLES  # Python that runs as the package's code
 
 
 def _unreadable(member: Member, exc: BaseException) -> Finding:
@@ -261,9 +272,12 @@ def analyze(artifact: Artifact) -> AnalysisResult:
         findings.extend(artifact_rule(artifact))
     findings = _limit(findings)
     tooling = frozenset(p for p, role in roles.items() if role == ROLE_PERIPHERAL)
-    verdict, score = judge(findings, tooling)
+    package_code = frozenset(  # test-like modules the package imports (see _roles)
+        p for p, role in roles.items() if role in PROMOTED_ROLES and is_peripheral(p)
+    )
+    verdict, score = judge(findings, tooling, package_code)
     findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.path, f.line or 0, f.rule))
-    return AnalysisResult(verdict, score, tuple(findings), tooling)
+    return AnalysisResult(verdict, score, tuple(findings), tooling, package_code)
 
 
 __all__ = ["ENGINE_VERSION", "analyze"]

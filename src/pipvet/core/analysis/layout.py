@@ -116,3 +116,35 @@ def _known_backend_installs(pyproject: dict, folders: set[str]) -> set[str] | No
             return None  # other selection settings: not modelled, keep every folder
         return {own} if own in {f.lower() for f in folders} else None
     return None
+
+
+# `[sys.executable, "path"]`, `sys.executable + " path"`, f"{sys.executable} path"
+_RUN_WITH_PYTHON = re.compile(
+    r"""sys\.executable\b[^\n]{0,40}?['"]\s*(?:-u\s+)?([\w./\\-]+\w)['"\s]"""
+)
+
+
+def run_by_setup(artifact: Artifact) -> set[str]:
+    """Members that the sdist's ``setup.py`` runs with the Python interpreter
+    (``subprocess.call([sys.executable, "tools/post"])``), whatever their suffix: they run at
+    install, as Python."""
+    setup = next(
+        (
+            m
+            for m in artifact.members
+            if m.path.count("/") == 1
+            and m.path.endswith("/setup.py")
+            and SDIST_TOP.match(m.path.split("/")[0])
+        ),
+        None,
+    )
+    if setup is None:
+        return set()
+    top = setup.path.split("/")[0]
+    text = setup.data.decode("utf-8", "replace")
+    wanted = {
+        f"{top}/{m.group(1).replace(chr(92), '/').removeprefix('./')}"
+        for m in _RUN_WITH_PYTHON.finditer(text)
+        if not m.group(1).startswith("-")
+    }
+    return {m.path for m in artifact.members if m.path in wanted and m.path != setup.path}

@@ -59,3 +59,5 @@ class AnalysisResult:
     score: int  # 0-100 risk score
     findings: tuple[Finding, ...]
     tooling: frozenset[str] = frozenset()  # sdist paths that installing neither runs nor installs
+    # paths that look like tests or tooling but run as the package's code (it imports them)
+    package_code: frozenset[str] = frozenset()

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from pipvet.core.analysis.layout import PACKAGE_ROOTS
 from pipvet.core.analysis.model import Member
-from pipvet.core.analysis.rules import SDIST_TOP
+from pipvet.core.analysis.rules import SDIST_TOP, is_peripheral
 from pipvet.core.analysis.rules.python_ast import MODULE_CALLER, ModuleFacts, reachable
 
 MAX_ROUNDS = 20
@@ -47,7 +47,7 @@ def absolute_name(target: str, importer: str, is_package: bool) -> str | None:
         return None
     base = base[: len(base) - (level - 1)]
     rest = target[level:]
-    return ".".join([*base, rest]) if base else rest
+    return ".".join([*base, rest] if rest else base) if base else rest
 
 
 def propagate(modules: Mapping[str, tuple[ModuleFacts, bool]]) -> None:
@@ -86,11 +86,7 @@ def dependency_order(members: Iterable[Member]) -> list[Member]:
     cheap scan of its import lines tells; cycles are cut), so that what a helper returns is
     known before its callers are read. Other members keep their order, first."""
     members = list(members)
-    names: dict[str, Member] = {}
-    for m in members:
-        name = module_name(m.path)
-        if name is not None:
-            names.setdefault(name, m)
+    names = modules_by_name(members)
     order: list[Member] = []
     state: dict[str, int] = {}  # 1 = in progress, 2 = done
 
@@ -130,4 +126,31 @@ def _imported_modules(member: Member, name: str, names: Mapping[str, Member]) ->
             subs = [i.split()[0] for i in items.split(",") if i.split()]
             candidates = [module, *(f"{module}.{i}" for i in subs)]
         out.extend(c for c in candidates if c in names and c != name)
+    return out
+
+
+def modules_by_name(members: Iterable[Member]) -> dict[str, Member]:
+    """The artifact's Python modules by dotted name (the first member of each name)."""
+    names: dict[str, Member] = {}
+    for m in members:
+        name = module_name(m.path)
+        if name is not None:
+            names.setdefault(name, m)
+    return names
+
+
+def imported_peripheral(members: Iterable[Member]) -> set[str]:
+    """Paths of modules that look like tests (``test_utils.py``, ``pkg/tests/helpers.py``) but
+    that the package's own modules import: they run as the package's code."""
+    names = modules_by_name(members)
+    peripheral = {name for name, m in names.items() if is_peripheral(m.path)}
+    if not peripheral:
+        return set()
+    out: set[str] = set()
+    for name, m in names.items():
+        if is_peripheral(m.path):
+            continue
+        for dep in _imported_modules(m, name, names):
+            if dep in peripheral:
+                out.add(names[dep].path)
     return out

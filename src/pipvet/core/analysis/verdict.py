@@ -28,15 +28,26 @@ _VERDICT = {
 }
 
 
-def effective_severity(f: Finding, tooling: frozenset[str] = frozenset()) -> str:
-    """The severity a finding counts with: one level less in tests, docs, examples and the
-    project's own tooling (``tooling``: paths the engine found installing never uses)."""
-    if f.path and (f.path in tooling or is_peripheral(f.path)) and f.severity != "info":
+def weighs_less(path: str, tooling: frozenset[str], package_code: frozenset[str]) -> bool:
+    """Tests, docs, examples and the project's own tooling (``tooling``: paths the engine found
+    installing never uses), unless the package itself imports them (``package_code``)."""
+    return bool(path) and path not in package_code and (path in tooling or is_peripheral(path))
+
+
+def effective_severity(
+    f: Finding, tooling: frozenset[str] = frozenset(), package_code: frozenset[str] = frozenset()
+) -> str:
+    """The severity a finding counts with: one level less where it ``weighs_less``."""
+    if weighs_less(f.path, tooling, package_code) and f.severity != "info":
         return SEVERITIES[SEVERITIES.index(f.severity) - 1]
     return f.severity
 
 
-def judge(findings: Iterable[Finding], tooling: frozenset[str] = frozenset()) -> tuple[str, int]:
+def judge(
+    findings: Iterable[Finding],
+    tooling: frozenset[str] = frozenset(),
+    package_code: frozenset[str] = frozenset(),
+) -> tuple[str, int]:
     """(verdict, score) for an artifact's findings.
 
     The worst finding sets the band. Two escalations express intent that single findings do not:
@@ -45,7 +56,7 @@ def judge(findings: Iterable[Finding], tooling: frozenset[str] = frozenset()) ->
     any code worth a warning makes ``suspicious`` (honest popular projects have neither).
     """
     findings = list(findings)
-    levels = [SEVERITIES.index(effective_severity(f, tooling)) for f in findings]
+    levels = [SEVERITIES.index(effective_severity(f, tooling, package_code)) for f in findings]
     if not levels:
         return "clean", 0
     top = max(levels)
@@ -60,7 +71,7 @@ def judge(findings: Iterable[Finding], tooling: frozenset[str] = frozenset()) ->
     )
     if top < high and deceptive and code_warning:
         top = high
-    if top < high and _intent_with_company(findings, levels, medium, tooling):
+    if top < high and _intent_with_company(findings, levels, medium, tooling, package_code):
         top = high  # e.g. fetch-and-run code that also talks to a raw IP or hides itself
     top_name = SEVERITIES[top]
     at_top = levels.count(top)
@@ -70,13 +81,17 @@ def judge(findings: Iterable[Finding], tooling: frozenset[str] = frozenset()) ->
 
 
 def _intent_with_company(
-    findings: list[Finding], levels: list[int], floor: int, tooling: frozenset[str]
+    findings: list[Finding],
+    levels: list[int],
+    floor: int,
+    tooling: frozenset[str],
+    package_code: frozenset[str] = frozenset(),
 ) -> bool:
     """One file with an intent finding plus another intent, indicator or obfuscation finding."""
     per_file: dict[str, set[str]] = {}
     for f, lv in zip(findings, levels, strict=True):
         path = f.path
-        if path.lower().endswith(SCRIPT_SUFFIXES) or path in tooling or is_peripheral(path):
+        if path.lower().endswith(SCRIPT_SUFFIXES) or weighs_less(path, tooling, package_code):
             continue  # shipped scripts, tests and examples are not run by installing
         if lv >= floor and f.category in ("intent", "indicator", "obfuscation"):
             per_file.setdefault(f.path, set()).add(f.rule)

@@ -6,10 +6,32 @@ import json
 from collections.abc import Sequence
 
 from pipvet import __version__
+from pipvet.core.analysis.catalogue import rule as catalogue_rule
 from pipvet.formats.scan import shown_findings
 from pipvet.services.scan import ScanReport
 
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "none"}
+
+
+def _rule_metadata(rule_id: str, message: str, category: str) -> dict:
+    """SARIF ``reportingDescriptor`` of a rule, from the rule catalogue."""
+    entry = catalogue_rule(rule_id)
+    if entry is None:  # an id the catalogue does not know (a test keeps this from happening)
+        return {
+            "id": rule_id,
+            "shortDescription": {"text": message},
+            "properties": {"category": category},
+        }
+    return {
+        "id": entry.id,
+        "name": entry.name,
+        "shortDescription": {"text": entry.description},
+        "help": {
+            "text": f"How to check: {entry.check} False positive when: {entry.false_positive}"
+        },
+        "defaultConfiguration": {"level": _LEVEL.get(entry.severity, "warning")},
+        "properties": {"category": entry.category, "severity": entry.severity},
+    }
 
 
 def render_sarif(reports: Sequence[ScanReport], *, all_findings: bool = False) -> str:
@@ -17,14 +39,8 @@ def render_sarif(reports: Sequence[ScanReport], *, all_findings: bool = False) -
     results = []
     for r in reports:
         for f in shown_findings(r, include_info=all_findings):
-            rules.setdefault(
-                f.rule,
-                {
-                    "id": f.rule,
-                    "shortDescription": {"text": f.message},
-                    "properties": {"category": f.category},
-                },
-            )
+            if f.rule not in rules:
+                rules[f.rule] = _rule_metadata(f.rule, f.message, f.category)
             uri = f"{r.filename}/{f.path}" if f.path else r.filename
             region = {"startLine": f.line} if f.line else None
             location = {"physicalLocation": {"artifactLocation": {"uri": uri}}}

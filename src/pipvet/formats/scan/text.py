@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipvet.cli.console import style
+from pipvet.core.analysis.catalogue import reason
 from pipvet.formats.scan import shown_findings, worst_first
 from pipvet.services.scan import ScanReport
 
@@ -15,12 +16,6 @@ _VERDICT_STYLE = {
     "suspicious": ("magenta", "bold"),
     "risky": ("yellow",),
     "clean": ("green",),
-}
-_EXPLAIN = {
-    "malicious": "do not install: it shows clear signs of malicious intent",
-    "suspicious": "review before installing: it does things malware does",
-    "risky": "has capabilities worth knowing (network, processes...), no sign of bad intent",
-    "clean": "nothing worth reporting",
 }
 
 
@@ -60,7 +55,7 @@ def render_text(
             continue
         lines.append("")
         head = f"{r.filename} ({r.verdict}, score {r.score})"
-        lines.append(_out(head, "bold") + f": {_EXPLAIN.get(r.verdict, '')}")
+        lines.append(_out(head, "bold") + f": {reason(r.verdict, r.findings)}")
         show = found if verbose else found[:TOP]
         for f in show:
             sev = _out(f"{f.severity:<8}", *_sev_style(f.severity))

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from pipvet.core.analysis.model import Finding
-from pipvet.core.analysis.rules.python_ast import WHERE_FUNCTION, CallFact, ModuleFacts
+from pipvet.core.analysis.rules.python_ast import (
+    WHERE_FUNCTION,
+    WHERE_MAINTAINER,
+    CallFact,
+    ModuleFacts,
+)
 
 # Roles of a member, decided from its path.
 ROLE_SETUP = "setup"  # setup.py at the project root: runs at install/build time
@@ -72,6 +77,8 @@ class FileContext:
 
     def when(self, call: CallFact) -> str:
         """When the code of ``call`` runs."""
+        if call.where == WHERE_MAINTAINER:
+            return WHEN_CALL  # `if sys.argv[-1] == "publish":` runs on a maintainer's command
         if self.role == ROLE_SETUP:
             return WHEN_INSTALL
         if self.role == ROLE_PTH:

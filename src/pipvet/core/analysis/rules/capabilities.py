@@ -96,6 +96,7 @@ NETWORK_PREFIXES = (
     "discord_webhook.",
     "dhooks.Webhook",
     "webbrowser.open",
+    "wget.download",
 )
 NETWORK_EXCLUDE = frozenset(
     {"requests.exceptions", "requests.adapters.HTTPAdapter", "requests.compat", "requests.utils"}
@@ -140,7 +141,8 @@ BUILD_TOOLS = re.compile(
     r"llvm-config|rustc|cargo|go|java|javac|npm|yarn|node|swig|protoc|pandoc|sphinx-build|"
     r"brew|lsb_release|nproc|sysctl|ar|ld|strip|install_name_tool|patchelf|otool|"
     r"mysql_config|pg_config|icu-config|xml2-config|curl-config|gfortran|f2py|autoreconf|"
-    r"./configure|sh ./configure|bash ./configure|cl|link|lib|nm|readelf|objdump|rm|cp|mv|"
+    r"[\w.+-]+-config|./configure|sh ./configure|bash ./configure|cl|link|lib|nm|readelf|objdump|"
+    r"rm|cp|mv|"
     r"mkdir|ln|touch|chmod|cd|echo|tar|unzip|patch|sed|find|test|gzip|rsync|install)(\s|$|\.exe)",
     re.I,
 )
@@ -160,8 +162,10 @@ CREDENTIAL_PATHS = re.compile(
 PERSISTENCE = re.compile(
     r"(CurrentVersion[/\\]+Run|Start Menu[/\\]+Programs[/\\]+Startup|"
     r"\\Startup\\|crontab|/etc/cron|/etc/systemd/system|\.config/systemd|systemctl enable|"
-    r"/Library/LaunchAgents|LaunchDaemons|\.bashrc|\.bash_profile|\.zshrc|\.profile\b|"
-    r"/etc/rc\.local|/etc/init\.d|schtasks|reg add|\.config/autostart|sitecustomize\.py)",
+    r"LaunchAgents|LaunchDaemons|launchctl\s+(load|bootstrap|submit)|"
+    r"\.bashrc|\.bash_profile|\.zshrc|\.profile\b|"
+    r"/etc/rc\.local|/etc/init\.d|schtasks|reg add|\.config/autostart|sitecustomize\.py|"
+    r"--load-extension)",
     re.I,
 )
 # Lowercase substrings one of which every match contains (a pre-filter: files without any skip
@@ -217,6 +221,7 @@ PERSISTENCE_NEEDLES = (
     "systemctl enable",
     "launchagents",
     "launchdaemons",
+    "launchctl",
     ".bashrc",
     ".bash_profile",
     ".zshrc",
@@ -227,6 +232,7 @@ PERSISTENCE_NEEDLES = (
     "reg add",
     "autostart",
     "sitecustomize.py",
+    "load-extension",
 )
 FINGERPRINT = frozenset(
     [
@@ -277,12 +283,15 @@ DOWNLOADS = frozenset(
         "pycurl.Curl",
         "cloudscraper.create_scraper",
         "aiohttp.ClientSession",
+        "wget.download",
     ]
 )
 RUNS_FILE = re.compile(
     r"(\.(exe|vbs|vbe|bat|cmd|ps1|scr|hta|msi|jar|pyw|lnk)\b|^\s*start\s|\bstart\s+\S+\.\w+)", re.I
 )
 RUNS_PATH = frozenset({"execfile", "runpy.run_path", "imp.load_source", "runpy.run_module"})
+# labels of values that come from somewhere the reader of the code cannot see
+HIDDEN_SOURCES = frozenset({"decoded", "download", "remote", "deciphered", "decoded-param"})
 EXEC_CODE = frozenset({"exec", "eval", "compile", "marshal.loads", "pickle.loads"})
 
 
@@ -320,6 +329,7 @@ def check(ctx: FileContext) -> list[Finding]:
     if facts is None:
         return []
     out: list[Finding] = []
+    payload_lines = {line for line, _ in facts.payloads}
     for call in facts.calls:
         when = ctx.when(call)
         name = call.name
@@ -372,7 +382,11 @@ def check(ctx: FileContext) -> list[Finding]:
             elif name in RUNS_PATH and not call.labels & {"decoded", "download"}:
                 sev = "low"  # execfile("pkg/release.py"): runs a file of the project
             elif name in EXEC_CODE and when in (WHEN_INSTALL, WHEN_STARTUP):
-                sev = "high"  # hidden code run by installing
+                # code run by installing: hidden when it comes from decoding, the network or a
+                # folded string; an expression the project builds itself (marker evaluation,
+                # templates) is worth knowing but not hidden
+                hidden = call.labels & HIDDEN_SOURCES or call.line in payload_lines
+                sev = "high" if hidden else "medium"
             out.append(
                 finding(
                     "capability.dynamic-code",

@@ -33,6 +33,19 @@ class Scope:
         self.aliases: dict[str, str] = {}
         self.labels: dict[str, frozenset[str]] = {}
         self.lists: dict[str, list[Value]] = {}
+        self.params: set[str] = set()  # the function's parameters (this scope only)
+        self.prefixes: dict[str, str] = {}  # constant starts of values that do not fold
+
+    def prefix(self, name: str) -> str:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.prefixes:
+                return scope.prefixes[name]
+            if name in scope.values:
+                value = scope.values[name]
+                return value[:200] if isinstance(value, str) else ""
+            scope = scope.parent
+        return ""
 
     def value(self, name: str) -> Value | None:
         scope: Scope | None = self

@@ -12,29 +12,43 @@ import re
 
 from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import (
+    ROLE_INIT,
     ROLE_SCRIPT,
     WHEN_CALL,
-    WHEN_INSTALL,
+    WHEN_IMPORT,
     WHEN_STARTUP,
     FileContext,
     finding,
 )
 from pipvet.core.analysis.rules.capabilities import (
     DYNAMIC,
+    PERSISTENCE,
+    PERSISTENCE_NEEDLES,
     PROCESS,
+    REGISTRY_WRITE,
     WHEN_TEXT,
     command_text,
+    is_build_command,
     is_download,
     is_network,
 )
+from pipvet.core.analysis.rules.python_ast import (
+    DECIPHERED,
+    DECODED_PARAM,
+    DOWNLOAD_TO_FILE,
+    MODULE_CALLER,
+    WRITE_METHODS,
+    CallFact,
+    written_and_run,
+)
 
 EXEC_SINKS = DYNAMIC | PROCESS
+CODE_SINKS = frozenset({"exec", "eval", "compile", "execfile"})
 DESERIALISERS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads"})
 NOT_CODE = frozenset({"ctypes.CDLL", "ctypes.WinDLL"})
 REMOTE_SINKS = PROCESS | {"exec", "eval", "compile", "execfile"}
 EXECUTABLE_NAME = re.compile(r"\w\.(exe|scr|msi|vbs|bat|ps1|cmd|hta)\b", re.I)
 EXECUTABLE_NEEDLES = (".exe", ".scr", ".msi", ".vbs", ".bat", ".ps1", ".cmd", ".hta")
-WRITES = frozenset({"?.write", "?.writelines", "?.write_text", "?.write_bytes"})
 
 # Shell command lines that fetch and run code, hide a window or open a reverse shell. Gaps are
 # bounded ({0,400}): an unbounded gap makes a megabyte-long minified line cost minutes.
@@ -48,6 +62,7 @@ SHELL_ATTACK = re.compile(
     r"certutil[^\n]{0,400}-urlcache|bitsadmin[^\n]{0,400}/transfer|mshta\s+https?:|"
     r"regsvr32[^\n]{0,400}/i:https?:|/dev/tcp/|\bnc(at)?\s+(-\w+\s+)*-e\s|bash\s+-i\s+>&|"
     r"mkfifo\s+/tmp/|\bsocat\b[^\n]{0,400}exec:|\[Convert\]::FromBase64String|Net\.WebClient|"
+    r"(invoke-webrequest|\biwr\b)[^\n]{0,400}-outfile\b[^\n]{0,400}start-process\b|"
     r"\bIEX\s*\(|Invoke-Expression|"
     r"(curl|wget|Invoke-WebRequest)[^\n]{0,400}https?://[^\s'\"]{1,400}\.(exe|scr|bat|ps1|vbs|sh|bin|elf)\b)",
     re.I,
@@ -117,6 +132,10 @@ def _serious(when: str) -> str:
     return "high" if when == WHEN_CALL else "critical"
 
 
+def _milder(when: str) -> str:
+    return "medium" if when == WHEN_CALL else "high"
+
+
 def check(ctx: FileContext) -> list[Finding]:
     out: list[Finding] = []
     facts = ctx.facts
@@ -131,19 +150,24 @@ def check(ctx: FileContext) -> list[Finding]:
         if name in EXEC_SINKS:
             # pickle.loads(zlib.decompress(...)) is ordinary caching/RPC unless installing runs it
             deserialise = name in DESERIALISERS and when == WHEN_CALL
-            if "decoded" in call.labels and name not in NOT_CODE and not deserialise:
+            decoded = call.labels & {"decoded", DECODED_PARAM, DECIPHERED}
+            if decoded == {DECIPHERED} and name not in CODE_SINKS:
+                decoded = set()  # str.translate or XOR reaching a process: rarely hidden code
+            if decoded and name not in NOT_CODE and not deserialise:
+                # a helper decoding its own parameter hides nothing by itself: one level less
+                sev = _milder(when) if decoded == {DECODED_PARAM} else _serious(when)
                 out.append(
                     finding(
                         "intent.decode-execute",
                         "intent",
-                        _serious(when),
+                        sev,
                         ctx,
                         call.line,
                         f"Decodes hidden data and executes it {WHEN_TEXT[when]}.",
                         call.text,
                     )
                 )
-            elif "download" in call.labels:
+            elif "download" in call.labels and not _handles_data(call):
                 out.append(
                     finding(
                         "intent.download-execute",
@@ -170,19 +194,35 @@ def check(ctx: FileContext) -> list[Finding]:
         if name in PROCESS:
             cmd = command_text(call) or ""
             for pattern, rule, what in SHELL_CHECKS:
-                m = pattern.search(cmd) or pattern.search(call.text)
+                m = pattern.search(cmd) or pattern.search(_flat(call.text))
                 if m:
                     message = f"Runs a shell command that {what} {WHEN_TEXT[when]}."
                     out.append(
                         finding(rule, "intent", _serious(when), ctx, call.line, message, m.group(0))
                     )
-        if name in WRITES and call.labels & {"decoded", "download"}:
-            runs = any(c.name in EXEC_SINKS for c in facts.calls)
-            sev = "medium" if when == WHEN_CALL else ("critical" if runs else "high")
+        if _writes(name) and call.labels & {"decoded", "download"}:
+            # the dropped file is run when the same code runs something after writing it (an
+            # exec elsewhere in the file, say setup.py reading its version, is unrelated)
+            runs = any(
+                c.name in EXEC_SINKS
+                and c.func == call.func
+                and c.line >= call.line
+                and not _handles_data(c)
+                for c in facts.calls
+            )
+            exe = _names_executable(ctx, call.func)
             what = "decoded or downloaded content to a file"
-            if _names_executable(ctx, call.func):
+            if exe:
                 what = "a decoded or downloaded program (.exe, .bat...) to disk"
-                sev = "high" if sev == "medium" else sev
+            if when == WHEN_CALL:
+                # on request, a written file is a download or a transfer unless it is run or
+                # the file opened for it is named as a program
+                sev = "high" if runs or _opens_program(facts.calls, call.func) else "medium"
+            elif runs:
+                sev = "critical"
+            else:
+                # data fetched at install (fonts, headers, models) and never run is ordinary
+                sev = "high" if exe or "decoded" in call.labels else "medium"
             out.append(
                 finding(
                     "intent.drop-payload",
@@ -194,11 +234,39 @@ def check(ctx: FileContext) -> list[Finding]:
                     call.text,
                 )
             )
-        if is_network(name):
+        if name in PROCESS and when in (WHEN_IMPORT, WHEN_STARTUP):
+            m = PACKAGE_INSTALL.search(command_text(call) or call.text)
+            if m:
+                out.append(
+                    finding(
+                        "intent.download-execute",
+                        "intent",
+                        "high",
+                        ctx,
+                        call.line,
+                        f"Installs more packages (downloaded code, run) {WHEN_TEXT[when]}.",
+                        m.group(0),
+                    )
+                )
+        if is_network(name) or network_command(call):
             has_network = True
+            if when == WHEN_IMPORT and ctx.role == ROLE_INIT and _fixed_host(call):
+                # importing a package phones a host written into it: a beacon (dependency
+                # confusion probes, install trackers); honest packages wait until asked
+                out.append(
+                    finding(
+                        "indicator.import-beacon",
+                        "indicator",
+                        "high",
+                        ctx,
+                        call.line,
+                        "Contacts a fixed host as soon as the package is imported.",
+                        call.text,
+                    )
+                )
             leaked = call.labels & SECRET_LABELS
             if leaked:
-                sev = _exfil_severity(when, call.labels)
+                sev = _exfil_severity(when, call)
                 if sev:
                     what = "environment" if "env-dump" in leaked else "identity or secrets"
                     if "wallet-secret" in leaked:
@@ -214,7 +282,10 @@ def check(ctx: FileContext) -> list[Finding]:
                             call.text,
                         )
                     )
-    out.extend(_fetch_and_run(ctx))
+    fetched = _fetch_and_run(ctx)
+    out.extend(fetched or _fetch_and_run_by_helpers(ctx))
+    out.extend(_write_then_run(ctx))
+    out.extend(_persistence(ctx))
     out.extend(_reverse_shell(ctx))
     if has_network:
         for line, m in ctx.find(STRONG_CREDENTIALS, needles=STRONG_NEEDLES):
@@ -235,18 +306,23 @@ def check(ctx: FileContext) -> list[Finding]:
     if facts.calls and any(c.name in PROCESS for c in facts.calls):
         for line, m in ctx.find(SHELL_ATTACK, needles=SHELL_NEEDLES):
             if m and not any(f.line == line for f in out):
-                # a command line kept in a string (a hint printed to users, say) is not shown to
-                # run: it only weighs heavily in install-time code
-                # ... unless the function holding it also runs a process (the string is its command)
+                # a command line kept in a string is not shown to run unless the function holding
+                # it (or module-level code, for a module-level string) also runs a process; it
+                # weighs as much as that process call, and a message to the user (printed,
+                # raised, logged) is not a command at all
                 scope = facts.string_scope.get(line or 0, "?")
-                runs_here = any(c.name in PROCESS and c.func == scope for c in facts.calls)
-                install = ctx.file_when in (WHEN_INSTALL, WHEN_STARTUP)
-                intent = install or runs_here
+                # ... or a function it calls does: run(CMD) with `def run(cmd): Popen(cmd, ...)`
+                scopes = _called_from(facts.call_edges, scope)
+                runner = next(
+                    (c for c in facts.calls if c.name in PROCESS and c.func in scopes), None
+                )
+                intent = runner is not None and not _message_line(ctx.text, line)
+                when = ctx.when(runner) if runner is not None else WHEN_CALL
                 out.append(
                     finding(
                         "intent.shell-download-execute" if intent else "indicator.shell-command",
                         "intent" if intent else "indicator",
-                        _serious(ctx.file_when) if intent else "medium",
+                        _serious(when) if intent else "medium",
                         ctx,
                         line,
                         "Holds a shell command line that fetches or hides code.",
@@ -255,6 +331,163 @@ def check(ctx: FileContext) -> list[Finding]:
                 )
                 break
     return out
+
+
+MESSAGE = re.compile(
+    r"(\b(print|warn|echo|exit|abort|fail|error|warning|info|debug|critical|exception|"
+    r"write)\s*\(|\braise\b|\b(help|message|msg|hint|instructions?|usage)\s*[=:]\s*)",
+    re.I,
+)
+
+
+_LIST_SEPARATOR = re.compile(r"""["']\s*,\s*["']""")
+
+
+def _flat(text: str) -> str:
+    """A call's source with an argument list read as a command line:
+    ``["powershell", "-WindowStyle", "Hidden"]`` becomes ``powershell -WindowStyle Hidden``."""
+    return _LIST_SEPARATOR.sub(" ", text) if "," in text else text
+
+
+def _called_from(edges: dict[str, set[str]], scope: str | None) -> set[str | None]:
+    """``scope`` (a function, or None for module level) and the local functions it calls,
+    directly or through others."""
+    seen: set[str | None] = {scope}
+    todo = list(edges.get(scope if scope is not None else MODULE_CALLER, ()))
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(edges.get(name, ()))
+    return seen
+
+
+def _message_line(text: str, line: int | None) -> bool:
+    """The string at ``line`` is (part of) a message shown to a person: printed, raised, logged.
+    Lines above count only when the string's line continues a call (starts with the string)."""
+    if not line:
+        return False
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return False
+    own = lines[line - 1]
+    if MESSAGE.search(own):
+        return True
+    if _CONTINUED.match(own):
+        return any(MESSAGE.search(ln) for ln in lines[max(0, line - 3) : line - 1])
+    return False
+
+
+_CONTINUED = re.compile(r"""^\s*[rRbBuUfF]{0,2}["']""")
+
+
+def _writes(name: str) -> bool:
+    """``f.write``, ``Path.write_bytes``...: writing to a file (not to the terminal)."""
+    return name.rpartition(".")[2] in WRITE_METHODS and not name.startswith("sys.std")
+
+
+def _write_then_run(ctx: FileContext) -> list[Finding]:
+    """A script or Python code written to a file, then run by the same code."""
+    assert ctx.facts is not None
+    for line, _text, runner in written_and_run(ctx.facts):
+        when = ctx.when(runner)
+        return [
+            finding(
+                "intent.write-execute",
+                "intent",
+                "medium" if when == WHEN_CALL else "high",
+                ctx,
+                line,
+                f"Writes a script to disk and runs it {WHEN_TEXT[when]}.",
+                runner.text,
+            )
+        ]
+    return []
+
+
+PERSIST_ACTIONS = ("shutil.copy", "shutil.move", "os.rename", "os.replace", "os.symlink", "os.link")
+OPEN_CALLS = frozenset({"open", "io.open", "codecs.open", "os.open"})
+
+
+def _persists(call: CallFact) -> bool:
+    """A call that writes, copies or registers something (a file, a link, a command)."""
+    name = call.name
+    if name in PROCESS or name in REGISTRY_WRITE or name.startswith(PERSIST_ACTIONS):
+        return True
+    if name.rpartition(".")[2] in WRITE_METHODS and not name.startswith("sys.std"):
+        return True
+    if name in OPEN_CALLS:
+        mode = call.args[1] if len(call.args) > 1 else dict(call.kwargs).get("mode")
+        return bool(mode) and any(ch in mode for ch in "wax+")
+    return False
+
+
+def _persistence(ctx: FileContext) -> list[Finding]:
+    """An autostart location (startup folder, Run key, cron, shell rc, LaunchAgents, systemd,
+    a browser started with an extension) written to or registered by the code naming it."""
+    facts = ctx.facts
+    assert facts is not None
+    for line, m in ctx.find(PERSISTENCE, limit=5, needles=PERSISTENCE_NEEDLES):
+        scope = facts.string_scope.get(line or 0, "?")
+        if scope == "?":
+            continue  # a folded string (an argument already counted) or a docstring
+        action = next(
+            (c for c in facts.calls if (scope is None or c.func == scope) and _persists(c)),
+            None,
+        )
+        if action is None:
+            continue
+        when = ctx.when(action)
+        hijack = "load-extension" in m.group(0).lower()
+        # what is written there fetches and runs code: a dropper's autostart, whoever calls it
+        fetches = any(
+            func == action.func and SHELL_ATTACK.search(text) for _l, func, text in facts.written
+        )
+        if when != WHEN_CALL:
+            sev = "critical"
+        else:
+            sev = "high" if hijack or fetches else "medium"
+        return [
+            finding(
+                "intent.persistence",
+                "intent",
+                sev,
+                ctx,
+                line,
+                f"Installs itself to start automatically ({m.group(0)}) {WHEN_TEXT[when]}.",
+                action.text,
+            )
+        ]
+    return []
+
+
+# Commands that unpack, move or check a downloaded file without running it
+DATA_TOOLS = re.compile(
+    r"^\s*['\"]?(tar|unzip|gunzip|gzip|bunzip2|bzip2|xz|unxz|7z|7za|cp|mv|rm|mkdir|ln|ls|"
+    r"sha\d+sum|md5sum|shasum|file|cat|head|install|rsync)(\.exe)?['\"]?(\s|,|$)",
+    re.I,
+)
+
+
+def _handles_data(call: CallFact) -> bool:
+    """A process call that unpacks or moves downloaded data (tar xf, unzip, cp...)."""
+    if call.name not in PROCESS:
+        return False
+    cmd = command_text(call)
+    if cmd is None:
+        m = re.search(r"\(\s*\[\s*([^,\]]+)", call.text)
+        cmd = m.group(1) if m else ""
+    return DATA_TOOLS.match(cmd) is not None
+
+
+def _opens_program(calls: list[CallFact], func: str | None) -> bool:
+    """The function opens a file named as a program (``open(dir + "update.exe", "wb")``)."""
+    return any(
+        c.name in OPEN_CALLS
+        and c.func == func
+        and EXECUTABLE_NAME.search(" ".join([c.text, c.args[0] or "" if c.args else ""]))
+        for c in calls
+    )
 
 
 def _names_executable(ctx: FileContext, func: str | None) -> bool:
@@ -275,11 +508,9 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
     for call in ctx.facts.calls:
         groups.setdefault((call.func, ctx.when(call)), []).append(call)
     for (_func, when), calls in groups.items():
-        fetch = next((c for c in calls if is_download(c.name)), None)
-        run = next(
-            (c for c in calls if c.name in EXEC_SINKS and c.line >= (fetch.line if fetch else 0)),
-            None,
-        )
+        fetch = next((c for c in calls if _fetches(c)), None)
+        first = fetch.line if fetch else 0
+        run = next((c for c in calls if _runs(c) and c is not fetch and c.line >= first), None)
         if fetch is not None and run is not None and "download" not in run.labels:
             exe = ctx.find(EXECUTABLE_NAME, needles=EXECUTABLE_NEEDLES)
             return [
@@ -296,52 +527,183 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
     return []
 
 
+def _fetches(c: CallFact) -> bool:
+    return is_download(c.name) or _fetch_command(c)
+
+
+def _runs(c: CallFact) -> bool:
+    """A call that runs code or a program (not unpickling, a network command or an unpacker)."""
+    if c.name in EXEC_CODE_NAMES and c.labels and c.labels <= {"file"}:
+        return False  # exec(open("pkg/version.py").read()): the project's own file
+    if c.name in PROCESS and is_build_command(c) and not RUNS_PYTHON.search(c.text):
+        return False  # make, cmake, a compiler...
+    return (
+        c.name in EXEC_SINKS
+        and c.name not in DESERIALISERS  # unpickling fetched bytes needs a label link
+        and not network_command(c)
+        and not _handles_data(c)
+    )
+
+
+RUNS_PYTHON = re.compile(r"\bpython[0-9.]*\b|sys\.executable", re.I)
+EXEC_CODE_NAMES = frozenset({"exec", "eval", "compile", "execfile"})
+
+
+def _fetch_and_run_by_helpers(ctx: FileContext) -> list[Finding]:
+    """Code that runs on import or install calls one local helper that downloads and another
+    that runs a program: ``download(url, path)`` then ``execute(path)``."""
+    facts = ctx.facts
+    assert facts is not None
+    # a helper that downloads to disk (a write or urlretrieve next to the fetch), and one that
+    # starts a process or executes code (not an import: plugin loaders import by name)
+    writers = {c.func for c in facts.calls if _writes(c.name) or c.name.endswith(DOWNLOAD_TO_FILE)}
+    fetchers = {c.func for c in facts.calls if _fetches(c)} & writers
+    runners = {
+        c.func: c
+        for c in facts.calls
+        if _runs(c) and (c.name in PROCESS or c.name in EXEC_CODE_NAMES)
+    }
+    if not fetchers or not runners:
+        return []
+    for scope in (None, *sorted(facts.run_on_load)):
+        if scope is not None and scope not in facts.call_edges:
+            continue
+        reach = _called_from(facts.call_edges, scope)
+        if len(reach) > 200:
+            continue
+        fetch_in = reach & fetchers
+        run_in = [runners[f] for f in sorted(reach & set(runners), key=str) if f not in fetch_in]
+        if fetch_in and run_in:
+            run = run_in[0]
+            when = ctx.when(run)
+            if when == WHEN_CALL:
+                continue
+            return [
+                finding(
+                    "intent.download-execute",
+                    "intent",
+                    "high",
+                    ctx,
+                    run.line,
+                    f"Downloads something, then runs a program through helpers {WHEN_TEXT[when]}.",
+                    run.text,
+                )
+            ]
+    return []
+
+
 def _reverse_shell(ctx: FileContext) -> list[Finding]:
-    """A socket wired to a shell: dup2 of a socket, or a shell process fed from a socket."""
+    """A socket wired to a shell in one function (or at module level): the socket's descriptors
+    duplicated onto stdin/stdout (dup2) and a shell started, or a shell process fed from it."""
     assert ctx.facts is not None
-    calls = ctx.facts.calls
-    sock = next(
-        (c for c in calls if c.name.startswith(("socket.socket", "socket.create_conn"))), None
-    )
-    if sock is None:
-        return []
-    shell = next(
-        (
-            c
-            for c in calls
-            if c.name == "os.dup2"
-            or c.name == "pty.spawn"
-            or (c.name in PROCESS and SHELLS.search(c.text) and "stdin" in c.text)
-        ),
-        None,
-    )
-    if shell is None:
-        return []
-    when = ctx.when(shell)
-    return [
-        finding(
-            "intent.reverse-shell",
-            "intent",
-            _serious(when),
-            ctx,
-            shell.line,
-            f"Connects a shell to a network socket (remote control) {WHEN_TEXT[when]}.",
-            shell.text,
-        )
-    ]
+    groups: dict[str | None, list[CallFact]] = {}
+    for c in ctx.facts.calls:
+        groups.setdefault(c.func, []).append(c)
+    for calls in groups.values():
+        if not any(c.name.startswith(("socket.socket", "socket.create_conn")) for c in calls):
+            continue
+        shells = (c for c in calls if c.name in SHELL_SPAWN and SHELLS.search(c.text))
+        spawn = next(shells, None)
+        dup = any(c.name == "os.dup2" for c in calls)
+        if spawn is None or not (dup or "stdin" in spawn.text):
+            continue
+        when = ctx.when(spawn)
+        return [
+            finding(
+                "intent.reverse-shell",
+                "intent",
+                _serious(when),
+                ctx,
+                spawn.line,
+                f"Connects a shell to a network socket (remote control) {WHEN_TEXT[when]}.",
+                spawn.text,
+            )
+        ]
+    return []
 
 
+SHELL_SPAWN = PROCESS | {"pty.spawn"}
 SHELLS = re.compile(r"""["'](cmd(\.exe)?|/bin/(ba|z)?sh|(ba|z)?sh|powershell(\.exe)?)["']""", re.I)
 
 
-def _exfil_severity(when: str, labels: frozenset[str]) -> str | None:
+def _exfil_severity(when: str, call: CallFact) -> str | None:
+    labels = call.labels
     if when != WHEN_CALL:
         return "critical"
     if "env-dump" in labels or "wallet-secret" in labels:
         return "high"
+    # Host identity sent only when called is still worth a warning when the destination is
+    # hidden (decoded) or written into the code as someone's host: the user does not choose it.
+    if "fingerprint" in labels and ("decoded" in labels or _fixed_host(call)):
+        return "high"
     # An API client sending a token from the environment, or a user agent with the platform,
     # is ordinary when it only happens on request.
     return None
+
+
+URL_HOST = re.compile(r"^\s*(?:https?|ftp|wss?)://([^/:?#\s'\"]+)", re.I)
+NOT_THIRD_PARTY = re.compile(
+    r"(^localhost$|^127\.|^0\.0\.0\.0$|^\[?::1\]?$|(^|\.)example\.(com|org|net)$|\.local$|"
+    r"\.test$|\.invalid$|\.localhost$|^\{|^%)",
+    re.I,
+)
+
+
+def _fixed_host(call: CallFact) -> bool:
+    """The call's destination is a URL (or, for a name lookup, a host name) written into the
+    code, not configured by the user."""
+    candidates = [call.args[0] if call.args else None, call.first_arg_prefix]
+    candidates += [v for k, v in call.kwargs if k in ("url", "host", "address")]
+    for text in candidates:
+        m = URL_HOST.match(text or "")
+        if m and not NOT_THIRD_PARTY.search(m.group(1)):
+            return True
+    if call.name in NAME_LOOKUPS and call.args and call.args[0]:
+        host = call.args[0]
+        return HOST_NAME.fullmatch(host) is not None and not NOT_THIRD_PARTY.search(host)
+    return False
+
+
+NAME_LOOKUPS = frozenset(
+    {
+        "socket.gethostbyname",
+        "socket.gethostbyname_ex",
+        "socket.getaddrinfo",
+        "dns.resolver.resolve",
+        "dns.resolver.query",
+    }
+)
+HOST_NAME = re.compile(r"(?:[\w-]{1,63}\.){1,10}[a-z]{2,24}", re.I)
+
+
+# Command lines that reach the network: curl, wget, DNS look-ups, package installers
+NETWORK_COMMAND = re.compile(
+    r"(^|[\s;&|('\"/])(curl|wget|nslookup|dig|host|ping|nc|ncat|Invoke-WebRequest|iwr|"
+    r"certutil|bitsadmin)(\.exe)?\b|\bpip[0-9.]*\s+install\b",
+    re.I,
+)
+PACKAGE_INSTALL = re.compile(
+    r"\bpip[0-9.]*(\.exe)?['\"]?,?\s+['\"]?install\b[^\n]{0,120}|"
+    r"-m['\"]?,?\s+['\"]?pip['\"]?,?\s+['\"]?install\b[^\n]{0,120}",
+    re.I,
+)
+
+
+FETCH_COMMAND = re.compile(r"\b(curl|wget|Invoke-WebRequest|iwr|bitsadmin|certutil)\b", re.I)
+
+
+def _fetch_command(call: CallFact) -> bool:
+    """A process call that downloads (curl, wget...)."""
+    return (
+        call.name in PROCESS and FETCH_COMMAND.search(command_text(call) or call.text) is not None
+    )
+
+
+def network_command(call: CallFact) -> bool:
+    """A process call whose command line reaches the network (curl, wget, dig, pip install)."""
+    if call.name not in PROCESS:
+        return False
+    return NETWORK_COMMAND.search(command_text(call) or call.text) is not None
 
 
 def _shell_text(ctx: FileContext) -> list[Finding]:

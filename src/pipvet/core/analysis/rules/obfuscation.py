@@ -81,9 +81,9 @@ def check(ctx: FileContext) -> list[Finding]:
     out: list[Finding] = []
     text = ctx.text
     facts = ctx.facts
-    # -- unicode tricks (any text file that is code) --------------------------------------------
-    m = None if text.isascii() else BIDI.search(text)
-    if m and ctx.role != "other":
+    # -- unicode tricks (Python code) ------------------------------------------------------------
+    m = None if text.isascii() or ctx.role in ("other", "script") else _trojan_bidi(text)
+    if m:
         line = text.count("\n", 0, m.start()) + 1
         out.append(
             finding(
@@ -220,6 +220,36 @@ def check(ctx: FileContext) -> list[Finding]:
                 )
                 break
     return out
+
+
+def _trojan_bidi(text: str) -> re.Match[str] | None:
+    """A bidi control that can make Python read differently than it runs (Trojan Source).
+
+    Such a control sits on a line of code, inside a string or trailing comment that holds more
+    than the control itself. Not a trick: a line that is a comment only (prose in a right-to-left
+    language), a string literal holding nothing but control characters (a Unicode table, a
+    sanitiser's list), and very long lines (minified or generated data).
+    """
+    for m in BIDI.finditer(text):
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.end())
+        line = text[start : end if end >= 0 else len(text)]
+        if len(line) > 1000 or line.lstrip().startswith("#"):
+            continue
+        if _BIDI_ONLY_LITERAL.search(line) and not _BIDI_IN_TEXT.search(line):
+            continue
+        return m
+    return None
+
+
+_BIDI_CLASS = "\u202a-\u202e\u2066-\u2069"
+# a quoted literal made only of bidi controls (and escapes/spaces): '\u202e', "\u2066\u2069"
+_BIDI_ONLY_LITERAL = re.compile(f"(['\"])[{_BIDI_CLASS}\\s]+\\1")
+# a control next to other characters inside a literal or a trailing comment
+_BIDI_IN_TEXT = re.compile(
+    f"(['\"][^'\"\\n]*[^{_BIDI_CLASS}\\s'\"][^'\"\\n]*[{_BIDI_CLASS}]|"
+    f"[{_BIDI_CLASS}][^'\"\\n]*[^{_BIDI_CLASS}\\s'\"][^'\"\\n]*['\"]|#[^\\n]*[{_BIDI_CLASS}])"
+)
 
 
 _COMMENT_OR_STRING = re.compile(r"#[^\n]*|'''.*?'''|\"\"\".*?\"\"\"|'[^'\n]*'|\"[^\"\n]*\"", re.S)

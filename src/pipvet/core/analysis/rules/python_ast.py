@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import functools
 import re
 import warnings
@@ -22,6 +23,7 @@ from pipvet.core.analysis.rules.dataflow import BUILTIN_ALIASES, DECODER_NAMES, 
 WHERE_MODULE = "module"  # module level: runs on import (or on install for setup.py)
 WHERE_FUNCTION = "function"  # inside a def: runs only when called
 WHERE_MAIN = "main"  # under `if __name__ == "__main__"`
+WHERE_MAINTAINER = "maintainer"  # under `if sys.argv[-1] == "publish"` in module-level code
 MODULE_CALLER = "<module>"
 # Calls that run a function they are given (soon, or at interpreter exit) without the caller's help
 RUNS_CALLBACK = frozenset(
@@ -129,6 +131,7 @@ SINK_ROOTS = frozenset(
         "dhooks",
         "telnetlib",
         "paramiko",
+        "wget",
         "builtins",
         "?",
     ]
@@ -208,10 +211,37 @@ DECODE_METHODS = frozenset(
         "decompress",
     ]
 )
-WALLET_SECRET = re.compile(r"(private_?key|priv_?key|mnemonic|seed_?phrase|wallet_?key)", re.I)
+# A name that *is* a wallet secret (``private_key``, ``my_mnemonic``), not one that only names
+# something about it (``private_key_path``, ``mnemonic_length``): the secret word ends the name.
+WALLET_SECRET = re.compile(
+    r"(private_?key|priv_?key|mnemonic|seed_?phrase|wallet_?key)s?(_?(hex|bytes|str|text|b58))?$",
+    re.I,
+)
 FILE_READS = frozenset({"read_text", "read_bytes", "open"})  # Path(...).open() is a file too
 TRIVIAL_BLOB = 8  # decoding a known constant shorter than this reveals no hidden code
 BIG_LITERAL = 64  # assignments of larger literal containers carry no labels worth tracking
+
+# The request being served by a web framework: its content comes from whoever connects
+WEB_REQUESTS = ("flask.request.", "bottle.request.", "quart.request.")
+ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "posix.environ.get", "nt.environ.get"})
+ENVIRONS = frozenset({"os.environ", "posix.environ", "nt.environ"})
+# Environment variables that configure a program (proxies, certificates, logging, locale...)
+CONFIG_ENV = re.compile(
+    r"(proxy|ca_?bundle|ca_?certs?|ssl|tls|cert_?(file|dir)|timeout|debug|verbose|log_?level|"
+    r"^lang$|^lc_|^term$|color|^pager$|^editor$|^columns$|^lines$|^tz$|^no_proxy$)",
+    re.I,
+)
+# Keyword arguments that configure a transport or a child process rather than carry what is sent
+TRANSPORT_KWARGS = frozenset(
+    {"proxies", "proxy", "verify", "cert", "timeout", "trust_env", "mounts", "transport", "limits"}
+    | {"env", "cwd", "stdin", "stdout", "stderr", "executable"}
+)
+DECODED_PARAM = "decoded-param"  # decoding the enclosing function's own parameter
+DECIPHERED = "deciphered"  # text run through a custom cipher (XOR, substitution, chr arithmetic)
+PENDING = "@"  # prefix of a placeholder label: what a function defined later returns
+DOWNLOAD_TO_FILE = ("urlretrieve", "wget.download")
+WRITE_METHODS = frozenset({"write", "write_text", "writelines", "write_bytes"})
+ROUND_TRIP_LOADS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads", "marshal.loads"})
 
 # Calls whose result carries a label, by resolved name.
 LABEL_SOURCES: dict[str, str] = {
@@ -230,11 +260,13 @@ LABEL_SOURCES: dict[str, str] = {
     "platform.node": "fingerprint",
     "platform.uname": "fingerprint",
     "platform.platform": "fingerprint",
-    "platform.system": "fingerprint",
-    "platform.release": "fingerprint",
-    "platform.version": "fingerprint",
-    "platform.machine": "fingerprint",
-    "platform.processor": "fingerprint",
+    # the OS, CPU and release choose a download (``...-{platform.machine()}.tar.gz``): they say
+    # what the host is, not who it is
+    "platform.system": "platform",
+    "platform.release": "platform",
+    "platform.version": "platform",
+    "platform.machine": "platform",
+    "platform.processor": "platform",
     "uuid.getnode": "fingerprint",
     "os.path.expanduser": "home",
     "pathlib.Path.home": "home",
@@ -250,6 +282,7 @@ LABEL_SOURCES: dict[str, str] = {
     "httpx.get": "download",
     "urllib.request.urlretrieve": "download",
     "urllib.urlretrieve": "download",
+    "wget.download": "download",
 }
 
 
@@ -267,6 +300,8 @@ class CallFact:
     labels: frozenset[str]  # labels of values flowing into the arguments
     text: str  # short source excerpt
     computed_first_arg: bool  # first argument is not a literal
+    # the constant start of a first argument that does not fold as a whole (f"{URL}?{query}")
+    first_arg_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -300,6 +335,8 @@ class ModuleFacts:
     dynamic_builtins: list[tuple[int, str]] = field(default_factory=list)  # (line, where)
     module_statements: int = 0  # top-level statements other than imports/defs/docstrings/setup()
     setup_kwargs: set[str] = field(default_factory=set)
+    # (line, function, text) of text written to a file (f.write, Path.write_text...)
+    written: list[tuple[int, str | None, str]] = field(default_factory=list)
 
 
 def _excerpt(source_lines: list[str], line: int, end: int | None = None) -> str:
@@ -309,6 +346,107 @@ def _excerpt(source_lines: list[str], line: int, end: int | None = None) -> str:
         text = " ".join(" ".join(source_lines[i - 1].split()) for i in range(line, last + 1))
         return text if len(text) <= 300 else text[:297] + "..."
     return ""
+
+
+# setup.py commands only a maintainer runs (``python setup.py publish``): never part of an install
+MAINTAINER_COMMANDS = frozenset(
+    {"publish", "upload", "release", "tag", "deploy", "register", "bump", "sign", "twine"}
+)
+
+
+_BLOCKS = (ast.If, ast.Try, ast.With, ast.For, ast.While, getattr(ast, "TryStar", ast.Try))
+
+
+def _local_callee(func: ast.expr) -> str | None:
+    """``f`` for ``f(...)`` and ``self.f(...)``/``cls.f(...)``: a function of this module."""
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return func.attr if func.value.id in ("self", "cls") else None
+    return None
+
+
+def _serialised_name(name: str | None) -> bool:
+    return name is not None and name.rpartition(".")[2] == "dumps"
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """``a.b.c`` for an attribute chain on a plain name, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or not parts:
+        return None
+    return ".".join([node.id, *reversed(parts)])
+
+
+def _top_defs(body: list[ast.stmt]) -> set[str]:
+    """Names of the functions of a module and of the methods of its classes."""
+    out: set[str] = set()
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.add(stmt.name)
+        elif isinstance(stmt, ast.ClassDef):
+            for sub in stmt.body:
+                if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    out.add(sub.name)
+    return out
+
+
+def _resolve_pending(
+    returns: dict[str, frozenset[str]], calls: list[CallFact]
+) -> tuple[dict[str, frozenset[str]], list[CallFact]]:
+    """Placeholders (``@f``: what ``f``, defined later, returns) replaced by those labels."""
+    resolved = dict(returns)
+    for _ in range(8):  # helpers of helpers: a few rounds reach a fixed point in practice
+        changed = False
+        for func, labels in resolved.items():
+            if any(label.startswith(PENDING) for label in labels):
+                new = _substitute(labels, resolved)
+                if new != labels:
+                    resolved[func] = new
+                    changed = True
+        if not changed:
+            break
+    resolved = {
+        f: frozenset(x for x in ls if not x.startswith(PENDING)) for f, ls in resolved.items()
+    }
+    out = [
+        dataclasses.replace(c, labels=_substitute(c.labels, resolved))
+        if any(label.startswith(PENDING) for label in c.labels)
+        else c
+        for c in calls
+    ]
+    return {f: ls for f, ls in resolved.items() if ls}, out
+
+
+def _substitute(labels: frozenset[str], returns: dict[str, frozenset[str]]) -> frozenset[str]:
+    out: set[str] = set()
+    for label in labels:
+        if label.startswith(PENDING):
+            out |= returns.get(label[len(PENDING) :], _NO_LABELS)
+        else:
+            out.add(label)
+    return frozenset(out)
+
+
+def _module_imports(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
+    """Import statements of module-level code (in ``if``/``try``/``with`` blocks too, not in
+    ``def`` or ``class``), in source order."""
+    out: list[ast.Import | ast.ImportFrom] = []
+    todo = list(reversed(body))
+    while todo:
+        stmt = todo.pop()
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            out.append(stmt)
+        elif isinstance(stmt, _BLOCKS):
+            blocks = [stmt.body, getattr(stmt, "orelse", [])]
+            blocks += [h.body for h in getattr(stmt, "handlers", [])]
+            blocks.append(getattr(stmt, "finalbody", []))
+            for block in reversed(blocks):
+                todo.extend(reversed(block))
+    return out
 
 
 def _is_main_guard(node: ast.If) -> bool:
@@ -336,12 +474,14 @@ class _Collector(ast.NodeVisitor):
         self.folder = Folder(self.scope)
         self.func_stack: list[str] = []
         self.class_stack: list[tuple[str, ...]] = []
-        self.in_main = False
+        self.in_main: str | None = None  # WHERE_MAIN or WHERE_MAINTAINER inside such a branch
         self._labels: dict[int, frozenset[str]] = {}
         self.returns: dict[str, frozenset[str]] = {}  # labels of what local functions return
         self.call_edges: dict[str, set[str]] = {}  # caller function -> local names it calls
         self.relative: dict[str, str] = {}  # local name -> ".mod.name" of a relative import
         self.return_stack: list[list[ast.expr]] = []  # per enclosing def: values it returns
+        self.defs: set[str] = set()  # functions and methods defined at the top of the module
+        self.seen_defs: set[str] = set()  # ... whose bodies were visited already
 
     # -- traversal (NodeVisitor's, with the method lookup cached per node type) --------------
     def visit(self, node: ast.AST) -> None:
@@ -367,7 +507,7 @@ class _Collector(ast.NodeVisitor):
     def where(self) -> str:
         if self.func_stack:
             return WHERE_FUNCTION
-        return WHERE_MAIN if self.in_main else WHERE_MODULE
+        return self.in_main or WHERE_MODULE
 
     def _set_scope(self, scope: Scope) -> None:
         self.scope = scope
@@ -407,6 +547,9 @@ class _Collector(ast.NodeVisitor):
                 self.visit(default)
         parent = self.scope
         self._set_scope(Scope(parent))
+        every = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+        every += [a for a in (node.args.vararg, node.args.kwarg) if a is not None]
+        self.scope.params = {a.arg for a in every if a.arg not in ("self", "cls")}
         self.func_stack.append(node.name)
         self.return_stack.append([])
         for stmt in node.body:
@@ -417,6 +560,7 @@ class _Collector(ast.NodeVisitor):
         returned: set[str] = set()
         for value in values:
             returned |= self.labels_of(value)
+        self.seen_defs.add(node.name)
         if returned:  # what a helper returns flows out of its calls: b64d(...) is decoded data
             self.returns[node.name] = frozenset(returned)
         if self.return_stack:
@@ -452,17 +596,43 @@ class _Collector(ast.NodeVisitor):
         self.class_stack.pop()
 
     def visit_If(self, node: ast.If) -> None:
-        if not self.func_stack and _is_main_guard(node):
-            self.in_main = True
+        main = not self.func_stack and _is_main_guard(node)
+        if main or (not self.func_stack and self._maintainer_branch(node.test)):
+            # `if __name__ == "__main__"` and `if sys.argv[-1] == "publish"`: run by a person
+            # on purpose, never by importing (nor, for the second, by installing)
+            outer = self.in_main
+            self.visit(node.test)
+            self.in_main = WHERE_MAIN if main and outer is None else WHERE_MAINTAINER
             for stmt in node.body:
                 self.visit(stmt)
-            self.in_main = False
+            self.in_main = outer
             for stmt in node.orelse:
                 self.visit(stmt)
             return
         self.generic_visit(node)
 
+    def _maintainer_branch(self, test: ast.expr) -> bool:
+        """A test of ``sys.argv`` against a maintainer command (``publish``, ``upload``...)."""
+        if not isinstance(test, ast.Compare):
+            return False
+        sides = [test.left, *test.comparators]
+        commands = [
+            s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)
+        ]
+        if not commands or not all(c.strip().lower() in MAINTAINER_COMMANDS for c in commands):
+            return False
+        for side in sides:
+            base = side.value if isinstance(side, ast.Subscript) else side
+            if self.folder.resolve(base) == "sys.argv":
+                return True
+        return False
+
     def visit_Module(self, node: ast.Module) -> None:
+        # Module-level imports first: `import requests` two lines below the code that calls it
+        # still names the module those calls use (the file imports it before any function runs).
+        for stmt in _module_imports(node.body):
+            self.visit(stmt)
+        self.defs = _top_defs(node.body)
         for i, stmt in enumerate(node.body):
             if not self._is_quiet_statement(stmt, i):
                 self.facts.module_statements += 1
@@ -488,9 +658,14 @@ class _Collector(ast.NodeVisitor):
         cached = self._labels.get(key)
         if cached is not None:
             return cached
+        if isinstance(node, (ast.Call, ast.Subscript)) and self._config_env_read(node):
+            self._labels[key] = _NO_LABELS  # os.getenv("HTTPS_PROXY"): settings, not secrets
+            return _NO_LABELS
         try:
             # only names, attributes and calls have labels of their own
             out = set(self._own_labels(node)) if isinstance(node, _LABEL_ORIGINS) else set()
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
+                out.add(DECIPHERED)  # XOR with a key
             for name in node._fields:  # ast.iter_child_nodes, inlined (hot)
                 value = getattr(node, name, None)
                 if isinstance(value, list):
@@ -521,6 +696,11 @@ class _Collector(ast.NodeVisitor):
             name = self.folder.resolve(sub)
             if name in ("os.environ", "posix.environ", "nt.environ"):
                 out.add("secret")
+            elif name is not None and name.startswith(WEB_REQUESTS):
+                out.add("remote")  # what a web client sent: flask.request.args["cmd"]
+            key = _dotted(sub)
+            if key is not None:
+                out |= self.scope.label(key)
         elif isinstance(sub, ast.Call):
             name = self.folder.resolve(sub.func)
             if (
@@ -528,29 +708,89 @@ class _Collector(ast.NodeVisitor):
                 and sub.func.attr in DECODE_METHODS
                 and not self._trivial_input(sub)
             ):
-                out.add("decoded")
+                out.add(self._decoded_label(sub))
             if isinstance(sub.func, ast.Attribute) and sub.func.attr in FILE_READS:
                 out.add("file")
             if isinstance(sub.func, ast.Attribute) and sub.func.attr in ("recv", "recvfrom"):
                 out.add("remote")  # bytes received from a socket peer
-            if isinstance(sub.func, ast.Name) and sub.func.id in self.returns:
-                out |= self.returns[sub.func.id]
+            returned: frozenset[str] = _NO_LABELS
+            local = _local_callee(sub.func)
+            if local is not None and local in self.returns:
+                returned = self.returns[local]
+            elif local is not None and local in self.defs and local not in self.seen_defs:
+                # a function defined further down: its labels are filled in after the pass
+                returned = frozenset({PENDING + local})
             elif self.imported is not None:
                 target = self._imported_target(sub.func) or name
                 if target is not None and "." in target:
-                    out |= self.imported(target)  # a helper of another module of the package
+                    returned = self.imported(target)  # a helper of another module of the package
+            if DECODED_PARAM in returned:
+                # a decoding helper (`def unpack(s): return b64decode(s)`) given data of this
+                # scope decodes that data here
+                returned = returned - {DECODED_PARAM}
+                if any(not self._is_param(a) for a in sub.args):
+                    returned = returned | {"decoded"}
+            out |= returned
+            if name == "chr" and sub.args and isinstance(sub.args[0], ast.BinOp):
+                out.add(DECIPHERED)  # chr(ord(c) ^ k), chr(x - 3): character arithmetic
+            elif isinstance(sub.func, ast.Attribute) and sub.func.attr == "translate" and sub.args:
+                out.add(DECIPHERED)  # a substitution alphabet (str.maketrans)
             if name is None:
                 return out
             label = LABEL_SOURCES.get(name)
             if label:
                 out.add(label)
             if name in DECODER_NAMES and not self._trivial_input(sub):
-                out.add("decoded")
+                out.add(self._decoded_label(sub))
             if name in ("open", "io.open", "codecs.open") and sub.args:
                 out.add("file")
             if name.endswith(("urlopen", "urlretrieve")):
                 out.add("download")
         return out
+
+    def _serialised(self, arg: ast.expr) -> bool:
+        """``pickle.dumps(x)`` (or a name bound to it in this scope... not tracked: calls only)."""
+        return isinstance(arg, ast.Call) and _serialised_name(self.folder.resolve(arg.func))
+
+    def _config_env_read(self, node: ast.Call | ast.Subscript) -> bool:
+        """``os.getenv("HTTPS_PROXY")``, ``os.environ["REQUESTS_CA_BUNDLE"]``: a setting."""
+        if isinstance(node, ast.Call):
+            if not node.args or self.folder.resolve(node.func) not in ENV_GETTERS:
+                return False
+            name = self.folder.fold(node.args[0])
+        else:
+            if self.folder.resolve(node.value) not in ENVIRONS:
+                return False
+            name = self.folder.fold(node.slice) if isinstance(node.slice, ast.expr) else None
+        return isinstance(name, str) and CONFIG_ENV.search(name) is not None
+
+    def _prefix(self, node: ast.expr, depth: int = 0) -> str:
+        """The constant text an expression starts with (``"https://host/" + path``,
+        ``f"{BASE}?{q}"``, a name bound to one), or ""."""
+        if depth > 8:
+            return ""
+        value = self.folder.fold(node)
+        if isinstance(value, str):
+            return value[:200]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return self._prefix(node.left, depth + 1)
+        if isinstance(node, ast.JoinedStr) and node.values:
+            first = node.values[0]
+            inner = first.value if isinstance(first, ast.FormattedValue) else first
+            return self._prefix(inner, depth + 1)
+        if isinstance(node, ast.Name):
+            return self.scope.prefix(node.id)
+        return ""
+
+    def _is_param(self, node: ast.expr) -> bool:
+        return isinstance(node, ast.Name) and node.id in self.scope.params
+
+    def _decoded_label(self, call: ast.Call) -> str:
+        """``decoded``, or ``decoded-param`` when what is decoded is the enclosing function's
+        parameter: a codec helper, hiding nothing by itself (its callers' data may)."""
+        if call.args and all(self._is_param(a) for a in call.args[:1]):
+            return DECODED_PARAM
+        return "decoded"
 
     def _trivial_input(self, call: ast.Call) -> bool:
         """True when a decoder's input is a known constant too short to hide code (a placeholder
@@ -566,6 +806,7 @@ class _Collector(ast.NodeVisitor):
         if isinstance(value, ast.Dict) and len(value.keys) > BIG_LITERAL:
             return
         if isinstance(target, ast.Name):
+            self.scope.params.discard(target.id)  # rebound: no longer the caller's value
             if isinstance(value, (ast.List, ast.Tuple)):
                 items = self.folder._fold_items(value, 0)
                 if items is not None:
@@ -575,6 +816,11 @@ class _Collector(ast.NodeVisitor):
                 self.scope.values[target.id] = folded
             else:
                 self.scope.values.pop(target.id, None)
+                prefix = self._prefix(value) if isinstance(value, ast.JoinedStr | ast.BinOp) else ""
+                if prefix:
+                    self.scope.prefixes[target.id] = prefix
+                else:
+                    self.scope.prefixes.pop(target.id, None)
             if isinstance(value, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)):
                 resolved = self.folder.resolve(value)
                 if resolved is not None and not isinstance(value, ast.Call | ast.Subscript):
@@ -592,6 +838,12 @@ class _Collector(ast.NodeVisitor):
             for elt in target.elts:
                 if isinstance(elt, ast.Name) and labels:
                     self.scope.labels[elt.id] = labels
+        elif isinstance(target, ast.Attribute) and _dotted(target) is not None:
+            # self.token = secret -> self.token carries the label, not all of self
+            labels = self.labels_of(value)
+            key = _dotted(target)
+            if labels and key is not None:
+                self.scope.labels[key] = self.scope.label(key) | labels
         elif isinstance(target, (ast.Subscript, ast.Attribute)):
             # d["k"] = secret  -> d carries the label
             base = target.value
@@ -680,7 +932,7 @@ class _Collector(ast.NodeVisitor):
             base = self.folder.resolve(node.args[0])
             if base in BUILTIN_ALIASES:
                 self.facts.dynamic_builtins.append((node.lineno, self.where))
-        if self.where != WHERE_MAIN:
+        if self.where not in (WHERE_MAIN, WHERE_MAINTAINER):
             caller = self.func_stack[-1] if self.func_stack else MODULE_CALLER
             if isinstance(func, ast.Name):
                 self.call_edges.setdefault(caller, set()).add(func.id)
@@ -688,6 +940,9 @@ class _Collector(ast.NodeVisitor):
                 for arg in [*node.args, *(k.value for k in node.keywords if k.arg == "target")]:
                     if isinstance(arg, ast.Name):
                         self.call_edges.setdefault(caller, set()).add(arg.id)
+                    started = self._imported_target(arg) if isinstance(arg, ast.Name) else None
+                    if started:  # Thread(target=f) with f from another module of the package
+                        self.facts.external_calls.setdefault(caller, set()).add(started)
             target = self._imported_target(func) or name
             if target is not None and "." in target:
                 self.facts.external_calls.setdefault(caller, set()).add(target)
@@ -719,7 +974,9 @@ class _Collector(ast.NodeVisitor):
 
     def _watched(self, name: str) -> bool:
         root = name.split(".", 1)[0]
-        return root in WATCHED_ROOTS or name in BUILTINS or root == "?"
+        if root in WATCHED_ROOTS or name in BUILTINS or root == "?":
+            return True
+        return name.rpartition(".")[2] in WRITE_METHODS  # file.write(...) on any object
 
     def _record(self, node: ast.Call, name: str) -> None:
         args: list[str | None] = []
@@ -735,7 +992,11 @@ class _Collector(ast.NodeVisitor):
         labels: frozenset[str] = frozenset()
         if name.split(".", 1)[0] in SINK_ROOTS or name in SINK_BUILTINS:
             labels = labels.union(*(self.labels_of(a) for a in node.args))
-            labels = labels.union(*(self.labels_of(k.value) for k in node.keywords))
+            labels = labels.union(
+                *(self.labels_of(k.value) for k in node.keywords if k.arg not in TRANSPORT_KWARGS)
+            )
+            if name in ROUND_TRIP_LOADS and node.args and self._serialised(node.args[0]):
+                labels = frozenset()  # pickle.loads(pickle.dumps(obj)): a copy, not new code
         computed = bool(node.args) and not isinstance(node.args[0], ast.Constant)
         fact = CallFact(
             name=name,
@@ -748,11 +1009,18 @@ class _Collector(ast.NodeVisitor):
             labels=labels,
             text=_excerpt(self.lines, node.lineno, node.end_lineno),
             computed_first_arg=computed,
+            first_arg_prefix=self._prefix(node.args[0]) if node.args and not args[0] else "",
         )
         self.facts.calls.append(fact)
-        # a literal exec("print(1)") is not a hidden payload
-        if name in ("exec", "eval", "compile", "execfile") and args and args[0] and computed:
-            self.facts.payloads.append((node.lineno, args[0]))
+        # a literal exec("print(1)") is not a hidden payload, but longer literal code is analysed
+        # as code all the same (obfuscation rules tell the two apart by ``literals``)
+        code = args[0] if name in ("exec", "eval", "compile", "execfile") and args else None
+        if code and (computed or len(code) >= 16):
+            self.facts.payloads.append((node.lineno, code))
+        written = name.rpartition(".")[2] in WRITE_METHODS and not name.startswith("sys.std")
+        if written and args and args[0] and len(args[0]) >= 16:
+            func = self.func_stack[-1] if self.func_stack else None
+            self.facts.written.append((node.lineno, func, args[0]))
         if name.startswith(("subprocess.", "os.system", "os.popen", "os.spawn")) and node.args:
             code = self._python_c(node.args[0], args[0])
             if code:  # `python -c CODE` run as a process: analyse CODE like any payload
@@ -762,6 +1030,15 @@ class _Collector(ast.NodeVisitor):
             decoded = self.folder.fold(node)
             if decoded is not None and len(decoded) >= 8:
                 self.facts.strings.append((node.lineno, _text(decoded)))
+        if name.endswith(DOWNLOAD_TO_FILE):
+            # urlretrieve(url, path), wget.download(url, out=path): the file at `path` is
+            # downloaded content from here on
+            dest = node.args[1] if len(node.args) > 1 else None
+            for kw in node.keywords:
+                if kw.arg in ("filename", "out"):
+                    dest = kw.value
+            if isinstance(dest, ast.Name):
+                self.scope.labels[dest.id] = self.scope.label(dest.id) | {"download"}
         if name == "setup" or name.endswith(".setup"):
             self.facts.setup_kwargs.update(k.arg for k in node.keywords if k.arg)
         for a in node.args:  # folded concatenations are strings too (indicators, paths)
@@ -819,9 +1096,72 @@ def collect(source: str, imported: ImportedReturns | None = None) -> ModuleFacts
     with contextlib.suppress(RecursionError):
         collector.visit(tree)
     collector.facts.call_edges = collector.call_edges
-    collector.facts.returns = collector.returns
+    returns, calls = _resolve_pending(collector.returns, collector.facts.calls)
+    collector.facts.returns = returns
+    collector.facts.calls = calls
+    for line, code, _runner in written_and_run(collector.facts):
+        if looks_like_python(code):
+            collector.facts.payloads.append((line, code))  # a dropped script: analysed as code
     collector.facts.run_on_load = reachable(collector.call_edges)
     return collector.facts
+
+
+# Calls that run a file or code: a script written just before is run by them
+RUNNERS = (
+    "os.system",
+    "os.popen",
+    "os.startfile",
+    "os.exec",
+    "os.spawn",
+    "subprocess.",
+    "runpy.run_path",
+    "execfile",
+    "exec",
+    "imp.load_source",
+    "importlib.import_module",
+    "__import__",
+    "pty.spawn",
+    "asyncio.create_subprocess",
+)
+_SCRIPT_MARKERS = re.compile(
+    r"^#!|@echo off|^\s*(powershell|cmd\s+/c|start\s|curl\s|wget\s|chmod\s)", re.I | re.M
+)
+
+
+def looks_like_python(text: str) -> bool:
+    """Text that parses as Python and calls something (not a sentence that happens to parse)."""
+    if "(" not in text or len(text) > 200_000:
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return any(isinstance(n, ast.Call) for n in ast.walk(tree))
+
+
+def looks_like_script(text: str) -> bool:
+    """Python, or a shell/batch/PowerShell script."""
+    return _SCRIPT_MARKERS.search(text[:4000]) is not None or looks_like_python(text)
+
+
+def written_and_run(facts: ModuleFacts) -> list[tuple[int, str, CallFact]]:
+    """(line, text, runner) of code written to a file, then run by the same function (or
+    module-level code): a process, ``exec``/``runpy`` or an import follows the write."""
+    out: list[tuple[int, str, CallFact]] = []
+    for line, func, text in facts.written[:20]:
+        runner = next(
+            (
+                c
+                for c in facts.calls
+                if c.func == func and c.line >= line and c.name.startswith(RUNNERS)
+            ),
+            None,
+        )
+        if runner is not None and looks_like_script(text):
+            out.append((line, text, runner))
+    return out
 
 
 def reachable(edges: dict[str, set[str]], roots: Iterable[str] = ()) -> frozenset[str]:

