@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from pipvet.core.analysis import coverage
+from pipvet.core.analysis.coverage import Gap, gap_finding
 from pipvet.core.analysis.layout import sdist_tooling
 from pipvet.core.analysis.model import SEVERITIES, AnalysisResult, Artifact, Finding, Member
 from pipvet.core.analysis.reach import absolute_name, dependency_order, module_name, propagate
@@ -50,7 +52,7 @@ SCRIPT_SUFFIXES = (
     ".vbs",
     ".command",
 )
-MAX_TEXT = 8_000_000  # members larger than this are not parsed (the reader caps them anyway)
+MAX_TEXT = coverage.MAX_TEXT  # larger sources are parsed without comments, or their head only
 MAX_PAYLOAD_DEPTH = 4
 MAX_FINDINGS_PER_RULE_AND_FILE = 3
 
@@ -90,24 +92,47 @@ def decode_text(data: bytes) -> str:
 
 
 def _file_contexts(
-    member: Member, role: str, imported: ImportedReturns | None = None
+    member: Member,
+    role: str,
+    imported: ImportedReturns | None = None,
+    gaps: list[Gap] | None = None,
 ) -> list[FileContext]:
-    """Contexts of a member: the file itself, then any payloads folded out of it."""
-    if role == ROLE_OTHER or member.size > MAX_TEXT:
+    """Contexts of a member: the file itself, then any payloads folded out of it.
+
+    What could not be read fully (encoding, size, parse, depth, a prefix only) goes to ``gaps``.
+    """
+    gaps = [] if gaps is None else gaps
+    if role == ROLE_OTHER:
         return []
-    text = decode_text(member.data)
+    data = member.data
+    if member.truncated:
+        gaps.append(coverage.prefix_only(member.size, len(data)))
+        data = data[: data.rfind(b"\n") + 1] or data  # a cut line would not parse
+    if role == ROLE_SCRIPT:
+        text, _ = coverage.bounded(decode_text(data))
+        return [FileContext(member.path, role, text, None)]
+    text, reading = coverage.decode_source(data)
+    gaps.extend(reading)
+    text, cut = coverage.bounded(text)
+    gaps.extend(cut)
     if role == ROLE_PTH:
         code = install_time.pth_code(text)
-        facts = parse(code) if code else None
+        facts = _parse_noting(code, None, gaps) if code else None
         return [FileContext(member.path, role, text, facts)]
-    if role == ROLE_SCRIPT:
-        return [FileContext(member.path, role, text, None)]
-    facts = parse(text, imported)
+    facts = _parse_noting(text, imported, gaps)
     contexts = [FileContext(member.path, role, text, facts)]
     _payload_contexts(member.path, role, facts, contexts, 0)
     if role == ROLE_SETUP:
         _embedded_code(member.path, role, facts, contexts)
     return contexts
+
+
+def _parse_noting(text: str, imported: ImportedReturns | None, gaps: list[Gap]) -> ModuleFacts:
+    facts = parse(text, imported)
+    if not facts.parsed:
+        gaps.append(coverage.parse_failed(text))
+    gaps.extend(coverage.incomplete(facts.incomplete))
+    return facts
 
 
 def _embedded_code(path: str, role: str, facts: ModuleFacts, out: list[FileContext]) -> None:
@@ -134,19 +159,47 @@ def _roles(artifact: Artifact) -> dict[str, str]:
 
 
 def _setup_helpers(parsed: list[tuple[Member, list[FileContext]]]) -> set[str]:
-    """Modules next to setup.py that setup.py imports: they run at install too."""
+    """Python files that setup.py runs, so they run at install too: modules it imports (next to
+    it, or in a folder it puts on ``sys.path``, package or not) and files it names (``exec`` of
+    ``open(...)``, ``runpy``, ``python tools/x.py``), and in turn what those import."""
+    facts_of = {m.path: ctxs[0].facts for m, ctxs in parsed if ctxs and ctxs[0].facts is not None}
     helpers: set[str] = set()
-    paths = [m.path for m, _ in parsed]
     for _member, contexts in parsed:
         if not contexts or contexts[0].role != ROLE_SETUP or contexts[0].facts is None:
             continue
-        imported = {name.split(".")[0] for name in contexts[0].facts.imports}
         folder = contexts[0].path.rpartition("/")[0]
-        for path in paths:
-            head, _, name = path.rpartition("/")
-            if head == folder and name.endswith(".py") and name[:-3] in imported:
-                helpers.add(path)
+        base = f"{folder}/" if folder else ""
+        strings = [t for _, t in contexts[0].facts.strings if len(t) < 300]
+        # folders setup.py names that hold Python files (sys.path entries, script folders)
+        dirs = {""} | {
+            f"{_clean(t)}/"
+            for t in strings
+            if any(p.startswith(f"{base}{_clean(t)}/") for p in facts_of) and _clean(t)
+        }
+        named = {f"{base}{_clean(t)}" for t in strings if t.endswith(PY_SUFFIXES)}
+        todo = [contexts[0].path, *(p for p in named if p in facts_of)]
+        seen = set(todo)
+        while todo:
+            facts = facts_of.get(todo.pop())
+            if facts is None:
+                continue
+            for name in facts.imports:
+                rel = name.replace(".", "/")
+                for d in dirs:
+                    for cand in (f"{base}{d}{rel}.py", f"{base}{d}{rel}/__init__.py"):
+                        if cand in facts_of and cand not in seen:
+                            seen.add(cand)
+                            todo.append(cand)
+        helpers |= seen - {contexts[0].path}
     return helpers
+
+
+def _clean(text: str) -> str:
+    """A path named in setup.py, relative to its folder: ``./tools/`` -> ``tools``."""
+    text = text.strip().replace("\\", "/")
+    while text.startswith("./"):
+        text = text[2:]
+    return text.strip("/")
 
 
 def parse(source: str, imported: ImportedReturns | None = None) -> ModuleFacts:
@@ -184,16 +237,8 @@ ANALYSIS_ERRORS = (RecursionError, MemoryError, ValueError, TypeError, LookupErr
 IMPORTED_ROLES = frozenset({ROLE_INIT, ROLE_MODULE, ROLE_SETUP_HELPER})
 
 
-def _unreadable(member: Member, exc: BaseException) -> Finding:
-    return Finding(
-        "analysis.unreadable",
-        "analysis",
-        "low",
-        member.path,
-        None,
-        "This file could not be fully analysed.",
-        type(exc).__name__,
-    )
+def _unreadable(exc: BaseException) -> Gap:
+    return Gap("analysis.unreadable", None, "the analysis failed on it", type(exc).__name__)
 
 
 def _limit(findings: list[Finding]) -> list[Finding]:
@@ -225,13 +270,15 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     roles = _roles(artifact)
     parsed: list[tuple[Member, list[FileContext]]] = []
     returns: dict[str, frozenset[str]] = {}  # "pkg.mod.func" -> labels of what it returns
+    gaps: dict[str, list[Gap]] = {}  # member path -> what was not fully analysed
     for member in dependency_order(artifact.members):
         module = module_name(member.path)
         imported = _lookup(returns, module, member.path) if module else None
+        member_gaps = gaps.setdefault(member.path, [])
         try:
-            contexts = _file_contexts(member, roles[member.path], imported)
+            contexts = _file_contexts(member, roles[member.path], imported, member_gaps)
         except ANALYSIS_ERRORS as exc:
-            findings.append(_unreadable(member, exc))
+            member_gaps.append(_unreadable(exc))
             continue
         parsed.append((member, contexts))
         if module and contexts and contexts[0].facts is not None:
@@ -243,6 +290,7 @@ def analyze(artifact: Artifact) -> AnalysisResult:
             (m, [replace(c, role=ROLE_SETUP_HELPER) for c in ctxs] if m.path in helpers else ctxs)
             for m, ctxs in parsed
         ]
+        roles.update(dict.fromkeys(helpers, ROLE_SETUP_HELPER))
     modules = {}
     for member, contexts in parsed:
         if contexts and contexts[0].facts is not None and contexts[0].role in IMPORTED_ROLES:
@@ -256,12 +304,14 @@ def analyze(artifact: Artifact) -> AnalysisResult:
                 for rule in FILE_RULES:
                     findings.extend(rule(ctx))
         except ANALYSIS_ERRORS as exc:
-            findings.append(_unreadable(member, exc))
+            gaps.setdefault(member.path, []).append(_unreadable(exc))
+    for path, member_gaps in gaps.items():
+        findings.extend(gap_finding(path, roles[path], g) for g in member_gaps)
     for artifact_rule in ARTIFACT_RULES:
         findings.extend(artifact_rule(artifact))
     findings = _limit(findings)
     tooling = frozenset(p for p, role in roles.items() if role == ROLE_PERIPHERAL)
-    verdict, score = judge(findings, tooling)
+    verdict, score = judge(findings, tooling, frozenset(helpers))
     findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.path, f.line or 0, f.rule))
     return AnalysisResult(verdict, score, tuple(findings), tooling)
 

@@ -28,15 +28,27 @@ _VERDICT = {
 }
 
 
-def effective_severity(f: Finding, tooling: frozenset[str] = frozenset()) -> str:
+def effective_severity(
+    f: Finding, tooling: frozenset[str] = frozenset(), runs: frozenset[str] = frozenset()
+) -> str:
     """The severity a finding counts with: one level less in tests, docs, examples and the
-    project's own tooling (``tooling``: paths the engine found installing never uses)."""
-    if f.path and (f.path in tooling or is_peripheral(f.path)) and f.severity != "info":
+    project's own tooling (``tooling``: paths the engine found installing never uses), unless
+    the path is in ``runs`` (files ``setup.py`` runs: they run at install wherever they sit)."""
+    if (
+        f.path
+        and f.path not in runs
+        and (f.path in tooling or is_peripheral(f.path))
+        and f.severity != "info"
+    ):
         return SEVERITIES[SEVERITIES.index(f.severity) - 1]
     return f.severity
 
 
-def judge(findings: Iterable[Finding], tooling: frozenset[str] = frozenset()) -> tuple[str, int]:
+def judge(
+    findings: Iterable[Finding],
+    tooling: frozenset[str] = frozenset(),
+    runs: frozenset[str] = frozenset(),
+) -> tuple[str, int]:
     """(verdict, score) for an artifact's findings.
 
     The worst finding sets the band. Two escalations express intent that single findings do not:
@@ -45,13 +57,17 @@ def judge(findings: Iterable[Finding], tooling: frozenset[str] = frozenset()) ->
     any code worth a warning makes ``suspicious`` (honest popular projects have neither).
     """
     findings = list(findings)
-    levels = [SEVERITIES.index(effective_severity(f, tooling)) for f in findings]
+    levels = [SEVERITIES.index(effective_severity(f, tooling, runs)) for f in findings]
     if not levels:
         return "clean", 0
     top = max(levels)
     high = SEVERITIES.index("high")
     medium = SEVERITIES.index("medium")
-    serious_kinds = {f.category for f, lv in zip(findings, levels, strict=True) if lv >= high}
+    serious_kinds = {
+        f.category
+        for f, lv in zip(findings, levels, strict=True)
+        if lv >= high and f.category not in NOT_INTENT
+    }
     if top == high and len(serious_kinds) >= 2:
         top = SEVERITIES.index("critical")
     deceptive = any(f.rule in DECEPTIVE for f in findings)
@@ -60,7 +76,7 @@ def judge(findings: Iterable[Finding], tooling: frozenset[str] = frozenset()) ->
     )
     if top < high and deceptive and code_warning:
         top = high
-    if top < high and _intent_with_company(findings, levels, medium, tooling):
+    if top < high and _intent_with_company(findings, levels, medium, tooling, runs):
         top = high  # e.g. fetch-and-run code that also talks to a raw IP or hides itself
     top_name = SEVERITIES[top]
     at_top = levels.count(top)
@@ -70,13 +86,18 @@ def judge(findings: Iterable[Finding], tooling: frozenset[str] = frozenset()) ->
 
 
 def _intent_with_company(
-    findings: list[Finding], levels: list[int], floor: int, tooling: frozenset[str]
+    findings: list[Finding],
+    levels: list[int],
+    floor: int,
+    tooling: frozenset[str],
+    runs: frozenset[str] = frozenset(),
 ) -> bool:
     """One file with an intent finding plus another intent, indicator or obfuscation finding."""
     per_file: dict[str, set[str]] = {}
     for f, lv in zip(findings, levels, strict=True):
         path = f.path
-        if path.lower().endswith(SCRIPT_SUFFIXES) or path in tooling or is_peripheral(path):
+        lowered = path in tooling or is_peripheral(path)
+        if path.lower().endswith(SCRIPT_SUFFIXES) or (lowered and path not in runs):
             continue  # shipped scripts, tests and examples are not run by installing
         if lv >= floor and f.category in ("intent", "indicator", "obfuscation"):
             per_file.setdefault(f.path, set()).add(f.rule)
@@ -87,4 +108,6 @@ def _intent_with_company(
 
 
 SCRIPT_SUFFIXES = (".sh", ".bash", ".bat", ".cmd", ".ps1", ".js", ".vbs")
+# what the engine could not read, or the archive: fail closed, but not a second sign of intent
+NOT_INTENT = frozenset({"analysis", "scan"})
 DECEPTIVE = frozenset({"metadata.typosquat", "metadata.dependency-confusion-version"})

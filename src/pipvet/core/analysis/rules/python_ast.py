@@ -9,7 +9,6 @@ Files that do not parse (Python 2, broken code) go through ``tokens.collect_toke
 from __future__ import annotations
 
 import ast
-import contextlib
 import functools
 import re
 import warnings
@@ -300,6 +299,8 @@ class ModuleFacts:
     dynamic_builtins: list[tuple[int, str]] = field(default_factory=list)  # (line, where)
     module_statements: int = 0  # top-level statements other than imports/defs/docstrings/setup()
     setup_kwargs: set[str] = field(default_factory=set)
+    # parts the walk could not follow: (line, why); the engine reports each as a finding
+    incomplete: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _excerpt(source_lines: list[str], line: int, end: int | None = None) -> str:
@@ -342,6 +343,7 @@ class _Collector(ast.NodeVisitor):
         self.call_edges: dict[str, set[str]] = {}  # caller function -> local names it calls
         self.relative: dict[str, str] = {}  # local name -> ".mod.name" of a relative import
         self.return_stack: list[list[ast.expr]] = []  # per enclosing def: values it returns
+        self.depth = 0  # nesting of the node being visited (its own budget, not Python's)
 
     # -- traversal (NodeVisitor's, with the method lookup cached per node type) --------------
     def visit(self, node: ast.AST) -> None:
@@ -349,8 +351,24 @@ class _Collector(ast.NodeVisitor):
         method = _DISPATCH.get(kind, _UNSEEN)
         if method is _UNSEEN:
             method = _dispatch_for(kind)
-        if method is not None:
+        if method is None:
+            return
+        if self.depth >= MAX_WALK_DEPTH:
+            # deeper code is not followed; the engine reports it, the rest of the file is read
+            self.incomplete(node, f"code nested deeper than {MAX_WALK_DEPTH} levels")
+            return
+        self.depth += 1
+        try:
             method(self, node)
+        except RecursionError:  # a helper (folding, name resolution) recursing on a deep chain
+            self.incomplete(node, "an expression too deeply nested to follow")
+        finally:
+            self.depth -= 1
+
+    def incomplete(self, node: ast.AST, why: str) -> None:
+        """Record a part of the file that was not analysed (a few per file)."""
+        if len(self.facts.incomplete) < MAX_INCOMPLETE:
+            self.facts.incomplete.append((getattr(node, "lineno", 0), why))
 
     def generic_visit(self, node: ast.AST) -> None:
         for name in node._fields:
@@ -409,20 +427,23 @@ class _Collector(ast.NodeVisitor):
         self._set_scope(Scope(parent))
         self.func_stack.append(node.name)
         self.return_stack.append([])
-        for stmt in node.body:
-            self.visit(stmt)
-        # Returns of this body, nested defs included (collected while visiting, so the body is
-        # never walked again: a second walk per def was quadratic in nesting depth).
-        values = self.return_stack.pop()
-        returned: set[str] = set()
-        for value in values:
-            returned |= self.labels_of(value)
-        if returned:  # what a helper returns flows out of its calls: b64d(...) is decoded data
-            self.returns[node.name] = frozenset(returned)
-        if self.return_stack:
-            self.return_stack[-1].extend(values)
-        self.func_stack.pop()
-        self._set_scope(parent)
+        try:
+            for stmt in node.body:
+                self.visit(stmt)
+            # Returns of this body, nested defs included (collected while visiting, so the body
+            # is never walked again: a second walk per def was quadratic in nesting depth).
+            values = self.return_stack[-1]
+            returned: set[str] = set()
+            for value in values:
+                returned |= self.labels_of(value)
+            if returned:  # what a helper returns flows out of its calls: b64d(...) is decoded
+                self.returns[node.name] = frozenset(returned)
+        finally:
+            values = self.return_stack.pop()
+            if self.return_stack:
+                self.return_stack[-1].extend(values)
+            self.func_stack.pop()
+            self._set_scope(parent)
 
     visit_FunctionDef = _visit_function
     visit_AsyncFunctionDef = _visit_function
@@ -435,8 +456,21 @@ class _Collector(ast.NodeVisitor):
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         self.func_stack.append("<lambda>")
-        self.visit(node.body)
-        self.func_stack.pop()
+        try:
+            self.visit(node.body)
+        finally:
+            self.func_stack.pop()
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        # a left-deep chain (a + b + c + ...) is a list, not nesting: walked as one
+        rights: list[ast.expr] = []
+        left: ast.expr = node
+        while isinstance(left, ast.BinOp):
+            rights.append(left.right)
+            left = left.left
+        self.visit(left)
+        for right in reversed(rights):
+            self.visit(right)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         bases = tuple(self.folder.resolve(b) or "" for b in node.bases)
@@ -447,20 +481,34 @@ class _Collector(ast.NodeVisitor):
         for b in node.bases:
             self.visit(b)
         self.class_stack.append(bases)
-        for stmt in node.body:
-            self.visit(stmt)
-        self.class_stack.pop()
+        try:
+            for stmt in node.body:
+                self.visit(stmt)
+        finally:
+            self.class_stack.pop()
 
     def visit_If(self, node: ast.If) -> None:
         if not self.func_stack and _is_main_guard(node):
             self.in_main = True
-            for stmt in node.body:
-                self.visit(stmt)
-            self.in_main = False
+            try:
+                for stmt in node.body:
+                    self.visit(stmt)
+            finally:
+                self.in_main = False
             for stmt in node.orelse:
                 self.visit(stmt)
             return
-        self.generic_visit(node)
+        # an elif chain is a list, not nesting: walked as one
+        while True:
+            self.visit(node.test)
+            for stmt in node.body:
+                self.visit(stmt)
+            nxt = node.orelse[0] if len(node.orelse) == 1 else None
+            if not isinstance(nxt, ast.If) or (not self.func_stack and _is_main_guard(nxt)):
+                for stmt in node.orelse:
+                    self.visit(stmt)
+                return
+            node = nxt
 
     def visit_Module(self, node: ast.Module) -> None:
         for i, stmt in enumerate(node.body):
@@ -480,36 +528,67 @@ class _Collector(ast.NodeVisitor):
         return isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(value, literal)
 
     # -- assignments (dataflow) --------------------------------------------------------------
-    def labels_of(self, node: ast.AST) -> frozenset[str]:
-        """Labels of the values an expression is built from (memoised per node)."""
+    def labels_of(self, node: ast.AST, depth: int = 0) -> frozenset[str]:
+        """Labels of the values an expression is built from (memoised per node).
+
+        Recursive while shallow (fast); a deeper expression is finished by an explicit stack.
+        """
         if isinstance(node, _LABEL_FREE):  # literals, contexts and operators: nothing flows in
             return _NO_LABELS
         key = id(node)
         cached = self._labels.get(key)
         if cached is not None:
             return cached
-        try:
-            # only names, attributes and calls have labels of their own
-            out = set(self._own_labels(node)) if isinstance(node, _LABEL_ORIGINS) else set()
-            for name in node._fields:  # ast.iter_child_nodes, inlined (hot)
-                value = getattr(node, name, None)
-                if isinstance(value, list):
-                    for item in value:
-                        if isinstance(item, ast.AST):
-                            labels = self.labels_of(item)
-                            if labels:
-                                out |= labels
-                elif isinstance(value, ast.AST):
-                    labels = self.labels_of(value)
-                    if labels:
-                        out |= labels
-        except RecursionError:
-            out = set()
+        if depth >= LABEL_RECURSION:
+            return self._labels_iterative(node)
+        # only names, attributes and calls have labels of their own
+        out = set(self._own_labels_guarded(node)) if isinstance(node, _LABEL_ORIGINS) else set()
+        for name in node._fields:  # ast.iter_child_nodes, inlined (hot)
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        labels = self.labels_of(item, depth + 1)
+                        if labels:
+                            out |= labels
+            elif isinstance(value, ast.AST):
+                labels = self.labels_of(value, depth + 1)
+                if labels:
+                    out |= labels
+        return self._memo_labels(key, out)
+
+    def _memo_labels(self, key: int, out: set[str]) -> frozenset[str]:
         if "env-dump" in out:
             out.add("secret")
         result = frozenset(out)
         self._labels[key] = result
         return result
+
+    def _labels_iterative(self, root: ast.AST) -> frozenset[str]:
+        """``labels_of`` with an explicit stack (children first), for deep expressions."""
+        stack: list[tuple[ast.AST, bool]] = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if id(node) in self._labels:
+                continue
+            children = [c for c in ast.iter_child_nodes(node) if not isinstance(c, _LABEL_FREE)]
+            if not expanded:
+                stack.append((node, True))
+                stack.extend((c, False) for c in children if id(c) not in self._labels)
+                continue
+            own = self._own_labels_guarded(node) if isinstance(node, _LABEL_ORIGINS) else ()
+            out = set(own)
+            for c in children:
+                out |= self._labels.get(id(c), _NO_LABELS)
+            self._memo_labels(id(node), out)
+        return self._labels[id(root)]
+
+    def _own_labels_guarded(self, sub: ast.AST) -> frozenset[str] | set[str]:
+        try:
+            return self._own_labels(sub)
+        except RecursionError:  # name resolution recursing on a long chain
+            self.incomplete(sub, "an expression too deeply nested to follow")
+            return _NO_LABELS
 
     def _own_labels(self, sub: ast.AST) -> frozenset[str] | set[str]:
         out: set[str] = set()
@@ -771,6 +850,10 @@ class _Collector(ast.NodeVisitor):
                     self.facts.strings.append((node.lineno, v))
 
 
+MAX_WALK_DEPTH = 150  # nesting the walk follows (each level costs a few Python frames)
+LABEL_RECURSION = 60  # labels_of recurses this deep, then continues with an explicit stack
+MAX_INCOMPLETE = 5  # parts not analysed recorded per file
+
 # Node types whose visit does nothing: no visit_ method and no child that one would have.
 _NOOP_TYPES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop, ast.Name)
 _UNSEEN = object()
@@ -816,8 +899,10 @@ def collect(source: str, imported: ImportedReturns | None = None) -> ModuleFacts
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     collector = _Collector(source.splitlines(), imported)
-    with contextlib.suppress(RecursionError):
+    try:
         collector.visit(tree)
+    except RecursionError:  # never expected (visit catches it per node): still not silence
+        collector.incomplete(tree, "an expression too deeply nested to follow")
     collector.facts.call_edges = collector.call_edges
     collector.facts.returns = collector.returns
     collector.facts.run_on_load = reachable(collector.call_edges)

@@ -1,0 +1,195 @@
+"""Hostile input never makes the scanner say "clean" and never costs unbounded time or memory.
+
+Each case is built in ``tmp_path`` by ``tests.support.hostile``, read as data by the real reader
+and engine (``scan_files``), and must end ``suspicious`` or worse (the install gate's default
+threshold) with a finding that names what was not analysed, within a bounded time.
+"""
+
+from __future__ import annotations
+
+import resource
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+from tests.support import hostile
+
+from pipvet.cli.main import main
+from pipvet.services.scan import ScanReport, scan_files
+
+FLAGGED = ("suspicious", "malicious")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIPVET_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def scan(path: Path) -> ScanReport:
+    [report] = scan_files([path], use_cache=False)
+    return report
+
+
+def rules(report: ScanReport) -> set[str]:
+    return {f.rule for f in report.findings}
+
+
+def payload_found(report: ScanReport) -> bool:
+    return "intent.shell-download-execute" in rules(report)
+
+
+# -- code the engine could not read ---------------------------------------------------------------
+
+
+def test_deep_sum_before_payload_does_not_hide_it(tmp_path):
+    report = scan(hostile.deep_sum(tmp_path))
+    assert payload_found(report)
+    assert report.verdict == "malicious"
+
+
+def test_deep_call_chain_is_a_finding_and_the_rest_is_read(tmp_path):
+    report = scan(hostile.deep_calls(tmp_path))
+    assert payload_found(report)
+    gap = [f for f in report.findings if f.rule == "analysis.depth-limit"]
+    assert gap and gap[0].path.endswith("setup.py") and gap[0].severity == "high"
+    assert gap[0].line == 3  # the statement holding the chain, not the file
+
+
+def test_walk_does_not_depend_on_the_recursion_limit(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys, "getrecursionlimit", sys.getrecursionlimit)  # restored after
+    sys.setrecursionlimit(400)  # far less than the sum's depth
+    try:
+        report = scan(hostile.deep_sum(tmp_path, terms=2000))
+    finally:
+        sys.setrecursionlimit(1000)
+    assert payload_found(report)
+
+
+def test_comment_flood_after_payload(tmp_path):
+    report = scan(hostile.comment_flood(tmp_path))
+    assert payload_found(report)
+    [gap] = [f for f in report.findings if f.rule == "analysis.size-limit"]
+    assert gap.path.endswith("setup.py") and gap.severity == "high"
+    assert "MB" in gap.message
+
+
+def test_utf7_source_is_read_as_python_reads_it(tmp_path):
+    report = scan(hostile.utf7_payload(tmp_path))
+    assert payload_found(report)
+    gap = [f for f in report.findings if f.rule == "analysis.encoding"]
+    assert gap and "utf-7" in gap[0].message and gap[0].severity == "high"
+
+
+def test_folder_run_by_setup_counts_as_install_time(tmp_path):
+    report = scan(hostile.setup_runs_tooling(tmp_path))
+    assert report.verdict == "malicious"
+    assert any(f.path.endswith("tools/build_helper.py") for f in report.findings)
+
+
+def test_unparseable_setup_is_a_gap(tmp_path):
+    path = hostile.sdist(tmp_path, {"setup.py": "from setuptools import setup\nsetup(\n"})
+    report = scan(path)
+    assert "analysis.parse-failed" in rules(report)
+    assert report.verdict in FLAGGED
+
+
+def test_honest_sources_have_no_gaps(tmp_path):
+    src = (
+        "# -*- coding: latin-1 -*-\n"
+        + "x = "
+        + " + ".join(["'a'"] * 300)
+        + "\n"
+        + "if x == 1:\n    pass\n"
+        + "".join(f"elif x == {i}:\n    pass\n" for i in range(400))
+        + "from setuptools import setup\nsetup(name='demo')\n"
+    )
+    report = scan(hostile.sdist(tmp_path, {"setup.py": src, "demo/__init__.py": "é = 1\n"}))
+    assert not {r for r in rules(report) if r.startswith("analysis.")}
+    assert report.verdict == "clean"
+
+
+# -- members the reader does not reach ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "build",
+    [hostile.many_members, hostile.gzip_bomb_member],
+    ids=["50000-members", "gzip-bomb-4GiB"],
+)
+def test_unread_rest_of_a_tar_fails_closed(tmp_path, build):
+    start = time.process_time()
+    report = scan(build(tmp_path))
+    assert time.process_time() - start < 60
+    assert report.verdict in FLAGGED
+    unread = [f for f in report.findings if "not read" in f.message]
+    assert unread and unread[0].severity == "high"
+
+
+def test_zip_bomb_member_is_skipped_and_the_payload_read(tmp_path):
+    report = scan(hostile.zip_bomb_member(tmp_path))
+    assert payload_found(report)
+    assert "archive.zip-bomb" in rules(report)
+
+
+# -- archives built to cost time and memory -------------------------------------------------------
+
+
+def _bounded(build, tmp_path) -> tuple[ScanReport, float, int]:
+    path = build(tmp_path)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    start = time.process_time()
+    report = scan(path)
+    seconds = time.process_time() - start
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before.ru_maxrss
+    return report, seconds, grown
+
+
+def test_unknown_member_type_declaring_16gib(tmp_path):
+    report, seconds, _ = _bounded(hostile.unknown_type_huge, tmp_path)
+    assert seconds < 10
+    assert report.verdict in FLAGGED
+    assert "archive.zip-bomb" in rules(report)
+
+
+def test_pax_header_of_400000_digits(tmp_path):
+    report, seconds, _ = _bounded(hostile.pax_digits, tmp_path)
+    assert seconds < 10
+    assert "archive.limit-header" in rules(report)
+    assert report.verdict in FLAGGED
+
+
+@pytest.mark.parametrize("kind", [tarfile.XHDTYPE, tarfile.GNUTYPE_LONGNAME], ids=["pax", "gnu"])
+def test_256mib_header_extension_is_refused_before_it_is_read(tmp_path, kind):
+    report, seconds, grown_kib = _bounded(lambda d: hostile.long_header(d, kind), tmp_path)
+    assert "archive.limit-header" in rules(report)
+    assert report.verdict in FLAGGED
+    assert seconds < 10
+    assert grown_kib < 100 * 1024  # far from the 256 MiB the header declares
+
+
+def test_honest_pax_headers_still_read(tmp_path):
+    long_name = "demo/" + "d" * 150 + "/x.py"
+    data = hostile.tar_bytes(
+        {long_name: "x = 1\n", "setup.py": hostile.SETUP_HEAD}, tarfile.PAX_FORMAT
+    )
+    path = tmp_path / "demo-1.0.tar"
+    path.write_bytes(data)
+    report = scan(path)
+    assert not {r for r in rules(report) if r.startswith(("archive.", "analysis."))}
+
+
+# -- output -------------------------------------------------------------------------------------
+
+
+def test_escapes_in_paths_and_evidence_cannot_erase_the_verdict(tmp_path, capsys):
+    path = hostile.escape_path(tmp_path)
+    code = main(["-v", "scan", "--no-cache", str(path)])
+    out = capsys.readouterr()
+    assert code == 1
+    for text in (out.out, out.err):
+        assert "\x1b[2K" not in text and "\x1b[1A" not in text and "\r" not in text
+    assert "MALICIOUS" in out.out
+    assert "\\x1b[2K" in out.out  # shown, made visible
