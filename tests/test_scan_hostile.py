@@ -7,7 +7,11 @@ threshold) with a finding that names what was not analysed, within a bounded tim
 
 from __future__ import annotations
 
+import hashlib
+import json
 import resource
+import shutil
+import sqlite3
 import tarfile
 import time
 from pathlib import Path
@@ -16,7 +20,7 @@ import pytest
 from tests.support import hostile
 
 from pipvet.cli.main import main
-from pipvet.services.scan import ScanReport, scan_files
+from pipvet.services.scan import ScanInput, ScanReport, run_pool, scan_files
 
 FLAGGED = ("suspicious", "malicious")
 
@@ -193,3 +197,55 @@ def test_escapes_in_paths_and_evidence_cannot_erase_the_verdict(tmp_path, capsys
         assert "\x1b[2K" not in text and "\x1b[1A" not in text and "\r" not in text
     assert "MALICIOUS" in out.out
     assert "\\x1b[2K" in out.out  # shown, made visible
+
+
+# -- the cache and the workers ---------------------------------------------------------------------
+
+
+def test_cache_row_rewritten_to_clean_is_not_believed(tmp_path, capsys):
+    art = hostile.sdist(tmp_path, {"setup.py": hostile.setup_with("")})
+    [first] = scan_files([art])
+    assert first.verdict == "malicious" and not first.cached
+    db = sqlite3.connect(tmp_path / "cache" / "scan-results.sqlite3")
+    (text,) = db.execute("SELECT result FROM scan_results").fetchone()
+    row = json.loads(text)
+    row.update(verdict="clean", score=0, findings=[])
+    forged = json.dumps(row, sort_keys=True)
+    # a rewritten row, even with a plain checksum recomputed over it, does not verify
+    plain = hashlib.sha256(forged.encode()).hexdigest()
+    db.execute("UPDATE scan_results SET result = ?, mac = ?", (forged, plain))
+    db.commit()
+    code = main(["-v", "scan", str(art)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "integrity check" in err and "scanned again" in err
+    [again] = scan_files([art])
+    assert again.cached and again.verdict == "malicious"  # the re-scan replaced the row
+
+
+def test_engine_version_follows_the_analysis_code(tmp_path):
+    import pipvet.core.analysis as analysis_pkg
+    from pipvet.core.analysis.engine import ENGINE_VERSION, source_digest
+
+    root = Path(analysis_pkg.__file__).parent
+    assert ENGINE_VERSION.endswith(source_digest(root)[:16])
+    copy = tmp_path / "analysis"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert source_digest(copy) == source_digest(root)
+    rule = copy / "rules" / "intent.py"
+    rule.write_text(rule.read_text() + "\n# a changed rule\n")
+    assert source_digest(copy) != source_digest(root)
+
+
+def test_a_worker_that_dies_gives_a_finding_and_the_scan_goes_on(tmp_path):
+    good = hostile.sdist(tmp_path, {"setup.py": hostile.SETUP_HEAD + hostile.SETUP_TAIL})
+    bad = hostile.sdist(tmp_path, {"setup.py": hostile.setup_with("")}, name="bad-1.0.tar.gz")
+    dying = hostile.sdist(tmp_path, {"setup.py": "x = 1\n"}, name="die-1.0.tar.gz")
+    items = [ScanInput(p, str(p)) for p in (good, dying, bad, good)]
+    results: dict[int, dict] = {}
+    run_pool(hostile.scan_or_die, items, range(len(items)), 2, results.__setitem__)
+    assert sorted(results) == [0, 1, 2, 3]
+    assert results[1]["verdict"] == "suspicious"
+    assert [f["rule"] for f in results[1]["findings"]] == ["scan.worker-died"]
+    assert results[1]["filename"] == "die-1.0.tar.gz"
+    assert (results[0]["verdict"], results[2]["verdict"]) == ("clean", "malicious")

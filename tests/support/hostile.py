@@ -249,3 +249,16 @@ def escape_path(folder: Path) -> Path:
     erase = "\x1b[2K\x1b[1A\x1b[2K\x1b[1A\x1b[2K\r"
     setup = SETUP_HEAD + f"# {erase}\n" + PAYLOAD.replace("x.sh", f"x.sh{erase}") + SETUP_TAIL
     return sdist(folder, {"setup.py": setup, f"demo/ok{erase}CLEAN.py": f"'{erase}'\n"})
+
+
+def scan_or_die(item):
+    """A scan worker's job, except that its process dies (SIGKILL, as the kernel's OOM killer
+    does it) on an artifact whose name starts with ``die-``."""
+    import os
+    import signal
+
+    from pipvet.services.scan import scan_one
+
+    if item.path.name.startswith("die-"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return scan_one(item)

@@ -118,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         def progress(report) -> None:
             cached = " (cached)" if report.cached else ""
             console.detail(f"{report.verdict:<10} {escape_terminal(report.filename)}{cached}")
+            if report.note:
+                console.detail(f"{escape_terminal(report.filename)}: {report.note}")
 
         reports = scan_inputs(
             expansion.inputs, jobs=jobs, use_cache=not args.no_cache, progress=progress

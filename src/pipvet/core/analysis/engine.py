@@ -7,8 +7,10 @@ back to text and analysed as code of the same file.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from pipvet.core.analysis import coverage
 from pipvet.core.analysis.coverage import Gap, gap_finding
@@ -37,7 +39,23 @@ from pipvet.core.analysis.rules.python_ast import ImportedReturns, ModuleFacts, 
 from pipvet.core.analysis.rules.tokens import collect_tokens
 from pipvet.core.analysis.verdict import judge
 
-ENGINE_VERSION = "11"
+
+def source_digest(root: Path) -> str:
+    """sha256 over the engine's own sources (every ``.py`` under ``root``, by relative path):
+    any change to the analysis code changes it."""
+    digest = hashlib.sha256()
+    files = sorted(root.rglob("*.py")) or sorted(root.rglob("*.pyc"))
+    for path in files:
+        rel = path.relative_to(root).as_posix().encode()
+        digest.update(len(rel).to_bytes(4, "big") + rel)
+        data = path.read_bytes()
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+# Keys the scan cache: the rule generation, then a digest of the analysis code itself, so a
+# result computed by other code (other verdicts) is never served from the cache.
+ENGINE_VERSION = f"11+{source_digest(Path(__file__).resolve().parent)[:16]}"
 
 PY_SUFFIXES = (".py", ".pyw")
 SCRIPT_SUFFIXES = (
