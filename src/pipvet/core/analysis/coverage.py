@@ -63,22 +63,33 @@ def gap_finding(path: str, role: str, gap: Gap) -> Finding:
     )
 
 
+_PROBES = ("A", "\\", '"', "'", "#", "\n")
+
+
 @functools.lru_cache(maxsize=64)
 def plain_codec(name: str) -> bool:
-    """True for codecs that read code as a byte-level reading sees it: UTF-8, ASCII and
-    single-byte ASCII-compatible codecs (the latin-1 family). Others (utf-7, shift_jis, gbk...)
-    can turn bytes that look like a comment into code, or code into a string."""
+    """True for codecs in which every ASCII byte means itself whatever precedes it (UTF-8, ASCII,
+    the latin-1 family of single-byte codecs, EUC): code reads the same as in a byte-level
+    reading. Others (utf-7, shift_jis, gbk, iso-2022...) can turn bytes that look like a comment
+    or a string into code."""
     try:
         info = codecs.lookup(name)
     except LookupError:
         return False
     if info.name in ("utf-8", "ascii"):
         return True
+    if "2022" in info.name or info.name in ("hz", "utf-7"):
+        return False  # escape sequences switch to modes where ASCII bytes are other characters
     try:
         if bytes(range(128)).decode(info.name) != "".join(map(chr, range(128))):
             return False
-        return all(len(bytes([b]).decode(info.name, "strict")) == 1 for b in range(128, 256))
-    except (UnicodeError, LookupError, ValueError):
+        return all(
+            bytes([b]).decode(info.name, "replace") + p
+            == (bytes([b]) + p.encode()).decode(info.name, "replace")
+            for b in range(128, 256)
+            for p in _PROBES
+        )
+    except (UnicodeError, LookupError, ValueError, TypeError):
         return False
 
 
