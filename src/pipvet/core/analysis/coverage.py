@@ -10,10 +10,12 @@ is ``high`` (the verdict is at least ``suspicious``, so the install gate blocks 
 
 from __future__ import annotations
 
+import ast
 import codecs
 import functools
 import io
 import re
+import sys
 import tokenize
 from dataclasses import dataclass
 
@@ -27,9 +29,22 @@ from pipvet.core.analysis.rules import (
     ROLE_SETUP,
     ROLE_SETUP_HELPER,
 )
+from pipvet.core.analysis.rules.tokens import MAX_TOKENS
 
 MAX_TEXT = 8_000_000  # characters of source parsed; beyond, comments are dropped, then the head
 
+# A file read whole, with less precision (the tokenizer, when ``ast`` cannot parse it): honest
+# packages hold modules in syntax newer than the Python pipvet runs on, so on import a partial
+# reading is worth a warning; install-time code (setup.py and what it runs, .pth) stays high.
+PARTIAL_SEVERITY_BY_ROLE = {
+    ROLE_SETUP: "high",
+    ROLE_SETUP_HELPER: "high",
+    ROLE_PTH: "high",
+    ROLE_INIT: "medium",
+    ROLE_MODULE: "medium",
+    ROLE_SCRIPT: "low",
+    ROLE_PERIPHERAL: "low",
+}
 SEVERITY_BY_ROLE = {
     ROLE_SETUP: "high",
     ROLE_SETUP_HELPER: "high",
@@ -49,13 +64,14 @@ class Gap:
     line: int | None
     why: str  # completes "Not fully analysed: ..."
     evidence: str = ""
+    partial: bool = False  # read whole, with less precision (PARTIAL_SEVERITY_BY_ROLE)
 
 
 def gap_finding(path: str, role: str, gap: Gap) -> Finding:
     return Finding(
         gap.rule,
         "analysis",
-        SEVERITY_BY_ROLE.get(role, "low"),
+        (PARTIAL_SEVERITY_BY_ROLE if gap.partial else SEVERITY_BY_ROLE).get(role, "low"),
         path,
         gap.line,
         f"Not fully analysed: {gap.why}.",
@@ -173,20 +189,38 @@ def prefix_only(size: int, kept: int) -> Gap:
 
 
 def parse_failed(text: str) -> Gap:
-    """A Python file ``ast`` could not parse (read by the tokenizer only)."""
-    reason = "it does not parse as Python 3 (read by the tokenizer only)"
+    """A Python file ``ast`` could not parse: read by the tokenizer, whole (a partial reading)
+    or only up to where the tokenizer stopped too (not analysed beyond)."""
+    running = f"Python {sys.version_info.major}.{sys.version_info.minor}"
     try:
-        compile(text, "<scanned>", "exec", dont_inherit=True, flags=0x400)  # PyCF_ONLY_AST
+        compile(text, "<scanned>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
     except SyntaxError as exc:
-        return Gap("analysis.parse-failed", exc.lineno, reason, str(exc.msg or "")[:100])
+        line, detail = exc.lineno, str(exc.msg or "")[:100]
     except (RecursionError, MemoryError, ValueError) as exc:
-        return Gap(
-            "analysis.parse-failed",
-            None,
-            "it is nested too deeply for the parser (read by the tokenizer only)",
-            type(exc).__name__,
-        )
-    return Gap("analysis.parse-failed", None, reason)
+        line, detail = None, type(exc).__name__
+    else:
+        line, detail = None, ""
+    stop = _tokenizer_stop(text)
+    if stop is None:
+        why = f"it does not parse as {running} (read by the tokenizer only)"
+        return Gap("analysis.parse-failed", line, why, detail, partial=True)
+    why = f"it does not parse as {running}, and the tokenizer stopped at line {stop}"
+    return Gap("analysis.parse-failed", line or stop, why, detail)
+
+
+def _tokenizer_stop(text: str) -> int | None:
+    """The line where tokenizing ``text`` stops short (None when it reads it whole)."""
+    count = 0
+    last = 1
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            count += 1
+            last = tok.start[0]
+            if count > MAX_TOKENS:
+                return last
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return last
+    return None
 
 
 def incomplete(facts_incomplete: list[tuple[int, str]]) -> list[Gap]:
