@@ -90,8 +90,9 @@ def test_utf7_source_is_read_as_python_reads_it(tmp_path):
     assert gap and "utf-7" in gap[0].message and gap[0].severity == "high"
 
 
-def test_folder_run_by_setup_counts_as_install_time(tmp_path):
-    report = scan(hostile.setup_runs_tooling(tmp_path))
+@pytest.mark.parametrize("how", ["sys.path", "from", "exec"])
+def test_folder_run_by_setup_counts_as_install_time(tmp_path, how):
+    report = scan(hostile.setup_runs_tooling(tmp_path, how))
     assert report.verdict == "malicious"
     assert any(f.path.endswith("tools/build_helper.py") for f in report.findings)
 
@@ -283,3 +284,16 @@ def test_escape_terminal_makes_controls_and_bidi_visible():
     text = "a\x1b[2Kb\rc\u202ed\x9be\tf\u00e9"
     assert escape_terminal(text) == "a\\x1b[2Kb\\x0dc\\u202ed\\x9be\tf\u00e9"
     assert escape_terminal("plain/path.py") == "plain/path.py"
+
+
+def test_tooling_setup_does_not_run_stays_tooling(tmp_path):
+    release = "import urllib.request\nurllib.request.urlopen('https://example.invalid/upload')\n"
+    setup = "import os\n" + hostile.SETUP_HEAD + "here = os.path.dirname('tools')\n"
+    setup += hostile.SETUP_TAIL
+    report = scan(
+        hostile.sdist(
+            tmp_path,
+            {"setup.py": setup, "tools/release.py": release, "demo/__init__.py": ""},
+        )
+    )
+    assert report.verdict in ("clean", "risky")

@@ -93,16 +93,17 @@ def utf7_payload(folder: Path) -> Path:
     return sdist(folder, {"setup.py": src})
 
 
-def setup_runs_tooling(folder: Path) -> Path:
-    """setup.py imports a module of a folder that holds no package (tools/), which hides the
-    payload: installing runs it, although the folder is never installed."""
-    setup = (
-        "import os, sys\n"
-        + SETUP_HEAD
-        + "sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'tools'))\n"
-        + "import build_helper\n"
-        + SETUP_TAIL
-    )
+def setup_runs_tooling(folder: Path, how: str = "sys.path") -> Path:
+    """setup.py runs a module of a folder that holds no package (tools/), which hides the
+    payload: installing runs it, although the folder is never installed. ``how``: through
+    ``sys.path``, ``from tools import`` (a namespace package) or ``exec(open(...))``."""
+    run = {
+        "sys.path": "sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'tools'))\n"
+        "import build_helper\n",
+        "from": "from tools import build_helper\n",
+        "exec": "exec(open(os.path.join('tools', 'build_helper.py')).read())\n",
+    }[how]
+    setup = "import os, sys\n" + SETUP_HEAD + run + SETUP_TAIL
     return sdist(
         folder,
         {

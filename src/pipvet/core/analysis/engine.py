@@ -194,14 +194,14 @@ def _setup_helpers(parsed: list[tuple[Member, list[FileContext]]]) -> set[str]:
             for t in strings
             if any(p.startswith(f"{base}{_clean(t)}/") for p in facts_of) and _clean(t)
         }
-        named = {f"{base}{_clean(t)}" for t in strings if t.endswith(PY_SUFFIXES)}
+        named = {f"{base}{d}{_clean(t)}" for t in strings if t.endswith(PY_SUFFIXES) for d in dirs}
         todo = [contexts[0].path, *(p for p in named if p in facts_of)]
         seen = set(todo)
         while todo:
             facts = facts_of.get(todo.pop())
             if facts is None:
                 continue
-            for name in facts.imports:
+            for name in facts.imports | facts.imported_names:
                 rel = name.replace(".", "/")
                 for d in dirs:
                     for cand in (f"{base}{d}{rel}.py", f"{base}{d}{rel}/__init__.py"):

@@ -285,6 +285,7 @@ class ModuleFacts:
     strings: list[tuple[int, str]] = field(default_factory=list)  # (line, text) incl. folded
     classes: list[ClassFact] = field(default_factory=list)
     imports: set[str] = field(default_factory=set)
+    imported_names: set[str] = field(default_factory=set)  # "mod.name" of `from mod import name`
     env_reads: list[tuple[int, str, bool]] = field(default_factory=list)  # (line, where, whole)
     payloads: list[tuple[int, str]] = field(default_factory=list)  # code reaching exec/eval
     string_scope: dict[int, str | None] = field(default_factory=dict)  # line -> function
@@ -415,6 +416,7 @@ class _Collector(ast.NodeVisitor):
             if a.name == "*":
                 continue
             self.scope.aliases[a.asname or a.name] = f"{mod}.{a.name}" if mod else a.name
+            self.facts.imported_names.add(f"{mod}.{a.name}")
 
     # -- definitions -----------------------------------------------------------------------
     def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
