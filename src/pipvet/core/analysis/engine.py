@@ -8,7 +8,7 @@ back to text and analysed as code of the same file.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -205,11 +205,23 @@ def _setup_helpers(parsed: list[tuple[Member, list[FileContext]]]) -> set[str]:
                 rel = name.replace(".", "/")
                 for d in dirs:
                     for cand in (f"{base}{d}{rel}.py", f"{base}{d}{rel}/__init__.py"):
-                        if cand in facts_of and cand not in seen:
+                        if (
+                            cand in facts_of
+                            and cand not in seen
+                            and not _in_package(cand, base, facts_of)
+                        ):
                             seen.add(cand)
                             todo.append(cand)
         helpers |= seen - {contexts[0].path}
     return helpers
+
+
+def _in_package(path: str, base: str, members: Mapping[str, object]) -> bool:
+    """True for a module of a package below setup.py's folder: importing it is how setup.py
+    reads its own version, and it is judged as the import-time code it also is."""
+    folder = path.rpartition("/")[0]
+    below = len(folder) > len(base.rstrip("/"))
+    return below and (path.endswith("/__init__.py") or f"{folder}/__init__.py" in members)
 
 
 def _clean(text: str) -> str:
