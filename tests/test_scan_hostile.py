@@ -20,6 +20,7 @@ import pytest
 from tests.support import hostile
 
 from pipvet.cli.main import main
+from pipvet.core.analysis.archive import Limits, read_artifact
 from pipvet.core.analysis.coverage import plain_codec
 from pipvet.core.text import escape_terminal
 from pipvet.services.scan import ScanInput, ScanReport, run_pool, scan_files
@@ -297,3 +298,19 @@ def test_tooling_setup_does_not_run_stays_tooling(tmp_path):
         )
     )
     assert report.verdict in ("clean", "risky")
+
+
+def test_entries_that_are_not_files_are_bounded_too(tmp_path):
+    path = hostile.entry_flood(tmp_path, 3000)
+    art = read_artifact(path, limits=Limits(max_entries=2000))
+    [limit] = [f for f in art.archive_findings if f.rule == "archive.limit-members"]
+    assert limit.severity == "high" and "not read" in limit.message
+    assert not any(m.path.endswith("setup.py") for m in art.members)
+
+
+def test_a_flood_of_links_is_listed_once_per_kind(tmp_path):
+    art = read_artifact(hostile.entry_flood(tmp_path, 1000, tarfile.SYMTYPE))
+    links = [f for f in art.archive_findings if f.rule == "archive.symlink"]
+    assert len(links) == 51 and "950 more" in links[-1].message
+    assert links[-1].severity == "high"
+    assert any(m.path.endswith("setup.py") for m in art.members)  # still read to the end

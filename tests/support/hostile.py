@@ -263,3 +263,19 @@ def scan_or_die(item):
     if item.path.name.startswith("die-"):
         os.kill(os.getpid(), signal.SIGKILL)
     return scan_one(item)
+
+
+def entry_flood(folder: Path, count: int, kind: bytes = tarfile.DIRTYPE) -> Path:
+    """``count`` entries that are not files (folders, or links with ``SYMTYPE``), then the
+    payload: they hold no data, so no size bound sees them."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
+        for i in range(count):
+            info = _info(f"{TOP}/d{i}", 0, kind)
+            info.linkname = "/etc/passwd" if kind == tarfile.SYMTYPE else ""
+            tf.addfile(info)
+        setup = setup_with("").encode()
+        tf.addfile(_info(f"{TOP}/setup.py", len(setup)), io.BytesIO(setup))
+    path = folder / "demo-1.0.tar.gz"
+    path.write_bytes(gzip.compress(buf.getvalue(), 1))
+    return path

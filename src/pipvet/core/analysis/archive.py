@@ -63,6 +63,8 @@ class Limits:
     prefix_size: int = 4096  # what binaries keep
     max_tar_header: int = 64 * 1024  # PAX headers and GNU long names larger are refused
     max_zip_entries: int = 200_000  # a zip's central directory listing more is not parsed
+    max_entries: int = 100_000  # tar entries of any kind (folders, links...) read
+    max_findings_per_rule: int = 50  # more findings of one kind are counted, not kept
 
 
 DEFAULT_LIMITS = Limits()
@@ -268,9 +270,28 @@ class _Reader:
         self.kept = 0
         self.names: Counter[str] = Counter()
         self._kept_warned = False
+        self.entries = 0  # tar entries of any kind seen
+        self.dropped: Counter[str] = Counter()  # findings over max_findings_per_rule, by rule
+        self._per_rule: Counter[str] = Counter()
 
     def add_finding(self, rule: str, severity: str, path: str, message: str, evidence: str = ""):
+        self._per_rule[rule] += 1
+        if self._per_rule[rule] > self.limits.max_findings_per_rule:
+            self.dropped[rule] += 1  # a million links are one kind of problem, said once more
+            return
         self.findings.append(_finding(rule, severity, path, message, evidence))
+
+    def entry(self, path: str) -> None:
+        """Count one tar entry of any kind; raise _Stop past the bound (each costs memory)."""
+        self.entries += 1
+        if self.entries > self.limits.max_entries:
+            self.add_finding(
+                "limit-members",
+                "high",
+                path,
+                f"more than {self.limits.max_entries} entries; {_UNREAD}",
+            )
+            raise _Stop
 
     # -- budget ---------------------------------------------------------------------------------
     def admit(self, path: str, size: int, archive_size: int) -> None:
@@ -395,6 +416,7 @@ class _Reader:
         sub.total, sub.kept = self.total, self.kept
         _read_archive_into(sub, io.BytesIO(data), len(data), fmt, path, depth)
         self.total, self.kept = sub.total, sub.kept
+        self.dropped.update(sub.dropped)
         for m in sub.members:
             self.members.append(Member(nested_prefix + m.path, m.size, m.data, m.truncated))
         for f in sub.findings:
@@ -584,6 +606,7 @@ def _read_tar(r: _Reader, fileobj: BinaryIO, archive_size: int, depth: int) -> N
     with tarfile.open(fileobj=_decompressed(fileobj), mode="r|", tarinfo=bounded) as tf:
         for ti in tf:
             path, problems = _check_path(ti.name)
+            r.entry(path)
             if not ti.isreg() and ti.size > 0:
                 r.spend(path, ti.size, archive_size)  # skipping its data unpacks it too
             if ti.isdir():
@@ -755,11 +778,26 @@ def _kind_from_members(members: Iterable[Member], guess: str) -> str:
     return guess
 
 
+def _rank(f: Finding) -> int:
+    return ("info", "low", "medium", "high", "critical").index(f.severity)
+
+
 def _finish(
     r: _Reader, filename: str, kind: str, sha256: str | None, fallback_name: bool = True
 ) -> Artifact:
     if kind in ("wheel", "sdist", "zip"):
         kind = _kind_from_members(r.members, kind)
+    for rule, n in sorted(r.dropped.items()):
+        worst = max((f for f in r.findings if f.rule == f"archive.{rule}"), key=_rank, default=None)
+        r.findings.append(
+            _finding(
+                rule,
+                worst.severity if worst else "medium",
+                "",
+                f"{n} more findings of this kind (only the first {r.limits.max_findings_per_rule} "
+                "are listed)",
+            )
+        )
     meta_member = _metadata_member(r.members, kind)
     metadata = parse_metadata(meta_member.data) if meta_member else {}
     name = (metadata.get("name") or [None])[0]
