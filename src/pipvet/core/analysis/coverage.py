@@ -17,6 +17,7 @@ import io
 import re
 import sys
 import tokenize
+import warnings
 from dataclasses import dataclass
 
 from pipvet.core.analysis.model import Finding
@@ -193,7 +194,9 @@ def parse_failed(text: str) -> Gap:
     or only up to where the tokenizer stopped too (not analysed beyond)."""
     running = f"Python {sys.version_info.major}.{sys.version_info.minor}"
     try:
-        compile(text, "<scanned>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes etc. in vetted code are not ours
+            compile(text, "<scanned>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
     except SyntaxError as exc:
         line, detail = exc.lineno, str(exc.msg or "")[:100]
     except (RecursionError, MemoryError, ValueError) as exc:
