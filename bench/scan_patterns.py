@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 MODULES = (
     "archive",
+    "coverage",
     "layout",
     "rules",
     "rules.python_ast",

@@ -269,3 +269,17 @@ def test_a_non_ascii_project_name_is_asked_for_percent_encoded(make_index):
     index = make_index(standard=True)
     with pytest.raises(InputError, match="HTTP 404"):
         SimpleIndex(index.url).project_page("r\u0435quests")
+
+
+def test_gzip_page_is_inflated_within_a_bound(make_index) -> None:
+    import resource
+
+    index = make_index(standard=True)
+    index.page_padding = 1000  # an honest compressed page still reads
+    assert {f.filename for f in SimpleIndex(index.url).project_files("alpha")}
+    index.page_padding = 300 * 1024**2  # ~300 KB sent, 300 MiB inflated
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(InputError, match="inflates to over 256 MiB"):
+        SimpleIndex(index.url).project_files("alpha")
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 300 * 1024  # never the whole inflated page at once

@@ -458,3 +458,26 @@ def test_mirror_with_other_bytes_is_named_as_another_index(make_index, venv, tmp
     assert rc == 1 and wheel in out and "another index or mirror" in out
     assert "RED FLAG" not in out and mirror.root in out
     assert tree(venv) == before
+
+
+@pytest.mark.parametrize("damage", ["truncated", "hash-rewritten"])
+def test_damaged_trust_store_is_a_loud_error_not_a_reset(make_index, tmp_path, capsys, damage):
+    index = make_index(standard=True)
+    first, second = tmp_path / "first", tmp_path / "second"
+    for env in (first, second):
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    rc, out = run_install(capsys, "alpha", "--index-url", index.url, "--python", str(first))
+    assert rc == 0, out
+    store = tmp_path / "cache" / "trusted-hashes.json"
+    wheel = "beta-1.1-py3-none-any.whl"
+    if damage == "truncated":
+        store.write_bytes(store.read_bytes()[:40])
+    else:  # someone "fixes" the recorded hash to the one a changed file will have
+        store.write_text(store.read_text().replace(index.listed(wheel).sha256, "0" * 64))
+    index.replace_bytes(wheel, b"PK\x05\x06" + b"\0" * 18, update_hash=True)
+    before = tree(second)
+    rc, out = run_install(capsys, "alpha", "--index-url", index.url, "--python", str(second))
+    assert rc == 2
+    [line] = [ln for ln in out.splitlines() if "trust store" in ln]
+    assert str(store) in line and "move it aside" in line
+    assert tree(second) == before

@@ -11,6 +11,7 @@ request after a number of them ("the index goes away mid-install").
 from __future__ import annotations
 
 import datetime as _dt
+import gzip
 import hashlib
 import html
 import json
@@ -91,6 +92,7 @@ class TestIndex:
         self._stopped = False
         # Pages change during tests, so by default clients may not reuse them.
         self.cache_control: str | None = "no-cache"
+        self.page_padding = 0  # > 0: project pages sent gzip-encoded, inflating this much more
         self.serve_metadata = True  # PEP 658/714 .metadata files for wheels
         self.support_ranges = True  # honour HTTP Range requests for files
         self.serve_sizes = True  # PEP 700 "size" in JSON listings
@@ -434,6 +436,13 @@ class TestIndex:
             return True
 
 
+def _padded_gzip(body: bytes, padding: int, chunk: int = 16 * 1024**2) -> bytes:
+    """gzip members inflating to ``body`` then ``padding`` spaces (one block, repeated)."""
+    block = gzip.compress(b" " * chunk, 9)
+    rest = gzip.compress(b" " * (padding % chunk), 9) if padding % chunk else b""
+    return gzip.compress(body) + block * (padding // chunk) + rest
+
+
 def _html_page(title: str, body: str, head: str = "") -> str:
     return (
         "<!DOCTYPE html>\n<html>\n<head>\n"
@@ -525,6 +534,9 @@ def _make_handler(index: TestIndex) -> type[BaseHTTPRequestHandler]:
             body = index.project_page(project, media)
             self.send_response(200)
             self.send_header("Content-Type", media)
+            if index.page_padding:  # a small gzip body that inflates to page + padding spaces
+                body = _padded_gzip(body, index.page_padding)
+                self.send_header("Content-Encoding", "gzip")
             self.send_header("Content-Length", str(len(body)))
             if index.cache_control is not None:
                 self.send_header("Cache-Control", index.cache_control)

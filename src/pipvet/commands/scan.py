@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
     from pipvet.cli import console
     from pipvet.core.errors import EXIT_OK, EXIT_POLICY
+    from pipvet.core.text import escape_terminal
     from pipvet.formats.scan import render
     from pipvet.services.scan import default_jobs, scan_inputs, verdict_rank
     from pipvet.sources.scan_targets import DEFAULT_INDEX, expand_targets
@@ -110,13 +111,15 @@ def run(args: argparse.Namespace) -> int:
             on_download=lambda t: console.info(f"downloading {t} (hash-checked)"),
         )
         for note in expansion.notes:
-            console.warn(note)
+            console.warn(escape_terminal(note))
         if not expansion.inputs:
             raise UsageError("nothing to scan: the targets hold no artifacts")
 
         def progress(report) -> None:
             cached = " (cached)" if report.cached else ""
-            console.detail(f"{report.verdict:<10} {report.filename}{cached}")
+            console.detail(f"{report.verdict:<10} {escape_terminal(report.filename)}{cached}")
+            if report.note:
+                console.detail(f"{escape_terminal(report.filename)}: {report.note}")
 
         reports = scan_inputs(
             expansion.inputs, jobs=jobs, use_cache=not args.no_cache, progress=progress

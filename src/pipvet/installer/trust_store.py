@@ -2,7 +2,10 @@
 
 Files on an index must never change once uploaded (PyPI forbids re-uploading a filename), so a
 later different hash for a filename seen before is the red flag, whatever the index lists now.
-The store is a small JSON file in the user cache dir, written atomically.
+The store is a small JSON file in the user cache dir, written atomically, with an HMAC over its
+entries under a key kept beside it (``pipvet.integrity``). A store that does not read back whole
+(corrupt JSON, malformed entries, a missing or wrong HMAC) is a loud error, never a silent reset:
+a reset would let a file whose hash changed install as if seen for the first time.
 """
 
 from __future__ import annotations
@@ -16,7 +19,22 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pipvet.core.errors import InputError
+from pipvet.integrity import load_key, sign, verify
+
 STORE_NAME = "trusted-hashes.json"
+FORMAT = 2
+_HEX64 = frozenset("0123456789abcdef")
+
+
+class TrustStoreError(InputError):
+    """The trust store is corrupt or was changed outside pipvet (exit 2)."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__(
+            f"trust store {path} {why}; check it (a changed hash there is the red flag), then "
+            f"move it aside to start over"
+        )
 
 
 @contextlib.contextmanager
@@ -52,13 +70,39 @@ class TrustStore:
 
             path = cache_dir() / STORE_NAME
         self.path = Path(path)
-        self._data: dict[str, dict[str, str]] = {}
+        self.key_path = self.path.with_name(self.path.name + ".key")
+        self._data: dict[str, dict[str, str]] = self._load()
+
+    def _load(self) -> dict[str, dict[str, str]]:
+        """Entries on disk ({} when there is no store yet); TrustStoreError when not intact."""
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(raw, dict):
-                self._data = {k: v for k, v in raw.items() if isinstance(v, dict)}
-        except (OSError, ValueError):
-            self._data = {}
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except (OSError, UnicodeError) as exc:
+            raise TrustStoreError(self.path, f"cannot be read ({exc})") from None
+        try:
+            raw = json.loads(text)
+        except ValueError:
+            raise TrustStoreError(self.path, "is corrupt (not valid JSON)") from None
+        if not isinstance(raw, dict):
+            raise TrustStoreError(self.path, "is corrupt (not a JSON object)")
+        key = load_key(self.key_path, create=False)
+        if raw.get("format") == FORMAT:
+            entries = raw.get("entries")
+            if not isinstance(entries, dict) or not isinstance(raw.get("hmac"), str):
+                raise TrustStoreError(self.path, "is corrupt (no entries or no HMAC)")
+            if key is None:
+                raise TrustStoreError(self.path, f"has lost its key ({self.key_path})")
+            if not verify(key, raw["hmac"], _canonical(entries)):
+                raise TrustStoreError(self.path, "was changed outside pipvet (HMAC mismatch)")
+        elif key is not None:
+            # once pipvet has signed a store, an unsigned one is someone else's
+            raise TrustStoreError(self.path, "is unsigned although its key exists")
+        else:
+            entries = raw  # the first format: {filename: entry}, signed on the next save
+        _check_entries(self.path, entries)
+        return entries
 
     def get(self, filename: str) -> TrustedHash | None:
         entry = self._data.get(filename)
@@ -81,18 +125,28 @@ class TrustStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(self.path.with_name(self.path.name + ".lock")):
             merged = dict(self._data)
-            try:
-                on_disk = json.loads(self.path.read_text(encoding="utf-8"))
-                if isinstance(on_disk, dict):
-                    merged.update({k: v for k, v in on_disk.items() if isinstance(v, dict)})
-            except (OSError, ValueError):
-                pass
+            merged.update(self._load())  # what other processes wrote; never over a bad store
+            key = load_key(self.key_path)
+            if key is None:
+                raise TrustStoreError(self.path, f"cannot be signed ({self.key_path} unusable)")
+            doc = {"format": FORMAT, "entries": merged, "hmac": sign(key, _canonical(merged))}
             fd, tmp = tempfile.mkstemp(prefix=".trust-", dir=self.path.parent)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(merged, f, indent=1, sort_keys=True)
+                json.dump(doc, f, indent=1, sort_keys=True)
             os.replace(tmp, self.path)
         self._data = merged
 
     def describe(self, entry: TrustedHash) -> str:
         """Where an expected hash came from, for mismatch messages."""
         return f"trust store {self.path}, first seen {entry.first_seen} on {entry.index_url}"
+
+
+def _canonical(entries: dict) -> str:
+    return json.dumps(entries, sort_keys=True, separators=(",", ":"))
+
+
+def _check_entries(path: Path, entries: dict) -> None:
+    for name, entry in entries.items():
+        digest = entry.get("sha256") if isinstance(entry, dict) else None
+        if not isinstance(digest, str) or len(digest) != 64 or not set(digest) <= _HEX64:
+            raise TrustStoreError(path, f"is corrupt (entry {name[:80]!r} has no valid sha256)")

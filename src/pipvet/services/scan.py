@@ -7,10 +7,12 @@ artifact at a time; results travel back as plain dicts and are cached by (sha256
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +47,7 @@ class ScanReport:
     findings: tuple[Finding, ...]
     source: str = ""  # the target it came from
     cached: bool = False
+    note: str = ""  # said with -v, e.g. a cached result that failed its integrity check
 
     def to_dict(self) -> dict:
         """The JSON shape of ``pipvet scan --format json`` (one artifact)."""
@@ -190,6 +193,7 @@ def scan_inputs(
     cache = ScanCache() if use_cache else None
     reports: list[ScanReport | None] = [None] * len(items)
     todo: list[tuple[int, str | None]] = []
+    rejected: set[int] = set()
     for i, item in enumerate(items):
         digest = _sha256_of(item) if cache else None
         hit = cache.get(digest, engine) if cache and digest else None
@@ -199,14 +203,20 @@ def scan_inputs(
                 progress(reports[i])
         else:
             todo.append((i, digest))
+            if cache and digest in cache.rejected:
+                rejected.add(i)
 
     def done(i: int, result: dict) -> None:
         cacheable = result.pop("_cacheable", False)
         if cache and cacheable and result.get("sha256"):
             cache.put(result["sha256"], engine, result)
-        reports[i] = ScanReport.from_dict(result, source=items[i].label)
+        report = ScanReport.from_dict(result, source=items[i].label)
+        if i in rejected:
+            note = "its cached result failed the integrity check (changed outside pipvet)"
+            report = dataclasses.replace(report, note=f"{note}; scanned again")
+        reports[i] = report
         if progress:
-            progress(reports[i])
+            progress(report)
 
     jobs = max(1, min(jobs, len(todo)))
     try:
@@ -214,14 +224,64 @@ def scan_inputs(
             for i, _ in todo:
                 done(i, scan_one(items[i]))
         else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = {i: pool.submit(scan_one, items[i]) for i, _ in todo}
-                for i, fut in futures.items():
-                    done(i, fut.result())
+            run_pool(scan_one, items, [i for i, _ in todo], jobs, done)
     finally:
         if cache:
             cache.close()
     return [r for r in reports if r is not None]
+
+
+def run_pool(
+    work: Callable[[ScanInput], dict],
+    items: Sequence[ScanInput],
+    indices: Sequence[int],
+    jobs: int,
+    done: Callable[[int, dict], None],
+) -> None:
+    """``done(i, work(items[i]))`` for each index, in ``jobs`` processes. A worker that dies
+    (killed for memory, a crash) breaks the pool: the artifacts it left unfinished are run again
+    one process each, and one whose process dies again gets a ``scan.worker-died`` finding; the
+    scan goes on."""
+    broken: list[int] = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {i: pool.submit(work, items[i]) for i in indices}
+        for i, fut in futures.items():
+            try:
+                result = fut.result()
+            except BrokenProcessPool:
+                broken.append(i)
+                continue
+            done(i, result)
+    for i in broken:
+        try:
+            with ProcessPoolExecutor(max_workers=1) as solo:
+                result = solo.submit(work, items[i]).result()
+        except BrokenProcessPool:
+            result = _worker_died(items[i])
+        done(i, result)
+
+
+def _worker_died(item: ScanInput) -> dict:
+    """The report of an artifact whose scanning process died: not analysed, fail closed."""
+    died = Finding(
+        "scan.worker-died",
+        "scan",
+        "high",
+        "",
+        None,
+        "the process analysing this artifact died (out of memory or killed); it was not analysed",
+    )
+    report = ScanReport(
+        filename=item.path.name or item.label,
+        name=None,
+        version=None,
+        sha256=_sha256_of(item),
+        kind=item.kind,
+        verdict=ERROR_VERDICT,
+        score=50,
+        findings=(died,),
+    )
+    return {**report.to_dict(), "kind": item.kind, "_cacheable": False}
 
 
 def scan_files(paths: Sequence[Path], *, jobs: int = 1, use_cache: bool = True) -> list[ScanReport]:

@@ -49,6 +49,7 @@ JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 USER_AGENT = f"pipvet/{__version__}"
 MAX_REDIRECTS = 5
+MAX_BODY = 256 * 1024**2  # an index response (page, metadata), as sent and as inflated
 CHUNK = 1 << 16
 # Overall time one request may take (connect, headers and body), whatever the server's pace: a
 # server dripping one byte every few seconds never trips a per-read socket timeout.
@@ -420,18 +421,44 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _read_body(resp: http.client.HTTPResponse, url: str) -> bytes:
+def _read_body(resp: http.client.HTTPResponse, url: str, limit: int | None = None) -> bytes:
+    """The response body, inflated when gzip-encoded; over ``limit`` (default MAX_BODY) bytes,
+    sent or inflated, is refused before more is read or inflated."""
+    limit = MAX_BODY if limit is None else limit
     try:
-        data = resp.read()
+        data = resp.read(limit + 1)
     except (OSError, http.client.HTTPException) as e:
         raise NetworkError(f"{url}: connection lost while reading ({_reason(e)})") from None
+    if len(data) > limit:
+        raise InputError(f"{url}: the response is over {limit // 1024**2} MiB; refused")
     encoding = (resp.getheader("Content-Encoding") or "").lower()
     if encoding == "gzip":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error):
-            raise InputError(f"{url}: corrupt gzip response") from None
+        data = _gunzip(data, limit, url)
     return data
+
+
+def _gunzip(data: bytes, limit: int, url: str) -> bytes:
+    """gzip members inflated up to ``limit`` bytes (a small page can inflate to gigabytes)."""
+    out: list[bytes] = []
+    total = 0
+    while data:
+        inflater = zlib.decompressobj(31)
+        try:
+            chunk = inflater.decompress(data, limit - total + 1)
+        except zlib.error:
+            raise InputError(f"{url}: corrupt gzip response") from None
+        total += len(chunk)
+        if total > limit:
+            raise InputError(
+                f"{url}: the response inflates to over {limit // 1024**2} MiB; refused"
+            )
+        if not inflater.eof:
+            raise InputError(f"{url}: corrupt gzip response (cut short)")
+        out.append(chunk)
+        data = inflater.unused_data
+        if data and not data.startswith(b"\x1f\x8b"):
+            raise InputError(f"{url}: corrupt gzip response (trailing bytes)")
+    return b"".join(out)
 
 
 # -- parsing -----------------------------------------------------------------------------------

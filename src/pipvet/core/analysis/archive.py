@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from struct import error as struct_error
 from typing import BinaryIO
 
 from packaging.utils import (
@@ -60,6 +61,10 @@ class Limits:
     max_text_size: int = 1024**2  # .txt/.md/.json/no-extension/text-looking files up to this
     max_kept_total: int = 256 * 1024**2  # all full bytes kept for one artifact
     prefix_size: int = 4096  # what binaries keep
+    max_tar_header: int = 64 * 1024  # PAX headers and GNU long names larger are refused
+    max_zip_entries: int = 200_000  # a zip's central directory listing more is not parsed
+    max_entries: int = 100_000  # tar entries of any kind (folders, links...) read
+    max_findings_per_rule: int = 50  # more findings of one kind are counted, not kept
 
 
 DEFAULT_LIMITS = Limits()
@@ -151,6 +156,16 @@ _TREE_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".tox", ".nox
 
 class _Stop(Exception):
     """A limit was reached: stop reading this artifact (the finding is already recorded)."""
+
+
+class _HeaderLimit(Exception):
+    """A tar header extension over the bound, or malformed (raised before tarfile parses it).
+
+    Not a ``tarfile.TarError``: ``TarFile.next`` re-raises other exceptions unchanged."""
+
+
+# what installing could run may sit in what was not read: fail closed
+_UNREAD = "the rest was not read, and code there could run at install"
 
 
 def _finding(rule: str, severity: str, path: str, message: str, evidence: str = "") -> Finding:
@@ -255,9 +270,28 @@ class _Reader:
         self.kept = 0
         self.names: Counter[str] = Counter()
         self._kept_warned = False
+        self.entries = 0  # tar entries of any kind seen
+        self.dropped: Counter[str] = Counter()  # findings over max_findings_per_rule, by rule
+        self._per_rule: Counter[str] = Counter()
 
     def add_finding(self, rule: str, severity: str, path: str, message: str, evidence: str = ""):
+        self._per_rule[rule] += 1
+        if self._per_rule[rule] > self.limits.max_findings_per_rule:
+            self.dropped[rule] += 1  # a million links are one kind of problem, said once more
+            return
         self.findings.append(_finding(rule, severity, path, message, evidence))
+
+    def entry(self, path: str) -> None:
+        """Count one tar entry of any kind; raise _Stop past the bound (each costs memory)."""
+        self.entries += 1
+        if self.entries > self.limits.max_entries:
+            self.add_finding(
+                "limit-members",
+                "high",
+                path,
+                f"more than {self.limits.max_entries} entries; {_UNREAD}",
+            )
+            raise _Stop
 
     # -- budget ---------------------------------------------------------------------------------
     def admit(self, path: str, size: int, archive_size: int) -> None:
@@ -266,29 +300,34 @@ class _Reader:
         if len(self.members) >= lim.max_members:
             self.add_finding(
                 "limit-members",
-                "medium",
-                "",
-                f"more than {lim.max_members} files; the rest were not read",
+                "high",
+                path,
+                f"more than {lim.max_members} files; {_UNREAD}",
             )
             raise _Stop
+        self.spend(path, size, archive_size)
+
+    def spend(self, path: str, size: int, archive_size: int) -> None:
+        """Account for ``size`` bytes to unpack (any member: a tar stream must unpack even what
+        it skips), before unpacking them; raise _Stop past the total or the ratio bound."""
+        lim = self.limits
         new_total = self.total + max(size, 0)
         own = self.own_total + max(size, 0)
-        if new_total > lim.max_total_size:
-            self.add_finding(
-                "limit-total-size",
-                "medium",
-                path,
-                f"unpacked size exceeds {lim.max_total_size // 1024**2} MiB; the rest was not read",
-            )
-            raise _Stop
         if own > lim.ratio_min_size and own > lim.max_ratio * max(archive_size, 1):
             self.add_finding(
                 "zip-bomb",
                 "high",
                 path,
-                f"unpacks to over {lim.max_ratio:.0f}x its size (decompression bomb); "
-                "the rest was not read",
+                f"unpacks to over {lim.max_ratio:.0f}x its size (decompression bomb); {_UNREAD}",
                 f"{own} bytes from {archive_size}",
+            )
+            raise _Stop
+        if new_total > lim.max_total_size:
+            self.add_finding(
+                "limit-total-size",
+                "high",
+                path,
+                f"unpacked size exceeds {lim.max_total_size // 1024**2} MiB; {_UNREAD}",
             )
             raise _Stop
         self.total, self.own_total = new_total, own
@@ -377,6 +416,7 @@ class _Reader:
         sub.total, sub.kept = self.total, self.kept
         _read_archive_into(sub, io.BytesIO(data), len(data), fmt, path, depth)
         self.total, self.kept = sub.total, sub.kept
+        self.dropped.update(sub.dropped)
         for m in sub.members:
             self.members.append(Member(nested_prefix + m.path, m.size, m.data, m.truncated))
         for f in sub.findings:
@@ -390,8 +430,29 @@ class _Reader:
             )
 
 
+def _zip_entries(fileobj: BinaryIO) -> int:
+    """Entries a zip's end record declares (0 when it has none), read before parsing them."""
+    try:
+        start = fileobj.tell()
+        endrec = zipfile._EndRecData(fileobj)  # type: ignore[attr-defined]
+        fileobj.seek(start)
+    except (OSError, ValueError, struct_error):
+        return 0
+    return int(endrec[zipfile._ECD_ENTRIES_TOTAL]) if endrec else 0  # type: ignore[attr-defined]
+
+
 def _read_zip(r: _Reader, fileobj: BinaryIO, archive_size: int, depth: int) -> None:
     lim = r.limits
+    entries = _zip_entries(fileobj)
+    if entries > lim.max_zip_entries:
+        r.add_finding(
+            "limit-members",
+            "high",
+            "",
+            f"the zip lists {entries} entries (over {lim.max_zip_entries}); not read, and code "
+            "there could run at install",
+        )
+        return
     zf = zipfile.ZipFile(fileobj)
     infos = zf.infolist()
     for info in infos:
@@ -420,21 +481,28 @@ def _read_zip(r: _Reader, fileobj: BinaryIO, archive_size: int, depth: int) -> N
         if info.flag_bits & 0x1:
             r.add_finding("encrypted", "medium", path, "encrypted member; its content is hidden")
             continue
-        r.admit(path, info.file_size, archive_size)
-        if info.file_size > lim.ratio_min_size and info.file_size > lim.max_ratio * max(
+        bomb = info.file_size > lim.ratio_min_size and info.file_size > lim.max_ratio * max(
             info.compress_size, 1
-        ):
+        )
+        if bomb or info.file_size > lim.max_member_size:
+            # a zip is read at random: what follows is still reached, at the cost of a prefix
+            r.admit(path, lim.prefix_size, archive_size)
             r.add_finding(
-                "zip-bomb",
-                "high",
+                "zip-bomb" if bomb else "limit-member-size",
+                "high" if bomb else "medium",
                 path,
-                f"member unpacks to over {lim.max_ratio:.0f}x its compressed size; "
-                "only its start was read",
+                (
+                    f"member unpacks to over {lim.max_ratio:.0f}x its compressed size"
+                    if bomb
+                    else f"file is over {lim.max_member_size // 1024**2} MiB"
+                )
+                + "; only its start was read",
                 f"{info.file_size} bytes from {info.compress_size}",
             )
             with zf.open(info) as fh:
                 r.add_member(path, info.file_size, fh.read(lim.prefix_size), True)
             continue
+        r.admit(path, info.file_size, archive_size)
         try:
             with zf.open(info) as fh:
                 r.read_stream(path, info.file_size, fh, depth, "")
@@ -466,10 +534,81 @@ def _decompressed(fileobj: BinaryIO) -> BinaryIO:
     return fileobj
 
 
+_PAX_TYPES = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE)
+_LONG_TYPES = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
+_PAX_RECORD = re.compile(rb"(\d{1,12}) ")
+
+
+def _check_pax(buf: bytes) -> None:
+    """Walk PAX records (``LEN KEY=VALUE\n``) in linear time; raise _HeaderLimit when malformed
+    (CPython's own parser is quadratic on some malformed records)."""
+    pos = 0
+    while pos < len(buf) and buf[pos] != 0:
+        m = _PAX_RECORD.match(buf, pos)
+        length = int(m.group(1)) if m else 0
+        end = pos + length
+        if not m or length <= len(m.group(0)) or end > len(buf) or buf[end - 1] != 0x0A:
+            raise _HeaderLimit(f"a malformed PAX header record at byte {pos}")
+        if b"=" not in buf[m.end() : end]:
+            raise _HeaderLimit(f"a malformed PAX header record at byte {pos}")
+        pos = end
+
+
+class _Replay:
+    """A stream that first returns ``buf``, then reads on from ``raw`` (what was read to check a
+    header, given back to tarfile)."""
+
+    def __init__(self, buf: bytes, raw) -> None:
+        self._buf, self._raw = buf, raw
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._buf:
+            return self._raw.read(size)
+        if size < 0 or size >= len(self._buf):
+            out, self._buf = self._buf, b""
+            return out + (self._raw.read(size - len(out)) if size > len(out) else b"")
+        out, self._buf = self._buf[:size], self._buf[size:]
+        return out
+
+    def tell(self) -> int:
+        return self._raw.tell() - len(self._buf)
+
+    def __getattr__(self, name: str):
+        return getattr(self._raw, name)
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """Refuses PAX headers and GNU long names over a bound, and malformed PAX records, before
+    tarfile reads or parses them."""
+
+    max_header = DEFAULT_LIMITS.max_tar_header
+
+    def _proc_member(self, tarfile_):  # type: ignore[override]
+        extension = self.type in _PAX_TYPES or self.type in _LONG_TYPES
+        if extension and self.size > self.max_header:
+            raise _HeaderLimit(
+                f"a tar header extension of {self.size} bytes (over {self.max_header})"
+            )
+        if self.type in _PAX_TYPES:
+            buf = tarfile_.fileobj.read(self._block(self.size))
+            _check_pax(buf[: self.size])
+            raw = tarfile_.fileobj
+            tarfile_.fileobj = _Replay(buf, raw)
+            try:
+                return super()._proc_member(tarfile_)
+            finally:
+                tarfile_.fileobj = raw
+        return super()._proc_member(tarfile_)
+
+
 def _read_tar(r: _Reader, fileobj: BinaryIO, archive_size: int, depth: int) -> None:
-    with tarfile.open(fileobj=_decompressed(fileobj), mode="r|") as tf:
+    bounded = type("_TarInfo", (_BoundedTarInfo,), {"max_header": r.limits.max_tar_header})
+    with tarfile.open(fileobj=_decompressed(fileobj), mode="r|", tarinfo=bounded) as tf:
         for ti in tf:
             path, problems = _check_path(ti.name)
+            r.entry(path)
+            if not ti.isreg() and ti.size > 0:
+                r.spend(path, ti.size, archive_size)  # skipping its data unpacks it too
             if ti.isdir():
                 continue
             for rule, sev, msg in problems:
@@ -512,6 +651,8 @@ def _read_archive_into(
             _read_tar(r, fileobj, archive_size, depth)
     except _Stop:
         pass
+    except _HeaderLimit as exc:
+        r.add_finding("limit-header", "high", "", f"{exc}; {_UNREAD}", str(exc))
     except (EOFError, zlib.error, lzma.LZMAError, OSError) as exc:
         r.add_finding(
             "truncated",
@@ -637,11 +778,26 @@ def _kind_from_members(members: Iterable[Member], guess: str) -> str:
     return guess
 
 
+def _rank(f: Finding) -> int:
+    return ("info", "low", "medium", "high", "critical").index(f.severity)
+
+
 def _finish(
     r: _Reader, filename: str, kind: str, sha256: str | None, fallback_name: bool = True
 ) -> Artifact:
     if kind in ("wheel", "sdist", "zip"):
         kind = _kind_from_members(r.members, kind)
+    for rule, n in sorted(r.dropped.items()):
+        worst = max((f for f in r.findings if f.rule == f"archive.{rule}"), key=_rank, default=None)
+        r.findings.append(
+            _finding(
+                rule,
+                worst.severity if worst else "medium",
+                "",
+                f"{n} more findings of this kind (only the first {r.limits.max_findings_per_rule} "
+                "are listed)",
+            )
+        )
     meta_member = _metadata_member(r.members, kind)
     metadata = parse_metadata(meta_member.data) if meta_member else {}
     name = (metadata.get("name") or [None])[0]

@@ -7,9 +7,13 @@ back to text and analysed as code of the same file.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 
+from pipvet.core.analysis import coverage
+from pipvet.core.analysis.coverage import Gap, gap_finding
 from pipvet.core.analysis.layout import run_by_setup, sdist_tooling
 from pipvet.core.analysis.model import SEVERITIES, AnalysisResult, Artifact, Finding, Member
 from pipvet.core.analysis.reach import (
@@ -41,7 +45,23 @@ from pipvet.core.analysis.rules.python_ast import ImportedReturns, ModuleFacts, 
 from pipvet.core.analysis.rules.tokens import collect_tokens
 from pipvet.core.analysis.verdict import judge
 
-ENGINE_VERSION = "13"
+
+def source_digest(root: Path) -> str:
+    """sha256 over the engine's own sources (every ``.py`` under ``root``, by relative path):
+    any change to the analysis code changes it."""
+    digest = hashlib.sha256()
+    files = sorted(root.rglob("*.py")) or sorted(root.rglob("*.pyc"))
+    for path in files:
+        rel = path.relative_to(root).as_posix().encode()
+        digest.update(len(rel).to_bytes(4, "big") + rel)
+        data = path.read_bytes()
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+# Keys the scan cache: the rule generation, then a digest of the analysis code itself, so a
+# result computed by other code (other verdicts) is never served from the cache.
+ENGINE_VERSION = f"13+{source_digest(Path(__file__).resolve().parent)[:16]}"
 
 PY_SUFFIXES = (".py", ".pyw")
 SCRIPT_SUFFIXES = (
@@ -56,7 +76,7 @@ SCRIPT_SUFFIXES = (
     ".vbs",
     ".command",
 )
-MAX_TEXT = 8_000_000  # members larger than this are not parsed (the reader caps them anyway)
+MAX_TEXT = coverage.MAX_TEXT  # larger sources are parsed without comments, or their head only
 MAX_PAYLOAD_DEPTH = 4
 MAX_FINDINGS_PER_RULE_AND_FILE = 3
 
@@ -96,24 +116,47 @@ def decode_text(data: bytes) -> str:
 
 
 def _file_contexts(
-    member: Member, role: str, imported: ImportedReturns | None = None
+    member: Member,
+    role: str,
+    imported: ImportedReturns | None = None,
+    gaps: list[Gap] | None = None,
 ) -> list[FileContext]:
-    """Contexts of a member: the file itself, then any payloads folded out of it."""
-    if role == ROLE_OTHER or member.size > MAX_TEXT:
+    """Contexts of a member: the file itself, then any payloads folded out of it.
+
+    What could not be read fully (encoding, size, parse, depth, a prefix only) goes to ``gaps``.
+    """
+    gaps = [] if gaps is None else gaps
+    if role == ROLE_OTHER:
         return []
-    text = decode_text(member.data)
+    data = member.data
+    if member.truncated:
+        gaps.append(coverage.prefix_only(member.size, len(data)))
+        data = data[: data.rfind(b"\n") + 1] or data  # a cut line would not parse
+    if role == ROLE_SCRIPT:
+        text, _ = coverage.bounded(decode_text(data))
+        return [FileContext(member.path, role, text, None)]
+    text, reading = coverage.decode_source(data)
+    gaps.extend(reading)
+    text, cut = coverage.bounded(text)
+    gaps.extend(cut)
     if role == ROLE_PTH:
         code = install_time.pth_code(text)
-        facts = parse(code) if code else None
+        facts = _parse_noting(code, None, gaps) if code else None
         return [FileContext(member.path, role, text, facts)]
-    if role == ROLE_SCRIPT:
-        return [FileContext(member.path, role, text, None)]
-    facts = parse(text, imported)
+    facts = _parse_noting(text, imported, gaps)
     contexts = [FileContext(member.path, role, text, facts)]
     _payload_contexts(member.path, role, facts, contexts, 0)
     if role == ROLE_SETUP:
         _embedded_code(member.path, role, facts, contexts)
     return contexts
+
+
+def _parse_noting(text: str, imported: ImportedReturns | None, gaps: list[Gap]) -> ModuleFacts:
+    facts = parse(text, imported)
+    if not facts.parsed:
+        gaps.append(coverage.parse_failed(text))
+    gaps.extend(coverage.incomplete(facts.incomplete))
+    return facts
 
 
 def _embedded_code(path: str, role: str, facts: ModuleFacts, out: list[FileContext]) -> None:
@@ -144,19 +187,59 @@ def _roles(artifact: Artifact) -> dict[str, str]:
 
 
 def _setup_helpers(parsed: list[tuple[Member, list[FileContext]]]) -> set[str]:
-    """Modules next to setup.py that setup.py imports: they run at install too."""
+    """Python files that setup.py runs, so they run at install too: modules it imports (next to
+    it, or in a folder it puts on ``sys.path``, package or not) and files it names (``exec`` of
+    ``open(...)``, ``runpy``, ``python tools/x.py``), and in turn what those import."""
+    facts_of = {m.path: ctxs[0].facts for m, ctxs in parsed if ctxs and ctxs[0].facts is not None}
     helpers: set[str] = set()
-    paths = [m.path for m, _ in parsed]
     for _member, contexts in parsed:
         if not contexts or contexts[0].role != ROLE_SETUP or contexts[0].facts is None:
             continue
-        imported = {name.split(".")[0] for name in contexts[0].facts.imports}
         folder = contexts[0].path.rpartition("/")[0]
-        for path in paths:
-            head, _, name = path.rpartition("/")
-            if head == folder and name.endswith(".py") and name[:-3] in imported:
-                helpers.add(path)
+        base = f"{folder}/" if folder else ""
+        strings = [t for _, t in contexts[0].facts.strings if len(t) < 300]
+        # folders setup.py names that hold Python files (sys.path entries, script folders)
+        dirs = {""} | {
+            f"{_clean(t)}/"
+            for t in strings
+            if any(p.startswith(f"{base}{_clean(t)}/") for p in facts_of) and _clean(t)
+        }
+        named = {f"{base}{d}{_clean(t)}" for t in strings if t.endswith(PY_SUFFIXES) for d in dirs}
+        todo = [contexts[0].path, *(p for p in named if p in facts_of)]
+        seen = set(todo)
+        while todo:
+            facts = facts_of.get(todo.pop())
+            if facts is None:
+                continue
+            for name in facts.imports | facts.imported_names:
+                rel = name.replace(".", "/")
+                for d in dirs:
+                    for cand in (f"{base}{d}{rel}.py", f"{base}{d}{rel}/__init__.py"):
+                        if (
+                            cand in facts_of
+                            and cand not in seen
+                            and not _in_package(cand, base, facts_of)
+                        ):
+                            seen.add(cand)
+                            todo.append(cand)
+        helpers |= seen - {contexts[0].path}
     return helpers
+
+
+def _in_package(path: str, base: str, members: Mapping[str, object]) -> bool:
+    """True for a module of a package below setup.py's folder: importing it is how setup.py
+    reads its own version, and it is judged as the import-time code it also is."""
+    folder = path.rpartition("/")[0]
+    below = len(folder) > len(base.rstrip("/"))
+    return below and (path.endswith("/__init__.py") or f"{folder}/__init__.py" in members)
+
+
+def _clean(text: str) -> str:
+    """A path named in setup.py, relative to its folder: ``./tools/`` -> ``tools``."""
+    text = text.strip().replace("\\", "/")
+    while text.startswith("./"):
+        text = text[2:]
+    return text.strip("/")
 
 
 def parse(source: str, imported: ImportedReturns | None = None) -> ModuleFacts:
@@ -195,16 +278,8 @@ IMPORTED_ROLES = frozenset({ROLE_INIT, ROLE_MODULE, ROLE_SETUP_HELPER})
 PROMOTED_ROLES = IMPORTED_ROLES  # Python that runs as the package's code
 
 
-def _unreadable(member: Member, exc: BaseException) -> Finding:
-    return Finding(
-        "analysis.unreadable",
-        "analysis",
-        "low",
-        member.path,
-        None,
-        "This file could not be fully analysed.",
-        type(exc).__name__,
-    )
+def _unreadable(exc: BaseException) -> Gap:
+    return Gap("analysis.unreadable", None, "the analysis failed on it", type(exc).__name__)
 
 
 def _limit(findings: list[Finding]) -> list[Finding]:
@@ -236,13 +311,15 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     roles = _roles(artifact)
     parsed: list[tuple[Member, list[FileContext]]] = []
     returns: dict[str, frozenset[str]] = {}  # "pkg.mod.func" -> labels of what it returns
+    gaps: dict[str, list[Gap]] = {}  # member path -> what was not fully analysed
     for member in dependency_order(artifact.members):
         module = module_name(member.path)
         imported = _lookup(returns, module, member.path) if module else None
+        member_gaps = gaps.setdefault(member.path, [])
         try:
-            contexts = _file_contexts(member, roles[member.path], imported)
+            contexts = _file_contexts(member, roles[member.path], imported, member_gaps)
         except ANALYSIS_ERRORS as exc:
-            findings.append(_unreadable(member, exc))
+            member_gaps.append(_unreadable(exc))
             continue
         parsed.append((member, contexts))
         if module and contexts and contexts[0].facts is not None:
@@ -254,6 +331,7 @@ def analyze(artifact: Artifact) -> AnalysisResult:
             (m, [replace(c, role=ROLE_SETUP_HELPER) for c in ctxs] if m.path in helpers else ctxs)
             for m, ctxs in parsed
         ]
+        roles.update(dict.fromkeys(helpers, ROLE_SETUP_HELPER))
     modules = {}
     for member, contexts in parsed:
         if contexts and contexts[0].facts is not None and contexts[0].role in IMPORTED_ROLES:
@@ -267,13 +345,15 @@ def analyze(artifact: Artifact) -> AnalysisResult:
                 for rule in FILE_RULES:
                     findings.extend(rule(ctx))
         except ANALYSIS_ERRORS as exc:
-            findings.append(_unreadable(member, exc))
+            gaps.setdefault(member.path, []).append(_unreadable(exc))
+    for path, member_gaps in gaps.items():
+        findings.extend(gap_finding(path, roles[path], g) for g in member_gaps)
     for artifact_rule in ARTIFACT_RULES:
         findings.extend(artifact_rule(artifact))
     findings = _limit(findings)
     tooling = frozenset(p for p, role in roles.items() if role == ROLE_PERIPHERAL)
-    package_code = frozenset(  # test-like modules the package imports (see _roles)
-        p for p, role in roles.items() if role in PROMOTED_ROLES and is_peripheral(p)
+    package_code = frozenset(  # test-like modules the package imports, files setup.py runs
+        {p for p, role in roles.items() if role in PROMOTED_ROLES and is_peripheral(p)} | helpers
     )
     verdict, score = judge(findings, tooling, package_code)
     findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.path, f.line or 0, f.rule))

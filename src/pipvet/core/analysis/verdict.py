@@ -30,7 +30,8 @@ _VERDICT = {
 
 def weighs_less(path: str, tooling: frozenset[str], package_code: frozenset[str]) -> bool:
     """Tests, docs, examples and the project's own tooling (``tooling``: paths the engine found
-    installing never uses), unless the package itself imports them (``package_code``)."""
+    installing never uses), unless they run as the package's code (``package_code``: the package
+    imports them, or ``setup.py`` runs them, so they run at install wherever they sit)."""
     return bool(path) and path not in package_code and (path in tooling or is_peripheral(path))
 
 
@@ -62,7 +63,11 @@ def judge(
     top = max(levels)
     high = SEVERITIES.index("high")
     medium = SEVERITIES.index("medium")
-    serious_kinds = {f.category for f, lv in zip(findings, levels, strict=True) if lv >= high}
+    serious_kinds = {
+        f.category
+        for f, lv in zip(findings, levels, strict=True)
+        if lv >= high and f.category not in NOT_INTENT
+    }
     if top == high and len(serious_kinds) >= 2:
         top = SEVERITIES.index("critical")
     deceptive = any(f.rule in DECEPTIVE for f in findings)
@@ -102,4 +107,6 @@ def _intent_with_company(
 
 
 SCRIPT_SUFFIXES = (".sh", ".bash", ".bat", ".cmd", ".ps1", ".js", ".vbs")
+# what the engine could not read, or the archive: fail closed, but not a second sign of intent
+NOT_INTENT = frozenset({"analysis", "scan"})
 DECEPTIVE = frozenset({"metadata.typosquat", "metadata.dependency-confusion-version"})

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from pipvet.cli.console import style
 from pipvet.core.analysis.catalogue import reason
+from pipvet.core.text import escape_terminal
 from pipvet.formats.scan import shown_findings, worst_first
 from pipvet.services.scan import ScanReport
 
@@ -28,6 +29,7 @@ def _out(text: str, *names: str) -> str:
 def _where(path: str, line: int | None) -> str:
     if not path:
         return "(artifact)"
+    path = escape_terminal(path)
     return f"{path}:{line}" if line else path
 
 
@@ -40,7 +42,7 @@ def render_text(
     width = min(width, 60)
     for r in ordered:
         verdict = _out(f"{r.verdict.upper():<10}", *_VERDICT_STYLE.get(r.verdict, ()))
-        lines.append(f"{verdict}  {r.filename:<{width}}  score {r.score:>3}")
+        lines.append(f"{verdict}  {escape_terminal(r.filename):<{width}}  score {r.score:>3}")
     counts: dict[str, int] = {}
     for r in ordered:
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
@@ -54,12 +56,12 @@ def render_text(
         if not found:
             continue
         lines.append("")
-        head = f"{r.filename} ({r.verdict}, score {r.score})"
-        lines.append(_out(head, "bold") + f": {reason(r.verdict, r.findings)}")
+        head = f"{escape_terminal(r.filename)} ({r.verdict}, score {r.score})"
+        lines.append(_out(head, "bold") + f": {escape_terminal(reason(r.verdict, r.findings))}")
         show = found if verbose else found[:TOP]
         for f in show:
             sev = _out(f"{f.severity:<8}", *_sev_style(f.severity))
-            lines.append(f"  {sev}  {f.message}  [{f.rule}]")
+            lines.append(f"  {sev}  {escape_terminal(f.message)}  [{f.rule}]")
             lines.append(f"            at {_where(f.path, f.line)}")
             if f.evidence and (verbose or f.severity in ("high", "critical")):
                 lines.append(_out(f"            {_shorten(f.evidence)}", "dim"))
@@ -73,5 +75,5 @@ def _sev_style(sev: str) -> tuple[str, ...]:
 
 
 def _shorten(text: str, n: int = 100) -> str:
-    flat = " ".join(text.split())
+    flat = escape_terminal(" ".join(text.split()))
     return flat if len(flat) <= n else flat[: n - 3] + "..."

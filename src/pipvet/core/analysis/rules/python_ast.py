@@ -9,7 +9,6 @@ Files that do not parse (Python 2, broken code) go through ``tokens.collect_toke
 from __future__ import annotations
 
 import ast
-import contextlib
 import dataclasses
 import functools
 import re
@@ -321,6 +320,7 @@ class ModuleFacts:
     strings: list[tuple[int, str]] = field(default_factory=list)  # (line, text) incl. folded
     classes: list[ClassFact] = field(default_factory=list)
     imports: set[str] = field(default_factory=set)
+    imported_names: set[str] = field(default_factory=set)  # "mod.name" of `from mod import name`
     env_reads: list[tuple[int, str, bool]] = field(default_factory=list)  # (line, where, whole)
     payloads: list[tuple[int, str]] = field(default_factory=list)  # code reaching exec/eval
     string_scope: dict[int, str | None] = field(default_factory=dict)  # line -> function
@@ -337,6 +337,8 @@ class ModuleFacts:
     setup_kwargs: set[str] = field(default_factory=set)
     # (line, function, text) of text written to a file (f.write, Path.write_text...)
     written: list[tuple[int, str | None, str]] = field(default_factory=list)
+    # parts the walk could not follow: (line, why); the engine reports each as a finding
+    incomplete: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _excerpt(source_lines: list[str], line: int, end: int | None = None) -> str:
@@ -482,6 +484,7 @@ class _Collector(ast.NodeVisitor):
         self.return_stack: list[list[ast.expr]] = []  # per enclosing def: values it returns
         self.defs: set[str] = set()  # functions and methods defined at the top of the module
         self.seen_defs: set[str] = set()  # ... whose bodies were visited already
+        self.depth = 0  # nesting of the node being visited (its own budget, not Python's)
 
     # -- traversal (NodeVisitor's, with the method lookup cached per node type) --------------
     def visit(self, node: ast.AST) -> None:
@@ -489,8 +492,24 @@ class _Collector(ast.NodeVisitor):
         method = _DISPATCH.get(kind, _UNSEEN)
         if method is _UNSEEN:
             method = _dispatch_for(kind)
-        if method is not None:
+        if method is None:
+            return
+        if self.depth >= MAX_WALK_DEPTH:
+            # deeper code is not followed; the engine reports it, the rest of the file is read
+            self.incomplete(node, f"code nested deeper than {MAX_WALK_DEPTH} levels")
+            return
+        self.depth += 1
+        try:
             method(self, node)
+        except RecursionError:  # a helper (folding, name resolution) recursing on a deep chain
+            self.incomplete(node, "an expression too deeply nested to follow")
+        finally:
+            self.depth -= 1
+
+    def incomplete(self, node: ast.AST, why: str) -> None:
+        """Record a part of the file that was not analysed (a few per file)."""
+        if len(self.facts.incomplete) < MAX_INCOMPLETE:
+            self.facts.incomplete.append((getattr(node, "lineno", 0), why))
 
     def generic_visit(self, node: ast.AST) -> None:
         for name in node._fields:
@@ -537,6 +556,7 @@ class _Collector(ast.NodeVisitor):
             if a.name == "*":
                 continue
             self.scope.aliases[a.asname or a.name] = f"{mod}.{a.name}" if mod else a.name
+            self.facts.imported_names.add(f"{mod}.{a.name}")
 
     # -- definitions -----------------------------------------------------------------------
     def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
@@ -552,21 +572,24 @@ class _Collector(ast.NodeVisitor):
         self.scope.params = {a.arg for a in every if a.arg not in ("self", "cls")}
         self.func_stack.append(node.name)
         self.return_stack.append([])
-        for stmt in node.body:
-            self.visit(stmt)
-        # Returns of this body, nested defs included (collected while visiting, so the body is
-        # never walked again: a second walk per def was quadratic in nesting depth).
-        values = self.return_stack.pop()
-        returned: set[str] = set()
-        for value in values:
-            returned |= self.labels_of(value)
-        self.seen_defs.add(node.name)
-        if returned:  # what a helper returns flows out of its calls: b64d(...) is decoded data
-            self.returns[node.name] = frozenset(returned)
-        if self.return_stack:
-            self.return_stack[-1].extend(values)
-        self.func_stack.pop()
-        self._set_scope(parent)
+        try:
+            for stmt in node.body:
+                self.visit(stmt)
+            # Returns of this body, nested defs included (collected while visiting, so the body
+            # is never walked again: a second walk per def was quadratic in nesting depth).
+            values = self.return_stack[-1]
+            returned: set[str] = set()
+            for value in values:
+                returned |= self.labels_of(value)
+            self.seen_defs.add(node.name)
+            if returned:  # what a helper returns flows out of its calls: b64d(...) is decoded
+                self.returns[node.name] = frozenset(returned)
+        finally:
+            values = self.return_stack.pop()
+            if self.return_stack:
+                self.return_stack[-1].extend(values)
+            self.func_stack.pop()
+            self._set_scope(parent)
 
     visit_FunctionDef = _visit_function
     visit_AsyncFunctionDef = _visit_function
@@ -579,8 +602,21 @@ class _Collector(ast.NodeVisitor):
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         self.func_stack.append("<lambda>")
-        self.visit(node.body)
-        self.func_stack.pop()
+        try:
+            self.visit(node.body)
+        finally:
+            self.func_stack.pop()
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        # a left-deep chain (a + b + c + ...) is a list, not nesting: walked as one
+        rights: list[ast.expr] = []
+        left: ast.expr = node
+        while isinstance(left, ast.BinOp):
+            rights.append(left.right)
+            left = left.left
+        self.visit(left)
+        for right in reversed(rights):
+            self.visit(right)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         bases = tuple(self.folder.resolve(b) or "" for b in node.bases)
@@ -591,9 +627,11 @@ class _Collector(ast.NodeVisitor):
         for b in node.bases:
             self.visit(b)
         self.class_stack.append(bases)
-        for stmt in node.body:
-            self.visit(stmt)
-        self.class_stack.pop()
+        try:
+            for stmt in node.body:
+                self.visit(stmt)
+        finally:
+            self.class_stack.pop()
 
     def visit_If(self, node: ast.If) -> None:
         main = not self.func_stack and _is_main_guard(node)
@@ -603,13 +641,27 @@ class _Collector(ast.NodeVisitor):
             outer = self.in_main
             self.visit(node.test)
             self.in_main = WHERE_MAIN if main and outer is None else WHERE_MAINTAINER
-            for stmt in node.body:
-                self.visit(stmt)
-            self.in_main = outer
+            try:
+                for stmt in node.body:
+                    self.visit(stmt)
+            finally:
+                self.in_main = outer
             for stmt in node.orelse:
                 self.visit(stmt)
             return
-        self.generic_visit(node)
+        # an elif chain is a list, not nesting: walked as one
+        while True:
+            self.visit(node.test)
+            for stmt in node.body:
+                self.visit(stmt)
+            nxt = node.orelse[0] if len(node.orelse) == 1 else None
+            if not isinstance(nxt, ast.If) or (
+                not self.func_stack and (_is_main_guard(nxt) or self._maintainer_branch(nxt.test))
+            ):
+                for stmt in node.orelse:
+                    self.visit(stmt)
+                return
+            node = nxt
 
     def _maintainer_branch(self, test: ast.expr) -> bool:
         """A test of ``sys.argv`` against a maintainer command (``publish``, ``upload``...)."""
@@ -650,8 +702,11 @@ class _Collector(ast.NodeVisitor):
         return isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(value, literal)
 
     # -- assignments (dataflow) --------------------------------------------------------------
-    def labels_of(self, node: ast.AST) -> frozenset[str]:
-        """Labels of the values an expression is built from (memoised per node)."""
+    def labels_of(self, node: ast.AST, depth: int = 0) -> frozenset[str]:
+        """Labels of the values an expression is built from (memoised per node).
+
+        Recursive while shallow (fast); a deeper expression is finished by an explicit stack.
+        """
         if isinstance(node, _LABEL_FREE):  # literals, contexts and operators: nothing flows in
             return _NO_LABELS
         key = id(node)
@@ -661,30 +716,63 @@ class _Collector(ast.NodeVisitor):
         if isinstance(node, (ast.Call, ast.Subscript)) and self._config_env_read(node):
             self._labels[key] = _NO_LABELS  # os.getenv("HTTPS_PROXY"): settings, not secrets
             return _NO_LABELS
-        try:
-            # only names, attributes and calls have labels of their own
-            out = set(self._own_labels(node)) if isinstance(node, _LABEL_ORIGINS) else set()
-            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
-                out.add(DECIPHERED)  # XOR with a key
-            for name in node._fields:  # ast.iter_child_nodes, inlined (hot)
-                value = getattr(node, name, None)
-                if isinstance(value, list):
-                    for item in value:
-                        if isinstance(item, ast.AST):
-                            labels = self.labels_of(item)
-                            if labels:
-                                out |= labels
-                elif isinstance(value, ast.AST):
-                    labels = self.labels_of(value)
-                    if labels:
-                        out |= labels
-        except RecursionError:
-            out = set()
+        if depth >= LABEL_RECURSION:
+            return self._labels_iterative(node)
+        # only names, attributes and calls have labels of their own
+        out = set(self._own_labels_guarded(node)) if isinstance(node, _LABEL_ORIGINS) else set()
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
+            out.add(DECIPHERED)  # XOR with a key
+        for name in node._fields:  # ast.iter_child_nodes, inlined (hot)
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        labels = self.labels_of(item, depth + 1)
+                        if labels:
+                            out |= labels
+            elif isinstance(value, ast.AST):
+                labels = self.labels_of(value, depth + 1)
+                if labels:
+                    out |= labels
+        return self._memo_labels(key, out)
+
+    def _memo_labels(self, key: int, out: set[str]) -> frozenset[str]:
         if "env-dump" in out:
             out.add("secret")
         result = frozenset(out)
         self._labels[key] = result
         return result
+
+    def _labels_iterative(self, root: ast.AST) -> frozenset[str]:
+        """``labels_of`` with an explicit stack (children first), for deep expressions."""
+        stack: list[tuple[ast.AST, bool]] = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if id(node) in self._labels:
+                continue
+            children = [c for c in ast.iter_child_nodes(node) if not isinstance(c, _LABEL_FREE)]
+            if not expanded:
+                stack.append((node, True))
+                stack.extend((c, False) for c in children if id(c) not in self._labels)
+                continue
+            if isinstance(node, (ast.Call, ast.Subscript)) and self._config_env_read(node):
+                self._labels[id(node)] = _NO_LABELS  # settings, not secrets (see labels_of)
+                continue
+            own = self._own_labels_guarded(node) if isinstance(node, _LABEL_ORIGINS) else ()
+            out = set(own)
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
+                out.add(DECIPHERED)  # XOR with a key
+            for c in children:
+                out |= self._labels.get(id(c), _NO_LABELS)
+            self._memo_labels(id(node), out)
+        return self._labels[id(root)]
+
+    def _own_labels_guarded(self, sub: ast.AST) -> frozenset[str] | set[str]:
+        try:
+            return self._own_labels(sub)
+        except RecursionError:  # name resolution recursing on a long chain
+            self.incomplete(sub, "an expression too deeply nested to follow")
+            return _NO_LABELS
 
     def _own_labels(self, sub: ast.AST) -> frozenset[str] | set[str]:
         out: set[str] = set()
@@ -1048,6 +1136,10 @@ class _Collector(ast.NodeVisitor):
                     self.facts.strings.append((node.lineno, v))
 
 
+MAX_WALK_DEPTH = 150  # nesting the walk follows (each level costs a few Python frames)
+LABEL_RECURSION = 60  # labels_of recurses this deep, then continues with an explicit stack
+MAX_INCOMPLETE = 5  # parts not analysed recorded per file
+
 # Node types whose visit does nothing: no visit_ method and no child that one would have.
 _NOOP_TYPES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop, ast.Name)
 _UNSEEN = object()
@@ -1093,8 +1185,10 @@ def collect(source: str, imported: ImportedReturns | None = None) -> ModuleFacts
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     collector = _Collector(source.splitlines(), imported)
-    with contextlib.suppress(RecursionError):
+    try:
         collector.visit(tree)
+    except RecursionError:  # never expected (visit catches it per node): still not silence
+        collector.incomplete(tree, "an expression too deeply nested to follow")
     collector.facts.call_edges = collector.call_edges
     returns, calls = _resolve_pending(collector.returns, collector.facts.calls)
     collector.facts.returns = returns
