@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from tests.support.index_server import JSON_TYPE, TestIndex, negotiate
 
-from pipvet.core.errors import InputError
+from pipvet.core.errors import InputError, NetworkError
 from pipvet.core.models import DistFile
 from pipvet.sources.index import (
     SimpleIndex,
@@ -118,13 +118,13 @@ def test_many_fetches_concurrently_and_keys_by_normalised_name(make_index) -> No
     assert all(len(v) == 1 for v in got.values())
 
 
-def test_unknown_project_and_unreachable_index_are_input_errors(make_index) -> None:
+def test_unknown_project_is_an_input_error_unreachable_index_a_network_error(make_index) -> None:
     idx = make_index(standard=True)
     with pytest.raises(InputError, match="404"):
         SimpleIndex(idx.url).project_files("nope")
     url = idx.url
     idx.stop()
-    with pytest.raises(InputError, match="cannot reach"):
+    with pytest.raises(NetworkError, match="cannot reach"):
         SimpleIndex(url, timeout=5).project_files("alpha")
 
 
@@ -140,7 +140,7 @@ def test_truncated_download_is_refused_and_leaves_nothing(make_index, tmp_path: 
     idx = make_index(standard=True)
     file = SimpleIndex(idx.url).project_files("alpha")[0]
     idx.truncate(file.filename, 100)
-    with pytest.raises(InputError, match="cut short after 100 of"):
+    with pytest.raises(NetworkError, match="cut short after 100 of"):
         download(file, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
@@ -159,7 +159,7 @@ def test_index_going_away_and_missing_files(make_index, tmp_path: Path) -> None:
     files = SimpleIndex(idx.url).project_files("gamma")
     idx.fail_after(1)
     download(files[0], tmp_path)
-    with pytest.raises(InputError, match="503"):
+    with pytest.raises(NetworkError, match="503"):
         download(files[1], tmp_path)
     idx.fail_after(10**6)
     idx.remove(files[2].filename)

@@ -209,6 +209,6 @@ def test_unreachable_index_is_one_plain_line(make_index, capsys) -> None:
     idx = make_index(standard=True)
     url = idx.url
     idx.stop()
-    assert main(["lock", "alpha", "--index-url", url, "--resolver", "pip"]) == 2
+    assert main(["lock", "alpha", "--index-url", url, "--resolver", "pip"]) == 3
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: cannot reach http://127.0.0.1:") and len(err.splitlines()) == 1

@@ -117,7 +117,8 @@ def _relock(args: argparse.Namespace, ups) -> None:
 
     from pipvet.cli import console
     from pipvet.cli.main import build_parser
-    from pipvet.commands.lock import build_lock, write_output
+    from pipvet.cli.output import write_output
+    from pipvet.commands.lock import build_lock
     from pipvet.core.lockfile_io import is_pylock, read_lock, render_pylock, render_requirements
 
     path = Path(args.lock)
@@ -147,13 +148,14 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pipvet.cli import console
+    from pipvet.cli.output import write_output
     from pipvet.formats.audit import render
     from pipvet.services.audit import audit_packages, load_ignores
 
     source = _source(args)
     collection = source.collect()
     ignores = load_ignores(Path.cwd(), args.ignore)
-    console.detail(f"auditing {len(collection.packages)} packages from {collection.description}")
+    console.info(f"auditing {len(collection.packages)} packages from {collection.description}")
     report = audit_packages(
         collection.packages,
         db_path=Path(args.db) if args.db else None,
@@ -172,11 +174,9 @@ def run(args: argparse.Namespace) -> int:
         and not args.output
         and console.use_color(__import__("sys").stdout),
     )
+    write_output(out, args.output)
     if args.output:
-        Path(args.output).write_text(out, encoding="utf-8")
         console.info(f"wrote {args.output}")
-    else:
-        print(out, end="")
     if args.fix:
         _fix(args, report)
     return 1 if report.fails(args.fail_on) else 0

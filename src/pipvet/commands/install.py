@@ -180,11 +180,11 @@ def add_build_dependencies(plan, trust):
     from pathlib import Path
 
     from pipvet.cli import console
-    from pipvet.installer.build_deps import build_requires
     from pipvet.installer.plan import plan_from_pins
     from pipvet.installer.staging import stage
     from pipvet.installer.trust_store import TrustStore
     from pipvet.sources.index import SimpleIndex
+    from pipvet.sources.sdist import build_requires
 
     sdists = tuple(pf for pf in plan.files if pf.is_sdist)
     requires: list[str] = []

@@ -45,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipvet.cli import console
+    from pipvet.cli.output import write_output
     from pipvet.core.lockfile_io import render_pylock, render_requirements
 
     lock = build_lock(args)
@@ -242,6 +243,7 @@ def _build_requirements(packages: list, sdists) -> list[tuple[str, str]]:
 
     from pipvet.core.errors import PolicyRefusal
     from pipvet.sources.index import download_with_digest
+    from pipvet.sources.sdist import build_requires
 
     out: list[tuple[str, str]] = []
     by_name = {p.name: p for p in packages}
@@ -256,71 +258,5 @@ def _build_requirements(packages: list, sdists) -> list[tuple[str, str]]:
                     f"{sdist.filename}: downloaded bytes (sha256 {got.sha256}) differ from the "
                     f"index's listed sha256 {sdist.sha256}; not reading it"
                 )
-            out += [(r, name) for r in sdist_build_requires(got.path)]
+            out += [(r, name) for r in build_requires(got.path)]
     return out
-
-
-def sdist_build_requires(path) -> list[str]:
-    """``[build-system].requires`` of an sdist, read from the archive in memory (PEP 518
-    default ``setuptools>=40.8.0`` when it has no pyproject.toml or no such table)."""
-    import sys
-    import tarfile
-    import zipfile
-
-    from pipvet.core.errors import InputError
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-
-    data = None
-    try:
-        if str(path).endswith(".zip"):
-            with zipfile.ZipFile(path) as zf:
-                names = [n for n in zf.namelist() if n.count("/") == 1]
-                hit = next((n for n in names if n.endswith("/pyproject.toml")), None)
-                data = zf.read(hit) if hit else None
-        else:
-            with tarfile.open(path) as tf:
-                for member in tf:
-                    top_level = member.isfile() and member.name.count("/") == 1
-                    if top_level and member.name.endswith("/pyproject.toml"):
-                        f = tf.extractfile(member)
-                        data = f.read(1 << 20) if f else None
-                        break
-    except (OSError, tarfile.TarError, zipfile.BadZipFile) as e:
-        raise InputError(f"{path}: cannot read the sdist: {e}") from None
-    default = ["setuptools>=40.8.0"]
-    if data is None:
-        return default
-    try:
-        table = tomllib.loads(data.decode("utf-8")).get("build-system", {})
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise InputError(f"{path}: malformed pyproject.toml: {e}") from None
-    requires = table.get("requires", default) if isinstance(table, dict) else default
-    if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
-        raise InputError(f"{path}: [build-system].requires must be a list of strings")
-    return requires
-
-
-def write_output(text: str, output: str | None) -> None:
-    """Write to ``output`` atomically, or to stdout."""
-    import os
-    import sys
-    import tempfile
-    from pathlib import Path
-
-    from pipvet.core.errors import InputError
-
-    if not output:
-        sys.stdout.write(text)
-        return
-    path = Path(output)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise InputError(f"cannot write {path}: {e}") from None

@@ -185,7 +185,7 @@ def _print_text(report: VerifyReport, console) -> None:
             print(f"lock: extra {e} (not in the lock)")
     ignored = sum(c.ignored_pycache for c in report.checks)
     unhashed = sum(c.unhashed for c in report.checks)
-    console.detail(f"environment: {report.prefix} ({report.python})")
+    console.info(f"environment: {report.prefix} ({report.python})")
     console.detail(
         f"{unhashed} RECORD entries carry no hash (RECORD itself, .pyc files): existence checked"
     )

@@ -8,9 +8,7 @@ it supports (platform, glibc, ABI); when that fails, they are computed here from
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import packaging
 from packaging.tags import Tag, compatible_tags, cpython_tags, platform_tags
 
 from pipvet.core.errors import InputError
+from pipvet.sources.environment import default_python
 
 _PROBE = r"""
 import json, os, sys
@@ -57,22 +56,10 @@ class Target:
         return {t: i for i, t in enumerate(self.tags)}
 
 
-def resolve_python(python: str | None) -> str:
-    """The interpreter to target: ``--python`` (a file or a venv folder), else the active venv."""
-    if python is None:
-        venv = os.environ.get("VIRTUAL_ENV")
-        python = venv if venv else sys.executable
-    if os.path.isdir(python):
-        for cand in ("bin/python", "Scripts/python.exe"):
-            if os.path.exists(os.path.join(python, cand)):
-                return os.path.join(python, cand)
-        raise InputError(f"no Python interpreter found in {python}")
-    return python
-
-
 def probe_target(python: str | None = None) -> Target:
-    """Ask the interpreter (with ``-I -S``) for its prefix, version and supported wheel tags."""
-    exe = resolve_python(python)
+    """Ask the interpreter (``default_python``: the active venv unless one is named), started
+    with ``-I -S``, for its prefix, version and supported wheel tags."""
+    exe = default_python(python)
     pkg_parent = str(Path(packaging.__file__).resolve().parent.parent)
     try:
         proc = subprocess.run(

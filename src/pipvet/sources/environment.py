@@ -63,14 +63,23 @@ class Environment:
     is_venv: bool
 
 
-def probe_environment(python: str | None = None) -> Environment:
-    """Ask an interpreter (default: the one pipvet runs in) for its site directories, safely."""
-    exe = python or sys.executable
-    if os.path.isdir(exe):  # a venv folder was given
+def default_python(python: str | None = None) -> str:
+    """The interpreter a command works on: ``python`` (a file or a venv folder) when given, else
+    the active venv (``VIRTUAL_ENV``), else the Python pipvet runs in. Every command that reads or
+    changes an environment asks this function, and names the result."""
+    if python is None:
+        python = os.environ.get("VIRTUAL_ENV") or sys.executable
+    if os.path.isdir(python):
         for cand in ("bin/python", "Scripts/python.exe"):
-            if os.path.exists(os.path.join(exe, cand)):
-                exe = os.path.join(exe, cand)
-                break
+            if os.path.exists(os.path.join(python, cand)):
+                return os.path.join(python, cand)
+        raise InputError(f"no Python interpreter found in {python}")
+    return python
+
+
+def probe_environment(python: str | None = None) -> Environment:
+    """Ask an interpreter (``default_python``) for its site directories, safely."""
+    exe = default_python(python)
     try:
         out = subprocess.run(
             [exe, "-I", "-S", "-c", _PROBE],
@@ -151,5 +160,5 @@ def iter_installed(env: Environment) -> Iterator[InstalledDist]:
 
 
 def installed_distributions(python: str | None = None) -> list[InstalledDist]:
-    """All distributions installed for an interpreter, sorted by name."""
+    """All distributions installed for an interpreter (``default_python``), sorted by name."""
     return sorted(iter_installed(probe_environment(python)), key=lambda d: d.name)

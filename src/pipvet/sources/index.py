@@ -41,7 +41,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from pipvet import __version__
-from pipvet.core.errors import InputError
+from pipvet.core.errors import InputError, NetworkError
 from pipvet.core.models import DistFile, FileHash
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -157,10 +157,10 @@ def _open(
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
                 _drop(parts.scheme, parts.netloc)
                 if attempt == 2:
-                    raise InputError(f"cannot reach {_origin(url)}: {e}") from None
+                    raise NetworkError(f"cannot reach {_origin(url)}: {e}") from None
             except (OSError, http.client.HTTPException) as e:
                 _drop(parts.scheme, parts.netloc)
-                raise InputError(f"cannot reach {_origin(url)}: {_reason(e)}") from None
+                raise NetworkError(f"cannot reach {_origin(url)}: {_reason(e)}") from None
         if resp.status in (301, 302, 303, 307, 308):
             location = resp.getheader("Location")
             _discard(resp, parts.scheme, parts.netloc)
@@ -171,7 +171,9 @@ def _open(
         ok = (200, 206) if extra_headers and "Range" in extra_headers else (200,)
         if resp.status not in ok:
             _discard(resp, parts.scheme, parts.netloc)
-            raise InputError(f"{url}: HTTP {resp.status} {resp.reason}".rstrip())
+            # a server error (5xx) is the server's trouble: retry later; 4xx is the request's
+            error = NetworkError if resp.status >= 500 else InputError
+            raise error(f"{url}: HTTP {resp.status} {resp.reason}".rstrip())
         try:
             yield resp, url
         except BaseException:
@@ -210,7 +212,7 @@ def _read_body(resp: http.client.HTTPResponse, url: str) -> bytes:
     try:
         data = resp.read()
     except (OSError, http.client.HTTPException) as e:
-        raise InputError(f"{url}: connection lost while reading ({_reason(e)})") from None
+        raise NetworkError(f"{url}: connection lost while reading ({_reason(e)})") from None
     encoding = (resp.getheader("Content-Encoding") or "").lower()
     if encoding == "gzip":
         try:
@@ -498,7 +500,7 @@ class SimpleIndex:
         try:
             with _open(file.url + ".metadata", timeout=self.timeout, compressed=True) as (r, u):
                 return _read_body(r, u)
-        except InputError:
+        except (InputError, NetworkError):
             return None
 
     def wheel_metadata(self, file: DistFile) -> bytes | None:
@@ -512,7 +514,7 @@ class SimpleIndex:
         if blob is None and file.is_wheel:
             try:
                 blob = self._metadata_by_range(file)
-            except (InputError, ValueError, struct.error, zlib.error):
+            except (InputError, NetworkError, ValueError, struct.error, zlib.error):
                 blob = None
         if blob is not None and self.cache and file.sha256:
             self.cache.put(key, file.url, "text/plain", blob, METADATA_MAX_AGE)
@@ -638,8 +640,9 @@ def _safe_filename(filename: str) -> str:
 def download_with_digest(file: DistFile, dest_dir: Path, *, timeout: float = 60) -> DownloadResult:
     """Stream ``file`` into ``dest_dir`` (via a temp file), hashing as it goes.
 
-    Raises ``InputError`` on HTTP or connection errors and on short reads (checked against
-    Content-Length and against the index's ``size``). The caller verifies the digest.
+    Raises ``NetworkError`` when the server cannot be reached, fails (5xx) or the transfer is cut
+    short (Content-Length), ``InputError`` for other HTTP errors and a size other than the index's
+    ``size``. The caller verifies the digest.
     """
     name = _safe_filename(file.filename)
     dest_dir = Path(dest_dir)
@@ -657,11 +660,11 @@ def download_with_digest(file: DistFile, dest_dir: Path, *, timeout: float = 60)
                     chunk = resp.read(CHUNK)
                 except http.client.IncompleteRead as e:
                     received += len(e.partial)
-                    raise InputError(
+                    raise NetworkError(
                         f"{name}: download cut short after {received} of {expected} bytes"
                     ) from None
                 except (OSError, http.client.HTTPException) as e:
-                    raise InputError(f"{name}: connection lost ({_reason(e)})") from None
+                    raise NetworkError(f"{name}: connection lost ({_reason(e)})") from None
                 if not chunk:
                     break
                 received += len(chunk)
@@ -669,7 +672,7 @@ def download_with_digest(file: DistFile, dest_dir: Path, *, timeout: float = 60)
                 out.write(chunk)
             del final
         if expected is not None and received != expected:
-            raise InputError(f"{name}: download cut short after {received} of {expected} bytes")
+            raise NetworkError(f"{name}: download cut short after {received} of {expected} bytes")
         if file.size is not None and received != file.size:
             raise InputError(
                 f"{name}: got {received} bytes but the index says the file has {file.size}"
@@ -719,7 +722,7 @@ class Prefetcher:
             return None
         try:
             page = self.index.project_page(name)
-        except InputError:
+        except (InputError, NetworkError):
             return None
         guess = self._guess(page, requirement)
         if guess is None or self._stopped:

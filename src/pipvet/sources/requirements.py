@@ -74,6 +74,7 @@ class RequirementsFile:
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     options: tuple[tuple[str, str | None], ...] = ()  # other global options, in order
+    editables: tuple[str, ...] = ()  # "file:line" of -e lines, kept only when asked to
 
 
 def _expand(text: str) -> str:
@@ -89,10 +90,16 @@ def _display(path: Path, base: Path | None) -> str:
         return str(path)
 
 
-def read_requirements(path: str | Path) -> RequirementsFile:
-    """Read a requirements file and everything it includes (``-r``, ``-c``)."""
-    acc: dict[str, list] = {"req": [], "con": [], "extra": [], "opts": []}
-    state: dict[str, str | None] = {"index": None}
+def read_requirements(path: str | Path, *, keep_editables: bool = False) -> RequirementsFile:
+    """Read a requirements file and everything it includes (``-r``, ``-c``).
+
+    Editable lines (``-e``) are refused (they cannot be hash-checked), or with ``keep_editables``
+    listed in ``editables`` for a caller that only reports them (``scan``)."""
+    acc: dict[str, list] = {"req": [], "con": [], "extra": [], "opts": [], "editable": []}
+    state: dict[str, str | None] = {
+        "index": None,
+        "keep_editables": "1" if keep_editables else None,
+    }
     _read(Path(path), False, acc, state, stack=(), label=str(path))
     return RequirementsFile(
         requirements=tuple(acc["req"]),
@@ -100,6 +107,7 @@ def read_requirements(path: str | Path) -> RequirementsFile:
         index_url=state["index"],
         extra_index_urls=tuple(acc["extra"]),
         options=tuple(acc["opts"]),
+        editables=tuple(acc["editable"]),
     )
 
 
@@ -168,6 +176,9 @@ def _option(
         if not args:
             raise InputError(f"{where}: {name} needs a value")
         value, args = args[0], args[1:]
+    if name in ("-e", "--editable") and state["keep_editables"]:
+        acc["editable"].append(where)
+        return
     if name in ("-e", "--editable"):
         raise InputError(
             f"{where}: editable requirements cannot be hash-checked (there is no single file "

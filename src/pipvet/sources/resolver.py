@@ -3,8 +3,8 @@
 pipvet does not resolve by itself: it asks ``pip install --dry-run --ignore-installed --report``
 (or ``uv pip compile`` when ``uv`` is installed) for wheels only (``--only-binary :all:``), so that
 no ``setup.py`` or build backend runs while locking. Both run isolated from the user's
-configuration: pip with ``--isolated``, every ``PIP_*`` variable removed and
-``PIP_CONFIG_FILE=os.devnull``; uv with ``--no-config`` and every ``UV_*`` variable removed.
+configuration: pip with ``--isolated``, uv with ``--no-config``, both in the environment of
+``pipvet.sources.pip_env`` (no ``PIP_*``/``UV_*`` variable, no config file, no ``PYTHONPATH``).
 A config file or variable could otherwise add an index or find-links location.
 
 Allowed sdists follow pip's FormatControl: ``--no-binary NAME`` *forces* a source build of NAME
@@ -38,6 +38,7 @@ from packaging.version import Version
 from pipvet.core.errors import InputError
 from pipvet.core.models import DistFile
 from pipvet.sources.index import Prefetcher, SimpleIndex
+from pipvet.sources.pip_env import scrubbed_env
 
 MAX_CLAUSES = 16
 _NO_DIST_RE = re.compile(r"No matching distribution found for (.+)")
@@ -82,13 +83,6 @@ class _Node:
 
 
 # -- environments ------------------------------------------------------------------------------
-
-
-def scrubbed_env(prefixes: Sequence[str] = ("PIP_",)) -> dict[str, str]:
-    """A copy of the environment without pip's (and uv's) configuration variables."""
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(tuple(prefixes))}
-    env["PIP_CONFIG_FILE"] = os.devnull
-    return env
 
 
 def find_uv() -> str | None:
@@ -290,9 +284,13 @@ def _run_uv(
     for name in sdists:
         cmd += ["--no-binary", name]
     cmd += _write_constraints(constraints, tmp)
-    env = scrubbed_env(("PIP_", "UV_"))
     return subprocess.run(
-        cmd, input="\n".join(reqs) + "\n", capture_output=True, text=True, env=env, check=False
+        cmd,
+        input="\n".join(reqs) + "\n",
+        capture_output=True,
+        text=True,
+        env=scrubbed_env(),
+        check=False,
     )
 
 

@@ -218,35 +218,24 @@ def expand_lock(path: Path, index_url: str, dest: Path, out: Expansion, *, jobs:
 def expand_requirements(
     path: Path, index_url: str, dest: Path, out: Expansion, *, jobs: int = 8
 ) -> None:
-    """Pinned lines (``name==version``) of a requirements file; others are skipped with a note.
-    Lines with ``--hash`` are checked against those hashes, others against the index's."""
-    from pipvet.core.lockfile_io import logical_lines, parse_hash_options, split_requirement_line
+    """Pinned lines (``name==version``) of a requirements file, read by the one requirements reader
+    (``-r``/``-c`` includes, ``${VAR}``, options); unpinned lines are skipped with a note. Lines
+    with ``--hash`` are checked against those hashes, others against the index's."""
+    from pipvet.sources.requirements import read_requirements
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
+    read = read_requirements(path, keep_editables=True)
+    out.notes += [
+        f"{where}: option line skipped (-e: nothing to download)" for where in read.editables
+    ]
     work = []
-    for line in logical_lines(text):
-        if not line.text:
+    for line in read.requirements:
+        where = f"{line.source}:{line.lineno}"
+        version = _pinned_version(line.requirement)
+        if line.requirement.url or version is None:
+            out.notes.append(f"{where}: {line.requirement.name} is not pinned with ==, skipped")
             continue
-        where = f"{path}:{line.lineno}"
-        req_text, tokens = split_requirement_line(line.text)
-        if not req_text:
-            out.notes.append(f"{where}: option line skipped ({line.text.split()[0]})")
-            continue
-        hashes, _ = parse_hash_options(tokens, where)
-        try:
-            req = Requirement(req_text)
-        except InvalidRequirement:
-            out.notes.append(f"{where}: not a requirement, skipped")
-            continue
-        version = _pinned_version(req)
-        if version is None:
-            out.notes.append(f"{where}: {req.name} is not pinned with ==, skipped")
-            continue
-        work.append((canonicalize_name(req.name), version, tuple(hashes), ()))
-    _fetch_pinned(_index(index_url), work, dest, out, f"{path.name}", jobs)
+        work.append((canonicalize_name(line.requirement.name), version, line.hashes, ()))
+    _fetch_pinned(_index(read.index_url or index_url), work, dest, out, f"{path.name}", jobs)
 
 
 def _fetch_pinned(index, work, dest: Path, out: Expansion, what: str, jobs: int) -> None:
