@@ -10,8 +10,6 @@ import sys
 
 _state = {"quiet": False, "verbose": False, "color": True}
 
-_COLORS = {"red": "31", "yellow": "33", "green": "32", "bold": "1", "dim": "2", "magenta": "35"}
-
 
 def configure(*, quiet: bool = False, verbose: bool = False, color: bool = True) -> None:
     _state["quiet"] = quiet
@@ -26,10 +24,9 @@ def use_color(stream=None) -> bool:
 
 def style(text: str, *names: str, stream=None) -> str:
     """Wrap text in ANSI styles when the stream is a terminal and colour is allowed."""
-    if not names or not use_color(stream):
-        return text
-    codes = ";".join(_COLORS[n] for n in names)
-    return f"\033[{codes}m{text}\033[0m"
+    from pipvet.formats.style import paint
+
+    return paint(text, *names, color=use_color(stream))
 
 
 def info(message: str) -> None:
@@ -56,3 +53,10 @@ def is_verbose() -> bool:
 
 def is_quiet() -> bool:
     return bool(_state["quiet"])
+
+
+def progress(level, message: str) -> None:
+    """A service's ``Progress`` callback (``pipvet.core.progress``) printed here."""
+    from pipvet.core.progress import Level
+
+    {Level.INFO: info, Level.DETAIL: detail, Level.WARN: warn}[level](message)

@@ -9,7 +9,6 @@ requirements file (checked against the lock's hashes). Nothing is unpacked, buil
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from packaging.version import InvalidVersion, Version
 from pipvet.core.errors import InputError, PolicyRefusal, UsageError
 from pipvet.core.models import DEFAULT_INDEX_URL as DEFAULT_INDEX
 from pipvet.core.models import DistFile, FileHash
-from pipvet.services.scan import ScanInput
+from pipvet.core.reports.scan import ScanInput
 
 ARTIFACT_SUFFIXES = (".whl", ".zip", ".egg", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 TREE_MARKERS = ("setup.py", "pyproject.toml", "PKG-INFO", "setup.cfg")
@@ -276,12 +275,12 @@ def _fetch_pinned(index, work, dest: Path, out: Expansion, what: str, jobs: int)
 def expand_installed(name: str, out: Expansion, *, python: str | None = None) -> None:
     """An installed distribution: the files its RECORD lists, read where they are."""
     from pipvet.core.record import parse_record
-    from pipvet.sources.environment import installed_distributions
+    from pipvet.sources.environment import default_python, installed_distributions
 
     want = canonicalize_name(name)
     dists = [d for d in installed_distributions(python) if d.name == want]
     if not dists:
-        raise InputError(f"{name} is not installed in {python or sys.executable}")
+        raise InputError(f"{name} is not installed in {default_python(python)}")
     dist = dists[0]
     site = Path(dist.site_dir)
     record = Path(dist.dist_info) / "RECORD"
@@ -332,7 +331,8 @@ def expand_targets(
 ) -> Expansion:
     """Turn every target into inputs; downloads land in ``download_dir`` (the caller's temp dir).
 
-    ``installed`` names distributions of the environment of ``python`` (default: pipvet's own).
+    ``installed`` names distributions of the environment of ``python`` (default: the active venv,
+    else pipvet's own: ``pipvet.sources.environment.default_python``).
     """
     out = Expansion()
     for i, t in enumerate(targets):

@@ -8,8 +8,8 @@ from typing import Any
 
 from pipvet import __version__
 from pipvet.core.matching.severity import Severity
+from pipvet.core.reports.audit import AuditReport
 from pipvet.formats.audit.common import fixed_in_text, osv_url
-from pipvet.services.audit import AuditReport
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {

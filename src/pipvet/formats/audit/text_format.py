@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pipvet.core.matching.severity import Severity
+from pipvet.core.reports.audit import AuditReport, summary_line
 from pipvet.formats.audit.common import by_package, fixed_in_text
-from pipvet.services.audit import AuditReport, summary_line
 
 _COLORS = {
     Severity.CRITICAL: "\033[1;35m",

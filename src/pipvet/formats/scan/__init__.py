@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipvet.core.analysis.model import SEVERITIES, Finding
-from pipvet.services.scan import ScanReport, verdict_rank
+from pipvet.core.reports.scan import ScanReport, verdict_rank
 
 FORMATS = ("text", "json", "sarif")
 

@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 
 from pipvet import __version__
+from pipvet.core.reports.scan import ScanReport
 from pipvet.formats.scan import shown_findings
-from pipvet.services.scan import ScanReport
 
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "none"}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipvet.cli.console import style
+from pipvet.core.reports.scan import ScanReport
 from pipvet.formats.scan import shown_findings, worst_first
-from pipvet.services.scan import ScanReport
 
 TOP = 5  # findings per artifact before "N more (use -v)"
 
