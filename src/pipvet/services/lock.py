@@ -15,6 +15,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from pipvet.core.errors import InputError, PolicyRefusal, UsageError
+from pipvet.core.filenames import file_version, sdist_preference
 from pipvet.core.lockfile import Lock, LockedPackage
 from pipvet.core.models import DEFAULT_INDEX_URL, FileHash
 from pipvet.core.progress import Level, Progress, silent
@@ -146,7 +147,7 @@ def _locked(
     progress: Progress,
 ) -> list[LockedPackage]:
     """LockedPackages with every sha256-hashed file of each pinned version."""
-    from pipvet.sources.index import SimpleIndex, file_version
+    from pipvet.sources.index import SimpleIndex
 
     names = [p.name for p in resolution.packages]
     files = dict(resolution.index_files)
@@ -155,7 +156,7 @@ def _locked(
         files.update(SimpleIndex(index_url).many(missing))
     packages = []
     for pkg in resolution.packages:
-        mine = [f for f in files[pkg.name] if file_version(f) == pkg.version]
+        mine = [f for f in files[pkg.name] if file_version(f.filename) == pkg.version]
         if not mine:
             raise InputError(f"the index lists no files for {pkg.name}=={pkg.version}")
         strong = sorted((f for f in mine if f.sha256), key=lambda f: f.filename)
@@ -196,7 +197,7 @@ def _build_requirements(packages: list, sdists) -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory(prefix="pipvet-sdist-") as tmp:
         for name in sdists:
             candidates = [f for f in by_name[name].files if not f.is_wheel]
-            candidates.sort(key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))
+            candidates.sort(key=lambda f: sdist_preference(f.filename))
             sdist = candidates[0]
             got = download_with_digest(sdist, Path(tmp))
             if got.sha256 != sdist.sha256:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from pipvet.core.errors import InputError
 from pipvet.core.lockfile_io import logical_lines, parse_hash_options, split_requirement_line
@@ -271,3 +272,14 @@ def _dependency_group(groups: dict, key: str, path: Path, seen: tuple[str, ...])
         else:
             raise InputError(f"{path}: malformed entry in dependency group {key!r}")
     return out
+
+
+def exact_pin(req: Requirement) -> Version | None:
+    """The version of a ``==X`` / ``===X`` requirement (no wildcard), else None."""
+    specs = list(req.specifier)
+    if len(specs) != 1 or specs[0].operator not in ("==", "===") or "*" in specs[0].version:
+        return None
+    try:
+        return Version(specs[0].version)
+    except InvalidVersion:
+        return None

@@ -15,20 +15,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.tags import sys_tags
+from packaging.tags import Tag, sys_tags
 from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
     canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
 )
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from pipvet.core.errors import InputError, PolicyRefusal, UsageError
+from pipvet.core.filenames import (
+    file_version,
+    is_pure_wheel,
+    parse_filename,
+    sdist_preference,
+    wheel_rank,
+)
 from pipvet.core.models import DEFAULT_INDEX_URL as DEFAULT_INDEX
 from pipvet.core.models import DistFile, FileHash
 from pipvet.core.reports.scan import ScanInput
+from pipvet.sources.requirements import exact_pin
 
 ARTIFACT_SUFFIXES = (".whl", ".zip", ".egg", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 TREE_MARKERS = ("setup.py", "pyproject.toml", "PKG-INFO", "setup.cfg")
@@ -90,24 +94,14 @@ def expand_path(path: Path, out: Expansion) -> None:
 # -- choosing files from an index --------------------------------------------------------------
 
 
-def _file_version(filename: str) -> Version | None:
-    try:
-        if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[1]
-        return parse_sdist_filename(filename)[1]
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None
-
-
-def _wheel_rank(filename: str, priority: dict[str, int]) -> int:
-    try:
-        tags = parse_wheel_filename(filename)[3]
-    except InvalidWheelFilename:
+def _wheel_rank(filename: str, priority: dict[Tag, int]) -> int:
+    """Wheels this interpreter supports by its tag priority; then pure wheels, then the rest."""
+    if parse_filename(filename) is None:
         return len(priority) + 2
-    ranks = [priority[str(t)] for t in tags if str(t) in priority]
-    if ranks:
-        return min(ranks)
-    return len(priority) + (0 if any(str(t).endswith("-none-any") for t in tags) else 1)
+    rank = wheel_rank(filename, priority)
+    if rank is not None:
+        return rank
+    return len(priority) + (0 if is_pure_wheel(filename) else 1)
 
 
 def choose_files(files: Sequence[DistFile], version: Version | None) -> list[DistFile]:
@@ -115,7 +109,7 @@ def choose_files(files: Sequence[DistFile], version: Version | None) -> list[Dis
     non-yanked final release that has files)."""
     by_version: dict[Version, list[DistFile]] = {}
     for f in files:
-        v = _file_version(f.filename)
+        v = file_version(f.filename)
         if v is not None:
             by_version.setdefault(v, []).append(f)
     if version is None:
@@ -130,13 +124,13 @@ def choose_files(files: Sequence[DistFile], version: Version | None) -> list[Dis
     chosen = by_version.get(version, [])
     if not chosen:
         return []
-    priority = {str(t): i for i, t in enumerate(sys_tags())}
+    priority = {t: i for i, t in enumerate(sys_tags())}
     sdists = [f for f in chosen if not f.is_wheel]
     wheels = sorted(
         (f for f in chosen if f.is_wheel),
         key=lambda f: (_wheel_rank(f.filename, priority), f.filename),
     )
-    picked = sorted(sdists, key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))[:1]
+    picked = sorted(sdists, key=lambda f: sdist_preference(f.filename))[:1]
     return picked + wheels[:1]
 
 
@@ -174,7 +168,7 @@ def expand_requirement(text: str, index_url: str, dest: Path, out: Expansion) ->
         req = Requirement(text)
     except InvalidRequirement as exc:
         raise UsageError(f"{text!r} is neither a file nor a requirement: {exc}") from None
-    version = _pinned_version(req)
+    version = exact_pin(req)
     if version is None and str(req.specifier):
         raise UsageError(f"{text}: give an exact version (NAME==VERSION) or just NAME")
     index = _index(index_url)
@@ -186,16 +180,6 @@ def expand_requirement(text: str, index_url: str, dest: Path, out: Expansion) ->
     for f in chosen:
         path = fetch_verified(index, f, dest, f.hashes, "the index")
         out.inputs.append(ScanInput(path, f"{canonicalize_name(req.name)}: {f.filename}"))
-
-
-def _pinned_version(req: Requirement) -> Version | None:
-    specs = list(req.specifier)
-    if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
-        try:
-            return Version(specs[0].version)
-        except InvalidVersion:
-            return None
-    return None
 
 
 # -- locks and requirements files --------------------------------------------------------------
@@ -229,7 +213,7 @@ def expand_requirements(
     work = []
     for line in read.requirements:
         where = f"{line.source}:{line.lineno}"
-        version = _pinned_version(line.requirement)
+        version = exact_pin(line.requirement)
         if line.requirement.url or version is None:
             out.notes.append(f"{where}: {line.requirement.name} is not pinned with ==, skipped")
             continue
