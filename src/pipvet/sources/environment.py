@@ -1,4 +1,5 @@
-"""Installed distributions of a Python environment, read as data.
+"""Interpreters and their environments: the one probe, the default target, installed
+distributions read as data.
 
 The target interpreter is started only with ``-I -S`` to ask for its site directories: ``-S`` keeps
 ``site`` from running ``.pth`` files, which can execute arbitrary code (the litellm 1.82.8 attack
@@ -15,31 +16,33 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import packaging
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pipvet.core.errors import InputError
 from pipvet.core.models import InstalledDist
 
+VENV_PYTHONS = ("bin/python", "Scripts/python.exe")  # a venv's interpreter, POSIX and Windows
+
 _PROBE = r"""
-import json, os, sys, sysconfig
-prefix = sys.prefix
+import json, os, platform, sys, sysconfig
+prefix = sys.prefix  # without site, a venv's prefix is not set yet: find its pyvenv.cfg
 venv_cfg = None
 exe_dir = os.path.dirname(os.path.abspath(sys.executable))
-for cand in (os.path.join(exe_dir, "pyvenv.cfg"),
-             os.path.join(os.path.dirname(exe_dir), "pyvenv.cfg")):
-    if os.path.isfile(cand):
-        venv_cfg = cand
+for cand in (exe_dir, os.path.dirname(exe_dir)):
+    if os.path.isfile(os.path.join(cand, "pyvenv.cfg")):
+        venv_cfg = os.path.join(cand, "pyvenv.cfg")
+        prefix = cand
         break
 paths = []
 include_system = True
 if venv_cfg:
-    venv = os.path.dirname(venv_cfg)
     with open(venv_cfg, encoding="utf-8") as f:
         cfg = dict(l.split("=", 1) for l in f.read().splitlines() if "=" in l)
     cfg = {k.strip(): v.strip() for k, v in cfg.items()}
     include_system = cfg.get("include-system-site-packages", "false").lower() == "true"
-    vp = sysconfig.get_paths(vars={"base": venv, "platbase": venv})
+    vp = sysconfig.get_paths(vars={"base": prefix, "platbase": prefix})
     paths += [vp["purelib"], vp["platlib"]]
 if not venv_cfg or include_system:
     bp = sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_exec_prefix})
@@ -48,9 +51,47 @@ seen = []
 for p in paths:
     if p not in seen:
         seen.append(p)
-print(json.dumps({"paths": seen, "version": "%d.%d" % sys.version_info[:2],
-                  "executable": sys.executable, "venv": bool(venv_cfg)}))
+def full(info):
+    v = "%d.%d.%d" % (info.major, info.minor, info.micro)
+    return v if info.releaselevel == "final" else v + info.releaselevel[0] + str(info.serial)
+markers = {
+    "implementation_name": sys.implementation.name,
+    "implementation_version": full(sys.implementation.version),
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "platform_python_implementation": platform.python_implementation(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}
+out = {"prefix": prefix, "paths": seen, "version": "%d.%d.%d" % sys.version_info[:3],
+       "impl": sys.implementation.name, "executable": sys.executable, "venv": bool(venv_cfg),
+       "markers": markers, "tags": None}
+try:
+    sys.path.insert(0, sys.argv[1])  # pipvet's own packaging, for exactly this one's wheel tags
+    from packaging.tags import sys_tags
+    out["tags"] = [str(t) for t in sys_tags()]
+except Exception as exc:
+    out["tags_error"] = repr(exc)
+print(json.dumps(out))
 """
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """What one start of an interpreter (``-I -S``: no site, no ``.pth`` file) told about it."""
+
+    python: str  # the path it was started by
+    prefix: str  # its environment (a venv's folder)
+    version: str  # "3.11.7"
+    implementation: str  # "cpython"
+    site_dirs: tuple[str, ...]  # where its distributions are installed (existing folders)
+    is_venv: bool
+    markers: dict[str, str]  # its PEP 508 environment
+    tags: tuple[str, ...] | None  # the wheel tags it supports, best first (None: not computed)
 
 
 @dataclass(frozen=True)
@@ -70,19 +111,21 @@ def default_python(python: str | None = None) -> str:
     if python is None:
         python = os.environ.get("VIRTUAL_ENV") or sys.executable
     if os.path.isdir(python):
-        for cand in ("bin/python", "Scripts/python.exe"):
+        for cand in VENV_PYTHONS:
             if os.path.exists(os.path.join(python, cand)):
                 return os.path.join(python, cand)
         raise InputError(f"no Python interpreter found in {python}")
     return python
 
 
-def probe_environment(python: str | None = None) -> Environment:
-    """Ask an interpreter (``default_python``) for its site directories, safely."""
+def probe(python: str | None = None) -> Interpreter:
+    """Start the interpreter (``default_python``) once with ``-I -S`` and read what it says:
+    the one probe behind install targets, environments read as data and resolver markers."""
     exe = default_python(python)
+    pkg_parent = str(Path(packaging.__file__).resolve().parent.parent)
     try:
         out = subprocess.run(
-            [exe, "-I", "-S", "-c", _PROBE],
+            [exe, "-I", "-S", "-c", _PROBE, pkg_parent],
             capture_output=True,
             text=True,
             timeout=60,
@@ -90,12 +133,27 @@ def probe_environment(python: str | None = None) -> Environment:
         ).stdout
         data = json.loads(out)
     except (OSError, subprocess.SubprocessError, ValueError) as exc:
-        raise InputError(f"cannot inspect the Python environment at {exe}: {exc}") from exc
-    return Environment(
+        raise InputError(f"cannot inspect the Python interpreter {exe}: {exc}") from exc
+    return Interpreter(
         python=exe,
+        prefix=data["prefix"],
+        version=data["version"],
+        implementation=data["impl"],
         site_dirs=tuple(p for p in data["paths"] if os.path.isdir(p)),
-        python_version=data["version"],
         is_venv=bool(data["venv"]),
+        markers=dict(data["markers"]),
+        tags=tuple(data["tags"]) if data.get("tags") else None,
+    )
+
+
+def probe_environment(python: str | None = None) -> Environment:
+    """The environment of an interpreter (``default_python``): its site directories, safely."""
+    info = probe(python)
+    return Environment(
+        python=info.python,
+        site_dirs=info.site_dirs,
+        python_version=".".join(info.version.split(".")[:2]),
+        is_venv=info.is_venv,
     )
 
 

@@ -94,36 +94,14 @@ def find_uv() -> str | None:
     return str(local) if local.exists() else None
 
 
-_ENV_PROBE = (
-    "import json, os, platform, sys\n"
-    "v = sys.implementation.version\n"
-    "full = f'{v.major}.{v.minor}.{v.micro}'\n"
-    "print(json.dumps({'implementation_name': sys.implementation.name,"
-    " 'implementation_version': full, 'os_name': os.name,"
-    " 'platform_machine': platform.machine(), 'platform_release': platform.release(),"
-    " 'platform_system': platform.system(), 'platform_version': platform.version(),"
-    " 'python_full_version': platform.python_version(),"
-    " 'platform_python_implementation': platform.python_implementation(),"
-    " 'python_version': '.'.join(platform.python_version_tuple()[:2]),"
-    " 'sys_platform': sys.platform}))\n"
-)
-
-
 def marker_environment(python: str | None) -> dict[str, str]:
-    """The PEP 508 marker environment of ``python`` (this interpreter when None)."""
+    """The PEP 508 marker environment of ``python`` (this interpreter when None), from the one
+    interpreter probe (``pipvet.sources.environment.probe``)."""
     if python is None:
         return dict(default_environment())
-    try:
-        out = subprocess.run(
-            [python, "-I", "-S", "-c", _ENV_PROBE],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        ).stdout
-    except (OSError, subprocess.SubprocessError) as e:
-        raise InputError(f"cannot run {python}: {e}") from None
-    return json.loads(out)
+    from pipvet.sources.environment import probe
+
+    return dict(probe(python).markers)
 
 
 # -- the graph ---------------------------------------------------------------------------------
