@@ -207,3 +207,18 @@ def test_help_documents_every_exit_code(capsys) -> None:
     out = capsys.readouterr().out
     for code in range(5):
         assert f"\n  {code}  " in out
+
+
+# -- tests never touch the user's caches ----------------------------------------------------------
+
+
+def test_caches_and_config_are_private_to_each_test(_private_caches: Path) -> None:
+    import os
+
+    from pipvet.paths import cache_dir
+
+    assert cache_dir().is_relative_to(_private_caches)
+    assert Path.home() == _private_caches
+    for name in ("PIP_CACHE_DIR", "UV_CACHE_DIR", "XDG_CACHE_HOME"):
+        assert Path(os.environ[name]).is_relative_to(_private_caches)
+    assert os.environ["PIP_CONFIG_FILE"] == os.devnull and "VIRTUAL_ENV" not in os.environ

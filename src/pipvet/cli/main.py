@@ -1,9 +1,11 @@
 """The ``pipvet`` command line: parses arguments and dispatches to one command module.
 
 Each command lives in ``pipvet.commands.<name>`` and exposes ``register(subparsers)``, which adds
-its parser and sets ``func`` to a callable taking the parsed arguments and returning an exit code.
-Registration only builds parsers; heavy imports happen inside the command when it runs, so that
-``pipvet scan`` does not pay for loading the advisory index and vice versa.
+its parser and sets ``func`` to a callable taking the parsed arguments and returning an exit code
+(the command calls one service of ``pipvet.services`` and one formatter). Registration only builds
+parsers; heavy imports happen inside the command when it runs, so that ``pipvet scan`` does not pay
+for loading the advisory index and vice versa. Errors map to exit codes here: a ``PipvetError``
+to its own (1, 2 or 3), anything else is a bug: one line, the traceback in a file, exit 4.
 """
 
 from __future__ import annotations

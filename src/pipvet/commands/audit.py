@@ -1,4 +1,5 @@
-"""``pipvet audit``: known vulnerabilities of an environment, requirements, lock or pyproject."""
+"""``pipvet audit``: known vulnerabilities of an environment, requirements, lock or pyproject (the
+work is ``pipvet.services.audit``)."""
 
 from __future__ import annotations
 

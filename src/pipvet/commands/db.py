@@ -1,4 +1,5 @@
-"""``pipvet db``: the local advisory index (``update`` from OSV data, ``info``)."""
+"""``pipvet db``: the local advisory index (``update`` from OSV data, ``info``; the work is
+``pipvet.services.db``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`pipvet lock`: pin every dependency with the sha256 of every file of each pinned version."""
+"""`pipvet lock`: pin every dependency with the sha256 of every file of each pinned version (the
+work is ``pipvet.services.lock``)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="allow building NAME from source when it has no wheel (this runs its code)",
     )  # fmt: skip
     p.add_argument("--format", choices=FORMATS.names, default=FORMATS.default)
-    p.add_argument("--python", metavar="PATH", help="resolve for this interpreter")
+    p.add_argument(
+        "--python", metavar="PATH", help="resolve for this interpreter (default: the active venv)"
+    )
     p.add_argument(
         "--refresh", action="store_true", help="do not reuse cached index pages",
     )  # fmt: skip

@@ -1,4 +1,5 @@
-"""`pipvet scan`: read packages without running them and judge what they can do."""
+"""`pipvet scan`: read packages without running them and judge what they can do (the work is
+``pipvet.services.scan``)."""
 
 from __future__ import annotations
 

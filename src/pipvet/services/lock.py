@@ -8,6 +8,7 @@ this service directly to re-lock with upgrades.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from pipvet.core.lockfile import Lock, LockedPackage
 from pipvet.core.models import DEFAULT_INDEX_URL, FileHash
 from pipvet.core.progress import Level, Progress, silent
 from pipvet.core.reports.lock import LockReport
+from pipvet.sources.environment import default_python
 from pipvet.sources.requirements import read_pyproject, read_requirements
 
 __all__ = ["LockReport", "LockRequest", "lock"]
@@ -35,7 +37,7 @@ class LockRequest:
     groups: tuple[str, ...] = ()  # with pyproject: extras or dependency groups
     index_url: str | None = None  # default: a -r file's --index-url, else PyPI
     allow_sdist: tuple[str, ...] = ()
-    python: str | None = None  # resolve for this interpreter (default: pipvet's)
+    python: str | None = None  # resolve for this interpreter (default: active venv, else pipvet's)
     refresh: bool = False  # do not reuse cached index pages
     resolver: str = "auto"  # "auto", "pip" or "uv"
 
@@ -91,6 +93,8 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
     from pipvet.sources.resolver import resolve
 
     reqs, constraints, file_index = _inputs(request, progress)
+    python = default_python(request.python)  # the active venv's Python unless one is named
+    python_arg = None if python == sys.executable else python
     index_url = request.index_url or file_index or DEFAULT_INDEX_URL
     if not index_url.endswith("/"):
         index_url += "/"
@@ -104,7 +108,7 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
         [r for r, _ in reqs],
         index_url=index_url,
         allow_sdist=allowed,
-        python=request.python,
+        python=python_arg,
         resolver=request.resolver,
         constraints=constraints,
         cache_dir=cache,
@@ -126,7 +130,7 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
             sorted({r for r, _ in build_reqs}),
             index_url=index_url,
             allow_sdist=allowed,
-            python=request.python,
+            python=python_arg,
             resolver=request.resolver,
             cache_dir=cache,
         )
@@ -134,7 +138,7 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
         for text, origin in build_reqs:
             build_origins.setdefault(canonicalize_name(Requirement(text).name), set()).add(origin)
         build = _locked(build_resolution, index_url, build_origins, allowed, progress)
-    progress(Level.DETAIL, f"resolved with {resolution.resolver} against {index_url}")
+    progress(Level.DETAIL, f"resolved with {resolution.resolver} for {python} against {index_url}")
     result = Lock(packages=tuple(packages), index_url=index_url, build_packages=tuple(build))
     return LockReport(lock=result, resolver=resolution.resolver)
 
