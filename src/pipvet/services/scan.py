@@ -13,7 +13,7 @@ import os
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipvet.core.analysis.model import Finding
@@ -195,7 +195,6 @@ class ScanRequest:
     index_url: str = DEFAULT_INDEX_URL
     jobs: int | None = None  # None: ``default_jobs()``
     use_cache: bool = True
-    notes: tuple[str, ...] = field(default=(), compare=False)
 
 
 def scan(request: ScanRequest, *, progress: Progress = silent) -> ScanRun:

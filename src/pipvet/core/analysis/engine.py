@@ -11,7 +11,14 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from pipvet.core.analysis.layout import sdist_tooling
-from pipvet.core.analysis.model import SEVERITIES, AnalysisResult, Artifact, Finding, Member
+from pipvet.core.analysis.model import (
+    SCRIPT_SUFFIXES,
+    SEVERITIES,
+    AnalysisResult,
+    Artifact,
+    Finding,
+    Member,
+)
 from pipvet.core.analysis.reach import absolute_name, dependency_order, module_name, propagate
 from pipvet.core.analysis.rules import (
     ROLE_INIT,
@@ -38,18 +45,6 @@ from pipvet.core.analysis.verdict import judge
 ENGINE_VERSION = "11"
 
 PY_SUFFIXES = (".py", ".pyw")
-SCRIPT_SUFFIXES = (
-    ".sh",
-    ".bash",
-    ".bat",
-    ".cmd",
-    ".ps1",
-    ".psm1",
-    ".js",
-    ".mjs",
-    ".vbs",
-    ".command",
-)
 MAX_TEXT = 8_000_000  # members larger than this are not parsed (the reader caps them anyway)
 MAX_PAYLOAD_DEPTH = 4
 MAX_FINDINGS_PER_RULE_AND_FILE = 3

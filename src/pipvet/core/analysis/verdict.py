@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pipvet.core.analysis.model import SEVERITIES, Finding
+from pipvet.core.analysis.model import SCRIPT_SUFFIXES, SEVERITIES, Finding
 from pipvet.core.analysis.rules import is_peripheral
 
 _BAND = {
@@ -86,5 +86,4 @@ def _intent_with_company(
     )
 
 
-SCRIPT_SUFFIXES = (".sh", ".bash", ".bat", ".cmd", ".ps1", ".js", ".vbs")
 DECEPTIVE = frozenset({"metadata.typosquat", "metadata.dependency-confusion-version"})
