@@ -214,6 +214,10 @@ def scan(request: ScanRequest, *, progress: Progress = silent) -> ScanRun:
         raise UsageError("--python goes with --installed NAME", hint="name what to scan there")
     if r.jobs is not None and r.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if r.installed:
+        from pipvet.sources.environment import default_python
+
+        progress(Level.INFO, f"reading installed distributions of {default_python(r.python)}")
     with tempfile.TemporaryDirectory(prefix="pipvet-scan-") as tmp:
         expansion = expand_targets(
             r.targets,
