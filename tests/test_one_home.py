@@ -222,3 +222,30 @@ def test_caches_and_config_are_private_to_each_test(_private_caches: Path) -> No
     for name in ("PIP_CACHE_DIR", "UV_CACHE_DIR", "XDG_CACHE_HOME"):
         assert Path(os.environ[name]).is_relative_to(_private_caches)
     assert os.environ["PIP_CONFIG_FILE"] == os.devnull and "VIRTUAL_ENV" not in os.environ
+
+
+def test_install_applies_the_constraints_of_a_requirements_file_as_lock_does(
+    package_index: TestIndex, tmp_path: Path, monkeypatch
+) -> None:
+    from pipvet.services.install import InstallRequest, install
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "constraints.txt").write_text("alpha<2\n")
+    (tmp_path / "requirements.in").write_text("alpha\n-c constraints.txt\n")
+    venv = _venv_with(tmp_path)
+    report = install(
+        InstallRequest(
+            requirement=("requirements.in",),
+            index_url=package_index.url,
+            python=str(venv),
+            dry_run=True,
+            audit=False,
+        )
+    )
+    assert "alpha==1.0" in [p.requirement for p in report.planned]
+    out = tmp_path / "req.lock"
+    assert (
+        main(["lock", "-r", "requirements.in", "--index-url", package_index.url, "-o", str(out)])
+        == 0
+    )
+    assert str(read_lock(out).get("alpha").version) == "1.0"  # type: ignore[union-attr]

@@ -75,7 +75,9 @@ def install(
             Level.WARN, f"--allow-sdist {name}: building an sdist runs its code on this machine"
         )
     target = probe_target(request.python)
-    plan, trust = build_install_plan(request, target, verify=request.verify_hashes)
+    plan, trust = build_install_plan(
+        request, target, verify=request.verify_hashes, progress=progress
+    )
     if any(pf.is_sdist for pf in plan.files):
         plan, trust = add_build_dependencies(plan, trust, progress)
     for text in plan.warnings:
@@ -206,7 +208,7 @@ def add_build_dependencies(plan, trust, progress: Progress = silent):
     return dataclasses.replace(plan, files=plan.files + build.files), trust
 
 
-def build_install_plan(args: InstallRequest, target, *, verify: bool):
+def build_install_plan(args: InstallRequest, target, *, verify: bool, progress: Progress = silent):
     """The plan for the command's inputs: from a lock, a fully hashed -r file, or by resolving."""
     from pipvet.core.lockfile_io import read_lock
 
@@ -218,7 +220,7 @@ def build_install_plan(args: InstallRequest, target, *, verify: bool):
             raise UsageError("give either --lock FILE or -r FILE, not both")
         lock = read_lock(lock_path)
         return _plan_from_lock(args, target, lock, verify=verify), None
-    return _plan_by_resolving(args, target, verify=verify)
+    return _plan_by_resolving(args, target, verify=verify, progress=progress)
 
 
 def _is_hashed(path: str) -> bool:
@@ -280,17 +282,24 @@ def _closure(lock, wanted: set[str]) -> set[str]:
     return names
 
 
-def _plan_by_resolving(args, target, *, verify: bool):
+def _plan_by_resolving(args, target, *, verify: bool, progress: Progress = silent):
     from packaging.utils import canonicalize_name
 
     from pipvet.installer.plan import plan_from_pins
     from pipvet.installer.trust_store import TrustStore
     from pipvet.sources.index import SimpleIndex
+    from pipvet.sources.requirements import gather_requirements
 
-    requirements, index_from_file = _requirements(args)
-    index_url = args.index_url or index_from_file or DEFAULT_INDEX_URL
+    gathered = gather_requirements(args.packages, args.requirement)
+    for text in gathered.ignored:
+        progress(Level.WARN, text)
+    index_url = args.index_url or gathered.index_url or DEFAULT_INDEX_URL
     pins, listings = resolve_pins(
-        requirements, index_url=index_url, allow_sdist=args.allow_sdist, python=target.python
+        [text for text, _origin in gathered.requirements],
+        index_url=index_url,
+        allow_sdist=args.allow_sdist,
+        python=target.python,
+        constraints=gathered.constraints,
     )
     index = SimpleIndex(index_url)
     missing = [canonicalize_name(n) for n, _v in pins if canonicalize_name(n) not in listings]
@@ -309,30 +318,16 @@ def _plan_by_resolving(args, target, *, verify: bool):
     return plan, trust
 
 
-def _requirements(args) -> tuple[list[str], str | None]:
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    from pipvet.sources.requirements import read_requirements
-
-    reqs: list[str] = []
-    for text in args.packages:
-        try:
-            Requirement(text)
-        except InvalidRequirement as e:
-            raise InputError(f"malformed requirement {text!r}: {e}") from None
-        reqs.append(text)
-    index_url = None
-    for path in args.requirement:
-        rf = read_requirements(path)
-        reqs += [str(r.requirement) for r in rf.requirements]
-        index_url = index_url or rf.index_url
-    return reqs, index_url
-
-
-def resolve_pins(requirements, *, index_url: str, allow_sdist, python: str):
+def resolve_pins(requirements, *, index_url: str, allow_sdist, python: str, constraints=()):
     """Resolve with pip's (or uv's) resolver: ``([(name, Version)], listings already fetched)``."""
     from pipvet.sources.resolver import resolve
 
-    resolution = resolve(requirements, index_url=index_url, allow_sdist=allow_sdist, python=python)
+    resolution = resolve(
+        requirements,
+        index_url=index_url,
+        allow_sdist=allow_sdist,
+        python=python,
+        constraints=constraints,
+    )
     pins = [(p.name, p.version) for p in resolution.packages]
     return pins, dict(resolution.index_files or {})

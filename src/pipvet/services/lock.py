@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from pipvet.core.errors import InputError, PolicyRefusal, UsageError
@@ -22,7 +22,7 @@ from pipvet.core.models import DEFAULT_INDEX_URL, FileHash
 from pipvet.core.progress import Level, Progress, silent
 from pipvet.core.reports.lock import LockReport
 from pipvet.sources.environment import default_python
-from pipvet.sources.requirements import read_pyproject, read_requirements
+from pipvet.sources.requirements import gather_requirements, read_pyproject
 
 __all__ = ["LockReport", "LockRequest", "lock"]
 
@@ -46,33 +46,10 @@ def _inputs(
     request: LockRequest, progress: Progress
 ) -> tuple[list[tuple[str, str]], list[str], str | None]:
     """(requirement, origin) pairs, constraints, and an index URL named by a -r file."""
-    reqs: list[tuple[str, str]] = []
-    for text in request.requirements:
-        try:
-            Requirement(text)
-        except InvalidRequirement as e:
-            raise UsageError(f"malformed requirement {text!r}: {e}") from None
-        reqs.append((text, "(command line)"))
-    constraints: list[str] = []
-    index_url = None
-    for path in request.files:
-        rf = read_requirements(path)
-        if rf.extra_index_urls:
-            raise InputError(
-                f"{path}: --extra-index-url is not supported: with two indexes, anyone can "
-                "shadow a private name on the public one (dependency confusion); use one index"
-            )
-        index_url = index_url or rf.index_url
-        for option, _value in rf.options:
-            progress(Level.WARN, f"{path}: ignoring {option} (pipvet lock sets its own options)")
-        for line in rf.requirements:
-            if line.requirement.url:
-                raise InputError(
-                    f"{line.source}:{line.lineno}: {line.requirement.name} is a direct URL; "
-                    "pipvet locks releases from the index"
-                )
-            reqs.append((str(line.requirement), line.origin))
-        constraints += [str(c.requirement) for c in rf.constraints]
+    gathered = gather_requirements(request.requirements, request.files)
+    for text in gathered.ignored:
+        progress(Level.WARN, text)
+    reqs = list(gathered.requirements)
     if request.pyproject:
         for text in read_pyproject(request.pyproject, groups=request.groups):
             reqs.append((text, request.pyproject))
@@ -80,7 +57,7 @@ def _inputs(
         raise UsageError("--group needs --pyproject")
     if not reqs:
         raise UsageError("nothing to lock: give requirements, -r FILE or --pyproject PATH")
-    return reqs, constraints, index_url
+    return reqs, list(gathered.constraints), gathered.index_url
 
 
 def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:

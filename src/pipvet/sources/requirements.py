@@ -283,3 +283,53 @@ def exact_pin(req: Requirement) -> Version | None:
         return Version(specs[0].version)
     except InvalidVersion:
         return None
+
+
+@dataclass(frozen=True)
+class GatheredRequirements:
+    """What ``lock`` and ``install`` take from the command line and ``-r`` files, read once."""
+
+    requirements: tuple[tuple[str, str], ...]  # (requirement, origin: "(command line)", "-r F")
+    constraints: tuple[str, ...] = ()  # from -c files, for the resolver
+    index_url: str | None = None  # the first --index-url a file names
+    ignored: tuple[str, ...] = ()  # "FILE: ignoring OPTION ..." for options pipvet does not apply
+
+
+def gather_requirements(
+    requirements: Sequence[str], files: Sequence[str | Path]
+) -> GatheredRequirements:
+    """Requirement strings and requirements files (includes, constraints, ``${VAR}``, options)
+    as ``lock`` and ``install`` both take them. Refused: a malformed requirement, a direct URL
+    (nothing on the index to hash-check), ``--extra-index-url`` (dependency confusion)."""
+    from pipvet.core.errors import UsageError
+
+    reqs: list[tuple[str, str]] = []
+    for text in requirements:
+        try:
+            Requirement(text)
+        except InvalidRequirement as e:
+            raise UsageError(f"malformed requirement {text!r}: {e}") from None
+        reqs.append((text, "(command line)"))
+    constraints: list[str] = []
+    ignored: list[str] = []
+    index_url = None
+    for path in files:
+        rf = read_requirements(path)
+        if rf.extra_index_urls:
+            raise InputError(
+                f"{path}: --extra-index-url is not supported: with two indexes, anyone can "
+                "shadow a private name on the public one (dependency confusion); use one index"
+            )
+        index_url = index_url or rf.index_url
+        ignored += [
+            f"{path}: ignoring {option} (pipvet sets its own options)" for option, _ in rf.options
+        ]
+        for line in rf.requirements:
+            if line.requirement.url:
+                raise InputError(
+                    f"{line.source}:{line.lineno}: {line.requirement.name} is a direct URL; "
+                    "pipvet takes releases from the index"
+                )
+            reqs.append((str(line.requirement), line.origin))
+        constraints += [str(c.requirement) for c in rf.constraints]
+    return GatheredRequirements(tuple(reqs), tuple(constraints), index_url, tuple(ignored))
