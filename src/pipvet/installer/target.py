@@ -34,7 +34,7 @@ class Target:
 def probe_target(python: str | None = None) -> Target:
     """The interpreter (``default_python``: the active venv unless one is named), probed once
     with ``-I -S`` (``pipvet.sources.environment.probe``): prefix, version, wheel tags, markers."""
-    info = probe(python)
+    info = probe(python, tags=True)
     if info.tags:
         tags = tuple(Tag(*t.split("-")) for t in info.tags)
     else:

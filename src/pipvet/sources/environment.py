@@ -70,12 +70,13 @@ markers = {
 out = {"prefix": prefix, "paths": seen, "version": "%d.%d.%d" % sys.version_info[:3],
        "impl": sys.implementation.name, "executable": sys.executable, "venv": bool(venv_cfg),
        "markers": markers, "tags": None}
-try:
-    sys.path.insert(0, sys.argv[1])  # pipvet's own packaging, for exactly this one's wheel tags
-    from packaging.tags import sys_tags
-    out["tags"] = [str(t) for t in sys_tags()]
-except Exception as exc:
-    out["tags_error"] = repr(exc)
+if len(sys.argv) > 1:  # wheel tags asked for: pipvet's own packaging computes exactly this one's
+    try:
+        sys.path.insert(0, sys.argv[1])
+        from packaging.tags import sys_tags
+        out["tags"] = [str(t) for t in sys_tags()]
+    except Exception as exc:
+        out["tags_error"] = repr(exc)
 print(json.dumps(out))
 """
 
@@ -118,14 +119,15 @@ def default_python(python: str | None = None) -> str:
     return python
 
 
-def probe(python: str | None = None) -> Interpreter:
+def probe(python: str | None = None, *, tags: bool = False) -> Interpreter:
     """Start the interpreter (``default_python``) once with ``-I -S`` and read what it says:
-    the one probe behind install targets, environments read as data and resolver markers."""
+    the one probe behind install targets, environments read as data and resolver markers.
+    ``tags``: also compute its wheel tags (with pipvet's own ``packaging``; slower)."""
     exe = default_python(python)
-    pkg_parent = str(Path(packaging.__file__).resolve().parent.parent)
+    extra = [str(Path(packaging.__file__).resolve().parent.parent)] if tags else []
     try:
         out = subprocess.run(
-            [exe, "-I", "-S", "-c", _PROBE, pkg_parent],
+            [exe, "-I", "-S", "-c", _PROBE, *extra],
             capture_output=True,
             text=True,
             timeout=60,
