@@ -382,11 +382,13 @@ def test_allowed_sdist_builds_offline_with_hash_checked_build_deps(make_index, t
 
 def test_build_can_use_nothing_but_staged_files(make_index, venv, tmp_path, capsys, monkeypatch):
     """Without its staged build dependency the sdist cannot build: pip has no other source."""
-    import pipvet.commands.install as install_cmd
+    import pipvet.services.install as install_service
 
     index = make_index(standard=True)
     lock = write_lock(index, tmp_path / "requirements.lock", [("onlysdist", "1.0")])
-    monkeypatch.setattr(install_cmd, "add_build_dependencies", lambda plan, trust: (plan, trust))
+    monkeypatch.setattr(
+        install_service, "add_build_dependencies", lambda plan, trust, progress: (plan, trust)
+    )
     before = tree(venv)
     rc, out = run_install(
         capsys, "--lock", str(lock), "--allow-sdist", "onlysdist", "--python", str(venv)

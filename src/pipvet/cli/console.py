@@ -6,12 +6,9 @@ Machine output (``--format json`` and friends) goes to stdout and never through 
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 _state = {"quiet": False, "verbose": False, "color": True}
-
-_COLORS = {"red": "31", "yellow": "33", "green": "32", "bold": "1", "dim": "2", "magenta": "35"}
 
 
 def configure(*, quiet: bool = False, verbose: bool = False, color: bool = True) -> None:
@@ -27,24 +24,16 @@ def use_color(stream=None) -> bool:
 
 def style(text: str, *names: str, stream=None) -> str:
     """Wrap text in ANSI styles when the stream is a terminal and colour is allowed."""
-    if not names or not use_color(stream):
-        return text
-    codes = ";".join(_COLORS[n] for n in names)
-    return f"\033[{codes}m{text}\033[0m"
+    from pipvet.formats.style import paint
 
-
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+    return paint(text, *names, color=use_color(stream))
 
 
 def printable(text: str) -> str:
-    """``text`` safe for a terminal: control, bidi and zero-width characters as ``\\xNN`` /
-    ``\\uNNNN`` escapes (for anything that comes from a package or an advisory)."""
-    return _UNPRINTABLE.sub(
-        lambda m: (
-            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
-        ),
-        text,
-    )
+    """``text`` safe for a terminal (``pipvet.core.text.escape_terminal``)."""
+    from pipvet.core.text import escape_terminal
+
+    return escape_terminal(text)
 
 
 def info(message: str) -> None:
@@ -71,3 +60,10 @@ def is_verbose() -> bool:
 
 def is_quiet() -> bool:
     return bool(_state["quiet"])
+
+
+def progress(level, message: str) -> None:
+    """A service's ``Progress`` callback (``pipvet.core.progress``) printed here."""
+    from pipvet.core.progress import Level
+
+    {Level.INFO: info, Level.DETAIL: detail, Level.WARN: warn}[level](message)

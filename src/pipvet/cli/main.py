@@ -1,9 +1,11 @@
 """The ``pipvet`` command line: parses arguments and dispatches to one command module.
 
 Each command lives in ``pipvet.commands.<name>`` and exposes ``register(subparsers)``, which adds
-its parser and sets ``func`` to a callable taking the parsed arguments and returning an exit code.
-Registration only builds parsers; heavy imports happen inside the command when it runs, so that
-``pipvet scan`` does not pay for loading the advisory index and vice versa.
+its parser and sets ``func`` to a callable taking the parsed arguments and returning an exit code
+(the command calls one service of ``pipvet.services`` and one formatter). Registration only builds
+parsers; heavy imports happen inside the command when it runs, so that ``pipvet scan`` does not pay
+for loading the advisory index and vice versa. Errors map to exit codes here: a ``PipvetError``
+to its own (1, 2 or 3), anything else is a bug: one line, the traceback in a file, exit 4.
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ from collections.abc import Sequence
 
 from pipvet import __version__
 from pipvet.cli import console
-from pipvet.core.errors import EXIT_USAGE, PipvetError
+from pipvet.core.errors import EXIT_INTERNAL, EXIT_USAGE, PipvetError
 
 COMMANDS = ("lock", "install", "verify", "audit", "db", "scan", "check-names", "diff")
 
 EPILOG = """exit codes:
   0  success
   1  refused by policy (hash mismatch, blocked package, vulnerabilities over the threshold)
-  2  usage or input error
-  3  network error (unreachable, timed out, incomplete download): retry later
+  2  usage or input error (bad arguments, unreadable or malformed input, unwritable output)
+  3  network: the index or another server could not be reached or timed out (retry later)
+  4  internal error: a bug in pipvet (the traceback is written to a file, named on stderr)
 """
 
 
@@ -36,14 +39,32 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"pipvet {__version__}")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only what matters")
-    parser.add_argument("-v", "--verbose", action="store_true", help="print more detail")
-    parser.add_argument("--no-color", action="store_true", help="never colour the output")
+    _global_flags(parser, default=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"pipvet.commands.{name.replace('-', '_')}")
         module.register(sub)
+    for command in sub.choices.values():
+        _global_flags(command, default=argparse.SUPPRESS)
     return parser
+
+
+def _global_flags(parser: argparse.ArgumentParser, *, default: object) -> None:
+    """-q, -v and --no-color, before the command or after it (``pipvet scan X -v``). After it
+    they default to SUPPRESS, so that leaving them out keeps what was given before."""
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", default=default, help="print only what matters"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="print more detail"
+    )
+    parser.add_argument(
+        "--no-color", action="store_true", default=default, help="never colour the output"
+    )
+    for action in parser._actions:  # nested actions (pipvet db update ...)
+        if isinstance(action, argparse._SubParsersAction) and default is argparse.SUPPRESS:
+            for nested in action.choices.values():
+                _global_flags(nested, default=default)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,3 +85,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug: one line for the user, the traceback in a file
+        console.error(f"internal error: {type(exc).__name__}: {exc} ({_write_traceback()})")
+        return EXIT_INTERNAL
+
+
+def _write_traceback() -> str:
+    """Write the current exception's traceback to a new file; say where (or why not)."""
+    import tempfile
+    import traceback
+
+    try:
+        fd, path = tempfile.mkstemp(prefix="pipvet-traceback-", suffix=".txt")
+        with open(fd, "w", encoding="utf-8") as f:
+            f.write(f"pipvet {__version__}, {sys.argv!r}\n")
+            traceback.print_exc(file=f)
+    except OSError as e:
+        return f"the traceback could not be written: {e}"
+    return f"traceback written to {path}"

@@ -1,15 +1,17 @@
-"""``pipvet audit``: known vulnerabilities of an environment, requirements, lock or pyproject."""
+"""``pipvet audit``: known vulnerabilities of an environment, requirements, lock or pyproject (the
+work is ``pipvet.services.audit``)."""
 
 from __future__ import annotations
 
 import argparse
 
-FAIL_ON = ("unknown", "low", "moderate", "high", "critical", "none")
-FORMATS = ("text", "json", "markdown", "sarif", "cyclonedx")
+from pipvet.core.severity import AUDIT_FAIL_ON as FAIL_ON
+from pipvet.formats.registries import AUDIT as FORMATS
 
 DESCRIPTION = """List known vulnerabilities with severities and fix versions, like npm audit.
-Reads the current environment unless told otherwise. Works offline from the local advisory
-index (built from the bundled snapshot on first use; refresh it with `pipvet db update`)."""
+Reads the active environment (VIRTUAL_ENV, else pipvet's own) unless told otherwise, and says
+which one. Works offline from the local advisory index (built from the bundled snapshot on first
+use; refresh it with `pipvet db update`)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,32 +40,44 @@ def register(sub: argparse._SubParsersAction) -> None:
         "known malware always exits 1",
     )
     p.add_argument("--fix", action="store_true", help="compute (and for --lock, apply) upgrades")
-    p.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    p.add_argument("--format", choices=FORMATS.names, default=FORMATS.default, help="output format")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     p.set_defaults(func=run)
 
 
-def _source(args: argparse.Namespace):
-    from pathlib import Path
+def run(args: argparse.Namespace) -> int:
+    import sys
 
-    if args.requirement:
-        from pipvet.sources.dependencies.requirements import RequirementsSource
+    from pipvet.cli import console
+    from pipvet.cli.output import write_output
+    from pipvet.services.audit import AuditRequest, audit
 
-        return RequirementsSource(Path(args.requirement), args.index_url)
-    if args.lock:
-        from pipvet.sources.dependencies.lock import LockSource
-
-        return LockSource(Path(args.lock))
-    if args.pyproject:
-        from pipvet.sources.dependencies.pyproject import PyprojectSource
-
-        return PyprojectSource(Path(args.pyproject), args.index_url)
-    from pipvet.sources.dependencies.environment import EnvironmentSource
-
-    return EnvironmentSource(args.python)
+    report = audit(
+        AuditRequest(
+            python=args.python,
+            requirements=args.requirement,
+            lock=args.lock,
+            pyproject=args.pyproject,
+            index_url=args.index_url,
+            db=args.db,
+            online=args.online,
+            osv_url=args.osv_url,
+            ignore=tuple(args.ignore),
+        ),
+        progress=console.progress,
+    )
+    _messages(report)
+    color = args.format == "text" and not args.output and console.use_color(sys.stdout)
+    write_output(FORMATS.render(args.format, report, color=color), args.output)
+    if args.output:
+        console.info(f"wrote {args.output}")
+    if args.fix:
+        _fix(args, report)
+    return 1 if report.fails(args.fail_on) else 0
 
 
 def _messages(report) -> None:
+    """What the audit left out or could not read, on stderr (the report itself goes to stdout)."""
     from pipvet.cli import console
 
     for note in report.notes:
@@ -93,8 +107,10 @@ def _messages(report) -> None:
 
 
 def _fix(args: argparse.Namespace, report) -> None:
+    """List the upgrades; with --lock, re-lock through the lock service and write the lock."""
     from pipvet.cli import console
-    from pipvet.services.audit import upgrade_set
+    from pipvet.cli.output import write_output
+    from pipvet.services.audit import relock_with_fixes, upgrade_set
 
     ups = upgrade_set(report)
     nofix = [f.package for f in report.fixes if f.version is None]
@@ -108,76 +124,8 @@ def _fix(args: argparse.Namespace, report) -> None:
     for p in nofix:
         console.warn(f"{p}: no version clear of all known advisories is named")
     if args.lock and ups:
-        _relock(args, ups)
-
-
-def _relock(args: argparse.Namespace, ups) -> None:
-    """Re-lock with the upgrades, every other package kept at its pin, with ``pipvet lock``'s
-    machinery (every file's sha256, the lock's own form and index)."""
-    from pathlib import Path
-
-    from pipvet.cli import console
-    from pipvet.cli.main import build_parser
-    from pipvet.commands.lock import build_lock, write_output
-    from pipvet.core.lockfile_io import is_pylock, read_lock, render_pylock, render_requirements
-
-    path = Path(args.lock)
-    old = read_lock(path)
-    pins = [f"{p.name}=={ups.get(p.name, p.version)}" for p in old.packages]
-    # pipvet lock's own parser fills every option with its default, whatever it grows
-    argv = ["lock", *pins, "-o", str(path)]
-    index_url = args.index_url or old.index_url
-    if index_url:
-        argv += ["--index-url", index_url]
-    for p in old.packages:
-        if p.sdist_allowed:
-            argv += ["--allow-sdist", p.name]
-    ns = build_parser().parse_args(argv)
-    lock = build_lock(ns)
-    if is_pylock(path, path.read_text(encoding="utf-8")):
-        text = render_pylock(lock)
-    else:
-        text = render_requirements(
-            lock, header=f"This file is generated by pipvet audit --fix (from {path.name})."
+        text = relock_with_fixes(
+            args.lock, ups, index_url=args.index_url, progress=console.progress
         )
-    write_output(text, str(path))
-    console.info(f"re-locked {path} with hashes: {len(ups)} upgrade(s)")
-
-
-def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from pipvet.cli import console
-    from pipvet.formats.audit import render
-    from pipvet.services.audit import audit_packages, load_ignores
-
-    source = _source(args)
-    collection = source.collect()
-    ignores = load_ignores(Path.cwd(), args.ignore)
-    console.detail(f"auditing {len(collection.packages)} packages from {collection.description}")
-    report = audit_packages(
-        collection.packages,
-        db_path=Path(args.db) if args.db else None,
-        online=args.online,
-        osv_url=args.osv_url,
-        ignores=ignores,
-        source=collection.description,
-        location=collection.location,
-        skipped=collection.skipped,
-    )
-    _messages(report)
-    out = render(
-        report,
-        args.format,
-        color=args.format == "text"
-        and not args.output
-        and console.use_color(__import__("sys").stdout),
-    )
-    if args.output:
-        Path(args.output).write_text(out, encoding="utf-8")
-        console.info(f"wrote {args.output}")
-    else:
-        print(out, end="")
-    if args.fix:
-        _fix(args, report)
-    return 1 if report.fails(args.fail_on) else 0
+        write_output(text, args.lock)
+        console.info(f"re-locked {args.lock} with hashes: {len(ups)} upgrade(s)")

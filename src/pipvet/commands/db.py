@@ -1,4 +1,5 @@
-"""``pipvet db``: the local advisory index (``update`` from OSV data, ``info``)."""
+"""``pipvet db``: the local advisory index (``update`` from OSV data, ``info``; the work is
+``pipvet.services.db``)."""
 
 from __future__ import annotations
 
@@ -23,39 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _update(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from pipvet.cli import console
-    from pipvet.core.errors import InputError
-    from pipvet.sources.advisories.db import build_db, default_db_path
-    from pipvet.sources.advisories.ingest import (
-        DEFAULT_OSV_EXPORT,
-        git_commit,
-        latest_modified,
-        read_source,
-    )
+    from pipvet.services.db import DbUpdateRequest, update_db
 
-    source = args.source or DEFAULT_OSV_EXPORT
-    console.info(f"reading advisories from {source}")
-    report = read_source(source)
-    if not report.records:
-        raise InputError(
-            f"no usable PyPI advisories in {source}"
-            + (f" ({len(report.skipped)} records skipped)" if report.skipped else "")
-        )
-    commit = date = None
-    if not source.startswith(("http://", "https://")) and Path(source).is_dir():
-        commit, date = git_commit(Path(source))
-    target = Path(args.db) if args.db else default_db_path()
-    meta = {
-        "source": source if "://" in source else str(Path(source).resolve()),
-        "commit": commit,
-        "date": date or latest_modified(report.records),
-        "origin": "update",
-        "skipped_count": len(report.skipped),
-    }
-    info = build_db(target, report.records, meta)
-    console.info(f"indexed {info.record_count} advisories into {target}")
+    report = update_db(DbUpdateRequest(source=args.source, db=args.db), progress=console.progress)
+    console.info(f"indexed {report.record_count} advisories into {report.target}")
     if report.not_pypi:
         console.detail(f"{report.not_pypi} records name no PyPI package and were left out")
     if report.skipped:
@@ -69,29 +42,16 @@ def _update(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    import sys
 
-    from pipvet.sources.advisories.snapshot import open_db
+    from pipvet.cli import console
+    from pipvet.formats.registries import DB_INFO
+    from pipvet.services.db import db_info
 
-    opened = open_db(Path(args.db) if args.db else None)
-    info = opened.db.info()
-    age = info.age_days()
-    rows = [
-        ("path", info.path),
-        ("origin", "bundled snapshot" if info.origin == "snapshot" else "pipvet db update"),
-        ("source", info.source),
-        ("commit", info.commit or "unknown"),
-        ("data date", f"{info.date} ({age} days old)" if info.date else "unknown"),
-        ("records", str(info.record_count)),
-        ("skipped", str(info.skipped_count)),
-        ("built", info.built_at or "unknown"),
-    ]
-    for note in opened.notes:
-        from pipvet.cli import console
-
+    report = db_info(args.db)
+    for note in report.notes:
         console.warn(note)
-    for key, value in rows:
-        print(f"{key + ':':<11} {value}")
+    sys.stdout.write(DB_INFO.render("text", report))
     return 0
 
 

@@ -1,4 +1,5 @@
-"""`pipvet install`: hash-checked installs, on by default.
+"""`pipvet install`: hash-checked installs, on by default (the work is
+``pipvet.services.install``).
 
 pipvet downloads every file itself, checks its hash against the lock (or, without a lock, against
 the index's hash, remembered on first use), and only then lets pip install exactly those files:
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from pipvet.core.models import DEFAULT_INDEX_URL as DEFAULT_INDEX
+from pipvet.core.severity import AUDIT_FAIL_ON
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,33 +59,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--dry-run", action="store_true", help="download and verify everything, install nothing"
     )
-    gate = p.add_argument_group(
-        "install gate (names, index facts, known malware and code, checked before pip runs)"
-    )
-    gate.add_argument(
-        "--min-release-age",
-        type=float,
-        metavar="DAYS",
-        help="leave out versions uploaded less than DAYS ago (default: the policy's, else none)",
-    )
-    gate.add_argument(
-        "--extra-index-url",
-        action="append",
-        default=[],
-        metavar="URL",
-        help="another index; a name it serves besides the main index is refused "
-        "unless the policy pins it (index-pins)",
-    )
-    gate.add_argument(
-        "-y",
-        "--yes",
-        action="store_true",
-        help="install without asking when the gate only warns (a block is never lifted)",
-    )
     audit = p.add_argument_group("vulnerability audit (runs before anything is downloaded)")
     audit.add_argument(
         "--fail-on",
-        choices=("unknown", "low", "moderate", "high", "critical", "none"),
+        choices=AUDIT_FAIL_ON,
         default="none",
         help="refuse the install if a known vulnerability is at least this severe "
         "(default: none = show the summary, do not refuse; unknown = any vulnerability)",
@@ -95,301 +74,33 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipvet.cli import console
-    from pipvet.commands import install_gate
-    from pipvet.core.errors import UsageError
-    from pipvet.installer.run import install
-    from pipvet.installer.target import probe_target
+    from pipvet.services.install import InstallRequest, install
 
-    if not args.packages and not args.requirement and not args.lock:
-        raise UsageError("nothing to install: name packages, -r FILE or --lock FILE")
-    verify = not args.no_verify_hashes
-    if not verify:
-        console.warn(
-            "hash checking is OFF (--no-verify-hashes): nothing proves the files are "
-            "the ones you meant to install"
-        )
-    # -- install gate, step 1: policy and names, before anything is downloaded ----------------
-    policy, early = install_gate.before_resolving(args)
-    # -----------------------------------------------------------------------------------------
-    for name in args.allow_sdist:
-        console.warn(f"--allow-sdist {name}: building an sdist runs its code on this machine")
-    target = probe_target(args.python)
-    plan, trust = build_install_plan(args, target, verify=verify)
-    if any(pf.is_sdist for pf in plan.files) and not plan.build_locked:
-        plan, trust = add_build_dependencies(plan, trust)
-    # -- install gate, step 2: index facts, known malware, indexes, before downloading ---------
-    early = install_gate.before_download(args, plan, policy, early)
-    # -----------------------------------------------------------------------------------------
-    for text in plan.warnings:
-        console.warn(text)
-    n = len([f for f in plan.files if not f.build_dependency])
-    console.info(
-        f"plan: {n} package(s) for Python {target.version} ({target.tags[0]}) at {target.prefix}"
+    report = install(
+        InstallRequest(
+            packages=tuple(args.packages),
+            requirement=tuple(args.requirement),
+            lock=args.lock,
+            python=args.python,
+            index_url=args.index_url,
+            allow_sdist=tuple(args.allow_sdist),
+            verify_hashes=not args.no_verify_hashes,
+            dry_run=args.dry_run,
+            fail_on=args.fail_on,
+            db=args.db,
+            audit=not args.no_audit,
+            verbose=console.is_verbose(),
+        ),
+        progress=console.progress,
     )
-    for pf in plan.files:
-        extra = " (build dependency)" if pf.build_dependency else ""
-        console.detail(f"  {pf.requirement}: {pf.file.filename}{extra}")
-    if not args.no_audit:
-        args._audit_line = audit_plan(plan, fail_on=args.fail_on, db_path=args.db)
-    result = install(
-        plan,
-        trust=trust,
-        # -- install gate, step 3: code inspection of the verified files, summary, question --
-        before_install=lambda staged: install_gate.before_pip(args, plan, policy, early, staged),
-        dry_run=args.dry_run,
-        verbose=console.is_verbose(),
-        on_phase=console.info,
-        on_detail=console.detail,
-    )
-    if result.dry_run:
+    if report.dry_run:
         console.info(
-            f"dry run: would install {len(result.changed)}, "
-            f"{len(result.unchanged)} already there; nothing installed"
+            f"dry run: would install {len(report.changed)}, "
+            f"{len(report.unchanged)} already there; nothing installed"
         )
     else:
-        done, kept = len(result.changed), len(result.unchanged)
+        done, kept = len(report.changed), len(report.unchanged)
         console.info(f"done: {done} installed, {kept} already there")
-    for req in result.changed:
+    for req in report.changed:
         console.detail(f"  {req}")
     return 0
-
-
-def audit_plan(plan, *, fail_on: str, db_path: str | None) -> str | None:
-    """Audit the planned set (build dependencies included) before anything is downloaded.
-
-    Shows one line per vulnerable package and the npm-audit style summary; refuses (exit 1) when a
-    finding reaches ``fail_on``. Without readable advisory data the audit says so, and refuses only
-    if a threshold was asked for (an audit that could not run cannot vouch for anything).
-    """
-    from pathlib import Path
-
-    from pipvet.cli import console
-    from pipvet.core.errors import PolicyRefusal
-    from pipvet.core.models import PackageId
-    from pipvet.services.audit import audit_packages, load_ignores, summary_line
-    from pipvet.sources.advisories.db import AdvisoryDbError
-
-    packages = sorted({PackageId(pf.name, pf.version) for pf in plan.files})
-    try:
-        report = audit_packages(
-            packages,
-            db_path=Path(db_path) if db_path else None,
-            ignores=load_ignores(Path.cwd()),
-            source="install plan",
-        )
-    except AdvisoryDbError as exc:
-        if fail_on != "none":
-            raise PolicyRefusal(
-                f"vulnerability audit could not run: {exc.message}",
-                hint="refresh the advisory index with `pipvet db update`, or drop --fail-on",
-            ) from None
-        console.warn(f"vulnerability audit skipped: {exc.message}")
-        return f"not checked ({exc.message})"
-    for m in report.malware:
-        console.error(f"  {m.package}  known malware  {m.id}: {console.printable(m.summary)}")
-    if report.malware:
-        raise PolicyRefusal(
-            f"audit: {summary_line(report)}; refused: known malware is never installed",
-            hint="details: `pipvet audit` on the same inputs",
-        )
-    if not report.findings:
-        console.info(f"audit: {summary_line(report)}")
-        return summary_line(report)
-    for pkg in report.vulnerable():
-        found = [f for f in report.findings if f.package == pkg]
-        worst = max(f.severity for f in found)
-        fix = report.fix_for(pkg)
-        fix_text = f"fix: {pkg.name}=={fix.version}" if fix and fix.version else "no fix yet"
-        ids = ", ".join(f.id for f in found[:3]) + (f" +{len(found) - 3}" if len(found) > 3 else "")
-        console.info(f"  {pkg}  {worst.label}  {ids}  ({fix_text})")
-    line = f"audit: {summary_line(report)}"
-    if report.fails(fail_on):
-        raise PolicyRefusal(
-            f"{line}; refused by --fail-on {fail_on}",
-            hint="details: `pipvet audit` on the same inputs; upgrade to the fix versions above",
-        )
-    console.warn(f"{line} (details: `pipvet audit`; refuse such installs with --fail-on)")
-    return summary_line(report)
-
-
-def add_build_dependencies(plan, trust):
-    """Stage the sdists once to read their ``[build-system].requires`` (as data), resolve those
-    (wheels only) and add them to the plan, hash-checked on first use like any other file."""
-    import dataclasses
-    import tempfile
-    from pathlib import Path
-
-    from pipvet.cli import console
-    from pipvet.installer.build_deps import build_requires
-    from pipvet.installer.plan import plan_from_pins
-    from pipvet.installer.staging import stage
-    from pipvet.installer.trust_store import TrustStore
-    from pipvet.sources.index import SimpleIndex
-
-    sdists = tuple(pf for pf in plan.files if pf.is_sdist)
-    requires: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="pipvet-sdist-") as tmp:
-        for staged in stage(dataclasses.replace(plan, files=sdists), Path(tmp)):
-            requires += [r for r in build_requires(staged.path) if r not in requires]
-    if not requires:
-        return plan, trust
-    console.info(
-        f"build dependencies of {', '.join(pf.requirement for pf in sdists)}: "
-        + ", ".join(requires)
-    )
-    pins, listings = resolve_pins(
-        requires, index_url=plan.index_url, allow_sdist=(), python=plan.target.python
-    )
-    missing = [n for n, _v in pins if n not in listings]
-    if missing:
-        listings = {**listings, **SimpleIndex(plan.index_url).many(missing)}
-    trust = trust or TrustStore()
-    build = plan_from_pins(
-        pins,
-        listings,
-        plan.target,
-        trust,
-        index_url=plan.index_url,
-        verify_hashes=plan.verify_hashes,
-        build_dependency=True,
-    )
-    return dataclasses.replace(plan, files=plan.files + build.files), trust
-
-
-def build_install_plan(args: argparse.Namespace, target, *, verify: bool):
-    """The plan for the command's inputs: from a lock, a fully hashed -r file, or by resolving."""
-    from pipvet.core.lockfile_io import read_lock
-
-    lock_path = args.lock
-    if not lock_path and len(args.requirement) == 1 and _is_hashed(args.requirement[0]):
-        lock_path = args.requirement[0]  # a fully hashed requirements file is a lock
-    if lock_path:
-        if args.requirement and lock_path not in args.requirement:
-            from pipvet.core.errors import UsageError
-
-            raise UsageError("give either --lock FILE or -r FILE, not both")
-        lock = read_lock(lock_path)
-        return _plan_from_lock(args, target, lock, verify=verify), None
-    return _plan_by_resolving(args, target, verify=verify)
-
-
-def _is_hashed(path: str) -> bool:
-    """True when a requirements file pins anything with --hash (it is then read as a lock)."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            return "--hash" in f.read()
-    except OSError:
-        return False
-
-
-def _plan_from_lock(args, target, lock, *, verify: bool):
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-
-    from pipvet.core.errors import InputError, UsageError
-    from pipvet.installer.plan import plan_from_lock
-    from pipvet.sources.index import SimpleIndex
-
-    names = None
-    if args.packages:
-        wanted = set()
-        for text in args.packages:
-            try:
-                req = Requirement(text)
-            except InvalidRequirement as e:
-                raise InputError(f"malformed requirement {text!r}: {e}") from None
-            pkg = lock.get(req.name)
-            if pkg is None:
-                raise UsageError(f"{req.name} is not in the lock {lock.source_path}")
-            if req.specifier and not req.specifier.contains(pkg.version, prereleases=True):
-                raise UsageError(f"{text}: the lock pins {pkg.name}=={pkg.version}")
-            wanted.add(canonicalize_name(req.name))
-        names = _closure(lock, wanted)
-    index_url = args.index_url or lock.index_url or DEFAULT_INDEX
-    index = SimpleIndex(index_url, other_hosts=False)  # a lock is in force
-    todo = [p.name for p in lock.packages if names is None or p.name in names]
-    todo += [p.name for p in lock.build_packages]
-    listings = index.many(todo)
-    return plan_from_lock(
-        lock,
-        listings,
-        target,
-        index_url=index.url,
-        allow_sdist=args.allow_sdist,
-        verify_hashes=verify,
-        names=names,
-    )
-
-
-def _closure(lock, wanted: set[str]) -> set[str]:
-    """The named packages and everything the lock says they pulled in (``# via``)."""
-    names = set(wanted)
-    changed = True
-    while changed:
-        changed = False
-        for p in lock.packages:
-            if p.name not in names and any(v in names for v in p.via):
-                names.add(p.name)
-                changed = True
-    return names
-
-
-def _plan_by_resolving(args, target, *, verify: bool):
-    from packaging.utils import canonicalize_name
-
-    from pipvet.commands import install_gate
-    from pipvet.installer.plan import plan_from_pins
-    from pipvet.installer.trust_store import TrustStore
-    from pipvet.sources.index import SimpleIndex
-
-    requirements, index_from_file = _requirements(args)
-    index_url = args.index_url or index_from_file or DEFAULT_INDEX
-    pins, listings = install_gate.resolve(args, requirements, index_url, target)
-    index = SimpleIndex(index_url)
-    missing = [canonicalize_name(n) for n, _v in pins if canonicalize_name(n) not in listings]
-    if missing:
-        listings = {**listings, **index.many(missing)}
-    trust = TrustStore()
-    plan = plan_from_pins(
-        pins,
-        listings,
-        target,
-        trust,
-        index_url=index.url,
-        allow_sdist=args.allow_sdist,
-        verify_hashes=verify,
-    )
-    return plan, trust
-
-
-def _requirements(args) -> tuple[list[str], str | None]:
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    from pipvet.cli import console
-    from pipvet.core.errors import InputError
-    from pipvet.sources.requirements import read_requirements
-
-    reqs: list[str] = []
-    for text in args.packages:
-        try:
-            Requirement(text)
-        except InvalidRequirement as e:
-            raise InputError(f"malformed requirement {text!r}: {e}") from None
-        reqs.append(text)
-    index_url = None
-    for path in args.requirement:
-        rf = read_requirements(path)
-        reqs += [str(r.requirement) for r in rf.requirements]
-        index_url = index_url or rf.index_url
-        if notice := rf.index_notice(args.index_url):
-            console.warn(notice)
-    return reqs, index_url
-
-
-def resolve_pins(requirements, *, index_url: str, allow_sdist, python: str):
-    """Resolve with pip's (or uv's) resolver: ``([(name, Version)], listings already fetched)``."""
-    from pipvet.sources.resolver import resolve
-
-    resolution = resolve(requirements, index_url=index_url, allow_sdist=allow_sdist, python=python)
-    pins = [(p.name, p.version) for p in resolution.packages]
-    return pins, dict(resolution.index_files or {})

@@ -1,10 +1,11 @@
-"""`pipvet scan`: read packages without running them and judge what they can do."""
+"""`pipvet scan`: read packages without running them and judge what they can do (the work is
+``pipvet.services.scan``)."""
 
 from __future__ import annotations
 
 import argparse
 
-from pipvet.core.errors import UsageError
+from pipvet.formats.registries import SCAN as FORMATS
 
 FAIL_ON = ("risky", "suspicious", "malicious")
 
@@ -30,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--python",
         metavar="PATH",
         help="with --installed: the interpreter or venv whose distributions to read "
-        "(default: pipvet's own; it is asked for its site folders with -I -S, nothing else runs)",
+        "(default: the active venv, else pipvet's own; it is asked for its site folders with "
+        "-I -S, nothing else runs)",
     )
     p.add_argument(
         "--lock",
@@ -53,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="URL",
         help="package index for NAME targets (default https://pypi.org/simple/)",
     )
-    p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    p.add_argument("--format", choices=FORMATS.names, default=FORMATS.default)
     p.add_argument(
         "--jobs",
         "-j",
@@ -79,58 +81,35 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import sys
-    import tempfile
     from pathlib import Path
 
     from pipvet.cli import console
     from pipvet.core.errors import EXIT_OK, EXIT_POLICY
-    from pipvet.core.text import escape_terminal
-    from pipvet.formats.scan import render
-    from pipvet.services.scan import default_jobs, scan_inputs, verdict_rank
-    from pipvet.sources.scan_targets import DEFAULT_INDEX, expand_targets
+    from pipvet.services.scan import ScanRequest, scan
+    from pipvet.sources.scan_targets import DEFAULT_INDEX
 
-    if not (args.targets or args.installed or args.lock or args.requirement):
-        raise UsageError(
-            "nothing to scan", hint="give a file, folder, NAME==VERSION, --installed, --lock or -r"
-        )
-    if args.python and not args.installed:
-        raise UsageError("--python goes with --installed NAME", hint="name what to scan there")
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
-    jobs = args.jobs or default_jobs()
-
-    with tempfile.TemporaryDirectory(prefix="pipvet-scan-") as tmp:
-        expansion = expand_targets(
-            args.targets,
-            installed=args.installed,
+    result = scan(
+        ScanRequest(
+            targets=tuple(args.targets),
+            installed=tuple(args.installed),
             python=args.python,
-            locks=[Path(x) for x in args.lock],
-            requirements=[Path(x) for x in args.requirement],
+            locks=tuple(Path(x) for x in args.lock),
+            requirements=tuple(Path(x) for x in args.requirement),
             index_url=args.index_url or DEFAULT_INDEX,
-            download_dir=Path(tmp),
-            on_download=lambda t: console.info(f"downloading {t} (hash-checked)"),
-        )
-        for note in expansion.notes:
-            console.warn(escape_terminal(note))
-        if not expansion.inputs:
-            raise UsageError("nothing to scan: the targets hold no artifacts")
-
-        def progress(report) -> None:
-            cached = " (cached)" if report.cached else ""
-            console.detail(f"{report.verdict:<10} {escape_terminal(report.filename)}{cached}")
-            if report.note:
-                console.detail(f"{escape_terminal(report.filename)}: {report.note}")
-
-        reports = scan_inputs(
-            expansion.inputs, jobs=jobs, use_cache=not args.no_cache, progress=progress
-        )
-
-    text = render(
-        args.format, reports, verbose=console.is_verbose(), all_findings=args.all_findings
+            jobs=args.jobs,
+            use_cache=not args.no_cache,
+        ),
+        progress=console.progress,
+    )
+    text = FORMATS.render(
+        args.format,
+        result.reports,
+        verbose=console.is_verbose(),
+        all_findings=args.all_findings,
+        color=console.use_color(sys.stdout),
     )
     sys.stdout.write(text + "\n")
-    threshold = verdict_rank(args.fail_on)
-    failed = [r for r in reports if verdict_rank(r.verdict) >= threshold]
+    failed = result.at_or_above(args.fail_on)
     if failed and args.format == "text":
         console.info(f"{len(failed)} artifact(s) at or above --fail-on {args.fail_on}")
     return EXIT_POLICY if failed else EXIT_OK

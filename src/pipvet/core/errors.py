@@ -1,9 +1,11 @@
 """Errors and the exit codes they map to.
 
-Exit codes (documented in README.md):
+Exit codes (documented in README.md and ``pipvet --help``):
     0  success
     1  refused by policy (hash mismatch, blocked package, vulnerabilities over the threshold)
-    2  usage or input error (bad arguments, unreadable or malformed files, unreachable index)
+    2  usage or input error (bad arguments, unreadable or malformed files, unwritable output)
+    3  network: the index or another server could not be reached or timed out (retry later)
+    4  internal error: a bug in pipvet (one line, the traceback written to a file)
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_POLICY = 1
 EXIT_USAGE = 2
+EXIT_NETWORK = 3
+EXIT_INTERNAL = 4
 
 
 class PipvetError(Exception):
@@ -41,10 +45,6 @@ class PolicyRefusal(PipvetError):
     """pipvet refused to proceed because a check failed (exit 1)."""
 
     exit_code = EXIT_POLICY
-
-
-EXIT_NETWORK = 3
-EXIT_INTERNAL = 4
 
 
 class NetworkError(PipvetError):

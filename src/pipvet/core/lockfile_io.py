@@ -24,6 +24,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pipvet.core.errors import InputError
+from pipvet.core.filenames import sdist_preference
 from pipvet.core.lockfile import Lock, LockedPackage
 from pipvet.core.models import DistFile, FileHash
 
@@ -261,7 +262,7 @@ def render_pylock(lock: Lock) -> str:
             else:
                 sdists.append(PackageSdist(**kwargs))
         # PEP 751 holds one sdist per package; prefer .tar.gz (PEP 625) when there are several.
-        sdists.sort(key=lambda s: (not s.name.endswith(".tar.gz"), s.name))
+        sdists.sort(key=lambda s: sdist_preference(s.name))
         tool = {"via": list(pkg.via)} if pkg.via else {}
         if pkg.sdist_allowed:
             tool["sdist-allowed"] = True

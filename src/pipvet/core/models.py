@@ -75,3 +75,11 @@ class InstalledDist:
     @property
     def id(self) -> PackageId:
         return PackageId(self.name, self.version)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Something that was not audited, and why (shown to the user, never dropped silently)."""
+
+    subject: str
+    reason: str

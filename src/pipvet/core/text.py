@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 
-# C0 controls (except tab), DEL, C1 controls, and the bidi/invisible format characters that
-# reorder or hide text (LRE/RLE/PDF/LRO/RLO, LRI/RLI/FSI/PDI, LRM/RLM/ALM, zero-width joiners
-# aside), plus line and paragraph separators.
+# C0 controls (except tab), DEL, C1 controls, and the format characters that reorder or hide
+# text: bidi controls (LRE/RLE/PDF/LRO/RLO, LRI/RLI/FSI/PDI, LRM/RLM/ALM), zero-width and
+# invisible characters (ZWSP/ZWNJ/ZWJ, word joiner, invisible operators, soft hyphen, BOM),
+# interlinear annotation and tag characters, plus line and paragraph separators.
 _UNSAFE = re.compile(
-    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e"
-    "\u2066-\u2069\ufeff]"
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]"
 )
 
 

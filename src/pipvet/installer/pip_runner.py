@@ -1,8 +1,9 @@
 """Run pip so that it can install nothing but the verified files in the staging directory.
 
 ``pip install --require-hashes --no-deps --no-index --find-links STAGING -r <hashed reqs>`` with
-``--isolated`` and an environment scrubbed of every ``PIP_*`` variable (``PIP_CONFIG_FILE`` set to
-the null device): pip's config files and variables can add indexes and find-links, and must not.
+``--isolated`` and the environment of ``pipvet.sources.pip_env`` (no ``PIP_*`` variable, no config
+file, no ``PYTHONPATH``): pip's config files and variables can add indexes and find-links, and
+must not.
 pipvet's own pip runs and targets the interpreter with ``--python``, so the target needs no pip.
 """
 
@@ -17,22 +18,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from pipvet.installer.staging import StagedFile
+from pipvet.sources.pip_env import scrubbed_env
 
 BASE_OPTIONS = ("--isolated", "--disable-pip-version-check", "--no-input")
 # signals that stop an install (besides Ctrl-C): SIGTERM, and SIGHUP where there is one
 STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s)
-
-
-def scrubbed_env() -> dict[str, str]:
-    """The current environment without ``PIP_*`` variables, and no pip config file."""
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PIP_")}
-    env["PIP_CONFIG_FILE"] = os.devnull
-    env.pop("PYTHONPATH", None)  # pip must run from pipvet's own installation
-    from pipvet.paths import cache_dir, home_dir
-
-    if home_dir() is None:  # newer pips refuse to start without a home folder, even unused
-        env["HOME"] = str(cache_dir())
-    return env
 
 
 def pip_command(python: str, *args: str) -> list[str]:

@@ -18,17 +18,11 @@ from pathlib import Path
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    NormalizedName,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from pipvet.core.errors import InputError, PolicyRefusal
+from pipvet.core.filenames import is_release_file, sdist_preference, wheel_rank
 from pipvet.core.hashes import (
     STRONG_ALGORITHMS,
     WEAK_ALGORITHMS,
@@ -87,38 +81,18 @@ class InstallPlan:
 
 
 def _wheel_rank(filename: str, name: str, version: Version, rank: dict[Tag, int]) -> int | None:
-    try:
-        wname, wversion, _build, tags = parse_wheel_filename(filename)
-    except InvalidWheelFilename:
+    if not filename.endswith(".whl") or not is_release_file(filename, name, version):
         return None
-    if wname != name or wversion != version:
-        return None
-    ranks = [rank[t] for t in tags if t in rank]
-    return min(ranks) if ranks else None
+    return wheel_rank(filename, rank)
 
 
 def _is_sdist_of(filename: str, name: str, version: Version) -> bool:
-    try:
-        sname, sversion = parse_sdist_filename(filename)
-    except InvalidSdistFilename:
-        return False
-    return sname == name and sversion == version
+    return not filename.endswith(".whl") and is_release_file(filename, name, version)
 
 
 def version_files(files: Iterable[DistFile], name: str, version: Version) -> list[DistFile]:
     """The files of one release (wheels and sdists) among a project's listing."""
-    out = []
-    for f in files:
-        if f.is_wheel:
-            try:
-                wname, wversion, _b, _t = parse_wheel_filename(f.filename)
-            except InvalidWheelFilename:
-                continue
-            if wname == name and wversion == version:
-                out.append(f)
-        elif _is_sdist_of(f.filename, name, version):
-            out.append(f)
-    return out
+    return [f for f in files if is_release_file(f.filename, name, version)]
 
 
 def candidates(
@@ -143,7 +117,7 @@ def candidates(
                 wheels.append((r, f.filename, f))
         elif allow_sdist and _is_sdist_of(f.filename, name, version):
             sdists.append(f)
-    sdists.sort(key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))
+    sdists.sort(key=lambda f: sdist_preference(f.filename))
     return [f for _r, _n, f in sorted(wheels, key=lambda t: (t[0], t[1]))] + sdists
 
 

@@ -1,44 +1,18 @@
 """The target interpreter of an install or verify: its prefix, version and wheel tags.
 
-It is started with ``-I -S`` only (no site, so no ``.pth`` file runs). Its tags are computed by
-pipvet's own copy of ``packaging.tags`` running in that interpreter, so they are exactly the tags
-it supports (platform, glibc, ABI); when that fails, they are computed here from its version.
+It is started with ``-I -S`` only (no site, so no ``.pth`` file runs), by the one interpreter probe
+(``pipvet.sources.environment.probe``). Its tags are computed by pipvet's own copy of
+``packaging.tags`` running in that interpreter, so they are exactly the tags it supports (platform,
+glibc, ABI); when that fails, they are computed here from its version.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
-import packaging
 from packaging.tags import Tag, compatible_tags, cpython_tags, platform_tags
 
-from pipvet.core.errors import InputError
-
-_PROBE = r"""
-import json, os, sys
-prefix = sys.prefix  # without site, a venv's prefix is not set yet: find its pyvenv.cfg
-exe_dir = os.path.dirname(os.path.abspath(sys.executable))
-for cand in (exe_dir, os.path.dirname(exe_dir)):
-    if os.path.isfile(os.path.join(cand, "pyvenv.cfg")):
-        prefix = cand
-        break
-out = {"prefix": prefix, "version": "%d.%d.%d" % sys.version_info[:3],
-       "impl": sys.implementation.name, "executable": sys.executable, "tags": None}
-try:
-    sys.path.insert(0, sys.argv[1])
-    from packaging.tags import sys_tags
-    out["tags"] = [str(t) for t in sys_tags()]
-    from packaging.markers import default_environment
-    out["markers"] = default_environment()
-except Exception as exc:
-    out["tags_error"] = repr(exc)
-print(json.dumps(out))
-"""
+from pipvet.sources.environment import probe
 
 
 @dataclass(frozen=True)
@@ -57,42 +31,21 @@ class Target:
         return {t: i for i, t in enumerate(self.tags)}
 
 
-def resolve_python(python: str | None) -> str:
-    """The interpreter to target: ``--python`` (a file or a venv folder), else the active venv."""
-    from pipvet.sources.environment import interpreter_path
-
-    if python is None:
-        venv = os.environ.get("VIRTUAL_ENV")
-        python = venv if venv else sys.executable
-    return interpreter_path(python)
-
-
 def probe_target(python: str | None = None) -> Target:
-    """Ask the interpreter (with ``-I -S``) for its prefix, version and supported wheel tags."""
-    exe = resolve_python(python)
-    pkg_parent = str(Path(packaging.__file__).resolve().parent.parent)
-    try:
-        proc = subprocess.run(
-            [exe, "-I", "-S", "-c", _PROBE, pkg_parent],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        data = json.loads(proc.stdout)
-    except (OSError, subprocess.SubprocessError, ValueError) as exc:
-        raise InputError(f"cannot inspect the Python interpreter {exe}: {exc}") from exc
-    if data.get("tags"):
-        tags = tuple(Tag(*t.split("-")) for t in data["tags"])
+    """The interpreter (``default_python``: the active venv unless one is named), probed once
+    with ``-I -S`` (``pipvet.sources.environment.probe``): prefix, version, wheel tags, markers."""
+    info = probe(python, tags=True)
+    if info.tags:
+        tags = tuple(Tag(*t.split("-")) for t in info.tags)
     else:
-        tags = _tags_from_version(data["version"], data["impl"])
+        tags = _tags_from_version(info.version, info.implementation)
     return Target(
-        python=exe,
-        prefix=data["prefix"],
-        version=data["version"],
-        implementation=data["impl"],
+        python=info.python,
+        prefix=info.prefix,
+        version=info.version,
+        implementation=info.implementation,
         tags=tags,
-        markers=data.get("markers"),
+        markers=info.markers,
     )
 
 

@@ -1,7 +1,9 @@
-"""Auditing a set of packages: the local index (and OSV when online), ignores, fixes, summary.
+"""The ``audit`` service: packages from a source, matched against the local advisory index (and
+OSV when online), with ignores and fixes; ``--fix`` on a lock re-locks through the lock service.
 
-``audit_packages`` is what ``pipvet audit`` and ``pipvet install`` call; ``summary_line`` is the
-one line both print ("3 vulnerabilities (1 high, 2 moderate) in 2 packages").
+``audit(AuditRequest)`` is what ``pipvet audit`` calls; ``audit_packages`` is what the install
+service calls on its plan. The report model and ``summary_line`` live in
+``pipvet.core.reports.audit``.
 
 Known-malware records (OSV ``MAL-``) are kept apart from vulnerabilities: ``AuditReport.malware``,
 and ``known_malware`` for callers that need only that (the install gate).
@@ -11,9 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import NormalizedName
@@ -29,122 +30,31 @@ from pipvet.core.matching.findings import (
     split_malware,
 )
 from pipvet.core.matching.osv import Advisory
-from pipvet.core.matching.severity import Severity
-from pipvet.core.models import PackageId
-from pipvet.sources.dependencies.base import Skipped
-
-FAIL_ON_CHOICES = ("unknown", "low", "moderate", "high", "critical", "none")
-
-__all__ = ["AuditReport", "MalwareFinding", "audit_packages", "known_malware", "summary_line"]
-
-
-@dataclass(frozen=True)
-class Ignore:
-    """An advisory id to leave out, why, and until when (``expires`` is the last day it applies)."""
-
-    id: str
-    reason: str = ""
-    expires: dt.date | None = None
-    origin: str = "--ignore"
-
-    def expired(self, today: dt.date) -> bool:
-        return self.expires is not None and today > self.expires
-
-
-@dataclass(frozen=True)
-class Fix:
-    """The smallest upgrade that clears every known advisory of one package (None: no fix)."""
-
-    package: PackageId
-    version: Version | None
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    """Everything an audit found, left out and could not check."""
-
-    packages: tuple[PackageId, ...]
-    findings: tuple[Finding, ...]
-    ignored: tuple[tuple[Finding, Ignore], ...] = ()
-    expired_ignores: tuple[Ignore, ...] = ()
-    unused_ignores: tuple[Ignore, ...] = ()
-    skipped: tuple[Skipped, ...] = ()
-    problems: tuple[MatchProblem, ...] = ()
-    fixes: tuple[Fix, ...] = ()
-    data_source: str | None = None  # one line: where the advisories came from and their age
-    data_date: str | None = None
-    notes: tuple[str, ...] = ()
-    online: str | None = None  # the OSV URL consulted, if any
-    source: str = ""  # what was audited (the dependency source's description)
-    location: str | None = None  # the input file, if any
-    unreadable: tuple[str, ...] = ()  # advisory records naming an audited package, unreadable
-    malware: tuple[MalwareFinding, ...] = ()  # known-malware records; never ignored, always fail
-
-    def counts(self) -> Counter[Severity]:
-        return Counter(f.severity for f in self.findings)
-
-    def vulnerable(self) -> list[PackageId]:
-        return sorted({f.package for f in self.findings})
-
-    def fails(self, threshold: str) -> bool:
-        """True if a finding is at or above ``threshold`` (``unknown``: any finding at all), and
-        always when a package is known malware (whatever the threshold, ``none`` included)."""
-        if self.malware:
-            return True
-        if threshold == "none":
-            return False
-        if self.unreadable:  # an advisory that could not be read cannot be vouched for
-            return True
-        limit = Severity.from_label(threshold)
-        return any(f.severity >= limit for f in self.findings)
-
-    def fix_for(self, package: PackageId) -> Fix | None:
-        return next((f for f in self.fixes if f.package == package), None)
-
-
-_ORDER = (
-    Severity.CRITICAL,
-    Severity.HIGH,
-    Severity.MODERATE,
-    Severity.LOW,
-    Severity.NONE,
-    Severity.UNKNOWN,
+from pipvet.core.models import PackageId, Skipped
+from pipvet.core.progress import Level, Progress, silent
+from pipvet.core.reports.audit import (
+    FAIL_ON_CHOICES,
+    AuditReport,
+    Fix,
+    Ignore,
+    summary_line,
 )
 
-
-def summary_line(report: AuditReport) -> str:
-    """ "3 vulnerabilities (1 high, 2 moderate) in 2 packages", or a clean result; led by
-    "KNOWN MALWARE: evil 1.0; " when a package is known malware."""
-    return malware_line(report) + _vulnerability_line(report)
-
-
-def malware_line(report: AuditReport) -> str:
-    """ "KNOWN MALWARE: evil 1.0, bad 2.0; " (with the trailing separator), or ""."""
-    if not report.malware:
-        return ""
-    pkgs = sorted({m.package for m in report.malware})
-    return "KNOWN MALWARE: " + ", ".join(f"{p.name} {p.version}" for p in pkgs) + "; "
-
-
-def _vulnerability_line(report: AuditReport) -> str:
-    n = len(report.findings)
-    if n == 0 and report.unreadable:
-        ids = ", ".join(report.unreadable[:5]) + (" ..." if len(report.unreadable) > 5 else "")
-        return (
-            f"no readable advisory matched {_plural(len(report.packages), 'package')}, but "
-            f"{_plural(len(report.unreadable), 'advisory record')} naming them could not be "
-            f"read ({ids}): NOT checked"
-        )
-    if n == 0:
-        return f"no known vulnerabilities in {_plural(len(report.packages), 'package')}"
-    counts = report.counts()
-    parts = ", ".join(f"{counts[s]} {s.label}" for s in _ORDER if counts[s])
-    word = "vulnerability" if n == 1 else "vulnerabilities"
-    return f"{n} {word} ({parts}) in {_plural(len(report.vulnerable()), 'package')}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+__all__ = [
+    "FAIL_ON_CHOICES",
+    "AuditReport",
+    "AuditRequest",
+    "Fix",
+    "Ignore",
+    "MalwareFinding",
+    "audit",
+    "audit_packages",
+    "known_malware",
+    "load_ignores",
+    "relock_with_fixes",
+    "summary_line",
+    "upgrade_set",
+]
 
 
 def _apply_ignores(
@@ -347,3 +257,81 @@ def _ignore_entry(entry: object, where: str) -> Ignore:
     elif exp is not None and not isinstance(exp, dt.date):
         raise InputError(f"{where}: expires must be a date (YYYY-MM-DD)")
     return Ignore(entry["id"], str(entry.get("reason", "")), exp, where)
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """What to audit: one source (an environment by default), and how."""
+
+    python: str | None = None  # an environment (default: the active venv, else pipvet's own)
+    requirements: str | None = None  # a requirements file
+    lock: str | None = None  # a lock (requirements lock or pylock)
+    pyproject: str | None = None  # a pyproject.toml's dependencies
+    index_url: str | None = None  # for resolving unpinned requirements
+    db: str | None = None  # advisory database (default: the cache)
+    online: bool = False
+    osv_url: str | None = None
+    ignore: tuple[str, ...] = ()  # advisory ids from the command line
+    config_dir: Path | None = field(default=None, compare=False)  # where ignores are read (cwd)
+
+
+def _source(request: AuditRequest):
+    from pipvet.sources.dependencies.environment import EnvironmentSource
+    from pipvet.sources.dependencies.lock import LockSource
+    from pipvet.sources.dependencies.pyproject import PyprojectSource
+    from pipvet.sources.dependencies.requirements import RequirementsSource
+
+    if request.requirements:
+        return RequirementsSource(Path(request.requirements), request.index_url)
+    if request.lock:
+        return LockSource(Path(request.lock))
+    if request.pyproject:
+        return PyprojectSource(Path(request.pyproject), request.index_url)
+    return EnvironmentSource(request.python)
+
+
+def audit(request: AuditRequest, *, progress: Progress = silent) -> AuditReport:
+    """Collect the packages of the request's source and audit them; ``progress`` hears what
+    was audited (the environment, file or lock, named)."""
+    collection = _source(request).collect()
+    ignores = load_ignores(request.config_dir or Path.cwd(), request.ignore)
+    n = len(collection.packages)
+    progress(Level.INFO, f"auditing {n} packages from {collection.description}")
+    return audit_packages(
+        collection.packages,
+        db_path=Path(request.db) if request.db else None,
+        online=request.online,
+        osv_url=request.osv_url,
+        ignores=ignores,
+        source=collection.description,
+        location=collection.location,
+        skipped=collection.skipped,
+    )
+
+
+def relock_with_fixes(
+    lock_path: str | Path,
+    upgrades: dict[NormalizedName, Version],
+    *,
+    index_url: str | None = None,
+    progress: Progress = silent,
+) -> str:
+    """The lock at ``lock_path`` re-locked with ``upgrades``, every other package kept at its pin,
+    through the lock service (every file's sha256, the lock's own form and index). Returns the
+    new text; writing it is the caller's job."""
+    from pipvet.core.lockfile_io import is_pylock, read_lock, render_pylock, render_requirements
+    from pipvet.services.lock import LockRequest, lock
+
+    path = Path(lock_path)
+    old = read_lock(path)
+    request = LockRequest(
+        requirements=tuple(f"{p.name}=={upgrades.get(p.name, p.version)}" for p in old.packages),
+        index_url=index_url or old.index_url,
+        allow_sdist=tuple(p.name for p in old.packages if p.sdist_allowed),
+    )
+    report = lock(request, progress=progress)
+    if is_pylock(path, path.read_text(encoding="utf-8")):
+        return render_pylock(report.lock)
+    return render_requirements(
+        report.lock, header=f"This file is generated by pipvet audit --fix (from {path.name})."
+    )

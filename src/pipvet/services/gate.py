@@ -941,7 +941,7 @@ def inspect_sdist_candidate(
     the resolver on the inspected version (None when there is no sdist to try)."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-    from pipvet.installer.build_deps import build_requires
+    from pipvet.sources.sdist import build_requires
     from pipvet.sources.index import SimpleIndex, download_with_digest, file_version
     from pipvet.sources.resolver import resolve
 
@@ -994,7 +994,7 @@ def inspect_sdist_candidate(
 def _clean(text: str, limit: int = 200) -> str:
     """Text from a package or an index, safe to print on a terminal (control, bidi and
     zero-width characters escaped)."""
-    from pipvet.cli.console import printable
+    from pipvet.core.text import escape_terminal as printable
 
     return printable(str(text)[:limit])
 

@@ -1,8 +1,10 @@
-"""Scan artifacts: read each one once, analyse it, cache the result, optionally in parallel.
+"""The ``scan`` service: expand targets, read each artifact once, analyse it, cache the result.
 
-``scan_files`` is what other parts call (the install gate); ``scan_inputs`` takes the expanded
-targets of ``pipvet.sources.scan_targets``. Each worker process reads, parses and analyses one
-artifact at a time; results travel back as plain dicts and are cached by (sha256, engine version).
+``scan(ScanRequest)`` is what ``pipvet scan`` calls; ``scan_files`` is what other parts call (the
+install gate); ``scan_inputs`` takes already expanded targets (``pipvet.sources.scan_targets``).
+Each worker process reads, parses and analyses one artifact at a time; results travel back as plain
+dicts and are cached by (sha256, engine version). Nothing here prints: progress goes to a callback.
+The report models live in ``pipvet.core.reports.scan``.
 """
 
 from __future__ import annotations
@@ -16,91 +18,37 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipvet.core.analysis.model import VERDICTS, Finding
+from pipvet.core.analysis.model import Finding
+from pipvet.core.errors import UsageError
+from pipvet.core.models import DEFAULT_INDEX_URL
+from pipvet.core.progress import Progress, silent
+from pipvet.core.reports.scan import (
+    VERDICTS,
+    ScanInput,
+    ScanReport,
+    ScanRun,
+    Verdict,
+    verdict_rank,
+)
+
+__all__ = [
+    "VERDICTS",
+    "ScanInput",
+    "ScanReport",
+    "ScanRequest",
+    "ScanRun",
+    "Verdict",
+    "default_jobs",
+    "engine_version",
+    "scan",
+    "scan_files",
+    "scan_inputs",
+    "scan_one",
+    "verdict_rank",
+]
 
 # a crash of the analysis on hostile input must never let an artifact pass unnoticed
 ERROR_VERDICT = "suspicious"
-
-
-@dataclass(frozen=True)
-class ScanInput:
-    """One thing to read: an artifact file, a source tree, or listed files of an installation."""
-
-    path: Path
-    label: str  # what the user asked for ("requests==2.32.3", a path, "installed: rich")
-    kind: str = "file"  # "file" (artifact or loose file), "tree", "installed"
-    files: tuple[str, ...] = ()  # for "installed": RECORD paths relative to ``path``
-    allowed_root: Path | None = None  # for "installed": the environment prefix
-
-
-@dataclass(frozen=True)
-class ScanReport:
-    """The result for one artifact."""
-
-    filename: str
-    name: str | None
-    version: str | None
-    sha256: str | None
-    kind: str
-    verdict: str
-    score: int
-    findings: tuple[Finding, ...]
-    source: str = ""  # the target it came from
-    cached: bool = False
-    note: str = ""  # said with -v, e.g. a cached result that failed its integrity check
-
-    def to_dict(self) -> dict:
-        """The JSON shape of ``pipvet scan --format json`` (one artifact)."""
-        return {
-            "name": self.name,
-            "version": self.version,
-            "filename": self.filename,
-            "sha256": self.sha256,
-            "verdict": self.verdict,
-            "score": self.score,
-            "findings": [
-                {
-                    "rule": f.rule,
-                    "category": f.category,
-                    "severity": f.severity,
-                    "path": f.path,
-                    "line": f.line,
-                    "message": f.message,
-                    "evidence": f.evidence,
-                }
-                for f in self.findings
-            ],
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict, *, kind: str = "", source: str = "", cached: bool = False):
-        return cls(
-            filename=d["filename"],
-            name=d.get("name"),
-            version=d.get("version"),
-            sha256=d.get("sha256"),
-            kind=d.get("kind", kind),
-            verdict=d["verdict"],
-            score=int(d["score"]),
-            findings=tuple(
-                Finding(
-                    f["rule"],
-                    f["category"],
-                    f["severity"],
-                    f["path"],
-                    f.get("line"),
-                    f["message"],
-                    f.get("evidence", ""),
-                )
-                for f in d["findings"]
-            ),
-            source=source,
-            cached=cached,
-        )
-
-
-def verdict_rank(verdict: str) -> int:
-    return VERDICTS.index(verdict) if verdict in VERDICTS else len(VERDICTS)
 
 
 def engine_version() -> str:
@@ -161,7 +109,7 @@ def scan_one(item: ScanInput) -> dict:
         version=artifact.version,
         sha256=artifact.sha256,
         kind=artifact.kind,
-        verdict=verdict,
+        verdict=Verdict.of(verdict),
         score=score,
         findings=tuple(findings),
     )
@@ -292,3 +240,71 @@ def scan_files(paths: Sequence[Path], *, jobs: int = 1, use_cache: bool = True) 
 
 def default_jobs() -> int:
     return max(1, min(8, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """What ``pipvet scan`` was asked to read (see ``pipvet.sources.scan_targets``)."""
+
+    targets: tuple[str, ...] = ()
+    installed: tuple[str, ...] = ()
+    python: str | None = None  # with ``installed``: whose distributions (default: active venv)
+    locks: tuple[Path, ...] = ()
+    requirements: tuple[Path, ...] = ()
+    index_url: str = DEFAULT_INDEX_URL
+    jobs: int | None = None  # None: ``default_jobs()``
+    use_cache: bool = True
+
+
+def scan(request: ScanRequest, *, progress: Progress = silent) -> ScanRun:
+    """Expand the targets (downloads are hash-checked, into a temporary folder removed after) and
+    scan every input. ``progress`` hears each download (info) and each verdict (detail)."""
+    import tempfile
+
+    from pipvet.core.progress import Level
+    from pipvet.core.text import escape_terminal
+    from pipvet.sources.scan_targets import expand_targets
+
+    r = request
+    if not (r.targets or r.installed or r.locks or r.requirements):
+        raise UsageError(
+            "nothing to scan", hint="give a file, folder, NAME==VERSION, --installed, --lock or -r"
+        )
+    if r.python and not r.installed:
+        raise UsageError("--python goes with --installed NAME", hint="name what to scan there")
+    if r.jobs is not None and r.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if r.installed:
+        from pipvet.sources.environment import default_python
+
+        progress(Level.INFO, f"reading installed distributions of {default_python(r.python)}")
+    with tempfile.TemporaryDirectory(prefix="pipvet-scan-") as tmp:
+        expansion = expand_targets(
+            r.targets,
+            installed=r.installed,
+            python=r.python,
+            locks=r.locks,
+            requirements=r.requirements,
+            index_url=r.index_url,
+            download_dir=Path(tmp),
+            on_download=lambda t: progress(Level.INFO, f"downloading {t} (hash-checked)"),
+        )
+        for note in expansion.notes:
+            progress(Level.WARN, escape_terminal(note))
+        if not expansion.inputs:
+            raise UsageError("nothing to scan: the targets hold no artifacts")
+
+        def done(report: ScanReport) -> None:
+            cached = " (cached)" if report.cached else ""
+            name = escape_terminal(report.filename)
+            progress(Level.DETAIL, f"{report.verdict:<10} {name}{cached}")
+            if report.note:
+                progress(Level.DETAIL, f"{name}: {escape_terminal(report.note)}")
+
+        reports = scan_inputs(
+            expansion.inputs,
+            jobs=r.jobs or default_jobs(),
+            use_cache=r.use_cache,
+            progress=done,
+        )
+    return ScanRun(tuple(reports), tuple(expansion.notes))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import gzip
 import hashlib
 import http.client
@@ -32,17 +31,15 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
     NormalizedName,
     canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
 )
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from pipvet import __version__
 from pipvet.core.errors import InputError, NetworkError
+from pipvet.core.filenames import file_version as _filename_version
+from pipvet.core.filenames import pure_first
 from pipvet.core.models import DistFile, FileHash
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -909,7 +906,9 @@ class SimpleIndex:
 
         chosen = {}
         for name, candidates in files.items():
-            wheels = sorted((f for f in candidates if f.is_wheel), key=_wheel_preference)
+            wheels = sorted(
+                (f for f in candidates if f.is_wheel), key=lambda f: pure_first(f.filename)
+            )
             if wheels:
                 chosen[name] = wheels[0]
         if not chosen:
@@ -924,34 +923,9 @@ class SimpleIndex:
         return out
 
 
-def _wheel_preference(file: DistFile) -> tuple[bool, str]:
-    return (not file.filename.endswith("-none-any.whl"), file.filename)
-
-
 def file_version(file: DistFile) -> Version | None:
     """The version in a wheel or sdist file name (None when the name is not standard)."""
     return _filename_version(file.filename)
-
-
-@functools.lru_cache(maxsize=65536)
-def _filename_version(filename: str) -> Version | None:
-    try:
-        if filename.endswith(".whl"):
-            parts = filename[:-4].split("-")
-            if len(parts) in (5, 6):  # fast path: name-version[-build]-py-abi-plat
-                return _version(parts[1])
-            return parse_wheel_filename(filename)[1]
-        return parse_sdist_filename(filename)[1]
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
-
-
-@functools.lru_cache(maxsize=65536)
-def _version(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
 
 
 def _safe_filename(filename: str) -> str:
@@ -971,8 +945,9 @@ def download_with_digest(
 ) -> DownloadResult:
     """Stream ``file`` into ``dest_dir`` (via a temp file), hashing as it goes.
 
-    Raises ``InputError`` on HTTP or connection errors and on short reads (checked against
-    Content-Length and against the index's ``size``). The caller verifies the digest.
+    Raises ``NetworkError`` when the server cannot be reached, fails (5xx) or the transfer is cut
+    short (Content-Length), ``InputError`` for other HTTP errors and a size other than the index's
+    ``size``. The caller verifies the digest.
     """
     name = _safe_filename(file.filename)
     dest_dir = Path(dest_dir)
@@ -1134,7 +1109,7 @@ class Prefetcher:
                     continue
             if not requirement.specifier.contains(v, prereleases=False):
                 continue
-            rank = (not filename.endswith("-none-any.whl"), filename)
+            rank = pure_first(filename)
             if best is None or v > best[0] or rank < best[1]:
                 best = (v, rank)
         return (best[0], best[1][1]) if best else None

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from pipvet.core.errors import InputError
 from pipvet.core.lockfile_io import (
@@ -82,6 +83,7 @@ class RequirementsFile:
     extra_index_urls: tuple[str, ...] = ()
     options: tuple[tuple[str, str | None], ...] = ()  # other global options, in order
     index_origin: str | None = None  # "file:line" of the --index-url line, if any
+    editables: tuple[str, ...] = ()  # "file:line" of -e lines, kept only when asked to
 
     def index_notice(self, given: str | None) -> str | None:
         """One line saying that a requirements file names the index (and whether it is used):
@@ -110,10 +112,17 @@ def _display(path: Path, base: Path | None) -> str:
         return str(path)
 
 
-def read_requirements(path: str | Path) -> RequirementsFile:
-    """Read a requirements file and everything it includes (``-r``, ``-c``)."""
-    acc: dict[str, list] = {"req": [], "con": [], "extra": [], "opts": []}
-    state: dict[str, str | None] = {"index": None, "index_origin": None}
+def read_requirements(path: str | Path, *, keep_editables: bool = False) -> RequirementsFile:
+    """Read a requirements file and everything it includes (``-r``, ``-c``).
+
+    Editable lines (``-e``) are refused (they cannot be hash-checked), or with ``keep_editables``
+    listed in ``editables`` for a caller that only reports them (``scan``)."""
+    acc: dict[str, list] = {"req": [], "con": [], "extra": [], "opts": [], "editable": []}
+    state: dict[str, str | None] = {
+        "index": None,
+        "index_origin": None,
+        "keep_editables": "1" if keep_editables else None,
+    }
     _read(Path(path), False, acc, state, stack=(), label=str(path))
     return RequirementsFile(
         requirements=tuple(acc["req"]),
@@ -122,6 +131,7 @@ def read_requirements(path: str | Path) -> RequirementsFile:
         extra_index_urls=tuple(acc["extra"]),
         options=tuple(acc["opts"]),
         index_origin=state["index_origin"],
+        editables=tuple(acc["editable"]),
     )
 
 
@@ -186,6 +196,9 @@ def _option(
         if not args:
             raise InputError(f"{where}: {name} needs a value")
         value, args = args[0], args[1:]
+    if name in ("-e", "--editable") and state["keep_editables"]:
+        acc["editable"].append(where)
+        return
     if name in ("-e", "--editable"):
         raise InputError(
             f"{where}: editable requirements cannot be hash-checked (there is no single file "
@@ -283,3 +296,67 @@ def _dependency_group(groups: dict, key: str, path: Path, seen: tuple[str, ...])
         else:
             raise InputError(f"{path}: malformed entry in dependency group {key!r}")
     return out
+
+
+def exact_pin(req: Requirement) -> Version | None:
+    """The version of a ``==X`` / ``===X`` requirement (no wildcard), else None."""
+    specs = list(req.specifier)
+    if len(specs) != 1 or specs[0].operator not in ("==", "===") or "*" in specs[0].version:
+        return None
+    try:
+        return Version(specs[0].version)
+    except InvalidVersion:
+        return None
+
+
+@dataclass(frozen=True)
+class GatheredRequirements:
+    """What ``lock`` and ``install`` take from the command line and ``-r`` files, read once."""
+
+    requirements: tuple[tuple[str, str], ...]  # (requirement, origin: "(command line)", "-r F")
+    constraints: tuple[str, ...] = ()  # from -c files, for the resolver
+    index_url: str | None = None  # the first --index-url a file names
+    ignored: tuple[str, ...] = ()  # warnings: options pipvet does not apply, an index a file names
+
+
+def gather_requirements(
+    requirements: Sequence[str], files: Sequence[str | Path], *, given_index: str | None = None
+) -> GatheredRequirements:
+    """Requirement strings and requirements files (includes, constraints, ``${VAR}``, options)
+    as ``lock`` and ``install`` both take them. Refused: a malformed requirement, a direct URL
+    (nothing on the index to hash-check), ``--extra-index-url`` (dependency confusion). An index
+    a file names is said (with whether ``given_index``, the command's ``--index-url``, wins)."""
+    from pipvet.core.errors import UsageError
+
+    reqs: list[tuple[str, str]] = []
+    for text in requirements:
+        try:
+            Requirement(text)
+        except InvalidRequirement as e:
+            raise UsageError(f"malformed requirement {text!r}: {e}") from None
+        reqs.append((text, "(command line)"))
+    constraints: list[str] = []
+    ignored: list[str] = []
+    index_url = None
+    for path in files:
+        rf = read_requirements(path)
+        if rf.extra_index_urls:
+            raise InputError(
+                f"{path}: --extra-index-url is not supported: with two indexes, anyone can "
+                "shadow a private name on the public one (dependency confusion); use one index"
+            )
+        index_url = index_url or rf.index_url
+        if notice := rf.index_notice(given_index):
+            ignored.append(notice)
+        ignored += [
+            f"{path}: ignoring {option} (pipvet sets its own options)" for option, _ in rf.options
+        ]
+        for line in rf.requirements:
+            if line.requirement.url:
+                raise InputError(
+                    f"{line.source}:{line.lineno}: {line.requirement.name} is a direct URL; "
+                    "pipvet takes releases from the index"
+                )
+            reqs.append((str(line.requirement), line.origin))
+        constraints += [str(c.requirement) for c in rf.constraints]
+    return GatheredRequirements(tuple(reqs), tuple(constraints), index_url, tuple(ignored))

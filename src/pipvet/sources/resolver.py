@@ -3,8 +3,8 @@
 pipvet does not resolve by itself: it asks ``pip install --dry-run --ignore-installed --report``
 (or ``uv pip compile`` when ``uv`` is installed) for wheels only (``--only-binary :all:``), so that
 no ``setup.py`` or build backend runs while locking. Both run isolated from the user's
-configuration: pip with ``--isolated``, every ``PIP_*`` variable removed and
-``PIP_CONFIG_FILE=os.devnull``; uv with ``--no-config`` and every ``UV_*`` variable removed.
+configuration: pip with ``--isolated``, uv with ``--no-config``, both in the environment of
+``pipvet.sources.pip_env`` (no ``PIP_*``/``UV_*`` variable, no config file, no ``PYTHONPATH``).
 A config file or variable could otherwise add an index or find-links location.
 
 Allowed sdists follow pip's FormatControl: ``--no-binary NAME`` *forces* a source build of NAME
@@ -39,6 +39,7 @@ from pipvet.core.errors import InputError, NetworkError, PipvetError, PolicyRefu
 from pipvet.core.models import DistFile
 from pipvet.sources.environment import no_site_launcher, pip_command
 from pipvet.sources.index import Prefetcher, SimpleIndex
+from pipvet.sources.pip_env import scrubbed_env
 
 MAX_CLAUSES = 16
 _NO_DIST_RE = re.compile(r"No matching distribution found for (.+)")
@@ -86,13 +87,6 @@ class _Node:
 # -- environments ------------------------------------------------------------------------------
 
 
-def scrubbed_env(prefixes: Sequence[str] = ("PIP_",)) -> dict[str, str]:
-    """A copy of the environment without pip's (and uv's) configuration variables."""
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(tuple(prefixes))}
-    env["PIP_CONFIG_FILE"] = os.devnull
-    return env
-
-
 def find_uv() -> str | None:
     """``uv`` on PATH, or next to this interpreter (a venv's ``bin``)."""
     found = shutil.which("uv")
@@ -103,16 +97,13 @@ def find_uv() -> str | None:
 
 
 def marker_environment(python: str | None) -> dict[str, str]:
-    """The PEP 508 marker environment of ``python`` (this interpreter when None), asked of it
-    with ``-I -S`` only (``pipvet.installer.target``)."""
+    """The PEP 508 marker environment of ``python`` (this interpreter when None), from the one
+    interpreter probe (``pipvet.sources.environment.probe``)."""
     if python is None:
         return dict(default_environment())
-    from pipvet.installer.target import probe_target
+    from pipvet.sources.environment import probe
 
-    markers = probe_target(python).markers
-    if not markers:
-        raise InputError(f"cannot read the marker environment of {python}")
-    return dict(markers)
+    return dict(probe(python).markers)
 
 
 # -- the graph ---------------------------------------------------------------------------------
@@ -278,7 +269,7 @@ def _run_uv(
     for name in sdists:
         cmd += ["--no-binary", name]
     cmd += _write_constraints(constraints, tmp)
-    env = scrubbed_env(("PIP_", "UV_"))
+    env = scrubbed_env()
     return _bounded(cmd, env=env, index_url=index_url, input="\n".join(reqs) + "\n")
 
 

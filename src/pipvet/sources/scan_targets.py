@@ -9,27 +9,30 @@ requirements file (checked against the lock's hashes). Nothing is unpacked, buil
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.tags import sys_tags
+from packaging.tags import Tag, sys_tags
 from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
     canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
 )
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from pipvet.core.errors import InputError, PolicyRefusal, UsageError
+from pipvet.core.filenames import (
+    file_version,
+    is_pure_wheel,
+    parse_filename,
+    sdist_preference,
+    wheel_rank,
+)
 from pipvet.core.models import DEFAULT_INDEX_URL as DEFAULT_INDEX
 from pipvet.core.models import DistFile, FileHash
-from pipvet.services.scan import ScanInput
+from pipvet.core.reports.scan import ScanInput
+from pipvet.sources.requirements import exact_pin
 
 ARTIFACT_SUFFIXES = (".whl", ".zip", ".egg", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 TREE_MARKERS = ("setup.py", "pyproject.toml", "PKG-INFO", "setup.cfg")
@@ -91,24 +94,14 @@ def expand_path(path: Path, out: Expansion) -> None:
 # -- choosing files from an index --------------------------------------------------------------
 
 
-def _file_version(filename: str) -> Version | None:
-    try:
-        if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[1]
-        return parse_sdist_filename(filename)[1]
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None
-
-
-def _wheel_rank(filename: str, priority: dict[str, int]) -> int:
-    try:
-        tags = parse_wheel_filename(filename)[3]
-    except InvalidWheelFilename:
+def _wheel_rank(filename: str, priority: dict[Tag, int]) -> int:
+    """Wheels this interpreter supports by its tag priority; then pure wheels, then the rest."""
+    if parse_filename(filename) is None:
         return len(priority) + 2
-    ranks = [priority[str(t)] for t in tags if str(t) in priority]
-    if ranks:
-        return min(ranks)
-    return len(priority) + (0 if any(str(t).endswith("-none-any") for t in tags) else 1)
+    rank = wheel_rank(filename, priority)
+    if rank is not None:
+        return rank
+    return len(priority) + (0 if is_pure_wheel(filename) else 1)
 
 
 def choose_files(files: Sequence[DistFile], version: Version | None) -> list[DistFile]:
@@ -116,7 +109,7 @@ def choose_files(files: Sequence[DistFile], version: Version | None) -> list[Dis
     non-yanked final release that has files)."""
     by_version: dict[Version, list[DistFile]] = {}
     for f in files:
-        v = _file_version(f.filename)
+        v = file_version(f.filename)
         if v is not None:
             by_version.setdefault(v, []).append(f)
     if version is None:
@@ -131,13 +124,13 @@ def choose_files(files: Sequence[DistFile], version: Version | None) -> list[Dis
     chosen = by_version.get(version, [])
     if not chosen:
         return []
-    priority = {str(t): i for i, t in enumerate(sys_tags())}
+    priority = {t: i for i, t in enumerate(sys_tags())}
     sdists = [f for f in chosen if not f.is_wheel]
     wheels = sorted(
         (f for f in chosen if f.is_wheel),
         key=lambda f: (_wheel_rank(f.filename, priority), f.filename),
     )
-    picked = sorted(sdists, key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))[:1]
+    picked = sorted(sdists, key=lambda f: sdist_preference(f.filename))[:1]
     return picked + wheels[:1]
 
 
@@ -175,7 +168,7 @@ def expand_requirement(text: str, index_url: str, dest: Path, out: Expansion) ->
         req = Requirement(text)
     except InvalidRequirement as exc:
         raise UsageError(f"{text!r} is neither a file nor a requirement: {exc}") from None
-    version = _pinned_version(req)
+    version = exact_pin(req)
     if version is None and str(req.specifier):
         raise UsageError(f"{text}: give an exact version (NAME==VERSION) or just NAME")
     index = _index(index_url)
@@ -187,16 +180,6 @@ def expand_requirement(text: str, index_url: str, dest: Path, out: Expansion) ->
     for f in chosen:
         path = fetch_verified(index, f, dest, f.hashes, "the index")
         out.inputs.append(ScanInput(path, f"{canonicalize_name(req.name)}: {f.filename}"))
-
-
-def _pinned_version(req: Requirement) -> Version | None:
-    specs = list(req.specifier)
-    if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
-        try:
-            return Version(specs[0].version)
-        except InvalidVersion:
-            return None
-    return None
 
 
 # -- locks and requirements files --------------------------------------------------------------
@@ -218,41 +201,24 @@ def expand_lock(path: Path, index_url: str, dest: Path, out: Expansion, *, jobs:
 def expand_requirements(
     path: Path, index_url: str, dest: Path, out: Expansion, *, jobs: int = 8
 ) -> None:
-    """Pinned lines (``name==version``) of a requirements file; others are skipped with a note.
-    Lines with ``--hash`` are checked against those hashes, others against the index's."""
-    from pipvet.core.lockfile_io import (
-        check_text,
-        logical_lines,
-        parse_hash_options,
-        split_requirement_line,
-    )
+    """Pinned lines (``name==version``) of a requirements file, read by the one requirements reader
+    (``-r``/``-c`` includes, ``${VAR}``, options); unpinned lines are skipped with a note. Lines
+    with ``--hash`` are checked against those hashes, others against the index's."""
+    from pipvet.sources.requirements import read_requirements
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    check_text(text, str(path))
+    read = read_requirements(path, keep_editables=True)
+    out.notes += [
+        f"{where}: option line skipped (-e: nothing to download)" for where in read.editables
+    ]
     work = []
-    for line in logical_lines(text):
-        if not line.text:
+    for line in read.requirements:
+        where = f"{line.source}:{line.lineno}"
+        version = exact_pin(line.requirement)
+        if line.requirement.url or version is None:
+            out.notes.append(f"{where}: {line.requirement.name} is not pinned with ==, skipped")
             continue
-        where = f"{path}:{line.lineno}"
-        req_text, tokens = split_requirement_line(line.text, where)
-        if not req_text:
-            out.notes.append(f"{where}: option line skipped ({line.text.split()[0]})")
-            continue
-        hashes, _ = parse_hash_options(tokens, where)
-        try:
-            req = Requirement(req_text)
-        except InvalidRequirement:
-            out.notes.append(f"{where}: not a requirement, skipped")
-            continue
-        version = _pinned_version(req)
-        if version is None:
-            out.notes.append(f"{where}: {req.name} is not pinned with ==, skipped")
-            continue
-        work.append((canonicalize_name(req.name), version, tuple(hashes), ()))
-    _fetch_pinned(_index(index_url), work, dest, out, f"{path.name}", jobs)
+        work.append((canonicalize_name(line.requirement.name), version, line.hashes, ()))
+    _fetch_pinned(_index(read.index_url or index_url), work, dest, out, f"{path.name}", jobs)
 
 
 def open_index(url: str):
@@ -306,12 +272,12 @@ def _fetch_pinned(index, work, dest: Path, out: Expansion, what: str, jobs: int)
 def expand_installed(name: str, out: Expansion, *, python: str | None = None) -> None:
     """An installed distribution: the files its RECORD lists, read where they are."""
     from pipvet.core.record import parse_record
-    from pipvet.sources.environment import installed_distributions
+    from pipvet.sources.environment import default_python, installed_distributions
 
     want = canonicalize_name(name)
     dists = [d for d in installed_distributions(python) if d.name == want]
     if not dists:
-        raise InputError(f"{name} is not installed in {python or sys.executable}")
+        raise InputError(f"{name} is not installed in {default_python(python)}")
     dist = dists[0]
     site = Path(dist.site_dir)
     record = Path(dist.dist_info) / "RECORD"
@@ -362,7 +328,8 @@ def expand_targets(
 ) -> Expansion:
     """Turn every target into inputs; downloads land in ``download_dir`` (the caller's temp dir).
 
-    ``installed`` names distributions of the environment of ``python`` (default: pipvet's own).
+    ``installed`` names distributions of the environment of ``python`` (default: the active venv,
+    else pipvet's own: ``pipvet.sources.environment.default_python``).
     """
     out = Expansion()
     for i, t in enumerate(targets):

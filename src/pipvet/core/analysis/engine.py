@@ -15,7 +15,14 @@ from pathlib import Path
 from pipvet.core.analysis import coverage
 from pipvet.core.analysis.coverage import Gap, gap_finding
 from pipvet.core.analysis.layout import run_by_setup, sdist_tooling
-from pipvet.core.analysis.model import SEVERITIES, AnalysisResult, Artifact, Finding, Member
+from pipvet.core.analysis.model import (
+    SCRIPT_SUFFIXES,
+    SEVERITIES,
+    AnalysisResult,
+    Artifact,
+    Finding,
+    Member,
+)
 from pipvet.core.analysis.reach import (
     absolute_name,
     dependency_order,
@@ -64,18 +71,6 @@ def source_digest(root: Path) -> str:
 ENGINE_VERSION = f"13+{source_digest(Path(__file__).resolve().parent)[:16]}"
 
 PY_SUFFIXES = (".py", ".pyw")
-SCRIPT_SUFFIXES = (
-    ".sh",
-    ".bash",
-    ".bat",
-    ".cmd",
-    ".ps1",
-    ".psm1",
-    ".js",
-    ".mjs",
-    ".vbs",
-    ".command",
-)
 MAX_TEXT = coverage.MAX_TEXT  # larger sources are parsed without comments, or their head only
 MAX_PAYLOAD_DEPTH = 4
 MAX_FINDINGS_PER_RULE_AND_FILE = 3

@@ -12,6 +12,20 @@ from dataclasses import dataclass, field
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 VERDICTS = ("clean", "risky", "suspicious", "malicious")
+# files that are scripts for a shell or another interpreter (not Python): shipped, not run by
+# installing; the engine gives them the script role, the verdict leaves them out of escalations
+SCRIPT_SUFFIXES = (
+    ".sh",
+    ".bash",
+    ".bat",
+    ".cmd",
+    ".ps1",
+    ".psm1",
+    ".js",
+    ".mjs",
+    ".vbs",
+    ".command",
+)
 
 
 @dataclass(frozen=True)

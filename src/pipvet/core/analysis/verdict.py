@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pipvet.core.analysis.model import SEVERITIES, Finding
+from pipvet.core.analysis.model import SCRIPT_SUFFIXES, SEVERITIES, Finding
 from pipvet.core.analysis.rules import is_peripheral
 
 _BAND = {
@@ -106,7 +106,6 @@ def _intent_with_company(
     )
 
 
-SCRIPT_SUFFIXES = (".sh", ".bash", ".bat", ".cmd", ".ps1", ".js", ".vbs")
 # what the engine could not read, or the archive: fail closed, but not a second sign of intent
 NOT_INTENT = frozenset({"analysis", "scan"})
 DECEPTIVE = frozenset({"metadata.typosquat", "metadata.dependency-confusion-version"})

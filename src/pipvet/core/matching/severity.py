@@ -2,40 +2,19 @@
 
 Scores come from the ``cvss`` library (Red Hat's implementation of the FIRST specifications).
 Bands follow the CVSS v3.1/v4.0 qualitative rating scale: 0.0 none, 0.1-3.9 low, 4.0-6.9 medium,
-7.0-8.9 high, 9.0-10.0 critical. "medium" is shown as "moderate", like npm. A record without a
-usable vector or label is ``unknown``, which is shown and counted, never dropped (pip-audit#654).
+7.0-8.9 high, 9.0-10.0 critical (``pipvet.core.severity``, the scale scan uses too). "medium" is
+shown as "moderate", like npm. A record without a usable vector or label is ``unknown``, which is
+shown and counted, never dropped (pip-audit#654).
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
 from pipvet.core.matching.osv import Advisory, SeverityScore
+from pipvet.core.severity import Severity
 
-
-class Severity(enum.IntEnum):
-    """Ordered bands. ``UNKNOWN`` sorts lowest but thresholds treat it as possibly anything."""
-
-    UNKNOWN = -1
-    NONE = 0
-    LOW = 1
-    MODERATE = 2
-    HIGH = 3
-    CRITICAL = 4
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def from_label(cls, text: str) -> Severity:
-        key = text.strip().upper()
-        key = {"MEDIUM": "MODERATE", "IMPORTANT": "HIGH", "INFO": "NONE"}.get(key, key)
-        try:
-            return cls[key]
-        except KeyError:
-            return cls.UNKNOWN
+__all__ = ["Rating", "Severity", "band", "rate", "score_vector"]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from pipvet.core.matching.findings import Finding
 from pipvet.core.models import PackageId
-from pipvet.services.audit import AuditReport
+from pipvet.core.reports.audit import AuditReport
 
 
 def by_package(report: AuditReport) -> dict[PackageId, list[Finding]]:

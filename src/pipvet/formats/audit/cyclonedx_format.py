@@ -9,8 +9,8 @@ from typing import Any
 
 from pipvet import __version__
 from pipvet.core.matching.severity import Severity
+from pipvet.core.reports.audit import AuditReport
 from pipvet.formats.audit.common import osv_url, purl
-from pipvet.services.audit import AuditReport
 
 _SEVERITY = {
     Severity.CRITICAL: "critical",

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from pipvet import __version__
-from pipvet.services.audit import AuditReport, summary_line
+from pipvet.core.reports.audit import AuditReport, summary_line
 
 
 def to_dict(report: AuditReport) -> dict[str, Any]:

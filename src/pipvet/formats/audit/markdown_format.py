@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from pipvet.core.reports.audit import AuditReport, summary_line
 from pipvet.formats.audit.common import by_package, fixed_in_text, osv_url
-from pipvet.services.audit import AuditReport, summary_line
 
 
 def _cell(text: str) -> str:

@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pipvet import __version__
 from pipvet.core.matching.severity import Severity
+from pipvet.core.reports.audit import AuditReport
 from pipvet.formats.audit.common import fixed_in_text, osv_url
-from pipvet.services.audit import AuditReport
+from pipvet.formats.sarif import sarif_log
 
-SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {
     Severity.CRITICAL: "error",
     Severity.HIGH: "error",
@@ -88,23 +87,9 @@ def to_dict(report: AuditReport) -> dict[str, Any]:
                 "partialFingerprints": {"package/id": f"{f.package}/{f.id}"},
             }
         )
-    return {
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "pipvet",
-                        "version": __version__,
-                        "informationUri": "https://github.com/pipvet/pipvet",
-                        "rules": list(rules.values()),
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
+    return sarif_log(
+        list(rules.values()), results, information_uri="https://github.com/pipvet/pipvet"
+    )
 
 
 def render(report: AuditReport, *, color: bool = False) -> str:

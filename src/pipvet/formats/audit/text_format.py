@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pipvet.cli.console import printable
 from pipvet.core.matching.severity import Severity
+from pipvet.core.reports.audit import AuditReport, summary_line
+from pipvet.core.text import escape_terminal as printable
 from pipvet.formats.audit.common import by_package, fixed_in_text
-from pipvet.services.audit import AuditReport, summary_line
 
 _COLORS = {
     Severity.CRITICAL: "\033[1;35m",

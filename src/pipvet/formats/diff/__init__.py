@@ -8,10 +8,10 @@ before it reaches a terminal: control and invisible characters are shown escaped
 from __future__ import annotations
 
 import importlib
-import unicodedata
 from collections.abc import Callable
 
 from pipvet.core.diff import BLOCK, OK, WARN, DiffReport, PackageChange
+from pipvet.core.text import escape_terminal
 
 FORMATS = ("text", "json", "markdown")
 MAX_GAINS = 4  # capabilities named in a one-line headline before "+N more"
@@ -26,16 +26,8 @@ def render(report: DiffReport, fmt: str, *, verbose: bool = False) -> str:
 
 
 def clean(text: str) -> str:
-    """Text from a package, safe to print: control, format (bidi, zero-width) and other
-    non-printing characters become ``\\xNN`` / ``\\uNNNN`` escapes."""
-    out = []
-    for ch in str(text):
-        if ch == " " or (ch.isprintable() and unicodedata.category(ch) not in ("Cf", "Co", "Cs")):
-            out.append(ch)
-        else:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-    return "".join(out)
+    """Text from a package, safe to print (``pipvet.core.text.escape_terminal``)."""
+    return escape_terminal(str(text))
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

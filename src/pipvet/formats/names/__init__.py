@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from pipvet.cli.console import printable
+from pipvet.core.text import escape_terminal as printable
 from pipvet.services.names import NamesReport
 
 FORMATS = ("text", "json")

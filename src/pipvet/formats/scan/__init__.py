@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipvet.core.analysis.model import SEVERITIES, Finding
-from pipvet.services.scan import ScanReport, verdict_rank
+from pipvet.core.analysis.model import Finding
+from pipvet.core.reports.scan import ScanReport, verdict_rank
+from pipvet.core.severity import Severity
+from pipvet.formats.registries import SCAN as FORMATS
 
-FORMATS = ("text", "json", "sarif")
+__all__ = ["FORMATS", "render", "severity_rank", "shown_findings", "worst_first"]
 
 
 def severity_rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else 0
+    """A scan finding's severity on the shared scale (``pipvet.core.severity``)."""
+    return max(Severity.from_label(severity), Severity.NONE)
 
 
 def worst_first(reports: Sequence[ScanReport]) -> list[ScanReport]:
@@ -25,15 +28,12 @@ def shown_findings(report: ScanReport, *, include_info: bool) -> list[Finding]:
     return sorted(found, key=lambda f: (-severity_rank(f.severity), f.path, f.line or 0))
 
 
-def render(fmt: str, reports: Sequence[ScanReport], *, verbose: bool, all_findings: bool) -> str:
-    if fmt == "json":
-        from pipvet.formats.scan.json_format import render_json
-
-        return render_json(reports, all_findings=all_findings)
-    if fmt == "sarif":
-        from pipvet.formats.scan.sarif import render_sarif
-
-        return render_sarif(reports, all_findings=all_findings)
-    from pipvet.formats.scan.text import render_text
-
-    return render_text(reports, verbose=verbose, all_findings=all_findings)
+def render(
+    fmt: str,
+    reports: Sequence[ScanReport],
+    *,
+    verbose: bool,
+    all_findings: bool,
+    color: bool = False,
+) -> str:
+    return FORMATS.render(fmt, reports, verbose=verbose, all_findings=all_findings, color=color)

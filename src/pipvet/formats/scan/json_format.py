@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from pipvet.core.reports.scan import ScanReport
 from pipvet.formats.scan import shown_findings
-from pipvet.services.scan import ScanReport
 
 
 def render_json(reports: Sequence[ScanReport], *, all_findings: bool = False) -> str:

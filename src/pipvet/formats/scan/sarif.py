@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from pipvet import __version__
 from pipvet.core.analysis.catalogue import rule as catalogue_rule
+from pipvet.core.reports.scan import ScanReport
+from pipvet.formats.sarif import sarif_log
 from pipvet.formats.scan import shown_findings
-from pipvet.services.scan import ScanReport
 
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "none"}
 
@@ -62,20 +62,5 @@ def render_sarif(reports: Sequence[ScanReport], *, all_findings: bool = False) -
                     },
                 }
             )
-    doc = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "pipvet",
-                        "version": __version__,
-                        "rules": list(rules.values()),
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
+    doc = sarif_log(list(rules.values()), results)
     return json.dumps(doc, indent=2, ensure_ascii=False)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipvet.cli.console import style
 from pipvet.core.analysis.catalogue import reason
+from pipvet.core.reports.scan import ScanReport
 from pipvet.core.text import escape_terminal
 from pipvet.formats.scan import shown_findings, worst_first
-from pipvet.services.scan import ScanReport
+from pipvet.formats.style import paint
 
 TOP = 5  # findings per artifact before "N more (use -v)"
 
@@ -20,12 +20,6 @@ _VERDICT_STYLE = {
 }
 
 
-def _out(text: str, *names: str) -> str:
-    import sys
-
-    return style(text, *names, stream=sys.stdout)
-
-
 def _where(path: str, line: int | None) -> str:
     if not path:
         return "(artifact)"
@@ -34,18 +28,25 @@ def _where(path: str, line: int | None) -> str:
 
 
 def render_text(
-    reports: Sequence[ScanReport], *, verbose: bool = False, all_findings: bool = False
+    reports: Sequence[ScanReport],
+    *,
+    verbose: bool = False,
+    all_findings: bool = False,
+    color: bool = False,
 ) -> str:
+    def _out(text: str, *names: str) -> str:
+        return paint(text, *names, color=color)
+
     ordered = worst_first(reports)
     lines: list[str] = []
     width = max((len(r.filename) for r in ordered), default=0)
     width = min(width, 60)
     for r in ordered:
-        verdict = _out(f"{r.verdict.upper():<10}", *_VERDICT_STYLE.get(r.verdict, ()))
+        verdict = _out(f"{str(r.verdict).upper():<10}", *_VERDICT_STYLE.get(r.verdict, ()))
         lines.append(f"{verdict}  {escape_terminal(r.filename):<{width}}  score {r.score:>3}")
     counts: dict[str, int] = {}
     for r in ordered:
-        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+        counts[str(r.verdict)] = counts.get(str(r.verdict), 0) + 1
     summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: kv[0]))
     lines.append("")
     lines.append(f"{len(ordered)} artifact{'s' if len(ordered) != 1 else ''} scanned: {summary}")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipvet.core.errors import InputError
+from pipvet.core.errors import InputError, NetworkError
 from pipvet.core.matching.osv import AdvisoryError, parse_advisory
 from pipvet.sources.advisories.db import pypi_names
 
@@ -99,8 +99,11 @@ def _download(url: str, timeout: float) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.read()
+    except urllib.error.HTTPError as exc:
+        error = NetworkError if exc.code >= 500 else InputError
+        raise error(f"cannot download advisories from {url}: {exc}") from None
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        raise InputError(f"cannot download advisories from {url}: {exc}") from None
+        raise NetworkError(f"cannot download advisories from {url}: {exc}") from None
 
 
 def read_source(source: str, *, timeout: float = 60.0) -> IngestReport:

@@ -5,15 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from pipvet.core.models import PackageId
+from pipvet.core.models import PackageId, Skipped
 
-
-@dataclass(frozen=True)
-class Skipped:
-    """Something that was not audited, and why (shown to the user, never dropped silently)."""
-
-    subject: str
-    reason: str
+__all__ = ["DependencyCollection", "DependencySource", "Skipped"]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Packages installed in an environment (default: the one pipvet runs in; ``--python PATH``).
+"""Packages installed in an environment (``--python PATH``, else the active venv, else pipvet's
+own: ``pipvet.sources.environment.default_python``).
 
 The environment is read as data (``pipvet.sources.environment``): pipvet can audit another
 interpreter without being installed in it, and without auditing its own dependencies unless

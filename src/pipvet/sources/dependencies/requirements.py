@@ -13,22 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import Requirement
-from packaging.version import InvalidVersion, Version
 
 from pipvet.core.models import DEFAULT_INDEX_URL as DEFAULT_INDEX
 from pipvet.core.models import PackageId
 from pipvet.sources.dependencies.base import DependencyCollection, Skipped
-
-
-def exact_pin(req: Requirement) -> Version | None:
-    """The version of a ``==X`` / ``===X`` requirement (no wildcard), else None."""
-    specs = list(req.specifier)
-    if len(specs) != 1 or specs[0].operator not in ("==", "===") or "*" in specs[0].version:
-        return None
-    try:
-        return Version(specs[0].version)
-    except InvalidVersion:
-        return None
+from pipvet.sources.requirements import exact_pin
 
 
 def resolve_requirements(requirements: Sequence[str], *, index_url: str) -> list[PackageId]:

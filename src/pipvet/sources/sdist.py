@@ -1,4 +1,4 @@
-"""Build dependencies of allowed sdists: read as data, resolved, and hash-checked like the rest.
+"""The build requirements of an sdist, read as data: the one reader ``lock`` and ``install`` use.
 
 pip does not hash-check the PEP 517 build requirements it installs into an isolated build env
 (pip#11974, pip#13984). pipvet reads ``[build-system].requires`` from the verified sdist (in
@@ -24,8 +24,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-LEGACY_REQUIRES = ("setuptools>=40.8.0", "wheel")  # what pip assumes without a pyproject.toml
-MAX_PYPROJECT = 1 << 20
+# Without a [build-system] table: PEP 518's default ("setuptools" and "wheel"), with the minimum
+# version pip pins (pip builds such an sdist with exactly these, from the staging folder).
+LEGACY_REQUIRES = ("setuptools>=40.8.0", "wheel")
+MAX_PYPROJECT = 1 << 20  # a larger pyproject.toml is refused, never read in part
 
 
 def _pyproject_bytes(path: Path) -> bytes | None:
@@ -54,7 +56,9 @@ def _pyproject_bytes(path: Path) -> bytes | None:
 
 
 def build_requires(sdist: Path) -> list[str]:
-    """``[build-system].requires`` of an sdist (pip's legacy default without pyproject.toml)."""
+    """``[build-system].requires`` of an sdist (``LEGACY_REQUIRES`` without a pyproject.toml or
+    without that table); ``InputError`` for an unreadable sdist or a malformed or oversized file."""
+    sdist = Path(sdist)
     data = _pyproject_bytes(sdist)
     if data is None:
         return list(LEGACY_REQUIRES)

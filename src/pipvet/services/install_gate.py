@@ -1,4 +1,4 @@
-"""The install gate as ``pipvet install`` calls it: three calls, each a few lines in install.py.
+"""The install gate in the install and lock services: the steps, in order, each a call there.
 
 1. ``before_resolving(args)``: the policy (its defaults applied to the arguments) and the name
    checks of what the user asked for, before anything is downloaded.
@@ -10,24 +10,29 @@
    verified file, the summary screen, the refusal or the question.
 
 The checks themselves are ``pipvet.services.gate`` (typed arguments, frozen reports, no output);
-this module only formats, asks and refuses.
+this module strings them together for one install: ``state`` is the install's options (a
+namespace the install service makes from its request, with the policy's defaults applied), the
+summary goes to ``progress``, and the question before installing what only warns goes to
+``confirm`` (the command's; none when no one can answer).
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from pipvet.core.models import DEFAULT_INDEX_URL as DEFAULT_INDEX
+from pipvet.core.progress import Level, Progress, silent
 
 
-def before_resolving(args: argparse.Namespace):
+def before_resolving(args: argparse.Namespace, progress: Progress = silent):
     """The policy (its defaults applied to ``args``), and the name checks of what the user asked
     for: typosquats, names not on the index, quarantined projects. Refuses at once on a block."""
     from pathlib import Path
 
-    from pipvet.commands.install import _is_hashed as is_hashed
     from pipvet.core.policy import load_policy
     from pipvet.services import gate
+    from pipvet.services.install import _is_hashed as is_hashed
 
     policy = load_policy(Path.cwd())
     args._gate_policy = policy
@@ -61,7 +66,7 @@ def before_resolving(args: argparse.Namespace):
             gate.check_names(deps, index_url=index_url, policy=policy, requested=False)
         )
         args._gate_checked = locked
-        _refuse_if_blocked(report)
+        _refuse_if_blocked(report, progress)
     elif args.packages or args.requirement:
         from pipvet.sources.requirements import read_requirements
 
@@ -82,11 +87,11 @@ def before_resolving(args: argparse.Namespace):
                 extra_index_urls=args.extra_index_url,
             )
         )
-        _refuse_if_blocked(report)
+        _refuse_if_blocked(report, progress)
     return policy, report
 
 
-def before_download(args, plan, policy, early):
+def before_download(args, plan, policy, early, progress: Progress = silent):
     """Index facts, typosquats among the transitive names, known malware and more than one
     index, for every planned package; refuses before anything is downloaded on a block."""
     from pathlib import Path
@@ -141,16 +146,21 @@ def before_download(args, plan, policy, early):
             )
         )
     report = report.merge(indexes).merge(getattr(args, "_gate_held", gate.GateReport()))
-    _refuse_if_blocked(report)
+    _refuse_if_blocked(report, progress)
     return report
 
 
-def before_pip(args, plan, policy, early, staged) -> None:
-    """Inspect every staged, verified file; show the summary; refuse on a block; on a terminal,
-    ask before installing anything that warns (``--yes`` answers)."""
-    import sys
-
-    from pipvet.cli import console
+def before_pip(
+    args,
+    plan,
+    policy,
+    early,
+    staged,
+    progress: Progress = silent,
+    confirm: Callable[[str], bool] | None = None,
+) -> None:
+    """Inspect every staged, verified file; show the summary; refuse on a block; ask
+    ``confirm`` before installing anything that warns (``--yes`` answers it)."""
     from pipvet.core.errors import PolicyRefusal
     from pipvet.formats.gate_text import render_summary
     from pipvet.services import gate
@@ -159,18 +169,15 @@ def before_pip(args, plan, policy, early, staged) -> None:
     report = early.merge(gate.inspect_artifacts(artifacts, policy=policy))
     audit_line = getattr(args, "_audit_line", None)
     wanted = [s.requirement for s in staged if not s.build_dependency]
-    console.info(render_summary(report, plan=wanted, audit_line=audit_line))
-    _refuse_if_blocked(report, shown=True)
-    if not report.warnings or args.yes or args.dry_run:
+    progress(Level.INFO, render_summary(report, plan=wanted, audit_line=audit_line))
+    _refuse_if_blocked(report, progress, shown=True)
+    if not report.warnings or args.yes or args.dry_run or confirm is None:
         return
-    if sys.stdin.isatty() and sys.stderr.isatty():
-        answer = input("install anyway? [y/N] ").strip().lower()
-        if answer not in ("y", "yes"):
-            raise PolicyRefusal("not installed: the answer was no; nothing was changed")
+    if not confirm("install anyway? [y/N] "):
+        raise PolicyRefusal("not installed: the answer was no; nothing was changed")
 
 
-def _refuse_if_blocked(report, *, shown: bool = False) -> None:
-    from pipvet.cli import console
+def _refuse_if_blocked(report, progress: Progress = silent, *, shown: bool = False) -> None:
     from pipvet.core.errors import PolicyRefusal
     from pipvet.formats.gate_text import render_summary
 
@@ -181,7 +188,7 @@ def _refuse_if_blocked(report, *, shown: bool = False) -> None:
 
         raise InputError("\n".join(b.message for b in report.blocks))
     if not shown:
-        console.info(render_summary(report, plan=None))
+        progress(Level.INFO, render_summary(report, plan=None))
     n = len(report.blocks)
     raise PolicyRefusal(
         f"install refused by the gate ({n} block{'s' if n != 1 else ''}); nothing was installed",
@@ -190,7 +197,9 @@ def _refuse_if_blocked(report, *, shown: bool = False) -> None:
     )
 
 
-def sdist_check(requirements, *, index_url: str, policy, python: str | None):
+def sdist_check(
+    requirements, *, index_url: str, policy, python: str | None, progress: Progress = silent
+):
     """The resolver's ``before_sdist`` hook: an allowed sdist is inspected (with its build
     dependencies) before the resolver may build its metadata, which runs its code; a block is
     shown and refused; the resolver is then held to the inspected version."""
@@ -217,13 +226,13 @@ def sdist_check(requirements, *, index_url: str, policy, python: str | None):
                 specifier=specs.get(name, ""),
                 python=python,
             )
-        _refuse_if_blocked(report)
+        _refuse_if_blocked(report, progress)
         return [pin] if pin else []
 
     return before_sdist
 
 
-def resolve(args, requirements, index_url: str, target):
+def resolve(args, requirements, index_url: str, target, *, constraints=(), progress=silent):
     """Resolution under the cooldown (versions newer than --min-release-age left out, and said)
     and with --extra-index-url (files of each name taken from the one index that serves it)."""
     from pipvet.services import gate
@@ -231,7 +240,7 @@ def resolve(args, requirements, index_url: str, target):
 
     policy = args._gate_policy
     before_sdist = sdist_check(
-        requirements, index_url=index_url, policy=policy, python=target.python
+        requirements, index_url=index_url, policy=policy, python=target.python, progress=progress
     )
 
     result = gate.resolve_with_cooldown(
@@ -242,9 +251,12 @@ def resolve(args, requirements, index_url: str, target):
         allow_sdist=args.allow_sdist,
         python=target.python,
         before_sdist=before_sdist,
-        constraints=gate.pin_constraints(
-            policy.index_pins, index_url=index_url, extra_index_urls=args.extra_index_url
-        ),
+        constraints=[
+            *constraints,
+            *gate.pin_constraints(
+                policy.index_pins, index_url=index_url, extra_index_urls=args.extra_index_url
+            ),
+        ],
     )
     res = result.resolution
     args._gate_held = gate.GateReport(held_back=result.held_back, notes=result.notes)
@@ -257,7 +269,7 @@ def resolve(args, requirements, index_url: str, target):
             extra_index_urls=args.extra_index_url,
             policy=args._gate_policy,
         )
-        _refuse_if_blocked(report)  # before files are chosen from one index or another
+        _refuse_if_blocked(report, progress)  # before files are chosen from one index or another
         for name, url in origin.items():
             if url.rstrip("/") != index_url.rstrip("/"):
                 listings[name] = SimpleIndex(url).project_files(name)

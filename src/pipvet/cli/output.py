@@ -1,0 +1,30 @@
+"""Where a command's report goes: stdout, or a file written atomically (one writer for all)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from pipvet.core.errors import InputError
+
+
+def write_output(text: str, output: str | os.PathLike[str] | None) -> None:
+    """Write ``text`` to the file ``output`` (atomically: a temp file, then a rename), or to
+    stdout when no file is named. A path that cannot be written is an ``InputError`` (exit 2)."""
+    if not output:
+        sys.stdout.write(text)
+        return
+    path = Path(output)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    except OSError as e:
+        raise InputError(f"cannot write {path}: {e}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"cannot write {path}: {e}") from None

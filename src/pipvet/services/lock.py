@@ -1,0 +1,192 @@
+"""The ``lock`` service: resolve (pip's or uv's resolver, wheels only), then record the sha256 of
+every file of every pinned version, and lock the build requirements of allowed sdists too.
+
+``lock(LockRequest)`` returns a ``LockReport`` holding the ``Lock``; rendering it (requirements or
+pylock form) is ``pipvet.formats.lock``'s job, writing it the command's. ``audit --fix`` calls
+this service directly to re-lock with upgrades.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from pipvet.core.errors import InputError, PolicyRefusal, UsageError
+from pipvet.core.filenames import file_version, sdist_preference
+from pipvet.core.lockfile import Lock, LockedPackage
+from pipvet.core.models import DEFAULT_INDEX_URL, FileHash
+from pipvet.core.progress import Level, Progress, silent
+from pipvet.core.reports.lock import LockReport
+from pipvet.sources.environment import default_python
+from pipvet.sources.requirements import gather_requirements, read_pyproject
+
+__all__ = ["LockReport", "LockRequest", "lock"]
+
+
+@dataclass(frozen=True)
+class LockRequest:
+    """What to lock, against which index, for which interpreter."""
+
+    requirements: tuple[str, ...] = ()  # requirement strings ("rich>=13")
+    files: tuple[str, ...] = ()  # requirements files (-r)
+    pyproject: str | None = None
+    groups: tuple[str, ...] = ()  # with pyproject: extras or dependency groups
+    index_url: str | None = None  # default: a -r file's --index-url, else PyPI
+    allow_sdist: tuple[str, ...] = ()
+    python: str | None = None  # resolve for this interpreter (default: active venv, else pipvet's)
+    refresh: bool = False  # do not reuse cached index pages
+    resolver: str = "auto"  # "auto", "pip" or "uv"
+
+
+def _inputs(
+    request: LockRequest, progress: Progress
+) -> tuple[list[tuple[str, str]], list[str], str | None]:
+    """(requirement, origin) pairs, constraints, and an index URL named by a -r file."""
+    gathered = gather_requirements(
+        request.requirements, request.files, given_index=request.index_url
+    )
+    for text in gathered.ignored:
+        progress(Level.WARN, text)
+    reqs = list(gathered.requirements)
+    if request.pyproject:
+        for text in read_pyproject(request.pyproject, groups=request.groups):
+            reqs.append((text, request.pyproject))
+    elif request.groups:
+        raise UsageError("--group needs --pyproject")
+    if not reqs:
+        raise UsageError("nothing to lock: give requirements, -r FILE or --pyproject PATH")
+    return reqs, list(gathered.constraints), gathered.index_url
+
+
+def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
+    """Resolve, fetch every file's hash from the index (concurrently), build the Lock.
+
+    Allowed sdists that must be built get their ``[build-system].requires`` (read from the
+    hash-checked sdist as data) resolved and locked too, as ``Lock.build_packages``: pip does not
+    hash-check build dependencies (pip#11974, pip#13984), pipvet install does.
+    """
+    from pipvet.sources.resolver import resolve
+
+    reqs, constraints, file_index = _inputs(request, progress)
+    python = default_python(request.python)  # the active venv's Python unless one is named
+    python_arg = None if python == sys.executable else python
+    index_url = request.index_url or file_index or DEFAULT_INDEX_URL
+    if not index_url.endswith("/"):
+        index_url += "/"
+    allowed = {canonicalize_name(n) for n in request.allow_sdist}
+    cache = None
+    if not request.refresh:
+        from pipvet.paths import cache_dir
+
+        cache = cache_dir() / "simple"
+    resolution = resolve(
+        [r for r, _ in reqs],
+        index_url=index_url,
+        allow_sdist=allowed,
+        python=python_arg,
+        resolver=request.resolver,
+        constraints=constraints,
+        cache_dir=cache,
+    )
+    for name in resolution.sdists:
+        progress(
+            Level.WARN,
+            f"{name} has no usable wheel and will be built from source: building an sdist "
+            "runs its code (allowed by --allow-sdist)",
+        )
+    origins: dict[str, set[str]] = {}
+    for text, origin in reqs:
+        origins.setdefault(canonicalize_name(Requirement(text).name), set()).add(origin)
+    packages = _locked(resolution, index_url, origins, allowed, progress)
+    build: list = []
+    if resolution.sdists:
+        build_reqs = _build_requirements(packages, resolution.sdists)
+        build_resolution = resolve(
+            sorted({r for r, _ in build_reqs}),
+            index_url=index_url,
+            allow_sdist=allowed,
+            python=python_arg,
+            resolver=request.resolver,
+            cache_dir=cache,
+        )
+        build_origins: dict[str, set[str]] = {}
+        for text, origin in build_reqs:
+            build_origins.setdefault(canonicalize_name(Requirement(text).name), set()).add(origin)
+        build = _locked(build_resolution, index_url, build_origins, allowed, progress)
+    progress(Level.DETAIL, f"resolved with {resolution.resolver} for {python} against {index_url}")
+    result = Lock(packages=tuple(packages), index_url=index_url, build_packages=tuple(build))
+    return LockReport(lock=result, resolver=resolution.resolver)
+
+
+def _locked(
+    resolution,
+    index_url: str,
+    origins: dict[str, set[str]],
+    allowed: set[str],
+    progress: Progress,
+) -> list[LockedPackage]:
+    """LockedPackages with every sha256-hashed file of each pinned version."""
+    from pipvet.sources.index import SimpleIndex
+
+    names = [p.name for p in resolution.packages]
+    files = dict(resolution.index_files)
+    missing = [n for n in names if n not in files]
+    if missing:
+        files.update(SimpleIndex(index_url).many(missing))
+    packages = []
+    for pkg in resolution.packages:
+        mine = [f for f in files[pkg.name] if file_version(f.filename) == pkg.version]
+        if not mine:
+            raise InputError(f"the index lists no files for {pkg.name}=={pkg.version}")
+        strong = sorted((f for f in mine if f.sha256), key=lambda f: f.filename)
+        for f in mine:
+            if not f.sha256:
+                algs = ", ".join(h.algorithm for h in f.hashes) or "none"
+                progress(Level.WARN, f"{f.filename}: the index gives no sha256 ({algs}); left out")
+        if not strong:
+            raise PolicyRefusal(
+                f"{pkg.name}=={pkg.version}: the index gives no sha256 for any file; "
+                "pipvet does not lock md5, sha1 or sha224 hashes"
+            )
+        via = sorted(origins.get(pkg.name, set())) if pkg.requested else []
+        packages.append(
+            LockedPackage(
+                name=pkg.name,
+                version=pkg.version,
+                files=tuple(strong),
+                hashes=tuple(sorted({FileHash("sha256", f.sha256 or "") for f in strong}, key=str)),
+                marker=pkg.marker,
+                via=(*via, *pkg.parents),
+                sdist_allowed=pkg.name in allowed,
+            )
+        )
+    return packages
+
+
+def _build_requirements(packages: list, sdists) -> list[tuple[str, str]]:
+    """(requirement, sdist name) for the build requirements of each sdist to be built: the
+    sdist is downloaded, checked against the index's sha256 and read as data (never run)."""
+    import tempfile
+
+    from pipvet.sources.index import download_with_digest
+    from pipvet.sources.sdist import build_requires
+
+    out: list[tuple[str, str]] = []
+    by_name = {p.name: p for p in packages}
+    with tempfile.TemporaryDirectory(prefix="pipvet-sdist-") as tmp:
+        for name in sdists:
+            candidates = [f for f in by_name[name].files if not f.is_wheel]
+            candidates.sort(key=lambda f: sdist_preference(f.filename))
+            sdist = candidates[0]
+            got = download_with_digest(sdist, Path(tmp))
+            if got.sha256 != sdist.sha256:
+                raise PolicyRefusal(
+                    f"{sdist.filename}: downloaded bytes (sha256 {got.sha256}) differ from the "
+                    f"index's listed sha256 {sdist.sha256}; not reading it"
+                )
+            out += [(r, name) for r in build_requires(got.path)]
+    return out
