@@ -328,6 +328,7 @@ def relock_with_fixes(
         requirements=tuple(f"{p.name}=={upgrades.get(p.name, p.version)}" for p in old.packages),
         index_url=index_url or old.index_url,
         allow_sdist=tuple(p.name for p in old.packages if p.sdist_allowed),
+        previous=str(path),  # a re-uploaded file of a kept pin is refused, as by `pipvet lock`
     )
     report = lock(request, progress=progress)
     if is_pylock(path, path.read_text(encoding="utf-8")):

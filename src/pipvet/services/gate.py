@@ -941,9 +941,9 @@ def inspect_sdist_candidate(
     the resolver on the inspected version (None when there is no sdist to try)."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-    from pipvet.sources.sdist import build_requires
     from pipvet.sources.index import SimpleIndex, download_with_digest, file_version
     from pipvet.sources.resolver import resolve
+    from pipvet.sources.sdist import build_requires
 
     try:
         spec = SpecifierSet(specifier)

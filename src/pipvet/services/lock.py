@@ -40,6 +40,8 @@ class LockRequest:
     python: str | None = None  # resolve for this interpreter (default: active venv, else pipvet's)
     refresh: bool = False  # do not reuse cached index pages
     resolver: str = "auto"  # "auto", "pip" or "uv"
+    min_release_age: float | None = None  # days: newer versions are left out (default: policy's)
+    previous: str | None = None  # the lock this one replaces: a re-uploaded file is refused
 
 
 def _inputs(
@@ -69,29 +71,67 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
     hash-checked sdist as data) resolved and locked too, as ``Lock.build_packages``: pip does not
     hash-check build dependencies (pip#11974, pip#13984), pipvet install does.
     """
+    from pipvet.core.policy import load_policy
+    from pipvet.services import gate
+    from pipvet.services.install_gate import sdist_check
     from pipvet.sources.resolver import resolve
 
+    if request.min_release_age is not None and request.min_release_age < 0:
+        raise UsageError("--min-release-age must be a number of days (>= 0)")
+    policy = load_policy(Path.cwd())  # the gate's policy: index, allowed sdists, cooldown
     reqs, constraints, file_index = _inputs(request, progress)
     python = default_python(request.python)  # the active venv's Python unless one is named
     python_arg = None if python == sys.executable else python
-    index_url = request.index_url or file_index or DEFAULT_INDEX_URL
+    index_url = request.index_url or file_index or policy.index_url or DEFAULT_INDEX_URL
     if not index_url.endswith("/"):
         index_url += "/"
-    allowed = {canonicalize_name(n) for n in request.allow_sdist}
+    allowed = {canonicalize_name(n) for n in request.allow_sdist} | set(policy.allow_sdist)
     cache = None
     if not request.refresh:
         from pipvet.paths import cache_dir
 
         cache = cache_dir() / "simple"
-    resolution = resolve(
+    min_age = request.min_release_age
+    if min_age is None:
+        min_age = policy.min_release_age_days
+    # install gate: an allowed sdist is inspected before the resolver may build it (runs code)
+    before_sdist = sdist_check(
         [r for r, _ in reqs],
         index_url=index_url,
-        allow_sdist=allowed,
+        policy=policy,
         python=python_arg,
-        resolver=request.resolver,
-        constraints=constraints,
-        cache_dir=cache,
+        progress=progress,
     )
+    if min_age:  # install gate: versions uploaded more recently are left out, and said
+        cooled = gate.resolve_with_cooldown(
+            [r for r, _ in reqs],
+            index_url=index_url,
+            min_age_days=min_age,
+            allow_sdist=allowed,
+            python=python_arg,
+            constraints=constraints,
+            resolver=request.resolver,
+            cache_dir=cache,
+            before_sdist=before_sdist,
+        )
+        resolution = cooled.resolution
+        for h in cooled.held_back:
+            progress(
+                Level.INFO, f"cooldown: {h.name} held back to {h.chosen} ({h.newest} is too new)"
+            )
+        for note in cooled.notes:
+            progress(Level.WARN, note)
+    else:
+        resolution = resolve(
+            [r for r, _ in reqs],
+            index_url=index_url,
+            allow_sdist=allowed,
+            python=python_arg,
+            resolver=request.resolver,
+            constraints=constraints,
+            cache_dir=cache,
+            before_sdist=before_sdist,
+        )
     for name in resolution.sdists:
         progress(
             Level.WARN,
@@ -119,7 +159,57 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
         build = _locked(build_resolution, index_url, build_origins, allowed, progress)
     progress(Level.DETAIL, f"resolved with {resolution.resolver} for {python} against {index_url}")
     result = Lock(packages=tuple(packages), index_url=index_url, build_packages=tuple(build))
+    _gate_lock(result, policy, progress)
+    _refuse_reuploads(result, request.previous, progress)
     return LockReport(lock=result, resolver=resolution.resolver)
+
+
+def _gate_lock(lock: Lock, policy, progress: Progress) -> None:
+    """Refuse a lock that pins a known-malware version (OSV ``MAL-``), direct or transitive,
+    before the lock is written. (A quarantined project serves no files: resolving it fails and
+    says that word.)"""
+    from pipvet.formats.gate_text import render_summary
+    from pipvet.services import gate
+
+    pkgs = [*lock.packages, *lock.build_packages]
+    report = gate.check_known_malware([p.id for p in pkgs], policy=policy)
+    blocks = report.blocks
+    if not blocks:
+        return
+    progress(Level.INFO, render_summary(report, plan=None))
+    raise PolicyRefusal(
+        f"lock refused by the gate ({len(blocks)} block(s)); nothing was written",
+        hint="a block is lifted only by an allowlist entry with a reason and an expiry date",
+    )
+
+
+def _refuse_reuploads(lock: Lock, previous: str | None, progress: Progress) -> None:
+    """The lock about to be replaced recorded other bytes for a file of the same version: a
+    re-upload. Refused (the old lock stays) unless the index changed, which only warns."""
+    from pipvet.core.diff import lock_reuploads, render_reupload
+    from pipvet.core.lockfile_io import read_lock
+
+    if not previous or not Path(previous).is_file():
+        return
+    try:
+        old = read_lock(Path(previous))
+    except InputError:
+        return  # not a lock: nothing recorded to compare with
+    found = lock_reuploads(old.packages, lock.packages)
+    if not found:
+        return
+    text = "\n".join(render_reupload(p.name, str(p.version), r) for p, r in found)
+    same_index = (old.index_url or "").rstrip("/") == (lock.index_url or "").rstrip("/")
+    if not same_index:
+        progress(
+            Level.WARN, text + "\n(the previous lock used another index; mirrors may rebuild files)"
+        )
+        return
+    raise PolicyRefusal(
+        text,
+        hint=f"{previous} is left unchanged. Check the project's release page; if the change is "
+        "known and trusted, remove the old lock first.",
+    )
 
 
 def _locked(
