@@ -67,3 +67,13 @@ def progress(level, message: str) -> None:
     from pipvet.core.progress import Level
 
     {Level.INFO: info, Level.DETAIL: detail, Level.WARN: warn}[level](message)
+
+
+def interactive() -> bool:
+    """True when a person can answer a question (standard input and error are terminals)."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def confirm(question: str) -> bool:
+    """Ask a yes/no question on the terminal; only "y" or "yes" is a yes."""
+    return input(question).strip().lower() in ("y", "yes")

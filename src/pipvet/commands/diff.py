@@ -79,5 +79,6 @@ def run(args: argparse.Namespace) -> int:
                 "give OLD and NEW", hint="pipvet diff OLD NEW, or pipvet diff --git REF [LOCKFILE]"
             )
         report = diff_inputs(args.inputs[0], args.inputs[1], **options)
-    sys.stdout.write(render(report, args.format, verbose=console.is_verbose()))
+    color = args.format == "text" and console.use_color(sys.stdout)
+    sys.stdout.write(render(report, args.format, verbose=console.is_verbose(), color=color))
     return EXIT_POLICY if report.action == BLOCK else EXIT_OK

@@ -59,6 +59,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--dry-run", action="store_true", help="download and verify everything, install nothing"
     )
+    gate = p.add_argument_group(
+        "install gate (names, index facts, known malware and code, checked before pip runs)"
+    )
+    gate.add_argument(
+        "--min-release-age",
+        type=float,
+        metavar="DAYS",
+        help="leave out versions uploaded less than DAYS ago (default: the policy's, else none)",
+    )
+    gate.add_argument(
+        "--extra-index-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another index; a name it serves besides the main index is refused "
+        "unless the policy pins it (index-pins)",
+    )
+    gate.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="install without asking when the gate only warns (a block is never lifted)",
+    )
     audit = p.add_argument_group("vulnerability audit (runs before anything is downloaded)")
     audit.add_argument(
         "--fail-on",
@@ -90,8 +113,12 @@ def run(args: argparse.Namespace) -> int:
             db=args.db,
             audit=not args.no_audit,
             verbose=console.is_verbose(),
+            min_release_age=args.min_release_age,
+            extra_index_urls=tuple(args.extra_index_url),
+            yes=args.yes,
         ),
         progress=console.progress,
+        confirm=console.confirm if console.interactive() else None,
     )
     if report.dry_run:
         console.info(

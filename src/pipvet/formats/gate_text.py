@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipvet.cli.console import style
-from pipvet.services.gate import GateIssue, GateReport
+from pipvet.core.reports.gate import GateIssue, GateReport
+from pipvet.formats.style import paint
 
 MAX_LINES = 12  # per section; the rest is counted
 
@@ -24,17 +24,23 @@ def _issue_line(issue: GateIssue) -> str:
     return f"    {issue.package}  [{issue.rule}]  {issue.message}{at}"
 
 
-def _section(lines: list[str], title: str, items: Sequence[str], *names: str) -> None:
+def _section(
+    lines: list[str], title: str, items: Sequence[str], *names: str, color: bool = False
+) -> None:
     if not items:
         return
-    lines.append(style(f"  {title}:", *names))
+    lines.append(paint(f"  {title}:", *names, color=color))
     lines.extend(items[:MAX_LINES])
     if len(items) > MAX_LINES:
         lines.append(f"    ... and {len(items) - MAX_LINES} more")
 
 
 def render_summary(
-    report: GateReport, *, plan: Sequence[str] | None, audit_line: str | None = None
+    report: GateReport,
+    *,
+    plan: Sequence[str] | None,
+    audit_line: str | None = None,
+    color: bool = False,
 ) -> str:
     """The summary as text for stderr. ``plan``: what will be installed (None before the
     files are downloaded)."""
@@ -48,7 +54,7 @@ def render_summary(
         return "\n".join(
             [f"{head} ({text}); nothing blocked"] + [f"  note: {n}" for n in report.notes]
         )
-    lines = [style("install gate:", "bold")]
+    lines = [paint("install gate:", "bold", color=color)]
     if plan is not None:
         shown = ", ".join(plan[:20]) + (f" and {len(plan) - 20} more" if len(plan) > 20 else "")
         lines.append(f"  to install ({len(plan)}): {shown}")
@@ -68,17 +74,20 @@ def render_summary(
         [f"    {m.package}  {m.id}" for m in report.malware],
         "red",
         "bold",
+        color=color,
     )
     scan_warn = [i for i in report.warnings if not i.rule.startswith("gate.")]
     gate_warn = [i for i in report.warnings if i.rule.startswith("gate.")]
-    _section(lines, "risky capabilities", [_issue_line(i) for i in scan_warn], "yellow")
-    _section(lines, "warnings", [_issue_line(i) for i in gate_warn], "yellow")
+    _section(
+        lines, "risky capabilities", [_issue_line(i) for i in scan_warn], "yellow", color=color
+    )
+    _section(lines, "warnings", [_issue_line(i) for i in gate_warn], "yellow", color=color)
     _section(
         lines,
         "allowed by the policy (a block lifted)",
         [f"{_issue_line(i)}\n      by {i.allowed_by}" for i in report.allowed],
     )
-    _section(lines, "BLOCKED", [_issue_line(i) for i in report.blocks], "red", "bold")
+    _section(lines, "BLOCKED", [_issue_line(i) for i in report.blocks], "red", "bold", color=color)
     for note in report.notes:
         lines.append(f"  note: {note}")
     if report.scans:

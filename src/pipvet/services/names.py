@@ -8,24 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from pipvet.core.errors import UsageError
-from pipvet.core.names import NameCheck, check_name
+from pipvet.core.names import check_name
+from pipvet.core.reports.names import NamesReport
 
 # PEP 508 project names: letters, digits, and ``-_.`` inside
 _VALID = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class NamesReport:
-    """One verdict per name, in the order given."""
-
-    checks: tuple[NameCheck, ...]
-
-    @property
-    def flagged(self) -> tuple[NameCheck, ...]:
-        return tuple(c for c in self.checks if c.flagged)
 
 
 def check_project_names(names: Sequence[str]) -> NamesReport:

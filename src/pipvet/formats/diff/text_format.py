@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
-from pipvet.cli.console import style
 from pipvet.core.diff import BLOCK, OK, WARN, DiffReport, PackageChange
 from pipvet.formats.diff import (
     ACTION_LABEL,
@@ -14,15 +11,15 @@ from pipvet.formats.diff import (
     headline,
     verdict_line,
 )
+from pipvet.formats.style import paint
 
 _STYLE = {BLOCK: ("red", "bold"), WARN: ("yellow",), OK: ("green",)}
 
 
-def _out(text: str, *names: str) -> str:
-    return style(text, *names, stream=sys.stdout)
+def render(report: DiffReport, *, verbose: bool = False, color: bool = False) -> str:
+    def _out(text: str, *names: str) -> str:
+        return paint(text, *names, color=color)
 
-
-def render(report: DiffReport, *, verbose: bool = False) -> str:
     lines = [
         _out(f"pipvet diff: {clean(report.old_label)} -> {clean(report.new_label)}", "bold"),
         counts_line(report),
@@ -37,7 +34,7 @@ def render(report: DiffReport, *, verbose: bool = False) -> str:
     lines += ["", _out(verdict_line(report), "bold")]
     for p in report.problems:
         lines.append(f"problem: {clean(p)}")
-    details = [d for c in ordered if (d := _details(c, verbose))]
+    details = [d for c in ordered if (d := _details(c, verbose, _out))]
     if details:
         lines += ["", "details:"]
         for d in details:
@@ -51,7 +48,7 @@ def _rank(action: str) -> int:
     return {BLOCK: 2, WARN: 1}.get(action, 0)
 
 
-def _details(c: PackageChange, verbose: bool) -> list[str]:
+def _details(c: PackageChange, verbose: bool, _out) -> list[str]:
     out: list[str] = []
     show_evidence = False
     for kind, text in detail_items(c, clean):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
+from pipvet.core.reports.names import NamesReport
 from pipvet.core.text import escape_terminal as printable
-from pipvet.services.names import NamesReport
 
 FORMATS = ("text", "json")
 
