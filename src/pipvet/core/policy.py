@@ -201,8 +201,11 @@ def load_policy(start: Path | None = None) -> Policy:
     pins: dict[str, str] = {}
     sources: list[str] = []
     for path, keys in policy_files(Path(start or Path.cwd())):
-        if not path.is_file():
-            continue
+        try:
+            if not path.is_file():
+                continue
+        except OSError as exc:  # a folder we may not look into: its policy cannot be read
+            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
         try:
             text = path.read_text(encoding="utf-8")
             doc = tomllib.loads(text)
