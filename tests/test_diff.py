@@ -265,6 +265,18 @@ def test_dependencies_metadata_and_policy() -> None:
     ]  # fmt: skip
 
 
+def test_verdicts_follow_the_gate_policy(tmp_path: Path) -> None:
+    """The diff weighs a scan verdict as the install gate does: by the project's policy."""
+    from pipvet.core.policy import load_policy
+
+    (tmp_path / "pipvet.toml").write_text('block = ["risky"]\nwarn = ["suspicious"]\n')
+    policy = load_policy(tmp_path)
+    assert verdict_action("risky", policy) == "block"
+    assert verdict_action("suspicious", policy) == "warn"
+    assert verdict_action("malicious", policy) == "block"  # the default still applies
+    assert verdict_action("clean", policy) == "ok"
+
+
 def test_text_from_packages_is_escaped() -> None:
     hostile = "evil\x1b[2J\u202ename\nx"
     assert "\x1b" not in clean(hostile) and "\u202e" not in clean(hostile)

@@ -27,9 +27,14 @@ BLOCK, WARN, OK = "block", "warn", "ok"
 ACTIONS = (OK, WARN, BLOCK)
 
 
-def verdict_action(verdict: str) -> str:
-    """The install gate's default for a scan verdict: malicious and suspicious block, risky
-    warns. One place, so that it can later follow the gate's configured policy."""
+def verdict_action(verdict: str, policy=None) -> str:
+    """What the install gate does with a scan verdict: the policy's word for it (``block``,
+    ``warn`` or ``ignore`` in ``pipvet.core.policy``), else the gate's default: malicious and
+    suspicious block, risky warns."""
+    if policy is not None and verdict != "clean":
+        said = policy.action([verdict])
+        if said is not None:
+            return {"block": BLOCK, "warn": WARN}.get(said, OK)
     if verdict in ("malicious", "suspicious"):
         return BLOCK
     if verdict == "risky":

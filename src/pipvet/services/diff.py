@@ -324,7 +324,12 @@ def _compare(
         if len(names) > 1:
             a.notes.append("the two artifacts name different projects: " + ", ".join(sorted(names)))
     audit_notes, vulns = _audit(plan, seen, db_path)
-    changes = [_change(name, kind, old, new, seen, vulns, fail_on) for name, kind, old, new in plan]
+    from pipvet.core.policy import load_policy
+
+    policy = load_policy(Path.cwd())  # verdicts weigh as in the install gate
+    changes = [
+        _change(name, kind, old, new, seen, vulns, fail_on, policy) for name, kind, old, new in plan
+    ]
     notes = tuple(a.notes + b.notes + audit_notes)
     return core.DiffReport(
         old_label=a.label,
@@ -461,7 +466,7 @@ def _vuln(f) -> core.VulnChange:
     )
 
 
-def _change(name, kind, old, new, seen, vulns, fail_on) -> core.PackageChange:
+def _change(name, kind, old, new, seen, vulns, fail_on, policy=None) -> core.PackageChange:
     from pipvet.core.matching.severity import Severity
 
     old_insp = seen.get(("old", name), _Inspection())
@@ -490,7 +495,7 @@ def _change(name, kind, old, new, seen, vulns, fail_on) -> core.PackageChange:
     verdict = ""
     if scanned_new:
         verdict = max((r.verdict for r in new_insp.reports), key=verdict_rank)
-        act = core.verdict_action(verdict)
+        act = core.verdict_action(verdict, policy)
         actions.append(act)
         if act != core.OK:
             reasons.append(f"scan verdict {verdict}")
