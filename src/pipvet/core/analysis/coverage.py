@@ -20,6 +20,7 @@ import tokenize
 import warnings
 from dataclasses import dataclass
 
+from pipvet.core.analysis.facts.tokens import MAX_TOKENS
 from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import (
     ROLE_INIT,
@@ -30,7 +31,6 @@ from pipvet.core.analysis.rules import (
     ROLE_SETUP,
     ROLE_SETUP_HELPER,
 )
-from pipvet.core.analysis.rules.tokens import MAX_TOKENS
 
 MAX_TEXT = 8_000_000  # characters of source parsed; beyond, comments are dropped, then the head
 

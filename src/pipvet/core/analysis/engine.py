@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pipvet.core.analysis import coverage
 from pipvet.core.analysis.coverage import Gap, gap_finding
+from pipvet.core.analysis.facts.python_ast import ImportedReturns, ModuleFacts, collect
+from pipvet.core.analysis.facts.tokens import collect_tokens
 from pipvet.core.analysis.layout import run_by_setup, sdist_tooling
 from pipvet.core.analysis.model import (
     SCRIPT_SUFFIXES,
@@ -48,8 +50,6 @@ from pipvet.core.analysis.rules import (
     metadata,
     obfuscation,
 )
-from pipvet.core.analysis.rules.python_ast import ImportedReturns, ModuleFacts, collect
-from pipvet.core.analysis.rules.tokens import collect_tokens
 from pipvet.core.analysis.verdict import judge
 
 

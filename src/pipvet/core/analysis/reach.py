@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from pipvet.core.analysis.facts.python_ast import MODULE_CALLER, ModuleFacts, reachable
 from pipvet.core.analysis.layout import PACKAGE_ROOTS
 from pipvet.core.analysis.model import Member
 from pipvet.core.analysis.rules import SDIST_TOP, is_peripheral
-from pipvet.core.analysis.rules.python_ast import MODULE_CALLER, ModuleFacts, reachable
 
 MAX_ROUNDS = 20
 

@@ -13,13 +13,13 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from pipvet.core.analysis.model import Finding
-from pipvet.core.analysis.rules.python_ast import (
+from pipvet.core.analysis.facts.python_ast import (
     WHERE_FUNCTION,
     WHERE_MAINTAINER,
     CallFact,
     ModuleFacts,
 )
+from pipvet.core.analysis.model import Finding
 
 # Roles of a member, decided from its path.
 ROLE_SETUP = "setup"  # setup.py at the project root: runs at install/build time

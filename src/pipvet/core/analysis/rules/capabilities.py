@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from pipvet.core.analysis.facts.python_ast import CallFact
 from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import (
     WHEN_CALL,
@@ -18,7 +19,6 @@ from pipvet.core.analysis.rules import (
     FileContext,
     finding,
 )
-from pipvet.core.analysis.rules.python_ast import CallFact
 
 PROCESS = frozenset(
     [

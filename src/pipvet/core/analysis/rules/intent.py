@@ -10,6 +10,15 @@ from __future__ import annotations
 
 import re
 
+from pipvet.core.analysis.facts.python_ast import (
+    DECIPHERED,
+    DECODED_PARAM,
+    DOWNLOAD_TO_FILE,
+    MODULE_CALLER,
+    WRITE_METHODS,
+    CallFact,
+    written_and_run,
+)
 from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import (
     ROLE_INIT,
@@ -31,15 +40,6 @@ from pipvet.core.analysis.rules.capabilities import (
     is_build_command,
     is_download,
     is_network,
-)
-from pipvet.core.analysis.rules.python_ast import (
-    DECIPHERED,
-    DECODED_PARAM,
-    DOWNLOAD_TO_FILE,
-    MODULE_CALLER,
-    WRITE_METHODS,
-    CallFact,
-    written_and_run,
 )
 
 EXEC_SINKS = DYNAMIC | PROCESS

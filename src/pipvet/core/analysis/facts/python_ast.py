@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipvet.core.analysis.rules.dataflow import BUILTIN_ALIASES, DECODER_NAMES, Folder, Scope
+from pipvet.core.analysis.facts.dataflow import BUILTIN_ALIASES, DECODER_NAMES, Folder, Scope
 
 WHERE_MODULE = "module"  # module level: runs on import (or on install for setup.py)
 WHERE_FUNCTION = "function"  # inside a def: runs only when called

@@ -13,8 +13,8 @@ import re
 import tokenize
 import warnings
 
-from pipvet.core.analysis.rules.dataflow import DECODER_NAMES
-from pipvet.core.analysis.rules.python_ast import (
+from pipvet.core.analysis.facts.dataflow import DECODER_NAMES
+from pipvet.core.analysis.facts.python_ast import (
     BUILTINS,
     LABEL_SOURCES,
     WATCHED_METHODS,
