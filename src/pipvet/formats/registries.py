@@ -35,3 +35,4 @@ LOCK = FormatRegistry(
     },
 )
 DB_INFO = FormatRegistry("db info", {"text": "pipvet.formats.db:render_info"})
+EXPLAIN = FormatRegistry("explain", {"text": "pipvet.formats.explain.text:render"})
