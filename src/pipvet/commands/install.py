@@ -128,6 +128,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         done, kept = len(report.changed), len(report.unchanged)
         console.info(f"done: {done} installed, {kept} already there")
-    for req in report.changed:
-        console.detail(f"  {req}")
+    if report.changed:
+        names = ", ".join(console.printable(r.replace("==", " ")) for r in report.changed)
+        verb = "would install" if report.dry_run else "installed"
+        console.info(f"{verb}: {names}")
+    for req in report.unchanged:
+        console.detail(f"  already there: {console.printable(req)}")
     return 0
