@@ -29,6 +29,7 @@ COMMANDS = (
     "check-names",
     "diff",
     "explain",
+    "report",
 )
 
 EPILOG = """exit codes:
