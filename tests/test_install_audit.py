@@ -81,7 +81,7 @@ def test_vulnerable_pin_is_shown_but_installed_by_default(make_index, advisory_d
     # the audit line says how old its data is; the last line names what was installed
     audit = next(line for line in err.splitlines() if line.startswith("warning: audit: "))
     assert "(advisory data of " in audit
-    assert err.splitlines()[-1] == "installed: alpha 1.0"
+    assert err.splitlines()[-1] == "done: 1 installed: alpha 1.0; 0 already there"
 
 
 def test_old_advisory_data_is_one_warning_with_the_refresh_command(

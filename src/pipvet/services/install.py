@@ -156,10 +156,17 @@ def _gate_state(request: InstallRequest):
 
 
 def audit_line(report: AuditReport) -> str:
-    """The audit's summary and the date of the data it rests on, for install's audit line."""
-    from pipvet.core.reports.audit import data_date_text, summary_line
+    """The audit's summary and the date of the data it rests on, for install's audit line; data
+    over 30 days old adds the command that refreshes it (one line, not two)."""
+    from pipvet.core.reports.audit import (
+        REFRESH_COMMAND,
+        data_date_text,
+        stale_warning,
+        summary_line,
+    )
 
-    return f"{summary_line(report)} ({data_date_text(report)})"
+    stale = f"; refresh it with `{REFRESH_COMMAND}`" if stale_warning(report) else ""
+    return f"{summary_line(report)} ({data_date_text(report)}{stale})"
 
 
 def audit_plan(
@@ -193,9 +200,6 @@ def audit_plan(
             ) from None
         progress(Level.WARN, f"vulnerability audit skipped: {exc.message}")
         return None
-    stale = stale_warning(report)
-    if stale:
-        progress(Level.WARN, stale)
     for m in report.malware:
         summary = escape_terminal(m.summary)
         progress(Level.WARN, f"  {m.package}  known malware  {escape_terminal(m.id)}: {summary}")
@@ -205,7 +209,8 @@ def audit_plan(
             hint="details: `pipvet audit` on the same inputs",
         )
     if not report.findings:
-        progress(Level.INFO, f"audit: {audit_line(report)}")
+        stale = stale_warning(report) is not None  # then the audit line itself is a warning
+        progress(Level.WARN if stale else Level.INFO, f"audit: {audit_line(report)}")
         return report
     for pkg in report.vulnerable():
         found = [f for f in report.findings if f.package == pkg]
