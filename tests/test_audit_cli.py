@@ -124,12 +124,55 @@ def test_unknown_only_fails_at_unknown(tmp_path: Path, db: Path, capsys) -> None
 
 def test_text_output_blocks_and_data_age(tmp_path: Path, db: Path, capsys) -> None:
     req = write(tmp_path / "r.txt", "alpha==1.0\ngamma==1.0\n")
-    main(["audit", "-r", str(req), "--db", str(db)])
+    main(["audit", "-r", str(req), "--db", str(db), "-v"])
     out = capsys.readouterr().out
     assert "alpha 1.0  (1 vulnerability; fix: upgrade to alpha==2.0)" in out
     assert "GHSA-aaaa-bbbb-cccc" in out and "aka CVE-1, PYSEC-1" in out
     assert "advisory data: test records (2024-06-01" in out and "days old" in out
     assert "gamma" not in out
+
+
+def test_default_text_is_one_line_per_package_summary_and_next_command(
+    tmp_path: Path, db: Path, capsys
+) -> None:
+    req = write(tmp_path / "r.txt", "alpha==1.0\nbeta==1.0\ngamma==1.0\njinja2==2.10\n")
+    assert main(["audit", "-r", str(req), "--db", str(db)]) == 1
+    cap = capsys.readouterr()
+    lines = cap.out.splitlines()
+    assert lines[:3] == [
+        "alpha 1.0    high      1 advisory     fixed in 2.0",  # two records, one alias group
+        "beta 1.0     unknown   1 advisory     no fixed version known",
+        "jinja2 2.10  critical  1 advisory     fixed in 2.11.3",
+    ]
+    assert "3 vulnerabilities (1 critical, 1 high, 1 unknown) in 3 packages" in lines
+    assert any(line.startswith("advisory data of 2024-06-01 (") for line in lines)
+    assert "next: `pipvet audit --fix` (lists the upgrades that clear them)" in lines
+    assert "GHSA-aaaa-bbbb-cccc" not in cap.out  # the advisories only with -v
+    # data from 2024-06-01 is older than 30 days: one warning naming the refresh command
+    warnings = [line for line in cap.err.splitlines() if "days old" in line]
+    assert len(warnings) == 1 and "`pipvet db update`" in warnings[0]
+
+
+def test_quiet_prints_only_the_summary_line(tmp_path: Path, db: Path, capsys) -> None:
+    req = write(tmp_path / "r.txt", "alpha==1.0\n")
+    assert main(["audit", "-q", "-r", str(req), "--db", str(db)]) == 1
+    assert capsys.readouterr().out == "1 vulnerability (1 high) in 1 package\n"
+
+
+def test_fresh_data_gives_no_warning_and_a_lock_names_its_fix(
+    tmp_path: Path, make_index, capsys
+) -> None:
+    import datetime as dt
+
+    fresh = tmp_path / "fresh.sqlite"
+    today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT00:00:00Z")
+    build_db(fresh, RECORDS, {"source": "fresh records", "date": today})
+    lock = write(tmp_path / "requirements.lock", "alpha==1.0 --hash=sha256:" + "0" * 64 + "\n")
+    assert main(["audit", "--lock", str(lock), "--db", str(fresh)]) == 1
+    cap = capsys.readouterr()
+    assert f"advisory data of {today[:10]} (0 days old)" in cap.out
+    assert "days old" not in cap.err
+    assert f"next: `pipvet audit --lock {lock} --fix` (re-locks it with hashes)" in cap.out
 
 
 def test_ignores_from_cli_and_config_with_expiry(

@@ -105,6 +105,9 @@ def test_happy_path_from_lock_picks_best_wheel_and_verifies(make_index, venv, tm
     assert "Tag: cp311-cp311-manylinux_2_17_x86_64" in wheel_meta  # best tag for this Python
     # one line per phase, the gate's one-line summary (and its note about pip's config)
     assert len(out.strip().splitlines()) <= 7
+    assert out.strip().splitlines()[-1] == (
+        "done: 3 installed: alpha 2.0, beta 1.1, gamma 1.0; 0 already there"
+    )
     assert main(["verify", "--python", str(venv), "--lock", str(lock)]) == 0
     # installing again changes nothing
     rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))

@@ -78,6 +78,27 @@ def test_vulnerable_pin_is_shown_but_installed_by_default(make_index, advisory_d
     assert rc == 0, err
     assert "1 vulnerability (1 critical) in 1 package" in err
     assert names(venv) == {"alpha": "1.0"}
+    # the audit line says how old its data is; the last line names what was installed
+    audit = next(line for line in err.splitlines() if line.startswith("warning: audit: "))
+    assert "(advisory data of " in audit
+    assert err.splitlines()[-1] == "done: 1 installed: alpha 1.0; 0 already there"
+
+
+def test_old_advisory_data_is_one_warning_with_the_refresh_command(
+    make_index, tmp_path: Path, venv, capsys
+):
+    from pipvet.sources.advisories.db import build_db
+
+    index = make_index(standard=True)
+    db = tmp_path / "old.sqlite"
+    build_db(db, [ADVISORY], {"source": "old records", "date": "2020-01-01T00:00:00Z"})
+    capsys.readouterr()
+    args = ["install", "alpha==2.0", "--index-url", index.url, "--python", str(venv)]
+    assert main([*args, "--db", str(db), "--dry-run"]) == 0
+    err = capsys.readouterr().err
+    assert "(advisory data of 2020-01-01 (" in err
+    stale = [line for line in err.splitlines() if "pipvet db update" in line]
+    assert len(stale) == 1 and "days old" in stale[0]
 
 
 def test_clean_set_says_so_and_no_audit_skips(make_index, advisory_db, venv, capsys):

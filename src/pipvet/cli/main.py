@@ -19,7 +19,18 @@ from pipvet import __version__
 from pipvet.cli import console
 from pipvet.core.errors import EXIT_INTERNAL, EXIT_USAGE, PipvetError
 
-COMMANDS = ("lock", "install", "verify", "audit", "db", "scan", "check-names", "diff")
+COMMANDS = (
+    "lock",
+    "install",
+    "verify",
+    "audit",
+    "db",
+    "scan",
+    "check-names",
+    "diff",
+    "explain",
+    "report",
+)
 
 EPILOG = """exit codes:
   0  success

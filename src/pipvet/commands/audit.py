@@ -68,7 +68,15 @@ def run(args: argparse.Namespace) -> int:
     )
     _messages(report)
     color = args.format == "text" and not args.output and console.use_color(sys.stdout)
-    write_output(FORMATS.render(args.format, report, color=color), args.output)
+    text = FORMATS.render(
+        args.format,
+        report,
+        color=color,
+        verbose=console.is_verbose(),
+        quiet=console.is_quiet(),
+        fix_command=_fix_command(args),
+    )
+    write_output(text, args.output)
     if args.output:
         console.info(f"wrote {args.output}")
     if args.fix:
@@ -76,10 +84,23 @@ def run(args: argparse.Namespace) -> int:
     return 1 if report.fails(args.fail_on) else 0
 
 
+def _fix_command(args: argparse.Namespace) -> str:
+    """The command that computes the upgrades; for a lock, the one that applies them to it."""
+    import shlex
+
+    if args.lock:
+        return f"pipvet audit --lock {shlex.quote(args.lock)} --fix  (re-locks it with hashes)"
+    return "pipvet audit --fix  (lists the upgrades that clear them)"
+
+
 def _messages(report) -> None:
     """What the audit left out or could not read, on stderr (the report itself goes to stdout)."""
     from pipvet.cli import console
+    from pipvet.core.reports.audit import stale_warning
 
+    stale = stale_warning(report)
+    if stale:
+        console.warn(stale)
     for note in report.notes:
         console.warn(note)
     for ign in report.expired_ignores:

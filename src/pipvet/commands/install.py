@@ -120,14 +120,16 @@ def run(args: argparse.Namespace) -> int:
         progress=console.progress,
         confirm=console.confirm if console.interactive() else None,
     )
+    # one last line: what was installed, by name and version
+    names = ", ".join(console.printable(r.replace("==", " ")) for r in report.changed)
+    done, kept = len(report.changed), len(report.unchanged)
     if report.dry_run:
-        console.info(
-            f"dry run: would install {len(report.changed)}, "
-            f"{len(report.unchanged)} already there; nothing installed"
-        )
+        what = f"would install {done}: {names}" if names else "would install 0"
+        console.info(f"dry run: {what}; {kept} already there; nothing installed")
+    elif names:
+        console.info(f"done: {done} installed: {names}; {kept} already there")
     else:
-        done, kept = len(report.changed), len(report.unchanged)
-        console.info(f"done: {done} installed, {kept} already there")
-    for req in report.changed:
-        console.detail(f"  {req}")
+        console.info(f"done: 0 installed, {kept} already there")
+    for req in report.unchanged:
+        console.detail(f"  already there: {console.printable(req)}")
     return 0

@@ -35,3 +35,12 @@ LOCK = FormatRegistry(
     },
 )
 DB_INFO = FormatRegistry("db info", {"text": "pipvet.formats.db:render_info"})
+EXPLAIN = FormatRegistry("explain", {"text": "pipvet.formats.explain.text:render"})
+REPORT = FormatRegistry(
+    "report",
+    {
+        "text": "pipvet.formats.report.text:render",
+        "osv": "pipvet.formats.report.osv:render",
+        "json": "pipvet.formats.report.json_format:render",
+    },
+)

@@ -115,6 +115,7 @@ def audit_packages(
     skips: list[Skipped] = list(skipped)
     local: dict[str, list[Advisory]] = {p.name: [] for p in pkgs}
     data_source = data_date = None
+    data_age: int | None = None
     unreadable: list[str] = []
     try:
         opened = open_db(db_path)
@@ -125,7 +126,7 @@ def audit_packages(
     else:
         notes += opened.notes
         info = opened.db.info()
-        data_source, data_date = info.describe(), info.date
+        data_source, data_date, data_age = info.describe(), info.date, info.age_days()
         local, bad = opened.db.advisories_for(p.name for p in pkgs)
         opened.db.close()
         skips += [Skipped(b.id, b.reason) for b in bad]
@@ -169,6 +170,7 @@ def audit_packages(
         fixes=fixes,
         data_source=data_source,
         data_date=data_date,
+        data_age_days=data_age,
         notes=tuple(notes),
         online=online_url,
         source=source,

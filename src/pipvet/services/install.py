@@ -69,7 +69,6 @@ def install(
     from pipvet.installer.run import install as run_install
     from pipvet.installer.target import probe_target
     from pipvet.services import install_gate
-    from pipvet.services.audit import summary_line
 
     if not request.packages and not request.requirement and not request.lock:
         raise UsageError("nothing to install: name packages, -r FILE or --lock FILE")
@@ -104,7 +103,7 @@ def install(
     audit = None
     if request.audit:
         audit = audit_plan(plan, fail_on=request.fail_on, db_path=request.db, progress=progress)
-        state._audit_line = summary_line(audit) if audit is not None else "not checked"
+        state._audit_line = audit_line(audit) if audit is not None else "not checked"
 
     def gate_hook(staged: list[StagedFile]) -> None:  # gate: the code of every verified file
         install_gate.before_pip(state, plan, policy, early, staged, progress, confirm)
@@ -156,6 +155,20 @@ def _gate_state(request: InstallRequest):
     )
 
 
+def audit_line(report: AuditReport) -> str:
+    """The audit's summary and the date of the data it rests on, for install's audit line; data
+    over 30 days old adds the command that refreshes it (one line, not two)."""
+    from pipvet.core.reports.audit import (
+        REFRESH_COMMAND,
+        data_date_text,
+        stale_warning,
+        summary_line,
+    )
+
+    stale = f"; refresh it with `{REFRESH_COMMAND}`" if stale_warning(report) else ""
+    return f"{summary_line(report)} ({data_date_text(report)}{stale})"
+
+
 def audit_plan(
     plan: InstallPlan, *, fail_on: str, db_path: str | None, progress: Progress = silent
 ) -> AuditReport | None:
@@ -166,8 +179,9 @@ def audit_plan(
     if a threshold was asked for (an audit that could not run cannot vouch for anything).
     """
     from pipvet.core.models import PackageId
+    from pipvet.core.reports.audit import stale_warning
     from pipvet.core.text import escape_terminal
-    from pipvet.services.audit import audit_packages, load_ignores, summary_line
+    from pipvet.services.audit import audit_packages, load_ignores
     from pipvet.sources.advisories.db import AdvisoryDbError
 
     packages = sorted({PackageId(pf.name, pf.version) for pf in plan.files})
@@ -191,11 +205,12 @@ def audit_plan(
         progress(Level.WARN, f"  {m.package}  known malware  {escape_terminal(m.id)}: {summary}")
     if report.malware:
         raise PolicyRefusal(
-            f"audit: {summary_line(report)}; refused: known malware is never installed",
+            f"audit: {audit_line(report)}; refused: known malware is never installed",
             hint="details: `pipvet audit` on the same inputs",
         )
     if not report.findings:
-        progress(Level.INFO, f"audit: {summary_line(report)}")
+        stale = stale_warning(report) is not None  # then the audit line itself is a warning
+        progress(Level.WARN if stale else Level.INFO, f"audit: {audit_line(report)}")
         return report
     for pkg in report.vulnerable():
         found = [f for f in report.findings if f.package == pkg]
@@ -204,7 +219,7 @@ def audit_plan(
         fix_text = f"fix: {pkg.name}=={fix.version}" if fix and fix.version else "no fix yet"
         ids = ", ".join(f.id for f in found[:3]) + (f" +{len(found) - 3}" if len(found) > 3 else "")
         progress(Level.INFO, f"  {pkg}  {worst.label}  {ids}  ({fix_text})")
-    line = f"audit: {summary_line(report)}"
+    line = f"audit: {audit_line(report)}"
     if report.fails(fail_on):
         raise PolicyRefusal(
             f"{line}; refused by --fail-on {fail_on}",

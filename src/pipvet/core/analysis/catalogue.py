@@ -30,6 +30,11 @@ class Rule:
     def name(self) -> str:
         return self.id.partition(".")[2]
 
+    @property
+    def why(self) -> str:
+        """Why a finding of this rule matters (said once per category)."""
+        return CATEGORY_WHY.get(self.category, "")
+
 
 _ARCHIVE_CHECK = "List the archive (tar -tvf / unzip -l) and look at the member named."
 _ARCHIVE_FP = "A test fixture inside a nested archive: installers never unpack nested archives."
@@ -616,6 +621,37 @@ _RULES = (
 CATALOGUE: dict[str, Rule] = {r.id: r for r in _RULES}
 assert len(CATALOGUE) == len(_RULES), "a rule id is listed twice"
 assert all(r.severity in SEVERITIES for r in _RULES)
+
+
+# Why each category matters to someone about to install a package (``pipvet explain``).
+CATEGORY_WHY = {
+    "process": "Malware runs its payload as a separate process (a shell, a downloaded binary); "
+    "installing or importing a library rarely needs to start one.",
+    "network": "Code that talks to the network at install or import can fetch a second stage "
+    "or send your data away before you ever use the package.",
+    "dynamic-code": "Code built at run time cannot be read in the archive: it is how malware "
+    "hides its real payload from a reviewer.",
+    "credentials": "Stolen tokens, keys and wallets are what most malicious packages are after; "
+    "a library touching them outside its purpose is a leak waiting to happen.",
+    "persistence": "Autostart locations keep code running after the package is removed: "
+    "a foothold on the machine, not a library's job.",
+    "fingerprint": "Malware reads who and where it runs to pick its victims and to label what it "
+    "sends home.",
+    "intent": "These are the behaviours of malware itself (hiding code and running it, sending "
+    "secrets away, installing a foothold), not merely capabilities.",
+    "obfuscation": "Honest code has no reason to hide from its reader; obfuscation is how "
+    "malicious code survives a review.",
+    "install-time": "Code that runs during pip install runs with your rights before you have "
+    "used, or even imported, the package.",
+    "indicator": "Destinations and artefacts like these (paste sites, webhooks, raw IPs, "
+    "downloaded executables) are where stolen data goes and payloads come from.",
+    "archive": "An archive that is malformed or hides members can show a reviewer one thing and "
+    "install another, or exhaust the tools that read it.",
+    "metadata": "Metadata that disagrees with the files (names, versions, links) is a mark of "
+    "typosquats and repackaged projects.",
+    "analysis": "What pipvet could not read, it could not check: the file is unvetted, and "
+    "hiding code from scanners is something malware does on purpose.",
+}
 
 
 def rule(rule_id: str) -> Rule | None:

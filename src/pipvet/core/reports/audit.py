@@ -50,6 +50,7 @@ class AuditReport:
     fixes: tuple[Fix, ...] = ()
     data_source: str | None = None  # one line: where the advisories came from and their age
     data_date: str | None = None
+    data_age_days: int | None = None  # days since the advisory data was taken (None: unknown)
     notes: tuple[str, ...] = ()
     online: str | None = None  # the OSV URL consulted, if any
     source: str = ""  # what was audited (the dependency source's description)
@@ -77,6 +78,32 @@ class AuditReport:
 
     def fix_for(self, package: PackageId) -> Fix | None:
         return next((f for f in self.fixes if f.package == package), None)
+
+
+STALE_DAYS = 30  # advisory data older than this gets a warning with the command that refreshes it
+REFRESH_COMMAND = "pipvet db update"
+
+
+def data_date_text(report: AuditReport) -> str:
+    """ "advisory data of 2024-06-01 (540 days old)", or that the date is unknown."""
+    if not report.data_date:
+        return "advisory data of unknown date"
+    age = f" ({report.data_age_days} days old)" if report.data_age_days is not None else ""
+    return f"advisory data of {report.data_date[:10]}{age}"
+
+
+def stale_warning(report: AuditReport) -> str | None:
+    """One line when the advisory data is older than ``STALE_DAYS`` (or of unknown date)."""
+    if report.data_source is None:  # OSV only: no local data to age
+        return None
+    if report.data_age_days is None:
+        return f"the advisory data's date is unknown; refresh it with `{REFRESH_COMMAND}`"
+    if report.data_age_days > STALE_DAYS:
+        return (
+            f"advisory data is {report.data_age_days} days old, newer vulnerabilities are "
+            f"unknown; refresh it with `{REFRESH_COMMAND}`"
+        )
+    return None
 
 
 _ORDER = (

@@ -1,9 +1,12 @@
-"""Plain text like npm audit: one block per vulnerable package, then the summary and data age."""
+"""Plain text like npm audit. By default one screen: known malware first, one line per vulnerable
+package (name, version, worst severity, advisory count, fixed in), the summary line, the advisory
+data's date and the next command. ``verbose``: one block per package with every advisory.
+``quiet``: the summary line alone."""
 
 from __future__ import annotations
 
 from pipvet.core.matching.severity import Severity
-from pipvet.core.reports.audit import AuditReport, summary_line
+from pipvet.core.reports.audit import AuditReport, data_date_text, summary_line
 from pipvet.core.text import escape_terminal as printable
 from pipvet.formats.audit.common import by_package, fixed_in_text
 
@@ -45,7 +48,54 @@ def malware_lines(report: AuditReport, *, color: bool = False) -> list[str]:
     return [*lines, ""]
 
 
-def render(report: AuditReport, *, color: bool = False) -> str:
+def render(
+    report: AuditReport,
+    *,
+    color: bool = False,
+    verbose: bool = False,
+    quiet: bool = False,
+    fix_command: str = "pipvet audit --fix",
+) -> str:
+    if quiet:
+        return summary_line(report) + "\n"
+    if verbose:
+        return _blocks(report, color=color)
+    lines: list[str] = malware_lines(report, color=color)
+    if report.malware and report.findings:
+        lines.append("vulnerabilities")
+    rows = []
+    for pkg, findings in by_package(report).items():
+        fix = report.fix_for(pkg)
+        n = len(findings)
+        rows.append(
+            (
+                printable(f"{pkg.name} {pkg.version}"),
+                findings[0].severity,
+                f"{n} {'advisory' if n == 1 else 'advisories'}",
+                f"fixed in {fix.version}" if fix and fix.version else "no fixed version known",
+            )
+        )
+    width = max((len(r[0]) for r in rows), default=0)
+    for package, sev, count, fixed in rows:
+        lines.append(f"{package:<{width}}  {_sev(sev, color)}  {count:<13}  {fixed}")
+    if rows:
+        lines.append("")
+    if report.ignored:
+        lines.append(f"ignored: {len(report.ignored)} (-v names them)")
+    lines.append(summary_line(report))
+    lines.append(
+        data_date_text(report) + (f"; also OSV at {report.online}" if report.online else "")
+    )
+    if report.findings:
+        if any(f.version for f in report.fixes):
+            command, _, why = fix_command.partition("  ")
+            lines.append(f"next: `{command}` {why}".rstrip())
+        lines.append("details: add -v for every advisory")
+    return "\n".join(lines) + "\n"
+
+
+def _blocks(report: AuditReport, *, color: bool) -> str:
+    """The full view: one block per vulnerable package with every advisory."""
     lines: list[str] = malware_lines(report, color=color)
     if report.malware and report.findings:
         lines.append("vulnerabilities")
