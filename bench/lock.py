@@ -4,7 +4,10 @@
     python bench/lock.py [--repeat 3] [--cold] [--sets small,medium,large]
 
 It creates a bench venv (default /tmp/pipvet-bench-venv, or $PIPVET_BENCH_VENV) holding uv and
-pip-tools; pipvet runs from this interpreter and uses that same uv. Times are wall-clock medians.
+pip-tools; pipvet runs from this interpreter and uses that same uv. Times are wall-clock: median,
+min and max. Every tool resolves wheels only (``--only-binary :all:``), as pipvet does, so they
+solve the same problem. The tools are interleaved: each round runs every tool once, in an order
+rotated from round to round, so a slower network or a busier machine weighs on all of them alike.
 Warm (default): one untimed warm-up run per tool and set fills the caches first. --cold: every
 run gets an empty cache directory (XDG_CACHE_HOME and UV_CACHE_DIR point to a fresh temp dir).
 Every tool is isolated from pip/uv configuration (PIP_*/UV_* removed, PIP_CONFIG_FILE=/dev/null).
@@ -67,10 +70,11 @@ def commands(bindir: Path, reqs: Path, out: Path) -> dict[str, list[str]]:
         "pipvet (pip)": [python, "-m", "pipvet", "-q", "lock", "-r", str(reqs), "--index-url",
                          INDEX, "--resolver", "pip", "-o", str(out)],
         "uv pip compile": [str(bindir / "uv"), "pip", "compile", "--no-config", "-q",
-                           "--generate-hashes", "--index-url", INDEX, "--python", python,
-                           str(reqs), "-o", str(out)],
+                           "--generate-hashes", "--index-url", INDEX, "--only-binary", ":all:",
+                           "--python", python, str(reqs), "-o", str(out)],
         "pip-compile": [str(bindir / "pip-compile"), "-q", "--no-config", "--generate-hashes",
-                        "--index-url", INDEX, "--no-strip-extras", str(reqs), "-o", str(out)],
+                        "--index-url", INDEX, "--pip-args", "--only-binary=:all:",
+                        "--no-strip-extras", str(reqs), "-o", str(out)],
     }  # fmt: skip
 
 
@@ -106,7 +110,9 @@ def main() -> int:
     mode = "cold caches" if args.cold else "warm caches"
     print(f"# {mode}, median of {args.repeat}; {uv_version}; {pip_compile_version}; {INDEX}")
     print(f"# python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    header = f"{'set':<8} {'tool':<16} {'pkgs':>5} {'hashes':>7} {'median s':>9} {'runs s':<24}"
+    header = (
+        f"{'set':<8} {'tool':<16} {'pkgs':>5} {'hashes':>7} {'median s':>9} {'min':>6} {'max':>6}"
+    )
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory(prefix="pipvet-bench-") as tmp_name:
@@ -115,25 +121,31 @@ def main() -> int:
         for set_name in args.sets.split(","):
             reqs = tmp / f"{set_name}.in"
             reqs.write_text("\n".join(SETS[set_name]) + "\n")
-            results = {}
-            for tool, cmd in commands(bindir, reqs, tmp / f"{set_name}.out").items():
-                times = []
-                if not args.cold:
+            tools = list(commands(bindir, reqs, tmp))
+            outs = {tool: tmp / f"{set_name}-{i}.out" for i, tool in enumerate(tools)}
+            cmds = {t: (commands(bindir, reqs, outs[t])[t], outs[t]) for t in tools}  # own output
+            if not args.cold:
+                for cmd, _out in cmds.values():
                     run_once(cmd, clean_env(bindir, warm_cache), tmp)  # warm-up
-                for _ in range(args.repeat):
-                    cache = None
+            times: dict[str, list[float]] = {tool: [] for tool in cmds}
+            for round_no in range(args.repeat):
+                k = round_no % len(tools)
+                for tool in tools[k:] + tools[:k]:  # interleaved, order rotated each round
+                    cache = warm_cache
                     if args.cold:
                         cache = Path(tempfile.mkdtemp(prefix="cache-", dir=tmp))
-                    else:
-                        cache = warm_cache
-                    times.append(run_once(cmd, clean_env(bindir, cache), tmp))
+                    times[tool].append(run_once(cmds[tool][0], clean_env(bindir, cache), tmp))
                     if args.cold:
                         shutil.rmtree(cache, ignore_errors=True)
-                pins, hashes = count(tmp / f"{set_name}.out")
-                med = statistics.median(times)
+            results = {}
+            for tool, runs in times.items():
+                pins, hashes = count(cmds[tool][1])
+                med = statistics.median(runs)
                 results[tool] = med
-                runs = " ".join(f"{t:.2f}" for t in times)
-                print(f"{set_name:<8} {tool:<16} {pins:>5} {hashes:>7} {med:>9.2f} {runs:<24}")
+                print(
+                    f"{set_name:<8} {tool:<16} {pins:>5} {hashes:>7} {med:>9.2f} "
+                    f"{min(runs):>6.2f} {max(runs):>6.2f}"
+                )
             ratio = results["pipvet (uv)"] / results["uv pip compile"]
             faster = results["pip-compile"] / results["pipvet (uv)"]
             print(f"{'':<8} pipvet(uv)/uv = {ratio:.2f}x; pip-compile/pipvet(uv) = {faster:.2f}x")

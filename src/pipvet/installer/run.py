@@ -50,6 +50,15 @@ def install(
     back as it was (``pipvet.installer.rollback``) and ``InputError`` says what pip reported.
     """
     phase = on_phase or (lambda _msg: None)
+    if not dry_run and staging_dir is None:
+        with locked(plan.target.prefix, on_wait=phase):  # not while another install writes
+            done = _already_installed(plan)
+        if done is not None:
+            phase(
+                f"already installed: all {len(done)} package(s) at the planned versions in "
+                f"{plan.target.prefix}; nothing downloaded, pip not run"
+            )
+            return InstallResult((), (), done)
     with tempfile.TemporaryDirectory(prefix="pipvet-staging-") as tmp:
         staging = Path(staging_dir) if staging_dir else Path(tmp) / "files"
         staged = stage(plan, staging)
@@ -78,6 +87,18 @@ def install(
             on_detail(pip_output.rstrip())
         phase(f"installed {len(changed)} package(s) into {plan.target.prefix}")
         return InstallResult(tuple(staged), changed, unchanged)
+
+
+def _already_installed(plan: InstallPlan) -> tuple[str, ...] | None:
+    """Every package of the plan as ``name==version`` when the target already holds each one at
+    that version (pip would leave them all alone), else None."""
+    wanted = [pf for pf in plan.files if not pf.build_dependency]
+    if not wanted:
+        return None
+    before = _installed(plan)
+    if any(before.get(pf.name, (None,))[0] != str(pf.version) for pf in wanted):
+        return None
+    return tuple(dict.fromkeys(pf.requirement for pf in wanted))
 
 
 def _split(
@@ -142,13 +163,17 @@ def _run_pip(
     from pipvet.sources.environment import probe_environment
 
     env = probe_environment(plan.target.python)
-    names = {s.name for s in staged if not s.build_dependency}
+    # back up only what pip will change: a package already at its staged version is left alone
+    changing = [
+        s for s in staged if s.build_dependency or before.get(s.name, (None,))[0] != str(s.version)
+    ]
+    names = {s.name for s in changing if not s.build_dependency}
     replaced = [(v[1], v[2]) for n, v in before.items() if n in names]
     snap = take_snapshot(
         prefix=plan.target.prefix,
         site_dirs=env.site_dirs,
         replaced=replaced,
-        staged=staged,
+        staged=[s for s in changing if not s.build_dependency],
         backup_dir=tmp / "backup",
     )
     reqs = tmp / "requirements.txt"

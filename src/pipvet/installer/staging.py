@@ -2,10 +2,20 @@
 
 Downloads run concurrently; each file's sha256 is computed while it streams. A file whose bytes
 do not match is deleted at once and the whole install is refused (nothing reaches pip).
+
+Verified files are kept in a content-addressed cache (``<cache_dir>/files/sha256/ab/cd/<digest>``)
+so a re-install downloads nothing. A cached file is re-hashed while it is copied into staging and
+used only when its bytes still have the expected sha256; a damaged or tampered entry is deleted and
+the file downloaded again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +56,13 @@ def stage(plan: InstallPlan, staging_dir: Path, *, workers: int = 8) -> list[Sta
 
     staging_dir.mkdir(parents=True, exist_ok=True)
 
+    cache = files_cache_dir() if plan.verify_hashes else None
+
     def fetch(pf: PlannedFile) -> tuple[PlannedFile, StagedFile | HashMismatch]:
+        if cache is not None and not pf.unhashed:
+            hit = _from_cache(pf, cache, staging_dir)
+            if hit is not None:
+                return pf, hit
         got = download_with_digest(pf.file, staging_dir, other_hosts=plan.lock_path is None)
         if not plan.verify_hashes or pf.unhashed:
             return pf, _staged(pf, got.path, got.sha256, got.size, None)
@@ -55,6 +71,8 @@ def stage(plan: InstallPlan, staging_dir: Path, *, workers: int = 8) -> list[Sta
         if ok is None and len(sha) < len(pf.expected):
             ok = matches(got.path, [h for h in pf.expected if h.algorithm != "sha256"])
         if ok is not None:
+            if cache is not None:
+                _into_cache(got.path, got.sha256, cache)
             return pf, _staged(pf, got.path, got.sha256, got.size, ok)
         cut = incomplete_archive(got.path)
         got.path.unlink(missing_ok=True)
@@ -120,6 +138,70 @@ def _staged(pf: PlannedFile, path: Path, sha256: str, size: int, ok: FileHash | 
         verified_against=ok,
         build_dependency=pf.build_dependency,
     )
+
+
+def files_cache_dir() -> Path:
+    """The content-addressed cache of verified downloads (under pipvet's cache folder)."""
+    from pipvet.paths import cache_dir
+
+    return cache_dir() / "files" / "sha256"
+
+
+def _cache_path(cache: Path, sha256: str) -> Path:
+    return cache / sha256[:2] / sha256[2:4] / sha256
+
+
+def _from_cache(pf: PlannedFile, cache: Path, staging_dir: Path) -> StagedFile | None:
+    """Copy a cached file with an expected sha256 into staging, hashing it on the way; None when
+    there is none or its bytes no longer have that sha256 (the entry is then deleted)."""
+    from pipvet.sources.index import _safe_filename
+
+    for expected in pf.expected:
+        if expected.algorithm != "sha256":
+            continue
+        src = _cache_path(cache, expected.digest.lower())
+        dest = staging_dir / _safe_filename(pf.file.filename)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with open(src, "rb") as fin, open(dest, "wb") as fout:
+                while chunk := fin.read(1 << 20):
+                    digest.update(chunk)
+                    fout.write(chunk)
+                    size += len(chunk)
+        except FileNotFoundError:
+            dest.unlink(missing_ok=True)
+            continue
+        except OSError:
+            dest.unlink(missing_ok=True)
+            return None  # an unreadable cache or a full staging disk: download as usual
+        if digest.hexdigest() != expected.digest.lower():
+            dest.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                src.unlink()  # damaged or tampered: never used, fetched again
+            return None
+        return _staged(pf, dest, digest.hexdigest(), size, expected)
+    return None
+
+
+def _into_cache(path: Path, sha256: str, cache: Path) -> None:
+    """Keep a verified file under its sha256 (best effort: a cache that cannot be written is
+    only slower)."""
+    dest = _cache_path(cache, sha256)
+    if dest.is_file():
+        return
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=dest.parent)
+        os.close(fd)
+        try:
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, dest)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    except OSError:
+        pass
 
 
 def incomplete_archive(path: Path) -> str | None:
