@@ -1130,3 +1130,37 @@ def test_decoded_code_compiled_and_run_stays_hidden_code() -> None:
     """
     setup = 'from setuptools import setup\nimport demo\nsetup(name="demo")\n'
     assert scan({"setup.py": setup, "demo.py": src}).verdict in FLAGGED
+
+
+# -- builtins looked up from a written-out list of names -----------------------------------------
+
+
+def test_builtins_looked_up_from_a_written_out_name_list_are_not_hidden() -> None:
+    src = """
+        import builtins
+        _ALLOWED = frozenset({"len", "min", "max", "sorted"})
+        SAFE = {n: getattr(builtins, n) for n in _ALLOWED}
+        for name in ("abs", "round"):
+            SAFE[name] = getattr(builtins, name)
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "obfuscation.builtins-lookup" not in rules(result), result.findings
+    assert result.verdict not in FLAGGED
+
+
+def test_builtins_looked_up_by_a_name_read_at_run_time_stay_hidden() -> None:
+    decoded = """
+        import builtins
+        names = [open("names.txt").read().strip()]
+        for n in names:
+            getattr(builtins, n)("print(1)")
+    """
+    assert "obfuscation.builtins-lookup" in rules(scan({"demo/__init__.py": decoded}), "high")
+    rebound = """
+        import builtins
+        for n in ("len",):
+            pass
+        n = open("names.txt").read().strip()
+        getattr(builtins, n)("print(1)")
+    """
+    assert "obfuscation.builtins-lookup" in rules(scan({"demo/__init__.py": rebound}), "high")
