@@ -1164,3 +1164,52 @@ def test_builtins_looked_up_by_a_name_read_at_run_time_stay_hidden() -> None:
         getattr(builtins, n)("print(1)")
     """
     assert "obfuscation.builtins-lookup" in rules(scan({"demo/__init__.py": rebound}), "high")
+
+
+# -- serialised records of decoded values ---------------------------------------------------------
+
+
+def test_a_pickled_record_holding_a_decrypted_key_is_not_a_dropped_payload() -> None:
+    src = """
+        import base64, os, pickle, subprocess, sys, tempfile
+
+        def run_job(settings, key_file):
+            with open(key_file) as k:
+                key = base64.b64decode(k.read()).decode()
+            record = (settings, key)
+            fd, path = tempfile.mkstemp()
+            with os.fdopen(fd, "wb") as f:
+                f.write(pickle.dumps(record))
+            subprocess.check_call([sys.executable, "-m", "demo.worker", path])
+    """
+    result = scan({"demo/runner.py": src})
+    assert "intent.drop-payload" not in rules(result, "high"), result.findings
+    assert result.verdict not in FLAGGED
+
+
+def test_decoded_bytes_written_raw_and_run_stay_a_dropped_payload() -> None:
+    src = """
+        import base64, os, subprocess, tempfile
+
+        def run_job(blob):
+            data = base64.b64decode(open(blob).read())
+            fd, path = tempfile.mkstemp(suffix=".exe")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            subprocess.Popen([path])
+    """
+    result = scan({"demo/runner.py": src})
+    assert "intent.drop-payload" in rules(result, "high"), result.findings
+
+
+def test_literal_code_spelt_in_escapes_compiled_and_run_at_install_stays_hidden() -> None:
+    escaped = "".join(f"\\x{ord(c):02x}" for c in "import sys; print(1)")
+    src = f"""
+        from setuptools import setup
+        exec(compile("{escaped}", "<s>", "exec"))
+        setup(name="demo")
+    """
+    result = scan({"setup.py": src})
+    assert any(
+        f.rule == "capability.dynamic-code" and f.severity == "high" for f in result.findings
+    )

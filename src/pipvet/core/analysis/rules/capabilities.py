@@ -329,9 +329,12 @@ def check(ctx: FileContext) -> list[Finding]:
     if facts is None:
         return []
     out: list[Finding] = []
-    # lines whose executed code the reader cannot see: a literal (exec(compile("def f(): ..."))) is
-    # code in plain sight, analysed as code on its own
-    payload_lines = {line for line, code in facts.payloads if code not in facts.literals}
+    # lines whose executed code the reader cannot see: a literal written out as is
+    # (exec(compile("def f(): ..."))) is code in plain sight, analysed as code on its own; one
+    # spelt in escapes ("\x65\x76...") is not
+    payload_lines = {
+        line for line, code in facts.payloads if code not in facts.literals or code not in ctx.text
+    }
     for call in facts.calls:
         when = ctx.when(call)
         name = call.name

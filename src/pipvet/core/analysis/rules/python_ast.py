@@ -237,6 +237,12 @@ TRANSPORT_KWARGS = frozenset(
 )
 DECODED_PARAM = "decoded-param"  # decoding the enclosing function's own parameter
 DECIPHERED = "deciphered"  # text run through a custom cipher (XOR, substitution, chr arithmetic)
+# labels of text that may be code the reader cannot see
+HIDDEN_CODE_LABELS = frozenset({"decoded", "download", DECODED_PARAM, DECIPHERED})
+# serialisers whose output is a data record, never a script (marshal.dumps is not: code objects)
+DATA_DUMPS = frozenset(
+    {"pickle.dumps", "cPickle.dumps", "json.dumps", "yaml.dump", "yaml.safe_dump"}
+)
 PENDING = "@"  # prefix of a placeholder label: what a function defined later returns
 DOWNLOAD_TO_FILE = ("urlretrieve", "wget.download")
 WRITE_METHODS = frozenset({"write", "write_text", "writelines", "write_bytes"})
@@ -738,7 +744,16 @@ class _Collector(ast.NodeVisitor):
                 labels = self.labels_of(value, depth + 1)
                 if labels:
                     out |= labels
+        if isinstance(node, ast.Call) and out & HIDDEN_CODE_LABELS:
+            out = self._serialised_data(node, out)
         return self._memo_labels(key, out)
+
+    def _serialised_data(self, node: ast.Call, out: set[str]) -> set[str]:
+        """``pickle.dumps(x)``, ``json.dumps(x)``: a data record of ``x``, never runnable code
+        (secrets in it stay secrets)."""
+        if self.folder.resolve(node.func) in DATA_DUMPS:
+            return out - HIDDEN_CODE_LABELS
+        return out
 
     def _memo_labels(self, key: int, out: set[str]) -> frozenset[str]:
         if "env-dump" in out:
@@ -768,6 +783,8 @@ class _Collector(ast.NodeVisitor):
                 out.add(DECIPHERED)  # XOR with a key
             for c in children:
                 out |= self._labels.get(id(c), _NO_LABELS)
+            if isinstance(node, ast.Call) and out & HIDDEN_CODE_LABELS:
+                out = self._serialised_data(node, out)
             self._memo_labels(id(node), out)
         return self._labels[id(root)]
 
