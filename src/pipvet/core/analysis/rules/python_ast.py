@@ -243,6 +243,7 @@ HIDDEN_CODE_LABELS = frozenset({"decoded", "download", DECODED_PARAM, DECIPHERED
 DATA_DUMPS = frozenset(
     {"pickle.dumps", "cPickle.dumps", "json.dumps", "yaml.dump", "yaml.safe_dump"}
 )
+FILE_OPENERS = frozenset({"open", "io.open", "codecs.open"})
 PENDING = "@"  # prefix of a placeholder label: what a function defined later returns
 DOWNLOAD_TO_FILE = ("urlretrieve", "wget.download")
 WRITE_METHODS = frozenset({"write", "write_text", "writelines", "write_bytes"})
@@ -746,7 +747,18 @@ class _Collector(ast.NodeVisitor):
                     out |= labels
         if isinstance(node, ast.Call) and out & HIDDEN_CODE_LABELS:
             out = self._serialised_data(node, out)
+        if isinstance(node, ast.Call) and "fingerprint" in out:
+            out = self._opened_file(node, out)
         return self._memo_labels(key, out)
+
+    def _opened_file(self, node: ast.Call, out: set[str]) -> set[str]:
+        """``open(os.path.join(os.getcwd(), name))``: the file's content, not the host's identity
+        the path was built from."""
+        func = node.func
+        opens = isinstance(func, ast.Attribute) and func.attr in FILE_READS
+        if opens or self.folder.resolve(func) in FILE_OPENERS:
+            return out - {"fingerprint"}
+        return out
 
     def _serialised_data(self, node: ast.Call, out: set[str]) -> set[str]:
         """``pickle.dumps(x)``, ``json.dumps(x)``: a data record of ``x``, never runnable code
@@ -785,6 +797,8 @@ class _Collector(ast.NodeVisitor):
                 out |= self._labels.get(id(c), _NO_LABELS)
             if isinstance(node, ast.Call) and out & HIDDEN_CODE_LABELS:
                 out = self._serialised_data(node, out)
+            if isinstance(node, ast.Call) and "fingerprint" in out:
+                out = self._opened_file(node, out)
             self._memo_labels(id(node), out)
         return self._labels[id(root)]
 
