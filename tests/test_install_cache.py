@@ -61,7 +61,7 @@ def test_one_changed_package_is_installed_normally(make_index, tmp_path, capsys)
     new = write_lock(index, tmp_path / "new.lock", [("alpha", "1.0"), ("beta", "1.1")])
     rc, out = run_install(capsys, "--lock", str(new), "--python", str(venv))
     assert rc == 0, out
-    assert "already installed" not in out and "1 installed, 1 already there" in out
+    assert "already installed: all" not in out and "1 installed: beta 1.1; 1 already there" in out
     assert installed(venv) == {"alpha": "1.0", "beta": "1.1"}
 
 
