@@ -19,8 +19,8 @@ from pipvet.core.analysis.facts.python_ast import (
     CallFact,
     ModuleFacts,
 )
+from pipvet.core.analysis.facts.setup_reach import SetupReach, setup_reach
 from pipvet.core.analysis.model import Finding
-from pipvet.core.analysis.rules.setup_reach import SetupReach, setup_reach
 
 # Roles of a member, decided from its path.
 ROLE_SETUP = "setup"  # setup.py at the project root: runs at install/build time
