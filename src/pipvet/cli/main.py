@@ -34,10 +34,12 @@ COMMANDS = (
 
 EPILOG = """exit codes:
   0  success
-  1  refused by policy (hash mismatch, blocked package, vulnerabilities over the threshold)
+  1  refused by policy (hash mismatch, blocked package, known malware, vulnerabilities over
+     the threshold, a name flagged by check-names)
   2  usage or input error (bad arguments, unreadable or malformed input, unwritable output)
   3  network: the index or another server could not be reached or timed out (retry later)
   4  internal error: a bug in pipvet (the traceback is written to a file, named on stderr)
+130  interrupted (Ctrl-C, SIGTERM); an install in progress was rolled back
 """
 
 
