@@ -61,9 +61,12 @@ def before_resolving(args: argparse.Namespace, progress: Progress = silent):
         # what the lock's inputs asked for (a "# via" that is not another locked package)
         direct = [p.name for p in lock.packages if not p.via or set(p.via) - locked]
         deps = sorted(locked - set(direct))
-        report = report.merge(gate.check_names(direct, index_url=index_url, policy=policy))
+        pages = _pages(args, index_url)
         report = report.merge(
-            gate.check_names(deps, index_url=index_url, policy=policy, requested=False)
+            gate.check_names(direct, index_url=index_url, policy=policy, index=pages)
+        )
+        report = report.merge(
+            gate.check_names(deps, index_url=index_url, policy=policy, requested=False, index=pages)
         )
         args._gate_checked = locked
         _refuse_if_blocked(report, progress)
@@ -85,10 +88,23 @@ def before_resolving(args: argparse.Namespace, progress: Progress = silent):
                 index_url=index_url,
                 policy=policy,
                 extra_index_urls=args.extra_index_url,
+                index=_pages(args, index_url),
             )
         )
         _refuse_if_blocked(report, progress)
     return policy, report
+
+
+def _pages(args, url: str):
+    """The install's one memo of project pages per index: the name checks before resolving and
+    the index facts before downloading read each page once."""
+    from pipvet.services import gate
+
+    memos = args.__dict__.setdefault("_gate_pages", {})
+    key = url.rstrip("/")
+    if key not in memos:
+        memos[key] = gate.PageMemo(url)
+    return memos[key]
 
 
 def before_download(args, plan, policy, early, progress: Progress = silent):
@@ -117,7 +133,7 @@ def before_download(args, plan, policy, early, progress: Progress = silent):
     report = early
     for url in sorted(set(origin.values())):  # each package's facts from the index serving it
         mine = [p for p in packages if origin.get(p.name) == url]
-        pages = gate.PageMemo(url)
+        pages = _pages(args, url)
         checked = getattr(args, "_gate_checked", set())
         report = report.merge(
             gate.check_names(
