@@ -104,6 +104,7 @@ def test_slow_drip_index_is_timed_out_with_exit_3(make_index, venv, tmp_path, ca
     before = tree(venv)
     monkeypatch.setenv("PIPVET_NETWORK_DEADLINE", "2")
     index.drip = 0.5  # one byte every half second: no single read ever times out
+    index.send_etag = False  # the page is sent again (not "304 not modified"), dripping
     start = time.monotonic()
     rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
     assert rc == 3, out

@@ -100,6 +100,8 @@ class TestIndex:
         self.redirect_files_to: str | None = None  # 302 every file request to this root URL
         self.redirect_pages_to: str | None = None  # 302 every project page to this root URL
         self.page_override: dict[str, bytes] = {}  # project -> raw JSON page body to serve
+        self.send_etag = True  # project pages carry an ETag; If-None-Match gets 304 when equal
+        self.not_modified: list[str] = []  # paths answered 304 Not Modified
         self._lock = threading.Lock()
         self.requests: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
@@ -532,10 +534,24 @@ def _make_handler(index: TestIndex) -> type[BaseHTTPRequestHandler]:
                 self._send(404, b"no such project\n")
                 return
             body = index.project_page(project, media)
-            self.send_response(200)
-            self.send_header("Content-Type", media)
             if index.page_padding:  # a small gzip body that inflates to page + padding spaces
                 body = _padded_gzip(body, index.page_padding)
+            etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+            if index.send_etag and self.headers.get("If-None-Match") == etag:
+                with index._lock:
+                    index.not_modified.append(self.path)
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                if index.cache_control is not None:
+                    self.send_header("Cache-Control", index.cache_control)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", media)
+            if index.send_etag:
+                self.send_header("ETag", etag)
+            if index.page_padding:
                 self.send_header("Content-Encoding", "gzip")
             self.send_header("Content-Length", str(len(body)))
             if index.cache_control is not None:

@@ -106,12 +106,17 @@ def split_requirement_line(text: str, where: str = "") -> tuple[str, list[str]]:
 def split_options(text: str, where: str = "") -> list[str]:
     """Option tokens, quoted as a shell would (``shlex``); an unbalanced quote is an
     ``InputError`` naming ``where``."""
+    if not any(c in text for c in "\"'\\"):  # nothing quoted or escaped: plain words
+        return _WORDS_RE.findall(text)
     try:
         return shlex.split(text)
     except ValueError as e:  # "No closing quotation", "No escaped character"
         raise InputError(
             f"{where or 'requirement line'}: {str(e).lower()} in {_show(text)}"
         ) from None
+
+
+_WORDS_RE = re.compile(r"[^ \t\r\n]+")  # shlex's whitespace
 
 
 def _show(text: str, limit: int = 60) -> str:

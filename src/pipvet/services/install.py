@@ -30,6 +30,7 @@ from pipvet.core.reports.audit import AuditReport
 from pipvet.core.reports.install import InstallReport, PlannedItem
 from pipvet.installer.plan import InstallPlan
 from pipvet.installer.staging import StagedFile
+from pipvet.sources.page_cache import one_fetch_per_page
 from pipvet.sources.sdist import build_requires
 
 __all__ = ["InstallReport", "InstallRequest", "audit_plan", "install"]
@@ -58,6 +59,7 @@ class InstallRequest:
     yes: bool = False  # install what only warns without asking (a block is never lifted)
 
 
+@one_fetch_per_page  # each index page is asked for once per operation
 def install(
     request: InstallRequest,
     *,

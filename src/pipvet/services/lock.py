@@ -22,6 +22,7 @@ from pipvet.core.models import DEFAULT_INDEX_URL, FileHash
 from pipvet.core.progress import Level, Progress, silent
 from pipvet.core.reports.lock import LockReport
 from pipvet.sources.environment import default_python
+from pipvet.sources.page_cache import one_fetch_per_page
 from pipvet.sources.requirements import gather_requirements, read_pyproject
 
 __all__ = ["LockReport", "LockRequest", "lock"]
@@ -64,6 +65,7 @@ def _inputs(
     return reqs, list(gathered.constraints), gathered.index_url
 
 
+@one_fetch_per_page  # each index page is asked for once per operation
 def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
     """Resolve, fetch every file's hash from the index (concurrently), build the Lock.
 

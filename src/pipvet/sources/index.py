@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import gzip
 import hashlib
 import http.client
@@ -20,6 +21,7 @@ import ssl
 import struct
 import tempfile
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,6 +43,17 @@ from pipvet.core.errors import InputError, NetworkError
 from pipvet.core.filenames import file_version as _filename_version
 from pipvet.core.filenames import pure_first
 from pipvet.core.models import DistFile, FileHash
+from pipvet.sources import page_cache
+from pipvet.sources.page_cache import (
+    FILENAME,
+    HASHES,
+    REQUIRES_PYTHON,
+    SIZE,
+    UPLOAD,
+    URL,
+    YANKED,
+    PageData,
+)
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
@@ -327,6 +340,10 @@ def _open(
                 url = _follow(url, urljoin(url, location), first, other_hosts)
                 continue
             ok = (200, 206) if extra_headers and "Range" in extra_headers else (200,)
+            if extra_headers and (
+                "If-None-Match" in extra_headers or "If-Modified-Since" in extra_headers
+            ):
+                ok = (200, 304)  # a conditional request: "not modified" is an answer
             if resp.status not in ok:
                 _discard(resp, parts.scheme, parts.netloc)
                 text = f"{url}: HTTP {resp.status} {resp.reason}".rstrip()
@@ -562,46 +579,75 @@ def parse_json_page(
 ) -> list[DistFile]:
     """The files listed by a PEP 691 project response (PEP 700 size and upload-time kept);
     only those whose file name ``keep`` accepts, when given."""
+    return [
+        _file_from_row(r) for r in _json_rows(doc, page_url) if keep is None or keep(r[FILENAME])
+    ]
+
+
+def _json_rows(doc: object, page_url: str) -> list[list]:
+    """The rows (``pipvet.sources.page_cache``) of a PEP 691 project response, every entry
+    checked: a malformed one refuses the whole page."""
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
         raise InputError(f"{page_url}: not a PEP 691 project response")
-    files = []
+    rows = []
     for n, item in enumerate(doc["files"]):
         if not isinstance(item, dict) or "filename" not in item or "url" not in item:
             raise InputError(f"{page_url}: malformed file entry")
         filename, href = item["filename"], item["url"]
         if not isinstance(filename, str) or not isinstance(href, str):
             raise InputError(f"{page_url}: file entry {n}: filename and url must be strings")
-        if keep is not None and not keep(filename):
-            continue
         _check_listed_name(filename, page_url)
         raw_hashes = item.get("hashes") or {}
         if not isinstance(raw_hashes, dict):
             raise InputError(f"{page_url}: {filename!r}: hashes must be a table")
-        hashes = tuple(
-            FileHash(k.lower(), v.lower())
+        hashes = sorted(
+            [k.lower(), v.lower()]
             for k, v in raw_hashes.items()
             if isinstance(v, str) and isinstance(k, str)
         )
-        if len(hashes) > 1:
-            hashes = tuple(sorted(hashes, key=lambda h: h.algorithm))
         if "\x00" in href:
             raise InputError(f"{page_url}: {filename!r}: NUL byte in the file URL")
-        url = _absolute(page_url, href)
         size = item.get("size")
         rp = item.get("requires-python")
         upload = item.get("upload-time")
-        files.append(
-            DistFile(
-                filename=filename,
-                url=url,
-                hashes=hashes,
-                size=size if isinstance(size, int) and not isinstance(size, bool) else None,
-                upload_time=upload if isinstance(upload, str) and upload else None,
-                requires_python=rp if isinstance(rp, str) and rp else None,
-                yanked=bool(item.get("yanked", False)),
-            )
+        rows.append(
+            [
+                n,
+                filename,
+                _absolute(page_url, href),
+                hashes,
+                size if isinstance(size, int) and not isinstance(size, bool) else None,
+                upload if isinstance(upload, str) and upload else None,
+                rp if isinstance(rp, str) and rp else None,
+                bool(item.get("yanked", False)),
+            ]
         )
-    return files
+    return rows
+
+
+def _file_from_row(row: list) -> DistFile:
+    return DistFile(
+        filename=row[FILENAME],
+        url=row[URL],
+        hashes=tuple(FileHash(a, d) for a, d in row[HASHES]),
+        size=row[SIZE],
+        upload_time=row[UPLOAD],
+        requires_python=row[REQUIRES_PYTHON],
+        yanked=row[YANKED],
+    )
+
+
+def _row_from_file(n: int, f: DistFile) -> list:
+    return [
+        n,
+        f.filename,
+        f.url,
+        [[h.algorithm, h.digest] for h in f.hashes],
+        f.size,
+        f.upload_time,
+        f.requires_python,
+        f.yanked,
+    ]
 
 
 def _check_listed_name(filename: str, page_url: str) -> None:
@@ -635,7 +681,8 @@ def _max_age(header: str | None) -> int:
 
 
 class _PageCache:
-    """Project pages kept on disk for as long as the server allows (gzip, one file each)."""
+    """Blobs (wheel metadata) kept on disk for as long as the server allows (gzip, one file
+    each). Project pages are kept in parsed form by ``pipvet.sources.page_cache``."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -678,7 +725,8 @@ PROJECT_STATUSES = ("active", "archived", "quarantined", "deprecated")  # PEP 79
 
 
 class ProjectPage:
-    """A fetched project page; files are built only for the versions asked for."""
+    """A fetched project page, in parsed form (``pipvet.sources.page_cache.PageData``): files are
+    built only for the releases asked for."""
 
     def __init__(
         self,
@@ -687,64 +735,113 @@ class ProjectPage:
         doc: dict | None = None,
         parsed: list[DistFile] | None = None,
         meta: dict[str, str] | None = None,
+        data: PageData | None = None,
     ) -> None:
-        self.url = url
-        self.doc = doc
-        self.parsed = parsed
-        self.meta = meta or {}
+        if data is None:
+            if doc is not None:
+                data = _data_from_json(url, url, doc)
+            else:
+                data = _data_from_files(url, url, parsed or [], meta or {})
+        self.data = data
+        self.url = data.final
 
     @property
     def status(self) -> tuple[str, str | None]:
         """PEP 792 project status and its reason: ``("active", None)`` when the index says
         nothing. JSON: ``project-status: {status, reason}``; HTML: ``pypi:project-status``
         and ``pypi:project-status-reason`` meta tags. An unknown value is kept as given."""
-        if self.doc is not None:
-            raw = self.doc.get("project-status")
-            if isinstance(raw, dict):
-                status, reason = raw.get("status"), raw.get("reason")
-            else:
-                status, reason = None, None
-        else:
-            status = self.meta.get("pypi:project-status")
-            reason = self.meta.get("pypi:project-status-reason")
+        status, reason = self.data.status, self.data.reason
         status = status.strip().lower() if isinstance(status, str) and status.strip() else "active"
         return status, reason if isinstance(reason, str) and reason else None
 
     @property
     def versions(self) -> list[str]:
         """PEP 700 ``versions`` (JSON), else the versions found in file names."""
-        if self.doc is not None and isinstance(self.doc.get("versions"), list):
-            return [str(v) for v in self.doc["versions"]]
-        seen: dict[str, None] = {}
-        for f in self.files():
-            v = _filename_version(f.filename)
-            if v is not None:
-                seen.setdefault(str(v), None)
-        return list(seen)
+        return list(self.data.versions)
 
     def files(self, version: Version | None = None) -> list[DistFile]:
-        """All files, or those of ``version``."""
-        keep = None if version is None else (lambda fn: _filename_version(fn) == version)
-        if self.doc is not None:
-            return parse_json_page(self.doc, self.url, keep)
-        assert self.parsed is not None
-        return [f for f in self.parsed if keep is None or keep(f.filename)]
+        """All files (in the page's order), or those of ``version``."""
+        if version is None:
+            rows = self.data.all_rows()
+        else:
+            rows = self.data.rows(page_cache.version_key(version))
+        return [_file_from_row(r) for r in rows]
+
+    def releases(self) -> Iterator[tuple[Version, list]]:
+        """``(version, rows)`` of each release, newest first (rows decoded only when reached)."""
+        for key in self.data.release_keys():
+            rows = self.data.rows(key)
+            if key and rows:
+                v = _filename_version(rows[0][FILENAME])
+                if v is not None:
+                    yield v, rows
 
     def wheel_summaries(self) -> Iterator[tuple[str, str | None, bool]]:
         """(filename, requires-python, yanked) of every wheel, without building DistFiles."""
-        if self.doc is not None:
-            for item in self.doc["files"]:
-                name = str(item.get("filename", ""))
-                if name.endswith(".whl"):
-                    yield name, item.get("requires-python") or None, bool(item.get("yanked"))
-        else:
-            for f in self.parsed or ():
-                if f.is_wheel:
-                    yield f.filename, f.requires_python, f.yanked
+        for row in self.data.all_rows():
+            if row[FILENAME].endswith(".whl"):
+                yield row[FILENAME], row[REQUIRES_PYTHON], bool(row[YANKED])
+
+
+def _data_from_json(url: str, final: str, doc: object, **extra: object) -> PageData:
+    rows = _json_rows(doc, final)
+    assert isinstance(doc, dict)
+    raw = doc.get("project-status")
+    status, reason = (
+        (raw.get("status"), raw.get("reason")) if isinstance(raw, dict) else (None, None)
+    )
+    versions = doc.get("versions")
+    return page_cache.build(
+        url,
+        final,
+        rows,
+        status=status if isinstance(status, str) else None,
+        reason=reason if isinstance(reason, str) else None,
+        versions=[str(v) for v in versions] if isinstance(versions, list) else None,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _data_from_files(
+    url: str, final: str, files: list[DistFile], meta: dict[str, str], **extra: object
+) -> PageData:
+    return page_cache.build(
+        url,
+        final,
+        [_row_from_file(n, f) for n, f in enumerate(files)],
+        status=meta.get("pypi:project-status"),
+        reason=meta.get("pypi:project-status-reason"),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _parse_page(url: str, final: str, ctype: str, body: bytes, **extra: object) -> PageData:
+    """The parsed form of a fetched page (PEP 691 JSON or PEP 503 HTML)."""
+    if ctype == JSON_TYPE or ctype.endswith("+json") or ctype == "application/json":
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            raise InputError(f"{final}: invalid JSON from the index") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
+            raise InputError(f"{final}: not a PEP 691 project response")
+        return _data_from_json(url, final, doc, **extra)
+    files, meta = _parse_html(body.decode("utf-8", "replace"), final)
+    return _data_from_files(url, final, files, meta, **extra)
+
+
+def _storable(header: str | None) -> bool:
+    return header is None or "no-store" not in header.lower()
 
 
 class SimpleIndex:
-    """One simple index, e.g. ``SimpleIndex("https://pypi.org/simple/")``."""
+    """One simple index, e.g. ``SimpleIndex("https://pypi.org/simple/")``.
+
+    Project pages are kept in parsed form (``pipvet.sources.page_cache``) in ``cache_dir``, by
+    default ``<pipvet cache>/simple``. With a ``cache_dir`` given, a page is reused without asking
+    the index for as long as the index allows (``Cache-Control: max-age``; ``lock`` does this);
+    otherwise every page is asked for again, conditionally (``If-None-Match`` /
+    ``If-Modified-Since``), and a page the index says is unchanged is not parsed again. Inside
+    ``page_cache.page_scope()`` each page is asked for once per operation."""
 
     def __init__(
         self,
@@ -762,7 +859,17 @@ class SimpleIndex:
         self.url = url
         self.timeout = timeout
         self.other_hosts = other_hosts  # False under a lock: a redirect elsewhere is refused
-        self.cache = _PageCache(Path(cache_dir)) if cache_dir is not None else None
+        self.cache = _PageCache(Path(cache_dir)) if cache_dir is not None else None  # metadata
+        self.reuse_fresh = cache_dir is not None  # serve unexpired pages without asking
+        self._pages_dir = Path(cache_dir) if cache_dir is not None else None
+        self._memo = page_cache.current_scope()
+
+    def _disk(self) -> page_cache.DiskPages:
+        if self._pages_dir is None:
+            from pipvet.paths import cache_dir
+
+            self._pages_dir = cache_dir() / "simple"
+        return page_cache.disk_pages(self._pages_dir)
 
     def project_url(self, name: str) -> str:
         return urljoin(self.url, f"{canonicalize_name(name)}/")
@@ -771,35 +878,78 @@ class SimpleIndex:
         """Every file the index lists for project ``name`` (JSON preferred, HTML fallback)."""
         return self.project_page(name).files()
 
+    def _usable(self, data: PageData | None) -> PageData | None:
+        """``data`` unless it came from another host and this client refuses other hosts."""
+        if data is None:
+            return None
+        if not self.other_hosts and _origin(data.final).lower() != _origin(data.url).lower():
+            return None
+        return data
+
     def project_page(self, name: str) -> ProjectPage:
-        """Project ``name``'s page, parsed lazily (PyPI pages can list 15,000 files)."""
+        """Project ``name``'s page, parsed once per change (PyPI pages can list 15,000 files)."""
         url = self.project_url(name)
-        cached = self.cache.get(url) if self.cache else None
-        if cached is not None:
-            final, ctype, body = cached
-        else:
+        memo = self._memo
+        data = self._usable(memo.get(url)) if memo is not None else None
+        if data is None:
+            data = self._fetch_page(url)
+            if memo is not None:
+                memo.put(data)
+        return ProjectPage(url, data=data)
+
+    def _fetch_page(self, url: str) -> PageData:
+        disk = self._disk()
+        cached = self._usable(disk.get(url))
+        if cached is not None and self.reuse_fresh and time.time() < cached.expires:
+            return cached
+        for conditional in (True, False):
+            headers: dict[str, str] = {}
+            if cached is not None and conditional:
+                if cached.validators.get("etag"):
+                    headers["If-None-Match"] = cached.validators["etag"]
+                if cached.validators.get("last-modified"):
+                    headers["If-Modified-Since"] = cached.validators["last-modified"]
             with _open(
                 url,
                 accept=ACCEPT,
                 timeout=self.timeout,
                 compressed=True,
+                extra_headers=headers or None,
                 other_hosts=self.other_hosts,
             ) as (resp, final):
+                cache_control = resp.getheader("Cache-Control")
+                if resp.status == 304:
+                    _read_body(resp, final, limit=65536)
+                    if cached is None or final != cached.final:
+                        continue  # not what was asked about: ask again, unconditionally
+                    cached.expires = time.time() + _max_age(cache_control)
+                    if _storable(cache_control):
+                        disk.put(cached)
+                    return cached
                 ctype = (resp.getheader("Content-Type") or "").split(";")[0].strip().lower()
                 body = _read_body(resp, final)
-                max_age = _max_age(resp.getheader("Cache-Control"))
-            if self.cache and max_age > 0:
-                self.cache.put(url, final, ctype, body, max_age)
-        if ctype == JSON_TYPE or ctype.endswith("+json") or ctype == "application/json":
-            try:
-                doc = json.loads(body)
-            except ValueError:
-                raise InputError(f"{final}: invalid JSON from the index") from None
-            if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
-                raise InputError(f"{final}: not a PEP 691 project response")
-            return ProjectPage(final, doc=doc)
-        parsed, meta = _parse_html(body.decode("utf-8", "replace"), final)
-        return ProjectPage(final, parsed=parsed, meta=meta)
+                validators = {
+                    "etag": resp.getheader("ETag") or "",
+                    "last-modified": resp.getheader("Last-Modified") or "",
+                    "serial": resp.getheader("X-PyPI-Last-Serial") or "",
+                    "ctype": ctype,
+                    "sha256": hashlib.sha256(body).hexdigest(),
+                }
+            expires = time.time() + _max_age(cache_control)
+            if (
+                cached is not None
+                and cached.final == final
+                and cached.validators.get("sha256") == validators["sha256"]
+                and cached.validators.get("ctype") == ctype
+            ):  # the same bytes: the parsed form holds
+                data = cached
+                data.validators, data.expires = validators, expires
+            else:
+                data = _parse_page(url, final, ctype, body, validators=validators, expires=expires)
+            if _storable(cache_control):
+                disk.put(data)
+            return data
+        raise NetworkError(f"{url}: the index answered 'not modified' to an unconditional request")
 
     def many(
         self, names: Iterable[str], max_workers: int = 16
@@ -1024,6 +1174,15 @@ def download(file: DistFile, dest_dir: Path, *, timeout: float = 60) -> Path:
     return download_with_digest(file, dest_dir, timeout=timeout).path
 
 
+@functools.lru_cache(maxsize=4096)
+def _python_ok(requires_python: str, python: str) -> bool:
+    """True when ``python`` meets ``requires_python`` (an invalid specifier does not exclude)."""
+    try:
+        return SpecifierSet(requires_python).contains(python, prereleases=True)
+    except InvalidSpecifier:
+        return True
+
+
 class Prefetcher:
     """Fetches project pages, and the metadata of each project's likely version, in the
     background while a resolver runs, following dependencies; then serves what it has and
@@ -1088,31 +1247,23 @@ class Prefetcher:
         return page
 
     def _guess(self, page: ProjectPage, requirement: Requirement) -> tuple[Version, str] | None:
-        """The version the resolver will most likely pick, and one of its wheels."""
+        """The version the resolver will most likely pick, and one of its wheels: the newest
+        release the requirement allows with a wheel for this Python (releases are walked newest
+        first, so only the releases above the answer are decoded)."""
         python = self.env.get("python_full_version", "")
-        best: tuple[Version, tuple[bool, str]] | None = None
-        ok_python: dict[str, bool] = {}
-        for filename, requires_python, yanked in page.wheel_summaries():
-            v = _filename_version(filename)
-            if v is None or yanked or v.is_prerelease:
+        for v, rows in page.releases():
+            if v.is_prerelease or not requirement.specifier.contains(v, prereleases=False):
                 continue
-            if best is not None and v < best[0]:
-                continue
-            if requires_python and python:
-                if requires_python not in ok_python:
-                    try:
-                        spec = SpecifierSet(requires_python)
-                        ok_python[requires_python] = spec.contains(python, prereleases=True)
-                    except InvalidSpecifier:
-                        ok_python[requires_python] = True
-                if not ok_python[requires_python]:
-                    continue
-            if not requirement.specifier.contains(v, prereleases=False):
-                continue
-            rank = pure_first(filename)
-            if best is None or v > best[0] or rank < best[1]:
-                best = (v, rank)
-        return (best[0], best[1][1]) if best else None
+            wheels = [
+                r[FILENAME]
+                for r in rows
+                if r[FILENAME].endswith(".whl")
+                and not r[YANKED]
+                and (not python or not r[REQUIRES_PYTHON] or _python_ok(r[REQUIRES_PYTHON], python))
+            ]
+            if wheels:
+                return v, min(wheels, key=pure_first)
+        return None
 
     def finish(
         self, pins: dict[NormalizedName, Version], *, metadata: bool, missing_ok: bool = False
