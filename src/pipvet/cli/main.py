@@ -43,7 +43,8 @@ EPILOG = """exit codes:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or only of ``only`` (start-up: one command's imports)."""
     parser = argparse.ArgumentParser(
         prog="pipvet",
         description="Safe-by-default Python package installs: locks with hashes, hash-checked "
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pipvet {__version__}")
     _global_flags(parser, default=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         module = importlib.import_module(f"pipvet.commands.{name.replace('-', '_')}")
         module.register(sub)
     for command in sub.choices.values():
@@ -80,8 +81,15 @@ def _global_flags(parser: argparse.ArgumentParser, *, default: object) -> None:
                 _global_flags(nested, default=default)
 
 
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv`` (its first word that is not a flag), when it is one."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    return word if word in COMMANDS else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     console.configure(quiet=args.quiet, verbose=args.verbose, color=not args.no_color)
     func = getattr(args, "func", None)

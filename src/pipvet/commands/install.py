@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipvet.core.models import DEFAULT_INDEX_URL as DEFAULT_INDEX
+from pipvet.core.defaults import DEFAULT_INDEX_URL as DEFAULT_INDEX
 from pipvet.core.severity import AUDIT_FAIL_ON
 
 

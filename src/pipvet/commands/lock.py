@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipvet.core.models import DEFAULT_INDEX_URL as DEFAULT_INDEX
+from pipvet.core.defaults import DEFAULT_INDEX_URL as DEFAULT_INDEX
 from pipvet.formats.registries import LOCK as FORMATS
 
 

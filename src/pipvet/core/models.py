@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-DEFAULT_INDEX_URL = "https://pypi.org/simple/"  # the public index, when no --index-url is given
+from pipvet.core.defaults import DEFAULT_INDEX_URL as DEFAULT_INDEX_URL  # re-exported
 
 
 @dataclass(frozen=True, order=True)

@@ -8,7 +8,6 @@ format does not take are not passed to it (``color`` means nothing to JSON).
 from __future__ import annotations
 
 import importlib
-import inspect
 from collections.abc import Iterator, Mapping
 
 
@@ -49,6 +48,8 @@ class FormatRegistry:
     def render(self, name: str, report: object, **options: object) -> str:
         """``report`` in format ``name``; ``options`` the format does not take are dropped."""
         fn = self.renderer(name)
+        import inspect  # only when rendering: --help needs none of it
+
         params = inspect.signature(fn).parameters
         if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
             options = {k: v for k, v in options.items() if k in params}
