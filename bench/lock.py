@@ -1,16 +1,18 @@
 """Benchmark `pipvet lock` against `uv pip compile --generate-hashes` and `pip-compile
 --generate-hashes` on three real requirement sets, against the public index (needs internet).
 
-    python bench/lock.py [--repeat 3] [--cold] [--sets small,medium,large]
+    python bench/lock.py [--repeat 3] [--modes warm,cold] [--sets small,medium,large]
 
 It creates a bench venv (default /tmp/pipvet-bench-venv, or $PIPVET_BENCH_VENV) holding uv and
 pip-tools; pipvet runs from this interpreter and uses that same uv. Times are wall-clock: median,
 min and max. Every tool resolves wheels only (``--only-binary :all:``), as pipvet does, so they
 solve the same problem. The tools are interleaved: each round runs every tool once, in an order
 rotated from round to round, so a slower network or a busier machine weighs on all of them alike.
-Warm (default): one untimed warm-up run per tool and set fills the caches first. --cold: every
-run gets an empty cache directory (XDG_CACHE_HOME and UV_CACHE_DIR point to a fresh temp dir).
-Every tool is isolated from pip/uv configuration (PIP_*/UV_* removed, PIP_CONFIG_FILE=/dev/null).
+Both modes run in one invocation. warm: one untimed warm-up run per tool and set fills the caches
+first. cold: every run gets an empty cache directory (XDG_CACHE_HOME, UV_CACHE_DIR and
+PIPVET_CACHE_DIR point to a fresh temp dir). Every tool is isolated from pip/uv configuration
+(PIP_*/UV_* removed, PIP_CONFIG_FILE=/dev/null). pipvet's own modules are byte-compiled first, as
+an installed pipvet is (PYTHONDONTWRITEBYTECODE would otherwise make every run compile them).
 """
 
 from __future__ import annotations
@@ -97,59 +99,75 @@ def run_once(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--cold", action="store_true", help="empty caches for every run")
+    parser.add_argument("--modes", default="warm,cold", help="warm, cold or both (default)")
+    parser.add_argument("--cold", action="store_true", help="cold caches only (--modes cold)")
     parser.add_argument("--sets", default="small,medium,large")
     args = parser.parse_args()
+    modes = ["cold"] if args.cold else args.modes.split(",")
     bindir = bench_venv()
+    import pipvet
+
+    subprocess.run(  # as installed: byte-compiled once, not at every start
+        [sys.executable, "-m", "compileall", "-q", str(Path(pipvet.__file__).parent)],
+        check=True,
+        capture_output=True,
+    )
     pip_compile_version = subprocess.run(
         [str(bindir / "pip-compile"), "--version"], capture_output=True, text=True
     ).stdout.strip()
     uv_version = subprocess.run(
         [str(bindir / "uv"), "--version"], capture_output=True, text=True
     ).stdout.strip()
-    mode = "cold caches" if args.cold else "warm caches"
-    print(f"# {mode}, median of {args.repeat}; {uv_version}; {pip_compile_version}; {INDEX}")
+    print(f"# median of {args.repeat} (min, max); {uv_version}; {pip_compile_version}; {INDEX}")
     print(f"# python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     header = (
-        f"{'set':<8} {'tool':<16} {'pkgs':>5} {'hashes':>7} {'median s':>9} {'min':>6} {'max':>6}"
+        f"{'mode':<5} {'set':<8} {'tool':<16} {'pkgs':>5} {'hashes':>7} {'median s':>9} "
+        f"{'min':>6} {'max':>6}"
     )
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory(prefix="pipvet-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        warm_cache = tmp / "warm-cache"
-        for set_name in args.sets.split(","):
-            reqs = tmp / f"{set_name}.in"
-            reqs.write_text("\n".join(SETS[set_name]) + "\n")
-            tools = list(commands(bindir, reqs, tmp))
-            outs = {tool: tmp / f"{set_name}-{i}.out" for i, tool in enumerate(tools)}
-            cmds = {t: (commands(bindir, reqs, outs[t])[t], outs[t]) for t in tools}  # own output
-            if not args.cold:
-                for cmd, _out in cmds.values():
-                    run_once(cmd, clean_env(bindir, warm_cache), tmp)  # warm-up
-            times: dict[str, list[float]] = {tool: [] for tool in cmds}
-            for round_no in range(args.repeat):
-                k = round_no % len(tools)
-                for tool in tools[k:] + tools[:k]:  # interleaved, order rotated each round
-                    cache = warm_cache
-                    if args.cold:
-                        cache = Path(tempfile.mkdtemp(prefix="cache-", dir=tmp))
-                    times[tool].append(run_once(cmds[tool][0], clean_env(bindir, cache), tmp))
-                    if args.cold:
-                        shutil.rmtree(cache, ignore_errors=True)
-            results = {}
-            for tool, runs in times.items():
-                pins, hashes = count(cmds[tool][1])
-                med = statistics.median(runs)
-                results[tool] = med
-                print(
-                    f"{set_name:<8} {tool:<16} {pins:>5} {hashes:>7} {med:>9.2f} "
-                    f"{min(runs):>6.2f} {max(runs):>6.2f}"
-                )
-            ratio = results["pipvet (uv)"] / results["uv pip compile"]
-            faster = results["pip-compile"] / results["pipvet (uv)"]
-            print(f"{'':<8} pipvet(uv)/uv = {ratio:.2f}x; pip-compile/pipvet(uv) = {faster:.2f}x")
+        for mode in modes:
+            for set_name in args.sets.split(","):
+                bench_set(bindir, tmp, set_name, mode, args.repeat)
     return 0
+
+
+def bench_set(bindir: Path, tmp: Path, set_name: str, mode: str, repeat: int) -> None:
+    cold = mode == "cold"
+    warm_cache = tmp / f"warm-cache-{set_name}"
+    reqs = tmp / f"{set_name}.in"
+    reqs.write_text("\n".join(SETS[set_name]) + "\n")
+    tools = list(commands(bindir, reqs, tmp))
+    outs = {tool: tmp / f"{set_name}-{i}.out" for i, tool in enumerate(tools)}
+    cmds = {t: (commands(bindir, reqs, outs[t])[t], outs[t]) for t in tools}  # own output
+    if not cold:
+        for cmd, _out in cmds.values():
+            run_once(cmd, clean_env(bindir, warm_cache), tmp)  # warm-up
+    times: dict[str, list[float]] = {tool: [] for tool in cmds}
+    for round_no in range(repeat):
+        k = round_no % len(tools)
+        for tool in tools[k:] + tools[:k]:  # interleaved, order rotated each round
+            cache = warm_cache
+            if cold:
+                cache = Path(tempfile.mkdtemp(prefix="cache-", dir=tmp))
+            times[tool].append(run_once(cmds[tool][0], clean_env(bindir, cache), tmp))
+            if cold:
+                shutil.rmtree(cache, ignore_errors=True)
+    results = {}
+    for tool, runs in times.items():
+        pins, hashes = count(cmds[tool][1])
+        med = statistics.median(runs)
+        results[tool] = med
+        print(
+            f"{mode:<5} {set_name:<8} {tool:<16} {pins:>5} {hashes:>7} {med:>9.2f} "
+            f"{min(runs):>6.2f} {max(runs):>6.2f}"
+        )
+    ratio = results["pipvet (uv)"] / results["uv pip compile"]
+    faster = results["pip-compile"] / results["pipvet (uv)"]
+    print(f"{'':<14} pipvet(uv)/uv = {ratio:.2f}x; pip-compile/pipvet(uv) = {faster:.2f}x")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

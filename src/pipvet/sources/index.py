@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import gzip
 import hashlib
 import http.client
 import json
@@ -681,41 +680,40 @@ def _max_age(header: str | None) -> int:
 
 
 class _PageCache:
-    """Blobs (wheel metadata) kept on disk for as long as the server allows (gzip, one file
-    each). Project pages are kept in parsed form by ``pipvet.sources.page_cache``."""
+    """Blobs (wheel metadata, Requires-Dist) kept on disk for as long as the server allows, one
+    file each: a JSON header line, then the bytes. Project pages are kept in parsed form by
+    ``pipvet.sources.page_cache``."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
     def _path(self, url: str) -> Path:
-        return self.directory / (hashlib.sha256(url.encode()).hexdigest() + ".gz")
+        return self.directory / (hashlib.sha256(url.encode()).hexdigest() + ".blob")
 
     def get(self, url: str) -> tuple[str, str, bytes] | None:
-        import time
-
-        path = self._path(url)
         try:
-            with gzip.open(path, "rb") as f:
-                head = json.loads(f.readline())
-                if head["url"] != url or time.time() > head["expires"]:
-                    return None
-                return head["final"], head["ctype"], f.read()
-        except (OSError, EOFError, ValueError, KeyError, zlib.error):
+            raw = self._path(url).read_bytes()
+            line, _, body = raw.partition(b"\n")
+            head = json.loads(line)
+            if head["url"] != url or time.time() > head["expires"] or len(body) != head["size"]:
+                return None
+            return head["final"], head["ctype"], body
+        except (OSError, ValueError, KeyError, TypeError):
             return None
 
     def put(self, url: str, final: str, ctype: str, body: bytes, max_age: int) -> None:
-        import time
-
-        head = {"url": url, "final": final, "ctype": ctype, "expires": time.time() + max_age}
+        head = {
+            "url": url,
+            "final": final,
+            "ctype": ctype,
+            "expires": time.time() + max_age,
+            "size": len(body),
+        }
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".page-")
-            with (
-                os.fdopen(fd, "wb") as raw,
-                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1) as f,
-            ):
-                f.write(json.dumps(head).encode() + b"\n")
-                f.write(body)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".blob-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(json.dumps(head).encode() + b"\n" + body)
             os.replace(tmp, self._path(url))
         except OSError:
             pass  # a cache that cannot be written is only slower
@@ -1052,8 +1050,6 @@ class SimpleIndex:
     ) -> dict[NormalizedName, list[str]]:
         """Requires-Dist of each project, from one wheel's PEP 658 metadata (fetched
         concurrently). Projects whose metadata is not served are left out."""
-        import email.parser
-
         chosen = {}
         for name, candidates in files.items():
             wheels = sorted(
@@ -1064,13 +1060,32 @@ class SimpleIndex:
         if not chosen:
             return {}
         names = sorted(chosen)
-        blobs = concurrent_map(lambda n: self.wheel_metadata(chosen[n]), names, max_workers)
-        out: dict[NormalizedName, list[str]] = {}
-        for name, blob in zip(names, blobs, strict=True):
-            if blob is not None:
-                msg = email.parser.BytesParser().parsebytes(blob, headersonly=True)
-                out[name] = [str(v) for v in msg.get_all("Requires-Dist") or []]
-        return out
+        found = concurrent_map(lambda n: self.wheel_requires(chosen[n]), names, max_workers)
+        return {n: r for n, r in zip(names, found, strict=True) if r is not None}
+
+    def wheel_requires(self, file: DistFile) -> list[str] | None:
+        """A wheel's Requires-Dist (from ``wheel_metadata``), kept once read: a file's metadata
+        never changes. None when its metadata cannot be read."""
+        key = file.url + "#requires-dist"
+        cached = self.cache.get(key) if self.cache and file.sha256 else None
+        if cached is not None:
+            try:
+                value = json.loads(cached[2])
+            except ValueError:
+                value = None
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return value
+        blob = self.wheel_metadata(file)
+        if blob is None:
+            return None
+        import email.parser
+
+        msg = email.parser.BytesParser().parsebytes(blob, headersonly=True)
+        requires = [str(v) for v in msg.get_all("Requires-Dist") or []]
+        if self.cache and file.sha256:
+            body = json.dumps(requires).encode()
+            self.cache.put(key, file.url, "application/json", body, METADATA_MAX_AGE)
+        return requires
 
 
 def file_version(file: DistFile) -> Version | None:
@@ -1183,6 +1198,9 @@ def _python_ok(requires_python: str, python: str) -> bool:
         return True
 
 
+HEAD_START = 0.05  # seconds the speculative fetches leave to the resolver to start
+
+
 class Prefetcher:
     """Fetches project pages, and the metadata of each project's likely version, in the
     background while a resolver runs, following dependencies; then serves what it has and
@@ -1199,6 +1217,7 @@ class Prefetcher:
         self._meta: dict[tuple[str, Version], list[str] | None] = {}  # None: not served
         self._stopped = False
         self._needed: set[str] = set()
+        self._created = time.monotonic()
 
     def add(self, requirement: Requirement) -> None:
         """Start fetching ``requirement``'s project (and, transitively, its dependencies)."""
@@ -1211,6 +1230,9 @@ class Prefetcher:
             self._pages[name] = self._pool.submit(self._crawl, name, requirement)
 
     def _crawl(self, name: str, requirement: Requirement) -> ProjectPage | None:
+        wait = HEAD_START - (time.monotonic() - self._created)
+        if wait > 0:  # the resolver's process starts first, not behind 16 threads parsing
+            time.sleep(wait)
         if self._stopped and name not in self._needed:
             return None
         try:
@@ -1223,15 +1245,11 @@ class Prefetcher:
         version, wheel_name = guess
         wheels = page.files(version)
         wheel = next((f for f in wheels if f.filename == wheel_name), None)
-        blob = self.index.wheel_metadata(wheel) if wheel else None
-        if blob is None:
+        requires = self.index.wheel_requires(wheel) if wheel else None
+        if requires is None:
             with self._lock:
                 self._meta[(name, version)] = None  # type: ignore[index]
             return page
-        import email.parser
-
-        msg = email.parser.BytesParser().parsebytes(blob, headersonly=True)
-        requires = [str(v) for v in msg.get_all("Requires-Dist") or []]
         with self._lock:
             self._meta[(name, version)] = requires  # type: ignore[index]
         for text in requires:
