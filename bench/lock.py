@@ -13,6 +13,9 @@ first. cold: every run gets an empty cache directory (XDG_CACHE_HOME, UV_CACHE_D
 PIPVET_CACHE_DIR point to a fresh temp dir). Every tool is isolated from pip/uv configuration
 (PIP_*/UV_* removed, PIP_CONFIG_FILE=/dev/null). pipvet's own modules are byte-compiled first, as
 an installed pipvet is (PYTHONDONTWRITEBYTECODE would otherwise make every run compile them).
+PIPVET_BENCH_BASELINE=DIR adds "baseline (uv)": the pipvet in DIR (a src/ folder, e.g. of an
+older commit) run the same way, interleaved with the others. PIPVET_BENCH_TOOLS=a,b keeps only
+those tools.
 """
 
 from __future__ import annotations
@@ -66,7 +69,10 @@ def clean_env(bindir: Path, cache: Path | None) -> dict[str, str]:
 
 def commands(bindir: Path, reqs: Path, out: Path) -> dict[str, list[str]]:
     python = sys.executable
-    return {
+    base = []
+    if os.environ.get("PIPVET_BENCH_BASELINE"):  # another pipvet's src/, run the same way
+        base = ["env", f"PYTHONPATH={os.environ['PIPVET_BENCH_BASELINE']}"]
+    found = {
         "pipvet (uv)": [python, "-m", "pipvet", "-q", "lock", "-r", str(reqs), "--index-url",
                         INDEX, "--resolver", "uv", "-o", str(out)],
         "pipvet (pip)": [python, "-m", "pipvet", "-q", "lock", "-r", str(reqs), "--index-url",
@@ -78,6 +84,10 @@ def commands(bindir: Path, reqs: Path, out: Path) -> dict[str, list[str]]:
                         "--index-url", INDEX, "--pip-args", "--only-binary=:all:",
                         "--no-strip-extras", str(reqs), "-o", str(out)],
     }  # fmt: skip
+    if base:
+        found["baseline (uv)"] = [*base, *found["pipvet (uv)"]]
+    wanted = os.environ.get("PIPVET_BENCH_TOOLS")
+    return {k: v for k, v in found.items() if not wanted or k in wanted.split(",")}
 
 
 def count(out: Path) -> tuple[int, int]:
@@ -107,10 +117,11 @@ def main() -> int:
     bindir = bench_venv()
     import pipvet
 
+    sources = [str(Path(pipvet.__file__).parent)]
+    if os.environ.get("PIPVET_BENCH_BASELINE"):
+        sources.append(str(Path(os.environ["PIPVET_BENCH_BASELINE"]) / "pipvet"))
     subprocess.run(  # as installed: byte-compiled once, not at every start
-        [sys.executable, "-m", "compileall", "-q", str(Path(pipvet.__file__).parent)],
-        check=True,
-        capture_output=True,
+        [sys.executable, "-m", "compileall", "-q", *sources], check=True, capture_output=True
     )
     pip_compile_version = subprocess.run(
         [str(bindir / "pip-compile"), "--version"], capture_output=True, text=True
@@ -164,9 +175,15 @@ def bench_set(bindir: Path, tmp: Path, set_name: str, mode: str, repeat: int) ->
             f"{mode:<5} {set_name:<8} {tool:<16} {pins:>5} {hashes:>7} {med:>9.2f} "
             f"{min(runs):>6.2f} {max(runs):>6.2f}"
         )
-    ratio = results["pipvet (uv)"] / results["uv pip compile"]
-    faster = results["pip-compile"] / results["pipvet (uv)"]
-    print(f"{'':<14} pipvet(uv)/uv = {ratio:.2f}x; pip-compile/pipvet(uv) = {faster:.2f}x")
+    ratios = []
+    for tool in ("pipvet (uv)", "baseline (uv)"):
+        if tool in results and "uv pip compile" in results:
+            ratios.append(f"{tool}/uv = {results[tool] / results['uv pip compile']:.2f}x")
+    if "pip-compile" in results and "pipvet (uv)" in results:
+        ratios.append(
+            f"pip-compile/pipvet(uv) = {results['pip-compile'] / results['pipvet (uv)']:.2f}x"
+        )
+    print(f"{'':<14} " + "; ".join(ratios))
     sys.stdout.flush()
 
 
