@@ -170,3 +170,21 @@ def test_a_lock_is_the_same_from_a_warm_and_a_cold_cache(
     assert "gamma-1.0-cp311-cp311-win_amd64.whl" in outs[0]
     pages = list((tmp_path / "one" / "simple").glob("*.page"))
     assert pages and all(json.loads(p.read_bytes().split(b"\n")[2])["url"] for p in pages)
+
+
+def test_an_install_from_a_lock_asks_for_each_page_once(make_index, tmp_path: Path, capsys) -> None:
+    """The gate's name checks, its index facts and the plan read one fetch of each page."""
+    import subprocess
+    import sys
+
+    from tests.test_install import write_lock
+
+    idx = make_index(standard=True)
+    lock = write_lock(idx, tmp_path / "requirements.lock")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    before = {p: idx.requests.count(f"/simple/{p}/") for p in ("alpha", "beta", "gamma")}
+    rc = main(["install", "--no-audit", "--lock", str(lock), "--python", str(venv)])
+    assert rc == 0, capsys.readouterr()
+    after = {p: idx.requests.count(f"/simple/{p}/") for p in ("alpha", "beta", "gamma")}
+    assert {p: after[p] - before[p] for p in after} == {"alpha": 1, "beta": 1, "gamma": 1}
