@@ -38,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--python", metavar="PATH", help="resolve for this interpreter (default: the active venv)"
     )
     p.add_argument(
-        "--refresh", action="store_true", help="do not reuse cached index pages",
+        "--refresh", action="store_true",
+        help="ask the index again for every page (one it says is unchanged is not re-read)",
     )  # fmt: skip
     p.add_argument(
         "--resolver", choices=("auto", "pip", "uv"), default="auto",
