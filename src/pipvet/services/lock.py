@@ -82,6 +82,7 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
         raise UsageError("--min-release-age must be a number of days (>= 0)")
     policy = load_policy(Path.cwd())  # the gate's policy: index, allowed sdists, cooldown
     reqs, constraints, file_index = _inputs(request, progress)
+    early = _WhileResolving(request.previous)  # the lock it replaces, read while the resolver runs
     python = default_python(request.python)  # the active venv's Python unless one is named
     python_arg = None if python == sys.executable else python
     index_url = request.index_url or file_index or policy.index_url or DEFAULT_INDEX_URL
@@ -162,7 +163,7 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
     progress(Level.DETAIL, f"resolved with {resolution.resolver} for {python} against {index_url}")
     result = Lock(packages=tuple(packages), index_url=index_url, build_packages=tuple(build))
     _gate_lock(result, policy, progress)
-    _refuse_reuploads(result, request.previous, progress)
+    _refuse_reuploads(result, request.previous, early.previous(), progress)
     return LockReport(lock=result, resolver=resolution.resolver)
 
 
@@ -185,18 +186,53 @@ def _gate_lock(lock: Lock, policy, progress: Progress) -> None:
     )
 
 
-def _refuse_reuploads(lock: Lock, previous: str | None, progress: Progress) -> None:
-    """The lock about to be replaced recorded other bytes for a file of the same version: a
-    re-upload. Refused (the old lock stays) unless the index changed, which only warns."""
-    from pipvet.core.diff import lock_reuploads, render_reupload
-    from pipvet.core.lockfile_io import read_lock
+class _WhileResolving:
+    """Work that needs no resolution, done in a thread while the resolver's process runs (the
+    main thread only waits for it then): read the lock about to be replaced, and import what the
+    gate's known-malware check needs."""
 
-    if not previous or not Path(previous).is_file():
+    def __init__(self, previous: str | None) -> None:
+        import threading
+
+        self._path = previous
+        self._old: Lock | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="pipvet-lock-early", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            import pipvet.core.diff
+            import pipvet.formats.gate_text
+            import pipvet.services.audit
+            import pipvet.sources.advisories.snapshot  # noqa: F401
+            from pipvet.core.lockfile_io import read_lock
+
+            if self._path and Path(self._path).is_file():
+                self._old = read_lock(Path(self._path))
+        except InputError:
+            pass  # not a lock: nothing recorded to compare with
+        except BaseException as exc:  # raised where the answer is needed, never lost
+            self._error = exc
+
+    def previous(self) -> Lock | None:
+        """The lock being replaced, read (None when there is none, or it is not a lock)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._old
+
+
+def _refuse_reuploads(
+    lock: Lock, previous: str | None, old: Lock | None, progress: Progress
+) -> None:
+    """The lock about to be replaced (``previous``, read as ``old``) recorded other bytes for a
+    file of the same version: a re-upload. Refused (the old lock stays) unless the index changed,
+    which only warns."""
+    from pipvet.core.diff import lock_reuploads, render_reupload
+
+    if old is None:
         return
-    try:
-        old = read_lock(Path(previous))
-    except InputError:
-        return  # not a lock: nothing recorded to compare with
     found = lock_reuploads(old.packages, lock.packages)
     if not found:
         return
