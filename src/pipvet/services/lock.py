@@ -201,6 +201,11 @@ class _WhileResolving:
         self._thread.start()
 
     def _run(self) -> None:
+        import time
+
+        from pipvet.sources.index import HEAD_START
+
+        time.sleep(HEAD_START)  # the resolver's process starts first
         try:
             import pipvet.core.diff
             import pipvet.formats.gate_text

@@ -25,7 +25,6 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -484,46 +483,53 @@ def _fragment_hashes(fragment: str) -> tuple[FileHash, ...]:
     return (FileHash(algorithm.lower(), digest.lower()),)
 
 
-class _LinkParser(HTMLParser):
-    """Collects ``<a>`` anchors (and ``<base href>``) from a PEP 503 page."""
+@functools.cache
+def _link_parser_class() -> type:
+    """The PEP 503 page parser (``html.parser`` is imported only when a page is HTML)."""
+    from html.parser import HTMLParser
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.base: str | None = None
-        self.meta: dict[str, str] = {}  # <meta name=... content=...>, first value wins
-        self.anchors: list[tuple[dict[str, str | None], str]] = []
-        self._open: dict[str, str | None] | None = None
-        self._text: list[str] = []
+    class _LinkParser(HTMLParser):
+        """Collects ``<a>`` anchors (and ``<base href>``) from a PEP 503 page."""
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "base" and self.base is None:
-            self.base = dict(attrs).get("href")
-        elif tag == "meta":
-            d = dict(attrs)
-            name, content = (d.get("name") or "").lower(), d.get("content")
-            if name and content is not None and name not in self.meta:
-                self.meta[name] = content
-        elif tag == "a":
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.base: str | None = None
+            self.meta: dict[str, str] = {}  # <meta name=... content=...>, first value wins
+            self.anchors: list[tuple[dict[str, str | None], str]] = []
+            self._open: dict[str, str | None] | None = None
+            self._text: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "base" and self.base is None:
+                self.base = dict(attrs).get("href")
+            elif tag == "meta":
+                d = dict(attrs)
+                name, content = (d.get("name") or "").lower(), d.get("content")
+                if name and content is not None and name not in self.meta:
+                    self.meta[name] = content
+            elif tag == "a":
+                self._close()
+                self._open = dict(attrs)
+                self._text = []
+
+        def handle_data(self, data: str) -> None:
+            if self._open is not None:
+                self._text.append(data)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "a":
+                self._close()
+
+        def _close(self) -> None:
+            if self._open is not None:
+                self.anchors.append((self._open, "".join(self._text).strip()))
+                self._open = None
+
+        def close(self) -> None:
+            super().close()
             self._close()
-            self._open = dict(attrs)
-            self._text = []
 
-    def handle_data(self, data: str) -> None:
-        if self._open is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._close()
-
-    def _close(self) -> None:
-        if self._open is not None:
-            self.anchors.append((self._open, "".join(self._text).strip()))
-            self._open = None
-
-    def close(self) -> None:
-        super().close()
-        self._close()
+    return _LinkParser
 
 
 def parse_html_page(text: str, page_url: str) -> list[DistFile]:
@@ -533,7 +539,7 @@ def parse_html_page(text: str, page_url: str) -> list[DistFile]:
 
 def _parse_html(text: str, page_url: str) -> tuple[list[DistFile], dict[str, str]]:
     """Files and ``<meta>`` values (lowercased names) of a PEP 503 project page."""
-    parser = _LinkParser()
+    parser = _link_parser_class()()
     parser.feed(text)
     parser.close()
     base = urljoin(page_url, parser.base) if parser.base else page_url
