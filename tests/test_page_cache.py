@@ -188,3 +188,27 @@ def test_an_install_from_a_lock_asks_for_each_page_once(make_index, tmp_path: Pa
     assert rc == 0, capsys.readouterr()
     after = {p: idx.requests.count(f"/simple/{p}/") for p in ("alpha", "beta", "gamma")}
     assert {p: after[p] - before[p] for p in after} == {"alpha": 1, "beta": 1, "gamma": 1}
+
+
+def test_old_releases_of_a_long_page_read_back_the_same(make_index, tmp_path: Path) -> None:
+    """Past the newest releases a page is kept as the index sent it and read only when an old
+    release is asked for: the files are the same as from the fresh page."""
+    idx = make_index()
+    for minor in range(page_cache.HEAD + 12):
+        idx.add_wheel("many", f"1.{minor}")
+    idx.add_sdist("many", "1.0")
+    idx.cache_control = "max-age=600"
+    cache = tmp_path / "pages"
+    fresh = SimpleIndex(idx.url, cache_dir=cache).project_page("many")
+    kept = SimpleIndex(idx.url, cache_dir=cache).project_page("many")  # from disk
+    assert idx.requests.count("/simple/many/") == 1
+    assert kept.data.tail_keys and kept.data.tail_form == "doc"
+    for version in ("1.0", "1.5", f"1.{page_cache.HEAD + 11}"):
+        assert kept.files(Version(version)) == fresh.files(Version(version))
+    assert {f.filename for f in kept.files(Version("1.0"))} == {
+        "many-1.0-py3-none-any.whl",
+        "many-1.0.tar.gz",
+    }
+    assert kept.files() == fresh.files() and len(kept.files()) == page_cache.HEAD + 13
+    newest = next(kept.releases())[0]
+    assert newest == Version(f"1.{page_cache.HEAD + 11}")

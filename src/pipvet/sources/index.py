@@ -594,40 +594,45 @@ def _json_rows(doc: object, page_url: str) -> list[list]:
     checked: a malformed one refuses the whole page."""
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
         raise InputError(f"{page_url}: not a PEP 691 project response")
-    rows = []
-    for n, item in enumerate(doc["files"]):
-        if not isinstance(item, dict) or "filename" not in item or "url" not in item:
-            raise InputError(f"{page_url}: malformed file entry")
-        filename, href = item["filename"], item["url"]
-        if not isinstance(filename, str) or not isinstance(href, str):
-            raise InputError(f"{page_url}: file entry {n}: filename and url must be strings")
-        _check_listed_name(filename, page_url)
-        raw_hashes = item.get("hashes") or {}
-        if not isinstance(raw_hashes, dict):
-            raise InputError(f"{page_url}: {filename!r}: hashes must be a table")
-        hashes = sorted(
-            [k.lower(), v.lower()]
-            for k, v in raw_hashes.items()
-            if isinstance(v, str) and isinstance(k, str)
-        )
-        if "\x00" in href:
-            raise InputError(f"{page_url}: {filename!r}: NUL byte in the file URL")
-        size = item.get("size")
-        rp = item.get("requires-python")
-        upload = item.get("upload-time")
-        rows.append(
-            [
-                n,
-                filename,
-                _absolute(page_url, href),
-                hashes,
-                size if isinstance(size, int) and not isinstance(size, bool) else None,
-                upload if isinstance(upload, str) and upload else None,
-                rp if isinstance(rp, str) and rp else None,
-                bool(item.get("yanked", False)),
-            ]
-        )
-    return rows
+    return [_json_row(item, n, page_url) for n, item in enumerate(doc["files"])]
+
+
+def _json_row(item: object, n: int, page_url: str) -> list:
+    """One PEP 691 file entry, checked, as a row."""
+    if not isinstance(item, dict) or "filename" not in item or "url" not in item:
+        raise InputError(f"{page_url}: malformed file entry")
+    filename, href = item["filename"], item["url"]
+    if not isinstance(filename, str) or not isinstance(href, str):
+        raise InputError(f"{page_url}: file entry {n}: filename and url must be strings")
+    _check_listed_name(filename, page_url)
+    raw_hashes = item.get("hashes") or {}
+    if not isinstance(raw_hashes, dict):
+        raise InputError(f"{page_url}: {filename!r}: hashes must be a table")
+    hashes = [
+        [k.lower(), v.lower()]
+        for k, v in raw_hashes.items()
+        if isinstance(v, str) and isinstance(k, str)
+    ]
+    if len(hashes) > 1:
+        hashes.sort()
+    if "\x00" in href:
+        raise InputError(f"{page_url}: {filename!r}: NUL byte in the file URL")
+    size = item.get("size")
+    rp = item.get("requires-python")
+    upload = item.get("upload-time")
+    return [
+        n,
+        filename,
+        _absolute(page_url, href),
+        hashes,
+        size if isinstance(size, int) and not isinstance(size, bool) else None,
+        upload if isinstance(upload, str) and upload else None,
+        rp if isinstance(rp, str) and rp else None,
+        bool(item.get("yanked", False)),
+    ]
+
+
+page_cache.json_row = _json_row
 
 
 def _file_from_row(row: list) -> DistFile:
@@ -655,9 +660,12 @@ def _row_from_file(n: int, f: DistFile) -> list:
     ]
 
 
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f]")
+
+
 def _check_listed_name(filename: str, page_url: str) -> None:
     """A listed file name must be a plain name: no NUL or control characters, no separators."""
-    if not filename or any(ord(c) < 32 or c == "\x7f" for c in filename):
+    if not filename or _CONTROL_RE.search(filename):
         raise InputError(
             f"{page_url}: the index lists a file name with control characters: {filename!r}"
         )
@@ -787,23 +795,29 @@ class ProjectPage:
                 yield row[FILENAME], row[REQUIRES_PYTHON], bool(row[YANKED])
 
 
-def _data_from_json(url: str, final: str, doc: object, **extra: object) -> PageData:
-    rows = _json_rows(doc, final)
-    assert isinstance(doc, dict)
+def _data_from_json(
+    url: str, final: str, doc: object, body: bytes | None = None, **extra: object
+) -> PageData:
+    if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
+        raise InputError(f"{final}: not a PEP 691 project response")
     raw = doc.get("project-status")
     status, reason = (
         (raw.get("status"), raw.get("reason")) if isinstance(raw, dict) else (None, None)
     )
     versions = doc.get("versions")
-    return page_cache.build(
-        url,
-        final,
-        rows,
-        status=status if isinstance(status, str) else None,
-        reason=reason if isinstance(reason, str) else None,
-        versions=[str(v) for v in versions] if isinstance(versions, list) else None,
-        **extra,  # type: ignore[arg-type]
-    )
+    common = {
+        "status": status if isinstance(status, str) else None,
+        "reason": reason if isinstance(reason, str) else None,
+        "versions": [str(v) for v in versions] if isinstance(versions, list) else None,
+        **extra,
+    }
+    if body is None:
+        body = json.dumps(doc).encode()
+    try:
+        return page_cache.build_json(url, final, body, doc["files"], **common)  # type: ignore[arg-type]
+    except ValueError:
+        _json_rows(doc, final)  # names the malformed entry
+        raise InputError(f"{final}: malformed file entry") from None
 
 
 def _data_from_files(
@@ -828,7 +842,7 @@ def _parse_page(url: str, final: str, ctype: str, body: bytes, **extra: object) 
             raise InputError(f"{final}: invalid JSON from the index") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
             raise InputError(f"{final}: not a PEP 691 project response")
-        return _data_from_json(url, final, doc, **extra)
+        return _data_from_json(url, final, doc, body=body, **extra)
     files, meta = _parse_html(body.decode("utf-8", "replace"), final)
     return _data_from_files(url, final, files, meta, **extra)
 

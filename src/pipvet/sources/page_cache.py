@@ -40,11 +40,15 @@ KEY_NAME = ".pages.key"
 POS, FILENAME, URL, HASHES, SIZE, UPLOAD, REQUIRES_PYTHON, YANKED = range(8)
 
 
+HEAD = 48  # releases kept one by one (newest first); older ones share one "tail" segment
+
+
 @dataclass
 class PageData:
     """One project page in parsed form. ``groups`` lists ``(version key, start, end)`` slices of
-    ``body`` (each a JSON array of rows), newest release first; the key ``""`` holds files whose
-    name carries no version."""
+    ``body``, each a JSON array of one release's rows, for the ``HEAD`` newest releases, newest
+    first; ``tail`` is the slice holding every other release as one JSON object (version key ->
+    rows), ``tail_keys`` its keys. The key ``""`` holds files whose name carries no version."""
 
     url: str  # the URL it was asked for
     final: str  # where it came from, after redirects
@@ -52,11 +56,15 @@ class PageData:
     reason: object = None
     versions: list[str] = field(default_factory=list)
     groups: list[tuple[str, int, int]] = field(default_factory=list)
-    body: bytes = b"[]"
+    body: bytes = b""
     validators: dict[str, str] = field(default_factory=dict)
     expires: float = 0.0
     count: int = 0  # files listed
+    tail: tuple[int, int] = (0, 0)
+    tail_keys: list[str] = field(default_factory=list)
+    tail_form: str = "groups"  # "groups": {key: rows}; "doc": the index's own JSON response
     _rows: dict[str, list] = field(default_factory=dict, repr=False, compare=False)
+    _tail: dict | None = field(default=None, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def rows(self, key: str) -> list:
@@ -70,19 +78,38 @@ class PageData:
                 got = json.loads(self.body[start:end])
                 break
         else:
-            got = []
+            got = self._tail_rows().get(key, [])
         with self._lock:
             self._rows[key] = got
         return got
 
+    def _tail_rows(self) -> dict:
+        with self._lock:
+            tail = self._tail
+        if tail is None:
+            start, end = self.tail
+            tail = json.loads(self.body[start:end]) if end > start else {}
+            if self.tail_form == "doc":  # rows of the releases not kept one by one
+                tail = _doc_groups(tail, self.final, set(self.tail_keys))
+            with self._lock:
+                self._tail = tail
+        return tail
+
     def all_rows(self) -> list:
         """Every row, in the order the page listed them."""
-        out = [r for k, _s, _e in self.groups for r in self.rows(k)]
+        out = [r for k in self.release_keys() for r in self.rows(k)]
         out.sort(key=lambda r: r[POS])
         return out
 
     def release_keys(self) -> list[str]:
-        return [k for k, _s, _e in self.groups]
+        """Every release's key, newest first (the tail's are ordered when first asked for)."""
+        head = [k for k, _s, _e in self.groups]
+        if not self.tail_keys:
+            return head
+        from packaging.version import Version
+
+        older = sorted((k for k in self.tail_keys if k), key=Version, reverse=True)
+        return head + older + [k for k in self.tail_keys if not k]
 
     def header(self) -> dict:
         return {
@@ -92,6 +119,9 @@ class PageData:
             "reason": self.reason,
             "versions": self.versions,
             "groups": self.groups,
+            "tail": list(self.tail),
+            "tail_keys": self.tail_keys,
+            "tail_form": self.tail_form,
             "validators": self.validators,
             "expires": self.expires,
             "count": self.count,
@@ -116,30 +146,42 @@ def build(
     validators: dict[str, str] | None = None,
     expires: float = 0.0,
 ) -> PageData:
-    """The parsed form of a page's rows: grouped by release, newest first."""
+    """The parsed form of a page's rows: grouped by release, the newest ``HEAD`` one by one."""
     from pipvet.core.filenames import file_version
 
     grouped: dict[str, list] = {}
-    order: dict[str, object] = {}
+    order: dict[str, object] = {}  # key -> its Version
     derived: dict[str, None] = {}
+    seen: dict[int, str] = {}  # id of a Version object -> key (file_version caches objects)
+    alive = []  # keeps those objects (and so their ids) alive while ``seen`` is used
     for row in rows:
         v = file_version(row[FILENAME])
-        key = "" if v is None else version_key(v)
-        if v is not None:
-            derived.setdefault(str(v), None)
-            order.setdefault(key, v)
+        if v is None:
+            key = ""
+        else:
+            key = seen.get(id(v))  # type: ignore[assignment]
+            if key is None:
+                alive.append(v)
+                derived.setdefault(str(v), None)
+                key = seen[id(v)] = version_key(v)
+                order.setdefault(key, v)
         grouped.setdefault(key, []).append(row)
-    keys = sorted((k for k in grouped if k), key=lambda k: order[k], reverse=True)  # type: ignore[arg-type,return-value]
-    if "" in grouped:
-        keys.append("")
+    head = _newest(order, HEAD)
     parts: list[bytes] = []
     groups: list[tuple[str, int, int]] = []
     offset = 0
-    for key in keys:
+    for key in head:
         blob = json.dumps(grouped[key], separators=(",", ":")).encode()
         groups.append((key, offset, offset + len(blob)))
         parts.append(blob)
         offset += len(blob)
+    in_head = set(head)
+    rest = {k: r for k, r in grouped.items() if k not in in_head}
+    tail = (offset, offset)
+    if rest:
+        blob = json.dumps(rest, separators=(",", ":")).encode()
+        tail = (offset, offset + len(blob))
+        parts.append(blob)
     data = PageData(
         url=url,
         final=final,
@@ -151,8 +193,128 @@ def build(
         validators=dict(validators or {}),
         expires=expires,
         count=len(rows),
+        tail=tail,
+        tail_keys=list(rest),
     )
     data._rows.update(grouped)
+    return data
+
+
+# A PEP 691 file entry checked and turned into a row: ``json_row(item, n, page_url)``, set by
+# ``pipvet.sources.index`` (which owns what an index may list).
+json_row = None
+
+
+class _Keys:
+    """Version keys of file names, computed once per Version object (``file_version`` caches
+    them, so files of one release share few objects)."""
+
+    def __init__(self) -> None:
+        from pipvet.core.filenames import file_version
+
+        self.file_version = file_version
+        self.seen: dict[int, tuple[str, object]] = {}
+        self.alive: list[object] = []  # keeps the objects, so their ids stay theirs
+
+    def __call__(self, filename: str) -> tuple[str, object]:
+        v = self.file_version(filename)
+        if v is None:
+            return "", None
+        found = self.seen.get(id(v))
+        if found is None:
+            self.alive.append(v)
+            found = self.seen[id(v)] = (version_key(v), v)
+        return found
+
+
+def _doc_groups(doc: object, page_url: str, wanted: set[str]) -> dict[str, list]:
+    """Rows of the releases in ``wanted`` from a PEP 691 response (a page's tail)."""
+    assert json_row is not None
+    files = doc.get("files") if isinstance(doc, dict) else None
+    if not isinstance(files, list):
+        raise ValueError("not a PEP 691 response")
+    key_of = _Keys()
+    out: dict[str, list] = {}
+    for n, item in enumerate(files):
+        key = key_of(item["filename"])[0]
+        if key in wanted:
+            out.setdefault(key, []).append(json_row(item, n, page_url))
+    return out
+
+
+def _newest(order: dict[str, object], n: int) -> list[str]:
+    """The ``n`` newest release keys, newest first (compared as packaging does, by ``_key``)."""
+    import heapq
+
+    sample = next(iter(order.values()), None)
+    by = (lambda k: order[k]._key) if hasattr(sample, "_key") else order.__getitem__  # type: ignore[attr-defined]
+    return heapq.nlargest(n, order, key=by)  # type: ignore[arg-type]
+
+
+def build_json(
+    url: str,
+    final: str,
+    body: bytes,
+    files: list,
+    *,
+    status: object = None,
+    reason: object = None,
+    versions: list[str] | None = None,
+    validators: dict[str, str] | None = None,
+    expires: float = 0.0,
+) -> PageData:
+    """The parsed form of a PEP 691 response: the ``HEAD`` newest releases as rows (each entry
+    checked), the rest kept as the response itself and read only when asked for. Every entry
+    must be a table naming its file and URL (else ``ValueError``)."""
+    assert json_row is not None
+    key_of = _Keys()
+    index: dict[str, list[int]] = {}
+    order: dict[str, object] = {}
+    derived: dict[str, None] = {}
+    for n, item in enumerate(files):
+        if not isinstance(item, dict) or not isinstance(item.get("filename"), str):
+            raise ValueError(f"file entry {n}: no file name")
+        if not isinstance(item.get("url"), str):
+            raise ValueError(f"file entry {n}: no URL")
+        key, v = key_of(item["filename"])
+        if v is not None and key not in order:
+            order[key] = v
+            if versions is None:
+                derived.setdefault(str(v), None)
+        index.setdefault(key, []).append(n)
+    head = _newest(order, HEAD)
+    parts: list[bytes] = []
+    groups: list[tuple[str, int, int]] = []
+    rows: dict[str, list] = {}
+    offset = 0
+    for key in head:
+        rows[key] = [json_row(files[n], n, final) for n in index[key]]
+        blob = json.dumps(rows[key], separators=(",", ":")).encode()
+        groups.append((key, offset, offset + len(blob)))
+        parts.append(blob)
+        offset += len(blob)
+    in_head = set(head)
+    rest = [k for k in index if k not in in_head]
+    tail = (offset, offset)
+    if rest:
+        tail = (offset, offset + len(body))
+        parts.append(body)
+    data = PageData(
+        url=url,
+        final=final,
+        status=status,
+        reason=reason,
+        versions=list(versions) if versions is not None else list(derived),
+        groups=groups,
+        body=b"".join(parts),
+        validators=dict(validators or {}),
+        expires=expires,
+        count=len(files),
+        tail=tail,
+        tail_keys=rest,
+        tail_form="doc",
+    )
+    data._rows.update(rows)
     return data
 
 
@@ -209,7 +371,8 @@ class DiskPages:
             if head.get("url") != url:  # never a page for another URL
                 raise ValueError("another URL")
             groups = [(str(k), int(s), int(e)) for k, s, e in head["groups"]]
-            if any(not (0 <= s <= e <= len(body)) for _k, s, e in groups):
+            tail = (int(head["tail"][0]), int(head["tail"][1]))
+            if any(not (0 <= s <= e <= len(body)) for _k, s, e in [*groups, ("", *tail)]):
                 raise ValueError("bad group")
             return PageData(
                 url=url,
@@ -222,8 +385,11 @@ class DiskPages:
                 validators={str(k): str(v) for k, v in (head.get("validators") or {}).items()},
                 expires=float(head.get("expires") or 0.0),
                 count=int(head.get("count") or 0),
+                tail=tail,
+                tail_keys=[str(k) for k in head.get("tail_keys") or []],
+                tail_form="doc" if head.get("tail_form") == "doc" else "groups",
             )
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        except (ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError):
             self.rejected.append(url)
             with contextlib.suppress(OSError):
                 path.unlink()
