@@ -212,3 +212,13 @@ def test_old_releases_of_a_long_page_read_back_the_same(make_index, tmp_path: Pa
     assert kept.files() == fresh.files() and len(kept.files()) == page_cache.HEAD + 13
     newest = next(kept.releases())[0]
     assert newest == Version(f"1.{page_cache.HEAD + 11}")
+
+
+def test_a_release_the_page_does_not_list_has_no_files(make_index) -> None:
+    idx = make_index(standard=True)
+    page = SimpleIndex(idx.url).project_page("alpha")
+    assert page.files(Version("99.0")) == []
+    many = make_index()
+    for minor in range(page_cache.HEAD + 2):
+        many.add_wheel("many", f"1.{minor}")
+    assert SimpleIndex(many.url).project_page("many").files(Version("99.0")) == []

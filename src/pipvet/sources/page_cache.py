@@ -89,7 +89,7 @@ class PageData:
         if tail is None:
             start, end = self.tail
             tail = json.loads(self.body[start:end]) if end > start else {}
-            if self.tail_form == "doc":  # rows of the releases not kept one by one
+            if end > start and self.tail_form == "doc":  # the releases not kept one by one
                 tail = _doc_groups(tail, self.final, set(self.tail_keys))
             with self._lock:
                 self._tail = tail
