@@ -88,12 +88,18 @@ class _Node:
 
 
 def find_uv() -> str | None:
-    """``uv`` on PATH, or next to this interpreter (a venv's ``bin``)."""
-    found = shutil.which("uv")
-    if found:
-        return found
+    """The ``uv`` pipvet depends on (the ``uv`` package's binary, next to this interpreter), else
+    ``uv`` on PATH; None when there is neither."""
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        pass
     local = Path(sys.executable).parent / ("uv.exe" if os.name == "nt" else "uv")
-    return str(local) if local.exists() else None
+    if local.exists():
+        return str(local)
+    return shutil.which("uv")
 
 
 def marker_environment(python: str | None) -> dict[str, str]:
