@@ -65,8 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--installer",
         choices=("auto", "uv", "pip"),
         default="auto",
-        help="what resolves and installs the verified files (default auto: uv, else pip; "
-        "-v says which and why)",
+        help="what installs the verified files (default auto: uv, else pip; -v says which "
+        "and why); resolving uses uv where it is installed",
     )
     p.add_argument(
         "--compile",

@@ -61,6 +61,7 @@ def install_command(
     require_hashes: bool,
     sdists: Sequence[str] = (),
     verbose: bool = False,
+    compile: bool = True,
 ) -> list[str]:
     args = [
         "install",
@@ -77,6 +78,8 @@ def install_command(
         args += ["--no-binary", name]
     if require_hashes:
         args.append("--require-hashes")
+    if not compile:
+        args.append("--no-compile")
     if not verbose:
         args.append("-q")
     args += ["-r", str(requirements)]

@@ -264,6 +264,7 @@ def _run_installer(
             require_hashes=plan.verify_hashes,
             sdists=sdists,
             verbose=verbose,
+            compile=compile,
         )
         cache = None
     what, note = engine.name, ""

@@ -56,7 +56,7 @@ class InstallRequest:
     min_release_age: float | None = None  # days (default: the policy's)
     extra_index_urls: tuple[str, ...] = ()
     yes: bool = False  # install what only warns without asking (a block is never lifted)
-    installer: str = "auto"  # "auto" (uv, else pip), "uv" or "pip": resolves and installs
+    installer: str = "auto"  # the final step's engine: "auto" (uv, else pip), "uv" or "pip"
     compile: bool = True  # write .pyc files as pip does by default
 
 
@@ -156,7 +156,6 @@ def _gate_state(request: InstallRequest):
         db=request.db,
         yes=request.yes,
         dry_run=request.dry_run,
-        installer=request.installer,
     )
 
 

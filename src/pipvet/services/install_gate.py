@@ -267,7 +267,6 @@ def resolve(args, requirements, index_url: str, target, *, constraints=(), progr
         allow_sdist=args.allow_sdist,
         python=target.python,
         before_sdist=before_sdist,
-        resolver=getattr(args, "installer", "auto"),
         constraints=[
             *constraints,
             *gate.pin_constraints(
