@@ -95,3 +95,13 @@ def test_an_upgrade_with_uv_then_pip_replaces_cleanly(make_index, venv, tmp_path
     site = _site(venv)
     assert installed(venv) == {"beta": "1.1"} and not (site / "beta-1.0.dist-info").exists()
     assert main(["verify", "--python", str(venv), "--lock", str(new)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"), [((), "uv (the default)"), (("--resolver", "pip"), "pip (--resolver pip)")]
+)
+def test_lock_says_its_resolver_and_why(make_index, tmp_path, capsys, argv, said):
+    index = make_index(standard=True)
+    out = tmp_path / "requirements.lock"
+    assert main(["-v", "lock", "alpha", *argv, "--index-url", index.url, "-o", str(out)]) == 0
+    assert f"resolved with {said}" in capsys.readouterr().err
