@@ -12,6 +12,7 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:  # so `tests.support` imports however pytest is started
     sys.path.insert(0, _ROOT)
 
+from tests.support.engines import installer  # noqa: E402, F401
 from tests.support.index_fixtures import make_index, package_index  # noqa: E402, F401
 
 

@@ -114,9 +114,11 @@ def refused_unchanged(capsys, venv: Path, *argv: str) -> str:
     return out
 
 
-def test_clean_set_installs_with_a_summary(make_index, venv, capsys):
+def test_clean_set_installs_with_a_summary(make_index, venv, capsys, installer):
     index = make_index(standard=True)
-    rc, out = run(capsys, "alpha", "--index-url", index.url, "--python", str(venv))
+    rc, out = run(
+        capsys, "--installer", installer, "alpha", "--index-url", index.url, "--python", str(venv)
+    )
     assert rc == 0, out
     assert installed(venv) == {"alpha": "2.0", "beta": "1.1", "gamma": "1.0"}
     assert "install gate: 3 package(s), 3 file(s) inspected (3 clean); nothing blocked" in out
@@ -195,19 +197,29 @@ def malware_db(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("requested", ["beta==1.1", "alpha"])  # direct, and transitive
-def test_known_malware_is_refused(make_index, venv, malware_db, requested, capsys):
+def test_known_malware_is_refused(make_index, venv, malware_db, requested, capsys, installer):
     index = make_index(standard=True)
     out = refused_unchanged(
-        capsys, venv, requested, "--index-url", index.url, "--db", str(malware_db)
+        capsys,
+        venv,
+        "--installer",
+        installer,
+        requested,
+        "--index-url",
+        index.url,
+        "--db",
+        str(malware_db),
     )
     assert "beta==1.1 is known malware (MAL-2099-7)" in out
     assert artifact_requests(index) == []
 
 
-def test_wheel_sending_the_environment_at_import_is_blocked(make_index, venv, capsys):
+def test_wheel_sending_the_environment_at_import_is_blocked(make_index, venv, capsys, installer):
     index = make_index(standard=True)
     index.add_wheel("envsend", "1.0", files={"envsend/__init__.py": ENV_TO_NETWORK})
-    out = refused_unchanged(capsys, venv, "envsend", "--index-url", index.url)
+    out = refused_unchanged(
+        capsys, venv, "--installer", installer, "envsend", "--index-url", index.url
+    )
     assert "BLOCKED" in out and "envsend==1.0" in out
     assert "envsend-1.0-py3-none-any.whl envsend/__init__.py:" in out  # file, path and line
 
@@ -241,19 +253,27 @@ def _marker_sdist(index, marker: Path, name: str, *, send: bool) -> None:
 
 
 def test_allowed_sdist_whose_setup_py_sends_the_environment_never_runs(
-    make_index, venv, tmp_path, capsys
+    make_index, venv, tmp_path, capsys, installer
 ):
     index = make_index(standard=True)
     marker = tmp_path / "MARKER-setup-py-ran"
     _marker_sdist(index, marker, "setupmark", send=True)
     out = refused_unchanged(
-        capsys, venv, "setupmark", "--index-url", index.url, "--allow-sdist", "setupmark"
+        capsys,
+        venv,
+        "--installer",
+        installer,
+        "setupmark",
+        "--index-url",
+        index.url,
+        "--allow-sdist",
+        "setupmark",
     )
     assert "setupmark==1.0" in out and "BLOCKED" in out
     assert not marker.exists()
 
 
-def test_the_marker_sdist_would_run_if_let_through(make_index, venv, tmp_path, capsys):
+def test_the_marker_sdist_would_run_if_let_through(make_index, venv, tmp_path, capsys, installer):
     """The control for the test above: with the block lifted by the policy, pip builds the
     sdist and its (harmless) setup.py writes the marker, so that test can fail."""
     index = make_index(standard=True)
@@ -263,8 +283,8 @@ def test_the_marker_sdist_would_run_if_let_through(make_index, venv, tmp_path, c
         '[[allow]]\npackage = "setupok"\nreason = "control"\nexpires = 2999-12-31\n'
     )
     rc, out = run(
-        capsys, "setupok", "--index-url", index.url, "--allow-sdist", "setupok",
-        "--python", str(venv),
+        capsys, "--installer", installer, "setupok", "--index-url", index.url,
+        "--allow-sdist", "setupok", "--python", str(venv),
     )  # fmt: skip
     assert rc == 0, out
     assert marker.exists()

@@ -94,10 +94,14 @@ def run_install(capsys, *argv: str) -> tuple[int, str]:
     return rc, captured.err + captured.out
 
 
-def test_happy_path_from_lock_picks_best_wheel_and_verifies(make_index, venv, tmp_path, capsys):
+def test_happy_path_from_lock_picks_best_wheel_and_verifies(
+    make_index, venv, tmp_path, capsys, installer
+):
     index = make_index(standard=True)
     lock = write_lock(index, tmp_path / "requirements.lock")
-    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    rc, out = run_install(
+        capsys, "--installer", installer, "--lock", str(lock), "--python", str(venv)
+    )
     assert rc == 0, out
     assert installed(venv) == {"alpha": "2.0", "beta": "1.1", "gamma": "1.0"}
     site = next((venv / "lib").glob("python*/site-packages"))
@@ -110,18 +114,22 @@ def test_happy_path_from_lock_picks_best_wheel_and_verifies(make_index, venv, tm
     )
     assert main(["verify", "--python", str(venv), "--lock", str(lock)]) == 0
     # installing again changes nothing
-    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    rc, out = run_install(
+        capsys, "--installer", installer, "--lock", str(lock), "--python", str(venv)
+    )
     assert rc == 0 and "0 installed, 3 already there" in out
 
 
-def test_changed_bytes_after_locking_is_a_red_flag(make_index, venv, tmp_path, capsys):
+def test_changed_bytes_after_locking_is_a_red_flag(make_index, venv, tmp_path, capsys, installer):
     index = make_index(standard=True)
     lock = write_lock(index, tmp_path / "requirements.lock")
     before = tree(venv)
     wheel = "beta-1.1-py3-none-any.whl"
     other = (index.files_dir / "beta-1.0-py3-none-any.whl").read_bytes()
     index.replace_bytes(wheel, other, update_hash=True)
-    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    rc, out = run_install(
+        capsys, "--installer", installer, "--lock", str(lock), "--python", str(venv)
+    )
     assert rc == 1
     assert "RED FLAG" in out and wheel in out and "beta==1.1" in out
     assert hashlib.sha256(other).hexdigest() in out  # actual, and where it came from
@@ -131,7 +139,7 @@ def test_changed_bytes_after_locking_is_a_red_flag(make_index, venv, tmp_path, c
 
 
 def test_changed_bytes_with_unchanged_listing_is_caught_after_download(
-    make_index, venv, tmp_path, capsys
+    make_index, venv, tmp_path, capsys, installer
 ):
     index = make_index(standard=True)
     lock = write_lock(index, tmp_path / "requirements.lock")
@@ -140,18 +148,22 @@ def test_changed_bytes_with_unchanged_listing_is_caught_after_download(
     data = bytearray((index.files_dir / wheel).read_bytes())
     data[-30] ^= 0xFF  # same size, other bytes; the index still lists the old hash
     index.replace_bytes(wheel, bytes(data), update_hash=False)
-    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    rc, out = run_install(
+        capsys, "--installer", installer, "--lock", str(lock), "--python", str(venv)
+    )
     assert rc == 1 and "RED FLAG" in out and "bytes from" in out
     assert hashlib.sha256(bytes(data)).hexdigest() in out
     assert tree(venv) == before
 
 
-def test_truncated_download_leaves_env_untouched(make_index, venv, tmp_path, capsys):
+def test_truncated_download_leaves_env_untouched(make_index, venv, tmp_path, capsys, installer):
     index = make_index(standard=True)
     lock = write_lock(index, tmp_path / "requirements.lock")
     before = tree(venv)
     index.truncate("beta-1.1-py3-none-any.whl", 50)
-    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    rc, out = run_install(
+        capsys, "--installer", installer, "--lock", str(lock), "--python", str(venv)
+    )
     assert rc == 3 and "beta-1.1-py3-none-any.whl" in out and "incomplete download" in out
     assert tree(venv) == before
 
@@ -259,10 +271,13 @@ def test_sdist_needs_permission(make_index, venv, tmp_path, capsys):
     assert tree(venv) == before
 
 
-def test_rollback_when_pip_fails_part_way(make_index, venv, tmp_path, capsys):
+def test_rollback_when_pip_fails_part_way(make_index, venv, tmp_path, capsys, installer):
     index = make_index(standard=True)
     old = write_lock(index, tmp_path / "old.lock", [("beta", "1.0")])
-    assert run_install(capsys, "--lock", str(old), "--python", str(venv))[0] == 0
+    assert (
+        run_install(capsys, "--installer", installer, "--lock", str(old), "--python", str(venv))[0]
+        == 0
+    )
     lock = write_lock(index, tmp_path / "requirements.lock")
     site = next((venv / "lib").glob("python*/site-packages"))
     # a folder where alpha's wheel puts a file: pip (which installs packages without
@@ -270,14 +285,17 @@ def test_rollback_when_pip_fails_part_way(make_index, venv, tmp_path, capsys):
     # and replaced beta 1.0 by 1.1
     (site / "alpha" / "__init__.py").mkdir(parents=True)
     before = tree(venv)
-    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
-    assert rc == 2 and "pip failed" in out and "restored" in out
+    rc, out = run_install(
+        capsys, "--installer", installer, "--lock", str(lock), "--python", str(venv)
+    )
+    assert rc == 2 and f"{installer} failed" in out and "restored" in out
     assert installed(venv) == {"beta": "1.0"}
     assert tree(venv) == before
 
 
-def test_pip_config_cannot_add_sources(make_index, venv, tmp_path, capsys, monkeypatch):
-    """PIP_* variables and config files point at other sources: pip must not use them."""
+def test_pip_config_cannot_add_sources(make_index, venv, tmp_path, capsys, monkeypatch, installer):
+    """PIP_*/UV_* variables and config files point at other sources: pip and uv must not use
+    them."""
     index = make_index(standard=True)
     lock = write_lock(index, tmp_path / "requirements.lock", [("alpha", "1.0")])
     conf = tmp_path / "pip.conf"
@@ -285,7 +303,19 @@ def test_pip_config_cannot_add_sources(make_index, venv, tmp_path, capsys, monke
     monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))
     monkeypatch.setenv("PIP_REQUIRE_VIRTUALENV", "1")
     monkeypatch.setenv("PIP_NO_BINARY", ":all:")  # would make pip refuse the staged wheel
-    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(venv))
+    # and uv's: variables, a config file named by a variable, a project's uv.toml in the cwd
+    uv_conf = tmp_path / "uv.toml"
+    uv_conf.write_text('index-url = "http://127.0.0.1:9/x/"\n[pip]\nno-binary = [":all:"]\n')
+    monkeypatch.setenv("UV_CONFIG_FILE", str(uv_conf))
+    monkeypatch.setenv("UV_NO_BINARY", "1")
+    monkeypatch.setenv("UV_INDEX_URL", "http://127.0.0.1:9/never-used/")
+    monkeypatch.setenv("UV_FIND_LINKS", str(tmp_path / "evil-links"))
+    monkeypatch.setenv("UV_LINK_MODE", "symlink")
+    monkeypatch.delenv("UV_NO_CONFIG")
+    monkeypatch.chdir(tmp_path)
+    rc, out = run_install(
+        capsys, "--installer", installer, "--lock", str(lock), "--python", str(venv)
+    )
     assert rc == 0, out
     assert installed(venv) == {"alpha": "1.0"}
 
@@ -362,14 +392,16 @@ def test_no_hash_from_the_index_warns_records_and_catches_later_changes(
     assert tree(other) == before
 
 
-def test_allowed_sdist_builds_offline_with_hash_checked_build_deps(make_index, tmp_path, capsys):
+def test_allowed_sdist_builds_offline_with_hash_checked_build_deps(
+    make_index, tmp_path, capsys, installer
+):
     index = make_index(standard=True)
     lock = write_lock(index, tmp_path / "requirements.lock", [("onlysdist", "1.0")])
     first, second = tmp_path / "first", tmp_path / "second"
     for env in (first, second):
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
     argv = ["--lock", str(lock), "--allow-sdist", "onlysdist"]
-    rc, out = run_install(capsys, *argv, "--python", str(first))
+    rc, out = run_install(capsys, "--installer", installer, *argv, "--python", str(first))
     assert rc == 0, out
     assert "building an sdist runs its code" in out and "tinybuild" in out
     assert installed(first) == {"onlysdist": "1.0"}  # the build dep stayed in the build env
@@ -378,12 +410,14 @@ def test_allowed_sdist_builds_offline_with_hash_checked_build_deps(make_index, t
     other = (index.files_dir / "alpha-1.0-py3-none-any.whl").read_bytes()
     index.replace_bytes(tiny, other, update_hash=True)
     before = tree(second)
-    rc, out = run_install(capsys, *argv, "--python", str(second))
+    rc, out = run_install(capsys, "--installer", installer, *argv, "--python", str(second))
     assert rc == 1 and "RED FLAG" in out and tiny in out
     assert tree(second) == before
 
 
-def test_build_can_use_nothing_but_staged_files(make_index, venv, tmp_path, capsys, monkeypatch):
+def test_build_can_use_nothing_but_staged_files(
+    make_index, venv, tmp_path, capsys, monkeypatch, installer
+):
     """Without its staged build dependency the sdist cannot build: pip has no other source."""
     import pipvet.services.install as install_service
 
@@ -394,9 +428,17 @@ def test_build_can_use_nothing_but_staged_files(make_index, venv, tmp_path, caps
     )
     before = tree(venv)
     rc, out = run_install(
-        capsys, "--lock", str(lock), "--allow-sdist", "onlysdist", "--python", str(venv)
+        capsys,
+        "--installer",
+        installer,
+        "--lock",
+        str(lock),
+        "--allow-sdist",
+        "onlysdist",
+        "--python",
+        str(venv),
     )
-    assert rc == 2 and "pip failed" in out and "restored" in out
+    assert rc == 2 and f"{installer} failed" in out and "restored" in out
     assert tree(venv) == before
 
 

@@ -53,13 +53,18 @@ def test_installing_an_installed_lock_again_downloads_nothing_and_runs_no_pip(
     assert tree(venv) == before
 
 
-def test_one_changed_package_is_installed_normally(make_index, tmp_path, capsys):
+def test_one_changed_package_is_installed_normally(make_index, tmp_path, capsys, installer):
     index = make_index(standard=True)
     venv = _venv(tmp_path / "venv")
     old = write_lock(index, tmp_path / "old.lock", [("alpha", "1.0"), ("beta", "1.0")])
-    assert run_install(capsys, "--lock", str(old), "--python", str(venv))[0] == 0
+    assert (
+        run_install(capsys, "--installer", installer, "--lock", str(old), "--python", str(venv))[0]
+        == 0
+    )
     new = write_lock(index, tmp_path / "new.lock", [("alpha", "1.0"), ("beta", "1.1")])
-    rc, out = run_install(capsys, "--lock", str(new), "--python", str(venv))
+    rc, out = run_install(
+        capsys, "--installer", installer, "--lock", str(new), "--python", str(venv)
+    )
     assert rc == 0, out
     assert "already installed: all" not in out and "1 installed: beta 1.1; 1 already there" in out
     assert installed(venv) == {"alpha": "1.0", "beta": "1.1"}
@@ -81,17 +86,24 @@ def test_verified_downloads_are_reused_from_the_cache(make_index, tmp_path, caps
     assert installed(second) == installed(first) == {"alpha": "2.0", "beta": "1.1", "gamma": "1.0"}
 
 
-def test_a_tampered_cache_entry_is_never_installed(make_index, tmp_path, capsys):
+def test_a_tampered_cache_entry_is_never_installed(make_index, tmp_path, capsys, installer):
     index = make_index(standard=True)
     lock = write_lock(index, tmp_path / "requirements.lock")
     first = _venv(tmp_path / "first")
-    assert run_install(capsys, "--lock", str(lock), "--python", str(first))[0] == 0
+    assert (
+        run_install(capsys, "--installer", installer, "--lock", str(lock), "--python", str(first))[
+            0
+        ]
+        == 0
+    )
     genuine = (index.files_dir / "beta-1.1-py3-none-any.whl").read_bytes()
     other = (index.files_dir / "beta-1.0-py3-none-any.whl").read_bytes()  # a valid wheel
     entry = _cache_entry(tmp_path, genuine)
     entry.write_bytes(other)
     second = _venv(tmp_path / "second")
-    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(second))
+    rc, out = run_install(
+        capsys, "--installer", installer, "--lock", str(lock), "--python", str(second)
+    )
     assert rc == 0, out
     assert any(r.endswith("/beta-1.1-py3-none-any.whl") for r in _file_requests(index))
     assert installed(second) == {"alpha": "2.0", "beta": "1.1", "gamma": "1.0"}
@@ -100,23 +112,34 @@ def test_a_tampered_cache_entry_is_never_installed(make_index, tmp_path, capsys)
     assert entry.read_bytes() == genuine  # the bad entry was replaced by verified bytes
 
 
-def test_a_tampered_cache_entry_with_the_index_gone_refuses(make_index, tmp_path, capsys):
+def test_a_tampered_cache_entry_with_the_index_gone_refuses(
+    make_index, tmp_path, capsys, installer
+):
     index = make_index(standard=True)
     lock = write_lock(index, tmp_path / "requirements.lock")
     first = _venv(tmp_path / "first")
-    assert run_install(capsys, "--lock", str(lock), "--python", str(first))[0] == 0
+    assert (
+        run_install(capsys, "--installer", installer, "--lock", str(lock), "--python", str(first))[
+            0
+        ]
+        == 0
+    )
     genuine = (index.files_dir / "beta-1.1-py3-none-any.whl").read_bytes()
     _cache_entry(tmp_path, genuine).write_bytes(b"PK\x03\x04 not the locked bytes")
     index.fail_after(0)
     second = _venv(tmp_path / "second")
     before = tree(second)
-    rc, out = run_install(capsys, "--lock", str(lock), "--python", str(second))
+    rc, out = run_install(
+        capsys, "--installer", installer, "--lock", str(lock), "--python", str(second)
+    )
     assert rc == 3, out
     assert tree(second) == before
     assert not _cache_entry(tmp_path, genuine).exists()
 
 
-def test_rollback_backup_holds_only_packages_that_change(make_index, tmp_path, capsys, monkeypatch):
+def test_rollback_backup_holds_only_packages_that_change(
+    make_index, tmp_path, capsys, monkeypatch, installer
+):
     saved: list[tuple[Path, ...]] = []
     real = rollback.take_snapshot
 
@@ -129,10 +152,15 @@ def test_rollback_backup_holds_only_packages_that_change(make_index, tmp_path, c
     index = make_index(standard=True)
     venv = _venv(tmp_path / "venv")
     old = write_lock(index, tmp_path / "old.lock", [("beta", "1.0"), ("gamma", "1.0")])
-    assert run_install(capsys, "--lock", str(old), "--python", str(venv))[0] == 0
+    assert (
+        run_install(capsys, "--installer", installer, "--lock", str(old), "--python", str(venv))[0]
+        == 0
+    )
     saved.clear()
     new = write_lock(index, tmp_path / "new.lock", [("beta", "1.1"), ("gamma", "1.0")])
-    rc, out = run_install(capsys, "--lock", str(new), "--python", str(venv))
+    rc, out = run_install(
+        capsys, "--installer", installer, "--lock", str(new), "--python", str(venv)
+    )
     assert rc == 0, out
     assert len(saved) == 1
     names = {p.relative_to(venv).parts[3] for p in saved[0]}  # lib/pythonX.Y/site-packages/x

@@ -55,13 +55,15 @@ def _data_wheel_files(version: str) -> dict[str, str]:
 
 
 def test_wheels_with_every_data_kind_install_roll_back_and_verify(
-    make_index, venv, tmp_path, capsys
+    make_index, venv, tmp_path, capsys, installer
 ):
     index = make_index(standard=True)
     index.add_wheel("layout", "1.0", files=_data_wheel_files("1.0"))
     index.add_wheel("layout", "2.0", files=_data_wheel_files("2.0"))
     v1 = write_lock(index, tmp_path / "v1.lock", [("layout", "1.0")])
-    rc, out = run_install(capsys, "--lock", str(v1), "--python", str(venv))
+    rc, out = run_install(
+        capsys, "--installer", installer, "--lock", str(v1), "--python", str(venv)
+    )
     assert rc == 0, out
     assert (venv / "bin" / "layout-tool").is_file() and (venv / "bin" / "layout-cli").is_file()
     assert (venv / "share" / "layout" / "notes.txt").read_text() == "notes 1.0\n"
@@ -74,11 +76,15 @@ def test_wheels_with_every_data_kind_install_roll_back_and_verify(
     (site / "alpha" / "__init__.py" / "blocker").write_text("x")
     before = tree(venv)
     v2 = write_lock(index, tmp_path / "v2.lock", [("alpha", "1.0"), ("layout", "2.0")])
-    rc, out = run_install(capsys, "--lock", str(v2), "--python", str(venv))
+    rc, out = run_install(
+        capsys, "--installer", installer, "--lock", str(v2), "--python", str(venv)
+    )
     assert rc == 2 and "restored" in out, out
     assert tree(venv) == before
     shutil.rmtree(site / "alpha")
-    rc, out = run_install(capsys, "--lock", str(v2), "--python", str(venv))
+    rc, out = run_install(
+        capsys, "--installer", installer, "--lock", str(v2), "--python", str(venv)
+    )
     assert rc == 0, out
     assert installed(venv)["layout"] == "2.0"
     assert (venv / "share" / "layout" / "notes.txt").read_text() == "notes 2.0\n"
@@ -231,14 +237,23 @@ def _big_files(n: int = 3000) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_signal_during_pip_stops_pip_and_restores_the_environment(make_index, venv, tmp_path, sig):
+def test_signal_during_pip_stops_pip_and_restores_the_environment(
+    make_index, venv, tmp_path, sig, installer
+):
     index = make_index(standard=True)
     index.add_wheel("big", "1.0", files=_big_files())
     old = write_lock(index, tmp_path / "old.lock", [("beta", "1.0")])
-    assert _start_install(tmp_path, "--lock", str(old), "--python", str(venv)).wait(60) == 0
+    assert (
+        _start_install(
+            tmp_path, "--installer", installer, "--lock", str(old), "--python", str(venv)
+        ).wait(60)
+        == 0
+    )
     before = tree(venv)
     lock = write_lock(index, tmp_path / "new.lock", [("beta", "1.1"), ("big", "1.0")])
-    proc = _start_install(tmp_path, "--lock", str(lock), "--python", str(venv))
+    proc = _start_install(
+        tmp_path, "--installer", installer, "--lock", str(lock), "--python", str(venv)
+    )
     site = next((venv / "lib").glob("python*/site-packages"))
     _wait_for(lambda: (site / "big").is_dir(), proc)  # pip is writing into the venv
     proc.send_signal(sig)  # to pipvet alone, not to pip
@@ -251,14 +266,18 @@ def test_signal_during_pip_stops_pip_and_restores_the_environment(make_index, ve
     assert installed(venv) == {"beta": "1.0"}
 
 
-def test_a_second_install_waits_for_the_lock_on_the_environment(make_index, venv, tmp_path):
+def test_a_second_install_waits_for_the_lock_on_the_environment(
+    make_index, venv, tmp_path, installer
+):
     from pipvet.installer.envlock import locked
 
     index = make_index(standard=True)
     lock = write_lock(index, tmp_path / "requirements.lock", [("alpha", "1.0")])
     before = tree(venv)
     with locked(str(venv)):  # another install holds the environment
-        proc = _start_install(tmp_path, "--lock", str(lock), "--python", str(venv))
+        proc = _start_install(
+            tmp_path, "--installer", installer, "--lock", str(lock), "--python", str(venv)
+        )
         _wait_for(lambda: "waiting for another pipvet install" in _log(tmp_path), proc)
         time.sleep(1)
         assert tree(venv) == before and proc.poll() is None
@@ -266,14 +285,21 @@ def test_a_second_install_waits_for_the_lock_on_the_environment(make_index, venv
     assert installed(venv) == {"alpha": "1.0"}
     with locked(str(venv)):
         proc = _start_install(
-            tmp_path, "--lock", str(lock), "--python", str(venv), env={"PIPVET_LOCK_WAIT": "1"}
+            tmp_path,
+            "--installer",
+            installer,
+            "--lock",
+            str(lock),
+            "--python",
+            str(venv),
+            env={"PIPVET_LOCK_WAIT": "1"},
         )
         assert proc.wait(60) == 2
     assert "still running after 1 s" in _log(tmp_path)
 
 
 def test_concurrent_installs_a_failing_rollback_never_deletes_the_others_files(
-    make_index, tmp_path
+    make_index, tmp_path, installer
 ):
     index = make_index(standard=True)
     index.add_wheel("big", "1.0", files=_big_files())
@@ -284,8 +310,12 @@ def test_concurrent_installs_a_failing_rollback_never_deletes_the_others_files(
     (site / "alpha" / "__init__.py" / "blocker").write_text("x")
     good = write_lock(index, tmp_path / "good.lock", [("big", "1.0")])
     bad = write_lock(index, tmp_path / "bad.lock", [("alpha", "1.0"), ("beta", "1.0")])
-    a = _start_install(tmp_path / "a", "--lock", str(good), "--python", str(env))
-    b = _start_install(tmp_path / "b", "--lock", str(bad), "--python", str(env))
+    a = _start_install(
+        tmp_path / "a", "--installer", installer, "--lock", str(good), "--python", str(env)
+    )
+    b = _start_install(
+        tmp_path / "b", "--installer", installer, "--lock", str(bad), "--python", str(env)
+    )
     assert a.wait(120) == 0, _log(tmp_path / "a")
     assert b.wait(120) == 2, _log(tmp_path / "b")
     assert installed(env) == {"big": "1.0"}
@@ -341,14 +371,24 @@ def _add_marking_tinybuild(index, version: str) -> None:
     index.add_wheel("tinybuild", version, files={"tinybuild/__init__.py": source})
 
 
-def test_locked_build_dependencies_are_used_exactly_as_locked(make_index, venv, tmp_path, capsys):
+def test_locked_build_dependencies_are_used_exactly_as_locked(
+    make_index, venv, tmp_path, capsys, installer
+):
     index = make_index(standard=True)
     lock = _lock_with_build(
         index, tmp_path / "requirements.lock", [("onlysdist", "1.0")], [("tinybuild", "1.0")]
     )
     _add_marking_tinybuild(index, "2.0")  # uploaded after the lock
     rc, out = run_install(
-        capsys, "--lock", str(lock), "--allow-sdist", "onlysdist", "--python", str(venv)
+        capsys,
+        "--installer",
+        installer,
+        "--lock",
+        str(lock),
+        "--allow-sdist",
+        "onlysdist",
+        "--python",
+        str(venv),
     )
     assert rc == 0, out
     assert not any("tinybuild-2.0" in r for r in index.requests), index.requests
@@ -359,7 +399,7 @@ def test_locked_build_dependencies_are_used_exactly_as_locked(make_index, venv, 
 
 
 def test_build_env_takes_the_locked_build_version_not_a_newer_staged_one(
-    make_index, venv, tmp_path, capsys
+    make_index, venv, tmp_path, capsys, installer
 ):
     """tinybuild 2.0 is a locked runtime package, 1.0 the locked build dependency: both are
     staged, and the build must still use 1.0."""
@@ -372,7 +412,15 @@ def test_build_env_takes_the_locked_build_version_not_a_newer_staged_one(
         [("tinybuild", "1.0")],
     )
     rc, out = run_install(
-        capsys, "--lock", str(lock), "--allow-sdist", "onlysdist", "--python", str(venv)
+        capsys,
+        "--installer",
+        installer,
+        "--lock",
+        str(lock),
+        "--allow-sdist",
+        "onlysdist",
+        "--python",
+        str(venv),
     )
     assert rc == 0, out
     site = next((venv / "lib").glob("python*/site-packages"))
@@ -418,11 +466,22 @@ def test_lock_and_install_start_the_target_interpreter_without_site(
     argv = ["lock", "alpha==2.0", "--index-url", index.url, "--python", str(env), "-o", str(out)]
     assert main([*argv, "--resolver", resolver]) == 0, capsys.readouterr()
     assert not mark.exists(), "lock ran the target's .pth / sitecustomize"
-    rc, text = run_install(capsys, "--lock", str(out), "--python", str(env))
+    rc, text = run_install(
+        capsys, "--installer", resolver, "--lock", str(out), "--python", str(env)
+    )
     assert rc == 0, text
     assert not mark.exists(), "install ran the target's .pth / sitecustomize"
     assert installed(env) == {"alpha": "2.0", "beta": "1.1", "gamma": "1.0"}
-    rc, text = run_install(capsys, "gamma==1.0", "--index-url", index.url, "--python", str(env))
+    rc, text = run_install(
+        capsys,
+        "--installer",
+        resolver,
+        "gamma==1.0",
+        "--index-url",
+        index.url,
+        "--python",
+        str(env),
+    )
     assert rc == 0, text
     assert not mark.exists()
 

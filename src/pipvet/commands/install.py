@@ -2,9 +2,10 @@
 ``pipvet.services.install``).
 
 pipvet downloads every file itself, checks its hash against the lock (or, without a lock, against
-the index's hash, remembered on first use), and only then lets pip install exactly those files:
-``pip install --require-hashes --no-deps --no-index --find-links STAGING``, isolated from pip's
-config files and ``PIP_*`` variables. Wheels only, unless ``--allow-sdist NAME``.
+the index's hash, remembered on first use), and only then lets uv (or pip) install exactly those
+files: ``uv pip install --require-hashes --no-deps --no-index --find-links STAGING``, isolated
+from uv's and pip's config files and ``UV_*``/``PIP_*`` variables. Wheels only, unless
+``--allow-sdist NAME``.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from pipvet.core.severity import AUDIT_FAIL_ON
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "install",
-        help="install packages, every file hash-checked before pip sees it",
+        help="install packages, every file hash-checked before the installer sees it",
         description="Download every file, check its hash against the lock (or the index's hash, "
-        "remembered on first use), then let pip install only those files. Wheels only unless "
-        "--allow-sdist. Exit 1 when a file is refused, 2 on bad input or an unreachable index.",
+        "remembered on first use), then let uv (or pip) install only those files. Wheels only "
+        "unless --allow-sdist. Exit 1 when a file is refused, 2 on bad input or an unreachable "
+        "index.",
     )
     p.add_argument("packages", nargs="*", metavar="PKG", help="requirements, e.g. 'requests>=2'")
     p.add_argument(
@@ -58,6 +60,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--dry-run", action="store_true", help="download and verify everything, install nothing"
+    )
+    p.add_argument(
+        "--installer",
+        choices=("auto", "uv", "pip"),
+        default="auto",
+        help="what installs the verified files (default auto: uv, else pip; -v says which "
+        "and why); resolving uses uv where it is installed",
+    )
+    p.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write .pyc files for the installed modules, as pip does (default: on)",
     )
     gate = p.add_argument_group(
         "install gate (names, index facts, known malware and code, checked before pip runs)"
@@ -116,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
             min_release_age=args.min_release_age,
             extra_index_urls=tuple(args.extra_index_url),
             yes=args.yes,
+            installer=args.installer,
+            compile=args.compile,
         ),
         progress=console.progress,
         confirm=console.confirm if console.interactive() else None,

@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument(
         "--resolver", choices=("auto", "pip", "uv"), default="auto",
-        help="default: uv when installed, else pip",
+        help="default auto: uv (a dependency of pipvet), pip where uv is missing; -v says which "
+        "and why",
     )  # fmt: skip
     p.add_argument(
         "--min-release-age", type=float, metavar="DAYS",

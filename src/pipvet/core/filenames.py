@@ -57,6 +57,9 @@ def _version(text: str) -> Version | None:
 
 def is_release_file(filename: str, name: str, version: Version) -> bool:
     """True when ``filename`` is a wheel or sdist of ``name==version`` (``name`` normalised)."""
+    quick = file_version(filename)  # cheap: no tags parsed for another version's wheels
+    if quick is not None and quick != version:
+        return False
     found = parse_filename(filename)
     return found is not None and found[0] == name and found[1] == version
 

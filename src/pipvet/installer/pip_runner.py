@@ -1,10 +1,19 @@
-"""Run pip so that it can install nothing but the verified files in the staging directory.
+"""Run the installer (uv or pip) so that it can install nothing but the verified files in the
+staging directory.
 
-``pip install --require-hashes --no-deps --no-index --find-links STAGING -r <hashed reqs>`` with
-``--isolated`` and the environment of ``pipvet.sources.pip_env`` (no ``PIP_*`` variable, no config
-file, no ``PYTHONPATH``): pip's config files and variables can add indexes and find-links, and
-must not.
-pipvet's own pip runs and targets the interpreter with ``--python``, so the target needs no pip.
+pip: ``pip install --require-hashes --no-deps --no-index --find-links STAGING -r <hashed reqs>``
+with ``--isolated``; uv: ``uv pip install`` with the same options and ``--no-config``. Both run in
+the environment of ``pipvet.sources.pip_env`` (no ``PIP_*``/``UV_*`` variable, no config file, no
+``PYTHONPATH``): config files and variables can add indexes and find-links, and must not.
+pipvet's own pip runs inside the target interpreter (started with ``-I -S``), so the target needs
+no pip; uv is given the target through a launcher that starts it with ``-I -S`` too
+(``pipvet.sources.environment.no_site_launcher``), so no ``.pth`` file of the target runs.
+
+uv unpacks into a cache of its own for this one install (a temporary folder, deleted after) and
+copies from there (``--link-mode copy``): nothing of the user's uv cache is read, and no file of
+the target shares its inode with a cache entry. uv does not compile bytecode itself here (its
+``--compile-bytecode`` starts the target with ``site``): ``compile_command`` does it the way pip
+does, with the target interpreter started with ``-I -S``.
 """
 
 from __future__ import annotations
@@ -52,6 +61,7 @@ def install_command(
     require_hashes: bool,
     sdists: Sequence[str] = (),
     verbose: bool = False,
+    compile: bool = True,
 ) -> list[str]:
     args = [
         "install",
@@ -68,14 +78,91 @@ def install_command(
         args += ["--no-binary", name]
     if require_hashes:
         args.append("--require-hashes")
+    if not compile:
+        args.append("--no-compile")
     if not verbose:
         args.append("-q")
     args += ["-r", str(requirements)]
     return pip_command(python, *args)
 
 
+def uv_install_command(
+    uv: str,
+    python: str,
+    staging_dir: Path,
+    requirements: Path,
+    *,
+    tmp: Path,
+    require_hashes: bool,
+    sdists: Sequence[str] = (),
+    build_constraints: Path | None = None,
+    verbose: bool = False,
+) -> list[str]:
+    """``uv pip install`` of the staged files only, into ``python`` (started without ``site``);
+    ``tmp`` holds the launcher and uv's cache for this install."""
+    from pipvet.sources.environment import no_site_launcher
+
+    args = [
+        uv, "pip", "install", "--no-config", "--no-python-downloads",
+        "--python", no_site_launcher(python, tmp),
+        "--cache-dir", str(tmp / "uv-cache"), "--link-mode", "copy",
+        "--no-deps", "--no-index", "--find-links", str(staging_dir),
+        "--only-binary", ":all:", "--color", "never", "--no-progress",
+    ]  # fmt: skip
+    for name in sdists:  # only these may be built; their build deps come from STAGING too
+        args += ["--no-binary", name]
+    if build_constraints is not None:
+        args += ["--build-constraints", str(build_constraints)]
+    if require_hashes:
+        args.append("--require-hashes")
+    if not verbose:
+        args.append("--quiet")
+    args += ["-r", str(requirements)]
+    return args
+
+
+# Compile the given .py files (one path a line on stdin) as pip does after an install: each file
+# on its own, errors ignored (a module may hold Python 2 code), in a few processes at once.
+_COMPILE = r"""
+import compileall, os, sys, warnings
+from concurrent.futures import ProcessPoolExecutor
+warnings.filterwarnings("ignore")
+paths = [p for p in sys.stdin.read().splitlines() if p]
+def one(chunk):
+    import io, contextlib
+    with contextlib.redirect_stdout(io.StringIO()):
+        for p in chunk:
+            try:
+                compileall.compile_file(p, force=True, quiet=2)
+            except Exception:
+                pass
+n = max(1, min(os.cpu_count() or 1, 8, len(paths) // 200))
+import multiprocessing
+try:
+    fork = multiprocessing.get_context("fork")
+except ValueError:
+    fork, n = None, 1
+if n == 1:
+    one(paths)
+else:
+    with ProcessPoolExecutor(n, mp_context=fork) as pool:
+        list(pool.map(one, [paths[i::n] for i in range(n)]))
+"""
+
+
+def compile_command(python: str) -> list[str]:
+    """The target interpreter, without ``site``, compiling the ``.py`` files given on stdin."""
+    from pipvet.sources.environment import interpreter_path
+
+    return [interpreter_path(python), "-I", "-S", "-c", _COMPILE]
+
+
 def run(
-    cmd: list[str], *, timeout: float = 1800, build_constraints: Path | None = None
+    cmd: list[str],
+    *,
+    timeout: float = 1800,
+    build_constraints: Path | None = None,
+    uv_cache: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a pip command with the scrubbed environment; output captured for messages.
 
@@ -91,7 +178,9 @@ def run(
     pip that installs build dependencies (it runs without ``--isolated``), while the main pip
     (``--isolated``) ignores it. Both are given, so either kind of pip is held.
     """
-    env = scrubbed_env()
+    env = scrubbed_env(uv_cache=uv_cache)
+    if uv_cache is not None:  # uv: its build constraints are in the command already
+        return run_group(cmd, env=env, timeout=timeout)
     if build_constraints is not None:
         env["PIP_CONSTRAINT"] = str(build_constraints)
         if _pip_has_build_constraint():

@@ -1,9 +1,10 @@
 """Put the target environment back exactly as it was when pip fails part-way.
 
-Before pip runs: list every file under the environment (a venv's whole prefix; otherwise its
-site directories and scripts folder) and copy aside every file pip may remove or overwrite: the
-files of installed distributions the install replaces (from their RECORD) and existing files at
-the paths the staged wheels would write. On failure: delete what is new, copy back what was saved.
+Before pip or uv runs: list every file under the environment (a venv's whole prefix; otherwise its
+site directories and scripts folder) and copy aside every file the installer may remove or
+overwrite: the files of installed distributions the install replaces (from their RECORD, with the
+``.pyc`` files of their modules, recorded or not) and existing files at the paths the staged wheels
+would write. On failure: delete what is new, copy back what was saved.
 """
 
 from __future__ import annotations
@@ -105,6 +106,23 @@ def _wheel_destinations(wheel: Path, site: Path, prefix: Path) -> set[Path]:
     return out
 
 
+def _compiled(recorded: set[Path]) -> set[Path]:
+    """The ``__pycache__/*.pyc`` files of the recorded ``.py`` files, in RECORD or not (uv and the
+    interpreter write them outside RECORD; an uninstall removes them all the same)."""
+    stems: dict[Path, set[str]] = {}
+    for p in recorded:
+        if p.suffix == ".py":
+            stems.setdefault(p.parent / "__pycache__", set()).add(p.stem)
+    out: set[Path] = set()
+    for cache, names in stems.items():
+        try:
+            entries = os.listdir(cache)
+        except OSError:
+            continue
+        out.update(cache / e for e in entries if e.endswith(".pyc") and e.split(".")[0] in names)
+    return out
+
+
 def take_snapshot(
     *,
     prefix: str,
@@ -119,7 +137,8 @@ def take_snapshot(
     files, dirs = _walk(roots)
     at_risk: set[Path] = set()
     for dist_info, site in replaced:
-        at_risk |= {Path(os.path.realpath(p)) for p in recorded_paths(dist_info, site)}
+        recorded = {Path(os.path.realpath(p)) for p in recorded_paths(dist_info, site)}
+        at_risk |= recorded | _compiled(recorded)
     if site_dirs:
         site = Path(site_dirs[0])
         for s in staged:

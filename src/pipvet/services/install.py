@@ -6,8 +6,8 @@ Steps, in order:
    allowed sdists get their build dependencies added (read from the verified sdist as data);
 2. audit the planned set (before anything is downloaded); ``fail_on`` refuses;
 3. ``pipvet.installer.run.install``: stage and verify every file, then ``before_install(staged)``,
-   then pip (``--require-hashes --no-deps --no-index --find-links STAGING``), rolled back if pip
-   fails.
+   then uv or pip (``--require-hashes --no-deps --no-index --find-links STAGING``), rolled back
+   if it fails.
 
 The install gate (``pipvet.services.install_gate`` over ``pipvet.services.gate``) runs at each
 step: names before anything is downloaded, the cooldown while resolving, index facts and known
@@ -57,6 +57,8 @@ class InstallRequest:
     min_release_age: float | None = None  # days (default: the policy's)
     extra_index_urls: tuple[str, ...] = ()
     yes: bool = False  # install what only warns without asking (a block is never lifted)
+    installer: str = "auto"  # the final step's engine: "auto" (uv, else pip), "uv" or "pip"
+    compile: bool = True  # write .pyc files as pip does by default
 
 
 @one_fetch_per_page  # each index page is asked for once per operation
@@ -120,6 +122,8 @@ def install(
         verbose=request.verbose,
         on_phase=lambda text: progress(Level.INFO, text),
         on_detail=lambda text: progress(Level.DETAIL, text),
+        installer=request.installer,
+        compile=request.compile,
     )
     return InstallReport(
         python=target.python,

@@ -160,7 +160,10 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
         for text, origin in build_reqs:
             build_origins.setdefault(canonicalize_name(Requirement(text).name), set()).add(origin)
         build = _locked(build_resolution, index_url, build_origins, allowed, progress)
-    progress(Level.DETAIL, f"resolved with {resolution.resolver} for {python} against {index_url}")
+    why = f" ({resolution.reason})" if resolution.reason else ""
+    progress(
+        Level.DETAIL, f"resolved with {resolution.resolver}{why} for {python} against {index_url}"
+    )
     result = Lock(packages=tuple(packages), index_url=index_url, build_packages=tuple(build))
     _gate_lock(result, policy, progress)
     _refuse_reuploads(result, request.previous, early.previous(), progress)

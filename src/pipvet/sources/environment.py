@@ -230,15 +230,15 @@ def interpreter_path(python: str | None) -> str:
     return default_python(python) if python else sys.executable
 
 
-# Run pipvet's own pip inside another interpreter started with ``-I -S``. Without ``site`` that
-# interpreter neither runs its ``.pth`` files and ``sitecustomize`` nor knows it is a venv, so
-# this does what ``site`` would do for a venv, minus the ``.pth`` files: set ``sys.prefix`` from
-# ``pyvenv.cfg`` (before ``sysconfig`` is imported: it reads ``sys.prefix`` once) and put the
-# site directories on ``sys.path``. pip's ``__pip-runner__.py`` then imports only pip itself from
-# pipvet's installation (not the rest of pipvet's site-packages).
-_PIP_BOOT = r"""
+# Run pipvet's own pip (or uv's own Python snippets) inside another interpreter started with
+# ``-I -S``. Without ``site`` that interpreter neither runs its ``.pth`` files and
+# ``sitecustomize`` nor knows it is a venv, so ``_VENV_BOOT`` does what ``site`` would do for a
+# venv, minus the ``.pth`` files: set ``sys.prefix`` from ``pyvenv.cfg`` (before ``sysconfig`` is
+# imported: it reads ``sys.prefix`` once) and put the site directories on ``sys.path``. pip's
+# ``__pip-runner__.py`` then imports only pip itself from pipvet's installation (not the rest of
+# pipvet's site-packages).
+_VENV_BOOT = r"""
 import os, sys
-runner = sys.argv.pop(1)
 exe_dir = os.path.dirname(os.path.abspath(sys.executable))
 venv = next((d for d in (exe_dir, os.path.dirname(exe_dir))
              if os.path.isfile(os.path.join(d, "pyvenv.cfg"))), None)
@@ -260,10 +260,42 @@ if system:
 for d in dirs:
     if d not in sys.path and os.path.isdir(d):
         sys.path.append(d)
+"""
+_PIP_BOOT = (
+    _VENV_BOOT
+    + r"""
+runner = sys.argv.pop(1)
 sys.argv[0] = runner
 import runpy
 runpy.run_path(runner, run_name="__main__")
 """
+)
+# What a launcher runs for a tool that starts the interpreter itself with its own options
+# (uv: ``python -I -B -c CODE``): the venv set up as above, then the command line as Python would
+# read it; ``-B`` is kept, the other options are what ``-I -S`` already are or change nothing here.
+_LAUNCH_BOOT = (
+    _VENV_BOOT
+    + r"""
+args = sys.argv[1:]
+while args and args[0].startswith("-") and args[0] not in ("-", "-c", "-m"):
+    if "B" in args[0][1:] and not args[0].startswith("--"):
+        sys.dont_write_bytecode = True
+    args.pop(0)
+import runpy
+if args[:1] == ["-c"]:
+    sys.argv = ["-c", *args[2:]]
+    exec(compile(args[1], "<string>", "exec"), {"__name__": "__main__"})
+elif args[:1] == ["-m"]:
+    sys.argv = [args[1], *args[2:]]
+    runpy.run_module(args[1], run_name="__main__", alter_sys=True)
+elif args and args[0] != "-":
+    sys.argv = args
+    runpy.run_path(args[0], run_name="__main__")
+else:
+    sys.argv = args or [""]
+    exec(compile(sys.stdin.read(), "<stdin>", "exec"), {"__name__": "__main__"})
+"""
+)
 
 
 def pip_command(python: str | None, *args: str) -> list[str]:
@@ -276,14 +308,19 @@ def pip_command(python: str | None, *args: str) -> list[str]:
 
 
 def no_site_launcher(python: str | None, folder: Path) -> str:
-    """A launcher in ``folder`` that starts ``python`` with ``-I -S``, for tools that start the
-    interpreter themselves (``uv --python``). On Windows the interpreter itself is returned."""
+    """A launcher in ``folder`` for tools that start the interpreter themselves (``uv
+    --python``): it starts ``python`` with ``-I -S`` (so no ``.pth`` file or ``sitecustomize`` of
+    the target runs), sets up its venv as ``site`` would, then runs the tool's command line. On
+    Windows the interpreter itself is returned."""
     exe = interpreter_path(python)
     if os.name == "nt":  # pragma: no cover
         return exe
     import shlex
 
     launcher = folder / "python-no-site"
-    launcher.write_text(f'#!/bin/sh\nexec {shlex.quote(exe)} -I -S "$@"\n', encoding="utf-8")
+    launcher.write_text(
+        f'#!/bin/sh\nexec {shlex.quote(exe)} -I -S -c {shlex.quote(_LAUNCH_BOOT)} "$@"\n',
+        encoding="utf-8",
+    )
     launcher.chmod(0o700)
     return str(launcher)

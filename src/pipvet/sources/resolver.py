@@ -18,6 +18,7 @@ over its incoming edges of (parent's marker ``and`` the edge's marker).
 
 from __future__ import annotations
 
+import dataclasses
 import email.parser
 import json
 import os
@@ -69,6 +70,7 @@ class Resolution:
     resolver: str  # "pip" or "uv"
     sdists: tuple[NormalizedName, ...] = ()  # names resolved from source (allowed by the user)
     index_files: dict[NormalizedName, list[DistFile]] = field(default_factory=dict, compare=False)
+    reason: str = field(default="", compare=False)  # why this resolver ("uv not found", ...)
 
     def get(self, name: str) -> ResolvedPackage | None:
         key = canonicalize_name(name)
@@ -88,12 +90,18 @@ class _Node:
 
 
 def find_uv() -> str | None:
-    """``uv`` on PATH, or next to this interpreter (a venv's ``bin``)."""
-    found = shutil.which("uv")
-    if found:
-        return found
+    """The ``uv`` pipvet depends on (the ``uv`` package's binary, next to this interpreter), else
+    ``uv`` on PATH; None when there is neither."""
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        pass
     local = Path(sys.executable).parent / ("uv.exe" if os.name == "nt" else "uv")
-    return str(local) if local.exists() else None
+    if local.exists():
+        return str(local)
+    return shutil.which("uv")
 
 
 def marker_environment(python: str | None) -> dict[str, str]:
@@ -389,7 +397,8 @@ def resolve(
     """Resolve ``requirements`` against ``index_url``: wheels only, except allowed sdists.
 
     ``python`` is the path of the interpreter to resolve for (this one when None).
-    ``resolver`` is "pip", "uv" or "auto" (uv when it is installed, else pip).
+    ``resolver`` is "pip", "uv" or "auto" (uv, pipvet's dependency; pip only where uv is not
+    installed); the resolution says which and why (``reason``).
     ``constraints`` are requirement strings passed as a constraints file (``-c``).
     ``cache_dir`` keeps fetched project pages for as long as the index allows.
     ``extra_index_urls`` are more indexes the resolver may take versions from (the install
@@ -413,13 +422,18 @@ def resolve(
     if resolver not in ("auto", "uv", "pip"):
         raise InputError(f"unknown resolver {resolver!r} (use auto, pip or uv)")
     tool = "uv" if uv else "pip"
+    reason = (
+        f"--resolver {resolver}"
+        if resolver != "auto"
+        else ("the default" if uv else "uv not found")
+    )
     allowed = {canonicalize_name(n) for n in allow_sdist}
     env = marker_environment(python)
     prefetch = Prefetcher(SimpleIndex(index_url, cache_dir=cache_dir), env)
     for req in top:  # fetch pages while the resolver runs (pipvet needs them for the hashes)
         prefetch.add(req)
     try:
-        return _resolve(
+        resolution = _resolve(
             top,
             uv,
             tool,
@@ -432,6 +446,7 @@ def resolve(
             extra_index_urls,
             before_sdist,
         )
+        return dataclasses.replace(resolution, reason=reason)
     except (KeyboardInterrupt, SystemExit):
         prefetch.abort()  # the first Ctrl-C ends the run: no page fetch keeps it alive
         raise
