@@ -110,12 +110,17 @@ class Firewall:
         for _ in range(self.config.jobs):
             self.pool().submit(warm)
 
-    async def close(self) -> None:
+    async def cancel_flights(self) -> None:
+        """Cancel every download and page fetch in flight (their temporary files go with
+        them); the requests waiting on them end at once."""
         tasks = [*self._file_flights.values(), *self._page_flights.values()]
         for t in tasks:
             t.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.cancel_flights()
         await self.upstream.close()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
@@ -526,6 +531,7 @@ async def run(config, *, on_ready: Callable[[str], None], notify: Callable[[str]
             if sig is not None:
                 with contextlib.suppress(Exception):
                     loop.remove_signal_handler(sig)
+        await fw.cancel_flights()
         await runner.cleanup()
         await fw.close()
         fw.log.write(kind="server", action="stopped", reason=f"exit {code[0]}")
