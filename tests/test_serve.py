@@ -440,3 +440,35 @@ def wait_for(lines: list[str], text: str, seconds: float = 10) -> None:
     while not any(text in x for x in lines):
         assert time.monotonic() < end, "".join(lines)
         time.sleep(0.05)
+
+
+def test_bad_arguments_and_a_taken_port_are_one_line_and_exit_2(tmp_path, capsys):
+    from pipvet.cli.main import main
+
+    assert main(["serve", "--upstream", "ftp://example.invalid/simple/"]) == 2
+    assert "--upstream must be an http(s) index URL" in capsys.readouterr().err
+    assert main(["serve", "--min-release-age", "-1"]) == 2
+    assert "--min-release-age must be" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = str(taken.getsockname()[1])
+        assert main(["serve", "--upstream", "http://127.0.0.1:9/simple/", "--port", port]) == 2
+    errors = [x for x in capsys.readouterr().err.splitlines() if x.startswith("error")]
+    assert errors == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use"]
+
+
+def test_decisions_without_a_log_say_so(capsys):
+    from pipvet.cli.main import main
+
+    assert main(["serve", "--decisions"]) == 0
+    assert "no decisions logged yet" in capsys.readouterr().out
+
+
+def test_content_negotiation():
+    from pipvet.serve.listing import HTML_TYPE, JSON_TYPE, negotiate
+
+    assert negotiate(None) == HTML_TYPE
+    assert negotiate("application/vnd.pypi.simple.latest+json") == JSON_TYPE
+    assert negotiate(f"{JSON_TYPE};q=0.1, text/html") == "text/html"
+    assert negotiate("image/png") is None

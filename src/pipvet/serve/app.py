@@ -504,9 +504,8 @@ async def run(config, *, on_ready: Callable[[str], None], notify: Callable[[str]
     except OSError as exc:
         await runner.cleanup()
         await fw.close()
-        raise InputError(
-            f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}"
-        ) from None
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise InputError(f"cannot listen on {config.host}:{config.port}: {why}") from None
     port = runner.addresses[0][1]
     host = config.host if ":" not in config.host else f"[{config.host}]"
     fw.warm()

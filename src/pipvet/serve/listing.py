@@ -53,6 +53,7 @@ def negotiate(accept: str | None) -> str | None:
                     q = 0.0
         if media in ("application/*", "*/*"):
             media = JSON_TYPE if media == "application/*" else HTML_TYPE
+        media = media.replace(".simple.latest+", ".simple.v1+")  # PEP 691 aliases
         if media in (JSON_TYPE, HTML_TYPE, "text/html") and q > best_q:
             best, best_q = media, q
     return best
