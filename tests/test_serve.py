@@ -423,7 +423,7 @@ def test_sighup_rereads_the_policy_client_gone_and_ctrl_c_leave_nothing(tmp_path
         time.sleep(0.5)
         sock.close()  # the client goes away mid-download
         time.sleep(0.3)
-        assert list((server.cache / "serve" / "tmp").glob(".part-*"))  # still downloading
+        assert list((server.cache / "serve" / "tmp").rglob(".part-*"))  # still downloading
         start = time.monotonic()
         assert server.stop(signal.SIGINT) == 130
         assert time.monotonic() - start < 8

@@ -37,6 +37,7 @@ from pipvet.serve.decisions import DecisionLog
 from pipvet.serve.upstream import Entry, Upstream, UpstreamError, UpstreamPage
 
 MAX_REASON = 400
+MAX_PROJECTS = 512  # project pages kept before expired ones are forgotten
 PAGE_TTL_FLOOR = 5.0  # seconds a page (and its decision) is reused even if upstream says no-cache
 
 
@@ -80,9 +81,7 @@ class Firewall:
         self.upstream = Upstream(config.upstream, timeout=config.timeout)
         self.log = DecisionLog(config.decisions_path)
         self.files_dir = config.cache_dir / "files"
-        self.tmp_dir = config.cache_dir / "tmp"
-        shutil.rmtree(self.tmp_dir, ignore_errors=True)  # parts left by a killed server
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir = _own_tmp(config.cache_dir / "tmp")
         self._projects: dict[str, _Project] = {}
         self._page_flights: dict[str, asyncio.Task] = {}
         self._file_flights: dict[str, asyncio.Task] = {}
@@ -200,6 +199,10 @@ class Firewall:
         ttl = max(float(min(page.max_age, 600)), PAGE_TTL_FLOOR)
         known = _Project(page, decision, loop.time() + ttl, generation)
         if generation == self.generation:
+            if len(self._projects) >= MAX_PROJECTS:  # forget expired pages (big ones add up)
+                now = loop.time()
+                for key in [k for k, p in self._projects.items() if p.expires <= now]:
+                    del self._projects[key]
             self._projects[name] = known
         return known
 
@@ -407,6 +410,13 @@ class Firewall:
 
     async def _vet(self, name: str, version: str, entry: Entry, sha256: str) -> FileVerdict:
         generation = self.generation
+        from pipvet.core.errors import InputError
+        from pipvet.sources.index import safe_filename
+
+        try:
+            safe_filename(entry.file.filename)
+        except InputError as exc:
+            raise UpstreamError(502, exc.message) from None
         final = self.files_dir / sha256[:2] / sha256 / entry.file.filename
         if final.is_file() and await asyncio.to_thread(_sha256_of, final) != sha256:
             final.unlink(missing_ok=True)  # changed on disk: fetch it again
@@ -477,6 +487,29 @@ def _versions(entries) -> list[str]:
     from packaging.version import Version
 
     return sorted(seen, key=Version)
+
+
+def _own_tmp(parent: Path) -> Path:
+    """A temporary folder for this server's downloads (``parent/<pid>-...``); those of servers
+    that are gone (killed) are removed."""
+    import tempfile
+
+    parent.mkdir(parents=True, exist_ok=True)
+    for old in parent.iterdir():
+        pid = old.name.split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=parent))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _sha256_of(path: Path) -> str:

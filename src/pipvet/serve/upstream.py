@@ -103,9 +103,9 @@ def parse_page(body: bytes, ctype: str, url: str, max_age: int) -> UpstreamPage:
 
 
 def _max_age(header: str | None) -> int:
-    from pipvet.sources.index import _max_age as parse
+    from pipvet.sources.index import cache_max_age
 
-    return parse(header)
+    return cache_max_age(header)
 
 
 class Upstream:

@@ -643,6 +643,11 @@ def _max_age(header: str | None) -> int:
     return DEFAULT_MAX_AGE
 
 
+def cache_max_age(header: str | None) -> int:
+    """Seconds a page may be reused, from its ``Cache-Control`` header (``_max_age``)."""
+    return _max_age(header)
+
+
 class _PageCache:
     """Project pages kept on disk for as long as the server allows (gzip, one file each)."""
 
@@ -935,6 +940,11 @@ class SimpleIndex:
 def file_version(file: DistFile) -> Version | None:
     """The version in a wheel or sdist file name (None when the name is not standard)."""
     return _filename_version(file.filename)
+
+
+def safe_filename(filename: str) -> str:
+    """``filename`` when it is a plain file name safe to write (``InputError`` otherwise)."""
+    return _safe_filename(filename)
 
 
 def _safe_filename(filename: str) -> str:
