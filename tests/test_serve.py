@@ -230,8 +230,8 @@ REFUSED = [
     ("malpkg==1.1", "malpkg==1.1 is known malware (MAL-2099-11)"),
     ("allmal", "every version of allmal is known malware"),
     ("alpha==3.0", "alpha==3.0 was uploaded 1 hour(s) ago, under the cooldown of 7 days"),
-    ("envsend", "malicious (score"),
-    ("setupmark", "setupmark-1.0.tar.gz: "),
+    ("envsend", "envsend-1.0-py3-none-any.whl: malicious (score"),
+    ("setupmark", "setupmark-1.0.tar.gz: malicious (score"),
 ]  # fmt: skip
 
 
