@@ -472,3 +472,10 @@ def test_content_negotiation():
     assert negotiate("application/vnd.pypi.simple.latest+json") == JSON_TYPE
     assert negotiate(f"{JSON_TYPE};q=0.1, text/html") == "text/html"
     assert negotiate("image/png") is None
+
+
+def test_reason_phrase_is_one_printable_ascii_line():
+    from pipvet.serve.app import reason_phrase
+
+    assert reason_phrase("bad \x1b[31mred\r\nnext ü") == "bad \\x1b[31mred next \\xfc"
+    assert len(reason_phrase("x" * 5000)) == 400

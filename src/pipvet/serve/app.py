@@ -547,6 +547,8 @@ async def run(config, *, on_ready: Callable[[str], None], notify: Callable[[str]
     code = [0]
 
     def stopping(value: int) -> None:
+        if stop.is_set():  # asked twice: stop now, whatever is still running
+            os._exit(value)
         code[0] = value
         stop.set()
 
