@@ -235,7 +235,8 @@ class Firewall:
         try:
             known = await self.project(name)
         except UpstreamError as exc:
-            self._record(request, kind="page", project=name, action="error", status=exc.status,
+            action = "missing" if exc.status == 404 else "error"
+            self._record(request, kind="page", project=name, action=action, status=exc.status,
                          reason=exc.reason)  # fmt: skip
             return self._error(exc.status, exc.reason)
         files, held = self._listing(name, known)
