@@ -442,14 +442,11 @@ class Firewall:
             )
         except BrokenProcessPool:
             self._pool = None
-            result = {
-                "blocks": [
-                    {"rule": "scan.worker-died", "message": "the inspecting process died "
-                     "(out of memory or killed): not inspected, not served", "file": final.name,
-                     "path": "", "line": None}
-                ],
-                "warnings": [], "allowed": [], "verdict": "suspicious", "score": None,
-            }  # fmt: skip
+            result = _failed(final, "scan.worker-died", "the inspecting process died (out of "
+                             "memory or killed): not inspected, not served")  # fmt: skip
+        except Exception as exc:  # fail closed: what could not be inspected is not served
+            result = _failed(final, "gate.scan-error", f"the inspection failed "
+                             f"({type(exc).__name__}: {exc}): not served")  # fmt: skip
         detail = {
             "verdict": result["verdict"],
             "score": result["score"],
@@ -464,6 +461,12 @@ class Firewall:
         if generation == self.generation:
             self._verdicts[(sha256, generation)] = verdict
         return verdict
+
+
+def _failed(path: Path, rule: str, message: str) -> dict:
+    block = {"rule": rule, "message": message, "file": path.name, "path": "", "line": None}
+    return {"blocks": [block], "warnings": [], "allowed": [], "verdict": "suspicious",
+            "score": None}  # fmt: skip
 
 
 def _block_reason(blocks: list[dict]) -> str:
