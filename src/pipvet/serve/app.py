@@ -56,6 +56,13 @@ class _Project:
     decision: ProjectDecision
     expires: float
     generation: int
+    by_name: dict[str, Entry] = field(default_factory=dict)  # filename -> entry
+    bodies: dict[str, bytes] = field(default_factory=dict)  # media type -> rendered page
+    listed: tuple | None = None  # (files as listed, versions held back), made once
+    refusals: dict[str, Refusal | None] = field(default_factory=dict)  # filename -> why
+
+    def __post_init__(self) -> None:
+        self.by_name = {e.file.filename: e for e in self.page.entries}
 
 
 @dataclass(frozen=True)
@@ -239,7 +246,9 @@ class Firewall:
             self._record(request, kind="page", project=name, action=action, status=exc.status,
                          reason=exc.reason)  # fmt: skip
             return self._error(exc.status, exc.reason)
-        files, held = self._listing(name, known)
+        if known.listed is None:
+            known.listed = self._listing(name, known)
+        files, held = known.listed
         decision = known.decision
         warnings = [w.message for w in decision.warnings]
         if decision.refused is not None:
@@ -252,7 +261,10 @@ class Firewall:
                 held_back={v: r.message for v, r in held.items()}, warnings=warnings,
             )  # fmt: skip
         versions = list(known.page.versions) or _versions(known.page.entries)
-        body = listing.render(media, name, files, versions, known.page.page.status)
+        body = known.bodies.get(media)
+        if body is None:  # rendered once per page and media type
+            body = listing.render(media, name, files, versions, known.page.page.status)
+            known.bodies[media] = body
         return web.Response(
             body=body,
             headers={"Content-Type": media, "Vary": "Accept", "Cache-Control": "no-cache"},
@@ -305,7 +317,7 @@ class Firewall:
         return out, held
 
     def _find(self, known: _Project, filename: str) -> Entry | None:
-        return next((e for e in known.page.entries if e.file.filename == filename), None)
+        return known.by_name.get(filename)
 
     async def refused(self, request: web.Request) -> web.Response:
         name = canonicalize_name(request.match_info["project"])
@@ -326,7 +338,9 @@ class Firewall:
 
         if known.decision.refused is not None:
             return known.decision.refused
-        return known.decision.version_refusal(file_version(filename))
+        if filename not in known.refusals:
+            known.refusals[filename] = known.decision.version_refusal(file_version(filename))
+        return known.refusals[filename]
 
     async def file(self, request: web.Request) -> web.StreamResponse:
         from pipvet.sources.index import file_version
@@ -573,4 +587,5 @@ async def run(config, *, on_ready: Callable[[str], None], notify: Callable[[str]
         await runner.cleanup()
         await fw.close()
         fw.log.write(kind="server", action="stopped", reason=f"exit {code[0]}")
+        fw.log.close()
     return code[0]

@@ -22,17 +22,22 @@ class DecisionLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._fd: int | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, **record: object) -> None:
         record = {"time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **record}
         line = json.dumps(record, ensure_ascii=True, sort_keys=False) + "\n"
         with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, line.encode())
-            finally:
-                os.close(fd)
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            os.write(self._fd, line.encode())
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
 
 def read(path: Path, limit: int | None = None) -> tuple[list[dict], int]:
