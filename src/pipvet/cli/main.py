@@ -30,6 +30,7 @@ COMMANDS = (
     "diff",
     "explain",
     "report",
+    "serve",
 )
 
 EPILOG = """exit codes:

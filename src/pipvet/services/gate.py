@@ -70,6 +70,31 @@ def _judge(
     return GateIssue(label, rule, action, message, **where)  # type: ignore[arg-type]
 
 
+def judge(
+    policy: Policy,
+    *,
+    package: str,
+    version: str | None,
+    selectors: Sequence[str],
+    message: str,
+    now: dt.datetime | None = None,
+    action: str | None = None,
+    **where: object,
+) -> GateIssue | None:
+    """An issue as the policy treats it (None when ignored; an allowlist entry lifts a block):
+    for callers outside this module (the package firewall, ``pipvet serve``)."""
+    return _judge(
+        policy,
+        package=package,
+        version=version,
+        selectors=selectors,
+        message=message,
+        now=now,
+        action=action,
+        **where,
+    )
+
+
 def _issues(*items: GateIssue | None) -> tuple[GateIssue, ...]:
     return tuple(i for i in items if i is not None)
 
@@ -443,12 +468,7 @@ def check_index_facts(
                     "so the cooldown cannot apply",
                 )
             elif when > now - dt.timedelta(days=min_age_days):
-                age = _age(now - when)
-                judge(
-                    "gate.cooldown",
-                    f"{name}=={version} was uploaded {age} ago, under the cooldown of "
-                    f"{min_age_days:g} days",
-                )
+                judge("gate.cooldown", cooldown_message(name, version, when, min_age_days, now))
         releases = len(page.versions)
         if times:
             first = min(times.values())
@@ -468,6 +488,16 @@ def check_index_facts(
         if mine and not any(f.is_wheel for f in mine):
             judge("gate.sdist-only", f"{name}=={version} ships only an sdist (built at install)")
     return GateReport(issues=_issues(*issues), notes=tuple(notes))
+
+
+def cooldown_message(
+    name: str, version: str, when: dt.datetime, min_age_days: float, now: dt.datetime
+) -> str:
+    """What the ``gate.cooldown`` rule says of a version uploaded at ``when``."""
+    return (
+        f"{name}=={version} was uploaded {_age(now - when)} ago, under the cooldown of "
+        f"{min_age_days:g} days"
+    )
 
 
 def _age(delta: dt.timedelta) -> str:

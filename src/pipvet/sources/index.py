@@ -539,6 +539,16 @@ def parse_html_page(text: str, page_url: str) -> list[DistFile]:
 
 def _parse_html(text: str, page_url: str) -> tuple[list[DistFile], dict[str, str]]:
     """Files and ``<meta>`` values (lowercased names) of a PEP 503 project page."""
+    pairs, meta = parse_html_anchors(text, page_url)
+    return [f for f, _attrs in pairs], meta
+
+
+def parse_html_anchors(
+    text: str, page_url: str
+) -> tuple[list[tuple[DistFile, dict[str, str | None]]], dict[str, str]]:
+    """Each file of a PEP 503 project page with the attributes of its anchor (``data-yanked``
+    reason, ``data-core-metadata``...), and the page's ``<meta>`` values: for a proxy that
+    passes on what the parsed ``DistFile`` leaves out."""
     parser = _link_parser_class()()
     parser.feed(text)
     parser.close()
@@ -552,16 +562,15 @@ def _parse_html(text: str, page_url: str) -> tuple[list[DistFile], dict[str, str
         filename = os.path.basename(urlsplit(url).path) or label
         filename = _unquote_name(filename)
         _check_listed_name(filename, page_url)
-        files.append(
-            DistFile(
-                filename=filename,
-                url=url,
-                hashes=_fragment_hashes(fragment),
-                requires_python=attrs.get("data-requires-python") or None,
-                yanked="data-yanked" in attrs,
-                upload_time=attrs.get("data-upload-time") or None,
-            )
+        dist = DistFile(
+            filename=filename,
+            url=url,
+            hashes=_fragment_hashes(fragment),
+            requires_python=attrs.get("data-requires-python") or None,
+            yanked="data-yanked" in attrs,
+            upload_time=attrs.get("data-upload-time") or None,
         )
+        files.append((dist, attrs))
     return files, parser.meta
 
 
@@ -691,6 +700,11 @@ def _max_age(header: str | None) -> int:
             value = d[len("max-age=") :]
             return int(value) if value.isdigit() else 0
     return DEFAULT_MAX_AGE
+
+
+def cache_max_age(header: str | None) -> int:
+    """Seconds a page may be reused, from its ``Cache-Control`` header (``_max_age``)."""
+    return _max_age(header)
 
 
 class _PageCache:
@@ -1111,6 +1125,11 @@ class SimpleIndex:
 def file_version(file: DistFile) -> Version | None:
     """The version in a wheel or sdist file name (None when the name is not standard)."""
     return _filename_version(file.filename)
+
+
+def safe_filename(filename: str) -> str:
+    """``filename`` when it is a plain file name safe to write (``InputError`` otherwise)."""
+    return _safe_filename(filename)
 
 
 def _safe_filename(filename: str) -> str:
