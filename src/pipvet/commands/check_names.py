@@ -20,12 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
+    from pipvet.cli.output import write_output
     from pipvet.core.errors import EXIT_OK, EXIT_POLICY
     from pipvet.formats.names import render
     from pipvet.services.names import check_project_names
 
     report = check_project_names(args.names)
-    sys.stdout.write(render(report, args.format))
+    write_output(render(report, args.format), None, fit=args.format == "text")
     return EXIT_POLICY if report.flagged else EXIT_OK

@@ -42,16 +42,15 @@ def _update(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    import sys
-
     from pipvet.cli import console
+    from pipvet.cli.output import write_output
     from pipvet.formats.registries import DB_INFO
     from pipvet.services.db import db_info
 
     report = db_info(args.db)
     for note in report.notes:
         console.warn(note)
-    sys.stdout.write(DB_INFO.render("text", report))
+    write_output(DB_INFO.render("text", report), None, fit=True)
     return 0
 
 

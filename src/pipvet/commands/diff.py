@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pipvet.cli import console
+    from pipvet.cli.output import write_output
     from pipvet.core.diff import BLOCK
     from pipvet.core.errors import EXIT_OK, EXIT_POLICY
     from pipvet.formats.diff import render
@@ -80,5 +81,6 @@ def run(args: argparse.Namespace) -> int:
             )
         report = diff_inputs(args.inputs[0], args.inputs[1], **options)
     color = args.format == "text" and console.use_color(sys.stdout)
-    sys.stdout.write(render(report, args.format, verbose=console.is_verbose(), color=color))
+    text = render(report, args.format, verbose=console.is_verbose(), color=color)
+    write_output(text, None, fit=args.format == "text")
     return EXIT_POLICY if report.action == BLOCK else EXIT_OK

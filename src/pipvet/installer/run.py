@@ -43,13 +43,17 @@ def install(
     verbose: bool = False,
     on_phase: Callable[[str], None] | None = None,
     on_detail: Callable[[str], None] | None = None,
+    on_status: Callable[[str], None] | None = None,
 ) -> InstallResult:
     """Stage and verify every file, run ``before_install``, then install with pip.
 
     Nothing is written to the target before pip runs; if pip fails part-way, the target is put
     back as it was (``pipvet.installer.rollback``) and ``InputError`` says what pip reported.
     """
+    from pipvet.core.progress import Counter
+
     phase = on_phase or (lambda _msg: None)
+    status = on_status or (lambda _msg: None)
     if not dry_run and staging_dir is None:
         with locked(plan.target.prefix, on_wait=phase):  # not while another install writes
             done = _already_installed(plan)
@@ -61,7 +65,9 @@ def install(
             return InstallResult((), (), done)
     with tempfile.TemporaryDirectory(prefix="pipvet-staging-") as tmp:
         staging = Path(staging_dir) if staging_dir else Path(tmp) / "files"
-        staged = stage(plan, staging)
+        n = len(plan.files)
+        fetched = Counter(lambda _level, msg: status(msg), f"downloading {n} file(s)", n)
+        staged = stage(plan, staging, on_file=fetched.advance)
         if plan.verify_hashes:
             phase(f"verified {len(staged)} file(s) against {_sources(plan)}")
         else:
@@ -82,6 +88,7 @@ def install(
         with locked(plan.target.prefix, on_wait=phase), interruptible():
             before = _installed(plan)
             unchanged, changed = _split(wanted, before)
+            status(f"pip installs {len(changed)} verified package(s) into {plan.target.prefix}")
             pip_output = _run_pip(plan, staged, staging, Path(tmp), before, verbose=verbose)
         if on_detail is not None and pip_output.strip():
             on_detail(pip_output.rstrip())

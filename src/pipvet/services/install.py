@@ -102,6 +102,7 @@ def install(
         progress(Level.DETAIL, f"  {pf.requirement}: {pf.file.filename}{extra}")
     audit = None
     if request.audit:
+        progress(Level.STATUS, f"auditing {len(plan.files)} file(s) for known vulnerabilities")
         audit = audit_plan(plan, fail_on=request.fail_on, db_path=request.db, progress=progress)
         state._audit_line = audit_line(audit) if audit is not None else "not checked"
 
@@ -118,6 +119,7 @@ def install(
         verbose=request.verbose,
         on_phase=lambda text: progress(Level.INFO, text),
         on_detail=lambda text: progress(Level.DETAIL, text),
+        on_status=lambda text: progress(Level.STATUS, text),
     )
     return InstallReport(
         python=target.python,

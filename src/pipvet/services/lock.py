@@ -102,6 +102,7 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
         python=python_arg,
         progress=progress,
     )
+    progress(Level.STATUS, f"resolving {len(reqs)} requirement(s) against {index_url}")
     if min_age:  # install gate: versions uploaded more recently are left out, and said
         cooled = gate.resolve_with_cooldown(
             [r for r, _ in reqs],
@@ -141,6 +142,7 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
     origins: dict[str, set[str]] = {}
     for text, origin in reqs:
         origins.setdefault(canonicalize_name(Requirement(text).name), set()).add(origin)
+    progress(Level.STATUS, f"reading the file hashes of {len(resolution.packages)} package(s)")
     packages = _locked(resolution, index_url, origins, allowed, progress)
     build: list = []
     if resolution.sdists:

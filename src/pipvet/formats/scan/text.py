@@ -8,16 +8,10 @@ from pipvet.core.analysis.catalogue import reason
 from pipvet.core.reports.scan import ScanReport
 from pipvet.core.text import escape_terminal
 from pipvet.formats.scan import shown_findings, worst_first
-from pipvet.formats.style import paint
+from pipvet.formats.style import paint, severity
+from pipvet.formats.style import verdict as verdict_style
 
 TOP = 5  # findings per artifact before "N more (use -v)"
-
-_VERDICT_STYLE = {
-    "malicious": ("red", "bold"),
-    "suspicious": ("magenta", "bold"),
-    "risky": ("yellow",),
-    "clean": ("green",),
-}
 
 
 def _where(path: str, line: int | None) -> str:
@@ -42,7 +36,7 @@ def render_text(
     width = max((len(r.filename) for r in ordered), default=0)
     width = min(width, 60)
     for r in ordered:
-        verdict = _out(f"{str(r.verdict).upper():<10}", *_VERDICT_STYLE.get(r.verdict, ()))
+        verdict = verdict_style(f"{str(r.verdict).upper():<10}", r.verdict, color=color)
         lines.append(f"{verdict}  {escape_terminal(r.filename):<{width}}  score {r.score:>3}")
     counts: dict[str, int] = {}
     for r in ordered:
@@ -61,7 +55,7 @@ def render_text(
         lines.append(_out(head, "bold") + f": {escape_terminal(reason(r.verdict, r.findings))}")
         show = found if verbose else found[:TOP]
         for f in show:
-            sev = _out(f"{f.severity:<8}", *_sev_style(f.severity))
+            sev = severity(f"{f.severity:<8}", f.severity, color=color)
             lines.append(f"  {sev}  {escape_terminal(f.message)}  [{f.rule}]")
             lines.append(f"            at {_where(f.path, f.line)}")
             if f.evidence and (verbose or f.severity in ("high", "critical")):
@@ -69,10 +63,6 @@ def render_text(
         if len(found) > len(show):
             lines.append(f"  ... {len(found) - len(show)} more (use -v)")
     return "\n".join(lines)
-
-
-def _sev_style(sev: str) -> tuple[str, ...]:
-    return {"critical": ("red", "bold"), "high": ("red",), "medium": ("yellow",)}.get(sev, ())
 
 
 def _shorten(text: str, n: int = 100) -> str:
