@@ -81,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
             )
         report = diff_inputs(args.inputs[0], args.inputs[1], **options)
     color = args.format == "text" and console.use_color(sys.stdout)
-    text = render(report, args.format, verbose=console.is_verbose(), color=color)
+    text = render(
+        report, args.format, verbose=console.is_verbose(), color=color, quiet=console.is_quiet()
+    )
     write_output(text, None, fit=args.format == "text")
     return EXIT_POLICY if report.action == BLOCK else EXIT_OK

@@ -32,6 +32,13 @@ def run(args: argparse.Namespace) -> int:
 
     report = explain(args.rule_id)
     width = console.width(sys.stdout)
-    text = FORMATS.render("text", report, color=console.use_color(sys.stdout), width=width)
+    text = FORMATS.render(
+        "text",
+        report,
+        color=console.use_color(sys.stdout),
+        width=width,
+        quiet=console.is_quiet(),
+        verbose=console.is_verbose(),
+    )
     write_output(text, None, fit=True)
     return EXIT_OK

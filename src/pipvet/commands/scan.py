@@ -108,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         verbose=console.is_verbose(),
         all_findings=args.all_findings,
         color=console.use_color(sys.stdout),
+        quiet=console.is_quiet(),
     )
     write_output(text + "\n", None, fit=args.format == "text")
     failed = result.at_or_above(args.fail_on)

@@ -43,6 +43,9 @@ def _summary(report, console) -> None:
     ignored = sum(c.ignored_pycache for c in report.checks)
     unhashed = sum(c.unhashed for c in report.checks)
     console.info(f"environment: {report.prefix} ({report.python})")
+    for c in report.checks:
+        state = "ok" if c.ok else f"{len(c.problems)} problem(s)"
+        console.detail(f"  {c.name} {c.version}: {c.checked} files, {state}")
     console.detail(
         f"{unhashed} RECORD entries carry no hash (RECORD itself, .pyc files): existence checked"
     )

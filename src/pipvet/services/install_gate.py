@@ -186,10 +186,12 @@ def before_pip(
     report = early.merge(gate.inspect_artifacts(artifacts, policy=policy))
     audit_line = getattr(args, "_audit_line", None)
     wanted = [s.requirement for s in staged if not s.build_dependency]
-    level = Level.RESULT if report.blocked else Level.INFO  # a block is shown even under -q
+    ask = bool(report.warnings) and not (args.yes or args.dry_run or confirm is None)
+    # a block, and what a question is about, are shown even under -q
+    level = Level.RESULT if report.blocked or ask else Level.INFO
     progress(level, render_summary(report, plan=wanted, audit_line=audit_line))
     _refuse_if_blocked(report, progress, shown=True)
-    if not report.warnings or args.yes or args.dry_run or confirm is None:
+    if not ask:
         return
     if not confirm("install anyway? [y/N] "):
         raise PolicyRefusal("not installed: the answer was no; nothing was changed")

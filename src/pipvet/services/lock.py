@@ -178,7 +178,7 @@ def _gate_lock(lock: Lock, policy, progress: Progress) -> None:
     blocks = report.blocks
     if not blocks:
         return
-    progress(Level.INFO, render_summary(report, plan=None))
+    progress(Level.RESULT, render_summary(report, plan=None))
     raise PolicyRefusal(
         f"lock refused by the gate ({len(blocks)} block(s)); nothing was written",
         hint="a block is lifted only by an allowlist entry with a reason and an expiry date",

@@ -27,7 +27,12 @@ def render_text(
     verbose: bool = False,
     all_findings: bool = False,
     color: bool = False,
+    quiet: bool = False,
 ) -> str:
+    """One verdict line per artifact and the count, then each flagged artifact's top findings
+    (``verbose``: all, with evidence; ``quiet``: the count and the artifacts that are not
+    clean, one line each)."""
+
     def _out(text: str, *names: str) -> str:
         return paint(text, *names, color=color)
 
@@ -36,14 +41,19 @@ def render_text(
     width = max((len(r.filename) for r in ordered), default=0)
     width = min(width, 60)
     for r in ordered:
+        if quiet and r.verdict == "clean":
+            continue
         verdict = verdict_style(f"{str(r.verdict).upper():<10}", r.verdict, color=color)
         lines.append(f"{verdict}  {escape_terminal(r.filename):<{width}}  score {r.score:>3}")
     counts: dict[str, int] = {}
     for r in ordered:
         counts[str(r.verdict)] = counts.get(str(r.verdict), 0) + 1
     summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: kv[0]))
-    lines.append("")
+    if lines:
+        lines.append("")
     lines.append(f"{len(ordered)} artifact{'s' if len(ordered) != 1 else ''} scanned: {summary}")
+    if quiet:
+        return "\n".join(lines)
     for r in ordered:
         if r.verdict == "clean" and not all_findings:
             continue
