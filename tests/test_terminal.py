@@ -114,7 +114,7 @@ def test_install_progress_shows_on_a_terminal_only(make_index, venv):
     run = run_on_terminal(argv, cwd=Path.cwd())
     assert run.code == 0, run.text
     assert "downloading 3 file(s)" in run.transcript  # the live line, while it worked
-    assert "3/3" in run.transcript  # with how far along it was
+    assert "0/3" in run.transcript  # with how far along it is (a new step is drawn at once)
     assert "downloading 3 file(s)" not in run.text  # and gone from the screen at the end
     assert "dry run: would install 3" in run.text
     piped = run_piped(argv, cwd=Path.cwd())
@@ -127,13 +127,13 @@ def test_install_progress_shows_on_a_terminal_only(make_index, venv):
         assert "downloading" not in run.transcript
 
 
-def test_scan_and_lock_progress_on_a_terminal_not_in_a_pipe(make_index, tmp_path):
+def test_scan_lock_and_diff_progress_on_a_terminal_not_in_a_pipe(make_index, tmp_path):
     index = make_index(standard=True)
     wheels = [str(index.files_dir / f) for f in ("alpha-1.0-py3-none-any.whl",)]
     wheels.append(str(index.add_wheel("delta", "1.0", files={"delta/__init__.py": "x = 1\n"})))
     run = run_on_terminal(["scan", "--no-cache", *wheels], cwd=Path.cwd())
     assert run.code == 0, run.text
-    assert "scanning (as data, never run)" in run.transcript and "2/2" in run.transcript
+    assert "scanning (as data, never run)" in run.transcript and "0/2" in run.transcript
     assert "scanning" not in run.text
     assert "2 artifacts scanned" in run.text
     piped = run_piped(["scan", "--no-cache", *wheels], cwd=Path.cwd())
@@ -147,6 +147,13 @@ def test_scan_and_lock_progress_on_a_terminal_not_in_a_pipe(make_index, tmp_path
     assert "resolving" not in run.text and "locked 3 packages" in run.text
     piped = run_piped(lock, cwd=Path.cwd())
     assert piped.code == 0 and b"resolving" not in piped.stderr
+
+    diff = ["diff", "alpha==1.0", "alpha==2.0", "--index-url", index.url, "--no-cache"]
+    run = run_on_terminal(diff, cwd=Path.cwd())
+    assert run.code == 0, run.text
+    assert "reading alpha==1.0 and alpha==2.0" in run.transcript
+    assert "scanning (as data, never run)" in run.transcript and "0/2" in run.transcript
+    assert "scanning" not in run.text and run.text.startswith("pipvet diff: alpha==1.0")
 
 
 # -- colour ------------------------------------------------------------------------------------
@@ -234,3 +241,34 @@ def test_rich_is_not_imported_in_a_pipe_or_at_start_up(tmp_path):
         assert proc.returncode == 0, proc.stderr
         imported = [line for line in proc.stderr.decode().splitlines() if "import time" in line]
         assert imported and not [line for line in imported if " rich" in line], argv
+
+
+def test_wrap_breaks_at_spaces_and_colour_takes_no_room():
+    from pipvet.cli.console import wrap
+    from pipvet.formats.style import paint
+
+    line = "  " + " ".join(["word"] * 30)
+    out = wrap(line, 40).splitlines()
+    assert len(out) > 1 and all(len(x) <= 40 for x in out)
+    assert out[0].startswith("  word") and out[1].startswith("      word")  # hung under it
+    assert " ".join(x.strip() for x in out) == line.strip()  # nothing lost
+    coloured = paint("critical", "critical", color=True) + " x" * 10  # 28 columns on screen
+    assert len(coloured) > 30 and wrap(coloured, 30) == coloured
+    long = "at " + "a/" * 40 + "b.py:3"
+    out = wrap(long, 40).splitlines()
+    assert all(len(x) <= 40 for x in out) and "".join(x.strip() for x in out) == long.replace(
+        " ", ""
+    )
+    assert wrap(line, None) == line  # a pipe: whole lines
+
+
+def test_step_is_text_with_how_far_along():
+    from pipvet.core.progress import Counter, Level, Step
+
+    heard: list[tuple[Level, str]] = []
+    counter = Counter(lambda level, message: heard.append((level, message)), "downloading", 2)
+    counter.advance()
+    counter.advance()
+    assert [m for _, m in heard] == ["downloading"] * 3  # to a plain listener: the text
+    assert [(m.done, m.total) for _, m in heard] == [(0, 2), (1, 2), (2, 2)]
+    assert all(level is Level.STATUS and isinstance(m, Step) for level, m in heard)

@@ -119,7 +119,8 @@ def test_db_update_and_info(capsys, tmp_path, db):
     for r in RECORDS:
         (records / f"{r['id']}.json").write_text(json.dumps(r))
     other = {**RECORDS[0], "id": "NPM-1"}
-    other["affected"] = [{**RECORDS[0]["affected"][0], "package": {"name": "x", "ecosystem": "npm"}}]
+    npm = {"name": "x", "ecosystem": "npm"}
+    other["affected"] = [{**RECORDS[0]["affected"][0], "package": npm}]
     (records / "NPM-1.json").write_text(json.dumps(other))
     runs = three(capsys, "db", "update", "--from", str(records), "--db", str(tmp_path / "n.db"))
     assert "indexed 5 advisories" in runs["default"][1]

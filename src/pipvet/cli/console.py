@@ -211,9 +211,17 @@ def status(message: str) -> None:
         done = getattr(message, "done", None)
         total = getattr(message, "total", None)
         text = fit(printable(str(message)), max(20, width(sys.stderr) - 45))
-        bar.update(_live["task"], description=text, total=total, completed=done or 0)
-        if not bar.live.is_started:
-            bar.start()
+        if _live.get("text") != text:  # a new step: its own count and time, drawn at once
+            if "task" in _live:
+                bar.remove_task(_live["task"])
+            _live["text"] = text
+            _live["task"] = bar.add_task(text, total=total, completed=done or 0)
+            if bar.live.is_started:
+                bar.refresh()
+            else:
+                bar.start()
+        else:  # the same step further along: drawn at the next tick (10 a second)
+            bar.update(_live["task"], total=total, completed=done or 0)
 
 
 def _start_live():
@@ -250,7 +258,6 @@ def _start_live():
         redirect_stderr=False,
     )
     _live["bar"] = bar
-    _live["task"] = bar.add_task("", total=None, start=True)
     return bar
 
 
@@ -260,6 +267,7 @@ def end_status() -> None:
     with _live_lock:
         bar = _live.pop("bar", None)
         _live.pop("task", None)
+        _live.pop("text", None)
         if bar is not None:
             bar.stop()
 

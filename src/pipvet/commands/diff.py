@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
         db_path=Path(args.db) if args.db else None,
         fail_on=args.fail_on,
+        progress=console.progress,
     )
     if args.git:
         if len(args.inputs) > 1:
