@@ -102,7 +102,8 @@ def install(
         progress(Level.DETAIL, f"  {pf.requirement}: {pf.file.filename}{extra}")
     audit = None
     if request.audit:
-        progress(Level.STATUS, f"auditing {len(plan.files)} file(s) for known vulnerabilities")
+        names = len({pf.name for pf in plan.files})
+        progress(Level.STATUS, f"auditing {names} package(s) for known vulnerabilities")
         audit = audit_plan(plan, fail_on=request.fail_on, db_path=request.db, progress=progress)
         state._audit_line = audit_line(audit) if audit is not None else "not checked"
 
