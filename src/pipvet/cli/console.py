@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 
 _state: dict[str, object] = {"quiet": False, "verbose": False, "color": "auto"}
 COLOR_MODES = ("auto", "always", "never")
@@ -192,8 +191,18 @@ def progress(level, message: str) -> None:
 
 # -- the live status line ------------------------------------------------------------------------
 
-_live_lock = threading.RLock()
-_live: dict[str, object] = {}
+_live: dict[str, object] = {}  # the live line's rich objects, and its lock once there is one
+
+
+def _live_lock():
+    """The lock around the live line (threading is loaded only when a live line is drawn; the
+    first status comes from the main thread, before any worker starts)."""
+    lock = _live.get("lock")
+    if lock is None:
+        import threading
+
+        lock = _live.setdefault("lock", threading.RLock())
+    return lock
 
 
 def status(message: str) -> None:
@@ -204,7 +213,7 @@ def status(message: str) -> None:
         return
     if not live_progress():
         return
-    with _live_lock:
+    with _live_lock():
         bar = _live.get("bar")
         if bar is None:
             bar = _start_live()
@@ -264,7 +273,9 @@ def _start_live():
 def end_status() -> None:
     """Take the live status line away (before anything else is printed, a question is asked,
     or the command ends)."""
-    with _live_lock:
+    if "lock" not in _live:
+        return  # nothing was ever drawn
+    with _live_lock():
         bar = _live.pop("bar", None)
         _live.pop("task", None)
         _live.pop("text", None)
