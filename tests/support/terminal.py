@@ -94,7 +94,7 @@ def child_env(**changes: str | None) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("NO_COLOR", "FORCE_COLOR", "CI", "COLUMNS", "LINES", "PIPVET_NO_PROGRESS")
+        if k not in ("NO_COLOR", "FORCE_COLOR", "CI", "COLUMNS", "LINES")
     }
     env["TERM"] = "xterm-256color"
     for k, v in changes.items():
