@@ -65,8 +65,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def _global_flags(parser: argparse.ArgumentParser, *, default: object) -> None:
-    """-q, -v and --no-color, before the command or after it (``pipvet scan X -v``). After it
-    they default to SUPPRESS, so that leaving them out keeps what was given before."""
+    """-q, -v, --color and --no-color, before the command or after it (``pipvet scan X -v``).
+    After it they default to SUPPRESS, so that leaving them out keeps what was given before."""
     parser.add_argument(
         "-q", "--quiet", action="store_true", default=default, help="print only what matters"
     )
@@ -74,7 +74,13 @@ def _global_flags(parser: argparse.ArgumentParser, *, default: object) -> None:
         "-v", "--verbose", action="store_true", default=default, help="print more detail"
     )
     parser.add_argument(
-        "--no-color", action="store_true", default=default, help="never colour the output"
+        "--color",
+        choices=console.COLOR_MODES,
+        default=default if default is argparse.SUPPRESS else "auto",
+        help="colour: auto (a terminal, unless NO_COLOR is set), always or never",
+    )
+    parser.add_argument(
+        "--no-color", action="store_true", default=default, help="never colour (--color never)"
     )
     for action in parser._actions:  # nested actions (pipvet db update ...)
         if isinstance(action, argparse._SubParsersAction) and default is argparse.SUPPRESS:
@@ -92,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
-    console.configure(quiet=args.quiet, verbose=args.verbose, color=not args.no_color)
+    color = "never" if args.no_color else args.color
+    console.configure(quiet=args.quiet, verbose=args.verbose, color=color)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
@@ -110,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line for the user, the traceback in a file
         console.error(f"internal error: {type(exc).__name__}: {exc} ({_write_traceback()})")
         return EXIT_INTERNAL
+    finally:
+        console.end_status()
 
 
 def _write_traceback() -> str:

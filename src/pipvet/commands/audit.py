@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         quiet=console.is_quiet(),
         fix_command=_fix_command(args),
     )
-    write_output(text, args.output)
+    write_output(text, args.output, fit=args.format == "text")
     if args.output:
         console.info(f"wrote {args.output}")
     if args.fix:

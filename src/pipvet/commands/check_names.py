@@ -20,12 +20,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
+    from pipvet.cli import console
+    from pipvet.cli.output import write_output
     from pipvet.core.errors import EXIT_OK, EXIT_POLICY
     from pipvet.formats.names import render
     from pipvet.services.names import check_project_names
 
     report = check_project_names(args.names)
-    sys.stdout.write(render(report, args.format))
+    text = render(report, args.format, quiet=console.is_quiet(), verbose=console.is_verbose())
+    write_output(text, None, fit=args.format == "text")
     return EXIT_POLICY if report.flagged else EXIT_OK

@@ -42,16 +42,19 @@ def _update(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    import sys
-
     from pipvet.cli import console
+    from pipvet.cli.output import write_output
     from pipvet.formats.registries import DB_INFO
     from pipvet.services.db import db_info
 
     report = db_info(args.db)
     for note in report.notes:
         console.warn(note)
-    sys.stdout.write(DB_INFO.render("text", report))
+    if console.is_quiet():  # the one line that matters: how old the data is
+        age = f"{report.date} ({report.age_days} days old)" if report.date else "of unknown date"
+        write_output(f"advisory data {age}, {report.record_count} records\n", None)
+        return 0
+    write_output(DB_INFO.render("text", report), None, fit=True)
     return 0
 
 

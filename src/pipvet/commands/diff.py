@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pipvet.cli import console
+    from pipvet.cli.output import write_output
     from pipvet.core.diff import BLOCK
     from pipvet.core.errors import EXIT_OK, EXIT_POLICY
     from pipvet.formats.diff import render
@@ -67,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
         db_path=Path(args.db) if args.db else None,
         fail_on=args.fail_on,
+        progress=console.progress,
     )
     if args.git:
         if len(args.inputs) > 1:
@@ -80,5 +82,8 @@ def run(args: argparse.Namespace) -> int:
             )
         report = diff_inputs(args.inputs[0], args.inputs[1], **options)
     color = args.format == "text" and console.use_color(sys.stdout)
-    sys.stdout.write(render(report, args.format, verbose=console.is_verbose(), color=color))
+    text = render(
+        report, args.format, verbose=console.is_verbose(), color=color, quiet=console.is_quiet()
+    )
+    write_output(text, None, fit=args.format == "text")
     return EXIT_POLICY if report.action == BLOCK else EXIT_OK

@@ -23,16 +23,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import shutil
     import sys
 
     from pipvet.cli import console
+    from pipvet.cli.output import write_output
     from pipvet.core.errors import EXIT_OK
     from pipvet.services.explain import explain
 
     report = explain(args.rule_id)
-    width = shutil.get_terminal_size((100, 24)).columns
-    sys.stdout.write(
-        FORMATS.render("text", report, color=console.use_color(sys.stdout), width=width)
+    width = console.width(sys.stdout)
+    text = FORMATS.render(
+        "text",
+        report,
+        color=console.use_color(sys.stdout),
+        width=width,
+        quiet=console.is_quiet(),
+        verbose=console.is_verbose(),
     )
+    write_output(text, None, fit=True)
     return EXIT_OK

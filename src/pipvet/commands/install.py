@@ -142,11 +142,11 @@ def run(args: argparse.Namespace) -> int:
     done, kept = len(report.changed), len(report.unchanged)
     if report.dry_run:
         what = f"would install {done}: {names}" if names else "would install 0"
-        console.info(f"dry run: {what}; {kept} already there; nothing installed")
+        console.result(f"dry run: {what}; {kept} already there; nothing installed")
     elif names:
-        console.info(f"done: {done} installed: {names}; {kept} already there")
+        console.result(f"done: {done} installed: {names}; {kept} already there")
     else:
-        console.info(f"done: 0 installed, {kept} already there")
+        console.result(f"done: 0 installed, {kept} already there")
     for req in report.unchanged:
         console.detail(f"  already there: {console.printable(req)}")
     return 0

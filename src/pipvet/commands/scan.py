@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pipvet.cli import console
+    from pipvet.cli.output import write_output
     from pipvet.core.errors import EXIT_OK, EXIT_POLICY
     from pipvet.services.scan import ScanRequest, scan
     from pipvet.sources.scan_targets import DEFAULT_INDEX
@@ -107,8 +108,9 @@ def run(args: argparse.Namespace) -> int:
         verbose=console.is_verbose(),
         all_findings=args.all_findings,
         color=console.use_color(sys.stdout),
+        quiet=console.is_quiet(),
     )
-    sys.stdout.write(text + "\n")
+    write_output(text + "\n", None, fit=args.format == "text")
     failed = result.at_or_above(args.fail_on)
     if failed and args.format == "text":
         console.info(f"{len(failed)} artifact(s) at or above --fail-on {args.fail_on}")

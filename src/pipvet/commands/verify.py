@@ -23,14 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
     from pipvet.cli import console
+    from pipvet.cli.output import write_output
     from pipvet.core.errors import EXIT_OK, EXIT_POLICY
     from pipvet.services.verify import VerifyRequest, verify
 
     report = verify(VerifyRequest(python=args.python, lock=args.lock))
-    sys.stdout.write(FORMATS.render(args.format, report))
+    write_output(FORMATS.render(args.format, report), None, fit=args.format == "text")
     if args.format == "text":
         _summary(report, console)
     return EXIT_OK if report.ok else EXIT_POLICY
@@ -44,6 +43,9 @@ def _summary(report, console) -> None:
     ignored = sum(c.ignored_pycache for c in report.checks)
     unhashed = sum(c.unhashed for c in report.checks)
     console.info(f"environment: {report.prefix} ({report.python})")
+    for c in report.checks:
+        state = "ok" if c.ok else f"{len(c.problems)} problem(s)"
+        console.detail(f"  {c.name} {c.version}: {c.checked} files, {state}")
     console.detail(
         f"{unhashed} RECORD entries carry no hash (RECORD itself, .pyc files): existence checked"
     )

@@ -11,15 +11,17 @@ from pipvet.formats.style import paint
 MAX_LINES = 12  # per section; the rest is counted
 
 
-def _where(issue: GateIssue) -> str:
-    parts = [issue.file] if issue.file else []
+def _where(issue: GateIssue, *, file: bool = True) -> str:
+    parts = [issue.file] if issue.file and (file or not issue.path) else []
     if issue.path:
         parts.append(f"{issue.path}:{issue.line}" if issue.line else issue.path)
     return " ".join(parts)
 
 
-def _issue_line(issue: GateIssue) -> str:
-    where = _where(issue)
+def _issue_line(issue: GateIssue, *, file: bool = True) -> str:
+    """One issue; ``file=False`` (a warning, on the one screen) leaves out the artifact's file
+    name when a path inside it says where (the package and version name the artifact)."""
+    where = _where(issue, file=file)
     at = f"  at {where}" if where else ""
     return f"    {issue.package}  [{issue.rule}]  {issue.message}{at}"
 
@@ -79,9 +81,15 @@ def render_summary(
     scan_warn = [i for i in report.warnings if not i.rule.startswith("gate.")]
     gate_warn = [i for i in report.warnings if i.rule.startswith("gate.")]
     _section(
-        lines, "risky capabilities", [_issue_line(i) for i in scan_warn], "yellow", color=color
+        lines,
+        "risky capabilities",
+        [_issue_line(i, file=False) for i in scan_warn],
+        "yellow",
+        color=color,
     )
-    _section(lines, "warnings", [_issue_line(i) for i in gate_warn], "yellow", color=color)
+    _section(
+        lines, "warnings", [_issue_line(i, file=False) for i in gate_warn], "yellow", color=color
+    )
     _section(
         lines,
         "allowed by the policy (a block lifted)",

@@ -96,6 +96,7 @@ def install(
     on_detail: Callable[[str], None] | None = None,
     installer: str = "auto",
     compile: bool = True,
+    on_status: Callable[[str], None] | None = None,
 ) -> InstallResult:
     """Stage and verify every file, run ``before_install``, then install with uv or pip
     (``installer``: "auto", "uv" or "pip"; ``compile``: write ``.pyc`` files as pip does).
@@ -103,8 +104,11 @@ def install(
     Nothing is written to the target before pip runs; if pip fails part-way, the target is put
     back as it was (``pipvet.installer.rollback``) and ``InputError`` says what pip reported.
     """
+    from pipvet.core.progress import Counter
+
     phase = on_phase or (lambda _msg: None)
     detail = on_detail or (lambda _msg: None)
+    status = on_status or (lambda _msg: None)
     engine = choose_engine(installer, plan.target.version)
     if not dry_run and staging_dir is None:
         with locked(plan.target.prefix, on_wait=phase):  # not while another install writes
@@ -117,7 +121,9 @@ def install(
             return InstallResult((), (), done)
     with tempfile.TemporaryDirectory(prefix="pipvet-staging-") as tmp:
         staging = Path(staging_dir) if staging_dir else Path(tmp) / "files"
-        staged = stage(plan, staging)
+        n = len(plan.files)
+        fetched = Counter(lambda _level, msg: status(msg), f"downloading {n} file(s)", n)
+        staged = stage(plan, staging, on_file=fetched.advance)
         if plan.verify_hashes:
             phase(f"verified {len(staged)} file(s) against {_sources(plan)}")
         else:
@@ -139,6 +145,10 @@ def install(
         with locked(plan.target.prefix, on_wait=phase), interruptible():
             before = _installed(plan)
             unchanged, changed = _split(wanted, before)
+            status(
+                f"{engine.name} installs {len(changed)} verified package(s) into "
+                f"{plan.target.prefix}"
+            )
             output = _run_installer(
                 engine, plan, staged, staging, Path(tmp), before, verbose=verbose, compile=compile
             )

@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,8 +47,15 @@ class StagedFile:
         return f"{self.name}=={self.version}"
 
 
-def stage(plan: InstallPlan, staging_dir: Path, *, workers: int = 8) -> list[StagedFile]:
-    """Download and verify every file of the plan into ``staging_dir``.
+def stage(
+    plan: InstallPlan,
+    staging_dir: Path,
+    *,
+    workers: int = 8,
+    on_file: Callable[[], None] | None = None,
+) -> list[StagedFile]:
+    """Download and verify every file of the plan into ``staging_dir``; ``on_file()`` after
+    each one (from the downloading threads).
 
     Raises ``InputError`` when the index cannot be reached or a download is cut short, and
     ``PolicyRefusal`` (with each mismatch in at most five lines) when bytes do not match.
@@ -59,6 +67,12 @@ def stage(plan: InstallPlan, staging_dir: Path, *, workers: int = 8) -> list[Sta
     cache = files_cache_dir() if plan.verify_hashes else None
 
     def fetch(pf: PlannedFile) -> tuple[PlannedFile, StagedFile | HashMismatch]:
+        got = _fetch(pf)
+        if on_file is not None:
+            on_file()
+        return got
+
+    def _fetch(pf: PlannedFile) -> tuple[PlannedFile, StagedFile | HashMismatch]:
         if cache is not None and not pf.unhashed:
             hit = _from_cache(pf, cache, staging_dir)
             if hit is not None:

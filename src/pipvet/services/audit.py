@@ -295,10 +295,12 @@ def _source(request: AuditRequest):
 def audit(request: AuditRequest, *, progress: Progress = silent) -> AuditReport:
     """Collect the packages of the request's source and audit them; ``progress`` hears what
     was audited (the environment, file or lock, named)."""
+    progress(Level.STATUS, "reading the packages to audit")
     collection = _source(request).collect()
     ignores = load_ignores(request.config_dir or Path.cwd(), request.ignore)
     n = len(collection.packages)
     progress(Level.INFO, f"auditing {n} packages from {collection.description}")
+    progress(Level.STATUS, f"matching {n} packages against the advisory data")
     return audit_packages(
         collection.packages,
         db_path=Path(request.db) if request.db else None,

@@ -30,6 +30,7 @@ def update_db(request: DbUpdateRequest, *, progress: Progress = silent) -> DbUpd
 
     source = request.source or DEFAULT_OSV_EXPORT
     progress(Level.INFO, f"reading advisories from {source}")
+    progress(Level.STATUS, f"reading advisories from {source}")
     read = read_source(source)
     if not read.records:
         raise InputError(
@@ -47,6 +48,7 @@ def update_db(request: DbUpdateRequest, *, progress: Progress = silent) -> DbUpd
         "origin": "update",
         "skipped_count": len(read.skipped),
     }
+    progress(Level.STATUS, f"indexing {len(read.records)} advisories")
     info = build_db(target, read.records, meta)
     return DbUpdateReport(
         source=source,

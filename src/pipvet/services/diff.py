@@ -14,7 +14,7 @@ import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from pipvet.core import diff as core
 from pipvet.core.errors import InputError, PipvetError, UsageError
 from pipvet.core.lockfile import Lock, LockedPackage
 from pipvet.core.models import DEFAULT_INDEX_URL, PackageId
+from pipvet.core.progress import Counter, Level, Progress, silent
 from pipvet.services.scan import ScanInput, ScanReport, verdict_rank
 
 METADATA_CACHE_KEY = "diff-metadata/1"  # ScanCache "engine" under which metadata is kept
@@ -68,13 +69,23 @@ def diff_inputs(
     use_cache: bool = True,
     db_path: Path | None = None,
     fail_on: str = "none",
+    progress: Progress = silent,
 ) -> core.DiffReport:
-    """Compare OLD and NEW: two lock/requirements files, two artifacts, or NAME==A NAME==B."""
+    """Compare OLD and NEW: two lock/requirements files, two artifacts, or NAME==A NAME==B
+    (``progress`` hears what is downloaded and scanned, as status lines)."""
     with tempfile.TemporaryDirectory(prefix="pipvet-diff-") as tmp:
         work = Path(tmp)
+        progress(Level.STATUS, f"reading {old} and {new}")
         a, b = _read_pair(old, new, index_url, work)
         return _compare(
-            a, b, work, jobs=jobs, use_cache=use_cache, db_path=db_path, fail_on=fail_on
+            a,
+            b,
+            work,
+            jobs=jobs,
+            use_cache=use_cache,
+            db_path=db_path,
+            fail_on=fail_on,
+            progress=progress,
         )
 
 
@@ -88,6 +99,7 @@ def diff_git(
     db_path: Path | None = None,
     fail_on: str = "none",
     cwd: Path | None = None,
+    progress: Progress = silent,
 ) -> core.DiffReport:
     """Compare the lock in the working tree with the same file at git ``ref``."""
     cwd = Path(cwd or Path.cwd())
@@ -103,7 +115,14 @@ def diff_git(
         a = _lock_side(old_lock, f"{path.name} at {ref}", index_url)
         b = _lock_side(new_lock, f"{path.name} (working tree)", index_url)
         return _compare(
-            a, b, Path(tmp), jobs=jobs, use_cache=use_cache, db_path=db_path, fail_on=fail_on
+            a,
+            b,
+            Path(tmp),
+            jobs=jobs,
+            use_cache=use_cache,
+            db_path=db_path,
+            fail_on=fail_on,
+            progress=progress,
         )
 
 
@@ -271,7 +290,15 @@ def _kind(old: LockedPackage | None, new: LockedPackage | None) -> str | None:
 
 
 def _compare(
-    a: _Side, b: _Side, work: Path, *, jobs: int, use_cache: bool, db_path, fail_on: str
+    a: _Side,
+    b: _Side,
+    work: Path,
+    *,
+    jobs: int,
+    use_cache: bool,
+    db_path,
+    fail_on: str,
+    progress: Progress = silent,
 ) -> core.DiffReport:
     from pipvet.services.scan import scan_inputs
 
@@ -303,11 +330,19 @@ def _compare(
     if a.local or b.local:
         inputs = {("old", LOCAL): a.local[LOCAL], ("new", LOCAL): b.local[LOCAL]}
     else:
-        inputs, problems = _fetch_all(fetches, work, jobs)
+        fetched = Counter(progress, "downloading (hash-checked)", len(fetches))
+        inputs, problems = _fetch_all(fetches, work, jobs, on_done=fetched.advance)
 
     # scan everything in one go (cached by sha256), then read metadata (cached too)
     order = [(key, item) for key, items in inputs.items() for item in items]
-    reports = scan_inputs([item for _, item in order], jobs=jobs, use_cache=use_cache)
+    scanned = Counter(progress, "scanning (as data, never run)", len(order))
+    reports = scan_inputs(
+        [item for _, item in order],
+        jobs=jobs,
+        use_cache=use_cache,
+        progress=lambda _report: scanned.advance(),
+    )
+    progress(Level.STATUS, "reading metadata and known vulnerabilities")
     seen: dict[tuple[str, str], _Inspection] = {}
     for (key, item), report in zip(order, reports, strict=True):
         seen.setdefault(key, _Inspection()).reports.append(report)
@@ -341,7 +376,10 @@ def _compare(
 
 
 def _fetch_all(
-    fetches: Sequence[tuple[str, str, _Side, LockedPackage]], work: Path, jobs: int
+    fetches: Sequence[tuple[str, str, _Side, LockedPackage]],
+    work: Path,
+    jobs: int,
+    on_done: Callable[[], None] = lambda: None,
 ) -> tuple[dict[tuple[str, str], list[ScanInput]], dict[tuple[str, str], list[str]]]:
     """Download and hash-check each package's files; a failure is that package's problem."""
     from pipvet.sources.scan_targets import fetch_pinned, open_index
@@ -362,6 +400,8 @@ def _fetch_all(
             return item, [], [f"could not fetch {name} {pkg.version}: {exc.message}"]
         except OSError as exc:  # network trouble below the index client
             return item, [], [f"could not fetch {name} {pkg.version}: {exc}"]
+        finally:
+            on_done()
         return item, got.inputs, []
 
     inputs: dict[tuple[str, str], list[ScanInput]] = {}

@@ -106,6 +106,8 @@ def install(
         progress(Level.DETAIL, f"  {pf.requirement}: {pf.file.filename}{extra}")
     audit = None
     if request.audit:
+        names = len({pf.name for pf in plan.files})
+        progress(Level.STATUS, f"auditing {names} package(s) for known vulnerabilities")
         audit = audit_plan(plan, fail_on=request.fail_on, db_path=request.db, progress=progress)
         state._audit_line = audit_line(audit) if audit is not None else "not checked"
 
@@ -124,6 +126,7 @@ def install(
         on_detail=lambda text: progress(Level.DETAIL, text),
         installer=request.installer,
         compile=request.compile,
+        on_status=lambda text: progress(Level.STATUS, text),
     )
     return InstallReport(
         python=target.python,

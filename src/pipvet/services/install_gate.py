@@ -182,12 +182,16 @@ def before_pip(
     from pipvet.services import gate
 
     artifacts = [gate.Artifact(s.name, str(s.version), s.path) for s in staged]
+    progress(Level.STATUS, f"inspecting {len(artifacts)} file(s) as data (never run)")
     report = early.merge(gate.inspect_artifacts(artifacts, policy=policy))
     audit_line = getattr(args, "_audit_line", None)
     wanted = [s.requirement for s in staged if not s.build_dependency]
-    progress(Level.INFO, render_summary(report, plan=wanted, audit_line=audit_line))
+    ask = bool(report.warnings) and not (args.yes or args.dry_run or confirm is None)
+    # a block, and what a question is about, are shown even under -q
+    level = Level.RESULT if report.blocked or ask else Level.INFO
+    progress(level, render_summary(report, plan=wanted, audit_line=audit_line))
     _refuse_if_blocked(report, progress, shown=True)
-    if not report.warnings or args.yes or args.dry_run or confirm is None:
+    if not ask:
         return
     if not confirm("install anyway? [y/N] "):
         raise PolicyRefusal("not installed: the answer was no; nothing was changed")
@@ -204,7 +208,7 @@ def _refuse_if_blocked(report, progress: Progress = silent, *, shown: bool = Fal
 
         raise InputError("\n".join(b.message for b in report.blocks))
     if not shown:
-        progress(Level.INFO, render_summary(report, plan=None))
+        progress(Level.RESULT, render_summary(report, plan=None))
     n = len(report.blocks)
     raise PolicyRefusal(
         f"install refused by the gate ({n} block{'s' if n != 1 else ''}); nothing was installed",
@@ -255,6 +259,7 @@ def resolve(args, requirements, index_url: str, target, *, constraints=(), progr
     from pipvet.sources.index import SimpleIndex
 
     policy = args._gate_policy
+    progress(Level.STATUS, f"resolving {len(requirements)} requirement(s) against {index_url}")
     before_sdist = sdist_check(
         requirements, index_url=index_url, policy=policy, python=target.python, progress=progress
     )

@@ -105,6 +105,7 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
         python=python_arg,
         progress=progress,
     )
+    progress(Level.STATUS, f"resolving {len(reqs)} requirement(s) against {index_url}")
     if min_age:  # install gate: versions uploaded more recently are left out, and said
         cooled = gate.resolve_with_cooldown(
             [r for r, _ in reqs],
@@ -144,6 +145,7 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
     origins: dict[str, set[str]] = {}
     for text, origin in reqs:
         origins.setdefault(canonicalize_name(Requirement(text).name), set()).add(origin)
+    progress(Level.STATUS, f"reading the file hashes of {len(resolution.packages)} package(s)")
     packages = _locked(resolution, index_url, origins, allowed, progress)
     build: list = []
     if resolution.sdists:
@@ -182,7 +184,7 @@ def _gate_lock(lock: Lock, policy, progress: Progress) -> None:
     blocks = report.blocks
     if not blocks:
         return
-    progress(Level.INFO, render_summary(report, plan=None))
+    progress(Level.RESULT, render_summary(report, plan=None))
     raise PolicyRefusal(
         f"lock refused by the gate ({len(blocks)} block(s)); nothing was written",
         hint="a block is lifted only by an allowlist entry with a reason and an expiry date",

@@ -48,6 +48,7 @@ def build_report(request: ReportRequest, *, progress: Progress = silent) -> Susp
             inputs, listed = _fetch(target, request.index_url, Path(tmp), progress)
             index_url = request.index_url
         progress(Level.INFO, f"inspecting {len(inputs)} file(s) as data (never run)")
+        progress(Level.STATUS, f"inspecting {len(inputs)} file(s) as data")
         scans = scan_inputs(inputs, use_cache=request.use_cache)
     return _assemble(scans, listed, index_url, engine_version())
 
@@ -74,6 +75,7 @@ def _fetch(target: str, index_url: str, dest: Path, progress: Progress):
     inputs = []
     for f in chosen:
         progress(Level.INFO, f"downloading {f.filename} (hash-checked)")
+        progress(Level.STATUS, f"downloading {f.filename}")
         inputs.append(ScanInput(fetch_verified(index, f, dest, f.hashes, "the index"), f.filename))
     return inputs, chosen
 

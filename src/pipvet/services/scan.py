@@ -287,7 +287,7 @@ def scan(request: ScanRequest, *, progress: Progress = silent) -> ScanRun:
     scan every input. ``progress`` hears each download (info) and each verdict (detail)."""
     import tempfile
 
-    from pipvet.core.progress import Level
+    from pipvet.core.progress import Counter, Level
     from pipvet.core.text import escape_terminal
     from pipvet.sources.scan_targets import expand_targets
 
@@ -313,14 +313,20 @@ def scan(request: ScanRequest, *, progress: Progress = silent) -> ScanRun:
             requirements=r.requirements,
             index_url=r.index_url,
             download_dir=Path(tmp),
-            on_download=lambda t: progress(Level.INFO, f"downloading {t} (hash-checked)"),
+            on_download=lambda t: (
+                progress(Level.INFO, f"downloading {t} (hash-checked)"),
+                progress(Level.STATUS, f"downloading {t}"),
+            ),
         )
         for note in expansion.notes:
             progress(Level.WARN, escape_terminal(note))
         if not expansion.inputs:
             raise UsageError("nothing to scan: the targets hold no artifacts")
 
+        scanned = Counter(progress, "scanning (as data, never run)", len(expansion.inputs))
+
         def done(report: ScanReport) -> None:
+            scanned.advance()
             cached = " (cached)" if report.cached else ""
             name = escape_terminal(report.filename)
             progress(Level.DETAIL, f"{report.verdict:<10} {name}{cached}")

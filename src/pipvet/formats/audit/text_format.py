@@ -9,19 +9,11 @@ from pipvet.core.matching.severity import Severity
 from pipvet.core.reports.audit import AuditReport, data_date_text, summary_line
 from pipvet.core.text import escape_terminal as printable
 from pipvet.formats.audit.common import by_package, fixed_in_text
-
-_COLORS = {
-    Severity.CRITICAL: "\033[1;35m",
-    Severity.HIGH: "\033[1;31m",
-    Severity.MODERATE: "\033[33m",
-    Severity.LOW: "\033[36m",
-}
+from pipvet.formats.style import paint, severity
 
 
 def _sev(sev: Severity, color: bool) -> str:
-    text = f"{sev.label:<8}"
-    code = _COLORS.get(sev)
-    return f"{code}{text}\033[0m" if color and code else text
+    return severity(f"{sev.label:<8}", sev.label, color=color)
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -40,7 +32,7 @@ def malware_lines(report: AuditReport, *, color: bool = False) -> list[str]:
     if not report.malware:
         return []
     head = "known malware: do not install or keep these; remove them and rotate any secrets"
-    lines = [f"\033[1;31m{head}\033[0m" if color else head]
+    lines = [paint(head, "blocked", color=color)]
     for m in report.malware:
         ids = f"{m.id}" + (f" (aka {', '.join(m.aliases)})" if m.aliases else "")
         lines.append(f"  {m.package.name} {m.package.version}  {ids}")

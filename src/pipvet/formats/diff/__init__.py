@@ -17,13 +17,21 @@ FORMATS = ("text", "json", "markdown")
 MAX_GAINS = 4  # capabilities named in a one-line headline before "+N more"
 
 
-def render(report: DiffReport, fmt: str, *, verbose: bool = False, color: bool = False) -> str:
-    """The report in one format, as text ending with a newline."""
+def render(
+    report: DiffReport,
+    fmt: str,
+    *,
+    verbose: bool = False,
+    color: bool = False,
+    quiet: bool = False,
+) -> str:
+    """The report in one format, as text ending with a newline (``quiet``: text's answer
+    alone)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     module = importlib.import_module(f"pipvet.formats.diff.{fmt}_format")
     if fmt == "text":
-        return module.render(report, verbose=verbose, color=color)
+        return module.render(report, verbose=verbose, color=color, quiet=quiet)
     return module.render(report, verbose=verbose)
 
 

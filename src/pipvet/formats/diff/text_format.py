@@ -16,9 +16,18 @@ from pipvet.formats.style import paint
 _STYLE = {BLOCK: ("red", "bold"), WARN: ("yellow",), OK: ("green",)}
 
 
-def render(report: DiffReport, *, verbose: bool = False, color: bool = False) -> str:
+def render(
+    report: DiffReport, *, verbose: bool = False, color: bool = False, quiet: bool = False
+) -> str:
+    """The answer, the counts, one line per changed package, the details; ``quiet``: the
+    answer (and what could not be read) alone."""
+
     def _out(text: str, *names: str) -> str:
         return paint(text, *names, color=color)
+
+    if quiet:
+        problems = [f"problem: {clean(p)}" for p in report.problems]
+        return "\n".join([_out(verdict_line(report), "bold"), *problems]) + "\n"
 
     lines = [
         _out(f"pipvet diff: {clean(report.old_label)} -> {clean(report.new_label)}", "bold"),
