@@ -7,24 +7,18 @@ before it reaches a terminal: control and invisible characters are shown escaped
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 
 from pipvet.core.diff import BLOCK, OK, WARN, DiffReport, PackageChange
 from pipvet.core.text import escape_terminal
+from pipvet.formats.registries import DIFF as FORMATS
 
-FORMATS = ("text", "json", "markdown")
 MAX_GAINS = 4  # capabilities named in a one-line headline before "+N more"
 
 
 def render(report: DiffReport, fmt: str, *, verbose: bool = False, color: bool = False) -> str:
-    """The report in one format, as text ending with a newline."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}")
-    module = importlib.import_module(f"pipvet.formats.diff.{fmt}_format")
-    if fmt == "text":
-        return module.render(report, verbose=verbose, color=color)
-    return module.render(report, verbose=verbose)
+    """The report in one format (``pipvet.formats.registries.DIFF``), ending with a newline."""
+    return FORMATS.render(fmt, report, verbose=verbose, color=color)
 
 
 def clean(text: str) -> str:
@@ -127,7 +121,7 @@ def detail_items(
         )
     out += [("other", f"known malware: {esc(m)}") for m in c.known_malware]
     for v in c.vulns_introduced:
-        fix = f", fixed in {', '.join(v.fixed_in)}" if v.fixed_in else ""
+        fix = f", fixed in {esc(', '.join(v.fixed_in))}" if v.fixed_in else ""
         out.append(("other", f"vulnerability introduced: {esc(v.id)} ({v.severity}{fix}) "
                     f"{esc(v.summary)}"))  # fmt: skip
     out += [("other", f"vulnerability fixed: {esc(v.id)} ({v.severity})") for v in c.vulns_fixed]
