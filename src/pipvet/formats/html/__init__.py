@@ -45,6 +45,7 @@ th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom:
 th { white-space: nowrap; font-size: 12px; text-transform: uppercase; letter-spacing: .04em;
   color: var(--muted); background: var(--bg); }
 td.num { text-align: right; white-space: nowrap; }
+td.name { min-width: 16em; }
 .badge { display: inline-block; min-width: 5.5em; padding: 1px 7px; border-radius: 4px;
   font-size: 12px; font-weight: 700; text-transform: uppercase; text-align: center;
   white-space: nowrap; border: 1px solid transparent; }
@@ -110,14 +111,23 @@ def badge(word: str, prefix: str) -> str:
 
 
 def table(
-    head: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Sequence[int] = ()
+    head: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    numeric: Sequence[int] = (),
+    names: Sequence[int] = (),
 ) -> str:
-    """A table of cells that are already HTML (callers escape what they put in)."""
+    """A table of cells that are already HTML (callers escape what they put in); ``numeric``
+    columns are right-aligned, ``names`` columns (file names) get room before they wrap."""
     out = ["<table>", "<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead>"]
     out.append("<tbody>")
     for row in rows:
         cells = "".join(
-            f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
+            f'<td class="num">{c}</td>'
+            if i in numeric
+            else f'<td class="name">{c}</td>'
+            if i in names
+            else f"<td>{c}</td>"
             for i, c in enumerate(row)
         )
         out.append(f"<tr>{cells}</tr>")

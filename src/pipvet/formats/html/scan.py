@@ -119,7 +119,7 @@ def _summary_table(
             )
         )
     head = ("Verdict", "Artifact", "Package", "Score", "Findings", "Why")
-    return "<h2>Verdicts</h2>\n" + table(head, rows, numeric=(3,))
+    return "<h2>Verdicts</h2>\n" + table(head, rows, numeric=(3,), names=(1,))
 
 
 def _by_package(ordered: Sequence[ScanReport]) -> list[tuple[str, list[ScanReport]]]:
