@@ -189,6 +189,16 @@ def test_diff_page_of_an_update_turning_hostile(artifacts, tmp_path: Path, capsy
     assert JS_URL in page.text  # the new home page, as text
 
 
+def test_scan_to_stdout_and_an_unwritable_output(artifacts, tmp_path: Path, capsys) -> None:
+    assert main(["scan", str(artifacts["old"]), "--format", "html"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("<!DOCTYPE html>") and out.endswith("</html>\n")
+    assert "No artifact looks malicious or risky." in Page(out).text
+    bad = tmp_path / "missing" / "scan.html"
+    assert main(["scan", str(artifacts["old"]), "--format", "html", "-o", str(bad)]) == 2
+    assert f"cannot write {bad}" in capsys.readouterr().err and not bad.exists()
+
+
 def test_every_field_of_a_report_is_escaped() -> None:
     """Report models filled with hostile text in every string field: nothing becomes markup."""
     f = Finding("intent.decode-execute", "intent", "critical", HOSTILE, 3, HOSTILE, HOSTILE)
