@@ -72,6 +72,17 @@ def changed_things(c: PackageChange, *, limit: int = MAX_GAINS) -> list[str]:
     return out
 
 
+def versions(c: PackageChange, esc: Callable[[str], str], *, arrow: str = "→") -> str:
+    """ "1.2 → 1.3", "new 1.0" or "removed (1.0)", the versions passed through ``esc``."""
+    if c.kind == "added":
+        return f"new {esc(c.new_version or '')}"
+    if c.kind == "removed":
+        return f"removed ({esc(c.old_version or '')})"
+    if c.old_version == c.new_version:
+        return esc(c.new_version or "")
+    return f"{esc(c.old_version or '')} {arrow} {esc(c.new_version or '')}"
+
+
 def headline(c: PackageChange) -> str:
     things = changed_things(c)
     return f"{c.title}: " + (", ".join(things) if things else "nothing risky")

@@ -18,14 +18,6 @@ OPEN_SEVERITIES = (
     Severity.MODERATE,
     Severity.UNKNOWN,
 )  # unrated: could be any
-_ORDER = (
-    Severity.CRITICAL,
-    Severity.HIGH,
-    Severity.MODERATE,
-    Severity.LOW,
-    Severity.NONE,
-    Severity.UNKNOWN,
-)
 
 
 def render(report: AuditReport, *, fix_command: str = "pipvet audit --fix") -> str:
@@ -38,7 +30,7 @@ def render(report: AuditReport, *, fix_command: str = "pipvet audit --fix") -> s
             body.append(f"<p>Fix: upgrade to <code>{esc(f'{pkg.name}=={fix.version}')}</code>.</p>")
         else:
             body.append("<p>No version clear of every advisory is known.</p>")
-        for sev in _ORDER:
+        for sev in dict.fromkeys(f.severity for f in findings):  # worst first
             these = [f for f in findings if f.severity == sev]
             if these:
                 summary = (

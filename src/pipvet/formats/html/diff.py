@@ -12,6 +12,7 @@ from pipvet.formats.diff import (
     counts_line,
     detail_items,
     verdict_line,
+    versions,
 )
 from pipvet.formats.html import (
     badge,
@@ -58,13 +59,7 @@ def render(report: DiffReport, *, verbose: bool = False) -> str:
 
 
 def _versions(c: PackageChange) -> str:
-    if c.kind == "added":
-        return f"new {esc(c.new_version or '')}"
-    if c.kind == "removed":
-        return f"removed ({esc(c.old_version or '')})"
-    if c.old_version == c.new_version:
-        return esc(c.new_version or "")
-    return f"{esc(c.old_version or '')} &rarr; {esc(c.new_version or '')}"
+    return versions(c, esc, arrow="&rarr;")
 
 
 def _changes_table(ordered: list[PackageChange], anchors: dict[int, str]) -> str:
@@ -90,8 +85,8 @@ def _changes_table(ordered: list[PackageChange], anchors: dict[int, str]) -> str
 
 
 def _section(c: PackageChange, anchor: str) -> str:
-    parts = [f'<section id="{anchor}">', f"<h2>{badge(ACTION_LABEL[c.action], 'a')} "
-             f"{esc(c.name)} {_versions(c)}</h2>"]  # fmt: skip
+    head = f"{badge(ACTION_LABEL[c.action], 'a')} {esc(c.name)} {_versions(c)}"
+    parts = [f'<section id="{anchor}">', f"<h2>{head}</h2>"]
     if c.reasons:
         parts.append(f"<p><b>{esc(c.action)}:</b> " + "; ".join(esc(r) for r in c.reasons) + "</p>")
     parts.append(

@@ -3,6 +3,7 @@ package's findings grouped by severity with their excerpts, then what each rule 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 
 from pipvet.core.analysis.catalogue import reason
@@ -65,8 +66,8 @@ def _answer(ordered: Sequence[ScanReport]) -> list[str]:
     if not bad:
         risky = [r for r in ordered if r.verdict == "risky"]
         text = (
-            f"No artifact looks malicious; {plural(len(risky), 'artifact')} risky "
-            "(capabilities worth knowing)."
+            f"No artifact looks malicious; {len(risky)} of {plural(len(ordered), 'artifact')} "
+            f"{'is' if len(risky) == 1 else 'are'} risky (capabilities worth knowing)."
             if risky
             else "No artifact looks malicious or risky."
         )
@@ -78,19 +79,13 @@ def _answer(ordered: Sequence[ScanReport]) -> list[str]:
         f"do not install {'it' if len(bad) == 1 else 'them'} before a review."
     )
     out = [f'<p class="answer">{badge(str(worst.verdict), "v")} {esc(what)}</p>']
-    target = worst.source or worst.filename
+    target = worst.source if worst.source and worst.kind != "installed" else worst.filename
     out.append(
         '<p class="next">Next: <code>pipvet report '
-        f"{esc(_shell_word(target))}</code> writes the evidence for PyPI's malware report; "
+        f"{esc(shlex.quote(target))}</code> writes the evidence for PyPI's malware report; "
         "<code>pipvet explain RULE_ID</code> says how to check a finding by hand.</p>"
     )
     return out
-
-
-def _shell_word(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
 
 
 def _severity_counts(found: Sequence[Finding]) -> str:
