@@ -226,6 +226,7 @@ needs_chromium = pytest.mark.skipif(
 
 def chromium(tmp_path: Path, page: Path, *extra: str) -> str:
     """The DOM of ``page`` after a real headless Chromium loaded it (and ran what it would)."""
+    assert page.is_file(), page  # else the DOM would be Chromium's own error page
     cmd = [
         str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
         "--no-first-run", "--disable-background-networking", "--disable-component-update",
@@ -240,7 +241,7 @@ def chromium(tmp_path: Path, page: Path, *extra: str) -> str:
 @needs_chromium
 def test_chromium_shows_the_scan_report_and_runs_nothing(artifacts, tmp_path: Path) -> None:
     out = tmp_path / "scan.html"
-    _scan_html(artifacts, out)
+    assert _scan_html(artifacts, out) == 1
     dom = chromium(tmp_path, out, "--dump-dom")
     page = assert_inert(dom)  # the browser's own DOM: no script or img element came to be
     assert "<title>pipvet scan report</title>" in dom  # no injected script rewrote it
@@ -267,10 +268,10 @@ def test_chromium_shows_audit_and_diff_reports(
     req = tmp_path / "r.txt"
     req.write_text("alpha==1.0\n")
     audit, diff = tmp_path / "audit.html", tmp_path / "diff.html"
-    main(["audit", "-r", str(req), "--db", str(hostile_db), "--format", "html", "-o", str(audit)])
-    main(
-        ["diff", str(artifacts["old"]), str(artifacts["new"]), "--format", "html", "-o", str(diff)]
-    )
+    assert main(["audit", "-r", str(req), "--db", str(hostile_db), "--format", "html",
+                 "-o", str(audit)]) == 1  # fmt: skip
+    assert main(["diff", str(artifacts["old"]), str(artifacts["new"]), "--format", "html",
+                 "-o", str(diff)]) == 1  # fmt: skip
     for path, wanted in (
         (audit, ("pipvet audit report", "1 vulnerability (1 critical)", "PYSEC-2099-1", "alpha")),
         (diff, ("pipvet diff report", "1 package blocked by policy", "evil-pkg",
