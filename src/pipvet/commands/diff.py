@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from pipvet.core.errors import UsageError
+from pipvet.formats.registries import DIFF as FORMATS
 
 VULN_FAIL_ON = ("unknown", "low", "moderate", "high", "critical", "none")
 
@@ -33,7 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--index-url", default=None, metavar="URL", help="package index (default: "
                    "the lock's, else https://pypi.org/simple/)")  # fmt: skip
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--format", choices=FORMATS.names, default=FORMATS.default)
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                    help="scan N artifacts in parallel (default: CPUs, at most 8)")  # fmt: skip
     p.add_argument("--no-cache", action="store_true", help="ignore and do not store cached results")
@@ -81,9 +83,11 @@ def run(args: argparse.Namespace) -> int:
                 "give OLD and NEW", hint="pipvet diff OLD NEW, or pipvet diff --git REF [LOCKFILE]"
             )
         report = diff_inputs(args.inputs[0], args.inputs[1], **options)
-    color = args.format == "text" and console.use_color(sys.stdout)
+    color = args.format == "text" and not args.output and console.use_color(sys.stdout)
     text = render(
         report, args.format, verbose=console.is_verbose(), color=color, quiet=console.is_quiet()
     )
-    write_output(text, None, fit=args.format == "text")
+    write_output(text, args.output, fit=args.format == "text")
+    if args.output:
+        console.info(f"wrote {args.output}")
     return EXIT_POLICY if report.action == BLOCK else EXIT_OK

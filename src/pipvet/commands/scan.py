@@ -56,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="package index for NAME targets (default https://pypi.org/simple/)",
     )
     p.add_argument("--format", choices=FORMATS.names, default=FORMATS.default)
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     p.add_argument(
         "--jobs",
         "-j",
@@ -107,10 +108,13 @@ def run(args: argparse.Namespace) -> int:
         result.reports,
         verbose=console.is_verbose(),
         all_findings=args.all_findings,
-        color=console.use_color(sys.stdout),
+        color=not args.output and console.use_color(sys.stdout),
         quiet=console.is_quiet(),
     )
-    write_output(text + "\n", None, fit=args.format == "text")
+    text = text if text.endswith("\n") else text + "\n"
+    write_output(text, args.output, fit=args.format == "text")
+    if args.output:
+        console.info(f"wrote {args.output}")
     failed = result.at_or_above(args.fail_on)
     if failed and args.format == "text":
         console.info(f"{len(failed)} artifact(s) at or above --fail-on {args.fail_on}")

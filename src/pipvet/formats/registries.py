@@ -8,8 +8,11 @@ from pipvet.formats.registry import FormatRegistry
 AUDIT = FormatRegistry(
     "audit",
     {
-        name: f"pipvet.formats.audit.{name}_format:render"
-        for name in ("text", "json", "markdown", "sarif", "cyclonedx")
+        **{
+            name: f"pipvet.formats.audit.{name}_format:render"
+            for name in ("text", "json", "markdown", "sarif", "cyclonedx")
+        },
+        "html": "pipvet.formats.html.audit:render",
     },
 )
 SCAN = FormatRegistry(
@@ -18,6 +21,7 @@ SCAN = FormatRegistry(
         "text": "pipvet.formats.scan.text:render_text",
         "json": "pipvet.formats.scan.json_format:render_json",
         "sarif": "pipvet.formats.scan.sarif:render_sarif",
+        "html": "pipvet.formats.html.scan:render",
     },
 )
 VERIFY = FormatRegistry(
@@ -42,5 +46,15 @@ REPORT = FormatRegistry(
         "text": "pipvet.formats.report.text:render",
         "osv": "pipvet.formats.report.osv:render",
         "json": "pipvet.formats.report.json_format:render",
+    },
+)
+DIFF = FormatRegistry(
+    "diff",
+    {
+        **{
+            name: f"pipvet.formats.diff.{name}_format:render"
+            for name in ("text", "json", "markdown")
+        },
+        "html": "pipvet.formats.html.diff:render",
     },
 )

@@ -7,13 +7,12 @@ before it reaches a terminal: control and invisible characters are shown escaped
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 
 from pipvet.core.diff import BLOCK, OK, WARN, DiffReport, PackageChange
 from pipvet.core.text import escape_terminal
+from pipvet.formats.registries import DIFF as FORMATS
 
-FORMATS = ("text", "json", "markdown")
 MAX_GAINS = 4  # capabilities named in a one-line headline before "+N more"
 
 
@@ -25,14 +24,9 @@ def render(
     color: bool = False,
     quiet: bool = False,
 ) -> str:
-    """The report in one format, as text ending with a newline (``quiet``: text's answer
-    alone)."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}")
-    module = importlib.import_module(f"pipvet.formats.diff.{fmt}_format")
-    if fmt == "text":
-        return module.render(report, verbose=verbose, color=color, quiet=quiet)
-    return module.render(report, verbose=verbose)
+    """The report in one format (``pipvet.formats.registries.DIFF``), ending with a newline
+    (``quiet``: text's answer alone)."""
+    return FORMATS.render(fmt, report, verbose=verbose, color=color, quiet=quiet)
 
 
 def clean(text: str) -> str:
@@ -86,6 +80,17 @@ def changed_things(c: PackageChange, *, limit: int = MAX_GAINS) -> list[str]:
     return out
 
 
+def versions(c: PackageChange, esc: Callable[[str], str], *, arrow: str = "→") -> str:
+    """ "1.2 → 1.3", "new 1.0" or "removed (1.0)", the versions passed through ``esc``."""
+    if c.kind == "added":
+        return f"new {esc(c.new_version or '')}"
+    if c.kind == "removed":
+        return f"removed ({esc(c.old_version or '')})"
+    if c.old_version == c.new_version:
+        return esc(c.new_version or "")
+    return f"{esc(c.old_version or '')} {arrow} {esc(c.new_version or '')}"
+
+
 def headline(c: PackageChange) -> str:
     things = changed_things(c)
     return f"{c.title}: " + (", ".join(things) if things else "nothing risky")
@@ -135,7 +140,7 @@ def detail_items(
         )
     out += [("other", f"known malware: {esc(m)}") for m in c.known_malware]
     for v in c.vulns_introduced:
-        fix = f", fixed in {', '.join(v.fixed_in)}" if v.fixed_in else ""
+        fix = f", fixed in {esc(', '.join(v.fixed_in))}" if v.fixed_in else ""
         out.append(("other", f"vulnerability introduced: {esc(v.id)} ({v.severity}{fix}) "
                     f"{esc(v.summary)}"))  # fmt: skip
     out += [("other", f"vulnerability fixed: {esc(v.id)} ({v.severity})") for v in c.vulns_fixed]

@@ -14,6 +14,7 @@ from pipvet.formats.diff import (
     detail_items,
     plural,
     verdict_line,
+    versions,
 )
 
 _ICON = {BLOCK: ":no_entry: block", WARN: ":warning: review", OK: ":white_check_mark: ok"}
@@ -41,7 +42,7 @@ def render(report: DiffReport, *, verbose: bool = False) -> str:
     if shown:
         lines += ["| | Package | Version | What changed |", "| --- | --- | --- | --- |"]
         for c in shown:
-            version = _versions(c)
+            version = versions(c, md)
             things = "; ".join(md(t) for t in changed_things(c, limit=6)) or "nothing risky"
             lines.append(f"| {_ICON[c.action]} | {md(c.name)} | {version} | {things} |")
         lines.append("")
@@ -63,18 +64,8 @@ def render(report: DiffReport, *, verbose: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _versions(c: PackageChange) -> str:
-    if c.kind == "added":
-        return f"new {md(c.new_version or '')}"
-    if c.kind == "removed":
-        return f"removed ({md(c.old_version or '')})"
-    if c.old_version == c.new_version:
-        return md(c.new_version or "")
-    return f"{md(c.old_version or '')} → {md(c.new_version or '')}"
-
-
 def _section(c: PackageChange) -> list[str]:
-    head = f"#### {md(c.name)} {_versions(c)}"
+    head = f"#### {md(c.name)} {versions(c, md)}"
     if c.verdict:
         head += f" (verdict {c.verdict})"
     out = [head, ""]
