@@ -510,7 +510,23 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
     for (_func, when), calls in groups.items():
         fetch = next((c for c in calls if _fetches(c)), None)
         first = fetch.line if fetch else 0
-        run = next((c for c in calls if _runs(c) and c is not fetch and c.line >= first), None)
+        # importing a module by name runs what is installed, not what was fetched, unless the
+        # same code writes what it fetched to a file (dropped where the import finds it)
+        imports_fetched = any(
+            (_writes(c.name) and "download" in c.labels) or c.name.endswith(DOWNLOAD_TO_FILE)
+            for c in calls
+        )
+        run = next(
+            (
+                c
+                for c in calls
+                if _runs(c)
+                and c is not fetch
+                and c.line >= first
+                and (imports_fetched or c.name not in IMPORTS_BY_NAME)
+            ),
+            None,
+        )
         if fetch is not None and run is not None and "download" not in run.labels:
             exe = ctx.find(EXECUTABLE_NAME, needles=EXECUTABLE_NEEDLES)
             return [
@@ -525,6 +541,9 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
                 )
             ]
     return []
+
+
+IMPORTS_BY_NAME = frozenset({"importlib.import_module", "__import__"})
 
 
 def _fetches(c: CallFact) -> bool:
@@ -600,7 +619,7 @@ def _reverse_shell(ctx: FileContext) -> list[Finding]:
     for c in ctx.facts.calls:
         groups.setdefault(c.func, []).append(c)
     for calls in groups.values():
-        if not any(c.name.startswith(("socket.socket", "socket.create_conn")) for c in calls):
+        if not any(_network_socket(c) for c in calls):
             continue
         shells = (c for c in calls if c.name in SHELL_SPAWN and SHELLS.search(c.text))
         spawn = next(shells, None)
@@ -620,6 +639,14 @@ def _reverse_shell(ctx: FileContext) -> list[Finding]:
             )
         ]
     return []
+
+
+def _network_socket(call: CallFact) -> bool:
+    """A socket that can reach another host: not ``socketpair()`` (two ends in this machine,
+    how a supervisor talks to its child) nor ``socket(fileno=n)`` (a descriptor inherited)."""
+    if call.name == "socket.create_connection":
+        return True
+    return call.name == "socket.socket" and not any(k == "fileno" for k, _ in call.kwargs)
 
 
 SHELL_SPAWN = PROCESS | {"pty.spawn"}
