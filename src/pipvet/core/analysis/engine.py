@@ -358,16 +358,18 @@ def _limit(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def nested_as_data(artifact: Artifact, roles: Mapping[str, str]) -> list[Finding]:
-    """The archive's findings, with those about members of an archive *inside* the artifact one
-    level lower: installers never unpack a nested archive, so its odd entries (device files,
-    links, broken headers of test fixtures) are data. Unless Python of the package that may run
-    (not tests or docs) names that archive's file: code that unpacks it counts in full."""
+def nested_as_data(
+    findings: list[Finding], artifact: Artifact, roles: Mapping[str, str]
+) -> list[Finding]:
+    """``findings`` with those about members of an archive *inside* the artifact (its odd
+    entries, what could not be read of it) one level lower: installers never unpack a nested
+    archive, so it is data (test fixtures, bundled assets). Unless Python of the package that
+    may run (not tests or docs) names that archive's file: code that unpacks it counts in full."""
     out: list[Finding] = []
     named: dict[str, bool] = {}
-    for f in artifact.archive_findings:
+    for f in findings:
         outer, nested, _ = f.path.partition("!/")
-        if nested and f.severity not in ("info", "low"):
+        if nested and f.category in NESTED_DATA and f.severity not in ("info", "low"):
             if outer not in named:
                 named[outer] = _named_by_code(artifact, roles, outer)
             if not named[outer]:
@@ -376,6 +378,9 @@ def nested_as_data(artifact: Artifact, roles: Mapping[str, str]) -> list[Finding
                 f = replace(f, severity=lower, message=why)
         out.append(f)
     return out
+
+
+NESTED_DATA = frozenset({"archive", "analysis"})  # findings about reading, not about code
 
 
 def _named_by_code(artifact: Artifact, roles: Mapping[str, str], archive: str) -> bool:
@@ -394,7 +399,7 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     another count as running on import there too (``reach``); then the rules run.
     """
     roles = _roles(artifact)
-    findings: list[Finding] = nested_as_data(artifact, roles)
+    findings: list[Finding] = list(artifact.archive_findings)
     parsed: list[tuple[Member, list[FileContext]]] = []
     returns: dict[str, frozenset[str]] = {}  # "pkg.mod.func" -> labels of what it returns
     gaps: dict[str, list[Gap]] = {}  # member path -> what was not fully analysed
@@ -434,6 +439,7 @@ def analyze(artifact: Artifact) -> AnalysisResult:
             gaps.setdefault(member.path, []).append(_unreadable(exc))
     for path, member_gaps in gaps.items():
         findings.extend(gap_finding(path, roles[path], g) for g in member_gaps)
+    findings = nested_as_data(findings, artifact, roles)
     for artifact_rule in ARTIFACT_RULES:
         findings.extend(artifact_rule(artifact))
     findings = _limit(findings)

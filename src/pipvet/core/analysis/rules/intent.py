@@ -168,11 +168,14 @@ def check(ctx: FileContext) -> list[Finding]:
                     )
                 )
             elif "download" in call.labels and not _handles_data(call):
+                # a preload/plugin feature runs code from the URL its caller gives, when called:
+                # worth a warning; a URL written in, hidden or run on import stays serious
+                callers = when == WHEN_CALL and _callers_url(facts.calls, call.func)
                 out.append(
                     finding(
                         "intent.download-execute",
                         "intent",
-                        _serious(when),
+                        _milder(when) if callers else _serious(when),
                         ctx,
                         call.line,
                         f"Downloads code and executes it {WHEN_TEXT[when]}.",
@@ -544,6 +547,16 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
 
 
 IMPORTS_BY_NAME = frozenset({"importlib.import_module", "__import__"})
+
+
+def _callers_url(calls: list[CallFact], func: str | None) -> bool:
+    """Every download of ``func`` fetches a URL that is neither written in the code (no
+    constant, not even a constant start) nor built from anything labelled (decoded, read from
+    the host): the URL its caller or user gives."""
+    fetches = [c for c in calls if c.func == func and func is not None and _fetches(c)]
+    return bool(fetches) and all(
+        c.args and c.args[0] is None and not c.first_arg_prefix and not c.labels for c in fetches
+    )
 
 
 def _fetches(c: CallFact) -> bool:
