@@ -60,6 +60,9 @@ class Limits:
     max_source_size: int = 16 * 1024**2  # full bytes kept for source-like members up to this
     max_text_size: int = 1024**2  # .txt/.md/.json/no-extension/text-looking files up to this
     max_kept_total: int = 256 * 1024**2  # all full bytes kept for one artifact
+    # full bytes kept for members of archives nested in it (data installers never unpack): their
+    # own budget, so that a large bundled data archive cannot leave the package's code unread
+    max_nested_kept: int = 64 * 1024**2
     prefix_size: int = 4096  # what binaries keep
     max_tar_header: int = 64 * 1024  # PAX headers and GNU long names larger are refused
     max_zip_entries: int = 200_000  # a zip's central directory listing more is not parsed
@@ -261,8 +264,11 @@ def _kind_for(filename: str, fmt: str) -> str:
 class _Reader:
     """Collects members and findings for one artifact, enforcing one shared budget."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, nested: bool = False) -> None:
         self.limits = limits
+        self.nested = nested  # reads an archive inside the artifact (its own kept budget)
+        self.kept_limit = limits.max_nested_kept if nested else limits.max_kept_total
+        self.nested_kept = 0  # kept bytes of the nested archives read by this (outer) reader
         self.members: list[Member] = []
         self.findings: list[Finding] = []
         self.total = 0  # declared bytes of every archive read so far (the shared budget)
@@ -341,14 +347,14 @@ class _Reader:
         if cap <= lim.prefix_size:
             return lim.prefix_size
         want = min(size, cap) if size >= 0 else cap
-        if self.kept + want > lim.max_kept_total:
+        if self.kept + want > self.kept_limit:
             if not self._kept_warned:
                 self._kept_warned = True
                 self.add_finding(
                     "limit-kept-size",
                     "medium",
                     path,
-                    f"over {lim.max_kept_total // 1024**2} MiB of source; "
+                    f"over {self.kept_limit // 1024**2} MiB of source; "
                     "later files were only partly read",
                 )
             return lim.prefix_size
@@ -412,10 +418,16 @@ class _Reader:
         if fmt == "file":
             return
         nested_prefix = f"{prefix_path}{path}!/"
-        sub = _Reader(self.limits)
-        sub.total, sub.kept = self.total, self.kept
+        sub = _Reader(self.limits, nested=True)
+        sub.total = self.total
+        sub.kept = self.kept if self.nested else self.nested_kept
+        sub._kept_warned = self.nested and self._kept_warned
         _read_archive_into(sub, io.BytesIO(data), len(data), fmt, path, depth)
-        self.total, self.kept = sub.total, sub.kept
+        self.total = sub.total
+        if self.nested:
+            self.kept, self._kept_warned = sub.kept, sub._kept_warned
+        else:
+            self.nested_kept = sub.kept
         self.dropped.update(sub.dropped)
         for m in sub.members:
             self.members.append(Member(nested_prefix + m.path, m.size, m.data, m.truncated))

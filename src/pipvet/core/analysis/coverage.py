@@ -14,11 +14,12 @@ import ast
 import codecs
 import functools
 import io
+import itertools
 import re
 import sys
 import tokenize
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipvet.core.analysis.facts.tokens import MAX_TOKENS
 from pipvet.core.analysis.model import Finding
@@ -180,6 +181,108 @@ def bounded(text: str, limit: int = MAX_TEXT) -> tuple[str, list[Gap]]:
     return head, [Gap("analysis.size-limit", line, why, size)]
 
 
+def parts(text: str, limit: int | None = None) -> tuple[list[str], list[Gap]]:
+    """``text`` as the parser is given it: whole when within ``limit``; else without comment
+    lines; else split at top-level statements into parts of at most ``limit`` characters, each
+    read whole by ``ast`` (decision (a) of the fail-closed rules: a generated module over the
+    limit is still read whole, with less precision across parts, so the gap is *partial*).
+
+    Each part keeps the line numbers of the file (earlier lines are blank) and the module's
+    top-level imports above it, so calls resolve as in the whole file. Only what no split can
+    bring under the limit (one statement larger than it, or text the tokenizer cannot read to
+    its end) is cut to its head, as ``bounded`` does: that gap stays whole (not partial).
+    """
+    limit = MAX_TEXT if limit is None else limit
+    if len(text) <= limit:
+        return [text], []
+    size = f"{len(text) / 1e6:.1f} MB"
+    stripped = _COMMENT_LINE.sub("", text)
+    if len(stripped) <= limit:
+        why = f"it is over the {limit / 1e6:.0f} MB size limit ({size}); read without comments"
+        return [stripped], [Gap("analysis.size-limit", None, why, size, partial=True)]
+    found = _top_level(stripped)
+    if found is None:
+        head, gaps = bounded(stripped, limit)
+        return [head], gaps
+    starts, imports = found
+    lines = io.StringIO(stripped).readlines()  # the lines the tokenizer numbered
+    texts: list[str] = []
+    gaps: list[Gap] = []
+    bounds = [*_pack(starts, lines, limit), len(lines) + 1]
+    for first, end in itertools.pairwise(bounds):
+        above = "".join(lines[i - 1] if i in imports else "\n" for i in range(1, first))
+        body = "".join(lines[first - 1 : end - 1])
+        if len(body) > limit:  # one statement over the limit: its head only
+            body, cut = bounded(body, limit)
+            gaps.extend(replace(g, line=(g.line or 1) + first - 1) for g in cut)
+        texts.append(above + body)
+    why = (
+        f"it is over the {limit / 1e6:.0f} MB size limit ({size}); read whole in {len(texts)} "
+        "parts split at top-level statements"
+    )
+    return texts, [Gap("analysis.size-limit", None, why, size, partial=True), *gaps]
+
+
+_CONTINUATIONS = frozenset({"else", "elif", "except", "finally", "case"})
+
+
+def _top_level(text: str) -> tuple[list[int], set[int]] | None:
+    """Lines where a top-level statement may start a part (not a decorated ``def``/``class``
+    nor an ``else``-like clause), and the lines of top-level ``import`` statements; None when
+    the tokenizer stops short."""
+    starts: list[int] = [1]
+    imports: set[int] = set()
+    depth = 0
+    at_start = True
+    decorated = False
+    importing: int | None = None
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind = tok.type
+            if kind == tokenize.INDENT:
+                depth += 1
+                continue
+            if kind == tokenize.DEDENT:
+                depth -= 1
+                continue
+            if kind in (tokenize.NL, tokenize.COMMENT, tokenize.ENCODING):
+                continue
+            if kind == tokenize.NEWLINE:
+                if importing is not None:
+                    imports.update(range(importing, tok.start[0] + 1))
+                    importing = None
+                at_start = True
+                continue
+            if at_start:
+                at_start = False
+                if depth == 0 and tok.start[1] == 0:
+                    if not decorated and tok.string not in _CONTINUATIONS:
+                        starts.append(tok.start[0])
+                    if tok.string in ("import", "from"):
+                        importing = tok.start[0]
+                decorated = tok.string == "@"
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return None
+    return starts, imports
+
+
+def _pack(starts: list[int], lines: list[str], limit: int) -> list[int]:
+    """First lines of parts: consecutive top-level statements while they fit in ``limit``."""
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    out = [1]
+    previous = 1
+    for line in sorted(set(starts)):
+        if line > 1 and offsets[line - 1] - offsets[out[-1] - 1] > limit:
+            if previous > out[-1]:
+                out.append(previous)
+            if offsets[line - 1] - offsets[out[-1] - 1] > limit:
+                out.append(line)  # the statement before ``line`` is over the limit alone
+        previous = line
+    return out
+
+
 def prefix_only(size: int, kept: int) -> Gap:
     """A member of which the archive reader kept only the first bytes."""
     return Gap(
@@ -221,9 +324,15 @@ def _tokenizer_stop(text: str) -> int | None:
             last = tok.start[0]
             if count > MAX_TOKENS:
                 return last
-    except (tokenize.TokenError, SyntaxError, ValueError):
+    except tokenize.TokenError as exc:
+        # a bracket left open at the end of the file: every token was read, to the last line
+        return None if str(exc.args[0]).startswith(EOF_IN_STATEMENT) else last
+    except (SyntaxError, ValueError):
         return last
     return None
+
+
+EOF_IN_STATEMENT = "EOF in multi-line statement"
 
 
 def incomplete(facts_incomplete: list[tuple[int, str]]) -> list[Gap]:
@@ -238,6 +347,7 @@ __all__ = [
     "gap_finding",
     "incomplete",
     "parse_failed",
+    "parts",
     "plain_codec",
     "prefix_only",
 ]

@@ -14,7 +14,12 @@ from pathlib import Path
 
 from pipvet.core.analysis import coverage
 from pipvet.core.analysis.coverage import Gap, gap_finding
-from pipvet.core.analysis.facts.python_ast import ImportedReturns, ModuleFacts, collect
+from pipvet.core.analysis.facts.python_ast import (
+    ImportedReturns,
+    ModuleFacts,
+    collect,
+    reachable,
+)
 from pipvet.core.analysis.facts.tokens import collect_tokens
 from pipvet.core.analysis.layout import run_by_setup, sdist_tooling
 from pipvet.core.analysis.model import (
@@ -132,18 +137,51 @@ def _file_contexts(
         return [FileContext(member.path, role, text, None)]
     text, reading = coverage.decode_source(data)
     gaps.extend(reading)
-    text, cut = coverage.bounded(text)
-    gaps.extend(cut)
     if role == ROLE_PTH:
+        text, cut = coverage.bounded(text)
+        gaps.extend(cut)
         code = install_time.pth_code(text)
         facts = _parse_noting(code, None, gaps) if code else None
         return [FileContext(member.path, role, text, facts)]
+    texts, cut = coverage.parts(text)
+    gaps.extend(cut)
+    text = texts[0]
     facts = _parse_noting(text, imported, gaps)
     contexts = [FileContext(member.path, role, text, facts)]
-    _payload_contexts(member.path, role, facts, contexts, 0)
+    if len(texts) > 1:
+        more = [_parse_noting(t, imported, gaps) for t in texts[1:]]
+        _join_parts(facts, more)
+        contexts += [
+            FileContext(member.path, role, t, f) for t, f in zip(texts[1:], more, strict=True)
+        ]
+    for part in list(contexts):
+        _payload_contexts(member.path, role, part.facts, contexts, 0)
     if role == ROLE_SETUP:
         _embedded_code(member.path, role, facts, contexts)
     return contexts
+
+
+def _join_parts(first: ModuleFacts, more: list[ModuleFacts]) -> None:
+    """Parts of one module split for size (``coverage.parts``) read as one module: what its
+    module-level code calls runs on import in every part, and the first part (the one other
+    modules' reach follows) holds the imports, calls and returns of all of them."""
+    edges: dict[str, set[str]] = {}
+    roots: set[str] = set()
+    for facts in (first, *more):
+        for caller, callees in facts.call_edges.items():
+            edges.setdefault(caller, set()).update(callees)
+        roots |= facts.run_on_load
+    on_load = reachable(edges, roots)
+    for facts in (first, *more):
+        facts.run_on_load = on_load
+    first.call_edges = edges
+    for facts in more:
+        first.imports |= facts.imports
+        first.imported_names |= facts.imported_names
+        for name, labels in facts.returns.items():
+            first.returns.setdefault(name, labels)
+        for caller, targets in facts.external_calls.items():
+            first.external_calls.setdefault(caller, set()).update(targets)
 
 
 def _parse_noting(text: str, imported: ImportedReturns | None, gaps: list[Gap]) -> ModuleFacts:
@@ -200,6 +238,8 @@ def _setup_helpers(parsed: list[tuple[Member, list[FileContext]]]) -> set[str]:
             if any(p.startswith(f"{base}{_clean(t)}/") for p in facts_of) and _clean(t)
         }
         named = {f"{base}{d}{_clean(t)}" for t in strings if t.endswith(PY_SUFFIXES) for d in dirs}
+        if not _runs_files(contexts[0].facts):
+            named = set()  # `open("pkg/mod.py").read()` for a version: read as text, never run
         todo = [contexts[0].path, *(p for p in named if p in facts_of)]
         seen = set(todo)
         while todo:
@@ -219,6 +259,28 @@ def _setup_helpers(parsed: list[tuple[Member, list[FileContext]]]) -> set[str]:
                             todo.append(cand)
         helpers |= seen - {contexts[0].path}
     return helpers
+
+
+# calls through which setup.py can run a file it names (exec of its text, runpy, a process,
+# an import by path); a setup.py without any of them only reads the files it names
+FILE_RUNNERS = frozenset(
+    {"exec", "eval", "compile", "execfile", "__import__", "load_source", "load_module"}
+    | {"exec_module", "spec_from_file_location", "SourceFileLoader", "import_module"}
+    | {"run_path", "run_module", "startfile"}
+)
+RUNNER_MODULES = ("subprocess.", "runpy.", "importlib.", "imp.", "pty.", "commands.", "os.system")
+RUNNER_MODULES += ("os.popen", "os.exec", "os.spawn", "os.posix_spawn", "os.startfile")
+
+
+def _runs_files(facts: ModuleFacts) -> bool:
+    if facts.payloads or facts.dynamic_builtins:
+        return True
+    for call in facts.calls:
+        if call.name.rpartition(".")[2] in FILE_RUNNERS:
+            return True
+        if call.name.startswith(RUNNER_MODULES):
+            return True
+    return False
 
 
 def _in_package(path: str, base: str, members: Mapping[str, object]) -> bool:
@@ -296,14 +358,48 @@ def _limit(findings: list[Finding]) -> list[Finding]:
     return out
 
 
+def nested_as_data(
+    findings: list[Finding], artifact: Artifact, roles: Mapping[str, str]
+) -> list[Finding]:
+    """``findings`` with those about members of an archive *inside* the artifact (its odd
+    entries, what could not be read of it) one level lower: installers never unpack a nested
+    archive, so it is data (test fixtures, bundled assets). Unless Python of the package that
+    may run (not tests or docs) names that archive's file: code that unpacks it counts in full."""
+    out: list[Finding] = []
+    named: dict[str, bool] = {}
+    for f in findings:
+        outer, nested, _ = f.path.partition("!/")
+        if nested and f.category in NESTED_DATA and f.severity not in ("info", "low"):
+            if outer not in named:
+                named[outer] = _named_by_code(artifact, roles, outer)
+            if not named[outer]:
+                lower = SEVERITIES[SEVERITIES.index(f.severity) - 1]
+                why = f"{f.message.rstrip('.')} (in a nested archive installing never unpacks)"
+                f = replace(f, severity=lower, message=why)
+        out.append(f)
+    return out
+
+
+NESTED_DATA = frozenset({"archive", "analysis"})  # findings about reading, not about code
+
+
+def _named_by_code(artifact: Artifact, roles: Mapping[str, str], archive: str) -> bool:
+    name = archive.rpartition("/")[2].encode()
+    return any(
+        name in m.data
+        for m in artifact.members
+        if roles.get(m.path) in (*PROMOTED_ROLES, ROLE_SETUP, ROLE_PTH) and "!/" not in m.path
+    )
+
+
 def analyze(artifact: Artifact) -> AnalysisResult:
     """Run every rule over the artifact's members and judge it.
 
     Every member is parsed first, so that functions one module's import-time code calls in
     another count as running on import there too (``reach``); then the rules run.
     """
-    findings: list[Finding] = list(artifact.archive_findings)
     roles = _roles(artifact)
+    findings: list[Finding] = list(artifact.archive_findings)
     parsed: list[tuple[Member, list[FileContext]]] = []
     returns: dict[str, frozenset[str]] = {}  # "pkg.mod.func" -> labels of what it returns
     gaps: dict[str, list[Gap]] = {}  # member path -> what was not fully analysed
@@ -343,6 +439,7 @@ def analyze(artifact: Artifact) -> AnalysisResult:
             gaps.setdefault(member.path, []).append(_unreadable(exc))
     for path, member_gaps in gaps.items():
         findings.extend(gap_finding(path, roles[path], g) for g in member_gaps)
+    findings = nested_as_data(findings, artifact, roles)
     for artifact_rule in ARTIFACT_RULES:
         findings.extend(artifact_rule(artifact))
     findings = _limit(findings)

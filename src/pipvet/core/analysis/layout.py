@@ -5,7 +5,8 @@ suites. Code that is neither installed nor run by the build weighs like tests an
 the project's own tooling when it sits in a top-level folder that
 
 - the build backend's configuration excludes: flit installs one module (``tool.flit.module`` or
-  the project name), hatchling its ``packages`` or the folder named after the project; or
+  the project name), hatchling its ``packages`` or the folder named after the project, maturin
+  its ``python-source`` folder (or the ``module-name`` folder); or
 - holds no package (no ``__init__.py`` below it) and no build configuration names it.
 
 ``src/`` and other usual package roots always count as installed; so does anything ``setup.py``
@@ -115,6 +116,15 @@ def _known_backend_installs(pyproject: dict, folders: set[str]) -> set[str] | No
         if wheel or tool.get("hatch", {}).get("build"):
             return None  # other selection settings: not modelled, keep every folder
         return {own} if own in {f.lower() for f in folders} else None
+    if backend == "maturin":
+        # a Rust extension: Python comes from ``python-source`` when set, else from the folder
+        # of ``module-name`` next to pyproject.toml; Rust crates are compiled, never installed
+        maturin = tool.get("maturin", {})
+        source = str(maturin.get("python-source", "")).strip("/").split("/")[0]
+        module = str(maturin.get("module-name", "") or own).split(".")[0]
+        if source:
+            return {source}
+        return {module} if module in folders else None
     return None
 
 

@@ -102,8 +102,20 @@ def _intent_with_company(
             per_file.setdefault(f.path, set()).add(f.rule)
     return any(
         len(rules) >= 2 and any(r.startswith("intent.") for r in rules)
-        for rules in per_file.values()
+        for rules in map(_distinct_signs, per_file.values())
     )
+
+
+# a link to a program (``.../install.ps1``) is what a download of a program fetches: beside
+# downloading or writing that file, it is the same act seen twice, not a second sign of intent
+SAME_ACT = {
+    "indicator.executable-url": frozenset({"intent.download-execute", "intent.drop-payload"})
+}
+
+
+def _distinct_signs(rules: set[str]) -> set[str]:
+    intents = {r for r in rules if r.startswith("intent.")}
+    return {r for r in rules if not (r in SAME_ACT and intents and intents <= SAME_ACT[r])}
 
 
 # what the engine could not read, or the archive: fail closed, but not a second sign of intent

@@ -35,6 +35,17 @@ class Scope:
         self.lists: dict[str, list[Value]] = {}
         self.params: set[str] = set()  # the function's parameters (this scope only)
         self.prefixes: dict[str, str] = {}  # constant starts of values that do not fold
+        self.settings: set[str] = set()  # names bound to an item of a configuration object
+
+    def is_setting(self, name: str) -> bool:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.settings:
+                return True
+            if name in scope.labels or name in scope.values:
+                return False
+            scope = scope.parent
+        return False
 
     def prefix(self, name: str) -> str:
         scope: Scope | None = self

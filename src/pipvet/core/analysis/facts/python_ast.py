@@ -244,6 +244,15 @@ DATA_DUMPS = frozenset(
     {"pickle.dumps", "cPickle.dumps", "json.dumps", "yaml.dump", "yaml.safe_dump"}
 )
 FILE_OPENERS = frozenset({"open", "io.open", "codecs.open"})
+# attributes of an HTTP response that say how the download went, not what it holds
+RESPONSE_META = frozenset(
+    {"status_code", "status", "ok", "reason", "headers", "elapsed", "is_success", "is_error"}
+)
+PATTERN_METHODS = frozenset({"match", "fullmatch", "search", "finditer", "findall"})
+# methods whose result is made of their arguments, not of their receiver: a regex match is a
+# slice of its subject; what a process answers to ``communicate(data)`` comes from the program and
+# the data it is fed, not from the command line it was started with
+ARGUMENT_ONLY_METHODS = PATTERN_METHODS | {"communicate"}
 PENDING = "@"  # prefix of a placeholder label: what a function defined later returns
 DOWNLOAD_TO_FILE = ("urlretrieve", "wget.download")
 WRITE_METHODS = frozenset({"write", "write_text", "writelines", "write_bytes"})
@@ -749,7 +758,24 @@ class _Collector(ast.NodeVisitor):
             out = self._serialised_data(node, out)
         if isinstance(node, ast.Call) and "fingerprint" in out:
             out = self._opened_file(node, out)
+        if out and isinstance(node, (ast.Attribute, ast.Call)):
+            out = self._not_content(node, out)
         return self._memo_labels(key, out)
+
+    def _not_content(self, node: ast.Attribute | ast.Call, out: set[str]) -> set[str]:
+        """What a value is made of, not what it was made with: a response's status or headers
+        are not the downloaded content (``httpx.get(url).status_code``), a regex match is a
+        slice of its subject, never of the pattern (``PATTERN.match(text).group()``), and a
+        process's answer is not its command line (``Popen(cmd).communicate(data)``)."""
+        if isinstance(node, ast.Attribute):
+            return out - {"download"} if node.attr in RESPONSE_META else out
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in ARGUMENT_ONLY_METHODS:
+            kept = set(self._own_labels_guarded(node))
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                kept |= self._labels.get(id(arg), _NO_LABELS) or self.labels_of(arg)
+            return kept
+        return out
 
     def _opened_file(self, node: ast.Call, out: set[str]) -> set[str]:
         """``open(os.path.join(os.getcwd(), name))``: the file's content, not the host's identity
@@ -799,6 +825,8 @@ class _Collector(ast.NodeVisitor):
                 out = self._serialised_data(node, out)
             if isinstance(node, ast.Call) and "fingerprint" in out:
                 out = self._opened_file(node, out)
+            if out and isinstance(node, (ast.Attribute, ast.Call)):
+                out = self._not_content(node, out)
             self._memo_labels(id(node), out)
         return self._labels[id(root)]
 
@@ -813,7 +841,7 @@ class _Collector(ast.NodeVisitor):
         out: set[str] = set()
         if isinstance(sub, ast.Name):
             out |= self.scope.label(sub.id)
-            if _wallet_secret(sub.id):
+            if _wallet_secret(sub.id) and not self.scope.is_setting(sub.id):
                 out.add("wallet-secret")
         elif isinstance(sub, ast.Attribute):
             name = self.folder.resolve(sub)
@@ -911,9 +939,25 @@ class _Collector(ast.NodeVisitor):
     def _decoded_label(self, call: ast.Call) -> str:
         """``decoded``, or ``decoded-param`` when what is decoded is the enclosing function's
         parameter: a codec helper, hiding nothing by itself (its callers' data may)."""
-        if call.args and all(self._is_param(a) for a in call.args[:1]):
+        if call.args and all(self._from_param(a) for a in call.args[:1]):
             return DECODED_PARAM
+        if call.args and self.labels_of(call.args[0]) == {DECODED_PARAM}:
+            return DECODED_PARAM  # decoding again what a parameter decoded to (base64, marshal)
         return "decoded"
+
+    def _from_param(self, node: ast.expr, depth: int = 0) -> bool:
+        """A parameter, or a parameter converted by its own methods with constant arguments
+        (``code.encode("ascii")``, ``s.strip()``): still only what the caller passed."""
+        if self._is_param(node):
+            return True
+        if depth > 4 or not isinstance(node, ast.Call) or node.keywords:
+            return False
+        func = node.func
+        return (
+            isinstance(func, ast.Attribute)
+            and all(isinstance(a, ast.Constant) for a in node.args)
+            and self._from_param(func.value, depth + 1)
+        )
 
     def _trivial_input(self, call: ast.Call) -> bool:
         """True when a decoder's input is a known constant too short to hide code (a placeholder
@@ -980,6 +1024,10 @@ class _Collector(ast.NodeVisitor):
             return
         if isinstance(target, ast.Name):
             self.scope.params.discard(target.id)  # rebound: no longer the caller's value
+            if _setting_read(value):
+                self.scope.settings.add(target.id)  # the key the application was configured with
+            else:
+                self.scope.settings.discard(target.id)
             if isinstance(value, (ast.List, ast.Tuple)):
                 items = self.folder._fold_items(value, 0)
                 if items is not None:
@@ -1238,6 +1286,25 @@ _UNSEEN = object()
 _LABEL_FREE = (ast.Constant, ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 _NO_LABELS: frozenset[str] = frozenset()
 _LABEL_ORIGINS = (ast.Name, ast.Attribute, ast.Call)
+
+
+CONFIG_OBJECT = re.compile(r"(^|_)(config|conf|cfg|settings|options)$", re.I)
+
+
+def _setting_read(value: ast.expr) -> bool:
+    """``app.config["KEY"]``, ``settings.get("KEY")``, ``settings.KEY``: an item of the
+    application's configuration (a name like ``private_key`` bound to it is a setting the user
+    gave for the service it is sent to, not a wallet key found on the host)."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        if value.func.attr != "get":
+            return False
+        value = value.func.value
+    elif isinstance(value, (ast.Subscript, ast.Attribute)):
+        value = value.value
+    else:
+        return False
+    last = value.attr if isinstance(value, ast.Attribute) else getattr(value, "id", "")
+    return bool(last) and CONFIG_OBJECT.search(last) is not None
 
 
 @functools.lru_cache(maxsize=4096)

