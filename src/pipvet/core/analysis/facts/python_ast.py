@@ -17,8 +17,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipvet.core.analysis.facts.dataflow import BUILTIN_ALIASES, DECODER_NAMES, Folder, Scope
+from pipvet.core.analysis.facts.dataflow import (
+    BUILTIN_ALIASES,
+    BUILTIN_NAMES,
+    DECODER_NAMES,
+    Folder,
+    Scope,
+)
 
+UNKNOWN = "?"  # the resolved name of a value of unknown type (a receiver: "?.write")
 WHERE_MODULE = "module"  # module level: runs on import (or on install for setup.py)
 WHERE_FUNCTION = "function"  # inside a def: runs only when called
 WHERE_MAIN = "main"  # under `if __name__ == "__main__"`
@@ -247,7 +254,8 @@ DECODE_METHODS = frozenset(
 # A name that *is* a wallet secret (``private_key``, ``my_mnemonic``), not one that only names
 # something about it (``private_key_path``, ``mnemonic_length``): the secret word ends the name.
 WALLET_SECRET = re.compile(
-    r"(private_?key|priv_?key|mnemonic|seed_?phrase|wallet_?key)s?(_?(hex|bytes|str|text|b58))?$",
+    r"(private_?key|priv_?key|mnemonic|seed_?phrase|wallet_?key|(mnemonic|seed|recovery)_?"
+    r"(phrase|words?))s?(_?(hex|bytes|str|text|b58))?$",
     re.I,
 )
 # A name that *is* a credential (``access_key``, ``config.secret_key``, ``password``), not one
@@ -1129,6 +1137,9 @@ class _Collector(ast.NodeVisitor):
                     self.scope.aliases[target.id] = resolved
                 elif resolved is not None and isinstance(value, ast.Subscript):
                     self.scope.aliases[target.id] = resolved
+            if target.id in BUILTIN_NAMES and self.scope.aliases.get(target.id) is None:
+                # `with open(p, "wb") as file`: a local now, no longer the builtin of that name
+                self.scope.aliases[target.id] = UNKNOWN
             labels = self.labels_of(value)
             if labels:
                 self.scope.labels[target.id] = labels
