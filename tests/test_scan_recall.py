@@ -477,3 +477,44 @@ def test_seed_phrase_words_checked_locally_are_quiet() -> None:
     """
     result = scan({"demo/wallet.py": src})
     assert result.verdict not in FLAGGED, worst(result)
+
+
+# -- a messenger channel written into the code ----------------------------------------------------
+
+
+def test_a_bot_token_written_into_the_code_makes_the_channel_fixed() -> None:
+    src = """
+        import requests
+
+        class Notifier:
+            def __init__(self):
+                self.token = "8123456789:AAq7invented0sample1channel2for3tests4x"
+                self.chat = "100200300"
+
+            def send(self, text):
+                url = f"https://api.telegram.org/bot{self.token}/sendMessage"
+                requests.post(url, params={"chat_id": self.chat, "text": text})
+    """
+    result = scan({"demo/notify.py": src})
+    assert "indicator.messenger-webhook" in rules(result, "high")
+    assert result.verdict in FLAGGED
+
+
+def test_a_bot_client_given_its_token_by_the_user_is_quiet() -> None:
+    src = '''
+        import requests
+
+        class TelegramIO:
+            """Usage: TelegramIO(token="123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11", chat_id=1)"""
+
+            EXAMPLE = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
+
+            def __init__(self, token, chat_id):
+                self.token, self.chat_id = token, chat_id
+
+            def write(self, text):
+                url = f"https://api.telegram.org/bot{self.token}/sendMessage"
+                return requests.post(url, data={"chat_id": self.chat_id, "text": text}).json()
+    '''
+    result = scan({"demo/contrib/telegram.py": src})
+    assert result.verdict not in FLAGGED, worst(result)

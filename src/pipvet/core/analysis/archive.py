@@ -65,8 +65,8 @@ class Limits:
     max_zip_entries: int = 200_000  # a zip's central directory listing more is not parsed
     max_entries: int = 100_000  # tar entries of any kind (folders, links...) read
     max_findings_per_rule: int = 50  # more findings of one kind are counted, not kept
-    max_strings_bytes: int = 32 * 1024**2  # one binary's bytes searched for indicator strings
-    max_strings_total: int = 128 * 1024**2  # all binaries of one artifact, together
+    max_strings_bytes: int = 8 * 1024**2  # one binary's bytes searched for indicator strings
+    max_strings_total: int = 24 * 1024**2  # all binaries of one artifact, together
     max_strings_kept: int = 200  # indicator strings kept per binary
 
 
@@ -162,7 +162,9 @@ _TREE_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".tox", ".nox
 _STRINGS_SUFFIXES = (".so", ".pyd", ".dll", ".exe", ".bin", ".pyc", ".pyo", ".dylib", ".elf")
 _BINARY_MAGIC = (b"\x7fELF", b"MZ", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xca\xfe\xba\xbe")
 # what every indicator string holds (ASCII), found with bytes.find before anything is decoded
-_STRING_NEEDLES = (b"://", b"discord", b"api.telegram", b"hooks.slack", b".onion", b"stratum")
+# (URLs of webhooks, pools and paste sites carry their scheme; hosts may be written without one)
+_STRING_NEEDLES = (b"://", b"discord", b".onion")
+_WIDE_NEEDLES = (b":\x00/\x00/\x00",)
 _MAX_STRING = 600  # characters kept of one string around its needle
 _PRINTABLE = frozenset(range(0x20, 0x7F))
 
@@ -190,15 +192,14 @@ def _run_around(buf: bytes, at: int, end: int, step: int) -> str:
 def indicator_strings(buf: bytes, found: dict[str, None], limit: int) -> None:
     """Add to ``found`` the printable strings of ``buf`` (ASCII and UTF-16LE) that hold one of
     the indicator needles, at most ``limit`` in all."""
-    for needle in _STRING_NEEDLES:
-        wide = b"".join(bytes([c, 0]) for c in needle)
-        for pattern, step in ((needle, 1), (wide, 2)):
-            pos = buf.find(pattern)
-            while pos >= 0 and len(found) < limit:
-                text = _run_around(buf, pos, pos + len(pattern), step)
-                if len(text) >= 8:
-                    found.setdefault(text)
-                pos = buf.find(pattern, pos + len(pattern))
+    needles = [*((n, 1) for n in _STRING_NEEDLES), *((n, 2) for n in _WIDE_NEEDLES)]
+    for pattern, step in needles:
+        pos = buf.find(pattern)
+        while pos >= 0 and len(found) < limit:
+            text = _run_around(buf, pos, pos + len(pattern), step)
+            if len(text) >= 8:
+                found.setdefault(text)
+            pos = buf.find(pattern, pos + len(pattern))
 
 
 class _Stop(Exception):
