@@ -518,3 +518,29 @@ def test_a_bot_client_given_its_token_by_the_user_is_quiet() -> None:
     '''
     result = scan({"demo/contrib/telegram.py": src})
     assert result.verdict not in FLAGGED, worst(result)
+
+
+# -- code spelt in hex escapes --------------------------------------------------------------------
+
+
+def test_code_spelt_in_hex_escapes_and_evaluated_is_hidden_code() -> None:
+    # eval('len(parts)') and eval('part2'), each letter written as an escape
+    src = r"""
+        parts = ['a', 'b']
+        part2 = 'c'
+        joined = eval('\x6c\x65\x6e\x28\x70\x61\x72\x74\x73\x29') + eval('\x70\x61\x72\x74\x32')
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "obfuscation.hidden-code-exec" in rules(result, "high")
+    assert result.verdict in FLAGGED
+
+
+def test_escaped_control_characters_in_evaluated_text_are_quiet() -> None:
+    src = r"""
+        TABLE = eval("{'\x00': 0, '\x1b': 27, '\x7f': 127, '\t': 9}")
+        def render(template):
+            return eval(compile("f'" + template + "'", "<t>", "eval"))
+    """
+    result = scan({"demo/table.py": src})
+    assert "obfuscation.hidden-code-exec" not in rules(result)
+    assert result.verdict not in FLAGGED, worst(result)
