@@ -544,3 +544,38 @@ def test_escaped_control_characters_in_evaluated_text_are_quiet() -> None:
     result = scan({"demo/table.py": src})
     assert "obfuscation.hidden-code-exec" not in rules(result)
     assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_bootstrap_helper_next_to_setup_py_keeps_its_reach() -> None:
+    # the old ez_setup/distribute_setup pattern: setup.py calls a helper that fetches setuptools
+    # only when it is missing; the helper's functions stay "when called" as before
+    setup_py = """
+        from bootstrap_setup import use_setuptools
+        use_setuptools()
+        from setuptools import setup
+        setup(name="demo", packages=["demo"])
+    """
+    helper = """
+        import os, sys, subprocess
+        from urllib.request import urlopen
+
+        def _python_cmd(*args):
+            return subprocess.call((sys.executable,) + args) == 0
+
+        def _download(url, target):
+            data = urlopen(url).read()
+            with open(target, "wb") as dst:
+                dst.write(data)
+            return target
+
+        def _install(tarball):
+            return _python_cmd("setup.py", "install")
+
+        def use_setuptools(url="https://files.example.org/setuptools.tar.gz"):
+            try:
+                import setuptools
+            except ImportError:
+                _install(_download(url, "setuptools.tar.gz"))
+    """
+    result = scan({"setup.py": setup_py, "bootstrap_setup.py": helper, "demo/__init__.py": ""})
+    assert result.verdict not in FLAGGED, worst(result)

@@ -240,7 +240,8 @@ def _install_hooks_call_package(
 ) -> bool:
     """Functions of the package that setup.py's install-time code calls (``from pkg import
     start; start()`` in a ``cmdclass`` install command, or at its top level) run when it is
-    installed: they are marked as running on load in their module. True when any was."""
+    installed: they are marked as running on load in their module. True when any was.
+    (``modules``: the package's own modules; helpers next to setup.py keep their reach.)"""
     marked = False
     for _member, contexts in parsed:
         if not contexts or contexts[0].role != ROLE_SETUP or contexts[0].facts is None:
@@ -380,7 +381,13 @@ def analyze(artifact: Artifact) -> AnalysisResult:
             name = module_name(member.path)
             if name is not None:
                 modules.setdefault(name, (contexts[0].facts, member.path.endswith("/__init__.py")))
-    if _install_hooks_call_package(parsed, modules):
+    own = {
+        module_name(m.path)
+        for m, ctxs in parsed
+        if ctxs and ctxs[0].role in (ROLE_INIT, ROLE_MODULE)
+    }
+    package = {name: entry for name, entry in modules.items() if name in own}
+    if _install_hooks_call_package(parsed, package):
         propagate(modules)
     propagate(modules)
     for member, contexts in parsed:
