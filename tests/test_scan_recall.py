@@ -579,3 +579,19 @@ def test_a_bootstrap_helper_next_to_setup_py_keeps_its_reach() -> None:
     """
     result = scan({"setup.py": setup_py, "bootstrap_setup.py": helper, "demo/__init__.py": ""})
     assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_git_clone_then_a_formatted_git_checkout_is_quiet() -> None:
+    src = """
+        import os
+
+        class Index:
+            def download_git(self, url, filename, rev=None):
+                os.system("git clone --quiet %s %s" % (url, filename))
+                if rev is not None:
+                    os.system("git -C %s checkout --quiet %s" % (filename, rev))
+                return filename
+    """
+    result = scan({"demo/package_index.py": src})
+    assert "intent.download-execute" not in rules(result)
+    assert result.verdict not in FLAGGED, worst(result)

@@ -31,6 +31,7 @@ from pipvet.core.analysis.rules import (
     finding,
 )
 from pipvet.core.analysis.rules.capabilities import (
+    BUILD_TOOLS,
     DYNAMIC,
     PERSISTENCE,
     PERSISTENCE_NEEDLES,
@@ -552,14 +553,29 @@ def _runs(c: CallFact) -> bool:
     """A call that runs code or a program (not unpickling, a network command or an unpacker)."""
     if c.name in EXEC_CODE_NAMES and c.labels and c.labels <= {"file"}:
         return False  # exec(open("pkg/version.py").read()): the project's own file
-    if c.name in PROCESS and is_build_command(c) and not RUNS_PYTHON.search(c.text):
-        return False  # make, cmake, a compiler...
+    if c.name in PROCESS and _builds(c) and not RUNS_PYTHON.search(c.text):
+        return False  # make, cmake, a compiler, git...
     return (
         c.name in EXEC_SINKS
         and c.name not in DESERIALISERS  # unpickling fetched bytes needs a label link
         and not network_command(c)
         and not _handles_data(c)
     )
+
+
+_FIRST_STRING = re.compile(r"""\(\s*[rbuf]{0,2}["']([^"'\n]{1,200})""", re.I)
+
+
+def _builds(c: CallFact) -> bool:
+    """A build or version-control command, also when its line is formatted (``"git -C %s
+    checkout %s" % (...)``): the constant head of the command names the tool."""
+    if is_build_command(c):
+        return True
+    head = c.first_arg_prefix
+    if not head and command_text(c) is None:
+        m = _FIRST_STRING.search(c.text)
+        head = m.group(1) if m else ""
+    return bool(head) and BUILD_TOOLS.match(head) is not None
 
 
 RUNS_PYTHON = re.compile(r"\bpython[0-9.]*\b|sys\.executable", re.I)
