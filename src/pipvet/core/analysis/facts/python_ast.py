@@ -9,6 +9,7 @@ Files that do not parse (Python 2, broken code) go through ``tokens.collect_toke
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
 import functools
 import re
@@ -758,22 +759,29 @@ class _Collector(ast.NodeVisitor):
         for stmt in _module_imports(node.body):
             self.visit(stmt)
         self.defs = _top_defs(node.body)
-        if any(h in line for line in self.lines for h in _SINK_HINTS):
-            self._find_sink_wrappers(node.body)
+        hinted = [i for i, line in enumerate(self.lines, 1) if any(h in line for h in _SINK_HINTS)]
+        if hinted:
+            self._find_sink_wrappers(node.body, hinted)
         for i, stmt in enumerate(node.body):
             if not self._is_quiet_statement(stmt, i):
                 self.facts.module_statements += 1
             self.visit(stmt)
 
-    def _find_sink_wrappers(self, body: list[ast.stmt]) -> None:
+    def _find_sink_wrappers(self, body: list[ast.stmt], hinted: list[int]) -> None:
         """Top-level functions and methods that hand a parameter to a command or ``exec``:
-        ``def runcommand(value): subprocess.run(value, shell=True)``."""
+        ``def runcommand(value): subprocess.run(value, shell=True)``. Only those whose lines
+        name such a call (``hinted``, sorted line numbers) are walked."""
+
+        def named(node: ast.stmt) -> bool:
+            i = bisect.bisect_left(hinted, node.lineno)
+            return i < len(hinted) and hinted[i] <= (node.end_lineno or node.lineno)
+
         for stmt in body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and named(stmt):
                 self._sink_wrapper(stmt, method=False)
-            elif isinstance(stmt, ast.ClassDef):
+            elif isinstance(stmt, ast.ClassDef) and named(stmt):
                 for sub in stmt.body:
-                    if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and named(sub):
                         self._sink_wrapper(sub, method=True)
 
     def _sink_wrapper(self, node: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> None:
