@@ -68,6 +68,9 @@ class Limits:
     max_zip_entries: int = 200_000  # a zip's central directory listing more is not parsed
     max_entries: int = 100_000  # tar entries of any kind (folders, links...) read
     max_findings_per_rule: int = 50  # more findings of one kind are counted, not kept
+    max_strings_bytes: int = 8 * 1024**2  # one binary's bytes searched for indicator strings
+    max_strings_total: int = 24 * 1024**2  # all binaries of one artifact, together
+    max_strings_kept: int = 200  # indicator strings kept per binary
 
 
 DEFAULT_LIMITS = Limits()
@@ -155,6 +158,51 @@ _ARCHIVE_SUFFIXES = (
     ".tar",
 )
 _TREE_SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".mypy_cache"})
+
+
+# Binaries whose strings are searched for network indicators (URLs, webhooks, hosts): native
+# modules, executables and bytecode are otherwise kept as a prefix only.
+_STRINGS_SUFFIXES = (".so", ".pyd", ".dll", ".exe", ".bin", ".pyc", ".pyo", ".dylib", ".elf")
+_BINARY_MAGIC = (b"\x7fELF", b"MZ", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xca\xfe\xba\xbe")
+# what every indicator string holds (ASCII), found with bytes.find before anything is decoded
+# (URLs of webhooks, pools and paste sites carry their scheme; hosts may be written without one)
+_STRING_NEEDLES = (b"://", b"discord", b".onion")
+_WIDE_NEEDLES = (b":\x00/\x00/\x00",)
+_MAX_STRING = 600  # characters kept of one string around its needle
+_PRINTABLE = frozenset(range(0x20, 0x7F))
+
+
+def _wants_strings(path: str, head: bytes) -> bool:
+    return path.lower().endswith(_STRINGS_SUFFIXES) or head.startswith(_BINARY_MAGIC)
+
+
+def _run_around(buf: bytes, at: int, end: int, step: int) -> str:
+    """The printable run (ASCII, or UTF-16LE when ``step`` is 2) holding ``buf[at:end]``."""
+
+    def printable(i: int) -> bool:
+        return buf[i] in _PRINTABLE and (step == 1 or buf[i + 1] == 0)
+
+    start = at
+    while start - step >= 0 and at - start < _MAX_STRING * step and printable(start - step):
+        start -= step
+    stop = end
+    while stop + step <= len(buf) and stop - end < _MAX_STRING * step and printable(stop):
+        stop += step
+    raw = buf[start:stop]
+    return raw.decode("utf-16-le" if step == 2 else "ascii", "replace")
+
+
+def indicator_strings(buf: bytes, found: dict[str, None], limit: int) -> None:
+    """Add to ``found`` the printable strings of ``buf`` (ASCII and UTF-16LE) that hold one of
+    the indicator needles, at most ``limit`` in all."""
+    needles = [*((n, 1) for n in _STRING_NEEDLES), *((n, 2) for n in _WIDE_NEEDLES)]
+    for pattern, step in needles:
+        pos = buf.find(pattern)
+        while pos >= 0 and len(found) < limit:
+            text = _run_around(buf, pos, pos + len(pattern), step)
+            if len(text) >= 8:
+                found.setdefault(text)
+            pos = buf.find(pattern, pos + len(pattern))
 
 
 class _Stop(Exception):
@@ -279,6 +327,7 @@ class _Reader:
         self.entries = 0  # tar entries of any kind seen
         self.dropped: Counter[str] = Counter()  # findings over max_findings_per_rule, by rule
         self._per_rule: Counter[str] = Counter()
+        self.strings_read = 0  # bytes of binaries searched for indicator strings
 
     def add_finding(self, rule: str, severity: str, path: str, message: str, evidence: str = ""):
         self._per_rule[rule] += 1
@@ -360,7 +409,9 @@ class _Reader:
             return lim.prefix_size
         return cap
 
-    def add_member(self, path: str, size: int, data: bytes, truncated: bool) -> None:
+    def add_member(
+        self, path: str, size: int, data: bytes, truncated: bool, strings: tuple[str, ...] = ()
+    ) -> None:
         self.names[path] += 1
         if self.names[path] == 2:
             self.add_finding(
@@ -371,7 +422,27 @@ class _Reader:
             )
         if len(data) > self.limits.prefix_size:
             self.kept += len(data)
-        self.members.append(Member(path, size, data, truncated))
+        self.members.append(Member(path, size, data, truncated, strings))
+
+    def binary_strings(self, head: bytes, stream: BinaryIO) -> tuple[tuple[str, ...], bool]:
+        """Indicator strings of a binary whose ``head`` was read: the rest of ``stream`` is
+        searched in chunks, up to the per-binary and per-artifact bounds. Returns the strings
+        and whether bytes past ``head`` were seen."""
+        lim = self.limits
+        budget = min(lim.max_strings_bytes, lim.max_strings_total - self.strings_read)
+        found: dict[str, None] = {}
+        indicator_strings(head, found, lim.max_strings_kept)
+        seen, tail, more = len(head), head[-2 * _MAX_STRING :], False
+        while budget > seen and len(found) < lim.max_strings_kept:
+            chunk = stream.read(min(1024**2, budget - seen))
+            if not chunk:
+                break
+            more = True
+            indicator_strings(tail + chunk, found, lim.max_strings_kept)
+            seen += len(chunk)
+            tail = chunk[-2 * _MAX_STRING :]
+        self.strings_read += seen
+        return tuple(found), more
 
     # -- one member's bytes -----------------------------------------------------------------------
     def read_stream(
@@ -396,13 +467,23 @@ class _Reader:
             self.add_member(path, size, head, True)
             return
         cap = self.keep_cap(path, size, head)
+        if cap <= lim.prefix_size and len(head) == lim.prefix_size and _wants_strings(path, head):
+            strings, more = self.binary_strings(head, stream)
+            truncated = size > len(head) if size >= 0 else more
+            self.add_member(path, size, head, truncated, strings)
+            return
         if cap <= lim.prefix_size or len(head) < lim.prefix_size:
             more = b"" if len(head) < lim.prefix_size else stream.read(1)
             if len(head) < lim.prefix_size and 0 <= len(head) < size:
                 self.add_finding(
                     "truncated", "medium", path, f"file holds {len(head)} of its {size} bytes"
                 )
-            self.add_member(path, size, head, bool(more))
+            strings: tuple[str, ...] = ()
+            if _wants_strings(path, head):
+                found: dict[str, None] = {}
+                indicator_strings(head, found, lim.max_strings_kept)
+                strings = tuple(found)
+            self.add_member(path, size, head, bool(more), strings)
             return
         rest = stream.read(cap + 1 - len(head))
         data = head + rest
@@ -419,18 +500,20 @@ class _Reader:
             return
         nested_prefix = f"{prefix_path}{path}!/"
         sub = _Reader(self.limits, nested=True)
-        sub.total = self.total
+        sub.total, sub.strings_read = self.total, self.strings_read
         sub.kept = self.kept if self.nested else self.nested_kept
         sub._kept_warned = self.nested and self._kept_warned
         _read_archive_into(sub, io.BytesIO(data), len(data), fmt, path, depth)
-        self.total = sub.total
+        self.total, self.strings_read = sub.total, sub.strings_read
         if self.nested:
             self.kept, self._kept_warned = sub.kept, sub._kept_warned
         else:
             self.nested_kept = sub.kept
         self.dropped.update(sub.dropped)
         for m in sub.members:
-            self.members.append(Member(nested_prefix + m.path, m.size, m.data, m.truncated))
+            self.members.append(
+                Member(nested_prefix + m.path, m.size, m.data, m.truncated, m.strings)
+            )
         for f in sub.findings:
             where = nested_prefix + f.path if f.path else f"{prefix_path}{path}"
             severity, message = f.severity, f.message

@@ -186,6 +186,14 @@ _RULES = (
         "Read what is written there and when the code runs (install, import, on request).",
         "A command the user runs to install shell completion or a service.",
     ),
+    Rule(
+        "intent.self-delete",
+        "intent",
+        "medium",
+        "Deletes its own file or folder as it runs (high on import or install): covering tracks.",
+        "Find the os.remove/unlink/rmtree of __file__ or sys.argv[0] and read what runs before it.",
+        "A one-shot script that removes itself on request; never a module of a package.",
+    ),
     # -- install time ---------------------------------------------------------------------------
     Rule(
         "install-time.cmdclass",
@@ -397,6 +405,14 @@ _RULES = (
         "Ships a native executable or library.",
         "Check whether the binary is built from the sdist's sources.",
         "Wheels with compiled extensions.",
+    ),
+    Rule(
+        "metadata.disguised-file",
+        "metadata",
+        "high",
+        "A file named as bytecode (.pyc) or a typing marker (.typed) holds other binary data.",
+        "Bytecode starts with 2 version bytes and \\r\\n, py.typed is text; find what opens it.",
+        "A corrupted build artifact; regenerate it and compare.",
     ),
     Rule(
         "metadata.name-mismatch",

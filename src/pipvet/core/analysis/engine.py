@@ -15,6 +15,7 @@ from pathlib import Path
 from pipvet.core.analysis import coverage
 from pipvet.core.analysis.coverage import Gap, gap_finding
 from pipvet.core.analysis.facts.python_ast import (
+    MODULE_CALLER,
     ImportedReturns,
     ModuleFacts,
     collect,
@@ -38,6 +39,7 @@ from pipvet.core.analysis.reach import (
     propagate,
 )
 from pipvet.core.analysis.rules import (
+    ROLE_BINARY,
     ROLE_INIT,
     ROLE_MODULE,
     ROLE_OTHER,
@@ -51,6 +53,7 @@ from pipvet.core.analysis.rules import (
     indicators,
     install_time,
     intent,
+    is_install_command_base,
     is_peripheral,
     metadata,
     obfuscation,
@@ -88,6 +91,9 @@ FILE_RULES: tuple[FileRule, ...] = (
     obfuscation.check,
     indicators.check,
 )
+
+# a binary's strings are no code: only where it talks to counts (never its shell-like text)
+BINARY_RULES: tuple[FileRule, ...] = (indicators.check,)
 
 ARTIFACT_RULES: tuple[Callable[[Artifact], list[Finding]], ...] = (metadata.check_artifact,)
 
@@ -127,6 +133,8 @@ def _file_contexts(
     """
     gaps = [] if gaps is None else gaps
     if role == ROLE_OTHER:
+        if member.strings:  # a binary's URLs, webhooks and hosts, read as its text
+            return [FileContext(member.path, ROLE_BINARY, "\n".join(member.strings), None)]
         return []
     data = member.data
     if member.truncated:
@@ -283,6 +291,41 @@ def _runs_files(facts: ModuleFacts) -> bool:
     return False
 
 
+def _install_hooks_call_package(
+    parsed: list[tuple[Member, list[FileContext]]],
+    modules: Mapping[str, tuple[ModuleFacts, bool]],
+) -> bool:
+    """Functions of the package that setup.py's install-time code calls (``from pkg import
+    start; start()`` in a ``cmdclass`` install command, or at its top level) run when it is
+    installed: they are marked as running on load in their module. True when any was.
+    (``modules``: the package's own modules; helpers next to setup.py keep their reach.)"""
+    marked = False
+    for _member, contexts in parsed:
+        if not contexts or contexts[0].role != ROLE_SETUP or contexts[0].facts is None:
+            continue
+        ctx = contexts[0]
+        facts = ctx.facts
+        callers: set[str] = {MODULE_CALLER, *facts.run_on_load}
+        hooked = {
+            method
+            for cls in facts.classes
+            if any(is_install_command_base(b) for b in cls.bases)
+            for method in cls.methods
+        }
+        callers |= reachable(facts.call_edges, hooked) | hooked
+        for caller in callers:
+            for target in facts.external_calls.get(caller, ()):
+                mod, _, func = target.rpartition(".")
+                callee = modules.get(mod)
+                if callee is None or func in callee[0].run_on_load or target.startswith("."):
+                    continue
+                callee[0].run_on_load = reachable(
+                    callee[0].call_edges, (func, *callee[0].run_on_load)
+                )
+                marked = True
+    return marked
+
+
 def _in_package(path: str, base: str, members: Mapping[str, object]) -> bool:
     """True for a module of a package below setup.py's folder: importing it is how setup.py
     reads its own version, and it is judged as the import-time code it also is."""
@@ -429,11 +472,19 @@ def analyze(artifact: Artifact) -> AnalysisResult:
             name = module_name(member.path)
             if name is not None:
                 modules.setdefault(name, (contexts[0].facts, member.path.endswith("/__init__.py")))
+    own = {
+        module_name(m.path)
+        for m, ctxs in parsed
+        if ctxs and ctxs[0].role in (ROLE_INIT, ROLE_MODULE)
+    }
+    package = {name: entry for name, entry in modules.items() if name in own}
+    if _install_hooks_call_package(parsed, package):
+        propagate(modules)
     propagate(modules)
     for member, contexts in parsed:
         try:
             for ctx in contexts:
-                for rule in FILE_RULES:
+                for rule in BINARY_RULES if ctx.role == ROLE_BINARY else FILE_RULES:
                     findings.extend(rule(ctx))
         except ANALYSIS_ERRORS as exc:
             gaps.setdefault(member.path, []).append(_unreadable(exc))

@@ -49,6 +49,9 @@ class Member:
     size: int  # uncompressed size declared/read
     data: bytes  # full content for source-like files; only a prefix for others
     truncated: bool = False  # True when data holds only a prefix
+    # printable strings of a binary (native module, executable, bytecode) that hold a network
+    # indicator (a URL, a webhook, a host); read past the prefix, within bounds
+    strings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ Files that do not parse (Python 2, broken code) go through ``tokens.collect_toke
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
 import functools
 import re
@@ -17,8 +18,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipvet.core.analysis.facts.dataflow import BUILTIN_ALIASES, DECODER_NAMES, Folder, Scope
+from pipvet.core.analysis.facts.dataflow import (
+    BUILTIN_ALIASES,
+    BUILTIN_NAMES,
+    DECODER_NAMES,
+    Folder,
+    Scope,
+)
 
+UNKNOWN = "?"  # the resolved name of a value of unknown type (a receiver: "?.write")
 WHERE_MODULE = "module"  # module level: runs on import (or on install for setup.py)
 WHERE_FUNCTION = "function"  # inside a def: runs only when called
 WHERE_MAIN = "main"  # under `if __name__ == "__main__"`
@@ -34,6 +42,38 @@ RUNS_CALLBACK = frozenset(
         "_thread.start_new_thread",
     }
 )
+
+# Where the function a callback runner starts is given: (its position, the position where its
+# arguments start, or None when they come as an ``args=`` sequence)
+CALLBACK_SLOTS: dict[str, tuple[int, int | None]] = {
+    "threading.Thread": (1, None),
+    "threading.Timer": (1, None),
+    "multiprocessing.Process": (1, None),
+    "atexit.register": (0, 1),
+    "_thread.start_new_thread": (0, None),
+}
+# Calls that run their first argument as a command or as code: a function passing its parameter
+# to one of them runs what its callers give it
+RUN_SINKS = (
+    "os.system",
+    "os.popen",
+    "os.startfile",
+    "os.exec",
+    "os.spawn",
+    "subprocess.",
+    "pty.spawn",
+    "asyncio.create_subprocess",
+)
+RUN_CODE = frozenset({"exec", "eval"})
+# labels worth following through a helper that runs its parameter (what the reader cannot see)
+FOLLOWED_LABELS = frozenset({"decoded", "download", "remote", "deciphered"})
+_SINK_HINTS = ("system", "popen", "Popen", "subprocess", "exec", "eval", "spawn", "startfile")
+
+
+def runs_argument(name: str | None) -> bool:
+    """A call that runs its first argument as a command line or as Python code."""
+    return name is not None and (name in RUN_CODE or name.startswith(RUN_SINKS))
+
 
 BUILTINS = frozenset(
     [
@@ -156,7 +196,9 @@ WATCHED_ROOTS = (SINK_ROOTS - {"?"}) | frozenset(
         "cryptography",
         "discord",
         "distutils",
+        "dropbox",
         "getpass",
+        "git",
         "gzip",
         "importlib",
         "io",
@@ -213,9 +255,20 @@ DECODE_METHODS = frozenset(
 # A name that *is* a wallet secret (``private_key``, ``my_mnemonic``), not one that only names
 # something about it (``private_key_path``, ``mnemonic_length``): the secret word ends the name.
 WALLET_SECRET = re.compile(
-    r"(private_?key|priv_?key|mnemonic|seed_?phrase|wallet_?key)s?(_?(hex|bytes|str|text|b58))?$",
+    r"(private_?key|priv_?key|mnemonic|seed_?phrase|wallet_?key|(mnemonic|seed|recovery)_?"
+    r"(phrase|words?))s?(_?(hex|bytes|str|text|b58))?$",
     re.I,
 )
+# A name that *is* a credential (``access_key``, ``config.secret_key``, ``password``), not one
+# about it (``token_path``, ``password_prompt``): the credential word ends the name.
+CREDENTIAL_NAME = re.compile(
+    r"(secret|password|passwd|passphrase|token|access_?key|secret_?key|api_?key|private_?key|"
+    r"credentials?|cookies?)$",
+    re.I,
+)
+CREDENTIAL_LABEL = "credential-name"
+# keyword arguments that authenticate a request to its destination (not what is sent there)
+AUTH_KWARGS = frozenset({"headers", "auth", "cookies"})
 FILE_READS = frozenset({"read_text", "read_bytes", "open"})  # Path(...).open() is a file too
 TRIVIAL_BLOB = 8  # decoding a known constant shorter than this reveals no hidden code
 BIG_LITERAL = 64  # assignments of larger literal containers carry no labels worth tracking
@@ -317,6 +370,9 @@ class CallFact:
     computed_first_arg: bool  # first argument is not a literal
     # the constant start of a first argument that does not fold as a whole (f"{URL}?{query}")
     first_arg_prefix: str = ""
+    # fire and forget: the result is thrown away and every error swallowed (``try: post(...)
+    # except: pass``), what code that must not be noticed does
+    quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -505,6 +561,11 @@ class _Collector(ast.NodeVisitor):
         self.defs: set[str] = set()  # functions and methods defined at the top of the module
         self.seen_defs: set[str] = set()  # ... whose bodies were visited already
         self.depth = 0  # nesting of the node being visited (its own budget, not Python's)
+        # local functions (and methods) that run a parameter: name -> (sink, position of the
+        # parameter among the call's arguments, its name, constant keywords of the inner call)
+        self.sink_wrappers: dict[str, tuple[str, int, str, list[ast.keyword]]] = {}
+        self.silenced = 0  # inside try blocks whose handlers swallow every error
+        self.statement_call: ast.Call | None = None  # a call whose result is thrown away
 
     # -- traversal (NodeVisitor's, with the method lookup cached per node type) --------------
     def visit(self, node: ast.AST) -> None:
@@ -592,6 +653,7 @@ class _Collector(ast.NodeVisitor):
         self.scope.params = {a.arg for a in every if a.arg not in ("self", "cls")}
         self.func_stack.append(node.name)
         self.return_stack.append([])
+        silenced, self.silenced = self.silenced, 0
         try:
             for stmt in node.body:
                 self.visit(stmt)
@@ -605,6 +667,7 @@ class _Collector(ast.NodeVisitor):
             if returned:  # what a helper returns flows out of its calls: b64d(...) is decoded
                 self.returns[node.name] = frozenset(returned)
         finally:
+            self.silenced = silenced
             values = self.return_stack.pop()
             if self.return_stack:
                 self.return_stack[-1].extend(values)
@@ -705,10 +768,85 @@ class _Collector(ast.NodeVisitor):
         for stmt in _module_imports(node.body):
             self.visit(stmt)
         self.defs = _top_defs(node.body)
+        hinted = [i for i, line in enumerate(self.lines, 1) if any(h in line for h in _SINK_HINTS)]
+        if hinted:
+            self._find_sink_wrappers(node.body, hinted)
         for i, stmt in enumerate(node.body):
             if not self._is_quiet_statement(stmt, i):
                 self.facts.module_statements += 1
             self.visit(stmt)
+
+    def _find_sink_wrappers(self, body: list[ast.stmt], hinted: list[int]) -> None:
+        """Top-level functions and methods that hand a parameter to a command or ``exec``:
+        ``def runcommand(value): subprocess.run(value, shell=True)``. Only those whose lines
+        name such a call (``hinted``, sorted line numbers) are walked."""
+
+        def named(node: ast.stmt) -> bool:
+            i = bisect.bisect_left(hinted, node.lineno)
+            return i < len(hinted) and hinted[i] <= (node.end_lineno or node.lineno)
+
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and named(stmt):
+                self._sink_wrapper(stmt, method=False)
+            elif isinstance(stmt, ast.ClassDef) and named(stmt):
+                for sub in stmt.body:
+                    if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and named(sub):
+                        self._sink_wrapper(sub, method=True)
+
+    def _sink_wrapper(self, node: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> None:
+        params = [a.arg for a in [*node.args.posonlyargs, *node.args.args]]
+        skip = 1 if method and params and params[0] in ("self", "cls") else 0
+        params = params[skip:]
+        if not params:
+            return
+        for sub in ast.walk(node):
+            if not isinstance(sub, ast.Call) or not sub.args:
+                continue
+            sink = self.folder.resolve(sub.func)
+            if not runs_argument(sink):
+                continue
+            used = {n.id for n in ast.walk(sub.args[0]) if isinstance(n, ast.Name)}
+            hit = next((i for i, p in enumerate(params) if p in used), None)
+            if hit is not None and sink is not None:
+                consts = [k for k in sub.keywords if k.arg and isinstance(k.value, ast.Constant)]
+                self.sink_wrappers[node.name] = (sink, hit, params[hit], consts)
+                return
+
+    def _indirect_sink(self, node: ast.Call, name: str | None) -> None:
+        """A command or code run through another call: ``Thread(target=os.system, args=[c])``
+        runs ``os.system(c)``; ``runcommand(c)`` of a helper that runs its parameter does too
+        (followed when ``c`` carries hidden content: decoded, downloaded, received)."""
+        if name in CALLBACK_SLOTS:
+            slot, rest = CALLBACK_SLOTS[name]
+            target = next((k.value for k in node.keywords if k.arg == "target"), None)
+            if target is None and len(node.args) > slot:
+                target = node.args[slot]
+            sink = self.folder.resolve(target) if target is not None else None
+            if target is None or not runs_argument(sink) or sink is None:
+                return
+            given = next((k.value for k in node.keywords if k.arg == "args"), None)
+            if rest is not None:
+                args = list(node.args[rest:])
+            elif isinstance(given, (ast.List, ast.Tuple)):
+                args = list(given.elts)
+            elif given is None and len(node.args) > slot + 1:
+                given = node.args[slot + 1]
+                args = list(given.elts) if isinstance(given, (ast.List, ast.Tuple)) else []
+            else:
+                args = []
+            self._record(_call_like(node, target, args, []), sink)
+            return
+        callee = _local_callee(node.func)
+        wrapper = self.sink_wrappers.get(callee) if callee is not None else None
+        if wrapper is None:
+            return
+        sink, index, param, consts = wrapper
+        arg = node.args[index] if len(node.args) > index else None
+        if arg is None:
+            arg = next((k.value for k in node.keywords if k.arg == param), None)
+        if arg is None or isinstance(arg, ast.Starred) or not self.labels_of(arg) & FOLLOWED_LABELS:
+            return
+        self._record(_call_like(node, node.func, [arg], consts), sink)
 
     def _is_quiet_statement(self, stmt: ast.stmt, index: int) -> bool:
         if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
@@ -843,6 +981,8 @@ class _Collector(ast.NodeVisitor):
             out |= self.scope.label(sub.id)
             if _wallet_secret(sub.id) and not self.scope.is_setting(sub.id):
                 out.add("wallet-secret")
+            if _credential_name(sub.id):
+                out.add(CREDENTIAL_LABEL)
         elif isinstance(sub, ast.Attribute):
             name = self.folder.resolve(sub)
             if name in ("os.environ", "posix.environ", "nt.environ"):
@@ -852,6 +992,8 @@ class _Collector(ast.NodeVisitor):
             key = _dotted(sub)
             if key is not None:
                 out |= self.scope.label(key)
+            if _credential_name(sub.attr):
+                out.add(CREDENTIAL_LABEL)
         elif isinstance(sub, ast.Call):
             name = self.folder.resolve(sub.func)
             if (
@@ -1051,6 +1193,9 @@ class _Collector(ast.NodeVisitor):
                     self.scope.aliases[target.id] = resolved
                 elif resolved is not None and isinstance(value, ast.Subscript):
                     self.scope.aliases[target.id] = resolved
+            if target.id in BUILTIN_NAMES and self.scope.aliases.get(target.id) is None:
+                # `with open(p, "wb") as file`: a local now, no longer the builtin of that name
+                self.scope.aliases[target.id] = UNKNOWN
             labels = self.labels_of(value)
             if labels:
                 self.scope.labels[target.id] = labels
@@ -1123,7 +1268,22 @@ class _Collector(ast.NodeVisitor):
     def visit_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Constant):
             return  # docstrings and bare strings are not evidence
+        if isinstance(node.value, ast.Call):
+            self.statement_call = node.value
         self.visit(node.value)
+
+    def visit_Try(self, node: ast.Try) -> None:
+        quiet = bool(node.handlers) and all(_swallows(h) for h in node.handlers)
+        self.silenced += quiet
+        try:
+            for stmt in node.body:
+                self.visit(stmt)
+        finally:
+            self.silenced -= quiet
+        for part in [*node.handlers, *node.orelse, *node.finalbody]:
+            self.visit(part)
+
+    visit_TryStar = visit_Try
 
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str) and len(node.value) >= 4:
@@ -1150,6 +1310,8 @@ class _Collector(ast.NodeVisitor):
             name = "?." + node.func.attr
         if name is not None and self._watched(name):
             self._record(node, name)
+        if name in CALLBACK_SLOTS or self.sink_wrappers:
+            self._indirect_sink(node, name)
         if (
             name == "getattr"
             and len(node.args) >= 2
@@ -1224,6 +1386,19 @@ class _Collector(ast.NodeVisitor):
             )
             if name in ROUND_TRIP_LOADS and node.args and self._serialised(node.args[0]):
                 labels = frozenset()  # pickle.loads(pickle.dumps(obj)): a copy, not new code
+            if CREDENTIAL_LABEL in labels:
+                # a credential counts as sent when it is in what is sent, not in how the
+                # request authenticates itself (headers=, auth=)
+                sent = frozenset().union(
+                    *(self.labels_of(a) for a in node.args),
+                    *(
+                        self.labels_of(k.value)
+                        for k in node.keywords
+                        if k.arg not in TRANSPORT_KWARGS and k.arg not in AUTH_KWARGS
+                    ),
+                )
+                if CREDENTIAL_LABEL not in sent:
+                    labels = labels - {CREDENTIAL_LABEL}
         computed = bool(node.args) and not isinstance(node.args[0], ast.Constant)
         fact = CallFact(
             name=name,
@@ -1237,6 +1412,7 @@ class _Collector(ast.NodeVisitor):
             text=_excerpt(self.lines, node.lineno, node.end_lineno),
             computed_first_arg=computed,
             first_arg_prefix=self._prefix(node.args[0]) if node.args and not args[0] else "",
+            quiet=self.silenced > 0 and node is self.statement_call,
         )
         self.facts.calls.append(fact)
         # a literal exec("print(1)") is not a hidden payload, but longer literal code is analysed
@@ -1275,6 +1451,36 @@ class _Collector(ast.NodeVisitor):
                     self.facts.strings.append((node.lineno, v))
 
 
+_LOGGERS = re.compile(r"^(print|(\w+\.)*(debug|info|warning|warn|error|exception|log))$")
+
+
+def _swallows(handler: ast.ExceptHandler) -> bool:
+    """An ``except`` clause that only passes, continues, returns nothing or prints a line."""
+    for stmt in handler.body:
+        if isinstance(stmt, (ast.Pass, ast.Continue, ast.Break)):
+            continue
+        if isinstance(stmt, ast.Return) and (
+            stmt.value is None or isinstance(stmt.value, ast.Constant)
+        ):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            func = _dotted(stmt.value.func) or getattr(stmt.value.func, "id", "")
+            if _LOGGERS.match(func or ""):
+                continue
+        return False
+    return True
+
+
+def _call_like(
+    node: ast.Call, func: ast.expr, args: list[ast.expr], keywords: list[ast.keyword]
+) -> ast.Call:
+    """A call of ``func`` with ``args`` at ``node``'s place in the source (never executed)."""
+    call = ast.Call(func=func, args=args, keywords=keywords)
+    return ast.copy_location(call, node)
+
+
 MAX_WALK_DEPTH = 150  # nesting the walk follows (each level costs a few Python frames)
 LABEL_RECURSION = 60  # labels_of recurses this deep, then continues with an explicit stack
 MAX_INCOMPLETE = 5  # parts not analysed recorded per file
@@ -1305,6 +1511,11 @@ def _setting_read(value: ast.expr) -> bool:
         return False
     last = value.attr if isinstance(value, ast.Attribute) else getattr(value, "id", "")
     return bool(last) and CONFIG_OBJECT.search(last) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _credential_name(identifier: str) -> bool:
+    return CREDENTIAL_NAME.search(identifier) is not None
 
 
 @functools.lru_cache(maxsize=4096)

@@ -31,6 +31,7 @@ ROLE_MODULE = "module"  # other Python module
 ROLE_PERIPHERAL = "peripheral"  # tests, docs, examples, benchmarks: never run by installing
 ROLE_SCRIPT = "script"  # shell, batch, PowerShell, JavaScript and similar
 ROLE_OTHER = "other"
+ROLE_BINARY = "binary"  # a native module, executable or bytecode: only its indicator strings
 
 MAX_STRING = 20_000  # longer string constants are scanned only up to this length
 # Characters that re.IGNORECASE matches with ASCII letters but str.lower() does not turn into them

@@ -97,6 +97,8 @@ NETWORK_PREFIXES = (
     "dhooks.Webhook",
     "webbrowser.open",
     "wget.download",
+    "git.Repo.clone_from",  # GitPython: fetches a repository
+    "dropbox.Dropbox",  # a cloud drive client: uploads whatever it is given
 )
 NETWORK_EXCLUDE = frozenset(
     {"requests.exceptions", "requests.adapters.HTTPAdapter", "requests.compat", "requests.utils"}
@@ -284,6 +286,7 @@ DOWNLOADS = frozenset(
         "cloudscraper.create_scraper",
         "aiohttp.ClientSession",
         "wget.download",
+        "git.Repo.clone_from",
     ]
 )
 RUNS_FILE = re.compile(
@@ -293,6 +296,17 @@ RUNS_PATH = frozenset({"execfile", "runpy.run_path", "imp.load_source", "runpy.r
 # labels of values that come from somewhere the reader of the code cannot see
 HIDDEN_SOURCES = frozenset({"decoded", "download", "remote", "deciphered", "decoded-param"})
 EXEC_CODE = frozenset({"exec", "eval", "compile", "marshal.loads", "pickle.loads"})
+
+
+def command_head(call: CallFact) -> str:
+    """The command line a process call runs, or its constant start when only that folds
+    (``os.system(f"curl -o {path} {url}")``), or its source with list items joined."""
+    cmd = command_text(call)
+    if cmd is not None:
+        return cmd
+    if call.first_arg_prefix:
+        return call.first_arg_prefix
+    return re.sub(r"""["']\s*,\s*["']""", " ", call.text)
 
 
 def command_text(call: CallFact) -> str | None:

@@ -28,6 +28,10 @@ HARDCODED_WEBHOOK = re.compile(
 )
 # Documentation placeholders: ids of zeros, tokens of one repeated character (XXXX..., 0000...).
 PLACEHOLDER_WEBHOOK = re.compile(r"/(T0+|0{6,})/|/(\w)\2{9,}\b|bot0+:|your|example|token", re.I)
+# A Telegram bot token (bot id, a colon, the secret) kept as a string of its own: the code posts
+# to a channel written into it even when the URL is built from a variable. Documentation's
+# example tokens have short ids (``123456:ABC-DEF...``).
+BOT_TOKEN = re.compile(r"\d{8,12}:[A-Za-z0-9_-]{34,}")
 INSTALL_ONLY = frozenset(
     {"indicator.cloud-metadata", "indicator.messenger-webhook", "indicator.executable-url"}
 )
@@ -185,7 +189,8 @@ def check(ctx: FileContext) -> list[Finding]:
                 sev = sev_late  # SDKs use these endpoints; only install-time use is alarming
             if rule == "indicator.messenger-webhook":
                 baked = HARDCODED_WEBHOOK.finditer(m.string)
-                if any(not PLACEHOLDER_WEBHOOK.search(b.group(0)) for b in baked):
+                token = "telegram" in m.group(0).lower() and _bot_token_written(ctx)
+                if token or any(not PLACEHOLDER_WEBHOOK.search(b.group(0)) for b in baked):
                     sev = "high"
             if rule == "indicator.executable-url" and early and _fetched_here(ctx, line):
                 sev = "high"  # the function holding the URL also downloads: it fetches a program
@@ -201,6 +206,16 @@ def check(ctx: FileContext) -> list[Finding]:
             out.append(finding(rule, "indicator", sev, ctx, line, message, m.group(0)))
             break
     return out
+
+
+def _bot_token_written(ctx: FileContext) -> bool:
+    """The file holds a Telegram bot token as a string of its own (not a placeholder)."""
+    texts = [t for _, t in ctx.facts.strings] if ctx.facts is not None else ctx.text.split()
+    return any(
+        BOT_TOKEN.fullmatch(t.strip(" '\"")) and not PLACEHOLDER_WEBHOOK.search(t)
+        for t in texts
+        if ":" in t and len(t) < 120
+    )
 
 
 def _contacted_on_load(ctx: FileContext, line: int | None) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from pipvet.core.analysis.facts.python_ast import (
+    CREDENTIAL_LABEL,
     DECIPHERED,
     DECODED_PARAM,
     DOWNLOAD_TO_FILE,
@@ -31,12 +32,14 @@ from pipvet.core.analysis.rules import (
     finding,
 )
 from pipvet.core.analysis.rules.capabilities import (
+    BUILD_TOOLS,
     DYNAMIC,
     PERSISTENCE,
     PERSISTENCE_NEEDLES,
     PROCESS,
     REGISTRY_WRITE,
     WHEN_TEXT,
+    command_head,
     command_text,
     is_build_command,
     is_download,
@@ -271,28 +274,43 @@ def check(ctx: FileContext) -> list[Finding]:
                     )
                 )
             leaked = call.labels & SECRET_LABELS
-            if leaked:
-                sev = _exfil_severity(when, call)
-                if sev:
-                    what = "environment" if "env-dump" in leaked else "identity or secrets"
-                    if "wallet-secret" in leaked:
-                        what = "wallet keys"
-                    out.append(
-                        finding(
-                            "intent.exfiltration",
-                            "intent",
-                            sev,
-                            ctx,
-                            call.line,
-                            f"Sends host {what} over the network {WHEN_TEXT[when]}.",
-                            call.text,
-                        )
+            sev = _exfil_severity(when, call) if leaked else None
+            if not sev and _quiet_credential_send(call):
+                hidden = bool(call.labels & {"decoded", DECIPHERED})
+                where = "a hidden (encoded) host" if hidden else "a host written into the code"
+                out.append(
+                    finding(
+                        "intent.exfiltration",
+                        "intent",
+                        _serious(when),
+                        ctx,
+                        call.line,
+                        f"Sends credentials to {where} {WHEN_TEXT[when]}, ignoring the answer "
+                        "and every error.",
+                        call.text,
                     )
+                )
+            if leaked and sev:
+                what = "environment" if "env-dump" in leaked else "identity or secrets"
+                if "wallet-secret" in leaked:
+                    what = "wallet keys"
+                out.append(
+                    finding(
+                        "intent.exfiltration",
+                        "intent",
+                        sev,
+                        ctx,
+                        call.line,
+                        f"Sends host {what} over the network {WHEN_TEXT[when]}.",
+                        call.text,
+                    )
+                )
     fetched = _fetch_and_run(ctx)
     out.extend(fetched or _fetch_and_run_by_helpers(ctx))
     out.extend(_write_then_run(ctx))
     out.extend(_persistence(ctx))
     out.extend(_reverse_shell(ctx))
+    out.extend(_self_delete(ctx))
     if has_network:
         for line, m in ctx.find(STRONG_CREDENTIALS, needles=STRONG_NEEDLES):
             if m:
@@ -583,14 +601,29 @@ def _runs(c: CallFact) -> bool:
     """A call that runs code or a program (not unpickling, a network command or an unpacker)."""
     if c.name in EXEC_CODE_NAMES and c.labels and c.labels <= {"file"}:
         return False  # exec(open("pkg/version.py").read()): the project's own file
-    if c.name in PROCESS and is_build_command(c) and not RUNS_PYTHON.search(c.text):
-        return False  # make, cmake, a compiler...
+    if c.name in PROCESS and _builds(c) and not RUNS_PYTHON.search(c.text):
+        return False  # make, cmake, a compiler, git...
     return (
         c.name in EXEC_SINKS
         and c.name not in DESERIALISERS  # unpickling fetched bytes needs a label link
         and not network_command(c)
         and not _handles_data(c)
     )
+
+
+_FIRST_STRING = re.compile(r"""\(\s*[rbuf]{0,2}["']([^"'\n]{1,200})""", re.I)
+
+
+def _builds(c: CallFact) -> bool:
+    """A build or version-control command, also when its line is formatted (``"git -C %s
+    checkout %s" % (...)``): the constant head of the command names the tool."""
+    if is_build_command(c):
+        return True
+    head = c.first_arg_prefix
+    if not head and command_text(c) is None:
+        m = _FIRST_STRING.search(c.text)
+        head = m.group(1) if m else ""
+    return bool(head) and BUILD_TOOLS.match(head) is not None
 
 
 RUNS_PYTHON = re.compile(r"\bpython[0-9.]*\b|sys\.executable", re.I)
@@ -678,6 +711,34 @@ def _network_socket(call: CallFact) -> bool:
     return call.name == "socket.socket" and not any(k == "fileno" for k, _ in call.kwargs)
 
 
+DELETERS = frozenset({"os.remove", "os.unlink", "shutil.rmtree", "pathlib.Path.unlink"})
+# the code's own file: __file__ (absolute or its folder), or the script that was started
+OWN_FILE = re.compile(
+    r"\(\s*(?:(?:os\.path\.)?(?:abspath|realpath|dirname)\(\s*)*(?:__file__|sys\.argv\[0\])"
+)
+
+
+def _self_delete(ctx: FileContext) -> list[Finding]:
+    """Code that deletes its own file (or folder) as it runs: covering its tracks, so that what
+    ran cannot be read afterwards. Honest modules never remove themselves."""
+    assert ctx.facts is not None
+    for call in ctx.facts.calls:
+        if call.name in DELETERS and OWN_FILE.search(call.text):
+            when = ctx.when(call)
+            return [
+                finding(
+                    "intent.self-delete",
+                    "intent",
+                    _milder(when),
+                    ctx,
+                    call.line,
+                    f"Deletes its own code {WHEN_TEXT[when]} (covers its tracks).",
+                    call.text,
+                )
+            ]
+    return []
+
+
 SHELL_SPAWN = PROCESS | {"pty.spawn"}
 SHELLS = re.compile(r"""["'](cmd(\.exe)?|/bin/(ba|z)?sh|(ba|z)?sh|powershell(\.exe)?)["']""", re.I)
 
@@ -695,6 +756,15 @@ def _exfil_severity(when: str, call: CallFact) -> str | None:
     # An API client sending a token from the environment, or a user agent with the platform,
     # is ordinary when it only happens on request.
     return None
+
+
+def _quiet_credential_send(call: CallFact) -> bool:
+    """Credentials (a value named as one, or read from the environment) sent fire-and-forget
+    (result thrown away, every error swallowed) to a fixed or hidden destination: honest clients
+    authenticate with a credential and read the answer; a thief only needs the request out."""
+    if not call.quiet or not call.labels & (SECRET_LABELS | {CREDENTIAL_LABEL}):
+        return False
+    return bool(call.labels & {"decoded", DECIPHERED}) or _fixed_host(call)
 
 
 URL_HOST = re.compile(r"^\s*(?:https?|ftp|wss?)://([^/:?#\s'\"]+)", re.I)
@@ -745,21 +815,21 @@ PACKAGE_INSTALL = re.compile(
 )
 
 
-FETCH_COMMAND = re.compile(r"\b(curl|wget|Invoke-WebRequest|iwr|bitsadmin|certutil)\b", re.I)
+FETCH_COMMAND = re.compile(
+    r"\b(curl|wget|Invoke-WebRequest|iwr|bitsadmin|certutil)\b|\bgit\s+clone\b", re.I
+)
 
 
 def _fetch_command(call: CallFact) -> bool:
-    """A process call that downloads (curl, wget...)."""
-    return (
-        call.name in PROCESS and FETCH_COMMAND.search(command_text(call) or call.text) is not None
-    )
+    """A process call that downloads (curl, wget, git clone...)."""
+    return call.name in PROCESS and FETCH_COMMAND.search(command_head(call)) is not None
 
 
 def network_command(call: CallFact) -> bool:
     """A process call whose command line reaches the network (curl, wget, dig, pip install)."""
     if call.name not in PROCESS:
         return False
-    return NETWORK_COMMAND.search(command_text(call) or call.text) is not None
+    return NETWORK_COMMAND.search(command_head(call)) is not None
 
 
 def _shell_text(ctx: FileContext) -> list[Finding]:

@@ -117,6 +117,7 @@ def check_artifact(artifact: Artifact) -> list[Finding]:
                     )
                 )
                 break
+    out.extend(_disguised(artifact))
     if name and artifact.kind in ("sdist", "wheel") and not _ships_module_like(artifact, name):
         out.append(
             finding(
@@ -130,6 +131,44 @@ def check_artifact(artifact: Artifact) -> list[Finding]:
             )
         )
     return out
+
+
+# Python bytecode starts with a two-byte version magic and "\r\n" (every version since 1.x)
+PYC_SUFFIXES = (".pyc", ".pyo")
+MIN_DISGUISED = 64  # bytes: smaller files hide nothing worth a warning
+
+
+def _disguised(artifact: Artifact) -> list[Finding]:
+    """Files whose name claims one thing and whose bytes are another: "bytecode" that is no
+    Python bytecode, a typing marker (``py.typed``, empty or a word) holding binary data. Both
+    are ways to ship an encrypted or packed payload that a loader elsewhere unpacks."""
+    for m in artifact.members:
+        low = m.path.lower().rsplit("!/", 1)[-1]
+        if m.size < MIN_DISGUISED or len(m.data) < 4:
+            continue
+        what = ""
+        if low.endswith(PYC_SUFFIXES) and m.data[2:4] != b"\r\n":
+            what = "Python bytecode"
+        elif low.endswith(".typed") and not _text_like(m.data[:4096]):
+            what = "a typing marker"
+        if what:
+            return [
+                Finding(
+                    "metadata.disguised-file",
+                    "metadata",
+                    "high",
+                    m.path,
+                    None,
+                    f"Named as {what} but holds other binary data (a hidden payload).",
+                    m.data[:8].hex(),
+                )
+            ]
+    return []
+
+
+def _text_like(data: bytes) -> bool:
+    """No NUL byte and UTF-8 but for a character cut at the end of a prefix."""
+    return b"\x00" not in data and data.decode("utf-8", "replace").count("\ufffd") <= 1
 
 
 def _squash(text: str) -> str:

@@ -105,6 +105,10 @@ def check(ctx: FileContext) -> list[Finding]:
         if CODE_LIKE.search(text) and text not in facts.literals  # folded, not written as is
     }
     hidden_exec = [c for c in facts.calls if c.line in payload_lines and c.name in ("exec", "eval")]
+    runs = [c for c in facts.calls if c.name in ("exec", "eval", "compile") and c.args]
+    if runs and "\\x" in text:
+        source = text.splitlines()
+        hidden_exec += [c for c in runs if _escaped_letters(source, c.line)]
     for call in hidden_exec[:1]:
         when = ctx.when(call)
         out.append(
@@ -220,6 +224,18 @@ def check(ctx: FileContext) -> list[Finding]:
                 )
                 break
     return out
+
+
+# a letter or digit written as a hex escape ("\x63"): nobody spells plain text this way
+ESCAPED_LETTER = re.compile(r"\\x(?:[46][1-9a-f]|[57][0-9a]|3[0-9])", re.I)
+MIN_ESCAPED = 8
+
+
+def _escaped_letters(source: list[str], line: int) -> bool:
+    """The source line of a call spells text in hex escapes (``eval('\x6d\x61\x67...')``)."""
+    if not 0 < line <= len(source):
+        return False
+    return len(ESCAPED_LETTER.findall(source[line - 1][:20_000])) >= MIN_ESCAPED
 
 
 def _trojan_bidi(text: str) -> re.Match[str] | None:
