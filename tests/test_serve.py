@@ -318,7 +318,7 @@ def test_yanked_marker_is_kept(faulty):
 def test_bytes_that_do_not_match_upstreams_hash_are_never_served(faulty, tmp_path):
     _, server = faulty
     status, reason, _, body = server.get("files/beta/beta-1.0-py3-none-any.whl")
-    assert status == 502 and "do not match upstream's sha256" in reason
+    assert status == 403 and "do not match upstream's sha256" in reason
     assert b"PK" not in body
     env = _venv(tmp_path / "venv")
     before = tree(env)

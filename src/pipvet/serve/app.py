@@ -367,15 +367,16 @@ class Firewall:
             return await self._metadata(request, entry)
         sha256 = entry.hashes.get("sha256")
         if not sha256:
-            reason = f"the upstream index lists no sha256 for {listed}: it cannot be verified"
+            reason = f"refused {listed}: the upstream index lists no sha256, it cannot be verified"
             self._record(request, kind="file", project=name, file=filename, action="blocked",
-                         status=502, reason=reason)  # fmt: skip
-            return self._error(502, reason)
+                         status=403, reason=reason)  # fmt: skip
+            return self._error(403, reason)
         version = file_version(entry.file)
         try:
             verdict = await self.vetted(name, str(version or ""), entry, sha256)
         except UpstreamError as exc:
-            self._record(request, kind="file", project=name, file=filename, action="error",
+            action = "blocked" if exc.status == 403 else "error"
+            self._record(request, kind="file", project=name, file=filename, action=action,
                          status=exc.status, reason=exc.reason, sha256=sha256)  # fmt: skip
             return self._error(exc.status, exc.reason)
         if verdict.blocked or verdict.path is None:
@@ -401,12 +402,12 @@ class Firewall:
         want = entry.metadata.get("sha256") if isinstance(entry.metadata, dict) else None
         if want and hashlib.sha256(data).hexdigest() != want.lower():
             reason = (
-                f"the metadata of {entry.file.filename} does not match the upstream listing's "
-                "sha256: not served"
+                f"refused the metadata of {entry.file.filename}: it does not match the upstream "
+                "listing's sha256"
             )
             self._record(request, kind="metadata", file=entry.file.filename, action="blocked",
-                         status=502, reason=reason)  # fmt: skip
-            return self._error(502, reason)
+                         status=403, reason=reason)  # fmt: skip
+            return self._error(403, reason)
         return web.Response(body=data, headers={"Content-Type": "application/octet-stream"})
 
     # -- files -------------------------------------------------------------------------------
@@ -440,10 +441,10 @@ class Firewall:
             tmp, digest, size = await self.upstream.download(entry, self.tmp_dir)
             if digest != sha256 or (entry.file.size is not None and size != entry.file.size):
                 tmp.unlink(missing_ok=True)
-                raise UpstreamError(
-                    502,
-                    f"{entry.file.filename}: the bytes from upstream do not match upstream's "
-                    f"sha256 (listed {sha256[:16]}..., got {digest[:16]}...): not served",
+                raise UpstreamError(  # 403, not 502: pip retries a 502 and hides the reason
+                    403,
+                    f"refused {entry.file.filename}: the bytes from upstream do not match "
+                    f"upstream's sha256 (listed {sha256[:16]}..., got {digest[:16]}...)",
                 )
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, final)

@@ -13,6 +13,7 @@ Two kinds of code in setup.py run only on a person's request, never by installin
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 
 from pipvet.core.analysis.facts.python_ast import MAINTAINER_COMMANDS
@@ -38,7 +39,9 @@ NOTHING = SetupReach(frozenset(), ())
 def setup_reach(text: str) -> SetupReach:
     """Dead functions and maintainer-only command classes of a setup.py's source."""
     try:
-        tree = ast.parse(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes etc. in vetted code are not ours
+            tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return NOTHING
     loaded: set[str] = set()
