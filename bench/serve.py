@@ -2,7 +2,7 @@
 firewall, beside the same installs straight from the mirror, and the server's peak memory while
 it serves a ~100 MB wheel to 10 clients at once.
 
-    python bench/serve.py [--clients 10] [--rounds 2] [--tool pip|uv|both] [--out FILE]
+    python bench/serve.py [--clients 10] [--rounds 3] [--tool pip|uv|both] [--out FILE]
 
 The mirror: the wheels of ``requirements.in`` (requests, rich, httpx, pydantic, fastapi, flask,
 pytest... about 40 with their dependencies) downloaded once from PyPI by ``pip download
@@ -18,7 +18,9 @@ Measured, in one run:
 - memory: a generated inert ~100 MB wheel (incompressible data, no code) fetched by 10 clients
   at once through a new server: peak RSS (VmHWM) of the server process, and of its inspection
   workers; goal: the server under 300 MB.
-Wall-clock times of all clients together; the minimum over ``--rounds`` for direct and warm.
+Wall-clock times of all clients together. Direct and warm rounds (``--rounds``, default 3) are
+interleaved, their order swapped each round, after the cold one; the median of each is compared
+(every round's time is in ``--out``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -279,7 +282,7 @@ def memory(index, base: Path, clients: int) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clients", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--tool", choices=("pip", "uv", "both"), default="both")
     ap.add_argument("--fetch", action="store_true", help="only download the mirror's wheels")
     ap.add_argument("--out", help="write the results as JSON here")
@@ -293,21 +296,25 @@ def main() -> int:
     try:
         tools = ["pip", "uv"] if args.tool == "both" else [args.tool]
         for tool in tools:
-            direct = min(
-                install_all(tool, index.url, args.clients, base / "w") for _ in range(args.rounds)
-            )
             serve = Serve(index.url, base / f"cache-{tool}", base / "project")
             try:
                 cold = install_all(tool, serve.url, args.clients, base / "w")
-                warm = min(
-                    install_all(tool, serve.url, args.clients, base / "w")
-                    for _ in range(args.rounds)
-                )
+                # direct and warm rounds interleaved (the order swapped each round), so that
+                # what the machine is doing meanwhile (disk write-back of the last venvs) weighs
+                # on both alike; the median of each
+                times: dict[str, list[float]] = {"direct": [], "warm": []}
+                for r in range(args.rounds):
+                    order = [("direct", index.url), ("warm", serve.url)]
+                    for kind, url in order[:: -1 if r % 2 else 1]:
+                        times[kind].append(install_all(tool, url, args.clients, base / "w"))
             finally:
                 serve.stop()
+            direct, warm = (statistics.median(times[k]) for k in ("direct", "warm"))
             results[tool] = {"direct_s": round(direct, 2), "cold_s": round(cold, 2),
                              "warm_s": round(warm, 2), "warm_ratio": round(warm / direct, 2),
-                             "cold_ratio": round(cold / direct, 2)}  # fmt: skip
+                             "cold_ratio": round(cold / direct, 2),
+                             "direct_runs": [round(t, 2) for t in times["direct"]],
+                             "warm_runs": [round(t, 2) for t in times["warm"]]}  # fmt: skip
             print(json.dumps({tool: results[tool]}), flush=True)
         results["memory"] = memory(index, base, args.clients)
         print(json.dumps({"memory": results["memory"]}), flush=True)

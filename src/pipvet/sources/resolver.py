@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import email.parser
+import functools
 import json
 import os
 import re
@@ -27,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,9 +91,18 @@ class _Node:
 # -- environments ------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1)  # found once, and in one thread: sysconfig is not thread-safe
 def find_uv() -> str | None:
     """The ``uv`` pipvet depends on (the ``uv`` package's binary, next to this interpreter), else
     ``uv`` on PATH; None when there is neither."""
+    with _FIND_UV_LOCK:
+        return _find_uv()
+
+
+_FIND_UV_LOCK = threading.Lock()
+
+
+def _find_uv() -> str | None:
     try:
         from uv import find_uv_bin
 
