@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.index_server import uploaded_ago
+from tests.support.terminal import child_env, run_on_terminal
 from tests.test_install import tree, write_lock
 
 from pipvet.cli.main import main
@@ -328,55 +329,18 @@ def test_lock_refuses_known_malware_even_transitive(make_index, tmp_path, capsys
     assert not out_file.exists()
 
 
-def _run_on_terminal(argv: list[str], answer: str | None, cwd: Path) -> tuple[int, str]:
-    """Run pipvet with a real pseudo-terminal as stdin/stdout/stderr; answer its question."""
-    import os
-    import pty
-    import select
-
-    main_fd, child_fd = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pipvet", *argv],
-        stdin=child_fd,
-        stdout=child_fd,
-        stderr=child_fd,
-        cwd=cwd,
-        env=env,
-        close_fds=True,
-    )
-    os.close(child_fd)
-    out = b""
-    answered = False
-    while True:
-        ready, _, _ = select.select([main_fd], [], [], 120)
-        if not ready:
-            proc.kill()
-            break
-        try:
-            chunk = os.read(main_fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-        if answer is not None and not answered and b"install anyway? [y/N]" in out:
-            os.write(main_fd, answer.encode() + b"\n")
-            answered = True
-    os.close(main_fd)
-    return proc.wait(timeout=60), out.decode("utf-8", "replace")
-
-
 def test_terminal_asks_before_installing_what_warns(make_index, venv, capsys):
     index = make_index(standard=True)
     index.set_status("gamma", "deprecated")
     argv = ["install", "alpha", "--index-url", index.url, "--python", str(venv)]
     before = tree(venv)
-    rc, out = _run_on_terminal(argv, "n", Path.cwd())
+    run = run_on_terminal(argv, cwd=Path.cwd(), env=child_env(), answer="n")
+    rc, out = run.code, " ".join(run.transcript.split())  # lines broken at the width, joined
     assert "gamma is deprecated" in out and "install anyway? [y/N]" in out
     assert rc == 1, out
     assert tree(venv) == before
-    rc, out = _run_on_terminal([*argv, "--yes"], None, Path.cwd())
+    run = run_on_terminal([*argv, "--yes"], cwd=Path.cwd(), env=child_env())
+    rc, out = run.code, run.transcript
     assert rc == 0, out
     assert "install anyway?" not in out
     assert installed(venv) == {"alpha": "2.0", "beta": "1.1", "gamma": "1.0"}
