@@ -34,6 +34,7 @@ import functools
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -85,6 +86,62 @@ class MemoIndex:
         return self.project_page(name).files()
 
 
+def _newer_pythons() -> tuple[str, ...]:
+    """Interpreters newer than this one on the machine (``python3.12``, ``python3.13``), to
+    resolve a release that ships wheels only for them."""
+    import shutil
+
+    found = []
+    for minor in range(sys.version_info.minor + 1, 15):
+        name = f"python3.{minor}"
+        candidates = [
+            shutil.which(name),
+            *sorted(Path.home().glob(f".pyenv/versions/3.{minor}.*/bin/{name}")),
+        ]
+        for path in filter(None, candidates):  # the interpreter itself, not a launcher (a shim)
+            out = subprocess.run([str(path), "-c", "import sys; print(sys.executable)"],
+                                 capture_output=True, text=True)  # fmt: skip
+            if out.returncode == 0 and out.stdout.strip():
+                found.append(out.stdout.strip())
+                break
+    return tuple(found)
+
+
+NEWER_PYTHONS = _newer_pythons()
+
+
+def resolve_set(req: str, constraints: list[str]):
+    """``req``'s dependency set (both lists' versions as constraints when they fit), for this
+    Python, else for the first newer one that has wheels of it."""
+    from pipvet.core.errors import PipvetError
+    from pipvet.sources.resolver import resolve
+
+    last: PipvetError | None = None
+    for python in (None, *NEWER_PYTHONS):
+        try:
+            try:
+                return resolve([req], index_url=PYPI, constraints=constraints, python=python)
+            except PipvetError:
+                return resolve([req], index_url=PYPI, python=python)
+        except PipvetError as e:
+            last = e
+            if "no wheel that fits this Python" not in e.message:
+                raise
+    assert last is not None
+    raise last
+
+
+def cached_version(name: str) -> str:
+    """The version of ``name`` in the benign cache ("" when none or several)."""
+    from packaging.utils import canonicalize_name
+
+    from pipvet.sources.index import _filename_version
+
+    folder = BENIGN_DIR / canonicalize_name(name)
+    versions = {str(_filename_version(p.name)) for p in folder.iterdir()} if folder.is_dir() else ()
+    return next(iter(versions)) if len(versions) == 1 else ""
+
+
 def cached_artifact(name: str, version: str) -> Path | None:
     """The benign cache's wheel for name==version (its sdist when there is no wheel)."""
     from packaging.utils import canonicalize_name
@@ -116,15 +173,19 @@ def run_benign(args) -> dict:
     from pipvet.core.models import PackageId
     from pipvet.core.policy import Policy
     from pipvet.services import gate
-    from pipvet.sources.resolver import resolve
 
     rows = []
     if args.set in ("top", "both"):
         rows += [("top", *r) for r in read_tsv(SHARED / "benign-top.tsv")]
     if args.set in ("more", "both"):
         rows += [("more", *r) for r in read_tsv(SHARED / "benign-more.tsv")]
-    pins = {canonicalize_name(n): v for _s, _r, n, v in rows}
+    # a list that leaves a version blank: the one version fetched into the benign cache
+    rows = [(w, r, n, v or cached_version(n)) for w, r, n, v in rows]
+    pins = {canonicalize_name(n): v for _s, _r, n, v in rows if v}
     rows = sample(rows, args.sample)
+    if args.only:
+        only = {canonicalize_name(x) for x in args.only.split(",")}
+        rows = [r for r in rows if canonicalize_name(r[2]) in only]
     policy = Policy()
     index = MemoIndex(PYPI)
     constraints = [f"{n}=={v}" for n, v in sorted(pins.items())]
@@ -134,11 +195,9 @@ def run_benign(args) -> dict:
     for k, (which, rank, name, version) in enumerate(rows, 1):
         entry = {"set": which, "rank": rank, "project": f"{name}=={version}"}
         t = time.time()
+        req = f"{name}=={version}" if version else name
         try:
-            try:
-                res = resolve([f"{name}=={version}"], index_url=PYPI, constraints=constraints)
-            except PipvetError:
-                res = resolve([f"{name}=={version}"], index_url=PYPI)
+            res = resolve_set(req, constraints)
         except PipvetError as e:
             entry["error"] = f"resolution failed: {e.message.splitlines()[0][:200]}"
             results.append(entry)
@@ -190,6 +249,8 @@ def run_benign(args) -> dict:
             f"{len(arts)} inspected, {state}",
             file=sys.stderr,
         )
+        for b in entry["blocks"]:  # as they happen: a long run stopped early still tells
+            print(f"    block: {b}", file=sys.stderr)
     done = [r for r in results if "error" not in r]
     blocked = [r for r in done if r["blocks"]]
     warned = [r for r in done if r["warnings"] and not r["blocks"]]
@@ -442,6 +503,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("part", choices=("benign", "malicious", "speed"))
     ap.add_argument("--sample", type=int, help="a fixed sample of N projects / artifacts")
+    ap.add_argument("--only", help="benign: only these projects (comma-separated names)")
     ap.add_argument("--set", choices=("top", "more", "both"), default="both")
     ap.add_argument("--jobs", type=int, default=2, help="scan processes")
     ap.add_argument("--out", help="write every result as JSON here")
