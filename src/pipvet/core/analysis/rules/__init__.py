@@ -159,6 +159,18 @@ class FileContext:
                 break
         return out
 
+    def find_paths(
+        self, pattern: re.Pattern[str], needles: tuple[str, ...] = ()
+    ) -> list[tuple[int | None, re.Match]]:
+        """The first match of ``pattern`` (a file or folder name) that is not part of a web
+        address: ``https://example.com/services/discord/`` names a page, not a file on disk."""
+        blob = self._blob[0]
+        for line, m in self.find(pattern, limit=50, needles=needles):
+            token = _TOKEN_START.split(blob[max(0, m.start() - 300) : m.start()])[-1]
+            if not _WEB_ADDRESS.match(token):
+                return [(line, m)]
+        return []
+
     @property
     def file_when(self) -> str:
         """When code of this file runs at the earliest (for text rules without call facts)."""
@@ -172,6 +184,10 @@ class FileContext:
 
 
 WHEN_FUNCTION_MARK = WHERE_FUNCTION
+# the text of a token before a match (split at whitespace, quotes and brackets), and a web
+# address at its start: scheme, host, then a path
+_TOKEN_START = re.compile(r"[\s'\"`()<>\[\]{},;|]")
+_WEB_ADDRESS = re.compile(r"(?:https?|wss?)://[\w.-]+(?::\d+)?/", re.I)
 
 
 def finding(

@@ -125,7 +125,7 @@ STRONG_NEEDLES = tuple(
 )
 SECRET_LABELS = frozenset({"secret", "fingerprint", "env-dump", "home", "wallet-secret"})
 STRONG_CREDENTIALS = re.compile(
-    r"(Local Storage[/\\]leveldb|Login Data|Local State|discord(canary|ptb)?[/\\]|wallet\.dat|"
+    r"(Local Storage[/\\]leveldb|Login Data\b|Local State\b|discord(canary|ptb)?[/\\]|wallet\.dat|"
     r"Exodus|Electrum|Ethereum[/\\]keystore|nkbihfbeogaeaoehlefnkodbefgpgknn|"
     r"Telegram Desktop[/\\]tdata|\.ROBLOSECURITY)",
     re.I,
@@ -312,7 +312,7 @@ def check(ctx: FileContext) -> list[Finding]:
     out.extend(_reverse_shell(ctx))
     out.extend(_self_delete(ctx))
     if has_network:
-        for line, m in ctx.find(STRONG_CREDENTIALS, needles=STRONG_NEEDLES):
+        for line, m in ctx.find_paths(STRONG_CREDENTIALS, needles=STRONG_NEEDLES):
             if m:
                 sev = "high" if ctx.file_when != WHEN_CALL else "medium"
                 out.append(
