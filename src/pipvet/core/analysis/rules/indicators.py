@@ -60,6 +60,10 @@ CLOUD_METADATA = re.compile(
     r"\b(169\.254\.169\.254|metadata\.google\.internal|100\.100\.100\.200)\b"
 )
 ONION = re.compile(r"\b[a-z2-7]{16,56}\.onion\b", re.I)
+TOR_ROUTE = re.compile(
+    r"socks5h?://|socks4a?://|:9050\b|:9150\b|\b(?:torpy|stem\.control|TorController|torrequest)\b",
+    re.I,
+)
 IP_URL = re.compile(r"\b(?:https?|ftp|tcp)://(\d{1,3}(?:\.\d{1,3}){3})(?::\d+)?", re.I)
 
 
@@ -150,7 +154,7 @@ SPECS = (
         "low",
         "Queries the cloud instance metadata service, where machine credentials live.",
     ),
-    (ONION, (".onion",), "indicator.onion", "high", "high", "Names a Tor .onion host."),
+    (ONION, (".onion",), "indicator.onion", "medium", "medium", "Names a Tor .onion host."),
     (
         MINER,
         ("stratum", "xmrig", "donate", "nicehash", "minexmr", "nanopool", "xmr", "dero1q"),
@@ -192,6 +196,13 @@ def check(ctx: FileContext) -> list[Finding]:
                 token = "telegram" in m.group(0).lower() and _bot_token_written(ctx)
                 if token or any(not PLACEHOLDER_WEBHOOK.search(b.group(0)) for b in baked):
                     sev = "high"
+            if rule == "indicator.onion" and (
+                _fetched_here(ctx, line) or TOR_ROUTE.search(ctx.text)
+            ):
+                # reached: the code holding it talks to the network, or the file routes through
+                # Tor (a SOCKS proxy, Tor's ports, a Tor library); a site's onion mirror listed
+                # as data (a downloader's supported addresses) is only a name
+                sev = "high"
             if rule == "indicator.executable-url" and early and _fetched_here(ctx, line):
                 sev = "high"  # the function holding the URL also downloads: it fetches a program
             out.append(finding(rule, "indicator", sev, ctx, line, message, m.group(0)))

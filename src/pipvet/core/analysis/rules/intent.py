@@ -61,13 +61,18 @@ SHELL_ATTACK = re.compile(
     r"(base64\s+(-d|--decode)|openssl\s+(enc\s+)?-d|xxd\s+-r)[^\n]{0,400}\|\s*(sudo\s+)?(ba|z|da)?sh\b|"
     r"(curl|wget)\b[^\n]{0,400}(-\w*[oO]\b|>)\s*\S{1,400}[^\n]{0,400}(&&|;)\s*(chmod|\./|sh\s|bash\s|python|start\s)|"
     r"powershell[^\n]{0,400}(-e(nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}|-w(indowstyle)?\s+hidden|"
-    r"iex\b|invoke-expression|downloadstring|downloadfile|invoke-webrequest|\biwr\b|"
+    r"downloadstring|downloadfile|invoke-webrequest|\biwr\b|"
     r"start-process\b[^\n]{0,400}-w(indowstyle)?\s+hidden)|"
     r"certutil[^\n]{0,400}-urlcache|bitsadmin[^\n]{0,400}/transfer|mshta\s+https?:|"
     r"regsvr32[^\n]{0,400}/i:https?:|/dev/tcp/|\bnc(at)?\s+(-\w+\s+)*-e\s|bash\s+-i\s+>&|"
     r"mkfifo\s+/tmp/|\bsocat\b[^\n]{0,400}exec:|\[Convert\]::FromBase64String|Net\.WebClient|"
     r"(invoke-webrequest|\biwr\b)[^\n]{0,400}-outfile\b[^\n]{0,400}start-process\b|"
-    r"\bIEX\s*\(|Invoke-Expression|"
+    # PowerShell's eval runs fetched or decoded text, or a variable's; dot-sourcing a file the
+    # user owns (Invoke-Expression '. profile.ps1') is how shells load their rc files
+    r"(\bIEX\b|Invoke-Expression)[^\n]{0,400}(\biwr\b|invoke-webrequest|invoke-restmethod|\birm\b|"
+    r"downloadstring|frombase64string|webclient|https?://)|"
+    r"(\biwr\b|invoke-webrequest|invoke-restmethod|\birm\b)[^\n]{0,400}\|\s*(\biex\b|invoke-expression)|"
+    r"(\bIEX\b|Invoke-Expression)\s*\(?\s*\$|"
     r"(curl|wget|Invoke-WebRequest)[^\n]{0,400}https?://[^\s'\"]{1,400}\.(exe|scr|bat|ps1|vbs|sh|bin|elf)\b)",
     re.I,
 )
