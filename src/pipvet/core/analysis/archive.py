@@ -63,6 +63,9 @@ class Limits:
     # full bytes kept for members of archives nested in it (data installers never unpack): their
     # own budget, so that a large bundled data archive cannot leave the package's code unread
     max_nested_kept: int = 64 * 1024**2
+    # full bytes kept for text found by its content (C headers, CUDA sources, data tables): their
+    # own budget, so that thousands of compile inputs cannot leave the Python that runs unread
+    max_data_text_kept: int = 128 * 1024**2
     prefix_size: int = 4096  # what binaries keep
     max_tar_header: int = 64 * 1024  # PAX headers and GNU long names larger are refused
     max_zip_entries: int = 200_000  # a zip's central directory listing more is not parsed
@@ -244,6 +247,15 @@ def _full_cap(path: str, limits: Limits) -> int | None:
     return None
 
 
+def _is_data_text(path: str) -> bool:
+    """Text that is not Python, a script or packaging metadata: C and other sources, documents,
+    data tables (a known text suffix, or an unknown one recognised by content). A file without a
+    suffix is not: it may be a script."""
+    base = path.rsplit("/", 1)[-1]
+    suffix = os.path.splitext(base)[1].lower()
+    return bool(suffix) and suffix not in _SOURCE_EXTS and base not in _SOURCE_NAMES
+
+
 def _is_archive_name(path: str) -> bool:
     return path.lower().endswith(_ARCHIVE_SUFFIXES)
 
@@ -328,6 +340,8 @@ class _Reader:
         self.dropped: Counter[str] = Counter()  # findings over max_findings_per_rule, by rule
         self._per_rule: Counter[str] = Counter()
         self.strings_read = 0  # bytes of binaries searched for indicator strings
+        self.data_text_kept = 0  # kept bytes of text recognised by content (max_data_text_kept)
+        self._data_text_warned = False
 
     def add_finding(self, rule: str, severity: str, path: str, message: str, evidence: str = ""):
         self._per_rule[rule] += 1
@@ -393,6 +407,21 @@ class _Reader:
         cap = _full_cap(path, lim)
         if cap is None:
             cap = lim.max_text_size if _looks_text(prefix) else 0
+        if cap > lim.prefix_size and _is_data_text(path):
+            want = min(size, cap) if size >= 0 else cap
+            if self.data_text_kept + want > lim.max_data_text_kept:
+                if not self._data_text_warned:
+                    self._data_text_warned = True
+                    self.add_finding(
+                        "limit-kept-size",
+                        "low",
+                        path,
+                        f"over {lim.max_data_text_kept // 1024**2} MiB of text files that are "
+                        "not Python or scripts (C headers, data); later ones were only partly read",
+                    )
+                return lim.prefix_size
+            self.data_text_kept += want
+            return cap
         if cap <= lim.prefix_size:
             return lim.prefix_size
         want = min(size, cap) if size >= 0 else cap
@@ -420,8 +449,8 @@ class _Reader:
                 path,
                 "the archive holds this name more than once; installers may pick either copy",
             )
-        if len(data) > self.limits.prefix_size:
-            self.kept += len(data)
+        if len(data) > self.limits.prefix_size and not _is_data_text(path):
+            self.kept += len(data)  # (data text is counted in data_text_kept by keep_cap)
         self.members.append(Member(path, size, data, truncated, strings))
 
     def binary_strings(self, head: bytes, stream: BinaryIO) -> tuple[tuple[str, ...], bool]:
@@ -501,10 +530,12 @@ class _Reader:
         nested_prefix = f"{prefix_path}{path}!/"
         sub = _Reader(self.limits, nested=True)
         sub.total, sub.strings_read = self.total, self.strings_read
+        sub.data_text_kept, sub._data_text_warned = self.data_text_kept, self._data_text_warned
         sub.kept = self.kept if self.nested else self.nested_kept
         sub._kept_warned = self.nested and self._kept_warned
         _read_archive_into(sub, io.BytesIO(data), len(data), fmt, path, depth)
         self.total, self.strings_read = sub.total, sub.strings_read
+        self.data_text_kept, self._data_text_warned = sub.data_text_kept, sub._data_text_warned
         if self.nested:
             self.kept, self._kept_warned = sub.kept, sub._kept_warned
         else:
