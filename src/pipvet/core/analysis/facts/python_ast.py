@@ -437,6 +437,7 @@ def _excerpt(source_lines: list[str], line: int, end: int | None = None) -> str:
 # setup.py commands only a maintainer runs (``python setup.py publish``): never part of an install
 MAINTAINER_COMMANDS = frozenset(
     {"publish", "upload", "release", "tag", "deploy", "register", "bump", "sign", "twine"}
+    | {"coverage", "test", "lint", "docs"}  # commands a person runs, never an installer
 )
 
 
@@ -571,6 +572,7 @@ class _Collector(ast.NodeVisitor):
         self.relative: dict[str, str] = {}  # local name -> ".mod.name" of a relative import
         self.return_stack: list[list[ast.expr]] = []  # per enclosing def: values it returns
         self.defs: set[str] = set()  # functions and methods defined at the top of the module
+        self.argv_names: set[str] = set()  # module names holding one item of sys.argv
         self.seen_defs: set[str] = set()  # ... whose bodies were visited already
         self.depth = 0  # nesting of the node being visited (its own budget, not Python's)
         # local functions (and methods) that run a parameter: name -> (sink, position of the
@@ -769,10 +771,31 @@ class _Collector(ast.NodeVisitor):
         if not commands or not all(c.strip().lower() in MAINTAINER_COMMANDS for c in commands):
             return False
         for side in sides:
+            if isinstance(side, ast.Name) and side.id in self.argv_names:
+                return True  # command = sys.argv[-1]; if command == "publish": ...
             base = side.value if isinstance(side, ast.Subscript) else side
             if self.folder.resolve(base) == "sys.argv":
                 return True
         return False
+
+    def _argv_names(self, body: list[ast.stmt]) -> set[str]:
+        """Module-level names given one item of ``sys.argv`` (``command = sys.argv[-1]``) and
+        never assigned again."""
+        assigned: dict[str, int] = {}
+        argv: set[str] = set()
+        for stmt in ast.walk(ast.Module(body=body, type_ignores=[])):
+            if isinstance(stmt, ast.Name) and isinstance(stmt.ctx, ast.Store):
+                assigned[stmt.id] = assigned.get(stmt.id, 0) + 1
+        for stmt in body:
+            if (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, ast.Subscript)
+                and self.folder.resolve(stmt.value.value) == "sys.argv"
+            ):
+                argv.add(stmt.targets[0].id)
+        return {n for n in argv if assigned.get(n) == 1}
 
     def visit_Module(self, node: ast.Module) -> None:
         # Module-level imports first: `import requests` two lines below the code that calls it
@@ -780,6 +803,7 @@ class _Collector(ast.NodeVisitor):
         for stmt in _module_imports(node.body):
             self.visit(stmt)
         self.defs = _top_defs(node.body)
+        self.argv_names = self._argv_names(node.body)
         hinted = [i for i, line in enumerate(self.lines, 1) if any(h in line for h in _SINK_HINTS)]
         if hinted:
             self._find_sink_wrappers(node.body, hinted)

@@ -47,7 +47,7 @@ def setup_reach(text: str) -> SetupReach:
     loaded: set[str] = set()
     constants: set[str] = set()
     registered: dict[str, set[str]] = {}  # class name -> cmdclass keys it is registered under
-    for node in ast.walk(tree):
+    for node in _walk_install_time(tree):
         if isinstance(node, ast.Name):
             if not isinstance(node.ctx, ast.Store):
                 loaded.add(node.id)
@@ -75,6 +75,47 @@ def setup_reach(text: str) -> SetupReach:
             if keys and all(k.strip().lower() in MAINTAINER_COMMANDS for k in keys):
                 spans.append((stmt.lineno, stmt.end_lineno or stmt.lineno))
     return SetupReach(frozenset(dead), tuple(spans))
+
+
+def _walk_install_time(tree: ast.Module):
+    """Every node of the module except the bodies of its top-level maintainer branches
+    (``if sys.argv[-1] == "publish":``, ``command = sys.argv[-1]; if command == "coverage":``):
+    what only they name never runs when an installer runs setup.py."""
+    argv_names = {
+        stmt.targets[0].id
+        for stmt in tree.body
+        if isinstance(stmt, ast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+        and isinstance(stmt.value, ast.Subscript)
+        and ast.unparse(stmt.value.value) == "sys.argv"
+    }
+    skipped: set[int] = set()
+    for stmt in tree.body:
+        branch = stmt
+        while isinstance(branch, ast.If):
+            if _maintainer_test(branch.test, argv_names):
+                skipped.update(id(s) for s in branch.body)
+            branch = branch.orelse[0] if len(branch.orelse) == 1 else None
+    todo: list[ast.AST] = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        todo.extend(c for c in ast.iter_child_nodes(node) if id(c) not in skipped)
+
+
+def _maintainer_test(test: ast.expr, argv_names: set[str]) -> bool:
+    if not isinstance(test, ast.Compare):
+        return False
+    sides = [test.left, *test.comparators]
+    commands = [s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)]
+    if not commands or not all(c.strip().lower() in MAINTAINER_COMMANDS for c in commands):
+        return False
+    return any(
+        (isinstance(s, ast.Name) and s.id in argv_names)
+        or (isinstance(s, ast.Subscript) and ast.unparse(s.value) == "sys.argv")
+        for s in sides
+    )
 
 
 def _register(registered: dict[str, set[str]], key: ast.AST | None, value: ast.AST) -> None:
