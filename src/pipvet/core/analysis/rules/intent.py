@@ -9,6 +9,7 @@ credential stores read next to network code. Values are followed through assignm
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from pipvet.core.analysis.facts.python_ast import (
     CREDENTIAL_LABEL,
@@ -347,7 +348,7 @@ def check(ctx: FileContext) -> list[Finding]:
                 runner = next(
                     (c for c in facts.calls if c.name in PROCESS and c.func in scopes), None
                 )
-                intent = runner is not None and not _message_line(ctx.text, line)
+                intent = runner is not None and not _message_line(ctx.text, line, facts.calls)
                 when = ctx.when(runner) if runner is not None else WHEN_CALL
                 out.append(
                     finding(
@@ -393,7 +394,7 @@ def _called_from(edges: dict[str, set[str]], scope: str | None) -> set[str | Non
     return seen
 
 
-def _message_line(text: str, line: int | None) -> bool:
+def _message_line(text: str, line: int | None, calls: Sequence[CallFact] = ()) -> bool:
     """The string at ``line`` is (part of) a message shown to a person: printed, raised, logged.
     Lines above count only when the string's line continues a call (starts with the string)."""
     if not line:
@@ -404,12 +405,34 @@ def _message_line(text: str, line: int | None) -> bool:
     own = lines[line - 1]
     if MESSAGE.search(own):
         return True
+    if MESSAGE_NAME.match(own):
+        return _only_shown(MESSAGE_NAME.match(own).group(1), calls)
     if _CONTINUED.match(own):
-        return any(MESSAGE.search(ln) for ln in lines[max(0, line - 3) : line - 1])
+        above = lines[max(0, line - 9) : line - 1]
+        if any(MESSAGE.search(ln) for ln in above[-2:]):
+            return True
+        # install_hint = (\n "...curl ... | sh\n" ...): a text kept under a name for a message
+        for ln in reversed(above):
+            if not _CONTINUED.match(ln):
+                named = MESSAGE_NAME.match(ln)
+                return bool(named) and _only_shown(named.group(1), calls)
     return False
 
 
+def _only_shown(name: str, calls: Sequence[CallFact]) -> bool:
+    """The text named ``name`` is never handed to a process (``os.system(message)`` would make
+    the name a disguise, not a message)."""
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    return not any(c.name in PROCESS and word.search(c.text) for c in calls)
+
+
 _CONTINUED = re.compile(r"""^\s*[rRbBuUfF]{0,2}["']""")
+# a name given to text meant for a person: install_instructions = (..., error_message = "..."
+MESSAGE_NAME = re.compile(
+    r"""^\s*(\w*(?:message|msg|instructions?|hint|help|usage|advice|error|warning|notice)s?)\s*="""
+    r"""\s*\(?\s*(?:[rRbBuUfF]{0,2}["'].*)?$""",
+    re.I,
+)
 
 
 def _writes(name: str) -> bool:
