@@ -957,3 +957,16 @@ def test_a_command_disguised_under_a_message_name_still_runs():
     """
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/run.py": src})
     assert found(result, "intent.shell-download-execute")
+
+
+# -- a project template's files ({{cookiecutter.name}}/...) are not the package's code -------
+
+_TEMPLATE = "from {{ cookiecutter.library_name }}.client import {{ cookiecutter.name }}Stream\n"
+
+
+def test_a_project_templates_files_count_less_than_the_packages_own():
+    where = "demo/templates/{{cookiecutter.name}}/{{cookiecutter.library_name}}"
+    template = scan({"setup.py": SETUP, "demo/__init__.py": "", f"{where}/client.py": _TEMPLATE})
+    module = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/client.py": _TEMPLATE})
+    assert found(template, "analysis.parse-failed") and found(module, "analysis.parse-failed")
+    assert template.score < module.score

@@ -236,8 +236,8 @@ def _unimportable_or_peripheral(part: str, nested: bool) -> bool:
         return True
     if part.startswith(".") and part not in (".", ".."):
         return True  # .github, .circleci, .ci: CI configuration, never imported
-    if " " in part:
-        return True
+    if " " in part or ("{{" in part and "}}" in part):
+        return True  # a name with spaces, or a template's ({{cookiecutter.name}}): not a package
     return nested and any(w in PERIPHERAL_DIRS for w in _WORDS.split(part))
 
 
