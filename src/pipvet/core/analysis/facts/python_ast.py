@@ -385,6 +385,9 @@ class CallFact:
     # fire and forget: the result is thrown away and every error swallowed (``try: post(...)
     # except: pass``), what code that must not be noticed does
     quiet: bool = False
+    # runs only on a condition: inside an ``if`` branch or an ``except`` handler of its function
+    # (or of module-level code)
+    guarded: bool = False
 
 
 @dataclass(frozen=True)
@@ -579,6 +582,7 @@ class _Collector(ast.NodeVisitor):
         # parameter among the call's arguments, its name, constant keywords of the inner call)
         self.sink_wrappers: dict[str, tuple[str, int, str, list[ast.keyword]]] = {}
         self.silenced = 0  # inside try blocks whose handlers swallow every error
+        self.guarded = 0  # inside if branches and except handlers
         self.statement_call: ast.Call | None = None  # a call whose result is thrown away
 
     # -- traversal (NodeVisitor's, with the method lookup cached per node type) --------------
@@ -668,6 +672,7 @@ class _Collector(ast.NodeVisitor):
         self.func_stack.append(node.name)
         self.return_stack.append([])
         silenced, self.silenced = self.silenced, 0
+        guarded, self.guarded = self.guarded, 0  # a function's calls: when it is called
         try:
             for stmt in node.body:
                 self.visit(stmt)
@@ -682,6 +687,7 @@ class _Collector(ast.NodeVisitor):
                 self.returns[node.name] = frozenset(returned)
         finally:
             self.silenced = silenced
+            self.guarded = guarded
             values = self.return_stack.pop()
             if self.return_stack:
                 self.return_stack[-1].extend(values)
@@ -749,14 +755,23 @@ class _Collector(ast.NodeVisitor):
         # an elif chain is a list, not nesting: walked as one
         while True:
             self.visit(node.test)
-            for stmt in node.body:
-                self.visit(stmt)
+            self.guarded += 1
+            try:
+                for stmt in node.body:
+                    self.visit(stmt)
+            finally:
+                self.guarded -= 1
             nxt = node.orelse[0] if len(node.orelse) == 1 else None
             if not isinstance(nxt, ast.If) or (
                 not self.func_stack and (_is_main_guard(nxt) or self._maintainer_branch(nxt.test))
             ):
-                for stmt in node.orelse:
-                    self.visit(stmt)
+                other = 1 if node.orelse and not isinstance(nxt, ast.If) else 0  # else:
+                self.guarded += other
+                try:
+                    for stmt in node.orelse:
+                        self.visit(stmt)
+                finally:
+                    self.guarded -= other
                 return
             node = nxt
 
@@ -1318,7 +1333,13 @@ class _Collector(ast.NodeVisitor):
                 self.visit(stmt)
         finally:
             self.silenced -= quiet
-        for part in [*node.handlers, *node.orelse, *node.finalbody]:
+        self.guarded += 1  # a handler runs only when the body failed
+        try:
+            for part in node.handlers:
+                self.visit(part)
+        finally:
+            self.guarded -= 1
+        for part in [*node.orelse, *node.finalbody]:
             self.visit(part)
 
     visit_TryStar = visit_Try
@@ -1463,6 +1484,7 @@ class _Collector(ast.NodeVisitor):
             computed_first_arg=computed,
             first_arg_prefix=self._prefix(node.args[0]) if node.args and not args[0] else "",
             quiet=self.silenced > 0 and node is self.statement_call,
+            guarded=self.guarded > 0,
         )
         self.facts.calls.append(fact)
         # a literal exec("print(1)") is not a hidden payload, but longer literal code is analysed

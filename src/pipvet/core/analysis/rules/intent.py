@@ -55,11 +55,12 @@ REMOTE_SINKS = PROCESS | {"exec", "eval", "compile", "execfile"}
 EXECUTABLE_NAME = re.compile(r"\w\.(exe|scr|msi|vbs|bat|ps1|cmd|hta)\b", re.I)
 EXECUTABLE_NEEDLES = (".exe", ".scr", ".msi", ".vbs", ".bat", ".ps1", ".cmd", ".hta")
 
-# Shell command lines that fetch and run code, hide a window or open a reverse shell. Gaps are
-# bounded ({0,400}): an unbounded gap makes a megabyte-long minified line cost minutes.
+# Shell command lines that fetch and run code (piped into a shell or any interpreter), hide a
+# window or open a reverse shell. Gaps are bounded ({0,400}): an unbounded gap makes a
+# megabyte-long minified line cost minutes.
 SHELL_ATTACK = re.compile(
-    r"((curl|wget)\b[^|;&\n]{0,400}\|\s*(sudo\s+)?(ba|z|da|k)?sh\b|"
-    r"(base64\s+(-d|--decode)|openssl\s+(enc\s+)?-d|xxd\s+-r)[^\n]{0,400}\|\s*(sudo\s+)?(ba|z|da)?sh\b|"
+    r"((curl|wget)\b[^|;&\n]{0,400}\|\s*(sudo\s+)?((ba|z|da|k)?sh|python[0-9.]*|py|perl|ruby|node|php)\b|"
+    r"(base64\s+(-d|--decode)|openssl\s+(enc\s+)?-d|xxd\s+-r)[^\n]{0,400}\|\s*(sudo\s+)?((ba|z|da)?sh|python[0-9.]*|py|perl|ruby|node|php)\b|"
     r"(curl|wget)\b[^\n]{0,400}(-\w*[oO]\b|>)\s*\S{1,400}[^\n]{0,400}(&&|;)\s*(chmod|\./|sh\s|bash\s|python|start\s)|"
     r"powershell[^\n]{0,400}(-e(nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}|-w(indowstyle)?\s+hidden|"
     r"downloadstring|downloadfile|invoke-webrequest|\biwr\b|"
@@ -223,6 +224,7 @@ def check(ctx: FileContext) -> list[Finding]:
                 and c.func == call.func
                 and c.line >= call.line
                 and not _handles_data(c)
+                and not _given_as_input(c, call, ctx.text)
                 for c in facts.calls
             )
             exe = _names_executable(ctx, call.func)
@@ -252,14 +254,25 @@ def check(ctx: FileContext) -> list[Finding]:
         if name in PROCESS and when in (WHEN_IMPORT, WHEN_STARTUP):
             m = PACKAGE_INSTALL.search(command_text(call) or call.text)
             if m:
+                # installing a missing dependency by name from the user's own index when it is
+                # missing is a bad habit (it belongs in the package's requirements), not a
+                # payload; code from a URL, a VCS, another index or a hidden name is a dropper's
+                # second stage
+                elsewhere = bool(PACKAGE_SOURCE.search(_flat(call.text))) or bool(
+                    call.labels & {"decoded", DECIPHERED, "download"}
+                )
+                # ... and one that only runs on a condition (an old library found, an import
+                # failed) repairs an environment; run on every import, it is a second stage
+                # kept out of the package's metadata (and out of any install-time check)
+                where = "from outside the index" if elsewhere else "by name"
                 out.append(
                     finding(
                         "intent.download-execute",
                         "intent",
-                        "high",
+                        "high" if elsewhere or not call.guarded else "medium",
                         ctx,
                         call.line,
-                        f"Installs more packages (downloaded code, run) {WHEN_TEXT[when]}.",
+                        f"Installs more packages {where} (downloaded code, run) {WHEN_TEXT[when]}.",
                         m.group(0),
                     )
                 )
@@ -532,6 +545,33 @@ def _handles_data(call: CallFact) -> bool:
         m = re.search(r"\(\s*\[\s*([^,\]]+)", call.text)
         cmd = m.group(1) if m else ""
     return DATA_TOOLS.match(cmd) is not None
+
+
+# programs that run (or make runnable) the file they are given, whatever its position
+RUNNERS = re.compile(
+    r"^(sys\.executable|python[0-9.w]*|py|pythonw|sh|bash|zsh|dash|ksh|cmd|powershell|pwsh|"
+    r"msiexec|rundll32|regsvr32|wscript|cscript|mshta|start|open|xdg-open|chmod|nohup|"
+    r"setsid|sudo|env|exec|node|perl|ruby|osascript|launchctl|schtasks|crontab)(\.exe)?$",
+    re.I,
+)
+
+
+def _given_as_input(run: CallFact, write: CallFact, text: str) -> bool:
+    """``run`` hands the file ``write`` wrote to another program, one that is not an interpreter
+    or a launcher (``[encoder, "-i", tmp.name, "-o", out]``): the file is that tool's input.
+    ``text`` is the file's source (a call's excerpt is cut short)."""
+    handle = re.match(r"\s*([A-Za-z_][\w.]*)\.write\(", write.text)
+    if handle is None or run.name not in PROCESS:
+        return False
+    source = "\n".join(text.splitlines()[run.line - 1 : run.line + 20])
+    items = re.match(r"[^(]*\(\s*\[([^\]]*)\]", source)
+    if items is None:
+        return False
+    parts = [p.strip().strip("'\"") for p in items.group(1).split(",") if p.strip()]
+    name = handle.group(1)
+    mentions = [i for i, p in enumerate(parts) if re.match(rf"{re.escape(name)}\b", p)]
+    program = parts[0] if parts else ""
+    return bool(mentions) and 0 not in mentions and not RUNNERS.match(program.rsplit("/", 1)[-1])
 
 
 def _opens_program(calls: list[CallFact], func: str | None) -> bool:
@@ -852,6 +892,15 @@ NETWORK_COMMAND = re.compile(
 PACKAGE_INSTALL = re.compile(
     r"\bpip[0-9.]*(\.exe)?['\"]?,?\s+['\"]?install\b[^\n]{0,120}|"
     r"-m['\"]?,?\s+['\"]?pip['\"]?,?\s+['\"]?install\b[^\n]{0,120}",
+    re.I,
+)
+
+
+# where a package installer is sent for code other than the user's index: a URL, a VCS, a
+# local archive, another index or a trusted (unverified) host
+PACKAGE_SOURCE = re.compile(
+    r"https?://|\b(git|hg|svn|bzr)\+|\.(whl|zip|tar\.gz|tgz|egg)\b|"
+    r"--(extra-)?index-url\b|--find-links\b|--trusted-host\b|(^|[\s'\"])-[if]['\"]?[\s,]",
     re.I,
 )
 
