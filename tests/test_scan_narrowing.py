@@ -1131,3 +1131,34 @@ def test_a_session_client_whose_answers_are_only_read_is_not_flagged():
     """
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/client.py": src})
     assert result.verdict not in FLAGGED
+
+
+# -- a downloaded value given to curl or wget (no shell) is a URL or a path: a fetch, not a run --
+
+_CHAINED = """
+import subprocess
+import requests
+
+def fetch(url, dest):
+    subprocess.run(["curl", "-fsSL", url, "-o", dest], check=True)
+
+def latest_asset(repo, name):
+    tag = requests.get(f"https://api.github.com/repos/{repo}/releases/latest").json()["tag_name"]
+    RUN
+"""
+
+
+def test_a_url_built_from_an_api_answer_handed_to_curl_is_a_fetch():
+    src = _CHAINED.replace(
+        "RUN", 'fetch(f"https://github.com/{repo}/releases/download/{tag}/{name}", name)'
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/assets.py": src})
+    assert not found(result, "intent.download-execute")
+    assert result.verdict not in FLAGGED
+
+
+def test_downloaded_text_run_by_a_shell_or_a_wrapper_stays_download_execute():
+    for run in ('subprocess.run(["sh", "-c", tag])', "subprocess.run(tag, shell=True)"):
+        src = _CHAINED.replace("RUN", run)
+        result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/assets.py": src})
+        assert found(result, "intent.download-execute"), run

@@ -372,6 +372,8 @@ LABEL_SOURCES: dict[str, str] = {
     "httpx.Client": HTTP_CLIENT,
     "urllib3.PoolManager": HTTP_CLIENT,
 }
+# programs that fetch what they are given (run without a shell, they run none of it)
+FETCH_PROGRAMS = frozenset({"curl", "wget", "aria2c", "curl.exe", "wget.exe"})
 # the methods of an HTTP client that fetch
 CLIENT_FETCHES = frozenset({"open", "get", "post", "request", "urlopen"})
 
@@ -897,7 +899,15 @@ class _Collector(ast.NodeVisitor):
             sink = self.folder.resolve(sub.func)
             if not runs_argument(sink):
                 continue
-            used = {n.id for n in ast.walk(sub.args[0]) if isinstance(n, ast.Name)}
+            command = sub.args[0]
+            if (
+                isinstance(command, (ast.List, ast.Tuple))
+                and command.elts
+                and isinstance(command.elts[0], ast.Constant)
+                and str(command.elts[0].value).lower() in FETCH_PROGRAMS
+            ):
+                continue  # ["curl", ..., url]: the parameter is a URL or a path, not a command
+            used = {n.id for n in ast.walk(command) if isinstance(n, ast.Name)}
             hit = next((i for i, p in enumerate(params) if p in used), None)
             if hit is not None and sink is not None:
                 consts = [k for k in sub.keywords if k.arg and isinstance(k.value, ast.Constant)]
