@@ -551,7 +551,7 @@ def _handles_data(call: CallFact) -> bool:
 
 
 # programs that run (or make runnable) the file they are given, whatever its position
-RUNNERS = re.compile(
+LAUNCHERS = re.compile(
     r"^(sys\.executable|python[0-9.w]*|py|pythonw|sh|bash|zsh|dash|ksh|cmd|powershell|pwsh|"
     r"msiexec|rundll32|regsvr32|wscript|cscript|mshta|start|open|xdg-open|chmod|nohup|"
     r"setsid|sudo|env|exec|node|perl|ruby|osascript|launchctl|schtasks|crontab)(\.exe)?$",
@@ -574,7 +574,7 @@ def _given_as_input(run: CallFact, write: CallFact, text: str) -> bool:
     name = handle.group(1)
     mentions = [i for i, p in enumerate(parts) if re.match(rf"{re.escape(name)}\b", p)]
     program = parts[0] if parts else ""
-    return bool(mentions) and 0 not in mentions and not RUNNERS.match(program.rsplit("/", 1)[-1])
+    return bool(mentions) and 0 not in mentions and not LAUNCHERS.match(program.rsplit("/", 1)[-1])
 
 
 def _opens_program(calls: list[CallFact], func: str | None) -> bool:
