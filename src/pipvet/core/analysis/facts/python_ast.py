@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +69,7 @@ RUN_CODE = frozenset({"exec", "eval"})
 FOLLOWED_LABELS = frozenset({"decoded", "download", "remote", "deciphered"})
 HTTP_CLIENT = "http-client"  # an opener, session or pool: its fetches return downloaded bytes
 _SINK_HINTS = ("system", "popen", "Popen", "subprocess", "exec", "eval", "spawn", "startfile")
+_SINK_HINT = re.compile("|".join(map(re.escape, _SINK_HINTS)))
 
 
 def runs_argument(name: str | None) -> bool:
@@ -496,31 +497,80 @@ def _top_defs(body: list[ast.stmt]) -> set[str]:
     return out
 
 
-def _instances(module: ast.Module) -> frozenset[str]:
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement of ``body``, nested ones (of defs, classes, branches, loops) included,
+    without walking expressions: far fewer nodes than ``ast.walk``."""
+    todo = list(reversed(body))
+    while todo:
+        stmt = todo.pop()
+        yield stmt
+        nested: list[ast.stmt] = []
+        for name in ("body", "orelse", "finalbody"):
+            part = getattr(stmt, name, None)
+            if isinstance(part, list):
+                nested.extend(part)
+        for handler in getattr(stmt, "handlers", ()):
+            nested.extend(handler.body)
+        for case in getattr(stmt, "cases", ()):
+            nested.extend(case.body)
+        todo.extend(reversed(nested))
+
+
+def _stored_names(
+    module: ast.Module, source: str, *, params: bool = True
+) -> Iterator[tuple[str, ast.expr | None]]:
+    """(name, value) for every name the module stores to: assignments (value given for a plain
+    ``name = value``), loop and ``with`` targets, and (``params``) parameters. An assignment
+    expression (``:=``) can bind anywhere: then every node is walked."""
+    if ":=" in source:
+        for node in ast.walk(module):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                yield node.id, None
+            elif params and isinstance(node, ast.arg):
+                yield node.arg, None
+        return
+    for stmt in _statements(module.body):
+        targets: list[ast.expr] = []
+        if isinstance(stmt, ast.Assign):
+            if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                yield stmt.targets[0].id, stmt.value
+                continue
+            targets = list(stmt.targets)
+        elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
+            targets = [stmt.target]
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            targets = [i.optional_vars for i in stmt.items if i.optional_vars is not None]
+        elif params and isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = stmt.args
+            every = [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]
+            for arg in every:
+                if arg is not None:
+                    yield arg.arg, None
+        for target in targets:
+            for node in ast.walk(target):
+                if isinstance(node, ast.Name):
+                    yield node.id, None
+
+
+def _instances(module: ast.Module, source: str) -> frozenset[str]:
     """Names that only ever hold an instance of a class of this module (``req = Request()``):
     their method calls are calls of that class's methods."""
     classes = {stmt.name for stmt in module.body if isinstance(stmt, ast.ClassDef)}
     if not classes:
         return frozenset()
+    names = "|".join(map(re.escape, sorted(classes)))
+    made_here = re.compile(rf"=\s*({names})\(")
+    if made_here.search(source) is None:  # no `name = LocalClass(` anywhere
+        return frozenset()
     made: set[str] = set()
     other: set[str] = set()
-    for node in ast.walk(module):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    value = node.value
-                    local = (
-                        isinstance(value, ast.Call)
-                        and isinstance(value.func, ast.Name)
-                        and value.func.id in classes
-                    )
-                    (made if local else other).add(target.id)
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.With, ast.arg)):
-            names = [node.arg] if isinstance(node, ast.arg) else []
-            target = getattr(node, "target", None)
-            if isinstance(target, ast.Name):
-                names.append(target.id)
-            other.update(names)
+    for name, value in _stored_names(module, source):
+        local = (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id in classes
+        )
+        (made if local else other).add(name)
     return frozenset(made - other)
 
 
@@ -615,7 +665,9 @@ class _Collector(ast.NodeVisitor):
         self.relative: dict[str, str] = {}  # local name -> ".mod.name" of a relative import
         self.return_stack: list[list[ast.expr]] = []  # per enclosing def: values it returns
         self.defs: set[str] = set()  # functions and methods defined at the top of the module
-        self.instance_names: frozenset[str] = frozenset()  # hold instances of a local class
+        self.module: ast.Module | None = None
+        # names holding instances of a local class (``_instance_names``; worked out when needed)
+        self.instance_names: frozenset[str] | None = None
         self.client_attrs: set[str] = set()  # self.X attributes holding an HTTP client
         self.argv_names: set[str] = set()  # module names holding one item of sys.argv
         self.seen_defs: set[str] = set()  # ... whose bodies were visited already
@@ -835,14 +887,17 @@ class _Collector(ast.NodeVisitor):
                 return True
         return False
 
+    def _instance_names(self) -> frozenset[str]:
+        if self.instance_names is None:
+            found = _instances(self.module, "\n".join(self.lines)) if self.module else None
+            self.instance_names = found or frozenset()
+        return self.instance_names
+
     def _argv_names(self, body: list[ast.stmt]) -> set[str]:
         """Module-level names given one item of ``sys.argv`` (``command = sys.argv[-1]``) and
         never assigned again."""
         assigned: dict[str, int] = {}
         argv: set[str] = set()
-        for stmt in ast.walk(ast.Module(body=body, type_ignores=[])):
-            if isinstance(stmt, ast.Name) and isinstance(stmt.ctx, ast.Store):
-                assigned[stmt.id] = assigned.get(stmt.id, 0) + 1
         for stmt in body:
             if (
                 isinstance(stmt, ast.Assign)
@@ -852,6 +907,11 @@ class _Collector(ast.NodeVisitor):
                 and self.folder.resolve(stmt.value.value) == "sys.argv"
             ):
                 argv.add(stmt.targets[0].id)
+        if not argv:
+            return set()
+        module = ast.Module(body=body, type_ignores=[])
+        for name, _value in _stored_names(module, "\n".join(self.lines), params=False):
+            assigned[name] = assigned.get(name, 0) + 1
         return {n for n in argv if assigned.get(n) == 1}
 
     def visit_Module(self, node: ast.Module) -> None:
@@ -860,9 +920,10 @@ class _Collector(ast.NodeVisitor):
         for stmt in _module_imports(node.body):
             self.visit(stmt)
         self.defs = _top_defs(node.body)
-        self.instance_names = _instances(node)
+        self.module = node
         self.argv_names = self._argv_names(node.body)
-        hinted = [i for i, line in enumerate(self.lines, 1) if any(h in line for h in _SINK_HINTS)]
+        hint = _SINK_HINT.search
+        hinted = [i for i, line in enumerate(self.lines, 1) if hint(line)]
         if hinted:
             self._find_sink_wrappers(node.body, hinted)
         for i, stmt in enumerate(node.body):
@@ -1116,7 +1177,8 @@ class _Collector(ast.NodeVisitor):
                 local is None
                 and isinstance(sub.func, ast.Attribute)
                 and isinstance(sub.func.value, ast.Name)
-                and sub.func.value.id in self.instance_names
+                and sub.func.attr in self.defs
+                and sub.func.value.id in self._instance_names()
             ):
                 local = sub.func.attr  # req.get(...) with req = Request(): a local method
             if local is not None and local in self.returns:
