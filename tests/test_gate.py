@@ -8,6 +8,7 @@ inspected as data and, when the gate works, never installed or built.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -448,3 +449,16 @@ def test_a_requested_squat_in_a_requirements_file_blocks(make_index, venv, tmp_p
     out = refused_unchanged(capsys, venv, "-r", str(req))
     assert "[gate.typosquat]  reqeusts looks like a typosquat of requests" in out
     assert artifact_requests(index) == []
+
+
+def test_the_summary_is_coloured_on_a_terminal_and_plain_in_a_pipe(make_index, venv, capsys):
+    index = make_index()
+    index.add_wheel("reqeusts", "1.0")
+    argv = ["install", "reqeusts", "--index-url", index.url, "--python", str(venv)]
+    run = run_on_terminal(argv, cwd=Path.cwd(), env=child_env())
+    assert run.code == 1, run.transcript
+    # the BLOCKED heading in bold red (rich: ESC[1;31m), the section's items plain
+    assert re.search(rb"\x1b\[1;31m\s*BLOCKED:", run.raw), run.raw[:400]
+    assert "typosquat of requests" in " ".join(run.transcript.split())
+    plain = refused_unchanged(capsys, venv, "reqeusts", "--index-url", index.url)
+    assert "BLOCKED:" in plain and "\x1b" not in plain

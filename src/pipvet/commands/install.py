@@ -11,6 +11,7 @@ from uv's and pip's config files and ``UV_*``/``PIP_*`` variables. Wheels only, 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from pipvet.core.defaults import DEFAULT_INDEX_URL as DEFAULT_INDEX
 from pipvet.core.severity import AUDIT_FAIL_ON
@@ -133,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
             yes=args.yes,
             installer=args.installer,
             compile=args.compile,
+            color=console.use_color(sys.stderr),
         ),
         progress=console.progress,
         confirm=console.confirm if console.interactive() else None,

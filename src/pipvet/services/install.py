@@ -59,6 +59,7 @@ class InstallRequest:
     yes: bool = False  # install what only warns without asking (a block is never lifted)
     installer: str = "auto"  # the final step's engine: "auto" (uv, else pip), "uv" or "pip"
     compile: bool = True  # write .pyc files as pip does by default
+    color: bool = False  # the gate's summary in colour (the caller's terminal shows colour)
 
 
 @one_fetch_per_page  # each index page is asked for once per operation
@@ -161,6 +162,7 @@ def _gate_state(request: InstallRequest):
         db=request.db,
         yes=request.yes,
         dry_run=request.dry_run,
+        color=request.color,
     )
 
 

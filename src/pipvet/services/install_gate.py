@@ -69,7 +69,7 @@ def before_resolving(args: argparse.Namespace, progress: Progress = silent):
             gate.check_names(deps, index_url=index_url, policy=policy, requested=False, index=pages)
         )
         args._gate_checked = locked
-        _refuse_if_blocked(report, progress)
+        _refuse_if_blocked(report, progress, color=getattr(args, "color", False))
     elif args.packages or args.requirement:
         from pipvet.sources.requirements import read_requirements
 
@@ -91,7 +91,7 @@ def before_resolving(args: argparse.Namespace, progress: Progress = silent):
                 index=_pages(args, index_url),
             )
         )
-        _refuse_if_blocked(report, progress)
+        _refuse_if_blocked(report, progress, color=getattr(args, "color", False))
     return policy, report
 
 
@@ -162,7 +162,7 @@ def before_download(args, plan, policy, early, progress: Progress = silent):
             )
         )
     report = report.merge(indexes).merge(getattr(args, "_gate_held", gate.GateReport()))
-    _refuse_if_blocked(report, progress)
+    _refuse_if_blocked(report, progress, color=getattr(args, "color", False))
     return report
 
 
@@ -189,7 +189,8 @@ def before_pip(
     ask = bool(report.warnings) and not (args.yes or args.dry_run or confirm is None)
     # a block, and what a question is about, are shown even under -q
     level = Level.RESULT if report.blocked or ask else Level.INFO
-    progress(level, render_summary(report, plan=wanted, audit_line=audit_line))
+    color = getattr(args, "color", False)
+    progress(level, render_summary(report, plan=wanted, audit_line=audit_line, color=color))
     _refuse_if_blocked(report, progress, shown=True)
     if not ask:
         return
@@ -197,7 +198,9 @@ def before_pip(
         raise PolicyRefusal("not installed: the answer was no; nothing was changed")
 
 
-def _refuse_if_blocked(report, progress: Progress = silent, *, shown: bool = False) -> None:
+def _refuse_if_blocked(
+    report, progress: Progress = silent, *, shown: bool = False, color: bool = False
+) -> None:
     from pipvet.core.errors import PolicyRefusal
     from pipvet.formats.gate_text import render_summary
 
@@ -208,7 +211,7 @@ def _refuse_if_blocked(report, progress: Progress = silent, *, shown: bool = Fal
 
         raise InputError("\n".join(b.message for b in report.blocks))
     if not shown:
-        progress(Level.RESULT, render_summary(report, plan=None))
+        progress(Level.RESULT, render_summary(report, plan=None, color=color))
     n = len(report.blocks)
     raise PolicyRefusal(
         f"install refused by the gate ({n} block{'s' if n != 1 else ''}); nothing was installed",
@@ -218,7 +221,13 @@ def _refuse_if_blocked(report, progress: Progress = silent, *, shown: bool = Fal
 
 
 def sdist_check(
-    requirements, *, index_url: str, policy, python: str | None, progress: Progress = silent
+    requirements,
+    *,
+    index_url: str,
+    policy,
+    python: str | None,
+    progress: Progress = silent,
+    color: bool = False,
 ):
     """The resolver's ``before_sdist`` hook: an allowed sdist is inspected (with its build
     dependencies) before the resolver may build its metadata, which runs its code; a block is
@@ -246,7 +255,7 @@ def sdist_check(
                 specifier=specs.get(name, ""),
                 python=python,
             )
-        _refuse_if_blocked(report, progress)
+        _refuse_if_blocked(report, progress, color=color)
         return [pin] if pin else []
 
     return before_sdist
@@ -261,7 +270,12 @@ def resolve(args, requirements, index_url: str, target, *, constraints=(), progr
     policy = args._gate_policy
     progress(Level.STATUS, f"resolving {len(requirements)} requirement(s) against {index_url}")
     before_sdist = sdist_check(
-        requirements, index_url=index_url, policy=policy, python=target.python, progress=progress
+        requirements,
+        index_url=index_url,
+        policy=policy,
+        python=target.python,
+        progress=progress,
+        color=getattr(args, "color", False),
     )
 
     result = gate.resolve_with_cooldown(
@@ -290,7 +304,8 @@ def resolve(args, requirements, index_url: str, target, *, constraints=(), progr
             extra_index_urls=args.extra_index_url,
             policy=args._gate_policy,
         )
-        _refuse_if_blocked(report, progress)  # before files are chosen from one index or another
+        # before files are chosen from one index or another
+        _refuse_if_blocked(report, progress, color=getattr(args, "color", False))
         for name, url in origin.items():
             if url.rstrip("/") != index_url.rstrip("/"):
                 listings[name] = SimpleIndex(url).project_files(name)
