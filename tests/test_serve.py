@@ -449,6 +449,8 @@ def test_bad_arguments_and_a_taken_port_are_one_line_and_exit_2(tmp_path, capsys
     assert "--upstream must be an http(s) index URL" in capsys.readouterr().err
     assert main(["serve", "--min-release-age", "-1"]) == 2
     assert "--min-release-age must be" in capsys.readouterr().err
+    assert main(["serve", "--cache-max-gb", "0"]) == 2
+    assert "--cache-max-gb must be" in capsys.readouterr().err
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
@@ -479,3 +481,29 @@ def test_reason_phrase_is_one_printable_ascii_line():
 
     assert reason_phrase("bad \x1b[31mred\r\nnext ü") == "bad \\x1b[31mred next \\xfc"
     assert len(reason_phrase("x" * 5000)) == 400
+
+
+def test_the_file_cache_keeps_to_its_limit_least_recently_served_first(tmp_path):
+    index = TestIndex(tmp_path / "index-files")
+    index.add_standard_projects()
+    server = Server(index.url, tmp_path / "home", "--cache-max-gb", "0.000001")  # ~1 KB
+    try:
+        files = server.cache / "serve" / "files"
+        alpha, beta, gamma = (f"{n}-1.0-py3-none-any.whl" for n in ("alpha", "beta", "gamma"))
+        assert server.get(f"files/alpha/{alpha}")[0] == 200
+        (kept,) = files.rglob(alpha)
+        hour_ago = time.time() - 3600
+        os.utime(kept, (hour_ago, hour_ago))  # last served an hour ago
+        assert server.get(f"files/gamma/{gamma}")[0] == 200
+        assert not list(files.rglob(alpha)), "the least recently served file stays"
+        assert list(files.rglob(gamma)), "the file just stored is evicted"
+        # asked again: downloaded, checked and inspected again, the same bytes
+        status, _, _, body = server.get(f"files/alpha/{alpha}")
+        assert status == 200 and body == (index.files_dir / alpha).read_bytes()
+        assert file_requests(index, alpha) == 2
+        # files served in the last minutes are never evicted, even over the limit
+        assert server.get(f"files/beta/{beta}")[0] == 200
+        assert list(files.rglob(alpha)) and list(files.rglob(gamma)) and list(files.rglob(beta))
+    finally:
+        assert server.stop() == 0
+        index.stop()

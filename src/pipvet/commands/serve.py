@@ -43,6 +43,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--timeout", type=float, default=30.0, metavar="S", help="upstream timeout (default 30 s)"
     )
     p.add_argument(
+        "--cache-max-gb",
+        type=float,
+        metavar="GB",
+        help="verified files kept for reuse, at most (default 10; the least recently served "
+        "are deleted first)",
+    )
+    p.add_argument(
         "--decisions",
         action="store_true",
         help="print the log of decisions (allowed, blocked, why) and exit",
@@ -72,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         db_path=Path(args.db) if args.db else None,
         jobs=args.jobs,
         timeout=args.timeout,
+        **({"cache_max_gb": args.cache_max_gb} if args.cache_max_gb is not None else {}),
     )
     for loud, line in fmt.warnings(config):
         if loud:

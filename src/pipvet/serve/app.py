@@ -38,6 +38,7 @@ from pipvet.serve.upstream import Entry, Upstream, UpstreamError, UpstreamPage
 
 MAX_REASON = 400
 MAX_PROJECTS = 512  # project pages kept before expired ones are forgotten
+RECENT = 600.0  # seconds: a file served this recently is never evicted (a client may be reading)
 PAGE_TTL_FLOOR = 5.0  # seconds a page (and its decision) is reused even if upstream says no-cache
 
 
@@ -95,6 +96,7 @@ class Firewall:
         self._verdicts: dict[tuple[str, int], FileVerdict] = {}
         self._pool: ProcessPoolExecutor | None = None
         self.downloads = 0  # upstream file downloads, for the log and tests
+        self.cache_bytes: int | None = None  # size of files_dir (counted at the first store)
 
     # -- life --------------------------------------------------------------------------------
 
@@ -388,6 +390,8 @@ class Firewall:
         self._record(request, kind="file", project=name, file=filename,
                      action="warned" if warned else "allowed", status=200, sha256=sha256,
                      **verdict.detail)  # fmt: skip
+        with contextlib.suppress(OSError):
+            os.utime(verdict.path)  # last served now: the cache keeps what is used
         return web.FileResponse(verdict.path, headers={"Content-Type": "application/octet-stream"})
 
     async def _metadata(self, request: web.Request, entry: Entry) -> web.Response:
@@ -448,6 +452,7 @@ class Firewall:
                 )
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, final)
+            await self._keep_within_limit(size, final)
         from pipvet.serve.inspect import inspect_file
 
         loop = asyncio.get_running_loop()
@@ -476,6 +481,61 @@ class Firewall:
         if generation == self.generation:
             self._verdicts[(sha256, generation)] = verdict
         return verdict
+
+    async def _keep_within_limit(self, added: int, keep: Path) -> None:
+        """Count a stored file; over the limit, delete the least recently served files (not
+        ``keep``, nor any served in the last ``RECENT`` seconds) down to 90% of it."""
+        limit = self.config.cache_max_bytes
+        if self.cache_bytes is None:
+            self.cache_bytes = await asyncio.to_thread(_tree_size, self.files_dir)
+        else:
+            self.cache_bytes += added
+        if self.cache_bytes <= limit:
+            return
+        removed, self.cache_bytes = await asyncio.to_thread(
+            _evict, self.files_dir, int(limit * 0.9), keep
+        )
+        if removed:
+            self.notify(f"cache over {limit / 1024**3:.3g} GB: {removed} least recently "
+                        "served file(s) deleted")  # fmt: skip
+
+
+def _tree_size(root: Path) -> int:
+    total = 0
+    for path in root.rglob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                total += path.stat().st_size
+    return total
+
+
+def _evict(root: Path, target: int, keep: Path) -> tuple[int, int]:
+    """Delete the least recently used files under ``root`` until at most ``target`` bytes are
+    left, sparing ``keep`` and files used in the last ``RECENT`` seconds; (removed, bytes left).
+    A verified file deleted is downloaded, checked and inspected again when next asked for."""
+    import time
+
+    files = []
+    for path in root.rglob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                st = path.stat()
+                files.append((st.st_mtime, st.st_size, path))
+    total = sum(size for _m, size, _p in files)
+    recent = time.time() - RECENT
+    removed = 0
+    for mtime, size, path in sorted(files, key=lambda f: f[0]):
+        if total <= target:
+            break
+        if path == keep or mtime >= recent:
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            total -= size
+            removed += 1
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()  # <sha256>/ when it held only this file
+    return removed, total
 
 
 def _failed(path: Path, rule: str, message: str) -> dict:

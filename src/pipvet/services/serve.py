@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from pipvet.core.errors import UsageError
 from pipvet.core.models import DEFAULT_INDEX_URL
 
+DEFAULT_CACHE_MAX_GB = 10.0
+
 
 @dataclass(frozen=True)
 class ServeConfig:
@@ -29,6 +31,7 @@ class ServeConfig:
     effective_min_release_age: float | None
     db_path: Path | None
     cache_dir: Path  # verified files, temporary downloads
+    cache_max_bytes: int  # verified files kept at most (the least recently served go first)
     decisions_path: Path
     jobs: int
     timeout: float
@@ -53,6 +56,7 @@ def prepare(
     jobs: int | None = None,
     timeout: float = 30.0,
     policy_dir: Path | None = None,
+    cache_max_gb: float = DEFAULT_CACHE_MAX_GB,
 ) -> ServeConfig:
     """The settings of one server; a wrong argument or policy is a ``UsageError`` (exit 2)."""
     from pipvet import paths
@@ -72,6 +76,8 @@ def prepare(
         raise UsageError("--min-release-age must be a number of days (>= 0)")
     if timeout <= 0:
         raise UsageError("--timeout must be a number of seconds (> 0)")
+    if not cache_max_gb > 0:
+        raise UsageError("--cache-max-gb must be a number of gigabytes (> 0)")
     if db_path is not None and not Path(db_path).is_file():
         raise UsageError(f"--db {db_path}: no such advisory index")
     mine = f"{host}:{port}"
@@ -88,6 +94,7 @@ def prepare(
         ),
         db_path=Path(db_path) if db_path else None,
         cache_dir=paths.cache_dir() / "serve",
+        cache_max_bytes=int(cache_max_gb * 1024**3),
         decisions_path=default_path(),
         jobs=jobs or max(1, min(2, os.cpu_count() or 1)),
         timeout=timeout,
