@@ -4,6 +4,7 @@ work is ``pipvet.services.lock``)."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 from pipvet.core.defaults import DEFAULT_INDEX_URL as DEFAULT_INDEX
 from pipvet.formats.registries import LOCK as FORMATS
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
             resolver=args.resolver,
             min_release_age=args.min_release_age,
             previous=args.output,
+            color=console.use_color(sys.stderr),
         ),
         progress=console.progress,
     )

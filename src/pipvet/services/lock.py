@@ -43,6 +43,7 @@ class LockRequest:
     resolver: str = "auto"  # "auto", "pip" or "uv"
     min_release_age: float | None = None  # days: newer versions are left out (default: policy's)
     previous: str | None = None  # the lock this one replaces: a re-uploaded file is refused
+    color: bool = False  # a gate summary in colour (the caller's terminal shows colour)
 
 
 def _inputs(
@@ -104,6 +105,7 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
         policy=policy,
         python=python_arg,
         progress=progress,
+        color=request.color,
     )
     progress(Level.STATUS, f"resolving {len(reqs)} requirement(s) against {index_url}")
     if min_age:  # install gate: versions uploaded more recently are left out, and said
@@ -167,12 +169,12 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
         Level.DETAIL, f"resolved with {resolution.resolver}{why} for {python} against {index_url}"
     )
     result = Lock(packages=tuple(packages), index_url=index_url, build_packages=tuple(build))
-    _gate_lock(result, policy, progress)
+    _gate_lock(result, policy, progress, color=request.color)
     _refuse_reuploads(result, request.previous, early.previous(), progress)
     return LockReport(lock=result, resolver=resolution.resolver)
 
 
-def _gate_lock(lock: Lock, policy, progress: Progress) -> None:
+def _gate_lock(lock: Lock, policy, progress: Progress, *, color: bool = False) -> None:
     """Refuse a lock that pins a known-malware version (OSV ``MAL-``), direct or transitive,
     before the lock is written. (A quarantined project serves no files: resolving it fails and
     says that word.)"""
@@ -184,7 +186,7 @@ def _gate_lock(lock: Lock, policy, progress: Progress) -> None:
     blocks = report.blocks
     if not blocks:
         return
-    progress(Level.RESULT, render_summary(report, plan=None))
+    progress(Level.RESULT, render_summary(report, plan=None, color=color))
     raise PolicyRefusal(
         f"lock refused by the gate ({len(blocks)} block(s)); nothing was written",
         hint="a block is lifted only by an allowlist entry with a reason and an expiry date",
