@@ -32,6 +32,17 @@ API_VERSION = "1.4"
 BASE_TIME = _dt.datetime(2025, 1, 1, tzinfo=_dt.timezone.utc)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """The index's server: a client that hangs up (a fault test's timeout, Ctrl-C) is expected;
+    its reset is not printed to stderr, where a test reads what pipvet printed."""
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 @dataclass(frozen=True)
 class IndexFile:
     """One file the index lists: what it says about the file (its bytes live in files_dir)."""
@@ -104,7 +115,7 @@ class TestIndex:
         self.not_modified: list[str] = []  # paths answered 304 Not Modified
         self._lock = threading.Lock()
         self.requests: list[str] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
