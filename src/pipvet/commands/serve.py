@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         db_path=Path(args.db) if args.db else None,
         jobs=args.jobs,
         timeout=args.timeout,
-        **({"cache_max_gb": args.cache_max_gb} if args.cache_max_gb is not None else {}),
+        cache_max_gb=args.cache_max_gb,
     )
     for loud, line in fmt.warnings(config):
         if loud:

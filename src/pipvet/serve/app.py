@@ -500,13 +500,19 @@ class Firewall:
                         "served file(s) deleted")  # fmt: skip
 
 
-def _tree_size(root: Path) -> int:
-    total = 0
+def _listing(root: Path) -> list[tuple[float, int, Path]]:
+    """(last used, size, path) of every file under ``root``."""
+    files = []
     for path in root.rglob("*"):
         with contextlib.suppress(OSError):
             if path.is_file():
-                total += path.stat().st_size
-    return total
+                st = path.stat()
+                files.append((st.st_mtime, st.st_size, path))
+    return files
+
+
+def _tree_size(root: Path) -> int:
+    return sum(size for _m, size, _p in _listing(root))
 
 
 def _evict(root: Path, target: int, keep: Path) -> tuple[int, int]:
@@ -515,12 +521,7 @@ def _evict(root: Path, target: int, keep: Path) -> tuple[int, int]:
     A verified file deleted is downloaded, checked and inspected again when next asked for."""
     import time
 
-    files = []
-    for path in root.rglob("*"):
-        with contextlib.suppress(OSError):
-            if path.is_file():
-                st = path.stat()
-                files.append((st.st_mtime, st.st_size, path))
+    files = _listing(root)
     total = sum(size for _m, size, _p in files)
     recent = time.time() - RECENT
     removed = 0

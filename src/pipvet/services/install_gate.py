@@ -69,7 +69,7 @@ def before_resolving(args: argparse.Namespace, progress: Progress = silent):
             gate.check_names(deps, index_url=index_url, policy=policy, requested=False, index=pages)
         )
         args._gate_checked = locked
-        _refuse_if_blocked(report, progress, color=getattr(args, "color", False))
+        _refuse_if_blocked(report, progress, color=args.color)
     elif args.packages or args.requirement:
         from pipvet.sources.requirements import read_requirements
 
@@ -91,7 +91,7 @@ def before_resolving(args: argparse.Namespace, progress: Progress = silent):
                 index=_pages(args, index_url),
             )
         )
-        _refuse_if_blocked(report, progress, color=getattr(args, "color", False))
+        _refuse_if_blocked(report, progress, color=args.color)
     return policy, report
 
 
@@ -162,7 +162,7 @@ def before_download(args, plan, policy, early, progress: Progress = silent):
             )
         )
     report = report.merge(indexes).merge(getattr(args, "_gate_held", gate.GateReport()))
-    _refuse_if_blocked(report, progress, color=getattr(args, "color", False))
+    _refuse_if_blocked(report, progress, color=args.color)
     return report
 
 
@@ -189,7 +189,7 @@ def before_pip(
     ask = bool(report.warnings) and not (args.yes or args.dry_run or confirm is None)
     # a block, and what a question is about, are shown even under -q
     level = Level.RESULT if report.blocked or ask else Level.INFO
-    color = getattr(args, "color", False)
+    color = args.color
     progress(level, render_summary(report, plan=wanted, audit_line=audit_line, color=color))
     _refuse_if_blocked(report, progress, shown=True)
     if not ask:
@@ -275,7 +275,7 @@ def resolve(args, requirements, index_url: str, target, *, constraints=(), progr
         policy=policy,
         python=target.python,
         progress=progress,
-        color=getattr(args, "color", False),
+        color=args.color,
     )
 
     result = gate.resolve_with_cooldown(
@@ -305,7 +305,7 @@ def resolve(args, requirements, index_url: str, target, *, constraints=(), progr
             policy=args._gate_policy,
         )
         # before files are chosen from one index or another
-        _refuse_if_blocked(report, progress, color=getattr(args, "color", False))
+        _refuse_if_blocked(report, progress, color=args.color)
         for name, url in origin.items():
             if url.rstrip("/") != index_url.rstrip("/"):
                 listings[name] = SimpleIndex(url).project_files(name)

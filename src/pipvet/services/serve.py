@@ -56,7 +56,7 @@ def prepare(
     jobs: int | None = None,
     timeout: float = 30.0,
     policy_dir: Path | None = None,
-    cache_max_gb: float = DEFAULT_CACHE_MAX_GB,
+    cache_max_gb: float | None = None,  # None: DEFAULT_CACHE_MAX_GB
 ) -> ServeConfig:
     """The settings of one server; a wrong argument or policy is a ``UsageError`` (exit 2)."""
     from pipvet import paths
@@ -76,6 +76,8 @@ def prepare(
         raise UsageError("--min-release-age must be a number of days (>= 0)")
     if timeout <= 0:
         raise UsageError("--timeout must be a number of seconds (> 0)")
+    if cache_max_gb is None:
+        cache_max_gb = DEFAULT_CACHE_MAX_GB
     if not cache_max_gb > 0:
         raise UsageError("--cache-max-gb must be a number of gigabytes (> 0)")
     if db_path is not None and not Path(db_path).is_file():

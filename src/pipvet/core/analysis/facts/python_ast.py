@@ -650,8 +650,9 @@ ImportedReturns = Callable[[str], frozenset[str]]
 
 
 class _Collector(ast.NodeVisitor):
-    def __init__(self, lines: list[str], imported: ImportedReturns | None = None) -> None:
-        self.lines = lines
+    def __init__(self, source: str, imported: ImportedReturns | None = None) -> None:
+        self.source = source
+        self.lines = source.splitlines()
         self.imported = imported
         self.facts = ModuleFacts(parsed=True)
         self.module_scope = Scope()
@@ -894,7 +895,7 @@ class _Collector(ast.NodeVisitor):
 
     def _instance_names(self) -> frozenset[str]:
         if self.instance_names is None:
-            found = _instances(self.module, "\n".join(self.lines)) if self.module else None
+            found = _instances(self.module, self.source) if self.module else None
             self.instance_names = found or frozenset()
         return self.instance_names
 
@@ -915,7 +916,7 @@ class _Collector(ast.NodeVisitor):
         if not argv:
             return set()
         module = ast.Module(body=body, type_ignores=[])
-        for name, _value in _stored_names(module, "\n".join(self.lines), params=False):
+        for name, _value in _stored_names(module, self.source, params=False):
             assigned[name] = assigned.get(name, 0) + 1
         return {n for n in argv if assigned.get(n) == 1}
 
@@ -1768,7 +1769,7 @@ def collect(source: str, imported: ImportedReturns | None = None) -> ModuleFacts
             tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    collector = _Collector(source.splitlines(), imported)
+    collector = _Collector(source, imported)
     try:
         collector.visit(tree)
     except RecursionError:  # never expected (visit catches it per node): still not silence

@@ -16,6 +16,7 @@ from pipvet.core.analysis.facts.python_ast import (
     DECIPHERED,
     DECODED_PARAM,
     DOWNLOAD_TO_FILE,
+    FETCH_PROGRAMS,
     MODULE_CALLER,
     WRITE_METHODS,
     CallFact,
@@ -529,7 +530,6 @@ def _persistence(ctx: FileContext) -> list[Finding]:
 
 
 # Commands that unpack, move or check a downloaded file without running it
-FETCH_TOOLS = re.compile(r"^\s*['\"](curl|wget|aria2c)(\.exe)?['\"]\s*$", re.I)
 DATA_TOOLS = re.compile(
     r"^\s*['\"]?(tar|unzip|gunzip|gzip|bunzip2|bzip2|xz|unxz|7z|7za|cp|mv|rm|mkdir|ln|ls|"
     r"sha\d+sum|md5sum|shasum|file|cat|head|install|rsync)(\.exe)?['\"]?(\s|,|$)",
@@ -546,7 +546,9 @@ def _handles_data(call: CallFact) -> bool:
         # a list (no shell): a fetch tool's arguments are URLs and paths, whatever their source
         m = re.search(r"\(\s*\[\s*([^,\]]+)", call.text)
         cmd = m.group(1) if m else ""
-        return DATA_TOOLS.match(cmd) is not None or FETCH_TOOLS.match(cmd) is not None
+        literal = re.fullmatch(r"\s*(['\"])(.+)\1\s*", cmd)
+        fetch = literal is not None and literal.group(2).lower() in FETCH_PROGRAMS
+        return fetch or DATA_TOOLS.match(cmd) is not None
     return DATA_TOOLS.match(cmd) is not None
 
 
