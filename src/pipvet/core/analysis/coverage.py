@@ -21,6 +21,7 @@ import tokenize
 import warnings
 from dataclasses import dataclass, replace
 
+from pipvet.core.analysis.facts.syntax import parser_name
 from pipvet.core.analysis.facts.tokens import MAX_TOKENS
 from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import (
@@ -296,6 +297,9 @@ def parse_failed(text: str) -> Gap:
     """A Python file ``ast`` could not parse: read by the tokenizer, whole (a partial reading)
     or only up to where the tokenizer stopped too (not analysed beyond)."""
     running = f"Python {sys.version_info.major}.{sys.version_info.minor}"
+    newer = parser_name()
+    if newer is not None:  # it was tried (syntax.parse_python) and failed too
+        running += f" or as {newer.rpartition('/')[2].removesuffix('.exe')}"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escapes etc. in vetted code are not ours

@@ -13,7 +13,6 @@ import bisect
 import dataclasses
 import functools
 import re
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,7 @@ from pipvet.core.analysis.facts.dataflow import (
     Folder,
     Scope,
 )
+from pipvet.core.analysis.facts.syntax import parse_python
 
 UNKNOWN = "?"  # the resolved name of a value of unknown type (a receiver: "?.write")
 WHERE_MODULE = "module"  # module level: runs on import (or on install for setup.py)
@@ -837,7 +837,7 @@ class _Collector(ast.NodeVisitor):
             self.class_stack.pop()
 
     def visit_If(self, node: ast.If) -> None:
-        main = not self.func_stack and _is_main_guard(node)
+        main = not self.func_stack and (_is_main_guard(node) or self._cli_option(node.test))
         if main or (not self.func_stack and self._maintainer_branch(node.test)):
             # `if __name__ == "__main__"` and `if sys.argv[-1] == "publish"`: run by a person
             # on purpose, never by importing (nor, for the second, by installing)
@@ -863,7 +863,12 @@ class _Collector(ast.NodeVisitor):
                 self.guarded -= 1
             nxt = node.orelse[0] if len(node.orelse) == 1 else None
             if not isinstance(nxt, ast.If) or (
-                not self.func_stack and (_is_main_guard(nxt) or self._maintainer_branch(nxt.test))
+                not self.func_stack
+                and (
+                    _is_main_guard(nxt)
+                    or self._maintainer_branch(nxt.test)
+                    or self._cli_option(nxt.test)
+                )
             ):
                 other = 1 if node.orelse and not isinstance(nxt, ast.If) else 0  # else:
                 self.guarded += other
@@ -874,6 +879,36 @@ class _Collector(ast.NodeVisitor):
                     self.guarded -= other
                 return
             node = nxt
+
+    def _cli_option(self, test: ast.expr) -> bool:
+        """A test of ``sys.argv`` for a command-line option (``if sys.argv[1:2] ==
+        ["--helper"]:``): the branch of a program's entry module that runs only when a person
+        or the program itself starts it with that option, like ``if __name__ == "__main__"``
+        (in setup.py both still run at install)."""
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+            return any(self._cli_option(value) for value in test.values)
+        if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+            return False
+        if not isinstance(test.ops[0], (ast.Eq, ast.In)):
+            return False
+        sides = [test.left, *test.comparators]
+        options: list[object] = []
+        for side in sides:
+            if isinstance(side, (ast.List, ast.Tuple)):
+                options += [getattr(e, "value", None) for e in side.elts]
+            elif isinstance(side, ast.Constant):
+                options.append(side.value)
+        if not options or not all(
+            isinstance(o, str) and len(o) > 1 and o.startswith("-") for o in options
+        ):
+            return False
+        for side in sides:
+            if isinstance(side, ast.Name) and side.id in self.argv_names:
+                return True
+            base = side.value if isinstance(side, ast.Subscript) else side
+            if self.folder.resolve(base) == "sys.argv":
+                return True
+        return False
 
     def _maintainer_branch(self, test: ast.expr) -> bool:
         """A test of ``sys.argv`` against a maintainer command (``publish``, ``upload``...)."""
@@ -1763,11 +1798,8 @@ def collect(source: str, imported: ImportedReturns | None = None) -> ModuleFacts
 
     ``imported`` gives the labels that functions of other modules return (cross-module flow).
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes etc. in vetted code are not ours
-            tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = parse_python(source)
+    if tree is None:
         return None
     collector = _Collector(source, imported)
     try:
@@ -1811,11 +1843,8 @@ def looks_like_python(text: str) -> bool:
     """Text that parses as Python and calls something (not a sentence that happens to parse)."""
     if "(" not in text or len(text) > 200_000:
         return False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = parse_python(text, newer=False)  # a string that might be code: this parser only
+    if tree is None:
         return False
     return any(isinstance(n, ast.Call) for n in ast.walk(tree))
 

@@ -13,10 +13,10 @@ Two kinds of code in setup.py run only on a person's request, never by installin
 from __future__ import annotations
 
 import ast
-import warnings
 from dataclasses import dataclass
 
 from pipvet.core.analysis.facts.python_ast import MAINTAINER_COMMANDS
+from pipvet.core.analysis.facts.syntax import parse_python
 
 # names that let code reach a function without naming it
 _DYNAMIC_LOOKUPS = frozenset(
@@ -38,11 +38,8 @@ NOTHING = SetupReach(frozenset(), ())
 
 def setup_reach(text: str) -> SetupReach:
     """Dead functions and maintainer-only command classes of a setup.py's source."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes etc. in vetted code are not ours
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = parse_python(text)
+    if tree is None:
         return NOTHING
     loaded: set[str] = set()
     constants: set[str] = set()

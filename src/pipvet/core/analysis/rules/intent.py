@@ -8,6 +8,7 @@ credential stores read next to network code. Values are followed through assignm
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Sequence
 
@@ -23,6 +24,7 @@ from pipvet.core.analysis.facts.python_ast import (
     ModuleFacts,
     written_and_run,
 )
+from pipvet.core.analysis.facts.syntax import parse_python
 from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import (
     ROLE_INIT,
@@ -499,8 +501,14 @@ def _persistence(ctx: FileContext) -> list[Finding]:
         scope = facts.string_scope.get(line or 0, "?")
         if scope == "?":
             continue  # a folded string (an argument already counted) or a docstring
+        users = _constant_users(ctx.text, line or 0) if scope is None else None
         action = next(
-            (c for c in facts.calls if (scope is None or c.func == scope) and _persists(c)),
+            (
+                c
+                for c in facts.calls
+                if (c.func in users if users is not None else scope is None or c.func == scope)
+                and _persists(c)
+            ),
             None,
         )
         if action is None:
@@ -527,6 +535,48 @@ def _persistence(ctx: FileContext) -> list[Finding]:
             )
         ]
     return []
+
+
+def _constant_users(text: str, line: int) -> set[str | None] | None:
+    """Where a module-level constant at ``line`` is used, when it is assigned to a name: the
+    functions that read that name (None for module-level code) and the local functions they hand
+    it to. A table of shell profiles that one function only reads is not what another function
+    of the module writes. None when the constant is not part of a module-level assignment."""
+    tree = parse_python(text)
+    if tree is None:
+        return None
+    names: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and (
+            stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno)
+        ):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            break
+    if not names:
+        return None
+
+    def reads(node: ast.AST) -> bool:
+        return any(
+            isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)
+            for n in ast.walk(node)
+        )
+
+    users: set[str | None] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and reads(node):
+            users.add(node.name)
+            for call in ast.walk(node):
+                if isinstance(call, ast.Call) and any(map(reads, [*call.args, *call.keywords])):
+                    callee = call.func
+                    users.add(getattr(callee, "id", None) or getattr(callee, "attr", None))
+    if any(
+        reads(stmt)
+        for stmt in tree.body
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    ):
+        users.add(None)
+    return users
 
 
 # Commands that unpack, move or check a downloaded file without running it
