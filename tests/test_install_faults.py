@@ -189,6 +189,13 @@ def test_malformed_index_json_and_nul_in_a_filename_are_one_line(
         assert tree(venv) == before
 
 
+def _interruptible() -> None:
+    """In the child: Ctrl-C as a terminal delivers it, even when the test runner was started in
+    the background (a shell without job control starts those with SIGINT ignored, and a
+    program inherits that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_install(tmp_path: Path, *argv: str, env: dict | None = None) -> subprocess.Popen:
     """``pipvet install`` in a process of its own; its output goes to tmp_path/pipvet.log (and
     to the pipe, read by ``communicate``)."""
@@ -206,8 +213,9 @@ def _start_install(tmp_path: Path, *argv: str, env: dict | None = None) -> subpr
         "sys.exit(main(['install', '--no-audit', *sys.argv[1:]]))\n"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", script, *argv], stdout=log, stderr=subprocess.STDOUT, env=environ
-    )
+        [sys.executable, "-c", script, *argv], stdout=log, stderr=subprocess.STDOUT, env=environ,
+        preexec_fn=_interruptible,
+    )  # fmt: skip
     proc.log_path = tmp_path / "pipvet.log"  # type: ignore[attr-defined]
     log.close()
     return proc
@@ -543,6 +551,7 @@ def test_first_ctrl_c_during_a_stalled_lock_ends_pipvet(make_index, tmp_path):
         [sys.executable, "-m", "pipvet", "lock", "alpha", "--index-url", index.url,
          "--resolver", "pip", "-o", str(tmp_path / "out.lock")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        preexec_fn=_interruptible,
     )  # fmt: skip
     _wait_for(lambda: len(index.requests) >= 2, proc)  # pipvet's and pip's page requests
     time.sleep(1)

@@ -222,3 +222,56 @@ def test_a_release_the_page_does_not_list_has_no_files(make_index) -> None:
     for minor in range(page_cache.HEAD + 2):
         many.add_wheel("many", f"1.{minor}")
     assert SimpleIndex(many.url).project_page("many").files(Version("99.0")) == []
+
+
+def test_an_install_reuses_pages_the_index_allows_and_refresh_asks_again(
+    make_index, tmp_path: Path, capsys
+) -> None:
+    """A second install within the index's max-age reads every page from the cache (as pip's and
+    uv's HTTP caches do); ``--refresh`` asks for each again, conditionally."""
+    import subprocess
+    import sys
+
+    from tests.test_install import write_lock
+
+    idx = make_index(standard=True)
+    lock = write_lock(idx, tmp_path / "requirements.lock")  # its pages: "no-cache"
+    idx.cache_control = "max-age=600"
+    names = ("alpha", "beta", "gamma")
+
+    def install(*extra: str) -> dict[str, int]:
+        venv = tmp_path / f"venv{len(idx.requests)}"
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+        before = {p: idx.requests.count(f"/simple/{p}/") for p in names}
+        args = ["install", "--no-audit", "--lock", str(lock), "--python", str(venv), *extra]
+        assert main(args) == 0, capsys.readouterr()
+        return {p: idx.requests.count(f"/simple/{p}/") - before[p] for p in names}
+
+    assert install() == {"alpha": 1, "beta": 1, "gamma": 1}
+    assert install() == {"alpha": 0, "beta": 0, "gamma": 0}
+    assert install("--refresh") == {"alpha": 1, "beta": 1, "gamma": 1}
+    assert sorted(set(idx.not_modified)) == [f"/simple/{p}/" for p in names]
+
+
+def test_a_pages_earliest_upload_is_kept_and_found_for_entries_without_it(tmp_path: Path):
+    rows = [
+        [0, "old-1.0.tar.gz", "https://f/old-1.0.tar.gz", [], 1, "2019-05-01T10:00:00.000001Z",
+         None, False],
+        [1, "old-2.0.tar.gz", "https://f/old-2.0.tar.gz", [], 1, "2024-01-01T00:00:00Z", None,
+         False],
+        [2, "old-3.0.tar.gz", "https://f/old-3.0.tar.gz", [], 1, None, None, False],
+    ]  # fmt: skip
+    url = "https://index.example/simple/old/"
+    data = page_cache.build(url, url, rows)
+    assert data.first_upload == "2019-05-01T10:00:00.000001Z"
+    disk = page_cache.DiskPages(tmp_path)
+    disk.put(data)
+    back = disk.get(url)
+    assert back is not None and back.first_upload == data.first_upload
+    assert not back._rows  # known without decoding a release
+    data.first_upload = None  # an entry written before the summary was kept
+    disk.put(data)
+    older = disk.get(url)
+    assert older is not None and older.first_upload is None
+    assert older.earliest_upload() == "2019-05-01T10:00:00.000001Z"
+    assert page_cache.build(url, url, rows[2:]).earliest_upload() == ""

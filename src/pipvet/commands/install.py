@@ -70,6 +70,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "and why); resolving uses uv where it is installed",
     )
     p.add_argument(
+        "--refresh", action="store_true",
+        help="ask the index again for every page (default: reuse one for as long as the index "
+        "allows, 10 minutes on PyPI)",
+    )  # fmt: skip
+    p.add_argument(
         "--compile",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -134,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
             yes=args.yes,
             installer=args.installer,
             compile=args.compile,
+            refresh=args.refresh,
             color=console.use_color(sys.stderr),
         ),
         progress=console.progress,

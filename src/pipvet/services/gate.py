@@ -142,11 +142,11 @@ def check_names(
     issues: list[GateIssue | None] = []
     keys = sorted({canonicalize_name(n) for n in names})
     index = index or SimpleIndex(index_url)
-    statuses = _project_statuses(index, keys)
+    statuses = project_statuses(index, keys)
     for url in extra_index_urls:  # a name missing here may come from another index in play
         lost = [n for n in keys if statuses[n][0] == "missing"]
         if lost:
-            statuses.update(_project_statuses(SimpleIndex(url), lost))
+            statuses.update(project_statuses(SimpleIndex(url), lost))
     for name in keys:
         status, reason = statuses[name]
         if status == "missing":  # nothing to install: the suggestion is the whole answer
@@ -216,7 +216,7 @@ class PageMemo:
         return self.project_page(name).files()
 
 
-def _project_statuses(index, names: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+def project_statuses(index, names: Sequence[str]) -> dict[str, tuple[str, str | None]]:
     """(PEP 792 status or "missing", reason) of each project, fetched concurrently (the
     first Ctrl-C hangs up on every request in flight)."""
     from pipvet.sources.index import concurrent_map
@@ -419,7 +419,7 @@ def check_index_facts(
 ) -> GateReport:
     """PEP 792 status, yanked files, release age and cooldown, releases, 999.x versions and
     sdist-only releases of every planned package (one project page each, fetched concurrently)."""
-    from pipvet.sources.index import SimpleIndex, concurrent_map, file_version
+    from pipvet.sources.index import SimpleIndex, concurrent_map
 
     now = now or dt.datetime.now(dt.timezone.utc)
     index = index or SimpleIndex(index_url)
@@ -433,8 +433,7 @@ def check_index_facts(
         name, version = pkg.name, str(pkg.version)
         status, reason = page.status
         issues.append(_status_issue(policy, name, status, reason, now))
-        files = page.files()
-        mine = [f for f in files if file_version(f) == pkg.version]
+        mine = page.files(pkg.version)  # that release's rows only (a page can list 15,000)
         chosen = pkg.file or next(iter(mine), None)
 
         def judge(rule: str, message: str, name=name, version=version, chosen=chosen) -> None:
@@ -458,8 +457,7 @@ def check_index_facts(
                     "gate.yanked",
                     f"{name}=={version} is yanked and was not pinned exactly (pip would skip it)",
                 )
-        times = release_times(files)
-        when = times.get(pkg.version)
+        when = release_times(mine).get(pkg.version)
         if min_age_days:
             if when is None:
                 judge(
@@ -470,14 +468,13 @@ def check_index_facts(
             elif when > now - dt.timedelta(days=min_age_days):
                 judge("gate.cooldown", cooldown_message(name, version, when, min_age_days, now))
         releases = len(page.versions)
-        if times:
-            first = min(times.values())
-            if now - first < dt.timedelta(days=NEW_PROJECT_DAYS):
-                judge(
-                    "gate.new-project",
-                    f"{name} is new: its first upload was {_age(now - first)} ago "
-                    f"({releases} release(s))",
-                )
+        first = parse_time(page.data.earliest_upload() or None)
+        if first is not None and now - first < dt.timedelta(days=NEW_PROJECT_DAYS):
+            judge(
+                "gate.new-project",
+                f"{name} is new: its first upload was {_age(now - first)} ago "
+                f"({releases} release(s))",
+            )
         if releases == 1:
             judge("gate.few-releases", f"{name} has a single release")
         if confusion_version(pkg.version):

@@ -30,7 +30,7 @@ from pipvet.core.reports.audit import AuditReport
 from pipvet.core.reports.install import InstallReport, PlannedItem
 from pipvet.installer.plan import InstallPlan
 from pipvet.installer.staging import StagedFile
-from pipvet.sources.page_cache import one_fetch_per_page
+from pipvet.sources.page_cache import one_fetch_per_page, refresh_pages
 from pipvet.sources.sdist import build_requires
 
 __all__ = ["InstallReport", "InstallRequest", "audit_plan", "install"]
@@ -60,6 +60,7 @@ class InstallRequest:
     installer: str = "auto"  # the final step's engine: "auto" (uv, else pip), "uv" or "pip"
     compile: bool = True  # write .pyc files as pip does by default
     color: bool = False  # the gate's summary in colour (the caller's terminal shows colour)
+    refresh: bool = False  # ask the index again for every page (else reused while it allows)
 
 
 @one_fetch_per_page  # each index page is asked for once per operation
@@ -77,6 +78,8 @@ def install(
 
     if not request.packages and not request.requirement and not request.lock:
         raise UsageError("nothing to install: name packages, -r FILE or --lock FILE")
+    if request.refresh:
+        refresh_pages()
     if not request.verify_hashes:
         progress(
             Level.WARN,
@@ -330,9 +333,9 @@ def _plan_from_lock(args, target, lock, *, verify: bool):
         names = _closure(lock, wanted)
     index_url = args.index_url or lock.index_url or DEFAULT_INDEX_URL
     index = SimpleIndex(index_url, other_hosts=False)  # a lock is in force
-    todo = [p.name for p in lock.packages if names is None or p.name in names]
-    todo += [p.name for p in lock.build_packages]
-    listings = index.many(todo)
+    pins = [p for p in lock.packages if names is None or p.name in names]
+    pins += list(lock.build_packages)
+    listings = index.release_files([(p.name, p.version) for p in pins])
     return plan_from_lock(
         lock,
         listings,

@@ -62,6 +62,7 @@ def before_resolving(args: argparse.Namespace, progress: Progress = silent):
         direct = [p.name for p in lock.packages if not p.via or set(p.via) - locked]
         deps = sorted(locked - set(direct))
         pages = _pages(args, index_url)
+        gate.project_statuses(pages, sorted(locked))  # every page at once (then read from memo)
         report = report.merge(
             gate.check_names(direct, index_url=index_url, policy=policy, index=pages)
         )

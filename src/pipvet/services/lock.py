@@ -22,7 +22,7 @@ from pipvet.core.models import DEFAULT_INDEX_URL, FileHash
 from pipvet.core.progress import Level, Progress, silent
 from pipvet.core.reports.lock import LockReport
 from pipvet.sources.environment import default_python
-from pipvet.sources.page_cache import one_fetch_per_page
+from pipvet.sources.page_cache import one_fetch_per_page, refresh_pages
 from pipvet.sources.requirements import gather_requirements, read_pyproject
 
 __all__ = ["LockReport", "LockRequest", "lock"]
@@ -91,7 +91,9 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
         index_url += "/"
     allowed = {canonicalize_name(n) for n in request.allow_sdist} | set(policy.allow_sdist)
     cache = None
-    if not request.refresh:
+    if request.refresh:
+        refresh_pages()
+    else:
         from pipvet.paths import cache_dir
 
         cache = cache_dir() / "simple"

@@ -869,11 +869,12 @@ class SimpleIndex:
     """One simple index, e.g. ``SimpleIndex("https://pypi.org/simple/")``.
 
     Project pages are kept in parsed form (``pipvet.sources.page_cache``) in ``cache_dir``, by
-    default ``<pipvet cache>/simple``. With a ``cache_dir`` given, a page is reused without asking
-    the index for as long as the index allows (``Cache-Control: max-age``; ``lock`` does this);
-    otherwise every page is asked for again, conditionally (``If-None-Match`` /
-    ``If-Modified-Since``), and a page the index says is unchanged is not parsed again. Inside
-    ``page_cache.page_scope()`` each page is asked for once per operation."""
+    default ``<pipvet cache>/simple``. A page is reused without asking the index for as long as
+    the index allows (``Cache-Control: max-age``: 10 minutes on PyPI); after that, or when the
+    operation asks for every page again (``page_cache.refresh_pages``: ``--refresh``), it is asked
+    for again, conditionally (``If-None-Match`` / ``If-Modified-Since``), and a page the index
+    says is unchanged is not parsed again. Inside ``page_cache.page_scope()`` each page is asked
+    for once per operation."""
 
     def __init__(
         self,
@@ -892,9 +893,11 @@ class SimpleIndex:
         self.timeout = timeout
         self.other_hosts = other_hosts  # False under a lock: a redirect elsewhere is refused
         self.cache = _PageCache(Path(cache_dir)) if cache_dir is not None else None  # metadata
-        self.reuse_fresh = cache_dir is not None  # serve unexpired pages without asking
         self._pages_dir = Path(cache_dir) if cache_dir is not None else None
         self._memo = page_cache.current_scope()
+        # serve a page the index still allows to be reused without asking (pip's and uv's HTTP
+        # caches do the same), unless the operation asked for every page again (``--refresh``)
+        self.reuse_fresh = not (self._memo is not None and self._memo.refresh)
 
     def _disk(self) -> page_cache.DiskPages:
         if self._pages_dir is None:
@@ -992,6 +995,21 @@ class SimpleIndex:
             return {}
         results = concurrent_map(self.project_files, keys, max_workers)
         return dict(zip(keys, results, strict=True))
+
+    def release_files(
+        self, pins: Iterable[tuple[str, Version]], max_workers: int = 16
+    ) -> dict[NormalizedName, list[DistFile]]:
+        """The files of one release of each project, keyed by normalised name (a lock's
+        pins: only those releases' rows are read, not a large project's thousands)."""
+        wanted: dict[NormalizedName, list[Version]] = {}
+        for name, version in pins:
+            wanted.setdefault(canonicalize_name(name), []).append(version)
+        keys = sorted(wanted)
+        pages = concurrent_map(self.project_page, keys, max_workers)
+        return {
+            key: [f for v in wanted[key] for f in page.files(v)]
+            for key, page in zip(keys, pages, strict=True)
+        }
 
     def download(self, file: DistFile, dest_dir: Path, *, timeout: float = 60) -> Path:
         return download(file, dest_dir, timeout=timeout)

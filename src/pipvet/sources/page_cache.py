@@ -63,6 +63,9 @@ class PageData:
     tail: tuple[int, int] = (0, 0)
     tail_keys: list[str] = field(default_factory=list)
     tail_form: str = "groups"  # "groups": {key: rows}; "doc": the index's own JSON response
+    # the earliest PEP 700 upload time of any file ("" when none is given; None: not known yet,
+    # an entry written before it was kept: found from every row when first asked for)
+    first_upload: str | None = None
     _rows: dict[str, list] = field(default_factory=dict, repr=False, compare=False)
     _tail: dict | None = field(default=None, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -101,6 +104,12 @@ class PageData:
         out.sort(key=lambda r: r[POS])
         return out
 
+    def earliest_upload(self) -> str:
+        """The earliest upload time the page gives for any file ("" when it gives none)."""
+        if self.first_upload is None:
+            self.first_upload = earliest([r[UPLOAD] for r in self.all_rows()])
+        return self.first_upload
+
     def release_keys(self) -> list[str]:
         """Every release's key, newest first (the tail's are ordered when first asked for)."""
         head = [k for k, _s, _e in self.groups]
@@ -125,7 +134,19 @@ class PageData:
             "validators": self.validators,
             "expires": self.expires,
             "count": self.count,
+            "first_upload": self.first_upload,
         }
+
+
+def earliest(times: list[object]) -> str:
+    """The earliest of PEP 700 upload times (``yyyy-mm-ddThh:mm:ss.ffffffZ``, UTC: they order as
+    text), ignoring anything else; "" when there is none."""
+    valid = [t for t in times if isinstance(t, str) and len(t) >= 19 and t[4:5] == "-"]
+    return min(valid, default="")
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def version_key(version: object) -> str:
@@ -195,6 +216,7 @@ def build(
         count=len(rows),
         tail=tail,
         tail_keys=list(rest),
+        first_upload=earliest([row[UPLOAD] for row in rows]),
     )
     data._rows.update(grouped)
     return data
@@ -313,6 +335,7 @@ def build_json(
         tail=tail,
         tail_keys=rest,
         tail_form="doc",
+        first_upload=earliest([item.get("upload-time") for item in files]),
     )
     data._rows.update(rows)
     return data
@@ -388,6 +411,7 @@ class DiskPages:
                 tail=tail,
                 tail_keys=[str(k) for k in head.get("tail_keys") or []],
                 tail_form="doc" if head.get("tail_form") == "doc" else "groups",
+                first_upload=_text_or_none(head.get("first_upload")),
             )
         except (ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError):
             self.rejected.append(url)
@@ -438,9 +462,11 @@ def disk_pages(directory: Path) -> DiskPages:
 
 
 class PageMemo:
-    """Parsed pages fetched during one operation, by URL (thread-safe)."""
+    """Parsed pages fetched during one operation, by URL (thread-safe). ``refresh``: the
+    operation asks the index again for every page, even one it may still reuse."""
 
-    def __init__(self) -> None:
+    def __init__(self, refresh: bool = False) -> None:
+        self.refresh = refresh
         self._pages: dict[str, PageData] = {}
         self._lock = threading.Lock()
 
@@ -459,14 +485,16 @@ _scope: contextvars.ContextVar[PageMemo | None] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def page_scope() -> Iterator[PageMemo]:
+def page_scope(refresh: bool = False) -> Iterator[PageMemo]:
     """Inside this block, every ``SimpleIndex`` made shares one memo: each page is asked of the
-    index at most once (nested scopes share the outer one)."""
+    index at most once (nested scopes share the outer one). With ``refresh`` every page is asked
+    for again (conditionally) rather than reused while the index allows."""
     memo = _scope.get()
     if memo is not None:
+        memo.refresh = memo.refresh or refresh
         yield memo
         return
-    memo = PageMemo()
+    memo = PageMemo(refresh)
     token = _scope.set(memo)
     try:
         yield memo
@@ -476,6 +504,13 @@ def page_scope() -> Iterator[PageMemo]:
 
 def current_scope() -> PageMemo | None:
     return _scope.get()
+
+
+def refresh_pages() -> None:
+    """The current operation asks the index again for every page (``--refresh``)."""
+    memo = _scope.get()
+    if memo is not None:
+        memo.refresh = True
 
 
 def one_fetch_per_page(fn):
