@@ -188,34 +188,6 @@ def check_names(
     return GateReport(issues=_issues(*issues))
 
 
-class PageMemo:
-    """A ``SimpleIndex`` whose project pages are fetched once for the life of this object (one
-    install): the name checks and the index facts read the same pages."""
-
-    def __init__(self, url: str) -> None:
-        import threading
-
-        from pipvet.sources.index import SimpleIndex
-
-        self._index = SimpleIndex(url)
-        self.url = self._index.url
-        self._pages: dict[str, object] = {}
-        self._lock = threading.Lock()
-
-    def project_page(self, name: str):
-        key = canonicalize_name(name)
-        with self._lock:
-            page = self._pages.get(key)
-        if page is None:
-            page = self._index.project_page(key)  # errors (404) are not remembered
-            with self._lock:
-                self._pages[key] = page
-        return page
-
-    def project_files(self, name: str) -> list[DistFile]:
-        return self.project_page(name).files()
-
-
 def project_statuses(index, names: Sequence[str]) -> dict[str, tuple[str, str | None]]:
     """(PEP 792 status or "missing", reason) of each project, fetched concurrently (the
     first Ctrl-C hangs up on every request in flight)."""

@@ -97,15 +97,15 @@ def before_resolving(args: argparse.Namespace, progress: Progress = silent):
 
 
 def _pages(args, url: str):
-    """The install's one memo of project pages per index: the name checks before resolving and
-    the index facts before downloading read each page once."""
-    from pipvet.services import gate
+    """The install's client of one index: inside the install (``page_cache.page_scope``) the name
+    checks before resolving and the index facts before downloading read each page once."""
+    from pipvet.sources.index import SimpleIndex
 
-    memos = args.__dict__.setdefault("_gate_pages", {})
+    clients = args.__dict__.setdefault("_gate_pages", {})
     key = url.rstrip("/")
-    if key not in memos:
-        memos[key] = gate.PageMemo(url)
-    return memos[key]
+    if key not in clients:
+        clients[key] = SimpleIndex(url)
+    return clients[key]
 
 
 def before_download(args, plan, policy, early, progress: Progress = silent):
