@@ -256,6 +256,22 @@ def test_a_worker_that_dies_gives_a_finding_and_the_scan_goes_on(tmp_path):
     assert (results[0]["verdict"], results[2]["verdict"]) == ("clean", "malicious")
 
 
+def test_the_pool_starts_the_largest_artifacts_first(tmp_path):
+    """A big artifact started last keeps one worker busy alone while the other idles."""
+    sizes = [10, 5_000, 20, 9_000, 30]
+    paths = []
+    for n, size in enumerate(sizes):
+        p = tmp_path / f"a{n}-1.0.tar.gz"
+        p.write_bytes(b"x" * size)
+        paths.append(p)
+    items = [ScanInput(p, str(p)) for p in paths]
+    results: dict[int, dict] = {}
+    run_pool(hostile.started_at, items, range(len(items)), 2, results.__setitem__)
+    assert sorted(results) == [0, 1, 2, 3, 4]
+    first_two = sorted(results, key=lambda i: results[i]["start"])[:2]
+    assert set(first_two) == {1, 3}
+
+
 # -- units: codecs and terminal text ---------------------------------------------------------------
 
 

@@ -279,3 +279,12 @@ def entry_flood(folder: Path, count: int, kind: bytes = tarfile.DIRTYPE) -> Path
     path = folder / "demo-1.0.tar.gz"
     path.write_bytes(gzip.compress(buf.getvalue(), 1))
     return path
+
+
+def started_at(item):
+    """A worker's job that only says when it started (for the pool's scheduling order)."""
+    import time
+
+    start = time.monotonic()
+    time.sleep(0.3)
+    return {"start": start}

@@ -15,7 +15,7 @@ import gc
 import os
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,15 +217,19 @@ def run_pool(
     one process each, and one whose process dies again gets a ``scan.worker-died`` finding; the
     scan goes on."""
     broken: list[int] = []
+    # largest first: a big artifact started last would keep one worker busy alone at the end
+    order = sorted(indices, key=lambda i: _size_of(items[i]), reverse=True)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {i: pool.submit(work, items[i]) for i in indices}
-        for i, fut in futures.items():
+        futures = {pool.submit(work, items[i]): i for i in order}
+        for fut in as_completed(futures):
+            i = futures[fut]
             try:
                 result = fut.result()
             except BrokenProcessPool:
                 broken.append(i)
                 continue
             done(i, result)
+    broken.sort()
     for i in broken:
         try:
             with ProcessPoolExecutor(max_workers=1) as solo:
@@ -233,6 +237,15 @@ def run_pool(
         except BrokenProcessPool:
             result = _worker_died(items[i])
         done(i, result)
+
+
+def _size_of(item: ScanInput) -> int:
+    """Bytes to read for ``item`` (an artifact's file size; 0 when unknown: a tree, an
+    installation)."""
+    try:
+        return item.path.stat().st_size if item.kind == "file" else 0
+    except OSError:
+        return 0
 
 
 def _worker_died(item: ScanInput) -> dict:
