@@ -71,7 +71,8 @@ HTTP_CLIENT = "http-client"  # an opener, session or pool: its fetches return do
 SOCKET = "socket"  # a socket made here: its send/sendall/sendto/connect are network calls
 SOCKET_CALLS = frozenset({"send", "sendall", "sendto", "sendmsg", "connect", "connect_ex"})
 _SINK_HINTS = ("system", "popen", "Popen", "subprocess", "exec", "eval", "spawn", "startfile")
-_SINK_HINT = re.compile("|".join(map(re.escape, _SINK_HINTS)))
+# ("execute", a database cursor's method on most lines of an ORM, names no sink)
+_SINK_HINT = re.compile("|".join(map(re.escape, _SINK_HINTS)).replace("exec", "exec(?!ut)"))
 
 
 def runs_argument(name: str | None) -> bool:
@@ -711,7 +712,10 @@ class _Collector(ast.NodeVisitor):
             self.facts.incomplete.append((getattr(node, "lineno", 0), why))
 
     def generic_visit(self, node: ast.AST) -> None:
-        for name in node._fields:
+        fields = _CHILD_FIELDS.get(type(node))
+        if fields is None:
+            fields = _child_fields(type(node))
+        for name in fields:  # contexts, operators, names and numbers hold nothing to visit
             value = getattr(node, name, None)
             if isinstance(value, list):
                 for item in value:
@@ -1084,15 +1088,18 @@ class _Collector(ast.NodeVisitor):
         out = set(self._own_labels_guarded(node)) if isinstance(node, _LABEL_ORIGINS) else set()
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
             out.add(DECIPHERED)  # XOR with a key
-        for name in node._fields:  # ast.iter_child_nodes, inlined (hot)
+        fields = _CHILD_FIELDS.get(type(node))
+        if fields is None:
+            fields = _child_fields(type(node))
+        for name in fields:  # ast.iter_child_nodes, inlined (hot), without label-free fields
             value = getattr(node, name, None)
             if isinstance(value, list):
                 for item in value:
-                    if isinstance(item, ast.AST):
+                    if isinstance(item, ast.AST) and not isinstance(item, _LABEL_FREE):
                         labels = self.labels_of(item, depth + 1)
                         if labels:
                             out |= labels
-            elif isinstance(value, ast.AST):
+            elif isinstance(value, ast.AST) and not isinstance(value, _LABEL_FREE):
                 labels = self.labels_of(value, depth + 1)
                 if labels:
                     out |= labels
@@ -1743,6 +1750,18 @@ _UNSEEN = object()
 _LABEL_FREE = (ast.Constant, ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 _NO_LABELS: frozenset[str] = frozenset()
 _LABEL_ORIGINS = (ast.Name, ast.Attribute, ast.Call)
+# fields that only ever hold names, numbers, flags, contexts or operators: never a labelled value
+_SCALAR_FIELDS = frozenset(
+    {"ctx", "op", "ops", "id", "attr", "arg", "conversion", "kind", "type_comment", "level"}
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that can hold expressions (cached per type)."""
+    fields = tuple(f for f in kind._fields if f not in _SCALAR_FIELDS)  # type: ignore[attr-defined]
+    _CHILD_FIELDS[kind] = fields
+    return fields
 
 
 CONFIG_OBJECT = re.compile(r"(^|_)(config|conf|cfg|settings|options)$", re.I)
