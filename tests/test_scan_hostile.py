@@ -272,6 +272,26 @@ def test_the_pool_starts_the_largest_artifacts_first(tmp_path):
     assert set(first_two) == {1, 3}
 
 
+def test_after_the_first_artifact_the_collector_leaves_long_lived_objects_alone(tmp_path):
+    """The engine's own objects are frozen once (``gc.freeze``): a later artifact's collection
+    walks only what that artifact made. Run in a fresh process (the test runner's is shared)."""
+    import subprocess
+    import sys
+
+    art = hostile.sdist(tmp_path, {"setup.py": hostile.SETUP_HEAD + hostile.SETUP_TAIL})
+    code = (
+        "import gc, sys\n"
+        "from pipvet.services.scan import scan_files\n"
+        "before = gc.get_freeze_count()\n"
+        "scan_files([sys.argv[1]], use_cache=False)\n"
+        "first = gc.get_freeze_count()\n"
+        "scan_files([sys.argv[1]], use_cache=False)\n"
+        "print(before, first > 1000, gc.get_freeze_count() == first, gc.isenabled())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(art)], capture_output=True, text=True)
+    assert out.stdout.split() == ["0", "True", "True", "True"], out.stderr
+
+
 # -- units: codecs and terminal text ---------------------------------------------------------------
 
 
