@@ -107,6 +107,9 @@ def test_happy_path_from_lock_picks_best_wheel_and_verifies(
     site = next((venv / "lib").glob("python*/site-packages"))
     wheel_meta = (site / "gamma-1.0.dist-info" / "WHEEL").read_text()
     assert "Tag: cp311-cp311-manylinux_2_17_x86_64" in wheel_meta  # best tag for this Python
+    # uv linked from its cache for this install, deleted after: no installed file shares its data
+    files = [p for p in site.rglob("*") if p.is_file()]
+    assert files and all(p.stat().st_nlink == 1 for p in files)
     # one line per phase, the gate's one-line summary (and its note about pip's config)
     assert len(out.strip().splitlines()) <= 7
     assert out.strip().splitlines()[-1] == (

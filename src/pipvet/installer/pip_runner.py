@@ -10,8 +10,9 @@ no pip; uv is given the target through a launcher that starts it with ``-I -S`` 
 (``pipvet.sources.environment.no_site_launcher``), so no ``.pth`` file of the target runs.
 
 uv unpacks into a cache of its own for this one install (a temporary folder, deleted after) and
-copies from there (``--link-mode copy``): nothing of the user's uv cache is read, and no file of
-the target shares its inode with a cache entry. uv does not compile bytecode itself here (its
+links from there (``--link-mode hardlink``, or ``copy`` across filesystems): nothing of the user's
+uv cache is read, and once the install is over no file of the target shares its inode with
+anything else. uv does not compile bytecode itself here (its
 ``--compile-bytecode`` starts the target with ``site``): ``compile_command`` does it the way pip
 does, with the target interpreter started with ``-I -S``.
 """
@@ -105,7 +106,7 @@ def uv_install_command(
     args = [
         uv, "pip", "install", "--no-config", "--no-python-downloads",
         "--python", no_site_launcher(python, tmp),
-        "--cache-dir", str(tmp / "uv-cache"), "--link-mode", "copy",
+        "--cache-dir", str(tmp / "uv-cache"), "--link-mode", _link_mode(tmp, python),
         "--no-deps", "--no-index", "--find-links", str(staging_dir),
         "--only-binary", ":all:", "--color", "never", "--no-progress",
     ]  # fmt: skip
@@ -119,6 +120,17 @@ def uv_install_command(
         args.append("--quiet")
     args += ["-r", str(requirements)]
     return args
+
+
+def _link_mode(tmp: Path, python: str) -> str:
+    """``hardlink`` when uv's cache for this install (deleted after it) and the target are on
+    one filesystem: once the cache is gone, every installed file is the only link to its data.
+    ``copy`` otherwise (a hard link cannot cross filesystems)."""
+    try:
+        same = os.stat(tmp).st_dev == os.stat(Path(python).parent).st_dev
+    except OSError:
+        same = False
+    return "hardlink" if same else "copy"
 
 
 # Compile the given .py files (one path a line on stdin) as pip does after an install: each file
