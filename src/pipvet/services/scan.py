@@ -90,16 +90,18 @@ def gc_paused():
         if was_enabled:
             gc.enable()
         gc.collect()
-        if not _frozen:
+        if _frozen_in[0] != os.getpid():
             # what is alive after the first artifact (the engine's modules, compiled patterns,
             # tables) lives as long as the process: later collections need not walk it again
             # (it was 12 ms of every artifact's ~35 on small ones). Reference counting still
             # frees what of it is dropped.
             gc.freeze()
-            _frozen.append(True)
+            _frozen_in[0] = os.getpid()
 
 
-_frozen: list[bool] = []  # the process's long-lived objects were moved out of the collector's way
+# the process whose long-lived objects were moved out of the collector's way (a forked worker
+# inherits the value but imports, and so freezes, its own)
+_frozen_in: list[int] = [0]
 
 
 def scan_one(item: ScanInput) -> dict:

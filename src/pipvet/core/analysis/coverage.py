@@ -20,6 +20,7 @@ import sys
 import tokenize
 import warnings
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from pipvet.core.analysis.facts.syntax import parser_name
 from pipvet.core.analysis.facts.tokens import MAX_TOKENS
@@ -299,7 +300,7 @@ def parse_failed(text: str) -> Gap:
     running = f"Python {sys.version_info.major}.{sys.version_info.minor}"
     newer = parser_name()
     if newer is not None:  # it was tried (syntax.parse_python) and failed too
-        running += f" or as {newer.rpartition('/')[2].removesuffix('.exe')}"
+        running += f" or as {Path(newer).name.removesuffix('.exe')}"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escapes etc. in vetted code are not ours

@@ -712,10 +712,9 @@ class _Collector(ast.NodeVisitor):
             self.facts.incomplete.append((getattr(node, "lineno", 0), why))
 
     def generic_visit(self, node: ast.AST) -> None:
-        fields = _CHILD_FIELDS.get(type(node))
-        if fields is None:
-            fields = _child_fields(type(node))
-        for name in fields:  # contexts, operators, names and numbers hold nothing to visit
+        for name in _CHILD_FIELDS[
+            type(node)
+        ]:  # contexts, operators, names and numbers hold nothing to visit
             value = getattr(node, name, None)
             if isinstance(value, list):
                 for item in value:
@@ -906,13 +905,7 @@ class _Collector(ast.NodeVisitor):
             isinstance(o, str) and len(o) > 1 and o.startswith("-") for o in options
         ):
             return False
-        for side in sides:
-            if isinstance(side, ast.Name) and side.id in self.argv_names:
-                return True
-            base = side.value if isinstance(side, ast.Subscript) else side
-            if self.folder.resolve(base) == "sys.argv":
-                return True
-        return False
+        return self._reads_argv(sides)
 
     def _maintainer_branch(self, test: ast.expr) -> bool:
         """A test of ``sys.argv`` against a maintainer command (``publish``, ``upload``...)."""
@@ -924,9 +917,14 @@ class _Collector(ast.NodeVisitor):
         ]
         if not commands or not all(c.strip().lower() in MAINTAINER_COMMANDS for c in commands):
             return False
+        return self._reads_argv(sides)
+
+    def _reads_argv(self, sides: list[ast.expr]) -> bool:
+        """One side of a comparison is ``sys.argv``, an item or slice of it, or a module name
+        given one item of it (``command = sys.argv[-1]``)."""
         for side in sides:
             if isinstance(side, ast.Name) and side.id in self.argv_names:
-                return True  # command = sys.argv[-1]; if command == "publish": ...
+                return True
             base = side.value if isinstance(side, ast.Subscript) else side
             if self.folder.resolve(base) == "sys.argv":
                 return True
@@ -1088,10 +1086,9 @@ class _Collector(ast.NodeVisitor):
         out = set(self._own_labels_guarded(node)) if isinstance(node, _LABEL_ORIGINS) else set()
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
             out.add(DECIPHERED)  # XOR with a key
-        fields = _CHILD_FIELDS.get(type(node))
-        if fields is None:
-            fields = _child_fields(type(node))
-        for name in fields:  # ast.iter_child_nodes, inlined (hot), without label-free fields
+        for name in _CHILD_FIELDS[
+            type(node)
+        ]:  # ast.iter_child_nodes, inlined (hot), without label-free fields
             value = getattr(node, name, None)
             if isinstance(value, list):
                 for item in value:
@@ -1754,14 +1751,18 @@ _LABEL_ORIGINS = (ast.Name, ast.Attribute, ast.Call)
 _SCALAR_FIELDS = frozenset(
     {"ctx", "op", "ops", "id", "attr", "arg", "conversion", "kind", "type_comment", "level"}
 )
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _child_fields(kind: type) -> tuple[str, ...]:
-    """The fields of a node type that can hold expressions (cached per type)."""
-    fields = tuple(f for f in kind._fields if f not in _SCALAR_FIELDS)  # type: ignore[attr-defined]
-    _CHILD_FIELDS[kind] = fields
-    return fields
+class _ChildFields(dict):
+    """Node type -> its fields that can hold expressions (worked out on the first lookup)."""
+
+    def __missing__(self, kind: type) -> tuple[str, ...]:
+        fields = tuple(f for f in kind._fields if f not in _SCALAR_FIELDS)  # type: ignore[attr-defined]
+        self[kind] = fields
+        return fields
+
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = _ChildFields()
 
 
 CONFIG_OBJECT = re.compile(r"(^|_)(config|conf|cfg|settings|options)$", re.I)
