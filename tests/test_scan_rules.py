@@ -338,6 +338,22 @@ def test_verdict_and_score_follow_the_worst_finding() -> None:
     assert 0 <= judge([f("critical")] * 50)[1] <= 100
 
 
+def test_writing_a_download_beside_running_it_is_one_act_not_two_signs() -> None:
+    from pipvet.core.analysis.model import Finding
+    from pipvet.core.analysis.verdict import judge
+
+    def f(rule: str, category: str = "intent") -> Finding:
+        return Finding(rule, category, "medium", "pkg/update.py", 1, "m")
+
+    step = [f("intent.drop-payload"), f("intent.download-execute")]
+    assert judge(step)[0] == "risky"
+    # the written download beside a second sign (a raw IP, a paste site) is still intent
+    assert judge([f("intent.drop-payload"), f("indicator.raw-ip-url", "indicator")])[0] == (
+        "suspicious"
+    )
+    assert judge([*step, f("indicator.paste-site", "indicator")])[0] == "suspicious"
+
+
 # -- rules added from behaviour families ----------------------------------------------------------
 
 

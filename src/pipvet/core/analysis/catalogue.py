@@ -120,7 +120,8 @@ _RULES = (
         "high",
         "Decodes hidden data (base64, zlib, XOR, substitution...) and executes it.",
         "Decode the blob offline (never run it) and read the code it hides.",
-        "A codec helper decoding its caller's data, called only on request.",
+        "A codec helper decoding its caller's data, or code read from a pipe the caller "
+        "hands in, called only on request.",
     ),
     Rule(
         "intent.download-execute",
@@ -128,7 +129,8 @@ _RULES = (
         "high",
         "Downloads code (or installs packages) and runs it.",
         "Find the URL or package and what is done with the bytes fetched.",
-        "Updaters run on the user's command; a library installed only when it is missing.",
+        "An updater or data recipe run on the user's command in plain sight (a warning); "
+        "a library installed only when it is missing.",
     ),
     Rule(
         "intent.drop-payload",

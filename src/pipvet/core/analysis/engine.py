@@ -174,15 +174,23 @@ def _join_parts(first: ModuleFacts, more: list[ModuleFacts]) -> None:
     module-level code calls runs on import in every part, and the first part (the one other
     modules' reach follows) holds the imports, calls and returns of all of them."""
     edges: dict[str, set[str]] = {}
+    firm: dict[str, set[str]] = {}
     roots: set[str] = set()
+    firm_roots: set[str] = set()
     for facts in (first, *more):
         for caller, callees in facts.call_edges.items():
             edges.setdefault(caller, set()).update(callees)
+        for caller, callees in facts.firm_edges.items():
+            firm.setdefault(caller, set()).update(callees)
         roots |= facts.run_on_load
+        firm_roots |= facts.firm_on_load
     on_load = reachable(edges, roots)
+    firm_on_load = reachable(firm, firm_roots)
     for facts in (first, *more):
         facts.run_on_load = on_load
+        facts.firm_on_load = firm_on_load
     first.call_edges = edges
+    first.firm_edges = firm
     for facts in more:
         first.imports |= facts.imports
         first.imported_names |= facts.imported_names
@@ -190,6 +198,8 @@ def _join_parts(first: ModuleFacts, more: list[ModuleFacts]) -> None:
             first.returns.setdefault(name, labels)
         for caller, targets in facts.external_calls.items():
             first.external_calls.setdefault(caller, set()).update(targets)
+        for caller, targets in facts.firm_external.items():
+            first.firm_external.setdefault(caller, set()).update(targets)
 
 
 def _parse_noting(text: str, imported: ImportedReturns | None, gaps: list[Gap]) -> ModuleFacts:
@@ -321,6 +331,10 @@ def _install_hooks_call_package(
                     continue
                 callee[0].run_on_load = reachable(
                     callee[0].call_edges, (func, *callee[0].run_on_load)
+                )
+                # installing runs it whatever the branch: not told apart from a firm call
+                callee[0].firm_on_load = reachable(
+                    callee[0].call_edges, (func, *callee[0].firm_on_load)
                 )
                 marked = True
     return marked

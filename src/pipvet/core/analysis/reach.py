@@ -4,7 +4,9 @@
 ``start`` is only a function of ``core``. Each module's facts list the imported functions its
 module-level code (and the local functions that code calls) calls; this pass maps those names to
 the artifact's own modules and adds the callees, with everything they call in turn, to that
-module's ``run_on_load``, until nothing changes.
+module's ``run_on_load``, until nothing changes. A call made on every run of its caller (outside
+an ``if`` branch or ``except`` handler) from code that itself runs on every load extends
+``firm_on_load`` as well: what is reached only through a guarded call runs on a condition.
 """
 
 from __future__ import annotations
@@ -58,19 +60,24 @@ def propagate(modules: Mapping[str, tuple[ModuleFacts, bool]]) -> None:
             if name.rpartition(".")[2] == "__main__":
                 continue  # runs for `python -m pkg`, never on import: what it calls is not loaded
             for caller in (MODULE_CALLER, *facts.run_on_load):
+                firm_caller = caller == MODULE_CALLER or caller in facts.firm_on_load
+                firm_targets = facts.firm_external.get(caller, ()) if firm_caller else ()
                 for target in facts.external_calls.get(caller, ()):
                     absolute = absolute_name(target, name, is_package)
                     if absolute is None:
                         continue
                     mod, _, func = absolute.rpartition(".")
                     callee = modules.get(mod)
-                    if callee is None or func in callee[0].run_on_load:
+                    if callee is None:
                         continue
-                    facts_of_callee = callee[0]
-                    facts_of_callee.run_on_load = reachable(
-                        facts_of_callee.call_edges, (func, *facts_of_callee.run_on_load)
-                    )
-                    changed = True
+                    into = callee[0]
+                    if func not in into.run_on_load:
+                        into.run_on_load = reachable(into.call_edges, (func, *into.run_on_load))
+                        changed = True
+                    if target in firm_targets and func not in into.firm_on_load:
+                        # called on every load of a module, not only on a condition
+                        into.firm_on_load = reachable(into.firm_edges, (func, *into.firm_on_load))
+                        changed = True
         if not changed:
             return
 

@@ -111,11 +111,18 @@ def _intent_with_company(
 SAME_ACT = {
     "indicator.executable-url": frozenset({"intent.download-execute", "intent.drop-payload"})
 }
+# writing a download to disk, beside running what was downloaded, is a step of that one act
+STEP_OF = {"intent.drop-payload": "intent.download-execute"}
 
 
 def _distinct_signs(rules: set[str]) -> set[str]:
     intents = {r for r in rules if r.startswith("intent.")}
-    return {r for r in rules if not (r in SAME_ACT and intents and intents <= SAME_ACT[r])}
+    return {
+        r
+        for r in rules
+        if not (r in SAME_ACT and intents and intents <= SAME_ACT[r])
+        and STEP_OF.get(r) not in rules
+    }
 
 
 # what the engine could not read, or the archive: fail closed, but not a second sign of intent

@@ -437,6 +437,12 @@ class ModuleFacts:
     # caller -> imported functions it calls, as dotted names (relative ones start with dots):
     # the engine follows these into the artifact's other modules (cross-module run-on-load)
     external_calls: dict[str, set[str]] = field(default_factory=dict)
+    # the same, for calls made on every run of the caller (not inside an `if` branch or an
+    # `except` handler), and the functions of run_on_load reached only through such calls: one
+    # outside firm_on_load runs on load only on a condition (a missing import, an old version)
+    firm_edges: dict[str, set[str]] = field(default_factory=dict)
+    firm_external: dict[str, set[str]] = field(default_factory=dict)
+    firm_on_load: frozenset[str] = frozenset()
     returns: dict[str, frozenset[str]] = field(default_factory=dict)  # function -> labels returned
     dynamic_builtins: list[tuple[int, str]] = field(default_factory=list)  # (line, where)
     module_statements: int = 0  # top-level statements other than imports/defs/docstrings/setup()
@@ -1392,7 +1398,11 @@ class _Collector(ast.NodeVisitor):
         if isinstance(value, ast.Dict) and len(value.keys) > BIG_LITERAL:
             return
         if isinstance(target, ast.Name):
-            self.scope.params.discard(target.id)  # rebound: no longer the caller's value
+            if self._from_param(value):
+                # line = stream.readline(): still only what the caller handed in
+                self.scope.params.add(target.id)
+            else:
+                self.scope.params.discard(target.id)  # rebound: no longer the caller's value
             if _setting_read(value):
                 self.scope.settings.add(target.id)  # the key the application was configured with
             else:
@@ -1565,18 +1575,27 @@ class _Collector(ast.NodeVisitor):
                 self.facts.dynamic_builtins.append((node.lineno, self.where))
         if self.where not in (WHERE_MAIN, WHERE_MAINTAINER):
             caller = self.func_stack[-1] if self.func_stack else MODULE_CALLER
+            firm = self.guarded == 0
             if isinstance(func, ast.Name):
                 self.call_edges.setdefault(caller, set()).add(func.id)
+                if firm:
+                    self.facts.firm_edges.setdefault(caller, set()).add(func.id)
             if name in RUNS_CALLBACK:  # Thread(target=f).start(), atexit.register(f): f runs
                 for arg in [*node.args, *(k.value for k in node.keywords if k.arg == "target")]:
                     if isinstance(arg, ast.Name):
                         self.call_edges.setdefault(caller, set()).add(arg.id)
+                        if firm:
+                            self.facts.firm_edges.setdefault(caller, set()).add(arg.id)
                     started = self._imported_target(arg) if isinstance(arg, ast.Name) else None
                     if started:  # Thread(target=f) with f from another module of the package
                         self.facts.external_calls.setdefault(caller, set()).add(started)
+                        if firm:
+                            self.facts.firm_external.setdefault(caller, set()).add(started)
             target = self._imported_target(func) or name
             if target is not None and "." in target:
                 self.facts.external_calls.setdefault(caller, set()).add(target)
+                if firm:
+                    self.facts.firm_external.setdefault(caller, set()).add(target)
         self.generic_visit(node)
 
     def _imported_target(self, func: ast.expr) -> str | None:
@@ -1834,6 +1853,7 @@ def collect(source: str, imported: ImportedReturns | None = None) -> ModuleFacts
         if looks_like_python(code):
             collector.facts.payloads.append((line, code))  # a dropped script: analysed as code
     collector.facts.run_on_load = reachable(collector.call_edges)
+    collector.facts.firm_on_load = reachable(collector.facts.firm_edges)
     return collector.facts
 
 

@@ -106,6 +106,20 @@ class FileContext:
             return WHEN_CALL
         return WHEN_IMPORT
 
+    def conditional(self, call: CallFact) -> bool:
+        """``call`` runs only on a condition: inside an ``if`` branch or an ``except`` handler
+        of its function, or in a function that loading the module reaches only through such a
+        call (``except ImportError: check_requirements(...)``)."""
+        if call.guarded:
+            return True
+        facts = self.facts
+        return (
+            call.where == WHERE_FUNCTION
+            and facts is not None
+            and call.func in facts.run_on_load
+            and call.func not in facts.firm_on_load
+        )
+
     @cached_property
     def _setup_reach(self) -> SetupReach:
         return setup_reach(self.text)

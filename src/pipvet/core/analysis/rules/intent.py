@@ -50,7 +50,9 @@ from pipvet.core.analysis.rules.capabilities import (
     is_network,
 )
 
-EXEC_SINKS = DYNAMIC | PROCESS
+# unmarshalling builds a code object without running it: what runs it (exec, FunctionType) is
+# the sink, and it sees the decoded label marshal.loads passes on
+EXEC_SINKS = (DYNAMIC | PROCESS) - {"marshal.loads"}
 CODE_SINKS = frozenset({"exec", "eval", "compile", "execfile"})
 DESERIALISERS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads"})
 NOT_CODE = frozenset({"ctypes.CDLL", "ctypes.WinDLL"})
@@ -169,7 +171,9 @@ def check(ctx: FileContext) -> list[Finding]:
                 decoded = set()  # str.translate or XOR reaching a process: rarely hidden code
             if decoded and name not in NOT_CODE and not deserialise:
                 # a helper decoding its own parameter hides nothing by itself: one level less
-                sev = _milder(when) if decoded == {DECODED_PARAM} else _serious(when)
+                handed = decoded == {DECODED_PARAM}
+                sev = _milder(when) if handed else _serious(when)
+                what = "data it is handed" if handed else "hidden data"
                 out.append(
                     finding(
                         "intent.decode-execute",
@@ -177,7 +181,7 @@ def check(ctx: FileContext) -> list[Finding]:
                         sev,
                         ctx,
                         call.line,
-                        f"Decodes hidden data and executes it {WHEN_TEXT[when]}.",
+                        f"Decodes {what} and executes it {WHEN_TEXT[when]}.",
                         call.text,
                     )
                 )
@@ -187,11 +191,14 @@ def check(ctx: FileContext) -> list[Finding]:
                 callers = (
                     when == WHEN_CALL and name in CODE_SINKS and _callers_url(facts, call.func)
                 )
+                # ... and so is an updater or a data recipe run on request in plain sight; a
+                # dropper waiting to be called hides (errors swallowed, no window, a hidden URL)
+                plain = when == WHEN_CALL and _in_plain_sight(call)
                 out.append(
                     finding(
                         "intent.download-execute",
                         "intent",
-                        _milder(when) if callers else _serious(when),
+                        _milder(when) if callers or plain else _serious(when),
                         ctx,
                         call.line,
                         f"Downloads code and executes it {WHEN_TEXT[when]}.",
@@ -272,7 +279,7 @@ def check(ctx: FileContext) -> list[Finding]:
                     finding(
                         "intent.download-execute",
                         "intent",
-                        "high" if elsewhere or not call.guarded else "medium",
+                        "high" if elsewhere or not ctx.conditional(call) else "medium",
                         ctx,
                         call.line,
                         f"Installs more packages {where} (downloaded code, run) {WHEN_TEXT[when]}.",
@@ -693,6 +700,23 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
 
 
 IMPORTS_BY_NAME = frozenset({"importlib.import_module", "__import__"})
+
+
+HIDDEN_RUN = re.compile(
+    r"CREATE_NO_WINDOW|DETACHED_PROCESS|SW_HIDE|STARTF_USESHOWWINDOW|-w(indowstyle)?\s+hidden|"
+    r"\bpythonw(\.exe)?\b|\bstart\s+/b\b|\bnohup\b|\bsetsid\b|&\s*$|/(quiet|qn|silent)\b",
+    re.I,
+)
+
+
+def _in_plain_sight(call: CallFact) -> bool:
+    """Code or a program run where the user sees it: its errors are not swallowed, it opens no
+    hidden or detached window and what was fetched was not found through decoded text."""
+    return (
+        not call.quiet
+        and not call.labels & {"decoded", DECIPHERED}
+        and HIDDEN_RUN.search(call.text) is None
+    )
 
 
 def _callers_url(facts: ModuleFacts, func: str | None) -> bool:
