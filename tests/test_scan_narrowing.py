@@ -1624,3 +1624,32 @@ def test_the_same_updater_run_on_import_stays_serious():
     assert hits and {f.severity for f in hits} == {"critical"}
     assert result.verdict == "malicious"
 
+
+def test_the_newer_parser_is_an_interpreter_binary_a_launcher_is_asked_only_without_one(
+    tmp_path,
+):
+    """A managed interpreter's own executable is used as found; a launcher script (a pyenv
+    shim) is run to ask which interpreter it starts only when no executable is there."""
+    from pipvet.core.analysis.facts import syntax
+
+    minor = sys.version_info.minor + 1
+    assert minor <= syntax.NEWEST_MINOR
+    name = f"python3.{minor}"
+    binary_dir = tmp_path / "home" / ".pyenv" / "versions" / f"3.{minor}.9" / "bin"
+    binary_dir.mkdir(parents=True)
+    (binary_dir / name).symlink_to(os.path.realpath(sys.executable))
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    marker = tmp_path / "launcher-ran"
+    launcher = shims / name
+    launcher.write_text(f"#!/bin/sh\ntouch '{marker}'\necho /opt/elsewhere/{name}\n")
+    launcher.chmod(0o755)
+
+    found = list(syntax._found("", str(shims), str(tmp_path / "home")))
+    assert found == [str(binary_dir / name)]
+    assert not marker.exists()
+
+    (binary_dir / name).unlink()
+    found = list(syntax._found("", str(shims), str(tmp_path / "home")))
+    assert found == [f"/opt/elsewhere/{name}"]
+    assert marker.exists()

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -117,9 +118,10 @@ def tree_from_json(data: bytes | str) -> ast.Module | None:
 
 
 def parser_name() -> str | None:
-    """The newer interpreter whose parser is used, when there is one (for messages)."""
-    found = newer_interpreters()
-    return found[0] if found else None
+    """The newer interpreter whose parser is used, when there is one (for messages): the
+    newest, found without looking for the older ones."""
+    explicit = os.environ.get("PIPVET_PARSER_PYTHON", "")
+    return _newest(explicit, os.environ.get("PATH", ""), str(Path.home()))
 
 
 def newer_interpreters() -> tuple[str, ...]:
@@ -131,12 +133,22 @@ def newer_interpreters() -> tuple[str, ...]:
 
 
 @functools.cache
+def _newest(explicit: str, path: str, home_dir: str) -> str | None:
+    return next(_found(explicit, path, home_dir), None)
+
+
+@functools.cache
 def _discover(explicit: str, path: str, home_dir: str) -> tuple[str, ...]:
+    return tuple(_found(explicit, path, home_dir))
+
+
+def _found(explicit: str, path: str, home_dir: str) -> Iterator[str]:
     if explicit:
         exe = _real_interpreter(explicit)
-        return (exe,) if exe else ()
+        if exe:
+            yield exe
+        return
     home = Path(home_dir)
-    found: list[str] = []
     for minor in range(NEWEST_MINOR, sys.version_info.minor, -1):
         name = f"python3.{minor}"
         candidates = [
@@ -145,12 +157,31 @@ def _discover(explicit: str, path: str, home_dir: str) -> tuple[str, ...]:
             *sorted(home.glob(f".local/share/uv/python/cpython-3.{minor}.*/bin/{name}"),
                     reverse=True),
         ]  # fmt: skip
-        for path in filter(None, candidates):
-            exe = _real_interpreter(str(path))
-            if exe is not None:
-                found.append(exe)
-                break
-    return tuple(found)
+        paths = [str(c) for c in candidates if c]
+        # an interpreter's own executable is used as it is; a launcher (a pyenv shim, a
+        # script) is asked which interpreter it runs, and only when no executable is found
+        exe = next((p for p in paths if _is_executable_binary(p)), None)
+        if exe is None:
+            exe = next(filter(None, map(_real_interpreter, paths)), None)
+        if exe is not None:
+            yield exe
+
+
+_BINARY_MAGIC = (
+    b"\x7fELF",  # Linux, BSD
+    b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe",  # macOS (Mach-O, fat)
+    b"MZ",  # Windows
+)  # fmt: skip
+
+
+def _is_executable_binary(path: str) -> bool:
+    """A compiled executable (not a script that launches something else)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return False
+    return os.access(path, os.X_OK) and head.startswith(_BINARY_MAGIC)
 
 
 def _real_interpreter(path: str) -> str | None:
