@@ -129,8 +129,7 @@ _RULES = (
         "high",
         "Downloads code (or installs packages) and runs it.",
         "Find the URL or package and what is done with the bytes fetched.",
-        "An updater or data recipe run on the user's command in plain sight (a warning); "
-        "a library installed only when it is missing.",
+        "Updaters run on the user's command; a library installed only when it is missing.",
     ),
     Rule(
         "intent.drop-payload",

@@ -191,14 +191,11 @@ def check(ctx: FileContext) -> list[Finding]:
                 callers = (
                     when == WHEN_CALL and name in CODE_SINKS and _callers_url(facts, call.func)
                 )
-                # ... and so is an updater or a data recipe run on request in plain sight; a
-                # dropper waiting to be called hides (errors swallowed, no window, a hidden URL)
-                plain = when == WHEN_CALL and _in_plain_sight(call)
                 out.append(
                     finding(
                         "intent.download-execute",
                         "intent",
-                        _milder(when) if callers or plain else _serious(when),
+                        _milder(when) if callers else _serious(when),
                         ctx,
                         call.line,
                         f"Downloads code and executes it {WHEN_TEXT[when]}.",
@@ -700,23 +697,6 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
 
 
 IMPORTS_BY_NAME = frozenset({"importlib.import_module", "__import__"})
-
-
-HIDDEN_RUN = re.compile(
-    r"CREATE_NO_WINDOW|DETACHED_PROCESS|SW_HIDE|STARTF_USESHOWWINDOW|-w(indowstyle)?\s+hidden|"
-    r"\bpythonw(\.exe)?\b|\bstart\s+/b\b|\bnohup\b|\bsetsid\b|&\s*$|/(quiet|qn|silent)\b",
-    re.I,
-)
-
-
-def _in_plain_sight(call: CallFact) -> bool:
-    """Code or a program run where the user sees it: its errors are not swallowed, it opens no
-    hidden or detached window and what was fetched was not found through decoded text."""
-    return (
-        not call.quiet
-        and not call.labels & {"decoded", DECIPHERED}
-        and HIDDEN_RUN.search(call.text) is None
-    )
 
 
 def _callers_url(facts: ModuleFacts, func: str | None) -> bool:
