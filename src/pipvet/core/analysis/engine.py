@@ -21,6 +21,8 @@ from pipvet.core.analysis.facts.python_ast import (
     collect,
     reachable,
 )
+from pipvet.core.analysis.facts.setup_reach import reach_of_tree
+from pipvet.core.analysis.facts.syntax import parse_python
 from pipvet.core.analysis.facts.tokens import collect_tokens
 from pipvet.core.analysis.layout import run_by_setup, sdist_tooling
 from pipvet.core.analysis.model import (
@@ -154,7 +156,7 @@ def _file_contexts(
     texts, cut = coverage.parts(text)
     gaps.extend(cut)
     text = texts[0]
-    facts = _parse_noting(text, imported, gaps)
+    facts = _parse_noting(text, imported, gaps, setup=role == ROLE_SETUP)
     contexts = [FileContext(member.path, role, text, facts)]
     if len(texts) > 1:
         more = [_parse_noting(t, imported, gaps) for t in texts[1:]]
@@ -202,8 +204,17 @@ def _join_parts(first: ModuleFacts, more: list[ModuleFacts]) -> None:
             first.firm_external.setdefault(caller, set()).update(targets)
 
 
-def _parse_noting(text: str, imported: ImportedReturns | None, gaps: list[Gap]) -> ModuleFacts:
-    facts = parse(text, imported)
+def _parse_noting(
+    text: str, imported: ImportedReturns | None, gaps: list[Gap], *, setup: bool = False
+) -> ModuleFacts:
+    """Facts of ``text`` (what could not be read goes to ``gaps``); for a setup.py, its reach
+    too, from the same tree."""
+    tree = parse_python(text)  # parsed once (a newer parser asked at most once)
+    facts = collect(text, imported, tree) if tree is not None else None
+    if facts is None:
+        facts = collect_tokens(text)
+    if setup and tree is not None:
+        facts.setup_reach = reach_of_tree(tree)
     if not facts.parsed:
         gaps.append(coverage.parse_failed(text))
     gaps.extend(coverage.incomplete(facts.incomplete))

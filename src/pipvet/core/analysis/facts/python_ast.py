@@ -15,7 +15,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipvet.core.analysis.facts.dataflow import (
     BUILTIN_ALIASES,
@@ -25,6 +25,9 @@ from pipvet.core.analysis.facts.dataflow import (
     Scope,
 )
 from pipvet.core.analysis.facts.syntax import parse_python
+
+if TYPE_CHECKING:
+    from pipvet.core.analysis.facts.setup_reach import SetupReach
 
 UNKNOWN = "?"  # the resolved name of a value of unknown type (a receiver: "?.write")
 WHERE_MODULE = "module"  # module level: runs on import (or on install for setup.py)
@@ -443,6 +446,8 @@ class ModuleFacts:
     firm_edges: dict[str, set[str]] = field(default_factory=dict)
     firm_external: dict[str, set[str]] = field(default_factory=dict)
     firm_on_load: frozenset[str] = frozenset()
+    # a setup.py's dead functions and maintainer commands, read from the same tree
+    setup_reach: SetupReach | None = None
     returns: dict[str, frozenset[str]] = field(default_factory=dict)  # function -> labels returned
     dynamic_builtins: list[tuple[int, str]] = field(default_factory=list)  # (line, where)
     module_statements: int = 0  # top-level statements other than imports/defs/docstrings/setup()
@@ -1832,12 +1837,16 @@ def _text(v: str | bytes) -> str:
     return v.decode("utf-8", "replace") if isinstance(v, bytes) else v
 
 
-def collect(source: str, imported: ImportedReturns | None = None) -> ModuleFacts | None:
+def collect(
+    source: str, imported: ImportedReturns | None = None, tree: ast.Module | None = None
+) -> ModuleFacts | None:
     """Facts of one Python source, or None when it does not parse.
 
-    ``imported`` gives the labels that functions of other modules return (cross-module flow).
+    ``imported`` gives the labels that functions of other modules return (cross-module flow);
+    ``tree``, the source already parsed (its tree is only read).
     """
-    tree = parse_python(source)
+    if tree is None:
+        tree = parse_python(source)
     if tree is None:
         return None
     collector = _Collector(source, imported)

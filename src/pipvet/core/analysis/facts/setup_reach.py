@@ -39,8 +39,11 @@ NOTHING = SetupReach(frozenset(), ())
 def setup_reach(text: str) -> SetupReach:
     """Dead functions and maintainer-only command classes of a setup.py's source."""
     tree = parse_python(text)
-    if tree is None:
-        return NOTHING
+    return NOTHING if tree is None else reach_of_tree(tree)
+
+
+def reach_of_tree(tree: ast.Module) -> SetupReach:
+    """``setup_reach`` of a setup.py already parsed."""
     loaded: set[str] = set()
     constants: set[str] = set()
     registered: dict[str, set[str]] = {}  # class name -> cmdclass keys it is registered under

@@ -122,6 +122,8 @@ class FileContext:
 
     @cached_property
     def _setup_reach(self) -> SetupReach:
+        if self.facts is not None and self.facts.setup_reach is not None:
+            return self.facts.setup_reach  # read with the facts, from the same tree
         return setup_reach(self.text)
 
     @cached_property
