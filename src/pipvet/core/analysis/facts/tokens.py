@@ -25,6 +25,7 @@ from pipvet.core.analysis.facts.python_ast import (
     ClassFact,
     ModuleFacts,
 )
+from pipvet.core.analysis.facts.syntax import code_lines
 
 IMPORT = re.compile(r"^\s*import\s+([\w., ]+)", re.M)
 FROM_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w, ]+)", re.M)
@@ -80,7 +81,7 @@ def collect_tokens(source: str) -> ModuleFacts:
     facts = ModuleFacts(parsed=False)
     aliases = _aliases(source)
     facts.imports.update(a for a in aliases.values())
-    lines = source.splitlines()
+    lines = code_lines(source)
     toks = [t for t in _tokens(source) if t.type not in (tokenize.COMMENT, tokenize.NL)]
     labels_by_name: dict[str, set[str]] = {}
     # block stack: True for def bodies

@@ -7,6 +7,7 @@ GuardDog only looks at ``setup.py`` (DataDog/guarddog#312): here every file's in
 
 from __future__ import annotations
 
+from pipvet.core.analysis.facts.syntax import code_lines
 from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import ROLE_PTH, ROLE_SETUP, FileContext, finding
 
@@ -14,8 +15,17 @@ HOOKED = ("install", "develop", "egg_info", "easy_install", "bdist_egg", "instal
 
 
 def pth_code(text: str) -> str:
-    """The executable lines of a ``.pth`` file (lines starting with ``import``), as one source."""
-    lines = [ln for ln in text.splitlines() if ln.startswith(("import ", "import\t"))]
+    """The executable lines of a ``.pth`` file (lines starting with ``import``), as one source.
+
+    Pythons split a ``.pth`` file into lines differently: up to 3.12 ``site`` reads it with
+    universal newlines (``\\n``, ``\\r``), 3.13 with ``str.splitlines`` (also form feeds,
+    ``\\x1c``-``\\x1e``, ``\\x85``, ``\\u2028``). ``import os\\f;os.system(...)`` is one line
+    to the first, run whole (a form feed is whitespace); ``x\\fimport ...`` starts a line only to
+    the second. Every line either would run is kept."""
+    lines: list[str] = []
+    for ln in [*code_lines(text), *text.splitlines()]:
+        if ln.startswith(("import ", "import\t")) and ln not in lines:
+            lines.append(ln)
     return "\n".join(lines)
 
 

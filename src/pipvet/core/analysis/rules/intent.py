@@ -24,7 +24,7 @@ from pipvet.core.analysis.facts.python_ast import (
     ModuleFacts,
     written_and_run,
 )
-from pipvet.core.analysis.facts.syntax import parse_python
+from pipvet.core.analysis.facts.syntax import code_lines, parse_python
 from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import (
     ROLE_INIT,
@@ -419,7 +419,7 @@ def _message_line(text: str, line: int | None, calls: Sequence[CallFact] = ()) -
     Lines above count only when the string's line continues a call (starts with the string)."""
     if not line:
         return False
-    lines = text.splitlines()
+    lines = code_lines(text)
     if not 0 < line <= len(lines):
         return False
     own = lines[line - 1]
@@ -622,7 +622,7 @@ def _given_as_input(run: CallFact, write: CallFact, text: str) -> bool:
     handle = re.match(r"\s*([A-Za-z_][\w.]*)\.write\(", write.text)
     if handle is None or run.name not in PROCESS:
         return False
-    source = "\n".join(text.splitlines()[run.line - 1 : run.line + 20])
+    source = "\n".join(code_lines(text)[run.line - 1 : run.line + 20])
     items = re.match(r"[^(]*\(\s*\[([^\]]*)\]", source)
     if items is None:
         return False

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import Counter
 
+from pipvet.core.analysis.facts.syntax import code_lines
 from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import WHEN_CALL, FileContext, finding
 from pipvet.core.analysis.rules.capabilities import WHEN_TEXT
@@ -107,7 +108,7 @@ def check(ctx: FileContext) -> list[Finding]:
     hidden_exec = [c for c in facts.calls if c.line in payload_lines and c.name in ("exec", "eval")]
     runs = [c for c in facts.calls if c.name in ("exec", "eval", "compile") and c.args]
     if runs and "\\x" in text:
-        source = text.splitlines()
+        source = code_lines(text)
         hidden_exec += [c for c in runs if _escaped_letters(source, c.line)]
     for call in hidden_exec[:1]:
         when = ctx.when(call)
