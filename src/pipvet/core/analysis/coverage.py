@@ -116,6 +116,19 @@ def plain_codec(name: str) -> bool:
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
 
+def decode_pth(data: bytes) -> tuple[str, list[Gap]]:
+    """The text ``site`` reads from a ``.pth`` file: UTF-8 (a BOM dropped, as 3.13 does), never
+    a coding cookie (``site`` does not read one: honouring it would analyse other code than what
+    runs). Bytes that are not UTF-8 are read in the locale's encoding by ``site``: a gap."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError:
+        why = "it is not UTF-8, and site reads it in the encoding of the machine's locale"
+        return data.decode("utf-8", "replace"), [Gap("analysis.encoding", 1, why)]
+
+
 def decode_source(data: bytes) -> tuple[str, list[Gap]]:
     """The text Python would run (its PEP 263 encoding), and any gap in reading it."""
     gaps: list[Gap] = []

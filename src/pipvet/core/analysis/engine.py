@@ -145,14 +145,16 @@ def _file_contexts(
     if role == ROLE_SCRIPT:
         text, _ = coverage.bounded(decode_text(data))
         return [FileContext(member.path, role, text, None)]
-    text, reading = coverage.decode_source(data)
-    gaps.extend(reading)
     if role == ROLE_PTH:
+        text, reading = coverage.decode_pth(data)
+        gaps.extend(reading)
         text, cut = coverage.bounded(text)
         gaps.extend(cut)
         code = install_time.pth_code(text)
         facts = _parse_noting(code, None, gaps) if code else None
         return [FileContext(member.path, role, text, facts)]
+    text, reading = coverage.decode_source(data)
+    gaps.extend(reading)
     texts, cut = coverage.parts(text)
     gaps.extend(cut)
     text = texts[0]
