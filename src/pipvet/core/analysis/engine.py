@@ -24,7 +24,7 @@ from pipvet.core.analysis.facts.python_ast import (
 from pipvet.core.analysis.facts.setup_reach import reach_of_tree
 from pipvet.core.analysis.facts.syntax import parse_python
 from pipvet.core.analysis.facts.tokens import collect_tokens
-from pipvet.core.analysis.layout import run_by_setup, sdist_tooling
+from pipvet.core.analysis.layout import PEP517_HOOKS, in_tree_backend, run_by_setup, sdist_tooling
 from pipvet.core.analysis.model import (
     SCRIPT_SUFFIXES,
     SEVERITIES,
@@ -247,6 +247,8 @@ def _roles(artifact: Artifact) -> dict[str, str]:
         roles[path] = ROLE_MODULE  # test_utils.py that the package imports is package code
     for path in run_by_setup(artifact):
         roles[path] = ROLE_SETUP_HELPER  # run by setup.py with the interpreter: install time
+    for path in in_tree_backend(artifact):
+        roles[path] = ROLE_SETUP_HELPER  # the sdist's own build backend: imported to build it
     return roles
 
 
@@ -487,6 +489,13 @@ def analyze(artifact: Artifact) -> AnalysisResult:
             for func, labels in contexts[0].facts.returns.items():
                 returns[f"{module}.{func}"] = labels
     helpers = _setup_helpers(parsed)
+    backend = in_tree_backend(artifact)
+    for member, contexts in parsed:
+        if member.path in backend and contexts and contexts[0].facts is not None:
+            facts = contexts[0].facts  # the frontend calls its hooks: they run at install
+            facts.run_on_load = reachable(facts.call_edges, (*PEP517_HOOKS, *facts.run_on_load))
+            facts.firm_on_load = reachable(facts.firm_edges, (*PEP517_HOOKS, *facts.firm_on_load))
+    helpers |= backend
     if helpers:
         parsed = [
             (m, [replace(c, role=ROLE_SETUP_HELPER) for c in ctxs] if m.path in helpers else ctxs)

@@ -158,3 +158,54 @@ def run_by_setup(artifact: Artifact) -> set[str]:
         if not m.group(1).startswith("-")
     }
     return {m.path for m in artifact.members if m.path in wanted and m.path != setup.path}
+
+
+# the hooks a build frontend (pip, uv, build) calls in a PEP 517 backend
+PEP517_HOOKS = frozenset(
+    {
+        "build_wheel",
+        "build_sdist",
+        "build_editable",
+        "get_requires_for_build_wheel",
+        "get_requires_for_build_sdist",
+        "get_requires_for_build_editable",
+        "prepare_metadata_for_build_wheel",
+        "prepare_metadata_for_build_editable",
+    }
+)
+
+
+def in_tree_backend(artifact: Artifact) -> set[str]:
+    """Members of an sdist that make up its own build backend (PEP 517 ``backend-path``): the
+    backend module and the packages above it. A frontend imports them and calls their hooks to
+    build the sdist, so they run at install, wherever they sit (``tools/``, ``_build/``)."""
+    config = next(
+        (
+            m
+            for m in artifact.members
+            if m.path.count("/") == 1
+            and m.path.endswith("/pyproject.toml")
+            and SDIST_TOP.match(m.path.split("/")[0])
+        ),
+        None,
+    )
+    if config is None:
+        return set()
+    system = (_load_toml(config.data.decode("utf-8", "replace")) or {}).get("build-system")
+    if not isinstance(system, dict):
+        return set()
+    backend, paths = system.get("build-backend"), system.get("backend-path")
+    if not isinstance(backend, str) or not isinstance(paths, list):
+        return set()
+    parts = [p.strip() for p in backend.split(":")[0].split(".")]
+    top = config.path.split("/")[0]
+    wanted: set[str] = set()
+    for base in paths:
+        if not isinstance(base, str):
+            continue
+        folder = base.replace("\\", "/").strip("/").removeprefix("./").strip("/")
+        prefix = f"{top}/{folder}/" if folder not in ("", ".") else f"{top}/"
+        path = prefix + "/".join(parts)
+        wanted |= {f"{path}.py", f"{path}/__init__.py"}
+        wanted |= {prefix + "/".join(parts[:i]) + "/__init__.py" for i in range(1, len(parts))}
+    return {m.path for m in artifact.members if m.path in wanted}
