@@ -1707,3 +1707,46 @@ def test_an_in_tree_build_backend_is_install_time_code():
 def test_an_honest_in_tree_build_backend_wrapping_setuptools_is_quiet():
     result = scan(_with_backend(_HONEST_BACKEND))
     assert result.verdict == "clean", [(f.rule, f.severity) for f in result.findings]
+
+
+# -- compiled Python a wheel installs runs without its source being read: fail closed ------------
+
+
+def _pyc(flags: int) -> bytes:
+    """Bytecode of an inert module (PEP 552 header: magic, flags, 8 bytes of stamp or hash)."""
+    import importlib.util
+    import marshal
+
+    code = compile("VALUE = 1\n", "mod.py", "exec")
+    return (
+        importlib.util.MAGIC_NUMBER + flags.to_bytes(4, "little") + bytes(8) + marshal.dumps(code)
+    )
+
+
+def _wheel(files: dict[str, bytes]) -> Artifact:
+    members = tuple(Member(path=p, size=len(d), data=d) for p, d in files.items())
+    return Artifact("demo-1.0-py3-none-any.whl", "wheel", "demo", "1.0", members=members)
+
+
+def test_bytecode_a_wheel_imports_without_source_is_not_analysed_and_blocks():
+    for files in (
+        {"demo/__init__.py": b"", "demo/core.pyc": _pyc(0)},  # imported: no core.py
+        {"demo/__init__.py": b"", "demo/__pycache__/__init__.cpython-311.pyc": _pyc(1)},
+    ):
+        result = analyze(_wheel(files))
+        [gap] = found(result, "analysis.bytecode")
+        assert gap.severity == "high"
+        assert result.verdict == "suspicious"
+
+
+def test_bytecode_python_would_not_run_instead_of_its_source_is_quiet():
+    files = {
+        "demo/__init__.py": b"",
+        "demo/core.py": b"VALUE = 1\n",
+        "demo/core.pyc": _pyc(0),  # a stale copy beside its source
+        "demo/__pycache__/core.cpython-311.pyc": _pyc(0),  # timestamp: checked against source
+        "demo/__pycache__/__init__.cpython-311.pyc": _pyc(3),  # checked hash
+    }
+    result = analyze(_wheel(files))
+    assert not found(result, "analysis.bytecode")
+    assert result.verdict not in FLAGGED

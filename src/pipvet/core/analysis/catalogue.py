@@ -457,6 +457,14 @@ _RULES = (
         "A corrupt download; the hash check of a lock tells a corrupt file from another one.",
     ),
     Rule(
+        "analysis.bytecode",
+        "analysis",
+        "high",
+        "A wheel installs compiled Python (.pyc) that runs without its source being read.",
+        "Decompile it offline (never import it) or build the wheel again from its source.",
+        "A wheel built with its bytecode by mistake (no honest popular wheel measured ships one).",
+    ),
+    Rule(
         "analysis.parse-failed",
         "analysis",
         "medium",

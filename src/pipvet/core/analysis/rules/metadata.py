@@ -118,6 +118,8 @@ def check_artifact(artifact: Artifact) -> list[Finding]:
                 )
                 break
     out.extend(_disguised(artifact))
+    if artifact.kind == "wheel":
+        out.extend(_bytecode(artifact))
     if name and artifact.kind in ("sdist", "wheel") and not _ships_module_like(artifact, name):
         out.append(
             finding(
@@ -163,6 +165,40 @@ def _disguised(artifact: Artifact) -> list[Finding]:
                     m.data[:8].hex(),
                 )
             ]
+    return []
+
+
+def _bytecode(wheel: Artifact) -> list[Finding]:
+    """Compiled Python a wheel installs, which Python can run without its source being what was
+    read: a ``.pyc`` where a module would be (``pkg/mod.pyc``: imported when no ``mod.py`` is
+    there) or one in ``__pycache__`` marked to be used unchecked (PEP 552, flags 1). The scanner
+    does not read bytecode, so such code is not analysed (a timestamp ``__pycache__`` file is
+    recompiled or ignored once the installed source's time differs: not reported)."""
+    paths = {m.path for m in wheel.members}
+    for m in wheel.members:
+        low = m.path.lower()
+        if not low.endswith(PYC_SUFFIXES) or len(m.data) < 16 or m.data[2:4] != b"\r\n":
+            continue  # not bytecode (a disguised file is its own finding)
+        folder, _, file = m.path.rpartition("/")
+        if folder.rsplit("/", 1)[-1] == "__pycache__":
+            if int.from_bytes(m.data[4:8], "little") != 1:
+                continue
+            why = "marked to run without checking its source (an unchecked-hash .pyc)"
+        elif f"{m.path[: -len('.pyc')]}.py" in paths:
+            continue  # a stale copy beside its source: Python imports the source
+        else:
+            why = "imported in place of a module that has no source in the wheel"
+        return [
+            Finding(
+                "analysis.bytecode",
+                "analysis",
+                "high",
+                m.path,
+                None,
+                f"Not fully analysed: compiled Python {why}; bytecode is not read here.",
+                file,
+            )
+        ]
     return []
 
 
