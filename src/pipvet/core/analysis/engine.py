@@ -232,12 +232,13 @@ def _embedded_code(path: str, role: str, facts: ModuleFacts, out: list[FileConte
                 out.append(FileContext(path, role, text, inner))
 
 
-def _roles(artifact: Artifact) -> dict[str, str]:
+def _roles(artifact: Artifact, backend: set[str]) -> dict[str, str]:
     """Role of every member, from its path and the sdist's layout.
 
     In an sdist, Python under a top-level folder that holds no package (no ``__init__.py``
     anywhere below it) and that the build configuration does not name is the project's own
-    tooling (``utils/``, ``release/``...): installing neither runs nor installs it.
+    tooling (``utils/``, ``release/``...): installing neither runs nor installs it. ``backend``:
+    the members of its own build backend (``layout.in_tree_backend``), which run at install.
     """
     roles = {m.path: role_of(m.path) for m in artifact.members}
     for path in sdist_tooling(artifact):
@@ -247,7 +248,7 @@ def _roles(artifact: Artifact) -> dict[str, str]:
         roles[path] = ROLE_MODULE  # test_utils.py that the package imports is package code
     for path in run_by_setup(artifact):
         roles[path] = ROLE_SETUP_HELPER  # run by setup.py with the interpreter: install time
-    for path in in_tree_backend(artifact):
+    for path in backend:
         roles[path] = ROLE_SETUP_HELPER  # the sdist's own build backend: imported to build it
     return roles
 
@@ -470,7 +471,8 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     Every member is parsed first, so that functions one module's import-time code calls in
     another count as running on import there too (``reach``); then the rules run.
     """
-    roles = _roles(artifact)
+    backend = in_tree_backend(artifact)  # the sdist's own build backend (read once)
+    roles = _roles(artifact, backend)
     findings: list[Finding] = list(artifact.archive_findings)
     parsed: list[tuple[Member, list[FileContext]]] = []
     returns: dict[str, frozenset[str]] = {}  # "pkg.mod.func" -> labels of what it returns
@@ -489,7 +491,6 @@ def analyze(artifact: Artifact) -> AnalysisResult:
             for func, labels in contexts[0].facts.returns.items():
                 returns[f"{module}.{func}"] = labels
     helpers = _setup_helpers(parsed)
-    backend = in_tree_backend(artifact)
     for member, contexts in parsed:
         if member.path in backend and contexts and contexts[0].facts is not None:
             facts = contexts[0].facts  # the frontend calls its hooks: they run at install

@@ -19,7 +19,7 @@ import re
 import sys
 from collections.abc import Iterable
 
-from pipvet.core.analysis.model import Artifact
+from pipvet.core.analysis.model import Artifact, Member
 from pipvet.core.analysis.rules import SDIST_TOP
 
 if sys.version_info >= (3, 11):
@@ -134,20 +134,25 @@ _RUN_WITH_PYTHON = re.compile(
 )
 
 
-def run_by_setup(artifact: Artifact) -> set[str]:
-    """Members that the sdist's ``setup.py`` runs with the Python interpreter
-    (``subprocess.call([sys.executable, "tools/post"])``), whatever their suffix: they run at
-    install, as Python."""
-    setup = next(
+def _top_file(artifact: Artifact, name: str) -> Member | None:
+    """The sdist's top-level ``name`` (``demo-1.0/setup.py``), or None."""
+    return next(
         (
             m
             for m in artifact.members
             if m.path.count("/") == 1
-            and m.path.endswith("/setup.py")
+            and m.path.endswith(f"/{name}")
             and SDIST_TOP.match(m.path.split("/")[0])
         ),
         None,
     )
+
+
+def run_by_setup(artifact: Artifact) -> set[str]:
+    """Members that the sdist's ``setup.py`` runs with the Python interpreter
+    (``subprocess.call([sys.executable, "tools/post"])``), whatever their suffix: they run at
+    install, as Python."""
+    setup = _top_file(artifact, "setup.py")
     if setup is None:
         return set()
     top = setup.path.split("/")[0]
@@ -179,16 +184,7 @@ def in_tree_backend(artifact: Artifact) -> set[str]:
     """Members of an sdist that make up its own build backend (PEP 517 ``backend-path``): the
     backend module and the packages above it. A frontend imports them and calls their hooks to
     build the sdist, so they run at install, wherever they sit (``tools/``, ``_build/``)."""
-    config = next(
-        (
-            m
-            for m in artifact.members
-            if m.path.count("/") == 1
-            and m.path.endswith("/pyproject.toml")
-            and SDIST_TOP.match(m.path.split("/")[0])
-        ),
-        None,
-    )
+    config = _top_file(artifact, "pyproject.toml")
     if config is None:
         return set()
     system = (_load_toml(config.data.decode("utf-8", "replace")) or {}).get("build-system")
