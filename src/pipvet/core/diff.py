@@ -252,6 +252,42 @@ def comparison_key(path: str) -> str:
     return f"{head}/{base}" if head else base
 
 
+_TRAILING_COMMENT = re.compile(r"#[^'\"]*$")
+_SPACE = re.compile(r"\s+")
+
+
+def evidence_key(text: str) -> str:
+    """A finding's excerpt as code, for "is this the same code": without whitespace or a trailing
+    comment (reformatting, or an added ``# noqa``, is no change)."""
+    return _SPACE.sub("", _TRAILING_COMMENT.sub("", text))
+
+
+def findings_not_in(
+    new: Iterable[Finding], new_sdist: bool, old: Iterable[Finding], old_sdist: bool
+) -> list[Finding]:
+    """The findings of ``new`` that ``old`` does not have: the same rule in the same file (paths
+    lined up as ``capabilities`` lines them up), on the same code, at no lower severity (the same
+    code moved to where it runs on import is new). Lines may differ; each old finding matches
+    one new finding at most."""
+    have: dict[tuple[str, str, str], list[int]] = {}
+    for f in old:
+        key = (f.rule, comparison_key(normalize_path(f.path, old_sdist)), evidence_key(f.evidence))
+        have.setdefault(key, []).append(SEVERITIES.index(f.severity))
+    for levels in have.values():
+        levels.sort()
+    out = []
+    for f in new:
+        key = (f.rule, comparison_key(normalize_path(f.path, new_sdist)), evidence_key(f.evidence))
+        level = SEVERITIES.index(f.severity)
+        levels = have.get(key, [])
+        match = next((i for i, lv in enumerate(levels) if lv >= level), None)
+        if match is None:
+            out.append(f)
+        else:
+            del levels[match]
+    return out
+
+
 def _install_time(f: Finding, path: str) -> bool:
     base = path.rsplit("/", 1)[-1]
     return (

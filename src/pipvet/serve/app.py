@@ -458,8 +458,9 @@ class Firewall:
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(
-                self.pool(), inspect_file, name, version, str(final), self.policy
-            )
+                self.pool(), inspect_file, name, version, str(final), self.policy,
+                self.upstream.url,
+            )  # fmt: skip
         except BrokenProcessPool:
             self._pool = None
             result = _failed(final, "scan.worker-died", "the inspecting process died (out of "

@@ -7,12 +7,21 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def inspect_file(name: str, version: str, path: str, policy) -> dict:
+def inspect_file(name: str, version: str, path: str, policy, index_url: str | None = None) -> dict:
+    """The gate's judgement of one file; with ``index_url`` (the upstream index), a suspicious
+    verdict of a popular project is compared with an earlier release of it there
+    (``gate.review_long_standing``)."""
     from pipvet.services import gate
 
-    report = gate.inspect_artifacts(
-        [gate.Artifact(name, version, Path(path))], policy=policy, jobs=1
-    )
+    artifact = gate.Artifact(name, version, Path(path))
+    report = gate.inspect_artifacts([artifact], policy=policy, jobs=1)
+    if index_url:
+        from pipvet.sources.index import SimpleIndex
+
+        upstream = SimpleIndex(index_url)
+        report = gate.review_long_standing(
+            report, [artifact], policy=policy, index_for=lambda _name: upstream
+        )
     scan = report.scans[0] if report.scans else None
     return {
         "blocks": [_issue(i) for i in report.blocks],

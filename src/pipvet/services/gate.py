@@ -22,9 +22,11 @@ the only thing that lifts a block.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +34,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from pipvet.core.errors import InputError
+from pipvet.core.errors import InputError, PipvetError
 from pipvet.core.models import DistFile, PackageId
 from pipvet.core.policy import Policy
 from pipvet.core.reports.gate import GateIssue, GateReport, HeldBack, MalwareHit
@@ -855,6 +857,164 @@ def _scan_issue(a: Artifact, report, f, policy, now, action: str, selectors) -> 
         path=_clean(f.path),
         line=f.line,
     )
+
+
+# -- long-standing code in an established project ----------------------------------------------
+
+LONG_STANDING_DAYS = 90  # how much older the release compared with must be
+
+
+def review_long_standing(
+    report: GateReport,
+    artifacts: Sequence[Artifact],
+    *,
+    policy: Policy,
+    index_for: Callable[[str], object],
+    now: dt.datetime | None = None,
+) -> GateReport:
+    """What an update changes, for a ``suspicious`` verdict of a popular project: when the code
+    that makes it suspicious was already in a release of the same project uploaded at least
+    ``LONG_STANDING_DAYS`` before this one, it is long-standing behaviour of the project, not
+    something this release brings (a hijacked update, or malware, brings code its project's
+    earlier releases did not have), and the block becomes what ``gate.long-standing`` says (a
+    warning by default). The earlier release's file (same kind, same tags when there is one) is
+    downloaded from the index that serves the package (``index_for(name)``, a
+    ``SimpleIndex``), checked against the index's sha256 and scanned like the candidate.
+
+    Never for ``malicious``, for a block a rule or category selector of the policy asks for, or
+    for a project off the popular list; and only when every finding that counts towards the
+    verdict (medium and up, with what shares a file with one) is in the earlier release: same
+    rule, same file, same code (whitespace and a trailing comment aside), no lower severity.
+    Anything that cannot be compared (no upload times, no release old enough, a download that
+    fails) leaves the block as it is (fail closed), with a note when something failed."""
+    if policy.action(["rule:gate.long-standing"]) == "block" or not report.blocks:
+        return report
+    scans = {s.filename: s for s in report.scans}
+    popular = _popular_names()
+    replace: dict[GateIssue, GateIssue | None] = {}
+    notes: list[str] = []
+    for a in artifacts:
+        scan = scans.get(a.path.name)
+        if scan is None or scan.verdict != "suspicious":
+            continue
+        label = f"{a.name}=={a.version}"
+        mine = [
+            i
+            for i in report.blocks
+            if i.package == label and i.file == a.path.name and not i.rule.startswith("gate.")
+        ]
+        if not mine or canonicalize_name(a.name) not in popular or _explicit_block(policy, scan):
+            continue
+        try:
+            earlier = _compare_earlier(index_for(a.name), a, scan, now)
+        except (PipvetError, OSError) as exc:  # a hash that does not match, the network
+            text = exc.message if isinstance(exc, PipvetError) else str(exc)
+            notes.append(
+                f"{label}: could not compare with an earlier release ({_clean(text)}); the "
+                "block stands"
+            )
+            continue
+        if earlier is None:
+            continue
+        action = policy.action(["rule:gate.long-standing"])
+        for i in mine:
+            replace[i] = (
+                GateIssue(
+                    i.package,
+                    i.rule,
+                    action,
+                    f"{i.message.rstrip('.')}; {earlier}",
+                    i.file,
+                    i.path,
+                    i.line,
+                )
+                if action in ("warn", "block")
+                else None
+            )
+    if not replace and not notes:
+        return report
+    issues = tuple(kept for kept in (replace.get(i, i) for i in report.issues) if kept is not None)
+    return dataclasses.replace(
+        report, issues=issues, notes=tuple(dict.fromkeys(report.notes + tuple(notes)))
+    )
+
+
+def _explicit_block(policy: Policy, scan) -> bool:
+    return any(
+        "block" in (policy.explicit(f"rule:{f.rule}"), policy.explicit(f"category:{f.category}"))
+        for f in scan.findings
+    )
+
+
+def _compare_earlier(index, a: Artifact, scan, now: dt.datetime | None) -> str | None:
+    """The words for a block that an earlier release (uploaded ``LONG_STANDING_DAYS`` or more
+    before ``a``'s) already had, or None when there is none or it did not have it."""
+    import tempfile
+
+    from pipvet.core.analysis.model import SEVERITIES
+    from pipvet.core.analysis.verdict import judge as verdict_of
+    from pipvet.core.diff import findings_not_in
+    from pipvet.services.scan import scan_files
+    from pipvet.sources.scan_targets import fetch_verified
+
+    page = index.project_page(a.name)
+    files = page.files()
+    times = release_times(files)
+    when = times.get(Version(a.version))
+    if when is None:
+        return None  # no PEP 700 upload time: "how long" cannot be told
+    cutoff = when - dt.timedelta(days=LONG_STANDING_DAYS)
+    older = sorted(
+        (v for v, t in times.items() if v < Version(a.version) and t <= cutoff), reverse=True
+    )
+    for version in older:
+        chosen = _same_kind(a.path.name, [f for f in page.files(version) if not f.yanked])
+        if chosen is not None:
+            break
+    else:
+        return None
+    with tempfile.TemporaryDirectory(prefix="pipvet-earlier-") as tmp:
+        path = fetch_verified(index, chosen, Path(tmp), chosen.hashes, "the index")
+        old = scan_files([path], jobs=1)[0]
+    if old.verdict not in ("suspicious", "malicious"):
+        return None
+    new_only = findings_not_in(
+        scan.findings, scan.kind == "sdist", old.findings, old.kind == "sdist"
+    )
+    medium = SEVERITIES.index("medium")
+    touched = {f.path for f in new_only if SEVERITIES.index(f.severity) >= medium}
+    counted = [f for f in scan.findings if f.path in touched] + [
+        f for f in new_only if f.path not in touched
+    ]
+    # every finding counts at its full severity here (none is taken for a test file's)
+    verdict, _ = verdict_of(counted, package_code=frozenset(f.path for f in counted))
+    if verdict in ("suspicious", "malicious"):
+        return None
+    days = (when - times[version]).days
+    return (
+        f"long-standing: the same code was in {a.name} {version} (uploaded "
+        f"{times[version].date().isoformat()}, {days} days before this release), so this "
+        "update does not bring it"
+    )
+
+
+def _same_kind(filename: str, files: Sequence[DistFile]) -> DistFile | None:
+    """The file of another release to compare ``filename`` with: the sdist for an sdist; for a
+    wheel, the wheel with the same tags, else a pure one, else any."""
+    if not filename.endswith(".whl"):
+        return next((f for f in files if not f.is_wheel and f.sha256), None)
+    tags = filename.split("-", 2)[-1]
+    wheels = [f for f in files if f.is_wheel and f.sha256]
+    same = [f for f in wheels if f.filename.split("-", 2)[-1] == tags]
+    pure = [f for f in wheels if f.filename.endswith("-none-any.whl")]
+    return next(iter(same or pure or wheels), None)
+
+
+@functools.cache
+def _popular_names() -> frozenset[str]:
+    from pipvet.core.names import popular_rows
+
+    return frozenset(canonicalize_name(n) for _, n in popular_rows())
 
 
 def inspect_sdist_candidate(

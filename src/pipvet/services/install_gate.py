@@ -7,7 +7,8 @@
 3. ``before_download(args, plan, policy, early)``: index facts, typosquats among the transitive
    names, known malware and more than one index, for every planned package.
 4. ``before_pip(...)``: the hook of ``installer.run.install``: code inspection of every staged,
-   verified file, the summary screen, the refusal or the question.
+   verified file (a suspicious verdict of a popular project compared with an earlier release:
+   ``gate.review_long_standing``), the summary screen, the refusal or the question.
 
 The checks themselves are ``pipvet.services.gate`` (typed arguments, frozen reports, no output);
 this module strings them together for one install: ``state`` is the install's options (a
@@ -131,6 +132,7 @@ def before_download(args, plan, policy, early, progress: Progress = silent):
         policy=policy,
         config=gate.config_indexes(),
     )
+    args._gate_origin = origin  # which index serves each package (for ``before_pip``)
     report = early
     for url in sorted(set(origin.values())):  # each package's facts from the index serving it
         mine = [p for p in packages if origin.get(p.name) == url]
@@ -184,7 +186,16 @@ def before_pip(
 
     artifacts = [gate.Artifact(s.name, str(s.version), s.path) for s in staged]
     progress(Level.STATUS, f"inspecting {len(artifacts)} file(s) as data (never run)")
-    report = early.merge(gate.inspect_artifacts(artifacts, policy=policy))
+    report = gate.inspect_artifacts(artifacts, policy=policy)
+    origin = getattr(args, "_gate_origin", {})
+    report = early.merge(
+        gate.review_long_standing(
+            report,
+            artifacts,
+            policy=policy,
+            index_for=lambda name: _pages(args, origin.get(name, plan.index_url)),
+        )
+    )
     audit_line = getattr(args, "_audit_line", None)
     wanted = [s.requirement for s in staged if not s.build_dependency]
     ask = bool(report.warnings) and not (args.yes or args.dry_run or confirm is None)
