@@ -161,7 +161,11 @@ def build_graph(
         requested.add(key)
         marks[key].add(frozenset([str(req.marker)]) if req.marker else frozenset())
         extras[key] |= set(req.extras)
-    parsed = {n: [_parse_req(r) for r in nodes[n].requires] for n in nodes}
+    # only requirements naming another resolved node can be edges: most Requires-Dist lines
+    # (extras' test and doc tools) name packages the set does not hold, and parsing is the cost
+    parsed = {
+        n: [_parse_req(r) for r in nodes[n].requires if _may_name(r, nodes, n)] for n in nodes
+    }
     for _ in range(len(nodes) + 2):
         changed = False
         for name in sorted(nodes):
@@ -200,6 +204,19 @@ def build_graph(
             )
         )
     return tuple(out)
+
+
+_REQ_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _may_name(text: str, nodes: Collection[str], own: str) -> bool:
+    """Whether a Requires-Dist line may name a node other than ``own`` (its PEP 508 name is
+    read without parsing the rest; a line that does not start with a name is parsed)."""
+    m = _REQ_NAME.match(text)
+    if m is None:
+        return True
+    key = canonicalize_name(m.group(1))
+    return key in nodes and key != own
 
 
 def _parse_req(text: str) -> Requirement | None:
