@@ -1712,15 +1712,13 @@ def test_an_honest_in_tree_build_backend_wrapping_setuptools_is_quiet():
 # -- compiled Python a wheel installs runs without its source being read: fail closed ------------
 
 
-def _pyc(flags: int) -> bytes:
+def _pyc(flags: int, stamp: bytes = bytes(8)) -> bytes:
     """Bytecode of an inert module (PEP 552 header: magic, flags, 8 bytes of stamp or hash)."""
     import importlib.util
     import marshal
 
     code = compile("VALUE = 1\n", "mod.py", "exec")
-    return (
-        importlib.util.MAGIC_NUMBER + flags.to_bytes(4, "little") + bytes(8) + marshal.dumps(code)
-    )
+    return importlib.util.MAGIC_NUMBER + flags.to_bytes(4, "little") + stamp + marshal.dumps(code)
 
 
 def _wheel(files: dict[str, bytes]) -> Artifact:
@@ -1732,6 +1730,9 @@ def test_bytecode_a_wheel_imports_without_source_is_not_analysed_and_blocks():
     for files in (
         {"demo/__init__.py": b"", "demo/core.pyc": _pyc(0)},  # imported: no core.py
         {"demo/__init__.py": b"", "demo/__pycache__/__init__.cpython-311.pyc": _pyc(1)},
+        # checked hash: Python runs it whenever the recorded hash is the source's, and whoever
+        # built the file wrote that hash (uv installs without recompiling)
+        {"demo/__init__.py": b"", "demo/__pycache__/__init__.cpython-311.pyc": _pyc(3)},
     ):
         result = analyze(_wheel(files))
         [gap] = found(result, "analysis.bytecode")
@@ -1744,9 +1745,62 @@ def test_bytecode_python_would_not_run_instead_of_its_source_is_quiet():
         "demo/__init__.py": b"",
         "demo/core.py": b"VALUE = 1\n",
         "demo/core.pyc": _pyc(0),  # a stale copy beside its source
-        "demo/__pycache__/core.cpython-311.pyc": _pyc(0),  # timestamp: checked against source
-        "demo/__pycache__/__init__.cpython-311.pyc": _pyc(3),  # checked hash
+        "demo/__pycache__/core.cpython-311.pyc": _pyc(0),  # timestamp: stale once installed
+        "demo/__pycache__/gone.cpython-311.pyc": _pyc(1),  # no gone.py: never looked for
     }
     result = analyze(_wheel(files))
     assert not found(result, "analysis.bytecode")
     assert result.verdict not in FLAGGED
+
+
+def _sdist_bytes(files: dict[str, bytes]) -> Artifact:
+    """A real tar (every member's time 0, as ``tar_bytes`` writes it), read as pipvet reads it."""
+    import gzip
+
+    from tests.support.hostile import tar_bytes
+
+    from pipvet.core.analysis.archive import read_artifact_bytes
+
+    files = {"PKG-INFO": b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n", **files}
+    return read_artifact_bytes(gzip.compress(tar_bytes(files)), "demo-1.0.tar.gz")
+
+
+SETUP_IMPORTING_HELPER = b"from setuptools import setup\nimport helper\nsetup(name='demo')\n"
+HELPER = b"VALUE = 1\n"
+
+
+def test_bytecode_an_sdist_build_would_import_in_place_of_its_source_is_not_analysed():
+    size = len(HELPER).to_bytes(4, "little")
+    for pyc, severity in (
+        (_pyc(1), "high"),  # unchecked hash
+        (_pyc(0, bytes(4) + size), "medium"),  # time 0 and size: the helper's, as tar keeps them
+    ):
+        art = _sdist_bytes(
+            {
+                "setup.py": SETUP_IMPORTING_HELPER,
+                "helper.py": HELPER,
+                "__pycache__/helper.cpython-312.pyc": pyc,
+            }
+        )
+        [gap] = found(analyze(art), "analysis.bytecode")
+        assert gap.severity == severity and "in place of demo-1.0/helper.py" in gap.message
+        assert "CPython 3.12 runs" in gap.message
+
+
+def test_a_stale_bytecode_cache_in_an_sdist_is_quiet():
+    size = len(HELPER).to_bytes(4, "little")
+    art = _sdist_bytes(
+        {
+            "setup.py": SETUP_IMPORTING_HELPER,
+            "helper.py": HELPER,
+            "__pycache__/helper.cpython-312.pyc": _pyc(0, (12345).to_bytes(4, "little") + size),
+            "helper.pyc": _pyc(0),  # beside its source: Python imports the source
+            # matching, but for modules the build never imports, or only pytest reads
+            "docs/conf.py": HELPER,
+            "docs/__pycache__/conf.cpython-312.pyc": _pyc(0, bytes(4) + size),
+            "__pycache__/helper.cpython-312-pytest-8.3.pyc": _pyc(1),
+        }
+    )
+    result = analyze(art)
+    assert not found(result, "analysis.bytecode")
+    assert result.verdict == "clean", [(f.rule, f.severity) for f in result.findings]

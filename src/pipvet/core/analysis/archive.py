@@ -341,6 +341,7 @@ class _Reader:
         self._per_rule: Counter[str] = Counter()
         self.strings_read = 0  # bytes of binaries searched for indicator strings
         self.data_text_kept = 0  # kept bytes of text recognised by content (max_data_text_kept)
+        self.times: dict[str, int] = {}  # tar .py/.pyc member -> modification time (seconds)
         self._data_text_warned = False
 
     def add_finding(self, rule: str, severity: str, path: str, message: str, evidence: str = ""):
@@ -760,6 +761,8 @@ def _read_tar(r: _Reader, fileobj: BinaryIO, archive_size: int, depth: int) -> N
             if not ti.isreg():
                 continue  # GNU long-name, sparse or unknown types: nothing to read
             r.admit(path, ti.size, archive_size)
+            if path.endswith((".py", ".pyc")) and not r.nested:
+                r.times[path] = int(ti.mtime)
             fh = tf.extractfile(ti)
             if fh is None:
                 continue
@@ -941,6 +944,7 @@ def _finish(
         members=tuple(r.members),
         archive_findings=tuple(r.findings),
         metadata=metadata,
+        member_times=r.times,
     )
 
 

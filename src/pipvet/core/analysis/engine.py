@@ -60,6 +60,7 @@ from pipvet.core.analysis.rules import (
     metadata,
     obfuscation,
 )
+from pipvet.core.analysis.rules.metadata import bytecode
 from pipvet.core.analysis.verdict import judge
 
 
@@ -530,6 +531,8 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     findings = nested_as_data(findings, artifact, roles)
     for artifact_rule in ARTIFACT_RULES:
         findings.extend(artifact_rule(artifact))
+    if artifact.kind == "sdist":  # bytecode the build would import in place of its source
+        findings.extend(bytecode(artifact, frozenset(helpers)))
     findings = _limit(findings)
     tooling = frozenset(p for p, role in roles.items() if role == ROLE_PERIPHERAL)
     package_code = frozenset(  # test-like modules the package imports, files setup.py runs

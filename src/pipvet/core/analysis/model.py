@@ -66,6 +66,9 @@ class Artifact:
     members: tuple[Member, ...] = ()
     archive_findings: tuple[Finding, ...] = ()  # traversal, links, bombs, malformed archive...
     metadata: dict[str, list[str]] = field(default_factory=dict)  # PKG-INFO/METADATA headers
+    # modification times (whole seconds) of a tar's .py and .pyc members: installers keep them
+    # when they unpack an sdist, and Python checks a cached .pyc against its source's time
+    member_times: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ def check_artifact(artifact: Artifact) -> list[Finding]:
                 break
     out.extend(_disguised(artifact))
     if artifact.kind == "wheel":
-        out.extend(_bytecode(artifact))
+        out.extend(bytecode(artifact))
     if name and artifact.kind in ("sdist", "wheel") and not _ships_module_like(artifact, name):
         out.append(
             finding(
@@ -168,23 +168,46 @@ def _disguised(artifact: Artifact) -> list[Finding]:
     return []
 
 
-def _bytecode(wheel: Artifact) -> list[Finding]:
-    """Compiled Python a wheel installs, which Python can run without its source being what was
-    read: a ``.pyc`` where a module would be (``pkg/mod.pyc``: imported when no ``mod.py`` is
-    there) or one in ``__pycache__`` marked to be used unchecked (PEP 552, flags 1). The scanner
-    does not read bytecode, so such code is not analysed (a timestamp ``__pycache__`` file is
-    recompiled or ignored once the installed source's time differs: not reported)."""
-    paths = {m.path for m in wheel.members}
-    for m in wheel.members:
+def bytecode(artifact: Artifact, build_time: frozenset[str] = frozenset()) -> list[Finding]:
+    """Compiled Python that Python runs in place of source that was read: in a wheel, a ``.pyc``
+    where a module would be (``pkg/mod.pyc``: imported when no ``mod.py`` is there); a
+    ``__pycache__`` file for a module of a wheel, or for a module an sdist's build imports
+    (``build_time``: what ``setup.py`` imports, the in-tree backend), that is hash-based (PEP 552:
+    used unchecked, or whenever the recorded hash is the source's, which whoever built the file
+    chose) or, in an sdist, a timestamp one whose recorded time and size are the source member's
+    (installers keep a tar's times, so the build imports the bytecode). The scanner does not
+    read bytecode: such code is not analysed. In a wheel a timestamp file goes stale when
+    installed (installers set new times): not reported."""
+    paths = {m.path for m in artifact.members}
+    sdist = artifact.kind == "sdist"
+    for m in artifact.members:
         low = m.path.lower()
         if not low.endswith(PYC_SUFFIXES) or len(m.data) < 16 or m.data[2:4] != b"\r\n":
             continue  # not bytecode (a disguised file is its own finding)
         folder, _, file = m.path.rpartition("/")
+        severity = "high"
         if folder.rsplit("/", 1)[-1] == "__pycache__":
-            if int.from_bytes(m.data[4:8], "little") != 1:
+            cached = _CACHE_NAME.fullmatch(file)  # what the import system looks for, no other
+            if cached is None:
                 continue
-            why = "marked to run without checking its source (an unchecked-hash .pyc)"
-        elif f"{m.path[: -len('.pyc')]}.py" in paths:
+            source = f"{folder.rpartition('/')[0]}/{cached.group(1)}.py".lstrip("/")
+            version = _cache_tag(cached.group(2))
+            flags = int.from_bytes(m.data[4:8], "little")
+            if source not in paths or (sdist and source not in build_time):
+                continue  # Python looks in __pycache__ only for a source it imports
+            if flags == 1:
+                why = f"that {version} runs unchecked in place of {source} (unchecked hash)"
+            elif flags == 3:
+                why = f"that {version} runs in place of {source} when its hash is the source's"
+            elif flags == 0 and sdist and _stamp_matches(artifact, m, source):
+                why = (
+                    f"that {version} runs in place of {source} when it is imported at build (its "
+                    "recorded time and size are the source's)"
+                )
+                severity = "medium"  # one Python version; pyyaml ships one by accident
+            else:
+                continue  # stale or invalid: Python compiles the source
+        elif sdist or f"{m.path[: -len('.pyc')]}.py" in paths:
             continue  # a stale copy beside its source: Python imports the source
         else:
             why = "imported in place of a module that has no source in the wheel"
@@ -192,7 +215,7 @@ def _bytecode(wheel: Artifact) -> list[Finding]:
             Finding(
                 "analysis.bytecode",
                 "analysis",
-                "high",
+                severity,
                 m.path,
                 None,
                 f"Not fully analysed: compiled Python {why}; bytecode is not read here.",
@@ -200,6 +223,30 @@ def _bytecode(wheel: Artifact) -> list[Finding]:
             )
         ]
     return []
+
+
+# ``mod.cpython-313.pyc`` (and ``mod.cpython-313.opt-1.pyc`` under -O): what importlib names a
+# cached module; pytest's ``mod.cpython-313-pytest-8.pyc`` is read by pytest alone
+_CACHE_NAME = re.compile(r"([^.]+)\.([a-z]+-?\d+)(?:\.opt-\d+)?\.pyc", re.IGNORECASE)
+
+
+def _cache_tag(tag: str) -> str:
+    """``cpython-313`` -> "CPython 3.13" (the only interpreter that uses the file)."""
+    m = re.fullmatch(r"cpython-(\d)(\d+)", tag)
+    return f"CPython {m.group(1)}.{m.group(2)}" if m else "Python"
+
+
+def _stamp_matches(artifact: Artifact, pyc, source: str) -> bool:
+    """A timestamp ``.pyc``'s recorded source time and size (PEP 552) are the source member's."""
+    times = artifact.member_times
+    if source not in times:
+        return False
+    size = next((x.size for x in artifact.members if x.path == source), None)
+    stamp = int.from_bytes(pyc.data[8:12], "little")
+    recorded = int.from_bytes(pyc.data[12:16], "little")
+    if size is None:
+        return False
+    return stamp == times[source] & 0xFFFFFFFF and recorded == size & 0xFFFFFFFF
 
 
 def _text_like(data: bytes) -> bool:
