@@ -345,3 +345,52 @@ def test_osv_ingestion_of_garbage_is_a_skip(payload):
     report = IngestReport()
     _take(report, "x.json", payload)
     assert not report.records
+
+
+_MARKER_ALPHABET = st.sampled_from(
+    [*"pyarmorkeshbinfucatdlxPYARMORK é—\u0130\u0131\u017f\u212a", "pyarmor", "Kramer"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_MARKER_ALPHABET, max_size=30).map("".join))
+def test_the_obfuscator_marker_shortcut_answers_as_the_regex_does(text: str) -> None:
+    from pipvet.core.analysis.rules.obfuscation import MARKERS, _marker
+
+    assert (_marker(text) is None) == (MARKERS.search(text) is None)
+
+
+def test_the_obfuscator_marker_shortcut_keeps_case_folded_non_ascii_letters() -> None:
+    from pipvet.core.analysis.rules.obfuscation import _marker
+
+    assert _marker("# \u212aramer é") is not None  # KELVIN SIGN folds to k
+    assert _marker("x = 'ſpecter' — é") is not None  # LONG S folds to s
+    assert _marker("# obfuscated by nobody — é") is not None
+    assert _marker("# plain text — é") is None
+
+
+_SHELL_PIECES = st.sampled_from(
+    [
+        "curl", "wget", "CURL", "nc", "ncat", "bash", "sh", "python3", "|", " | ", "-i", ">&",
+        " ", "\n", "-o x", "&&", "./x", "chmod", "https://h/x.sh", "iex", "IEX", "iwr", "$x",
+        "powershell", "-w hidden", "base64", "-d", "socat", "exec:", "/dev/tcp/", "mkfifo /tmp/",
+        "func", "once", "é", "\u0130", "\u017fh", "irm", "x", "-e ", "(", "Invoke-Expression",
+        "nc -e /bin/sh", "bash -i >& ", "certutil -urlcache", "mshta http:", "[Convert]::",
+        "FromBase64String", "Net.WebClient", "openssl enc -d", "xxd -r", "regsvr32 /i:http:",
+        "bitsadmin /transfer", "invoke-restmethod", "-outfile", "start-process",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_SHELL_PIECES, max_size=25).map("".join))
+def test_a_pattern_tried_only_where_its_beginnings_occur_finds_what_a_search_finds(text: str):
+    from pipvet.core.analysis.rules import FileContext
+    from pipvet.core.analysis.rules.intent import SHELL_ATTACK, SHELL_BEGINS, SHELL_NEEDLES
+
+    ctx = FileContext("run.sh", "script", text, None)
+    whole = ctx.find(SHELL_ATTACK, limit=20, needles=SHELL_NEEDLES)
+    anchored = ctx.find(SHELL_ATTACK, limit=20, needles=SHELL_NEEDLES, begins=SHELL_BEGINS)
+    assert [(line, m.span(), m.group()) for line, m in whole] == [
+        (line, m.span(), m.group()) for line, m in anchored
+    ]

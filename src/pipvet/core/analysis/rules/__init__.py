@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -152,12 +153,18 @@ class FileContext:
         return blob.translate(_REGEX_CASE_FOLDS).lower()
 
     def find(
-        self, pattern: re.Pattern[str], limit: int = 1, needles: tuple[str, ...] = ()
+        self,
+        pattern: re.Pattern[str],
+        limit: int = 1,
+        needles: tuple[str, ...] = (),
+        begins: tuple[str, ...] = (),
     ) -> list[tuple[int | None, re.Match]]:
         """Matches of ``pattern`` in the file's strings (or text), with their line numbers.
 
         ``needles`` are lowercase substrings one of which every match contains: when none occurs,
-        the regex is not run at all (a fast pre-filter).
+        the regex is not run at all (a fast pre-filter). ``begins`` are lowercase literals one of
+        which every match starts with: the pattern is then tried only where one occurs (the same
+        matches; a large pattern of many alternatives tried at every position was the cost).
         """
         if needles:
             lower = self._lower
@@ -165,7 +172,8 @@ class FileContext:
                 return []
         blob, starts, lines = self._blob
         out: list[tuple[int | None, re.Match]] = []
-        for m in pattern.finditer(blob):
+        matches = self._anchored(pattern, begins) if begins else None
+        for m in matches if matches is not None else pattern.finditer(blob):
             if starts:
                 line: int | None = lines[bisect.bisect_right(starts, m.start()) - 1]
             else:
@@ -174,6 +182,33 @@ class FileContext:
             if len(out) >= limit:
                 break
         return out
+
+    def _anchored(
+        self, pattern: re.Pattern[str], begins: tuple[str, ...]
+    ) -> Iterator[re.Match] | None:
+        """``pattern.finditer`` over the blob, tried only at the places where one of ``begins``
+        occurs (None when the folded text does not line up with the blob: then search it all)."""
+        blob, lower = self._blob[0], self._lower
+        if len(lower) != len(blob):
+            return None
+        places: set[int] = set()
+        for word in begins:
+            at = lower.find(word)
+            while at >= 0:
+                places.add(at)
+                at = lower.find(word, at + 1)
+
+        def run() -> Iterator[re.Match]:
+            end = 0
+            for at in sorted(places):
+                if at < end:
+                    continue  # inside the previous match: finditer does not overlap
+                m = pattern.match(blob, at)
+                if m is not None:
+                    yield m
+                    end = max(m.end(), at + 1)
+
+        return run()
 
     def find_paths(
         self, pattern: re.Pattern[str], needles: tuple[str, ...] = ()

@@ -120,6 +120,12 @@ SHELL_NEEDLES = tuple(
         "xxd",
     ]
 )
+# what every SHELL_ATTACK match starts with (lowercase): the pattern is tried only there
+SHELL_BEGINS = (
+    "curl", "wget", "base64", "openssl", "xxd", "powershell", "certutil", "bitsadmin", "mshta",
+    "regsvr32", "/dev/tcp/", "nc", "bash", "mkfifo", "socat", "[convert]", "net.webclient",
+    "invoke-webrequest", "iwr", "iex", "invoke-expression", "invoke-restmethod", "irm",
+)  # fmt: skip
 STRONG_NEEDLES = tuple(
     [
         "storage",
@@ -356,7 +362,7 @@ def check(ctx: FileContext) -> list[Finding]:
                 )
                 break
     if facts.calls and any(c.name in PROCESS for c in facts.calls):
-        for line, m in ctx.find(SHELL_ATTACK, needles=SHELL_NEEDLES):
+        for line, m in ctx.find(SHELL_ATTACK, needles=SHELL_NEEDLES, begins=SHELL_BEGINS):
             if m and not any(f.line == line for f in out):
                 # a command line kept in a string is not shown to run unless the function holding
                 # it (or module-level code, for a module-level string) also runs a process; it
@@ -983,7 +989,7 @@ def network_command(call: CallFact) -> bool:
 
 def _shell_text(ctx: FileContext) -> list[Finding]:
     """Shell-style attacks in scripts and in Python that did not parse."""
-    for lineno, m in ctx.find(SHELL_ATTACK, needles=SHELL_NEEDLES):
+    for lineno, m in ctx.find(SHELL_ATTACK, needles=SHELL_NEEDLES, begins=SHELL_BEGINS):
         if m:
             # scripts shipped in a project (docs builds, CI) are not run by installing it
             sev = "medium" if ctx.role == ROLE_SCRIPT else _serious(ctx.file_when)

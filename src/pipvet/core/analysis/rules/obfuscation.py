@@ -277,9 +277,14 @@ def _code_only(text: str) -> str:
     return _COMMENT_OR_STRING.sub(" ", text[:500_000])
 
 
+# the only non-ASCII characters that an IGNORECASE pattern of ASCII letters matches (re's docs:
+# U+0130, U+0131, U+017F, U+212A); without them, lowercasing is exact for the substring test
+_FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
 def _marker(text: str) -> re.Match[str] | None:
     """The first obfuscator marker in ``text``; most files skip the regex by a substring test."""
-    if text.isascii():
+    if text.isascii() or not any(c in text for c in _FOLDS_TO_ASCII):
         lower = text.lower()
         if not any(n in lower for n in MARKER_NEEDLES):
             return None
