@@ -280,6 +280,21 @@ def mirror():
 )
 
 
+# a self-updater with its address written in; a hijacked update that only points it elsewhere
+# keeps every finding the same: the files' hosts tell the two apart
+UPDATER_AT = """\
+import subprocess
+import urllib.request
+
+UPDATES = "https://{host}/latest/installer"
+
+
+def self_update():
+    path, _ = urllib.request.urlretrieve(UPDATES, "/tmp/tqdm-update.bin")
+    subprocess.run([path], check=True)
+"""
+
+
 def _releases(index, name: str, old: str | None, new: str, *, old_days: float = 200) -> None:
     if old is not None:
         index.add_wheel(
@@ -288,9 +303,22 @@ def _releases(index, name: str, old: str | None, new: str, *, old_days: float = 
     index.add_wheel(name, "1.1", files={f"{name}/update.py": new}, upload_time=uploaded_ago(days=2))
 
 
-def test_long_standing_code_of_a_popular_project_warns_and_installs(make_index, venv, capsys):
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (SELF_UPDATE, SELF_UPDATE_LATER),  # reformatted, a comment added, new code beside it
+        (  # the same host, another path
+            UPDATER_AT.format(host="updates.tqdm.example"),
+            UPDATER_AT.format(host="updates.tqdm.example").replace("latest", "v2"),
+        ),
+    ],
+    ids=["reformatted", "same-host"],
+)
+def test_long_standing_code_of_a_popular_project_warns_and_installs(
+    make_index, venv, capsys, old, new
+):
     index = make_index()
-    _releases(index, "tqdm", SELF_UPDATE, SELF_UPDATE_LATER)
+    _releases(index, "tqdm", old, new)
     rc, out = run(capsys, "tqdm==1.1", "--index-url", index.url, "--python", str(venv))
     assert rc == 0, out
     assert installed(venv) == {"tqdm": "1.1"}
@@ -309,8 +337,15 @@ def test_long_standing_code_of_a_popular_project_warns_and_installs(make_index, 
         ("tqdm", SELF_UPDATE, SELF_UPDATE, 200, 'block = ["rule:gate.long-standing"]\n'),
         ("selfupdater", SELF_UPDATE, SELF_UPDATE, 200, ""),  # not a popular project
         ("tqdm", ENV_TO_NETWORK, ENV_TO_NETWORK, 200, ""),  # malicious: never compared
+        (  # the same updater, pointed at another host
+            "tqdm",
+            UPDATER_AT.format(host="updates.tqdm.example"),
+            UPDATER_AT.format(host="cdn.elsewhere.example"),
+            200,
+            "",
+        ),
     ],
-    ids=["hijacked", "too-recent", "first", "new-sign", "policy", "not-popular", "malicious"],
+    ids=str.split("hijacked too-recent first new-sign policy not-popular malicious new-host"),
 )
 def test_code_not_long_standing_stays_blocked(
     make_index, venv, capsys, name, old, new, old_days, policy
@@ -322,6 +357,8 @@ def test_code_not_long_standing_stays_blocked(
     out = refused_unchanged(capsys, venv, f"{name}==1.1", "--index-url", index.url)
     assert "BLOCKED" in out and f"{name}==1.1" in out
     assert "long-standing" not in out
+    if "elsewhere" in new:
+        assert "name hosts that release did not (cdn.elsewhere.example)" in out
 
 
 def test_an_earlier_release_that_fails_its_hash_leaves_the_block(make_index, venv, capsys):

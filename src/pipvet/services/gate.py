@@ -884,7 +884,8 @@ def review_long_standing(
     Never for ``malicious``, for a block a rule or category selector of the policy asks for, or
     for a project off the popular list; and only when every finding that counts towards the
     verdict (medium and up, with what shares a file with one) is in the earlier release: same
-    rule, same file, same code (whitespace and a trailing comment aside), no lower severity.
+    rule, same file, same code (whitespace and a trailing comment aside), no lower severity,
+    and the files that hold them name no host (URL or IP address) the earlier ones did not.
     Anything that cannot be compared (no upload times, no release old enough, a download that
     fails) leaves the block as it is (fail closed), with a note when something failed."""
     if policy.action(["rule:gate.long-standing"]) == "block" or not report.blocks:
@@ -906,7 +907,7 @@ def review_long_standing(
         if not mine or canonicalize_name(a.name) not in popular or _explicit_block(policy, scan):
             continue
         try:
-            earlier = _compare_earlier(index_for(a.name), a, scan, now)
+            earlier, note = _compare_earlier(index_for(a.name), a, scan, now)
         except (PipvetError, OSError) as exc:  # a hash that does not match, the network
             text = exc.message if isinstance(exc, PipvetError) else str(exc)
             notes.append(
@@ -914,6 +915,8 @@ def review_long_standing(
                 "block stands"
             )
             continue
+        if note:
+            notes.append(note)
         if earlier is None:
             continue
         action = policy.action(["rule:gate.long-standing"])
@@ -946,9 +949,12 @@ def _explicit_block(policy: Policy, scan) -> bool:
     )
 
 
-def _compare_earlier(index, a: Artifact, scan, now: dt.datetime | None) -> str | None:
-    """The words for a block that an earlier release (uploaded ``LONG_STANDING_DAYS`` or more
-    before ``a``'s) already had, or None when there is none or it did not have it."""
+def _compare_earlier(
+    index, a: Artifact, scan, now: dt.datetime | None
+) -> tuple[str | None, str | None]:
+    """(the words for a block that an earlier release, uploaded ``LONG_STANDING_DAYS`` or more
+    before ``a``'s, already had, or None; a note when the code is the same but the files that
+    hold it name new hosts)."""
     import tempfile
 
     from pipvet.core.analysis.model import SEVERITIES
@@ -962,7 +968,7 @@ def _compare_earlier(index, a: Artifact, scan, now: dt.datetime | None) -> str |
     times = release_times(files)
     when = times.get(Version(a.version))
     if when is None:
-        return None  # no PEP 700 upload time: "how long" cannot be told
+        return None, None  # no PEP 700 upload time: "how long" cannot be told
     cutoff = when - dt.timedelta(days=LONG_STANDING_DAYS)
     older = sorted(
         (v for v, t in times.items() if v < Version(a.version) and t <= cutoff), reverse=True
@@ -972,30 +978,78 @@ def _compare_earlier(index, a: Artifact, scan, now: dt.datetime | None) -> str |
         if chosen is not None:
             break
     else:
-        return None
+        return None, None
     with tempfile.TemporaryDirectory(prefix="pipvet-earlier-") as tmp:
         path = fetch_verified(index, chosen, Path(tmp), chosen.hashes, "the index")
         old = scan_files([path], jobs=1)[0]
-    if old.verdict not in ("suspicious", "malicious"):
-        return None
-    new_only = findings_not_in(
-        scan.findings, scan.kind == "sdist", old.findings, old.kind == "sdist"
-    )
-    medium = SEVERITIES.index("medium")
-    touched = {f.path for f in new_only if SEVERITIES.index(f.severity) >= medium}
-    counted = [f for f in scan.findings if f.path in touched] + [
-        f for f in new_only if f.path not in touched
-    ]
-    # every finding counts at its full severity here (none is taken for a test file's)
-    verdict, _ = verdict_of(counted, package_code=frozenset(f.path for f in counted))
-    if verdict in ("suspicious", "malicious"):
-        return None
+        if old.verdict not in ("suspicious", "malicious"):
+            return None, None
+        new_only = findings_not_in(
+            scan.findings, scan.kind == "sdist", old.findings, old.kind == "sdist"
+        )
+        medium = SEVERITIES.index("medium")
+        touched = {f.path for f in new_only if SEVERITIES.index(f.severity) >= medium}
+        counted = [f for f in scan.findings if f.path in touched] + [
+            f for f in new_only if f.path not in touched
+        ]
+        # every finding counts at its full severity here (none is taken for a test file's)
+        verdict, _ = verdict_of(counted, package_code=frozenset(f.path for f in counted))
+        if verdict in ("suspicious", "malicious"):
+            return None, None
+        # the same code pointed somewhere else (an updater's address) is not the same behaviour:
+        # the files holding what blocks must name no host the earlier release's did not
+        high = SEVERITIES.index("high")
+        serious = {f.path for f in scan.findings if SEVERITIES.index(f.severity) >= high}
+        added = _hosts(a.path, serious, scan.kind == "sdist") - _hosts(
+            path, None, old.kind == "sdist", like=serious, new_sdist=scan.kind == "sdist"
+        )
+    if added:
+        shown = ", ".join(_clean(h, 60) for h in sorted(added)[:3])
+        return None, (
+            f"{a.name}=={a.version}: the code that blocks was in {a.name} {version} too, but the "
+            f"files that hold it name hosts that release did not ({shown}); the block stands"
+        )
     days = (when - times[version]).days
     return (
         f"long-standing: the same code was in {a.name} {version} (uploaded "
         f"{times[version].date().isoformat()}, {days} days before this release), so this "
         "update does not bring it"
+    ), None
+
+
+_HOST = re.compile(  # a host name of an address written in (no template: "https://{host}/")
+    r"(?:https?|ftps?|wss?)://(?:[^\s/'\"<>@]*@)?([a-z0-9-]+(?:\.[a-z0-9-]+)+)"
+    r"|\b(\d{1,3}(?:\.\d{1,3}){3})\b",
+    re.I,
+)
+
+
+def _hosts(
+    path: Path,
+    members: set[str] | None,
+    sdist: bool,
+    *,
+    like: set[str] | None = None,
+    new_sdist: bool = False,
+) -> set[str]:
+    """Host names and IP addresses written in some members of an artifact (read as data):
+    ``members`` by path, or, for the earlier release, the files lined up (``normalize_path``)
+    with ``like``, paths of the other artifact (an sdist when ``new_sdist``)."""
+    from pipvet.core.analysis.archive import read_artifact
+    from pipvet.core.diff import comparison_key, normalize_path
+
+    wanted = (
+        {comparison_key(normalize_path(p, new_sdist)) for p in like} if like is not None else None
     )
+    out: set[str] = set()
+    for m in read_artifact(path).members:
+        if members is not None and m.path not in members:
+            continue
+        if wanted is not None and comparison_key(normalize_path(m.path, sdist)) not in wanted:
+            continue
+        text = m.data.decode("utf-8", "replace")
+        out |= {(host or ip).lower().rstrip(".") for host, ip in _HOST.findall(text)}
+    return out
 
 
 def _same_kind(filename: str, files: Sequence[DistFile]) -> DistFile | None:
