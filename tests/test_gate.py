@@ -324,6 +324,7 @@ def test_long_standing_code_of_a_popular_project_warns_and_installs(
     assert installed(venv) == {"tqdm": "1.1"}
     assert "BLOCKED" not in out
     assert "long-standing: the same code was in tqdm 1.0" in out
+    assert "tqdm==1.1 is suspicious: comparing it with tqdm 1.0 (uploaded" in out
     assert "/files/tqdm-1.0-py3-none-any.whl" in artifact_requests(index)
 
 

@@ -871,6 +871,7 @@ def review_long_standing(
     policy: Policy,
     index_for: Callable[[str], object],
     now: dt.datetime | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> GateReport:
     """What an update changes, for a ``suspicious`` verdict of a popular project: when the code
     that makes it suspicious was already in a release of the same project uploaded at least
@@ -907,7 +908,7 @@ def review_long_standing(
         if not mine or canonicalize_name(a.name) not in popular or _explicit_block(policy, scan):
             continue
         try:
-            earlier, note = _compare_earlier(index_for(a.name), a, scan, now)
+            earlier, note = _compare_earlier(index_for(a.name), a, scan, now, progress)
         except (PipvetError, OSError) as exc:  # a hash that does not match, the network
             text = exc.message if isinstance(exc, PipvetError) else str(exc)
             notes.append(
@@ -950,7 +951,7 @@ def _explicit_block(policy: Policy, scan) -> bool:
 
 
 def _compare_earlier(
-    index, a: Artifact, scan, now: dt.datetime | None
+    index, a: Artifact, scan, now: dt.datetime | None, progress: Callable[[str], None] | None
 ) -> tuple[str | None, str | None]:
     """(the words for a block that an earlier release, uploaded ``LONG_STANDING_DAYS`` or more
     before ``a``'s, already had, or None; a note when the code is the same but the files that
@@ -979,6 +980,11 @@ def _compare_earlier(
             break
     else:
         return None, None
+    if progress is not None:  # a large project's earlier file may take a minute to inspect
+        progress(
+            f"{a.name}=={a.version} is suspicious: comparing it with {a.name} {version} "
+            f"(uploaded {times[version].date().isoformat()}) to see what this update brings"
+        )
     with tempfile.TemporaryDirectory(prefix="pipvet-earlier-") as tmp:
         path = fetch_verified(index, chosen, Path(tmp), chosen.hashes, "the index")
         old = scan_files([path], jobs=1)[0]

@@ -194,6 +194,7 @@ def before_pip(
             artifacts,
             policy=policy,
             index_for=lambda name: _pages(args, origin.get(name, plan.index_url)),
+            progress=lambda text: progress(Level.INFO, text),
         )
     )
     audit_line = getattr(args, "_audit_line", None)
