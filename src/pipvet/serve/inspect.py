@@ -18,9 +18,8 @@ def inspect_file(name: str, version: str, path: str, policy, index_url: str | No
     if index_url:
         from pipvet.sources.index import SimpleIndex
 
-        upstream = SimpleIndex(index_url)
-        report = gate.review_long_standing(
-            report, [artifact], policy=policy, index_for=lambda _name: upstream
+        report = gate.review_long_standing(  # the index is opened only if a file is compared
+            report, [artifact], policy=policy, index_for=lambda _name: SimpleIndex(index_url)
         )
     scan = report.scans[0] if report.scans else None
     return {

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -799,11 +798,7 @@ def _judge_scan(a: Artifact, report, policy: Policy, now) -> list[GateIssue | No
         report.findings,
         key=lambda f: -SEVERITY_ORDER.index(f.severity) if f.severity in SEVERITY_ORDER else 0,
     )
-    explicit_blocks = []
-    for f in findings:
-        action = policy.explicit(f"rule:{f.rule}") or policy.explicit(f"category:{f.category}")
-        if action == "block":
-            explicit_blocks.append(f)
+    explicit_blocks = _explicit_blocks(policy, findings)
     verdict_action = policy.action([report.verdict]) if report.verdict != "clean" else None
     selectors_all = (
         [report.verdict]
@@ -842,6 +837,16 @@ def _judge_scan(a: Artifact, report, policy: Policy, now) -> list[GateIssue | No
                 )
             )
     return out
+
+
+def _explicit_blocks(policy: Policy, findings) -> list:
+    """The findings a rule or category selector of the policy blocks (the rule's word first)."""
+    return [
+        f
+        for f in findings
+        if (policy.explicit(f"rule:{f.rule}") or policy.explicit(f"category:{f.category}"))
+        == "block"
+    ]
 
 
 def _scan_issue(a: Artifact, report, f, policy, now, action: str, selectors) -> GateIssue | None:
@@ -889,10 +894,13 @@ def review_long_standing(
     and the files that hold them name no host (URL or IP address) the earlier ones did not.
     Anything that cannot be compared (no upload times, no release old enough, a download that
     fails) leaves the block as it is (fail closed), with a note when something failed."""
-    if policy.action(["rule:gate.long-standing"]) == "block" or not report.blocks:
+    action = policy.action(["rule:gate.long-standing"])
+    if action == "block" or not report.blocks:
         return report
+    from pipvet.core.names import default_index
+
     scans = {s.filename: s for s in report.scans}
-    popular = _popular_names()
+    popular = default_index().rank  # normalised popular name -> rank
     replace: dict[GateIssue, GateIssue | None] = {}
     notes: list[str] = []
     for a in artifacts:
@@ -905,7 +913,9 @@ def review_long_standing(
             for i in report.blocks
             if i.package == label and i.file == a.path.name and not i.rule.startswith("gate.")
         ]
-        if not mine or canonicalize_name(a.name) not in popular or _explicit_block(policy, scan):
+        if not mine or canonicalize_name(a.name) not in popular:
+            continue
+        if _explicit_blocks(policy, scan.findings):
             continue
         try:
             earlier, note = _compare_earlier(index_for(a.name), a, scan, now, progress)
@@ -920,7 +930,6 @@ def review_long_standing(
             notes.append(note)
         if earlier is None:
             continue
-        action = policy.action(["rule:gate.long-standing"])
         for i in mine:
             replace[i] = (
                 GateIssue(
@@ -943,13 +952,6 @@ def review_long_standing(
     )
 
 
-def _explicit_block(policy: Policy, scan) -> bool:
-    return any(
-        "block" in (policy.explicit(f"rule:{f.rule}"), policy.explicit(f"category:{f.category}"))
-        for f in scan.findings
-    )
-
-
 def _compare_earlier(
     index, a: Artifact, scan, now: dt.datetime | None, progress: Callable[[str], None] | None
 ) -> tuple[str | None, str | None]:
@@ -960,7 +962,7 @@ def _compare_earlier(
 
     from pipvet.core.analysis.model import SEVERITIES
     from pipvet.core.analysis.verdict import judge as verdict_of
-    from pipvet.core.diff import findings_not_in
+    from pipvet.core.diff import comparison_key, findings_not_in, normalize_path
     from pipvet.services.scan import scan_files
     from pipvet.sources.scan_targets import fetch_verified
 
@@ -1005,10 +1007,13 @@ def _compare_earlier(
         # the same code pointed somewhere else (an updater's address) is not the same behaviour:
         # the files holding what blocks must name no host the earlier release's did not
         high = SEVERITIES.index("high")
-        serious = {f.path for f in scan.findings if SEVERITIES.index(f.severity) >= high}
-        added = _hosts(a.path, serious, scan.kind == "sdist") - _hosts(
-            path, None, old.kind == "sdist", like=serious, new_sdist=scan.kind == "sdist"
-        )
+        sdist = scan.kind == "sdist"
+        holding = {  # the files with what blocks, lined up between the two (``normalize_path``)
+            comparison_key(normalize_path(f.path, sdist))
+            for f in scan.findings
+            if SEVERITIES.index(f.severity) >= high
+        }
+        added = _hosts(a.path, sdist, holding) - _hosts(path, old.kind == "sdist", holding)
     if added:
         shown = ", ".join(_clean(h, 60) for h in sorted(added)[:3])
         return None, (
@@ -1030,51 +1035,32 @@ _HOST = re.compile(  # a host name of an address written in (no template: "https
 )
 
 
-def _hosts(
-    path: Path,
-    members: set[str] | None,
-    sdist: bool,
-    *,
-    like: set[str] | None = None,
-    new_sdist: bool = False,
-) -> set[str]:
-    """Host names and IP addresses written in some members of an artifact (read as data):
-    ``members`` by path, or, for the earlier release, the files lined up (``normalize_path``)
-    with ``like``, paths of the other artifact (an sdist when ``new_sdist``)."""
+def _hosts(path: Path, sdist: bool, files: set[str]) -> set[str]:
+    """Host names and IP addresses written in the members of an artifact (read as data) whose
+    lined-up path (``comparison_key(normalize_path(...))``) is one of ``files``."""
     from pipvet.core.analysis.archive import read_artifact
     from pipvet.core.diff import comparison_key, normalize_path
 
-    wanted = (
-        {comparison_key(normalize_path(p, new_sdist)) for p in like} if like is not None else None
-    )
     out: set[str] = set()
     for m in read_artifact(path).members:
-        if members is not None and m.path not in members:
-            continue
-        if wanted is not None and comparison_key(normalize_path(m.path, sdist)) not in wanted:
-            continue
-        text = m.data.decode("utf-8", "replace")
-        out |= {(host or ip).lower().rstrip(".") for host, ip in _HOST.findall(text)}
+        if comparison_key(normalize_path(m.path, sdist)) in files:
+            text = m.data.decode("utf-8", "replace")
+            out |= {(host or ip).lower().rstrip(".") for host, ip in _HOST.findall(text)}
     return out
 
 
 def _same_kind(filename: str, files: Sequence[DistFile]) -> DistFile | None:
     """The file of another release to compare ``filename`` with: the sdist for an sdist; for a
     wheel, the wheel with the same tags, else a pure one, else any."""
+    from pipvet.core.filenames import is_pure_wheel, parse_filename
+
     if not filename.endswith(".whl"):
         return next((f for f in files if not f.is_wheel and f.sha256), None)
-    tags = filename.split("-", 2)[-1]
+    tags = (parse_filename(filename) or (None, None, None))[2]
     wheels = [f for f in files if f.is_wheel and f.sha256]
-    same = [f for f in wheels if f.filename.split("-", 2)[-1] == tags]
-    pure = [f for f in wheels if f.filename.endswith("-none-any.whl")]
+    same = [f for f in wheels if (parse_filename(f.filename) or (None, None, None))[2] == tags]
+    pure = [f for f in wheels if is_pure_wheel(f.filename)]
     return next(iter(same or pure or wheels), None)
-
-
-@functools.cache
-def _popular_names() -> frozenset[str]:
-    from pipvet.core.names import popular_rows
-
-    return frozenset(canonicalize_name(n) for _, n in popular_rows())
 
 
 def inspect_sdist_candidate(

@@ -531,8 +531,8 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     findings = nested_as_data(findings, artifact, roles)
     for artifact_rule in ARTIFACT_RULES:
         findings.extend(artifact_rule(artifact))
-    if artifact.kind == "sdist":  # bytecode the build would import in place of its source
-        findings.extend(bytecode(artifact, frozenset(helpers)))
+    if artifact.kind in ("wheel", "sdist"):  # compiled Python a wheel installs, or an sdist's
+        findings.extend(bytecode(artifact, frozenset(helpers)))  # build imports, unread
     findings = _limit(findings)
     tooling = frozenset(p for p, role in roles.items() if role == ROLE_PERIPHERAL)
     package_code = frozenset(  # test-like modules the package imports, files setup.py runs

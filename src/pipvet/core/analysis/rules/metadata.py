@@ -118,8 +118,6 @@ def check_artifact(artifact: Artifact) -> list[Finding]:
                 )
                 break
     out.extend(_disguised(artifact))
-    if artifact.kind == "wheel":
-        out.extend(bytecode(artifact))
     if name and artifact.kind in ("sdist", "wheel") and not _ships_module_like(artifact, name):
         out.append(
             finding(
