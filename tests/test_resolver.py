@@ -126,3 +126,51 @@ def test_bad_arguments() -> None:
         resolve([], index_url="http://127.0.0.1:1/simple/")
     with pytest.raises(InputError, match="unknown resolver"):
         resolve(["a"], index_url="http://127.0.0.1:1/simple/", resolver="poetry")
+
+
+def test_own_interpreter_is_given_to_uv_as_it_is_another_through_the_launcher(
+    tmp_path: Path,
+) -> None:
+    """pipvet's own interpreter already ran its site (its .pth files) at pipvet's start: uv may
+    start it as it is (and reuse what it learned about it); another interpreter only through the
+    no-site launcher (test_install_faults checks that its .pth files never run)."""
+    import subprocess
+    import sys
+
+    from pipvet.sources.resolver import _uv_python
+
+    assert _uv_python(None, tmp_path) == sys.executable
+    venv = tmp_path / "v"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    launcher = _uv_python(str(venv), tmp_path)
+    assert launcher != str(venv / "bin/python")
+    assert "-I -S" in Path(launcher).read_text()
+
+
+def _children() -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        found |= {int(p) for p in (task / "children").read_text().split()}
+    return found
+
+
+@pytest.mark.skipif(not find_uv() or not Path("/proc/self/task").is_dir(), reason="uv, Linux")
+def test_uv_runs_while_the_caller_works_and_is_stopped_when_the_caller_fails(
+    package_index: TestIndex,
+) -> None:
+    """uv starts before the rest of the resolution is set up (``on_start`` is called while it
+    runs); when anything after its start fails, it is stopped, not left running."""
+    package_index.drip = 0.5  # the index stalls: uv is still running when on_start is called
+    before = _children()
+    seen: list[set[int]] = []
+
+    def on_start() -> None:
+        seen.append(_children() - before)
+        raise RuntimeError("the caller's own work failed")
+
+    with pytest.raises(RuntimeError, match="own work failed"):
+        resolve(["alpha"], index_url=package_index.url, resolver="uv", on_start=on_start)
+    assert seen and seen[0], "uv was not running when on_start was called"
+    assert not (_children() & seen[0]), "uv was left running"
+    for pid in seen[0]:
+        assert not Path(f"/proc/{pid}").exists(), "uv was not reaped"

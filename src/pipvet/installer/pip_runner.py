@@ -26,9 +26,12 @@ import subprocess
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
-from pipvet.installer.staging import StagedFile
 from pipvet.sources.pip_env import scrubbed_env
+
+if TYPE_CHECKING:  # the resolver starts uv through this module before any install code loads
+    from pipvet.installer.staging import StagedFile
 
 BASE_OPTIONS = ("--isolated", "--disable-pip-version-check", "--no-input")
 # signals that stop an install (besides Ctrl-C): SIGTERM, and SIGHUP where there is one
@@ -217,15 +220,32 @@ def run_group(
     """Run ``cmd`` in a process group of its own, output captured. On an interruption or when
     ``timeout`` passes (``subprocess.TimeoutExpired``), the whole group is stopped before the
     exception goes on; after a normal end, whatever the command left running is killed."""
-    proc = subprocess.Popen(
+    proc = start_group(cmd, env=env, stdin=subprocess.PIPE if input is not None else None)
+    return finish_group(proc, timeout=timeout, input=input)
+
+
+def start_group(
+    cmd: Sequence[str], *, env: dict[str, str], stdin: int | IO[bytes] | None = None
+) -> subprocess.Popen[str]:
+    """Start ``cmd`` in a process group of its own, output captured, reading ``stdin`` (an open
+    file, ``subprocess.PIPE``, or nothing). ``finish_group`` waits for it; a caller that gives
+    up before that calls ``stop_group``."""
+    return subprocess.Popen(
         list(cmd),
         env=env,
-        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdin=stdin if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
+
+
+def finish_group(
+    proc: subprocess.Popen[str], *, timeout: float, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Wait for a ``start_group`` process (at most ``timeout`` seconds) and collect its output;
+    as ``run_group`` on an interruption, a timeout and a normal end."""
     try:
         out, err = proc.communicate(input=input, timeout=timeout)
     except BaseException:
@@ -233,7 +253,7 @@ def run_group(
             stop_group(proc)
         raise
     _kill_group(proc.pid, signal.SIGKILL)
-    return subprocess.CompletedProcess(list(cmd), proc.returncode, out, err)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def stop_group(proc: subprocess.Popen, grace: float = 5.0) -> None:

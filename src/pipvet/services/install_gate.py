@@ -251,14 +251,14 @@ def sdist_check(
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    from pipvet.services import gate
-
     specs = {}
     for text in requirements:
         req = Requirement(text)
         specs[canonicalize_name(req.name)] = str(req.specifier)
 
     def before_sdist(name: str) -> list[str]:
+        from pipvet.services import gate
+
         with tempfile.TemporaryDirectory(prefix="pipvet-sdist-check-") as tmp:
             report, pin = gate.inspect_sdist_candidate(
                 name,

@@ -75,7 +75,6 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
     hash-check build dependencies (pip#11974, pip#13984), pipvet install does.
     """
     from pipvet.core.policy import load_policy
-    from pipvet.services import gate
     from pipvet.services.install_gate import sdist_check
     from pipvet.sources.resolver import resolve
 
@@ -111,6 +110,8 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
     )
     progress(Level.STATUS, f"resolving {len(reqs)} requirement(s) against {index_url}")
     if min_age:  # install gate: versions uploaded more recently are left out, and said
+        from pipvet.services import gate
+
         cooled = gate.resolve_with_cooldown(
             [r for r, _ in reqs],
             index_url=index_url,
@@ -121,6 +122,7 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
             resolver=request.resolver,
             cache_dir=cache,
             before_sdist=before_sdist,
+            on_start=early.start,
         )
         resolution = cooled.resolution
         for h in cooled.held_back:
@@ -139,6 +141,7 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
             constraints=constraints,
             cache_dir=cache,
             before_sdist=before_sdist,
+            on_start=early.start,
         )
     for name in resolution.sdists:
         progress(
@@ -196,9 +199,9 @@ def _gate_lock(lock: Lock, policy, progress: Progress, *, color: bool = False) -
 
 
 class _WhileResolving:
-    """Work that needs no resolution, done in a thread while the resolver's process runs (the
-    main thread only waits for it then): read the lock about to be replaced, and import what the
-    gate's known-malware check needs."""
+    """Work that needs no resolution, done in a thread once the resolver's process runs
+    (``start``, the resolver's ``on_start``; the main thread only waits for it then): read the
+    lock about to be replaced, and import what the gate's known-malware check needs."""
 
     def __init__(self, previous: str | None) -> None:
         import threading
@@ -207,14 +210,15 @@ class _WhileResolving:
         self._old: Lock | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="pipvet-lock-early", daemon=True)
-        self._thread.start()
+        self._started = False
+
+    def start(self) -> None:
+        """Begin (once; a resolver that runs again, for the cooldown, calls this again)."""
+        if not self._started:
+            self._started = True
+            self._thread.start()
 
     def _run(self) -> None:
-        import time
-
-        from pipvet.sources.index import HEAD_START
-
-        time.sleep(HEAD_START)  # the resolver's process starts first
         try:
             import pipvet.core.diff
             import pipvet.formats.gate_text
@@ -231,6 +235,7 @@ class _WhileResolving:
 
     def previous(self) -> Lock | None:
         """The lock being replaced, read (None when there is none, or it is not a lock)."""
+        self.start()
         self._thread.join()
         if self._error is not None:
             raise self._error

@@ -1255,9 +1255,6 @@ def _python_ok(requires_python: str, python: str) -> bool:
         return True
 
 
-HEAD_START = 0.05  # seconds the speculative fetches leave to the resolver to start
-
-
 class Prefetcher:
     """Fetches project pages, and the metadata of each project's likely version, in the
     background while a resolver runs, following dependencies; then serves what it has and
@@ -1274,7 +1271,6 @@ class Prefetcher:
         self._meta: dict[tuple[str, Version], list[str] | None] = {}  # None: not served
         self._stopped = False
         self._needed: set[str] = set()
-        self._created = time.monotonic()
 
     def add(self, requirement: Requirement) -> None:
         """Start fetching ``requirement``'s project (and, transitively, its dependencies)."""
@@ -1287,9 +1283,6 @@ class Prefetcher:
             self._pages[name] = self._pool.submit(self._crawl, name, requirement)
 
     def _crawl(self, name: str, requirement: Requirement) -> ProjectPage | None:
-        wait = HEAD_START - (time.monotonic() - self._created)
-        if wait > 0:  # the resolver's process starts first, not behind 16 threads parsing
-            time.sleep(wait)
         if self._stopped and name not in self._needed:
             return None
         try:

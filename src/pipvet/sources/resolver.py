@@ -19,7 +19,6 @@ over its incoming edges of (parent's marker ``and`` the edge's marker).
 from __future__ import annotations
 
 import dataclasses
-import email.parser
 import functools
 import json
 import os
@@ -29,9 +28,11 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.markers import Marker, default_environment
 from packaging.requirements import InvalidRequirement, Requirement
@@ -41,8 +42,10 @@ from packaging.version import Version
 from pipvet.core.errors import InputError, NetworkError, PipvetError, PolicyRefusal
 from pipvet.core.models import DistFile
 from pipvet.sources.environment import no_site_launcher, pip_command
-from pipvet.sources.index import Prefetcher, SimpleIndex
 from pipvet.sources.pip_env import scrubbed_env
+
+if TYPE_CHECKING:  # loaded once uv runs (an index client is not needed to start it)
+    from pipvet.sources.index import Prefetcher
 
 MAX_CLAUSES = 16
 _NO_DIST_RE = re.compile(r"No matching distribution found for (.+)")
@@ -283,7 +286,7 @@ def _nodes_from_report(report: Path) -> tuple[dict[NormalizedName, _Node], dict[
     return nodes, env
 
 
-def _run_uv(
+def _start_uv(
     uv: str,
     reqs: Sequence[str],
     index_url: str,
@@ -292,11 +295,11 @@ def _run_uv(
     tmp: Path,
     constraints: Sequence[str] = (),
     extra_index_urls: Sequence[str] = (),
-) -> subprocess.CompletedProcess[str]:
+) -> _UvRun:
     cmd = [
         uv, "pip", "compile", "-", "--no-config", "--no-header", "--annotation-style", "split",
         "--index-url", index_url, "--only-binary", ":all:", "--no-python-downloads",
-        "--python", no_site_launcher(python, tmp), "--color", "never", "--quiet",
+        "--python", _uv_python(python, tmp), "--color", "never", "--quiet",
     ]  # fmt: skip
     for url in extra_index_urls:
         cmd += ["--extra-index-url", url]
@@ -305,8 +308,58 @@ def _run_uv(
     for name in sdists:
         cmd += ["--no-binary", name]
     cmd += _write_constraints(constraints, tmp)
-    env = scrubbed_env()
-    return _bounded(cmd, env=env, index_url=index_url, input="\n".join(reqs) + "\n")
+    stdin = tmp / "requirements-stdin.in"  # read by uv as ``-``, so its annotations stay ``-r -``
+    stdin.write_text("\n".join(reqs) + "\n", encoding="utf-8")
+    return _UvRun(cmd, stdin, index_url)
+
+
+class _UvRun:
+    """``uv pip compile`` started in a process group of its own; ``wait()`` collects it within
+    the resolver's overall deadline (counted from its start), ``stop()`` ends it unwaited."""
+
+    def __init__(self, cmd: list[str], stdin: Path, index_url: str) -> None:
+        from pipvet.installer.pip_runner import start_group
+
+        self.index_url = index_url
+        self.done = False
+        self._began = time.monotonic()
+        with stdin.open("rb") as f:
+            self._proc = start_group(cmd, env=scrubbed_env(), stdin=f)
+
+    def wait(self) -> subprocess.CompletedProcess[str]:
+        from pipvet.installer.pip_runner import finish_group
+
+        seconds = resolve_deadline()
+        left = max(0.0, seconds - (time.monotonic() - self._began))
+        try:
+            return finish_group(self._proc, timeout=left)
+        except subprocess.TimeoutExpired:
+            raise NetworkError(
+                f"resolving against {self.index_url} did not finish within {seconds:.0f} s (the "
+                "index is stalled or too slow); retry later"
+            ) from None
+        finally:
+            self.done = True
+
+    def stop(self) -> None:
+        """End the process (and whatever it started) if it was never waited for."""
+        if self.done:
+            return
+        from pipvet.installer.pip_runner import signals_held, stop_group
+
+        self.done = True
+        with signals_held():
+            stop_group(self._proc)
+
+
+def _uv_python(python: str | None, tmp: Path) -> str:
+    """What uv is told to start for its interpreter query: another interpreter through the
+    no-site launcher (its ``.pth`` files must not run), pipvet's own as it is when ``site`` ran
+    in this process: starting it with ``site`` again runs nothing that has not run already, and
+    uv reuses what it learned about it (the launcher is a new file each time: ~60 ms a run)."""
+    if python is None and not sys.flags.no_site:
+        return sys.executable
+    return no_site_launcher(python, tmp)
 
 
 def resolve_deadline() -> float:
@@ -382,6 +435,8 @@ def _quarantine_refusal(name: str, index_url: str, reason: str | None) -> Policy
 
 
 def _quarantined(name: str, index_url: str) -> PolicyRefusal | None:
+    from pipvet.sources.index import SimpleIndex
+
     try:
         status, reason = SimpleIndex(index_url).project_page(name).status
     except InputError:
@@ -390,6 +445,8 @@ def _quarantined(name: str, index_url: str) -> PolicyRefusal | None:
 
 
 def _explain_missing(name: str, index_url: str, tool: str, stderr: str) -> PipvetError:
+    from pipvet.sources.index import SimpleIndex
+
     try:
         page = SimpleIndex(index_url).project_page(name)
         files = page.files()
@@ -421,6 +478,7 @@ def resolve(
     cache_dir: Path | None = None,
     extra_index_urls: Sequence[str] = (),
     before_sdist: Callable[[str], Sequence[str]] | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> Resolution:
     """Resolve ``requirements`` against ``index_url``: wheels only, except allowed sdists.
 
@@ -435,6 +493,8 @@ def resolve(
     metadata (which runs its build backend and build dependencies): the install gate inspects
     the sdist there, refuses by raising, and returns constraints (``name==V``) that keep the
     resolver on the inspected version.
+    ``on_start()`` is called once the resolver's process has started (pip's: just before), so a
+    caller's work that needs no resolution runs beside it.
     """
     top = []
     for text in requirements:
@@ -456,30 +516,49 @@ def resolve(
         else ("the default" if uv else "uv not found")
     )
     allowed = {canonicalize_name(n) for n in allow_sdist}
-    env = marker_environment(python)
-    prefetch = Prefetcher(SimpleIndex(index_url, cache_dir=cache_dir), env)
-    for req in top:  # fetch pages while the resolver runs (pipvet needs them for the hashes)
-        prefetch.add(req)
-    try:
-        resolution = _resolve(
-            top,
-            uv,
-            tool,
-            index_url,
-            allowed,
-            python,
-            constraints,
-            env,
-            prefetch,
-            extra_index_urls,
-            before_sdist,
-        )
-        return dataclasses.replace(resolution, reason=reason)
-    except (KeyboardInterrupt, SystemExit):
-        prefetch.abort()  # the first Ctrl-C ends the run: no page fetch keeps it alive
-        raise
-    finally:
-        prefetch.close()
+    with tempfile.TemporaryDirectory(prefix="pipvet-resolve-") as tmp_name:
+        tmp = Path(tmp_name)
+        # uv starts first: the marker environment and the index client are made while it runs
+        first = None
+        if uv:
+            first = _start_uv(
+                uv, [str(r) for r in top], index_url, (), python, tmp, constraints,
+                extra_index_urls,
+            )  # fmt: skip
+        try:
+            if on_start is not None:
+                on_start()
+            from pipvet.sources.index import Prefetcher, SimpleIndex
+
+            env = marker_environment(python)
+            prefetch = Prefetcher(SimpleIndex(index_url, cache_dir=cache_dir), env)
+            for req in top:  # fetch pages while the resolver runs (their hashes are needed)
+                prefetch.add(req)
+            try:
+                resolution = _resolve(
+                    top,
+                    uv,
+                    tool,
+                    index_url,
+                    allowed,
+                    python,
+                    constraints,
+                    env,
+                    prefetch,
+                    tmp,
+                    first,
+                    extra_index_urls,
+                    before_sdist,
+                )
+                return dataclasses.replace(resolution, reason=reason)
+            except (KeyboardInterrupt, SystemExit):
+                prefetch.abort()  # the first Ctrl-C ends the run: no page fetch keeps it alive
+                raise
+            finally:
+                prefetch.close()
+        finally:
+            if first is not None:
+                first.stop()  # never waited for (something above failed): it ends here
 
 
 def _resolve(
@@ -492,46 +571,52 @@ def _resolve(
     constraints: Sequence[str],
     env: dict[str, str],
     prefetch: Prefetcher,
+    tmp: Path,
+    first: _UvRun | None,
     extra_index_urls: Sequence[str] = (),
     before_sdist: Callable[[str], Sequence[str]] | None = None,
 ) -> Resolution:
+    """Run the resolver (``first``: uv's first run, already started) until it resolves, letting
+    allowed sdists be built one by one; then the graph from the pins and their metadata."""
+    from pipvet.sources.index import SimpleIndex
+
     sdists: list[str] = []
     constraints = list(constraints)
     reqs = [str(r) for r in top]
-    with tempfile.TemporaryDirectory(prefix="pipvet-resolve-") as tmp_name:
-        tmp = Path(tmp_name)
-        while True:
-            if uv:
-                proc = _run_uv(
-                    uv, reqs, index_url, sdists, python, tmp, constraints, extra_index_urls
-                )
-            else:
-                proc, report = _run_pip(
-                    reqs, index_url, sdists, python, tmp, constraints, extra_index_urls
-                )
-            if proc.returncode == 0:
-                break
-            missing = _no_wheel_name(proc.stderr, tool)
-            if missing and missing in allowed and missing not in sdists:
-                if before_sdist is not None:  # inspected before its build code can run
-                    constraints += before_sdist(missing)
-                sdists.append(missing)  # no usable wheel: build this one from source
-                continue
-            if missing:
-                raise _explain_missing(missing, index_url, tool, proc.stderr)
-            for m in _UV_NO_VERSIONS_RE.finditer(proc.stderr):  # quarantined: no files served
-                refusal = _quarantined(canonicalize_name(m.group(1)), index_url)
-                if refusal is not None:
-                    raise refusal
-            try:  # an unreachable index reads better in one line than in a resolver's words
-                SimpleIndex(index_url, timeout=10).project_files(top[0].name)
-            except InputError as e:
-                if "HTTP 404" not in e.message:
-                    raise
-            raise InputError(f"{tool} could not resolve the requirements:\n{_tail(proc.stderr)}")
+    while True:
         if uv:
-            return _finish_uv(proc.stdout, top, sdists, env, prefetch, bool(extra_index_urls))
-        nodes, report_env = _nodes_from_report(report)
+            run = first or _start_uv(
+                uv, reqs, index_url, sdists, python, tmp, constraints, extra_index_urls
+            )
+            first = None
+            proc = run.wait()
+        else:
+            proc, report = _run_pip(
+                reqs, index_url, sdists, python, tmp, constraints, extra_index_urls
+            )
+        if proc.returncode == 0:
+            break
+        missing = _no_wheel_name(proc.stderr, tool)
+        if missing and missing in allowed and missing not in sdists:
+            if before_sdist is not None:  # inspected before its build code can run
+                constraints += before_sdist(missing)
+            sdists.append(missing)  # no usable wheel: build this one from source
+            continue
+        if missing:
+            raise _explain_missing(missing, index_url, tool, proc.stderr)
+        for m in _UV_NO_VERSIONS_RE.finditer(proc.stderr):  # quarantined: no files served
+            refusal = _quarantined(canonicalize_name(m.group(1)), index_url)
+            if refusal is not None:
+                raise refusal
+        try:  # an unreachable index reads better in one line than in a resolver's words
+            SimpleIndex(index_url, timeout=10).project_files(top[0].name)
+        except InputError as e:
+            if "HTTP 404" not in e.message:
+                raise
+        raise InputError(f"{tool} could not resolve the requirements:\n{_tail(proc.stderr)}")
+    if uv:
+        return _finish_uv(proc.stdout, top, sdists, env, prefetch, bool(extra_index_urls))
+    nodes, report_env = _nodes_from_report(report)
     files, _ = prefetch.finish(
         {n: node.version for n, node in nodes.items()},
         metadata=False,
@@ -568,5 +653,7 @@ def _finish_uv(
 
 def parse_core_metadata(data: bytes) -> list[str]:
     """Requires-Dist lines of a METADATA / PKG-INFO file."""
+    import email.parser
+
     msg = email.parser.BytesParser().parsebytes(data, headersonly=True)
     return [str(v) for v in msg.get_all("Requires-Dist") or []]
