@@ -155,12 +155,11 @@ def _children() -> set[int]:
 
 
 @pytest.mark.skipif(not find_uv() or not Path("/proc/self/task").is_dir(), reason="uv, Linux")
-def test_uv_runs_while_the_caller_works_and_is_stopped_when_the_caller_fails(
-    package_index: TestIndex,
-) -> None:
+def test_uv_runs_while_the_caller_works_and_is_stopped_when_the_caller_fails(make_index) -> None:
     """uv starts before the rest of the resolution is set up (``on_start`` is called while it
     runs); when anything after its start fails, it is stopped, not left running."""
-    package_index.drip = 0.5  # the index stalls: uv is still running when on_start is called
+    index = make_index(standard=True)
+    index.drip = 0.5  # this index stalls: uv is still running when on_start is called
     before = _children()
     seen: list[set[int]] = []
 
@@ -169,7 +168,7 @@ def test_uv_runs_while_the_caller_works_and_is_stopped_when_the_caller_fails(
         raise RuntimeError("the caller's own work failed")
 
     with pytest.raises(RuntimeError, match="own work failed"):
-        resolve(["alpha"], index_url=package_index.url, resolver="uv", on_start=on_start)
+        resolve(["alpha"], index_url=index.url, resolver="uv", on_start=on_start)
     assert seen and seen[0], "uv was not running when on_start was called"
     assert not (_children() & seen[0]), "uv was left running"
     for pid in seen[0]:

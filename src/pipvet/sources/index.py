@@ -1255,6 +1255,17 @@ def _python_ok(requires_python: str, python: str) -> bool:
         return True
 
 
+@functools.lru_cache(maxsize=16384)
+def requires_dist_entry(text: str) -> Requirement | None:
+    """A Requires-Dist line parsed (None when malformed), once per process: the prefetcher reads
+    the lines while the resolver runs, the dependency graph reads the same ones after it. The
+    object is shared: callers only read it."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
 class Prefetcher:
     """Fetches project pages, and the metadata of each project's likely version, in the
     background while a resolver runs, following dependencies; then serves what it has and
@@ -1303,9 +1314,8 @@ class Prefetcher:
         with self._lock:
             self._meta[(name, version)] = requires  # type: ignore[index]
         for text in requires:
-            try:
-                req = Requirement(text)
-            except InvalidRequirement:
+            req = requires_dist_entry(text)
+            if req is None:
                 continue
             if req.marker is not None:
                 extras = requirement.extras or {""}
@@ -1357,7 +1367,13 @@ class Prefetcher:
             return page.files(pins[name])
 
         names = sorted(pins)
-        files = dict(zip(names, concurrent_map(files_of, names, 16), strict=True))
+        # pages the crawl fetched (or is fetching) are waited for here; the others are fetched
+        # concurrently (new threads cost more than reading a fetched page's release)
+        crawled = [n for n in names if pending[n] is not None]
+        rest = [n for n in names if pending[n] is None]
+        files = dict(zip(rest, concurrent_map(files_of, rest, 16), strict=True))
+        files.update((n, files_of(n)) for n in crawled)
+        files = {n: files[n] for n in names}
         if not metadata:
             return files, {}
         with self._lock:

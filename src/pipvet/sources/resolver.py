@@ -153,6 +153,8 @@ def build_graph(
 ) -> tuple[ResolvedPackage, ...]:
     """Parents and markers of every resolved node, from the top-level requirements and each
     node's Requires-Dist evaluated in ``env``."""
+    from pipvet.sources.index import requires_dist_entry
+
     marks: dict[str, set[frozenset[str]]] = {n: set() for n in nodes}
     extras: dict[str, set[str]] = {n: set(nodes[n].extras) for n in nodes}
     parents: dict[str, set[str]] = {n: set() for n in nodes}
@@ -167,7 +169,8 @@ def build_graph(
     # only requirements naming another resolved node can be edges: most Requires-Dist lines
     # (extras' test and doc tools) name packages the set does not hold, and parsing is the cost
     parsed = {
-        n: [_parse_req(r) for r in nodes[n].requires if _may_name(r, nodes, n)] for n in nodes
+        n: [requires_dist_entry(r) for r in nodes[n].requires if _may_name(r, nodes, n)]
+        for n in nodes
     }
     for _ in range(len(nodes) + 2):
         changed = False
