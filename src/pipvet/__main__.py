@@ -1,3 +1,3 @@
-from pipvet.cli.main import main
+from pipvet.cli.main import run
 
-raise SystemExit(main())
+run()

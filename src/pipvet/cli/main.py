@@ -14,6 +14,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from pipvet import __version__
 from pipvet.cli import console
@@ -119,6 +120,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
     finally:
         console.end_status()
+
+
+def run() -> NoReturn:
+    """The ``pipvet`` program (``python -m pipvet`` and the console script): ``main``, then
+    exit. What is left is frozen first (``gc.freeze``): the interpreter's last collection would
+    only walk it before the process ends (~30 ms after a large lock). ``main`` itself stays
+    callable any number of times in one process."""
+    import gc
+
+    code = main()
+    gc.freeze()
+    raise SystemExit(code)
 
 
 def _write_traceback() -> str:
