@@ -394,3 +394,22 @@ def test_a_pattern_tried_only_where_its_beginnings_occur_finds_what_a_search_fin
     assert [(line, m.span(), m.group()) for line, m in whole] == [
         (line, m.span(), m.group()) for line, m in anchored
     ]
+
+
+# The generated-identifier pattern as first written (a word boundary, then the branches): the
+# pattern the scanner uses starts with a character class instead, for speed, and must find the
+# same words.
+_JUNK_REFERENCE = r"\b(?:[O0lI1_]{10,}|[Il1]{8,}|[O0]{8,}|_0x[0-9a-fA-F]{4,}|_{2}[0-9]{3,})\b"
+_JUNK_PIECES = st.sampled_from(
+    [*"O0lI1_x9aFé.( \n", "_0x", "__", "0x", "IIII", "OOOO", "llll", "1111", "____", "\u0130"]
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_JUNK_PIECES, max_size=40).map("".join))
+def test_the_generated_identifier_pattern_finds_what_the_word_boundary_form_finds(text: str):
+    import re
+
+    from pipvet.core.analysis.rules.obfuscation import JUNK_IDENT
+
+    assert JUNK_IDENT.findall(text) == re.findall(_JUNK_REFERENCE, text)

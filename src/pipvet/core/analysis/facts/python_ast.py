@@ -569,16 +569,17 @@ def _stored_names(
                     yield node.id, None
 
 
+_MADE_HERE = re.compile(r"=\s*([^\s(=]+)\(")  # `= Something(`: is Something a local class?
+
+
 def _instances(module: ast.Module, source: str) -> frozenset[str]:
     """Names that only ever hold an instance of a class of this module (``req = Request()``):
     their method calls are calls of that class's methods."""
     classes = {stmt.name for stmt in module.body if isinstance(stmt, ast.ClassDef)}
     if not classes:
         return frozenset()
-    names = "|".join(map(re.escape, sorted(classes)))
-    made_here = re.compile(rf"=\s*({names})\(")
-    if made_here.search(source) is None:  # no `name = LocalClass(` anywhere
-        return frozenset()
+    if not any(m.group(1) in classes for m in _MADE_HERE.finditer(source)):
+        return frozenset()  # no `name = LocalClass(` anywhere
     made: set[str] = set()
     other: set[str] = set()
     for name, value in _stored_names(module, source):
@@ -723,15 +724,16 @@ class _Collector(ast.NodeVisitor):
             self.facts.incomplete.append((getattr(node, "lineno", 0), why))
 
     def generic_visit(self, node: ast.AST) -> None:
-        for name in _CHILD_FIELDS[
-            type(node)
-        ]:  # contexts, operators, names and numbers hold nothing to visit
+        # contexts and operators are not among the fields; a child whose visit is a no-op (a
+        # name: a fifth of all nodes) is not called at all
+        dispatch = _DISPATCH.get
+        for name in _CHILD_FIELDS[type(node)]:
             value = getattr(node, name, None)
             if isinstance(value, list):
                 for item in value:
-                    if isinstance(item, ast.AST):
+                    if isinstance(item, ast.AST) and dispatch(type(item), _UNSEEN) is not None:
                         self.visit(item)
-            elif isinstance(value, ast.AST):
+            elif isinstance(value, ast.AST) and dispatch(type(value), _UNSEEN) is not None:
                 self.visit(value)
 
     # -- context ---------------------------------------------------------------------------
@@ -977,7 +979,11 @@ class _Collector(ast.NodeVisitor):
         self.module = node
         self.argv_names = self._argv_names(node.body)
         hint = _SINK_HINT.search
-        hinted = [i for i, line in enumerate(self.lines, 1) if hint(line)]
+        # most files name no sink at all: one search of the whole text (a line's match is one
+        # of the text's) spares the line-by-line one
+        hinted = (
+            [i for i, line in enumerate(self.lines, 1) if hint(line)] if hint(self.source) else []
+        )
         if hinted:
             self._find_sink_wrappers(node.body, hinted)
         for i, stmt in enumerate(node.body):
@@ -1093,24 +1099,35 @@ class _Collector(ast.NodeVisitor):
             return _NO_LABELS
         if depth >= LABEL_RECURSION:
             return self._labels_iterative(node)
-        # only names, attributes and calls have labels of their own
-        out = set(self._own_labels_guarded(node)) if isinstance(node, _LABEL_ORIGINS) else set()
+        # only names, attributes and calls have labels of their own; ``out`` stays None while
+        # nothing flows in (most expressions): no set is made for them
+        own = self._own_labels_guarded(node) if isinstance(node, _LABEL_ORIGINS) else None
+        out = set(own) if own else None
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
+            out = out or set()
             out.add(DECIPHERED)  # XOR with a key
-        for name in _CHILD_FIELDS[
-            type(node)
-        ]:  # ast.iter_child_nodes, inlined (hot), without label-free fields
+        # ast.iter_child_nodes, inlined (hot), without label-free fields
+        for name in _CHILD_FIELDS[type(node)]:
             value = getattr(node, name, None)
             if isinstance(value, list):
                 for item in value:
                     if isinstance(item, ast.AST) and not isinstance(item, _LABEL_FREE):
                         labels = self.labels_of(item, depth + 1)
                         if labels:
-                            out |= labels
+                            if out is None:
+                                out = set(labels)
+                            else:
+                                out |= labels
             elif isinstance(value, ast.AST) and not isinstance(value, _LABEL_FREE):
                 labels = self.labels_of(value, depth + 1)
                 if labels:
-                    out |= labels
+                    if out is None:
+                        out = set(labels)
+                    else:
+                        out |= labels
+        if out is None:
+            self._labels[key] = _NO_LABELS
+            return _NO_LABELS
         if isinstance(node, ast.Call) and out & HIDDEN_CODE_LABELS:
             out = self._serialised_data(node, out)
         if isinstance(node, ast.Call) and "fingerprint" in out:
