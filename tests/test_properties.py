@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -413,3 +413,24 @@ def test_the_generated_identifier_pattern_finds_what_the_word_boundary_form_find
     from pipvet.core.analysis.rules.obfuscation import JUNK_IDENT
 
     assert JUNK_IDENT.findall(text) == re.findall(_JUNK_REFERENCE, text)
+
+
+_IMPORT_PIECES = st.sampled_from(
+    [
+        "import", "from", " ", "\t", "\n", "\r\n", ".", "..", "a", "os", "x.y", "(", ")", ",",
+        "é", "#", "if x:\n    ", "importlib", "_", "as", "*",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_IMPORT_PIECES, max_size=40).map("".join))
+@example("import\nimport os")
+@example("x = importlib\n\tfrom ..a import (b,\n c)\n  import os.path as p\nimport")
+def test_import_lines_tried_where_the_word_occurs_match_as_a_whole_file_search(text: str):
+    from pipvet.core.analysis.reach import _IMPORTS, import_matches
+
+    data = text.encode("utf-8")
+    assert [(m.span(), m.groups()) for m in import_matches(data)] == [
+        (m.span(), m.groups()) for m in _IMPORTS.finditer(data)
+    ]

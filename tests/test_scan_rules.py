@@ -747,3 +747,33 @@ def test_dependency_order_puts_imported_modules_first() -> None:
     order = [m.path.split("/", 1)[1] for m in dependency_order(art.members)]
     assert order[0] == "README.md" and order[-1] == "demo/__init__.py"
     assert set(order) == {"README.md", "demo/__init__.py", "demo/b.py", "demo/c.py"}
+
+
+def test_the_homoglyph_named_is_the_first_in_the_file_whatever_the_hash_seed() -> None:
+    """Reports are the same for the same input: of several mixed-script identifiers, the
+    evidence is the first in the file, not whichever a set happened to yield first (the hash
+    seed of strings differs from process to process)."""
+    import os
+    import subprocess
+    import sys
+
+    words = [f"p\u0430ss{i}" for i in range(12)]  # Latin with a Cyrillic 'а'
+    source = "".join(f"{w} = {i}\n" for i, w in enumerate(words))
+    code = (
+        "import sys; from pipvet.core.analysis.engine import analyze\n"
+        "from tests.test_scan_rules import artifact\n"
+        "r = analyze(artifact({'demo/m.py': sys.stdin.read()}))\n"
+        "print([f.evidence for f in r.findings if f.rule == 'obfuscation.homoglyph'])\n"
+    )
+    seen = set()
+    for seed in ("1", "2", "3", "4"):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            input=source,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=True,
+        ).stdout
+        seen.add(out)
+    assert seen == {f"[{words[0]!r}]\n"}

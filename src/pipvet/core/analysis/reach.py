@@ -12,7 +12,7 @@ an ``if`` branch or ``except`` handler) from code that itself runs on every load
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from pipvet.core.analysis.facts.python_ast import MODULE_CALLER, ModuleFacts, reachable
 from pipvet.core.analysis.layout import PACKAGE_ROOTS
@@ -88,6 +88,22 @@ _IMPORTS = re.compile(
 )
 
 
+def import_matches(data: bytes) -> Iterator[re.Match[bytes]]:
+    """``_IMPORTS.finditer(data)``, tried only at the starts of lines that hold ``import``: every
+    match is one line's beginning and holds the word, so these are the same matches (the
+    multiline ``^`` made the regex try every position of the file)."""
+    at = data.find(b"import")
+    while at >= 0:
+        start = data.rfind(b"\n", 0, at) + 1
+        m = _IMPORTS.match(data, start)
+        if m is not None:
+            yield m
+        end = data.find(b"\n", at)
+        if end < 0:
+            return
+        at = data.find(b"import", end + 1)
+
+
 def dependency_order(members: Iterable[Member]) -> list[Member]:
     """Members with every Python module after the artifact's modules it imports (as far as a
     cheap scan of its import lines tells; cycles are cut), so that what a helper returns is
@@ -121,7 +137,7 @@ def dependency_order(members: Iterable[Member]) -> list[Member]:
 def _imported_modules(member: Member, name: str, names: Mapping[str, Member]) -> list[str]:
     is_package = member.path.endswith("/__init__.py")
     out: list[str] = []
-    for m in _IMPORTS.finditer(member.data):
+    for m in import_matches(member.data):
         base, items, plain = (g.decode("ascii", "replace") if g else "" for g in m.groups())
         if plain:
             candidates = [plain]

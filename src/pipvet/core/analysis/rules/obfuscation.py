@@ -171,7 +171,7 @@ def check(ctx: FileContext) -> list[Finding]:
     non_ascii_idents = 0
     mixed = ""
     if not text.isascii():
-        for word in set(IDENT.findall(_code_only(text))):
+        for word in dict.fromkeys(IDENT.findall(_code_only(text))):  # first seen first
             if word.isascii():
                 continue
             scripts = _scripts(word)
