@@ -434,3 +434,20 @@ def test_import_lines_tried_where_the_word_occurs_match_as_a_whole_file_search(t
     assert [(m.span(), m.groups()) for m in import_matches(data)] == [
         (m.span(), m.groups()) for m in _IMPORTS.finditer(data)
     ]
+
+
+_HINT_PIECES = st.sampled_from(
+    ["exec", "execut", "ute", "ut", "eval", "system", "Popen", "spawn", "x", " ", "\n", "\r",
+     "\r\n", "é", "(", "os.", "subprocess"]
+)  # fmt: skip
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_HINT_PIECES, max_size=40).map("".join))
+@example("exec\nut\nexecute\nx exec")
+def test_sink_hints_found_in_one_pass_are_the_lines_a_search_per_line_finds(text: str):
+    from pipvet.core.analysis.facts.python_ast import _SINK_HINT, sink_hint_lines
+    from pipvet.core.analysis.facts.syntax import code_lines
+
+    lines = code_lines(text)
+    assert sink_hint_lines(lines) == [i for i, ln in enumerate(lines, 1) if _SINK_HINT.search(ln)]

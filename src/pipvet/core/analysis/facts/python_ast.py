@@ -78,6 +78,20 @@ _SINK_HINTS = ("system", "popen", "Popen", "subprocess", "exec", "eval", "spawn"
 _SINK_HINT = re.compile("|".join(map(re.escape, _SINK_HINTS)).replace("exec", "exec(?!ut)"))
 
 
+def sink_hint_lines(lines: list[str]) -> list[int]:
+    """Numbers (from 1) of the ``lines`` where ``_SINK_HINT`` matches: one pass over the joined
+    text, not a search per line (no hint spans a line break, so the lines are the same)."""
+    text = "\n".join(lines)
+    hinted: list[int] = []
+    line, last = 1, 0
+    for m in _SINK_HINT.finditer(text):
+        line += text.count("\n", last, m.start())
+        last = m.start()
+        if not hinted or hinted[-1] != line:
+            hinted.append(line)
+    return hinted
+
+
 def runs_argument(name: str | None) -> bool:
     """A call that runs its first argument as a command line or as Python code."""
     return name is not None and (name in RUN_CODE or name.startswith(RUN_SINKS))
@@ -978,12 +992,7 @@ class _Collector(ast.NodeVisitor):
         self.defs = _top_defs(node.body)
         self.module = node
         self.argv_names = self._argv_names(node.body)
-        hint = _SINK_HINT.search
-        # most files name no sink at all: one search of the whole text (a line's match is one
-        # of the text's) spares the line-by-line one
-        hinted = (
-            [i for i, line in enumerate(self.lines, 1) if hint(line)] if hint(self.source) else []
-        )
+        hinted = sink_hint_lines(self.lines)
         if hinted:
             self._find_sink_wrappers(node.body, hinted)
         for i, stmt in enumerate(node.body):
