@@ -210,12 +210,10 @@ class _WhileResolving:
         self._old: Lock | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="pipvet-lock-early", daemon=True)
-        self._started = False
 
     def start(self) -> None:
         """Begin (once; a resolver that runs again, for the cooldown, calls this again)."""
-        if not self._started:
-            self._started = True
+        if self._thread.ident is None:  # not started yet
             self._thread.start()
 
     def _run(self) -> None:

@@ -1256,10 +1256,10 @@ def _python_ok(requires_python: str, python: str) -> bool:
 
 
 @functools.lru_cache(maxsize=16384)
-def requires_dist_entry(text: str) -> Requirement | None:
-    """A Requires-Dist line parsed (None when malformed), once per process: the prefetcher reads
-    the lines while the resolver runs, the dependency graph reads the same ones after it. The
-    object is shared: callers only read it."""
+def parsed_requirement(text: str) -> Requirement | None:
+    """A requirement string parsed (None when malformed), once per process: the prefetcher reads
+    Requires-Dist lines while the resolver runs, the dependency graph reads the same ones after
+    it. The object is shared: callers only read it."""
     try:
         return Requirement(text)
     except InvalidRequirement:
@@ -1314,7 +1314,7 @@ class Prefetcher:
         with self._lock:
             self._meta[(name, version)] = requires  # type: ignore[index]
         for text in requires:
-            req = requires_dist_entry(text)
+            req = parsed_requirement(text)
             if req is None:
                 continue
             if req.marker is not None:
@@ -1367,13 +1367,11 @@ class Prefetcher:
             return page.files(pins[name])
 
         names = sorted(pins)
-        # pages the crawl fetched (or is fetching) are waited for here; the others are fetched
-        # concurrently (new threads cost more than reading a fetched page's release)
-        crawled = [n for n in names if pending[n] is not None]
+        # pages the crawl never asked for are fetched concurrently; the crawl's are waited for
+        # here (new threads cost more than reading a fetched page's release)
         rest = [n for n in names if pending[n] is None]
-        files = dict(zip(rest, concurrent_map(files_of, rest, 16), strict=True))
-        files.update((n, files_of(n)) for n in crawled)
-        files = {n: files[n] for n in names}
+        fetched = dict(zip(rest, concurrent_map(files_of, rest, 16), strict=True))
+        files = {n: fetched[n] if n in fetched else files_of(n) for n in names}
         if not metadata:
             return files, {}
         with self._lock:

@@ -153,7 +153,7 @@ def build_graph(
 ) -> tuple[ResolvedPackage, ...]:
     """Parents and markers of every resolved node, from the top-level requirements and each
     node's Requires-Dist evaluated in ``env``."""
-    from pipvet.sources.index import requires_dist_entry
+    from pipvet.sources.index import parsed_requirement
 
     marks: dict[str, set[frozenset[str]]] = {n: set() for n in nodes}
     extras: dict[str, set[str]] = {n: set(nodes[n].extras) for n in nodes}
@@ -169,7 +169,7 @@ def build_graph(
     # only requirements naming another resolved node can be edges: most Requires-Dist lines
     # (extras' test and doc tools) name packages the set does not hold, and parsing is the cost
     parsed = {
-        n: [requires_dist_entry(r) for r in nodes[n].requires if _may_name(r, nodes, n)]
+        n: [parsed_requirement(r) for r in nodes[n].requires if _may_name(r, nodes, n)]
         for n in nodes
     }
     for _ in range(len(nodes) + 2):
@@ -225,13 +225,6 @@ def _may_name(text: str, nodes: Collection[str], own: str) -> bool:
     return key in nodes and key != own
 
 
-def _parse_req(text: str) -> Requirement | None:
-    try:
-        return Requirement(text)
-    except InvalidRequirement:
-        return None
-
-
 # -- running the resolvers ---------------------------------------------------------------------
 
 
@@ -269,8 +262,7 @@ def _run_pip(
     cmd += [f"--extra-index-url={url}" for url in extra_index_urls]
     cmd += [f"--no-binary={name}" for name in sdists]
     cmd += [*_write_constraints(constraints, tmp), "-r", str(reqfile)]
-    proc = _bounded(cmd, env=scrubbed_env(), index_url=index_url)
-    return proc, report
+    return _ResolverRun(cmd, index_url).wait(), report
 
 
 def _nodes_from_report(report: Path) -> tuple[dict[NormalizedName, _Node], dict[str, str]]:
@@ -298,7 +290,7 @@ def _start_uv(
     tmp: Path,
     constraints: Sequence[str] = (),
     extra_index_urls: Sequence[str] = (),
-) -> _UvRun:
+) -> _ResolverRun:
     cmd = [
         uv, "pip", "compile", "-", "--no-config", "--no-header", "--annotation-style", "split",
         "--index-url", index_url, "--only-binary", ":all:", "--no-python-downloads",
@@ -313,21 +305,26 @@ def _start_uv(
     cmd += _write_constraints(constraints, tmp)
     stdin = tmp / "requirements-stdin.in"  # read by uv as ``-``, so its annotations stay ``-r -``
     stdin.write_text("\n".join(reqs) + "\n", encoding="utf-8")
-    return _UvRun(cmd, stdin, index_url)
+    return _ResolverRun(cmd, index_url, stdin)
 
 
-class _UvRun:
-    """``uv pip compile`` started in a process group of its own; ``wait()`` collects it within
-    the resolver's overall deadline (counted from its start), ``stop()`` ends it unwaited."""
+class _ResolverRun:
+    """pip or uv resolving, started in a process group of its own (reading ``stdin``, a file,
+    when given). ``wait()`` collects it within the resolver's overall deadline, counted from its
+    start: pip's and uv's per-read timeouts never fire on a server that drips bytes; Ctrl-C stops
+    the whole group. ``stop()`` ends it unwaited."""
 
-    def __init__(self, cmd: list[str], stdin: Path, index_url: str) -> None:
+    def __init__(self, cmd: list[str], index_url: str, stdin: Path | None = None) -> None:
         from pipvet.installer.pip_runner import start_group
 
         self.index_url = index_url
         self.done = False
         self._began = time.monotonic()
-        with stdin.open("rb") as f:
-            self._proc = start_group(cmd, env=scrubbed_env(), stdin=f)
+        if stdin is None:
+            self._proc = start_group(cmd, env=scrubbed_env())
+        else:
+            with stdin.open("rb") as f:
+                self._proc = start_group(cmd, env=scrubbed_env(), stdin=f)
 
     def wait(self) -> subprocess.CompletedProcess[str]:
         from pipvet.installer.pip_runner import finish_group
@@ -373,23 +370,6 @@ def resolve_deadline() -> float:
     return 5 * deadline_seconds()
 
 
-def _bounded(
-    cmd: list[str], *, env: dict[str, str], index_url: str, input: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """The resolver in a process group of its own, with an overall deadline: pip's and uv's
-    per-read timeouts never fire on a server that drips bytes. Ctrl-C stops the whole group."""
-    from pipvet.installer.pip_runner import run_group
-
-    seconds = resolve_deadline()
-    try:
-        return run_group(cmd, env=env, timeout=seconds, input=input)
-    except subprocess.TimeoutExpired:
-        raise NetworkError(
-            f"resolving against {index_url} did not finish within {seconds:.0f} s (the index is "
-            "stalled or too slow); retry later"
-        ) from None
-
-
 def parse_uv_output(text: str) -> dict[NormalizedName, tuple[Version, tuple[str, ...]]]:
     """Pins and ``# via`` parents from ``uv pip compile`` output (split annotations)."""
     pins: dict[NormalizedName, tuple[Version, tuple[str, ...]]] = {}
@@ -427,7 +407,9 @@ def _no_wheel_name(stderr: str, tool: str) -> str | None:
     m = _NO_DIST_RE.search(stderr)
     if not m:
         return None
-    req = _parse_req(m.group(1).split(" (from ")[0].strip())
+    from pipvet.sources.index import parsed_requirement
+
+    req = parsed_requirement(m.group(1).split(" (from ")[0].strip())
     return canonicalize_name(req.name) if req else None
 
 
@@ -575,7 +557,7 @@ def _resolve(
     env: dict[str, str],
     prefetch: Prefetcher,
     tmp: Path,
-    first: _UvRun | None,
+    first: _ResolverRun | None,
     extra_index_urls: Sequence[str] = (),
     before_sdist: Callable[[str], Sequence[str]] | None = None,
 ) -> Resolution:

@@ -747,12 +747,9 @@ class _Collector(ast.NodeVisitor):
         dispatch = _DISPATCH.get
         for name in _CHILD_FIELDS[type(node)]:
             value = getattr(node, name, None)
-            if isinstance(value, list):
-                for item in value:
-                    if isinstance(item, ast.AST) and dispatch(type(item), _UNSEEN) is not None:
-                        self.visit(item)
-            elif isinstance(value, ast.AST) and dispatch(type(value), _UNSEEN) is not None:
-                self.visit(value)
+            for item in value if isinstance(value, list) else (value,):
+                if isinstance(item, ast.AST) and dispatch(type(item), _UNSEEN) is not None:
+                    self.visit(item)
 
     # -- context ---------------------------------------------------------------------------
     @property
@@ -1122,18 +1119,11 @@ class _Collector(ast.NodeVisitor):
         # ast.iter_child_nodes, inlined (hot), without label-free fields
         for name in _CHILD_FIELDS[type(node)]:
             value = getattr(node, name, None)
-            if isinstance(value, list):
-                for item in value:
-                    if isinstance(item, ast.AST) and not isinstance(item, _LABEL_FREE):
-                        labels = self.labels_of(item, depth + 1)
-                        if labels:
-                            if out is None:
-                                out = set(labels)
-                            else:
-                                out |= labels
-            elif isinstance(value, ast.AST) and not isinstance(value, _LABEL_FREE):
-                labels = self.labels_of(value, depth + 1)
-                if labels:
+            for item in value if isinstance(value, list) else (value,):
+                if isinstance(item, ast.AST) and not isinstance(item, _LABEL_FREE):
+                    labels = self.labels_of(item, depth + 1)
+                    if not labels:
+                        continue
                     if out is None:
                         out = set(labels)
                     else:
@@ -1230,7 +1220,7 @@ class _Collector(ast.NodeVisitor):
         out: set[str] = set()
         if isinstance(sub, ast.Name):
             out |= self.scope.label(sub.id)
-            if self.scope.alias(sub.id) in ENVIRONS:
+            if self.folder.resolve(sub) in ENVIRONS:
                 out.add("secret")  # from os import environ as E: E is os.environ
             if _wallet_secret(sub.id) and not self.scope.is_setting(sub.id):
                 out.add("wallet-secret")
@@ -1238,7 +1228,7 @@ class _Collector(ast.NodeVisitor):
                 out.add(CREDENTIAL_LABEL)
         elif isinstance(sub, ast.Attribute):
             name = self.folder.resolve(sub)
-            if name in ("os.environ", "posix.environ", "nt.environ"):
+            if name in ENVIRONS:
                 out.add("secret")
             elif name is not None and name.startswith(WEB_REQUESTS):
                 out.add("remote")  # what a web client sent: flask.request.args["cmd"]
@@ -1589,7 +1579,7 @@ class _Collector(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr == "environ":
             name = self.folder.resolve(node)
-            if name in ("os.environ", "posix.environ", "nt.environ"):
+            if name in ENVIRONS:
                 self.facts.env_reads.append((node.lineno, self.where, False))
         self.generic_visit(node)
 
