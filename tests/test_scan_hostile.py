@@ -63,6 +63,21 @@ def test_deep_call_chain_is_a_finding_and_the_rest_is_read(tmp_path):
     assert gap[0].line == 3  # the statement holding the chain, not the file
 
 
+def test_deep_nest_of_plain_containers_is_a_gap_at_its_line_and_the_rest_is_read(tmp_path):
+    # lists have no visit of their own: the generic walk follows them, and counts their depth
+    nest = "[" * 200 + "1" + "]" * 200
+    path = hostile.sdist(tmp_path, {"setup.py": hostile.setup_with(f"x = 1\ny = {nest}\n")})
+    report = scan(path)
+    assert payload_found(report)
+    gap = [f for f in report.findings if f.rule == "analysis.depth-limit"]
+    assert gap and gap[0].path.endswith("setup.py") and gap[0].line == 3
+    (tmp_path / "shallow").mkdir()
+    shallow = hostile.sdist(
+        tmp_path / "shallow", {"setup.py": hostile.setup_with(f"x = 1\ny = {nest[100:-100]}\n")}
+    )
+    assert not [f for f in scan(shallow).findings if f.rule == "analysis.depth-limit"]
+
+
 def test_walk_does_not_depend_on_the_recursion_limit(tmp_path):
     import sys
 
