@@ -451,3 +451,31 @@ def test_sink_hints_found_in_one_pass_are_the_lines_a_search_per_line_finds(text
 
     lines = code_lines(text)
     assert sink_hint_lines(lines) == [i for i, ln in enumerate(lines, 1) if _SINK_HINT.search(ln)]
+
+
+_WALK_SOURCES = [
+    "x = (y := f(a, *b, k=c)) + [z for z in range(3) if (w := z)]\n",
+    "match p:\n    case [1, *rest] if rest: g(rest)\n    case {'k': v, **kw}: h(v)\n",
+    "async def f(a, /, b=1, *c, d, **e):\n"
+    "    async with x() as (p, q):\n        await g(f'{a!r:>{b}}')\n",
+    "try:\n    pass\nexcept* ValueError as e:\n    del e\nelse:\n    lambda q=1: -q < q <= q\n",
+    "class C(B, metaclass=M):\n    @d(1)\n    def m(self) -> int: return not self or ~self\n",
+]
+
+
+@pytest.mark.parametrize(
+    "source", [*_WALK_SOURCES, "ast", "argparse", "tarfile", "typing", "dataclasses"]
+)
+def test_the_list_walk_is_ast_walk_without_contexts_and_operators(source: str):
+    import ast
+    import importlib
+
+    from pipvet.core.analysis.facts.python_ast import walk
+
+    if source.isidentifier():  # a standard library module's own source
+        source = Path(importlib.import_module(source).__file__).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    skipped = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+    for root in (tree, tree.body[-1]):
+        expected = [n for n in ast.walk(root) if not isinstance(n, skipped)]
+        assert [id(n) for n in walk(root)] == [id(n) for n in expected]

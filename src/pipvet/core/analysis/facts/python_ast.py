@@ -558,7 +558,7 @@ def _stored_names(
     ``name = value``), loop and ``with`` targets, and (``params``) parameters. An assignment
     expression (``:=``) can bind anywhere: then every node is walked."""
     if ":=" in source:
-        for node in ast.walk(module):
+        for node in walk(module):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 yield node.id, None
             elif params and isinstance(node, ast.arg):
@@ -582,7 +582,7 @@ def _stored_names(
                 if arg is not None:
                     yield arg.arg, None
         for target in targets:
-            for node in ast.walk(target):
+            for node in walk(target):
                 if isinstance(node, ast.Name):
                     yield node.id, None
 
@@ -1042,7 +1042,7 @@ class _Collector(ast.NodeVisitor):
         params = params[skip:]
         if not params:
             return
-        for sub in ast.walk(node):
+        for sub in walk(node):
             if not isinstance(sub, ast.Call) or not sub.args:
                 continue
             sink = self.folder.resolve(sub.func)
@@ -1056,7 +1056,7 @@ class _Collector(ast.NodeVisitor):
                 and str(command.elts[0].value).lower() in FETCH_PROGRAMS
             ):
                 continue  # ["curl", ..., url]: the parameter is a URL or a path, not a command
-            used = {n.id for n in ast.walk(command) if isinstance(n, ast.Name)}
+            used = {n.id for n in walk(command) if isinstance(n, ast.Name)}
             hit = next((i for i, p in enumerate(params) if p in used), None)
             if hit is not None and sink is not None:
                 consts = [k for k in sub.keywords if k.arg and isinstance(k.value, ast.Constant)]
@@ -1116,29 +1116,31 @@ class _Collector(ast.NodeVisitor):
 
         Recursive while shallow (fast); a deeper expression is finished by an explicit stack.
         """
-        if isinstance(node, _LABEL_FREE):  # literals, contexts and operators: nothing flows in
+        kind = _LABEL_KINDS[type(node)]  # the isinstance tests below, one lookup per type
+        if kind & _FREE:  # literals, contexts and operators: nothing flows in
             return _NO_LABELS
         key = id(node)
         cached = self._labels.get(key)
         if cached is not None:
             return cached
-        if isinstance(node, (ast.Call, ast.Subscript)) and self._config_env_read(node):
+        if kind & _READS_CONFIG and self._config_env_read(node):
             self._labels[key] = _NO_LABELS  # os.getenv("HTTPS_PROXY"): settings, not secrets
             return _NO_LABELS
         if depth >= LABEL_RECURSION:
             return self._labels_iterative(node)
         # only names, attributes and calls have labels of their own; ``out`` stays None while
         # nothing flows in (most expressions): no set is made for them
-        own = self._own_labels_guarded(node) if isinstance(node, _LABEL_ORIGINS) else None
+        own = self._own_labels_guarded(node) if kind & _ORIGIN else None
         out = set(own) if own else None
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
+        if kind & _BINOP and isinstance(node.op, ast.BitXor):  # type: ignore[attr-defined]
             out = out or set()
             out.add(DECIPHERED)  # XOR with a key
         # ast.iter_child_nodes, inlined (hot), without label-free fields
+        kinds = _LABEL_KINDS
         for name in _CHILD_FIELDS[type(node)]:
             value = getattr(node, name, None)
             for item in value if isinstance(value, list) else (value,):
-                if isinstance(item, ast.AST) and not isinstance(item, _LABEL_FREE):
+                if isinstance(item, ast.AST) and not kinds[type(item)] & _FREE:
                     labels = self.labels_of(item, depth + 1)
                     if not labels:
                         continue
@@ -1149,12 +1151,12 @@ class _Collector(ast.NodeVisitor):
         if out is None:
             self._labels[key] = _NO_LABELS
             return _NO_LABELS
-        if isinstance(node, ast.Call) and out & HIDDEN_CODE_LABELS:
-            out = self._serialised_data(node, out)
-        if isinstance(node, ast.Call) and "fingerprint" in out:
-            out = self._opened_file(node, out)
-        if out and isinstance(node, (ast.Attribute, ast.Call)):
-            out = self._not_content(node, out)
+        if kind & _CALL and out & HIDDEN_CODE_LABELS:
+            out = self._serialised_data(node, out)  # type: ignore[arg-type]
+        if kind & _CALL and "fingerprint" in out:
+            out = self._opened_file(node, out)  # type: ignore[arg-type]
+        if out and kind & (_CALL | _ATTRIBUTE):
+            out = self._not_content(node, out)  # type: ignore[arg-type]
         return self._memo_labels(key, out)
 
     def _not_content(self, node: ast.Attribute | ast.Call, out: set[str]) -> set[str]:
@@ -1819,6 +1821,30 @@ _UNSEEN = object()
 _LABEL_FREE = (ast.Constant, ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 _NO_LABELS: frozenset[str] = frozenset()
 _LABEL_ORIGINS = (ast.Name, ast.Attribute, ast.Call)
+# what ``labels_of`` asks of a node's type, as bits
+_FREE, _ORIGIN, _READS_CONFIG, _BINOP, _CALL, _ATTRIBUTE = 1, 2, 4, 8, 16, 32
+
+
+class _LabelKinds(dict):
+    """Node type -> ``labels_of``'s isinstance answers for it (worked out on the first lookup)."""
+
+    def __missing__(self, kind: type) -> int:
+        bits = 0
+        for bit, types in (
+            (_FREE, _LABEL_FREE),
+            (_ORIGIN, _LABEL_ORIGINS),
+            (_READS_CONFIG, (ast.Call, ast.Subscript)),
+            (_BINOP, ast.BinOp),
+            (_CALL, ast.Call),
+            (_ATTRIBUTE, ast.Attribute),
+        ):
+            if issubclass(kind, types):
+                bits |= bit
+        self[kind] = bits
+        return bits
+
+
+_LABEL_KINDS: dict[type, int] = _LabelKinds()
 # fields that only ever hold names, numbers, flags, contexts or operators: never a labelled value
 _SCALAR_FIELDS = frozenset(
     {"ctx", "op", "ops", "id", "attr", "arg", "conversion", "kind", "type_comment", "level"}
@@ -1835,6 +1861,24 @@ class _ChildFields(dict):
 
 
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = _ChildFields()
+
+
+def walk(root: ast.AST) -> list[ast.AST]:
+    """``ast.walk``'s nodes in its order (breadth first, fields in order), without contexts and
+    operators (``_SCALAR_FIELDS``), as a list: a loop instead of three nested generators."""
+    out = [root]
+    fields = _CHILD_FIELDS
+    i = 0
+    while i < len(out):
+        node = out[i]
+        i += 1
+        for name in fields[type(node)]:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                out.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                out.append(value)
+    return out
 
 
 CONFIG_OBJECT = re.compile(r"(^|_)(config|conf|cfg|settings|options)$", re.I)
