@@ -9,7 +9,11 @@ the floor, and peak memory.
    ``--jobs``), GuardDog (``guarddog pypi scan FILE``, one process per artifact as users run it),
    bandit (``bandit -r`` once over a copy of each artifact's ``.py`` files, written as data from
    pipvet's reader into a temp dir OUTSIDE the repository: bandit only parses, it never runs code),
-   and the floor (read, decompress and ``ast.parse`` every ``.py`` of the same artifacts).
+   and the floor (read, decompress and ``ast.parse`` every ``.py`` of the same artifacts, with the
+   garbage collector paused as pipvet's scan pauses it). The one-process scan and the floor are
+   timed in alternating slices of the sample (``ROUNDS``), so that the machine's drift over
+   minutes does not favour either. The floor with the collector on (the floor of the figures
+   before 2026-11-27: collections during parsing made it 10-25% slower) is printed beside it.
 3. Peak RSS of one scan of the largest artifacts and of a synthetic 100 MB wheel.
 
 GuardDog and bandit are installed into a separate venv (``~/.cache/pipvet-bench/venv``).
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import gc
 import io
 import os
 import random
@@ -58,6 +63,9 @@ def ensure_tools() -> Path:
     return bindir
 
 
+ROUNDS = 10  # slices of the sample timed alternately for pipvet (one process) and the floor
+
+
 def sample(paths: Sequence[Path], n: int, seed: int = 7) -> list[Path]:
     """A deterministic sample of ``n`` archives (no loose files)."""
     arch = [p for p in paths if p.name.endswith((".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2"))]
@@ -70,6 +78,16 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
+
+
+def floor(paths: Sequence[Path]) -> int:
+    """``floor_one`` over ``paths`` with the garbage collector paused, as pipvet scans: the floor
+    is then the parser's own cost, not a collection of whatever the process holds."""
+    gc.disable()
+    try:
+        return sum(floor_one(p) for p in paths)
+    finally:
+        gc.enable()
 
 
 def floor_one(path: Path) -> int:
@@ -183,7 +201,21 @@ def speed(side: str, paths: list[Path], bindir: Path | None, jobs: int, gd_n: in
 
     rows = []
     n = len(paths)
-    t_pipvet, _ = timed(lambda: scan_files(paths, jobs=1, use_cache=False))
+    # pipvet in one process and the floor, interleaved in ROUNDS slices of the sample (the
+    # order alternating): a machine whose speed drifts over minutes weighs on both alike
+    spent = {"pipvet": 0.0, "floor": 0.0, "floor, collector on": 0.0}
+    size = max(1, -(-n // ROUNDS))
+    for i, start in enumerate(range(0, n, size)):
+        part = paths[start : start + size]
+        steps = [
+            ("pipvet", lambda part=part: scan_files(part, jobs=1, use_cache=False)),
+            ("floor", lambda part=part: floor(part)),
+            ("floor, collector on", lambda part=part: sum(floor_one(p) for p in part)),
+        ]
+        for what, step in steps if i % 2 == 0 else reversed(steps):
+            secs, _ = timed(step)
+            spent[what] += secs
+    t_pipvet, t_floor = spent["pipvet"], spent["floor"]
     t_jobs, _ = timed(lambda: scan_files(paths, jobs=jobs, use_cache=False))
     t_cli, _ = timed(
         lambda: subprocess.run(
@@ -203,9 +235,14 @@ def speed(side: str, paths: list[Path], bindir: Path | None, jobs: int, gd_n: in
             check=False,
         )
     )
-    t_floor, _files = timed(lambda: sum(floor_one(p) for p in paths))
     rows.append(_row(side, "floor (read+decompress+ast.parse .py)", n, t_floor, t_floor))
+    t_gc = spent["floor, collector on"]
+    rows.append(_row(side, "floor, collector on (earlier figures)", n, t_gc, t_floor))
     rows.append(_row(side, "pipvet scan, 1 process", n, t_pipvet, t_floor))
+    SUMMARY.append(
+        f"{side}: pipvet in one process is {t_pipvet / t_floor:.2f}x the floor "
+        f"({t_pipvet / t_gc:.2f}x the floor with the collector on)"
+    )
     rows.append(_row(side, f"pipvet scan, --jobs {jobs}", n, t_jobs, t_floor))
     rows.append(_row(side, f"pipvet CLI, --jobs {jobs} (with startup)", n, t_cli, t_floor))
     if bindir is None:
