@@ -12,13 +12,13 @@ from packaging.version import Version
 from tests.support.index_server import TestIndex
 
 from pipvet.core.errors import InputError
+from pipvet.sources.pip_env import scrubbed_env
 from pipvet.sources.resolver import (
     _Node,
     build_graph,
     find_uv,
     parse_uv_output,
     resolve,
-    scrubbed_env,
 )
 
 RESOLVERS = ["pip", pytest.param("uv", marks=pytest.mark.skipif(not find_uv(), reason="no uv"))]
@@ -137,7 +137,7 @@ def test_own_interpreter_is_given_to_uv_as_it_is_another_through_the_launcher(
     import subprocess
     import sys
 
-    from pipvet.sources.resolver import _uv_python
+    from pipvet.sources.resolver_run import _uv_python
 
     assert _uv_python(None, tmp_path) == sys.executable
     venv = tmp_path / "v"

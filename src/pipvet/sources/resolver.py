@@ -14,21 +14,20 @@ for an allowed NAME that turned out to have no usable wheel.
 The graph for ``# via`` and the markers come from each resolved distribution's Requires-Dist (in
 pip's report; for uv, from the index's PEP 658 metadata files). A package's marker is the ``or``
 over its incoming edges of (parent's marker ``and`` the edge's marker).
+
+The processes themselves (finding uv, its command line and input, one run within the deadline)
+are ``pipvet.sources.resolver_run``'s, a module light enough to start uv before ``packaging``
+is loaded.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +38,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from pipvet.core.errors import InputError, NetworkError, PipvetError, PolicyRefusal
+from pipvet.core.errors import InputError, PipvetError, PolicyRefusal
 from pipvet.core.models import DistFile
-from pipvet.sources.environment import no_site_launcher, pip_command
-from pipvet.sources.pip_env import scrubbed_env
+from pipvet.sources.environment import pip_command
+from pipvet.sources.resolver_run import EarlyRun, ResolverRun, find_uv, start_uv, write_constraints
 
 if TYPE_CHECKING:  # loaded once uv runs (an index client is not needed to start it)
     from pipvet.sources.index import Prefetcher
@@ -92,30 +91,6 @@ class _Node:
 
 
 # -- environments ------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=1)  # found once, and in one thread: sysconfig is not thread-safe
-def find_uv() -> str | None:
-    """The ``uv`` pipvet depends on (the ``uv`` package's binary, next to this interpreter), else
-    ``uv`` on PATH; None when there is neither."""
-    with _FIND_UV_LOCK:
-        return _find_uv()
-
-
-_FIND_UV_LOCK = threading.Lock()
-
-
-def _find_uv() -> str | None:
-    try:
-        from uv import find_uv_bin
-
-        return find_uv_bin()
-    except (ImportError, FileNotFoundError):
-        pass
-    local = Path(sys.executable).parent / ("uv.exe" if os.name == "nt" else "uv")
-    if local.exists():
-        return str(local)
-    return shutil.which("uv")
 
 
 def marker_environment(python: str | None) -> dict[str, str]:
@@ -233,14 +208,6 @@ def _tail(text: str, n: int = 8) -> str:
     return "\n".join(lines[-n:])
 
 
-def _write_constraints(constraints: Sequence[str], tmp: Path) -> list[str]:
-    if not constraints:
-        return []
-    path = tmp / "constraints.txt"
-    path.write_text("\n".join(constraints) + "\n", encoding="utf-8")
-    return ["-c", str(path)]
-
-
 def _run_pip(
     reqs: Sequence[str],
     index_url: str,
@@ -261,8 +228,8 @@ def _run_pip(
     ]  # fmt: skip
     cmd += [f"--extra-index-url={url}" for url in extra_index_urls]
     cmd += [f"--no-binary={name}" for name in sdists]
-    cmd += [*_write_constraints(constraints, tmp), "-r", str(reqfile)]
-    return _ResolverRun(cmd, index_url).wait(), report
+    cmd += [*write_constraints(constraints, tmp), "-r", str(reqfile)]
+    return ResolverRun(cmd, index_url).wait(), report
 
 
 def _nodes_from_report(report: Path) -> tuple[dict[NormalizedName, _Node], dict[str, str]]:
@@ -279,95 +246,6 @@ def _nodes_from_report(report: Path) -> tuple[dict[NormalizedName, _Node], dict[
         )
     env = data.get("environment") or dict(default_environment())
     return nodes, env
-
-
-def _start_uv(
-    uv: str,
-    reqs: Sequence[str],
-    index_url: str,
-    sdists: Sequence[str],
-    python: str | None,
-    tmp: Path,
-    constraints: Sequence[str] = (),
-    extra_index_urls: Sequence[str] = (),
-) -> _ResolverRun:
-    cmd = [
-        uv, "pip", "compile", "-", "--no-config", "--no-header", "--annotation-style", "split",
-        "--index-url", index_url, "--only-binary", ":all:", "--no-python-downloads",
-        "--python", _uv_python(python, tmp), "--color", "never", "--quiet",
-    ]  # fmt: skip
-    for url in extra_index_urls:
-        cmd += ["--extra-index-url", url]
-    if extra_index_urls:  # pip's behaviour; the install gate refuses names both indexes serve
-        cmd += ["--index-strategy", "unsafe-best-match"]
-    for name in sdists:
-        cmd += ["--no-binary", name]
-    cmd += _write_constraints(constraints, tmp)
-    stdin = tmp / "requirements-stdin.in"  # read by uv as ``-``, so its annotations stay ``-r -``
-    stdin.write_text("\n".join(reqs) + "\n", encoding="utf-8")
-    return _ResolverRun(cmd, index_url, stdin)
-
-
-class _ResolverRun:
-    """pip or uv resolving, started in a process group of its own (reading ``stdin``, a file,
-    when given). ``wait()`` collects it within the resolver's overall deadline, counted from its
-    start: pip's and uv's per-read timeouts never fire on a server that drips bytes; Ctrl-C stops
-    the whole group. ``stop()`` ends it unwaited."""
-
-    def __init__(self, cmd: list[str], index_url: str, stdin: Path | None = None) -> None:
-        from pipvet.installer.pip_runner import start_group
-
-        self.index_url = index_url
-        self.done = False
-        self._began = time.monotonic()
-        if stdin is None:
-            self._proc = start_group(cmd, env=scrubbed_env())
-        else:
-            with stdin.open("rb") as f:
-                self._proc = start_group(cmd, env=scrubbed_env(), stdin=f)
-
-    def wait(self) -> subprocess.CompletedProcess[str]:
-        from pipvet.installer.pip_runner import finish_group
-
-        seconds = resolve_deadline()
-        left = max(0.0, seconds - (time.monotonic() - self._began))
-        try:
-            return finish_group(self._proc, timeout=left)
-        except subprocess.TimeoutExpired:
-            raise NetworkError(
-                f"resolving against {self.index_url} did not finish within {seconds:.0f} s (the "
-                "index is stalled or too slow); retry later"
-            ) from None
-        finally:
-            self.done = True
-
-    def stop(self) -> None:
-        """End the process (and whatever it started) if it was never waited for."""
-        if self.done:
-            return
-        from pipvet.installer.pip_runner import signals_held, stop_group
-
-        self.done = True
-        with signals_held():
-            stop_group(self._proc)
-
-
-def _uv_python(python: str | None, tmp: Path) -> str:
-    """What uv is told to start for its interpreter query: another interpreter through the
-    no-site launcher (its ``.pth`` files must not run), pipvet's own as it is when ``site`` ran
-    in this process: starting it with ``site`` again runs nothing that has not run already, and
-    uv reuses what it learned about it (the launcher is a new file each time: ~60 ms a run)."""
-    if python is None and not sys.flags.no_site:
-        return sys.executable
-    return no_site_launcher(python, tmp)
-
-
-def resolve_deadline() -> float:
-    """How long one resolver run (pip or uv, reading the index itself) may take in all: five
-    times the deadline of one request (``PIPVET_NETWORK_DEADLINE``), ten minutes by default."""
-    from pipvet.sources.index import deadline_seconds
-
-    return 5 * deadline_seconds()
 
 
 def parse_uv_output(text: str) -> dict[NormalizedName, tuple[Version, tuple[str, ...]]]:
@@ -464,6 +342,7 @@ def resolve(
     extra_index_urls: Sequence[str] = (),
     before_sdist: Callable[[str], Sequence[str]] | None = None,
     on_start: Callable[[], None] | None = None,
+    early: EarlyRun | None = None,
 ) -> Resolution:
     """Resolve ``requirements`` against ``index_url``: wheels only, except allowed sdists.
 
@@ -480,6 +359,9 @@ def resolve(
     resolver on the inspected version.
     ``on_start()`` is called once the resolver's process has started (pip's: just before), so a
     caller's work that needs no resolution runs beside it.
+    ``early`` is uv's first run, started by the caller before the requirements were parsed: it
+    is taken as the first run when its command line and input are exactly that run's, else
+    stopped (``EarlyRun.adopt``); the caller closes it in any case.
     """
     top = []
     for text in requirements:
@@ -506,10 +388,12 @@ def resolve(
         # uv starts first: the marker environment and the index client are made while it runs
         first = None
         if uv:
-            first = _start_uv(
+            first = start_uv(
                 uv, [str(r) for r in top], index_url, (), python, tmp, constraints,
-                extra_index_urls,
+                extra_index_urls, early=early,
             )  # fmt: skip
+        elif early is not None:
+            early.stop()  # pip resolves: uv's early run is not this resolution's
         try:
             if on_start is not None:
                 on_start()
@@ -557,7 +441,7 @@ def _resolve(
     env: dict[str, str],
     prefetch: Prefetcher,
     tmp: Path,
-    first: _ResolverRun | None,
+    first: ResolverRun | None,
     extra_index_urls: Sequence[str] = (),
     before_sdist: Callable[[str], Sequence[str]] | None = None,
 ) -> Resolution:
@@ -570,7 +454,7 @@ def _resolve(
     reqs = [str(r) for r in top]
     while True:
         if uv:
-            run = first or _start_uv(
+            run = first or start_uv(
                 uv, reqs, index_url, sdists, python, tmp, constraints, extra_index_urls
             )
             first = None
