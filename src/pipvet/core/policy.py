@@ -31,17 +31,18 @@ specific selector wins: rule, then category, then verdict. A wrong key or value 
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING
 
 from pipvet.core.errors import InputError
+
+if TYPE_CHECKING:  # loaded where used: ``pipvet lock`` reads the policy before starting uv
+    import datetime as dt
 
 ACTIONS = ("block", "warn", "ignore")
 VERDICT_SELECTORS = ("malicious", "suspicious", "risky")
@@ -97,6 +98,8 @@ class AllowEntry:
     origin: str  # "pyproject.toml:12"
 
     def matches(self, name: str, version: str | None, selectors: Iterable[str]) -> bool:
+        from packaging.utils import canonicalize_name
+
         if canonicalize_name(name) != self.package:
             return False
         if self.version is not None and version is not None and self.version != version:
@@ -190,12 +193,8 @@ def policy_files(start: Path) -> list[tuple[Path, tuple[str, ...]]]:
 
 
 def load_policy(start: Path | None = None) -> Policy:
-    """The merged policy of the user-level file, ``pipvet.toml`` and ``pyproject.toml``."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-
+    """The merged policy of the user-level file, ``pipvet.toml`` and ``pyproject.toml`` (the
+    TOML parser and ``packaging`` are loaded only when there is a file to read)."""
     actions: dict[str, str] = {}
     allow: list[AllowEntry] = []
     merged: dict[str, object] = {}
@@ -209,6 +208,12 @@ def load_policy(start: Path | None = None) -> Policy:
                 continue
         except OSError as exc:  # a folder we may not look into: its policy cannot be read
             raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover
+            import tomli as tomllib
+        from packaging.utils import canonicalize_name
+
         try:
             text = path.read_text(encoding="utf-8")
             doc = tomllib.loads(text)
@@ -319,6 +324,10 @@ def _check_selector(sel: str, key: str, where: _Where) -> None:
 
 
 def _allow_entry(entry: object, n: int, where: _Where) -> AllowEntry:
+    import datetime as dt
+
+    from packaging.utils import canonicalize_name
+
     line = where.line_of("allow", n)
     if not isinstance(entry, dict):
         raise where.error("allow", "each allow entry is a table (package, reason, expires)", n)

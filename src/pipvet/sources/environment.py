@@ -8,20 +8,18 @@ used one). The ``.dist-info`` folders are then read as files; no package code is
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import packaging
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING
 
 from pipvet.core.errors import InputError
-from pipvet.core.models import InstalledDist
+
+if TYPE_CHECKING:  # packaging is loaded where it is used: ``default_python`` needs none of it
+    from pipvet.core.models import InstalledDist
 
 VENV_PYTHONS = ("bin/python", "Scripts/python.exe")  # a venv's interpreter, POSIX and Windows
 
@@ -123,6 +121,10 @@ def probe(python: str | None = None, *, tags: bool = False) -> Interpreter:
     """Start the interpreter (``default_python``) once with ``-I -S`` and read what it says:
     the one probe behind install targets, environments read as data and resolver markers.
     ``tags``: also compute its wheel tags (with pipvet's own ``packaging``; slower)."""
+    import json
+
+    import packaging
+
     exe = default_python(python)
     extra = [str(Path(packaging.__file__).resolve().parent.parent)] if tags else []
     try:
@@ -185,6 +187,11 @@ def _read_metadata(dist_dir: Path) -> tuple[str, str, tuple[str, ...]] | None:
 
 def iter_installed(env: Environment) -> Iterator[InstalledDist]:
     """Yield every distribution installed in the environment's site directories (first wins)."""
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    from pipvet.core.models import InstalledDist
+
     seen: set[str] = set()
     for site in env.site_dirs:
         try:
