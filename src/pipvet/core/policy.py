@@ -35,9 +35,9 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple
 
 from pipvet.core.errors import InputError
 
@@ -86,9 +86,10 @@ KNOWN_KEYS = (
 )
 
 
-@dataclass(frozen=True)
-class AllowEntry:
-    """A lifted block: which package (and version), optionally which selector, why, until when."""
+class AllowEntry(NamedTuple):
+    """A lifted block: which package (and version), optionally which selector, why, until when.
+    (Records here are NamedTuples: ``pipvet lock`` reads the policy before it starts uv, and
+    ``dataclasses`` costs ~7 ms to import.)"""
 
     package: str  # normalised name
     version: str | None
@@ -110,17 +111,19 @@ class AllowEntry:
         return today > self.expires
 
 
-@dataclass(frozen=True)
-class Policy:
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+class Policy(NamedTuple):
     """The merged policy; ``Policy()`` is the built-in default."""
 
-    actions: Mapping[str, str] = field(default_factory=dict)  # selector -> block/warn/ignore
+    actions: Mapping[str, str] = _EMPTY  # selector -> block/warn/ignore
     allow: tuple[AllowEntry, ...] = ()
     min_release_age_days: float | None = None
     allow_sdist: frozenset[str] = frozenset()
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
-    index_pins: Mapping[str, str] = field(default_factory=dict)  # name -> index URL
+    index_pins: Mapping[str, str] = _EMPTY  # name -> index URL
     sources: tuple[str, ...] = ()  # files read, for messages
 
     def action(self, selectors: Iterable[str]) -> str | None:
