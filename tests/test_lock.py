@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from tests.support.index_server import TestIndex
+from tests.support.processes import HAS_PROC, children
 
 from pipvet.cli.main import main
 from pipvet.core.lockfile_io import read_lock
 from pipvet.sources.resolver import find_uv
 
 RESOLVERS = ["pip", pytest.param("uv", marks=pytest.mark.skipif(not find_uv(), reason="no uv"))]
+WITH_UV = pytest.mark.skipif(not find_uv(), reason="no uv")
+STARTED_EARLY = "uv started early"  # -v: uv's first run began before the requirements were parsed
 
 
 def _lock(tmp_path: Path, idx: TestIndex, *args: str, name: str = "req.lock") -> Path:
@@ -212,3 +216,139 @@ def test_unreachable_index_is_one_plain_line(make_index, capsys) -> None:
     assert main(["lock", "alpha", "--index-url", url, "--resolver", "pip"]) == 3
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: cannot reach http://127.0.0.1:") and len(err.splitlines()) == 1
+
+
+# -- uv started before the requirements are parsed ---------------------------------------------
+
+
+def _policy(folder: Path, index_url: str) -> None:
+    (folder / "pipvet.toml").write_text(f'index-url = "{index_url}"\n', encoding="utf-8")
+
+
+@WITH_UV
+def test_plain_requirements_start_uv_early_and_the_lock_is_the_same(
+    package_index: TestIndex, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """Names, extras and versions, with comments and blank lines: uv starts before they are
+    parsed and the resolver takes that run; the lock is byte for byte the one made where uv
+    cannot start early (a comment after a requirement is not plain)."""
+    made = {}
+    for name, text in {
+        "plain": "# the app\nalpha\n\n  beta==1.1\n",
+        "not-plain": "# the app\nalpha  # not plain\n\n  beta==1.1\n",
+    }.items():
+        (tmp_path / name).mkdir()
+        monkeypatch.chdir(tmp_path / name)
+        Path("req.in").write_text(text, encoding="utf-8")
+        argv = ["lock", "-v", "-r", "req.in", "--index-url", package_index.url, "-o", "req.lock"]
+        assert main(argv) == 0
+        made[name] = (Path("req.lock").read_bytes(), capsys.readouterr().err)
+    assert STARTED_EARLY in made["plain"][1] and "uv's early start: used" in made["plain"][1]
+    assert STARTED_EARLY not in made["not-plain"][1]
+    assert made["plain"][0] == made["not-plain"][0]
+    assert b"beta==1.1" in made["plain"][0]
+
+
+@WITH_UV
+@pytest.mark.parametrize("named_by", ["an --index-url line", "a nested -r file"])
+def test_uv_does_not_start_early_when_a_requirements_file_names_the_index(
+    make_index, tmp_path: Path, monkeypatch, capsys, named_by: str
+) -> None:
+    """The policy names one index, a requirements file another (the file's wins): uv must not
+    start before the file is read, against the policy's index, telling it the names."""
+    policy_index, file_index = make_index(standard=True), make_index(standard=True)
+    monkeypatch.chdir(tmp_path)
+    _policy(tmp_path, policy_index.url)
+    if named_by == "an --index-url line":
+        Path("req.in").write_text(f"alpha\n--index-url {file_index.url}\n", encoding="utf-8")
+    else:
+        Path("more.in").write_text(f"-i {file_index.url}\n", encoding="utf-8")
+        Path("req.in").write_text("alpha\n-r more.in\n", encoding="utf-8")
+    assert main(["lock", "-v", "-r", "req.in", "-o", "req.lock"]) == 0
+    assert STARTED_EARLY not in capsys.readouterr().err
+    lock = read_lock(tmp_path / "req.lock")
+    assert lock.index_url == file_index.url
+    assert [p.name for p in lock.packages] == ["alpha", "beta", "gamma"]
+    assert policy_index.requests == [], "the policy's index was asked"
+    assert file_index.requests
+
+
+@WITH_UV
+def test_uv_starts_early_against_the_index_the_merged_policy_names(
+    make_index, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """The user's policy names one index, the project's another (the project's wins): uv starts
+    early against the project's, and the user's is never asked."""
+    user_index, project_index = make_index(standard=True), make_index(standard=True)
+    user, project = tmp_path / "user", tmp_path / "project"
+    user.mkdir()
+    project.mkdir()
+    monkeypatch.setenv("PIPVET_CONFIG_DIR", str(user))
+    _policy(user, user_index.url)
+    _policy(project, project_index.url)
+    monkeypatch.chdir(project)
+    assert main(["lock", "-v", "alpha", "-o", "req.lock"]) == 0
+    assert "uv's early start: used" in capsys.readouterr().err
+    lock = read_lock(project / "req.lock")
+    assert lock.index_url == project_index.url
+    assert [p.name for p in lock.packages] == ["alpha", "beta", "gamma"]
+    assert user_index.requests == [], "the user's policy index was asked"
+
+
+@WITH_UV
+@pytest.mark.skipif(not HAS_PROC, reason="Linux")
+def test_a_plain_requirement_the_parser_writes_otherwise_gets_a_new_uv_run(
+    package_index: TestIndex, tmp_path: Path, capsys
+) -> None:
+    """``alpha >= 1.0`` is plain but uv is given ``alpha>=1.0``: the early run is stopped (and
+    reaped), a new one resolves, and the lock is the one of the requirements as parsed."""
+    before = children()
+    spaced = _lock(tmp_path, package_index, "-v", "alpha >= 1.0", "beta < 1.1", name="s.lock")
+    err = capsys.readouterr().err
+    assert children() == before, "a uv process was left behind"
+    assert STARTED_EARLY in err and "uv's early start: stopped, not used" in err
+    tight = _lock(tmp_path, package_index, "alpha>=1.0", "beta<1.1", name="t.lock")
+    assert read_lock(spaced).packages == read_lock(tight).packages
+    assert [(p.name, str(p.version)) for p in read_lock(spaced).packages] == [
+        ("alpha", "2.0"), ("beta", "1.0"),
+    ]  # fmt: skip
+
+
+@WITH_UV
+@pytest.mark.skipif(not HAS_PROC, reason="Linux")
+def test_a_failure_after_uv_started_early_stops_it_and_the_error_is_unchanged(
+    make_index, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A second file's line looks plain but the parser refuses it (a wildcard needs == or !=):
+    uv, started early against a stalling index, is stopped and reaped; the error and the exit
+    code are those of a run where uv cannot start early (pip resolving)."""
+    index = make_index(standard=True)
+    index.drip = 0.5  # uv is still running when the bad line is found
+    monkeypatch.chdir(tmp_path)
+    Path("one.in").write_text("alpha\n", encoding="utf-8")
+    Path("two.in").write_text("# more\nbeta<=1.*\n", encoding="utf-8")
+    argv = ["lock", "-r", "one.in", "-r", "two.in", "--index-url", index.url]
+    before = children()
+    assert main([*argv, "-v"]) == 2
+    early = capsys.readouterr().err
+    assert children() == before, "a uv process was left behind"
+    assert main([*argv, "--resolver", "pip"]) == 2
+    plain = capsys.readouterr().err
+    assert STARTED_EARLY in early and STARTED_EARLY not in plain
+    assert [ln for ln in early.splitlines() if STARTED_EARLY not in ln] == plain.splitlines()
+    assert "two.in:2: malformed requirement 'beta<=1.*'" in plain
+
+
+@WITH_UV
+@pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="/dev/fd")
+def test_a_requirements_pipe_is_read_once(package_index: TestIndex, tmp_path: Path) -> None:
+    """``-r <(...)``: a pipe can be read only once, by the requirements parser (uv does not
+    start early for it)."""
+    read, write = os.pipe()
+    os.write(write, b"alpha\n")
+    os.close(write)
+    try:
+        out = _lock(tmp_path, package_index, "-r", f"/dev/fd/{read}")
+    finally:
+        os.close(read)
+    assert [p.name for p in read_lock(out).packages] == ["alpha", "beta", "gamma"]

@@ -10,6 +10,7 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.version import Version
 from tests.support.index_server import TestIndex
+from tests.support.processes import HAS_PROC, children
 
 from pipvet.core.errors import InputError
 from pipvet.sources.pip_env import scrubbed_env
@@ -20,6 +21,7 @@ from pipvet.sources.resolver import (
     parse_uv_output,
     resolve,
 )
+from pipvet.sources.resolver_run import EarlyRun
 
 RESOLVERS = ["pip", pytest.param("uv", marks=pytest.mark.skipif(not find_uv(), reason="no uv"))]
 
@@ -147,29 +149,51 @@ def test_own_interpreter_is_given_to_uv_as_it_is_another_through_the_launcher(
     assert "-I -S" in Path(launcher).read_text()
 
 
-def _children() -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        found |= {int(p) for p in (task / "children").read_text().split()}
-    return found
-
-
-@pytest.mark.skipif(not find_uv() or not Path("/proc/self/task").is_dir(), reason="uv, Linux")
+@pytest.mark.skipif(not find_uv() or not HAS_PROC, reason="uv, Linux")
 def test_uv_runs_while_the_caller_works_and_is_stopped_when_the_caller_fails(make_index) -> None:
     """uv starts before the rest of the resolution is set up (``on_start`` is called while it
     runs); when anything after its start fails, it is stopped, not left running."""
     index = make_index(standard=True)
     index.drip = 0.5  # this index stalls: uv is still running when on_start is called
-    before = _children()
+    before = children()
     seen: list[set[int]] = []
 
     def on_start() -> None:
-        seen.append(_children() - before)
+        seen.append(children() - before)
         raise RuntimeError("the caller's own work failed")
 
     with pytest.raises(RuntimeError, match="own work failed"):
         resolve(["alpha"], index_url=index.url, resolver="uv", on_start=on_start)
     assert seen and seen[0], "uv was not running when on_start was called"
-    assert not (_children() & seen[0]), "uv was left running"
+    assert not (children() & seen[0]), "uv was left running"
     for pid in seen[0]:
         assert not Path(f"/proc/{pid}").exists(), "uv was not reaped"
+
+
+@pytest.mark.skipif(not find_uv() or not HAS_PROC, reason="uv, Linux")
+def test_an_early_uv_run_is_taken_only_for_the_same_command_line_and_input(make_index) -> None:
+    """uv's first run, started by the caller before the requirements were parsed, is the
+    resolver's first run only when that run would be the very same; otherwise it is stopped and
+    reaped before a new one starts, and the resolution is the same."""
+    index, other = make_index(standard=True), make_index(standard=True)
+    uv = find_uv()
+    assert uv is not None
+    same = EarlyRun(uv, ["alpha"], index.url)
+    try:
+        got = resolve(["alpha"], index_url=index.url, resolver="uv", early=same)
+    finally:
+        same.close()
+    assert same.adopted and same.run.waited
+    pins = [(p.name, p.version) for p in got.packages]
+    assert pins == [("alpha", Version("2.0")), ("beta", Version("1.1")), ("gamma", Version("1.0"))]
+    for early, text in (
+        (EarlyRun(uv, ["alpha >= 1.0"], index.url), "alpha >= 1.0"),  # uv is given "alpha>=1.0"
+        (EarlyRun(uv, ["alpha"], other.url), "alpha"),  # another index
+    ):
+        try:
+            again = resolve([text], index_url=index.url, resolver="uv", early=early)
+            assert not early.adopted and early.run.done and not early.run.waited
+            assert not Path(f"/proc/{early.run.pid}").exists(), "the early run was not reaped"
+        finally:
+            early.close()
+        assert [(p.name, p.version) for p in again.packages] == pins

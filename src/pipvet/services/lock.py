@@ -4,33 +4,35 @@ every file of every pinned version, and lock the build requirements of allowed s
 ``lock(LockRequest)`` returns a ``LockReport`` holding the ``Lock``; rendering it (requirements or
 pylock form) is ``pipvet.formats.lock``'s job, writing it the command's. ``audit --fix`` calls
 this service directly to re-lock with upgrades.
+
+uv's first run starts before the requirements are parsed when they are plain and everything it
+depends on is already known (``_early_uv``): packaging, the requirements parser and the index
+client are therefore imported inside the functions here, once uv runs.
 """
 
 from __future__ import annotations
 
+import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-
-from pipvet.core.errors import InputError, PolicyRefusal, UsageError
-from pipvet.core.filenames import file_version, sdist_preference
-from pipvet.core.lockfile import Lock, LockedPackage
-from pipvet.core.models import DEFAULT_INDEX_URL, FileHash
+from pipvet.core.defaults import DEFAULT_INDEX_URL
+from pipvet.core.errors import InputError, PipvetError, PolicyRefusal, UsageError
 from pipvet.core.progress import Level, Progress, silent
-from pipvet.core.reports.lock import LockReport
-from pipvet.sources.environment import default_python
-from pipvet.sources.page_cache import one_fetch_per_page, refresh_pages
-from pipvet.sources.requirements import gather_requirements, read_pyproject
 
-__all__ = ["LockReport", "LockRequest", "lock"]
+if TYPE_CHECKING:  # loaded once uv runs: packaging, the index client (see ``_early_uv``)
+    from pipvet.core.lockfile import Lock, LockedPackage
+    from pipvet.core.policy import Policy
+    from pipvet.core.reports.lock import LockReport
+    from pipvet.sources.resolver_run import EarlyRun
+
+__all__ = ["LockRequest", "lock"]
 
 
-@dataclass(frozen=True)
-class LockRequest:
-    """What to lock, against which index, for which interpreter."""
+class LockRequest(NamedTuple):
+    """What to lock, against which index, for which interpreter. (A NamedTuple: it is made
+    before uv starts, and ``dataclasses`` costs ~7 ms to import.)"""
 
     requirements: tuple[str, ...] = ()  # requirement strings ("rich>=13")
     files: tuple[str, ...] = ()  # requirements files (-r)
@@ -50,6 +52,8 @@ def _inputs(
     request: LockRequest, progress: Progress
 ) -> tuple[list[tuple[str, str]], list[str], str | None]:
     """(requirement, origin) pairs, constraints, and an index URL named by a -r file."""
+    from pipvet.sources.requirements import gather_requirements, read_pyproject
+
     gathered = gather_requirements(
         request.requirements, request.files, given_index=request.index_url
     )
@@ -66,28 +70,154 @@ def _inputs(
     return reqs, list(gathered.constraints), gathered.index_url
 
 
-@one_fetch_per_page  # each index page is asked for once per operation
+def _index_url(request: LockRequest, file_index: str | None, policy: Policy) -> str:
+    """The one index of the lock: the command's, a -r file's, the policy's, else PyPI."""
+    index_url = request.index_url or file_index or policy.index_url or DEFAULT_INDEX_URL
+    return index_url if index_url.endswith("/") else index_url + "/"
+
+
+def _python(request: LockRequest) -> tuple[str, str | None]:
+    """The interpreter resolved for (the active venv's unless one is named), and the resolver's
+    ``python`` argument for it (None: pipvet's own)."""
+    from pipvet.sources.environment import default_python
+
+    python = default_python(request.python)
+    return python, None if python == sys.executable else python
+
+
 def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
     """Resolve, fetch every file's hash from the index (concurrently), build the Lock.
 
     Allowed sdists that must be built get their ``[build-system].requires`` (read from the
     hash-checked sdist as data) resolved and locked too, as ``Lock.build_packages``: pip does not
     hash-check build dependencies (pip#11974, pip#13984), pipvet install does.
+
+    uv's first run may start before the requirements are parsed (``_early_uv``); whatever
+    happens after that, it is adopted by the resolver or stopped before this returns.
     """
     from pipvet.core.policy import load_policy
-    from pipvet.services.install_gate import sdist_check
-    from pipvet.sources.resolver import resolve
 
     if request.min_release_age is not None and request.min_release_age < 0:
         raise UsageError("--min-release-age must be a number of days (>= 0)")
     policy = load_policy(Path.cwd())  # the gate's policy: index, allowed sdists, cooldown
+    min_age = request.min_release_age
+    if min_age is None:
+        min_age = policy.min_release_age_days
+    early = None
+    try:
+        early = _early_uv(request, policy, min_age)
+        if early is not None:
+            progress(Level.DETAIL, "uv started early: the requirements are plain, the index known")
+        from pipvet.sources.page_cache import page_scope
+
+        with page_scope():  # each index page is asked for once per operation
+            return _lock(request, policy, min_age, early, progress)
+    finally:
+        if early is not None:
+            early.close()  # not adopted, or adopted and not collected: stopped and reaped
+
+
+# A requirement that can only be a name, extras and version specifiers: no marker, URL, path,
+# option, variable, comment or continuation. It only decides whether uv may start early; what a
+# line means is the requirements parser's (sources.requirements) alone.
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_SPEC = r"(?:~=|===?|!=|<=|>=|<|>)[ \t]*[A-Za-z0-9][A-Za-z0-9.*+!_-]*"
+_PLAIN = re.compile(
+    rf"(?P<name>{_NAME})[ \t]*(?:\[[ \t]*{_NAME}(?:[ \t]*,[ \t]*{_NAME})*[ \t]*\])?"
+    rf"[ \t]*(?:{_SPEC}(?:[ \t]*,[ \t]*{_SPEC})*)?"
+)
+# pip reads a line that names an existing file with an archive's ending as that file
+_ARCHIVE_ENDS = (
+    ".whl", ".zip", ".tar", ".gz", ".tgz", ".bz2", ".tbz", ".xz", ".txz", ".tlz", ".lz", ".lzma",
+)  # fmt: skip
+
+
+def _plain(text: str) -> bool:
+    """Whether ``text`` is a plain requirement (``_PLAIN``), its name not a file's name."""
+    m = _PLAIN.fullmatch(text)
+    return m is not None and not m.group("name").lower().endswith(_ARCHIVE_ENDS)
+
+
+def _plain_inputs(request: LockRequest) -> list[str] | None:
+    """The requirements as uv would be given them if each is read as written: the command
+    line's, then each -r file's lines, when every one is plain and every other line of the files
+    is blank or a comment (no option: no nested file, no index); else None."""
+    out = []
+    for text in request.requirements:
+        if not _plain(text):
+            return None
+        out.append(text)
+    for path in request.files:
+        try:  # a regular file only: a pipe (-r <(...)) or a device can be read but once
+            if not Path(path).is_file():
+                return None
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeError, ValueError):
+            return None  # said by the requirements parser
+        for raw in text.splitlines():  # the lines the parser reads (lockfile_io.logical_lines)
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if not _plain(line):
+                return None
+            out.append(line)
+    return out or None
+
+
+def _early_uv(request: LockRequest, policy: Policy, min_age: float | None) -> EarlyRun | None:
+    """uv's first run, started now when all it depends on is certainly known before the
+    requirements are parsed (and packaging and the index client loaded): plain requirements
+    (``_plain_inputs``), no --pyproject, no cooldown, the index of the command or the policy
+    (no file names one), pipvet's own interpreter, and uv as the resolver. Never for another
+    index than the lock's: that would tell it the names of private projects.
+
+    The resolver adopts it only when the first run it would start has exactly this command line
+    and input (``EarlyRun.adopt``); otherwise it is stopped. None: nothing was started."""
+    if request.pyproject or request.groups or min_age or request.resolver not in ("auto", "uv"):
+        return None
+    if policy.extra_index_urls or policy.index_pins:
+        return None
+    texts = _plain_inputs(request)
+    if texts is None:
+        return None
+    from pipvet.sources.resolver_run import EarlyRun, find_uv, own_python_as_is
+
+    try:
+        _, python_arg = _python(request)
+    except PipvetError:
+        return None  # said by the normal path, after what it says before
+    if not own_python_as_is(python_arg):
+        return None
+    uv = find_uv()
+    if uv is None:
+        return None
+    try:
+        return EarlyRun(uv, texts, _index_url(request, None, policy))
+    except OSError:
+        return None  # the resolver meets the same, and says it
+
+
+def _lock(
+    request: LockRequest,
+    policy: Policy,
+    min_age: float | None,
+    early: EarlyRun | None,
+    progress: Progress,
+) -> LockReport:
+    """``lock``'s work once the policy is read (and uv perhaps started early)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    from pipvet.core.lockfile import Lock
+    from pipvet.core.reports.lock import LockReport
+    from pipvet.services.install_gate import sdist_check
+    from pipvet.sources.page_cache import refresh_pages
+    from pipvet.sources.resolver import resolve
+
     reqs, constraints, file_index = _inputs(request, progress)
-    early = _WhileResolving(request.previous)  # the lock it replaces, read while the resolver runs
-    python = default_python(request.python)  # the active venv's Python unless one is named
-    python_arg = None if python == sys.executable else python
-    index_url = request.index_url or file_index or policy.index_url or DEFAULT_INDEX_URL
-    if not index_url.endswith("/"):
-        index_url += "/"
+    early_work = _WhileResolving(request.previous)  # the lock it replaces, read while uv runs
+    python, python_arg = _python(request)
+    index_url = _index_url(request, file_index, policy)
     allowed = {canonicalize_name(n) for n in request.allow_sdist} | set(policy.allow_sdist)
     cache = None
     if request.refresh:
@@ -96,9 +226,6 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
         from pipvet.paths import cache_dir
 
         cache = cache_dir() / "simple"
-    min_age = request.min_release_age
-    if min_age is None:
-        min_age = policy.min_release_age_days
     # install gate: an allowed sdist is inspected before the resolver may build it (runs code)
     before_sdist = sdist_check(
         [r for r, _ in reqs],
@@ -122,7 +249,7 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
             resolver=request.resolver,
             cache_dir=cache,
             before_sdist=before_sdist,
-            on_start=early.start,
+            on_start=early_work.start,
         )
         resolution = cooled.resolution
         for h in cooled.held_back:
@@ -141,7 +268,8 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
             constraints=constraints,
             cache_dir=cache,
             before_sdist=before_sdist,
-            on_start=early.start,
+            on_start=early_work.start,
+            early=early,
         )
     for name in resolution.sdists:
         progress(
@@ -169,13 +297,16 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
         for text, origin in build_reqs:
             build_origins.setdefault(canonicalize_name(Requirement(text).name), set()).add(origin)
         build = _locked(build_resolution, index_url, build_origins, allowed, progress)
+    if early is not None:
+        used = "used" if early.adopted else "stopped, not used (the resolver's input differs)"
+        progress(Level.DETAIL, f"uv's early start: {used}")
     why = f" ({resolution.reason})" if resolution.reason else ""
     progress(
         Level.DETAIL, f"resolved with {resolution.resolver}{why} for {python} against {index_url}"
     )
     result = Lock(packages=tuple(packages), index_url=index_url, build_packages=tuple(build))
     _gate_lock(result, policy, progress, color=request.color)
-    _refuse_reuploads(result, request.previous, early.previous(), progress)
+    _refuse_reuploads(result, request.previous, early_work.previous(), progress)
     return LockReport(lock=result, resolver=resolution.resolver)
 
 
@@ -275,6 +406,9 @@ def _locked(
     progress: Progress,
 ) -> list[LockedPackage]:
     """LockedPackages with every sha256-hashed file of each pinned version."""
+    from pipvet.core.filenames import file_version
+    from pipvet.core.lockfile import LockedPackage
+    from pipvet.core.models import FileHash
     from pipvet.sources.index import SimpleIndex
 
     names = [p.name for p in resolution.packages]
@@ -317,6 +451,7 @@ def _build_requirements(packages: list, sdists) -> list[tuple[str, str]]:
     sdist is downloaded, checked against the index's sha256 and read as data (never run)."""
     import tempfile
 
+    from pipvet.core.filenames import sdist_preference
     from pipvet.sources.index import download_with_digest
     from pipvet.sources.sdist import build_requires
 
