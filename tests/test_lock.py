@@ -352,3 +352,30 @@ def test_a_requirements_pipe_is_read_once(package_index: TestIndex, tmp_path: Pa
     finally:
         os.close(read)
     assert [p.name for p in read_lock(out).packages] == ["alpha", "beta", "gamma"]
+
+
+@WITH_UV
+def test_uv_starts_before_packaging_and_the_index_client_are_loaded(
+    package_index: TestIndex, tmp_path: Path
+) -> None:
+    """What ``pipvet lock`` loads before it starts uv for plain requirements: not the
+    requirements parser (packaging), the index client or dataclasses (start-up cost)."""
+    heavy = (
+        "packaging.requirements", "packaging.markers", "packaging.tags", "dataclasses",
+        "pipvet.sources.requirements", "pipvet.sources.index",
+    )  # fmt: skip
+    code = (
+        "import sys\n"
+        "seen = []\n"
+        "def hook(event, args):\n"
+        "    if event == 'subprocess.Popen' and not seen:\n"
+        f"        seen.append((args[0], sorted(m for m in {heavy!r} if m in sys.modules)))\n"
+        "sys.addaudithook(hook)\n"
+        "from pipvet.cli.main import main\n"
+        f"code = main(['lock', 'alpha', '--index-url', {package_index.url!r}, '-o', 'req.lock'])\n"
+        "print(code, seen)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.strip() == f"0 [({find_uv()!r}, [])]", proc.stdout + proc.stderr
