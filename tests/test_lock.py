@@ -379,3 +379,52 @@ def test_uv_starts_before_packaging_and_the_index_client_are_loaded(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert proc.stdout.strip() == f"0 [({find_uv()!r}, [])]", proc.stdout + proc.stderr
+
+
+def _running_with(text: str) -> list[int]:
+    """Processes whose command line holds ``text`` (from ``/proc``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if text.encode() in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+@WITH_UV
+@pytest.mark.skipif(not HAS_PROC, reason="Linux")
+@pytest.mark.parametrize("early", [True, False], ids=["uv started early", "uv started later"])
+def test_sigterm_stops_a_lock_and_its_resolver(make_index, tmp_path: Path, early: bool) -> None:
+    """SIGTERM while uv resolves (against an index that stalls): pipvet stops uv, reaps it and
+    exits 130 with one line, as for Ctrl-C; no uv is left asking the index."""
+    import signal
+    import time
+
+    index = make_index(standard=True)
+    index.drip = 2.0  # uv is still waiting on it when the signal comes
+    requirement = "alpha" if early else "alpha ; python_version >= '3'"  # a marker: not plain
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipvet", "-v", "lock", requirement, "--index-url", index.url,
+         "-o", str(tmp_path / "req.lock")],
+        stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(root / "src")},
+    )  # fmt: skip
+    end = time.monotonic() + 60
+    while not _running_with(index.url + "\0") or not index.requests:
+        assert proc.poll() is None, proc.communicate()[1]
+        assert time.monotonic() < end, "uv never asked the index"
+        time.sleep(0.05)
+    uv = [p for p in _running_with(index.url + "\0") if p != proc.pid]
+    assert uv, "uv is not running"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "error: interrupted", err
+    assert (STARTED_EARLY in err) is early
+    assert not [p for p in uv if Path(f"/proc/{p}").exists()], "uv was left running"
+    assert not (tmp_path / "req.lock").exists()

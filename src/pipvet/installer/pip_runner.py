@@ -38,6 +38,26 @@ BASE_OPTIONS = ("--isolated", "--disable-pip-version-check", "--no-input")
 STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s)
 
 
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGTERM (and SIGHUP) raise ``KeyboardInterrupt`` like Ctrl-C does, so that an operation
+    that is stopped still stops what it started (pip, uv) and undoes what it began (only in the
+    main thread): an install restores the environment, a lock stops its resolver."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    old = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
 def pip_command(python: str, *args: str) -> list[str]:
     """``pip <args>`` for the TARGET interpreter: pipvet's own pip, run inside it with ``-I -S``
     (so its ``.pth`` files and ``sitecustomize`` never run)."""

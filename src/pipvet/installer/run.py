@@ -16,19 +16,17 @@ refuses by raising ``PolicyRefusal`` (the environment is then untouched).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipvet.core.errors import InputError, PipvetError
 from pipvet.installer import pip_runner
 from pipvet.installer.envlock import locked
+from pipvet.installer.pip_runner import interruptible
 from pipvet.installer.plan import InstallPlan
 from pipvet.installer.staging import StagedFile, stage
 
@@ -184,25 +182,6 @@ class InstallInterrupted(PipvetError):
     """Ctrl-C or SIGTERM while pip ran: pip was stopped and the environment restored."""
 
     exit_code = 130
-
-
-@contextlib.contextmanager
-def interruptible() -> Iterator[None]:
-    """SIGTERM (and SIGHUP) raise ``KeyboardInterrupt`` like Ctrl-C does, so an install that is
-    stopped can still stop pip and restore the environment (only in the main thread)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    old = {s: signal.signal(s, handler) for s in pip_runner.STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
 
 
 def _sources(plan: InstallPlan) -> str:

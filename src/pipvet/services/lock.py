@@ -93,9 +93,11 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
     hash-check build dependencies (pip#11974, pip#13984), pipvet install does.
 
     uv's first run may start before the requirements are parsed (``_early_uv``); whatever
-    happens after that, it is adopted by the resolver or stopped before this returns.
+    happens after that, it is adopted by the resolver or stopped before this returns. SIGTERM
+    (and SIGHUP) stop a lock as Ctrl-C does: the resolver is stopped, not left running.
     """
     from pipvet.core.policy import load_policy
+    from pipvet.installer.pip_runner import interruptible
 
     if request.min_release_age is not None and request.min_release_age < 0:
         raise UsageError("--min-release-age must be a number of days (>= 0)")
@@ -104,17 +106,20 @@ def lock(request: LockRequest, *, progress: Progress = silent) -> LockReport:
     if min_age is None:
         min_age = policy.min_release_age_days
     early = None
-    try:
-        early = _early_uv(request, policy, min_age)
-        if early is not None:
-            progress(Level.DETAIL, "uv started early: the requirements are plain, the index known")
-        from pipvet.sources.page_cache import page_scope
+    with interruptible():
+        try:
+            early = _early_uv(request, policy, min_age)
+            if early is not None:
+                progress(
+                    Level.DETAIL, "uv started early: the requirements are plain, the index known"
+                )
+            from pipvet.sources.page_cache import page_scope
 
-        with page_scope():  # each index page is asked for once per operation
-            return _lock(request, policy, min_age, early, progress)
-    finally:
-        if early is not None:
-            early.close()  # not adopted, or adopted and not collected: stopped and reaped
+            with page_scope():  # each index page is asked for once per operation
+                return _lock(request, policy, min_age, early, progress)
+        finally:
+            if early is not None:
+                early.close()  # not adopted, or adopted and not collected: stopped and reaped
 
 
 # A requirement that can only be a name, extras and version specifiers: no marker, URL, path,
