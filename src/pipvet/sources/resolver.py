@@ -41,7 +41,14 @@ from packaging.version import Version
 from pipvet.core.errors import InputError, PipvetError, PolicyRefusal
 from pipvet.core.models import DistFile
 from pipvet.sources.environment import pip_command
-from pipvet.sources.resolver_run import EarlyRun, ResolverRun, find_uv, start_uv, write_constraints
+from pipvet.sources.resolver_run import (
+    EarlyRun,
+    ResolverRun,
+    find_uv,
+    requirements_text,
+    start_uv,
+    write_constraints,
+)
 
 if TYPE_CHECKING:  # loaded once uv runs (an index client is not needed to start it)
     from pipvet.sources.index import Prefetcher
@@ -218,7 +225,7 @@ def _run_pip(
     extra_index_urls: Sequence[str] = (),
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     reqfile = tmp / "requirements.in"
-    reqfile.write_text("\n".join(reqs) + "\n", encoding="utf-8")
+    reqfile.write_text(requirements_text(reqs), encoding="utf-8")
     report = tmp / "report.json"
     cmd = pip_command(python, "install") if python else [sys.executable, "-m", "pip", "install"]
     cmd += [

@@ -80,9 +80,16 @@ def uv_command(
     return cmd + write_constraints(constraints, tmp)
 
 
-def uv_input(reqs: Sequence[str]) -> str:
-    """What uv reads as ``-``: one requirement a line."""
+def requirements_text(reqs: Sequence[str]) -> str:
+    """The requirements as a resolver reads them (uv on stdin, pip from a file): one a line."""
     return "\n".join(reqs) + "\n"
+
+
+def _launch_uv(cmd: list[str], text: str, index_url: str, tmp: Path) -> ResolverRun:
+    """Start uv's ``cmd`` reading ``text`` on its stdin (a file in ``tmp``)."""
+    stdin = tmp / "requirements-stdin.in"  # read by uv as ``-``, so its annotations stay ``-r -``
+    stdin.write_text(text, encoding="utf-8")
+    return ResolverRun(cmd, index_url, stdin)
 
 
 def start_uv(
@@ -101,14 +108,12 @@ def start_uv(
     were parsed) when its command line and input are exactly these; ``early`` is stopped
     otherwise."""
     cmd = uv_command(uv, index_url, sdists, python, tmp, constraints, extra_index_urls)
-    text = uv_input(reqs)
+    text = requirements_text(reqs)
     if early is not None:
         adopted = early.adopt(cmd, text)
         if adopted is not None:
             return adopted
-    stdin = tmp / "requirements-stdin.in"  # read by uv as ``-``, so its annotations stay ``-r -``
-    stdin.write_text(text, encoding="utf-8")
-    return ResolverRun(cmd, index_url, stdin)
+    return _launch_uv(cmd, text, index_url, tmp)
 
 
 class ResolverRun:
@@ -176,10 +181,8 @@ class EarlyRun:
         try:
             tmp = Path(self._tmp.name)
             self.cmd = uv_command(uv, index_url, (), None, tmp)
-            self.text = uv_input(reqs)
-            stdin = tmp / "requirements-stdin.in"
-            stdin.write_text(self.text, encoding="utf-8")
-            self.run = ResolverRun(self.cmd, index_url, stdin)
+            self.text = requirements_text(reqs)
+            self.run = _launch_uv(self.cmd, self.text, index_url, tmp)
         except BaseException:
             self._tmp.cleanup()
             raise
