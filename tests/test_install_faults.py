@@ -560,3 +560,72 @@ def test_first_ctrl_c_during_a_stalled_lock_ends_pipvet(make_index, tmp_path):
     out, _ = proc.communicate(timeout=60)
     assert time.monotonic() - t0 < 10, out
     assert proc.returncode == 130, out
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_whose_exception_python_dropped_still_stops_the_wait(
+    sig, monkeypatch
+) -> None:
+    """A signal that lands in a ``__del__`` or an import-lock weakref callback has its
+    ``KeyboardInterrupt`` printed as "Exception ignored" and dropped (CI saw it: a lock that
+    got SIGTERM while importing waited on its stalled resolver until killed). The wait for the
+    resolver or installer must still act on it: the process group is stopped, the wait ends."""
+    from pipvet.installer import pip_runner
+
+    class Dropper:
+        def __del__(self) -> None:  # Python ignores what a __del__ raises
+            signal.raise_signal(sig)
+
+    shown: list[BaseException | None] = []
+    child = [sys.executable, "-c", "import time; time.sleep(60)"]
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: shown.append(u.exc_value))
+    with pip_runner.interruptible():
+        proc = pip_runner.start_group(child, env=dict(os.environ))
+        Dropper()  # collected at once: the handler's exception is dropped
+        assert not shown  # not printed as "Exception ignored": recorded for the wait
+        began = time.monotonic()
+        with pytest.raises(KeyboardInterrupt) as caught:
+            pip_runner.finish_group(proc, timeout=30)
+    assert time.monotonic() - began < 10, "the dropped stop was not acted on"
+    assert proc.returncode is not None  # stopped and reaped, not left sleeping
+    assert caught.value.args == (() if sig == signal.SIGINT else (signal.Signals(sig).name,))
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_stop_signal_inside_the_import_system_is_raised_a_moment_later() -> None:
+    """A stop that comes while the import system runs its own code (CI saw one in a module
+    lock's weakref callback) must not raise there: that can leave the import lock held, and
+    the next import in another thread waits forever (a lock whose uv was stopped hung on its
+    prefetch threads). It is raised a moment later, outside, all the same."""
+    import importlib
+
+    from pipvet.installer import pip_runner
+
+    frames = []
+
+    class Finder:  # a real frame of the import system: the caller of a meta path finder
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            if name == "pipvet_no_such_module":
+                frames.append(sys._getframe(1))
+            return None
+
+    sys.meta_path.insert(0, Finder)
+    try:
+        with pytest.raises(ImportError):
+            importlib.import_module("pipvet_no_such_module")
+    finally:
+        sys.meta_path.remove(Finder)
+    assert frames[0].f_code.co_filename.startswith("<frozen importlib")
+    with pip_runner.interruptible():
+        handler = signal.getsignal(signal.SIGTERM)
+        handler(signal.SIGTERM, frames[0])  # does not raise inside the import system
+        with pytest.raises(KeyboardInterrupt) as caught:
+            end = time.monotonic() + 10
+            while time.monotonic() < end:
+                time.sleep(0.01)
+        assert caught.value.args == ("SIGTERM",)
+        with pytest.raises(KeyboardInterrupt):
+            handler(signal.SIGTERM, sys._getframe())  # elsewhere: raised at once

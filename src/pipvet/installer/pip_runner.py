@@ -19,11 +19,14 @@ does, with the target interpreter started with ``-I -S``.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import os
 import signal
 import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -31,31 +34,87 @@ from typing import IO, TYPE_CHECKING
 from pipvet.sources.pip_env import scrubbed_env
 
 if TYPE_CHECKING:  # the resolver starts uv through this module before any install code loads
+    from types import FrameType
+
     from pipvet.installer.staging import StagedFile
 
 BASE_OPTIONS = ("--isolated", "--disable-pip-version-check", "--no-input")
+_POLL = 0.2  # seconds between looks at a lost stop signal while a process runs
 # signals that stop an install (besides Ctrl-C): SIGTERM, and SIGHUP where there is one
 STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s)
+
+
+_lost: list[int] = []  # stop signals whose KeyboardInterrupt Python dropped (main thread only)
+_REDELIVER = 0.05  # seconds before a stop that came inside the import system is delivered again
 
 
 @contextlib.contextmanager
 def interruptible() -> Iterator[None]:
     """SIGTERM (and SIGHUP) raise ``KeyboardInterrupt`` like Ctrl-C does, so that an operation
     that is stopped still stops what it started (pip, uv) and undoes what it began (only in the
-    main thread): an install restores the environment, a lock stops its resolver."""
+    main thread): an install restores the environment, a lock stops its resolver. Ctrl-C, unless
+    it is ignored (a background job), is taken over too, for the two cases below.
+
+    - A signal that comes while the import system runs its own code (a module lock's weakref
+      callback) is not raised there: an exception between its lock's acquire and release leaves
+      the import lock held, and the next import in another thread waits forever. It is
+      delivered again a moment later (``_thread.interrupt_main``), and raised then.
+    - Python drops an exception raised where it cannot propagate (a ``__del__``, a weakref
+      callback): it would print "Exception ignored" and go on. Such a stop is recorded instead,
+      and ``finish_group``, where an operation waits long, acts on it (``stop_requested``)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def handler(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(signal.Signals(signum).name)
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+            timer = threading.Timer(_REDELIVER, _thread.interrupt_main, (signum,))
+            timer.daemon = True
+            timer.start()
+            return
+        raise _stop(signum)
 
-    old = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+    def unraisable(u: sys.UnraisableHookArgs) -> None:
+        if isinstance(u.exc_value, KeyboardInterrupt) and getattr(u.exc_value, "stop", None):
+            _lost.append(u.exc_value.stop)  # type: ignore[attr-defined]
+        else:
+            hook(u)
+
+    sigs = list(STOP_SIGNALS)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        sigs.append(signal.SIGINT)
+    _lost.clear()
+    hook = sys.unraisablehook
+    sys.unraisablehook = unraisable
+    old = {s: signal.signal(s, handler) for s in sigs}
     try:
         yield
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+        sys.unraisablehook = hook
+        _lost.clear()
+
+
+def _stop(signum: int) -> KeyboardInterrupt:
+    """The ``KeyboardInterrupt`` a stop signal raises: Ctrl-C's as Python's own, the others
+    naming the signal."""
+    exc = (
+        KeyboardInterrupt()
+        if signum == signal.SIGINT
+        else KeyboardInterrupt(signal.Signals(signum).name)
+    )
+    exc.stop = signum  # type: ignore[attr-defined]
+    return exc
+
+
+def stop_requested() -> None:
+    """Raise the ``KeyboardInterrupt`` of a stop signal whose exception Python dropped (see
+    ``interruptible``); nothing when there was none."""
+    if _lost and threading.current_thread() is threading.main_thread():
+        signum = _lost[-1]
+        _lost.clear()
+        raise _stop(signum)
 
 
 def pip_command(python: str, *args: str) -> list[str]:
@@ -266,8 +325,19 @@ def finish_group(
 ) -> subprocess.CompletedProcess[str]:
     """Wait for a ``start_group`` process (at most ``timeout`` seconds) and collect its output;
     as ``run_group`` on an interruption, a timeout and a normal end."""
+    end = time.monotonic() + timeout
     try:
-        out, err = proc.communicate(input=input, timeout=timeout)
+        while True:  # in slices: a stop signal whose exception was lost is acted on here
+            try:
+                out, err = proc.communicate(
+                    input=input, timeout=min(_POLL, max(0.0, end - time.monotonic()))
+                )
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() >= end:
+                    raise subprocess.TimeoutExpired(proc.args, timeout) from None
+                input = None  # sent once: communicate() goes on with what it began
+                stop_requested()
     except BaseException:
         with signals_held():
             stop_group(proc)

@@ -111,6 +111,8 @@ def _create_connection(
             if source_address:
                 sock.bind(source_address)  # type: ignore[arg-type]
             sock.connect(sockaddr)
+            if _watchdog.aborted:  # abort_all came while this connected: it found no socket
+                raise OSError("interrupted: no more network requests")
             return sock
         except OSError as e:
             error = e

@@ -408,24 +408,13 @@ def resolve(
 
             env = marker_environment(python)
             prefetch = Prefetcher(SimpleIndex(index_url, cache_dir=cache_dir), env)
-            for req in top:  # fetch pages while the resolver runs (their hashes are needed)
-                prefetch.add(req)
-            try:
+            try:  # from the first page asked for: an interruption must not leave one fetching
+                for req in top:  # fetch pages while the resolver runs (their hashes are needed)
+                    prefetch.add(req)
                 resolution = _resolve(
-                    top,
-                    uv,
-                    tool,
-                    index_url,
-                    allowed,
-                    python,
-                    constraints,
-                    env,
-                    prefetch,
-                    tmp,
-                    first,
-                    extra_index_urls,
-                    before_sdist,
-                )
+                    top, uv, tool, index_url, allowed, python, constraints, env, prefetch, tmp,
+                    first, extra_index_urls, before_sdist,
+                )  # fmt: skip
                 return dataclasses.replace(resolution, reason=reason)
             except (KeyboardInterrupt, SystemExit):
                 prefetch.abort()  # the first Ctrl-C ends the run: no page fetch keeps it alive
