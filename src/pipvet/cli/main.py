@@ -11,7 +11,9 @@ to its own (1, 2 or 3), anything else is a bug: one line, the traceback in a fil
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -124,14 +126,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> NoReturn:
     """The ``pipvet`` program (``python -m pipvet`` and the console script): ``main``, then
-    exit. What is left is frozen first (``gc.freeze``): the interpreter's last collection would
-    only walk it before the process ends (~30 ms after a large lock). ``main`` itself stays
-    callable any number of times in one process."""
-    import gc
-
+    exit. The process ends as the interpreter would end it, without the teardown: threads are
+    joined (``threading._shutdown``: workers finish what they write), exit handlers run
+    (temporary folders are removed, worker pools stopped), output is flushed, and then the
+    process exits at once. Freeing every object one by one first took 10-15 ms after a lock, on
+    every command. ``main`` itself stays callable any number of times in one process."""
     code = main()
-    gc.freeze()
-    raise SystemExit(code)
+    threading = sys.modules.get("threading")
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:  # what Py_FinalizeEx does first
+        shutdown()
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+            stream.flush()
+    os._exit(code)
 
 
 def _write_traceback() -> str:

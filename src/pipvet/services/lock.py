@@ -357,6 +357,7 @@ class _WhileResolving:
             import pipvet.core.diff
             import pipvet.formats.gate_text
             import pipvet.services.audit
+            import pipvet.services.gate
             import pipvet.sources.advisories.snapshot  # noqa: F401
             from pipvet.core.lockfile_io import read_lock
 
