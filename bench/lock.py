@@ -13,6 +13,10 @@ first. cold: every run gets an empty cache directory (XDG_CACHE_HOME, UV_CACHE_D
 PIPVET_CACHE_DIR point to a fresh temp dir). Every tool is isolated from pip/uv configuration
 (PIP_*/UV_* removed, PIP_CONFIG_FILE=/dev/null). pipvet's own modules are byte-compiled first, as
 an installed pipvet is (PYTHONDONTWRITEBYTECODE would otherwise make every run compile them).
+Every timed run starts without its output file: uv and pip-compile read an existing output file
+as preferences (the versions it pins are kept), so a second run would solve an easier problem than
+the first, and than pipvet, which resolves from the inputs alone (its lock is the same bytes for
+the same inputs and index, whatever the file held before).
 PIPVET_BENCH_BASELINE=DIR adds "baseline (uv)": the pipvet in DIR (a src/ folder, e.g. of an
 older commit) run the same way, interleaved with the others. PIPVET_BENCH_TOOLS=a,b keeps only
 those tools.
@@ -163,6 +167,7 @@ def bench_set(bindir: Path, tmp: Path, set_name: str, mode: str, repeat: int) ->
             cache = warm_cache
             if cold:
                 cache = Path(tempfile.mkdtemp(prefix="cache-", dir=tmp))
+            cmds[tool][1].unlink(missing_ok=True)  # resolved from scratch: see the docstring
             times[tool].append(run_once(cmds[tool][0], clean_env(bindir, cache), tmp))
             if cold:
                 shutil.rmtree(cache, ignore_errors=True)
