@@ -39,12 +39,10 @@ if TYPE_CHECKING:  # the resolver starts uv through this module before any insta
     from pipvet.installer.staging import StagedFile
 
 BASE_OPTIONS = ("--isolated", "--disable-pip-version-check", "--no-input")
-_POLL = 0.2  # seconds between looks at a lost stop signal while a process runs
 # signals that stop an install (besides Ctrl-C): SIGTERM, and SIGHUP where there is one
 STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s)
-
-
 _lost: list[int] = []  # stop signals whose KeyboardInterrupt Python dropped (main thread only)
+_POLL = 0.2  # seconds between looks at a lost stop signal while a process runs
 _REDELIVER = 0.05  # seconds before a stop that came inside the import system is delivered again
 
 
@@ -99,11 +97,8 @@ def interruptible() -> Iterator[None]:
 def _stop(signum: int) -> KeyboardInterrupt:
     """The ``KeyboardInterrupt`` a stop signal raises: Ctrl-C's as Python's own, the others
     naming the signal."""
-    exc = (
-        KeyboardInterrupt()
-        if signum == signal.SIGINT
-        else KeyboardInterrupt(signal.Signals(signum).name)
-    )
+    args = () if signum == signal.SIGINT else (signal.Signals(signum).name,)
+    exc = KeyboardInterrupt(*args)
     exc.stop = signum  # type: ignore[attr-defined]
     return exc
 

@@ -412,9 +412,20 @@ def resolve(
                 for req in top:  # fetch pages while the resolver runs (their hashes are needed)
                     prefetch.add(req)
                 resolution = _resolve(
-                    top, uv, tool, index_url, allowed, python, constraints, env, prefetch, tmp,
-                    first, extra_index_urls, before_sdist,
-                )  # fmt: skip
+                    top,
+                    uv,
+                    tool,
+                    index_url,
+                    allowed,
+                    python,
+                    constraints,
+                    env,
+                    prefetch,
+                    tmp,
+                    first,
+                    extra_index_urls,
+                    before_sdist,
+                )
                 return dataclasses.replace(resolution, reason=reason)
             except (KeyboardInterrupt, SystemExit):
                 prefetch.abort()  # the first Ctrl-C ends the run: no page fetch keeps it alive
