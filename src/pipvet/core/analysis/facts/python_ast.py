@@ -24,7 +24,7 @@ from pipvet.core.analysis.facts.dataflow import (
     Folder,
     Scope,
 )
-from pipvet.core.analysis.facts.syntax import code_lines, parse_python
+from pipvet.core.analysis.facts.syntax import code_text, parse_python
 
 if TYPE_CHECKING:
     from pipvet.core.analysis.facts.setup_reach import SetupReach
@@ -78,15 +78,23 @@ _SINK_HINTS = ("system", "popen", "Popen", "subprocess", "exec", "eval", "spawn"
 _SINK_HINT = re.compile("|".join(map(re.escape, _SINK_HINTS)).replace("exec", "exec(?!ut)"))
 
 
-def sink_hint_lines(lines: list[str]) -> list[int]:
-    """Numbers (from 1) of the ``lines`` where ``_SINK_HINT`` matches: one pass over the joined
-    text, not a search per line (no hint spans a line break, so the lines are the same)."""
-    text = "\n".join(lines)
+def sink_hint_lines(text: str) -> list[int]:
+    """Numbers (from 1) of the lines of ``text`` (``code_text``: breaks are ``\\n``) where
+    ``_SINK_HINT`` matches: the text is searched once per hint word (``str.find``, several times
+    faster than the alternation; most files name none), not line by line (no hint spans a line
+    break, so the lines are the same)."""
+    found: list[int] = []
+    for word in _SINK_HINTS:
+        at = text.find(word)
+        while at >= 0:
+            if word != "exec" or text[at + 4 : at + 6] != "ut":  # "execute": see _SINK_HINT
+                found.append(at)
+            at = text.find(word, at + 1)
     hinted: list[int] = []
     line, last = 1, 0
-    for m in _SINK_HINT.finditer(text):
-        line += text.count("\n", last, m.start())
-        last = m.start()
+    for at in sorted(found):
+        line += text.count("\n", last, at)
+        last = at
         if not hinted or hinted[-1] != line:
             hinted.append(line)
     return hinted
@@ -683,7 +691,8 @@ ImportedReturns = Callable[[str], frozenset[str]]
 class _Collector(ast.NodeVisitor):
     def __init__(self, source: str, imported: ImportedReturns | None = None) -> None:
         self.source = source
-        self.lines = code_lines(source)
+        self.code = code_text(source)  # line breaks as Python reads them
+        self.lines = self.code.split("\n")
         self.imported = imported
         self.facts = ModuleFacts(parsed=True)
         self.module_scope = Scope()
@@ -757,6 +766,10 @@ class _Collector(ast.NodeVisitor):
                 for item in value if isinstance(value, list) else (value,):
                     if not isinstance(item, ast.AST):
                         continue
+                    if type(item) is _CONSTANT:  # most are numbers, None or short strings:
+                        value = item.value  # visit_Constant notes none of them, not called
+                        if not isinstance(value, (str, bytes)) or len(value) < 4:
+                            continue
                     method = dispatch(type(item), _UNSEEN)
                     if method is _UNSEEN:
                         method = _dispatch_for(type(item))
@@ -786,9 +799,11 @@ class _Collector(ast.NodeVisitor):
             self.facts.imports.add(a.name)
             if a.asname:
                 self.scope.aliases[a.asname] = a.name
+                self.folder.aliases_changed()
             else:
                 root = a.name.split(".")[0]
                 self.scope.aliases.setdefault(root, root)
+                self.folder.aliases_changed()
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         mod = node.module or ""
@@ -804,6 +819,7 @@ class _Collector(ast.NodeVisitor):
             if a.name == "*":
                 continue
             self.scope.aliases[a.asname or a.name] = f"{mod}.{a.name}" if mod else a.name
+            self.folder.aliases_changed()
             self.facts.imported_names.add(f"{mod}.{a.name}")
 
     # -- definitions -----------------------------------------------------------------------
@@ -1011,7 +1027,7 @@ class _Collector(ast.NodeVisitor):
         self.defs = _top_defs(node.body)
         self.module = node
         self.argv_names = self._argv_names(node.body)
-        hinted = sink_hint_lines(self.lines)
+        hinted = sink_hint_lines(self.code)
         if hinted:
             self._find_sink_wrappers(node.body, hinted)
         for i, stmt in enumerate(node.body):
@@ -1130,8 +1146,15 @@ class _Collector(ast.NodeVisitor):
             return self._labels_iterative(node)
         # only names, attributes and calls have labels of their own; ``out`` stays None while
         # nothing flows in (most expressions): no set is made for them
-        own = self._own_labels_guarded(node) if kind & _ORIGIN else None
-        out = set(own) if own else None
+        out = None
+        if kind & _ORIGIN:
+            try:  # _own_labels_guarded, inlined (hot)
+                own = self._own_labels(node)
+            except RecursionError:  # name resolution recursing on a long chain
+                self.incomplete(node, "an expression too deeply nested to follow")
+                own = _NO_LABELS
+            if own:
+                out = set(own)
         if kind & _BINOP and isinstance(node.op, ast.BitXor):  # type: ignore[attr-defined]
             out = out or set()
             out.add(DECIPHERED)  # XOR with a key
@@ -1242,9 +1265,10 @@ class _Collector(ast.NodeVisitor):
             out |= self.scope.label(sub.id)
             if self.folder.resolve(sub) in ENVIRONS:
                 out.add("secret")  # from os import environ as E: E is os.environ
-            if _wallet_secret(sub.id) and not self.scope.is_setting(sub.id):
+            named = _secret_name(sub.id)
+            if named & WALLET_NAMED and not self.scope.is_setting(sub.id):
                 out.add("wallet-secret")
-            if _credential_name(sub.id):
+            if named & CREDENTIAL_NAMED:
                 out.add(CREDENTIAL_LABEL)
         elif isinstance(sub, ast.Attribute):
             name = self.folder.resolve(sub)
@@ -1255,7 +1279,7 @@ class _Collector(ast.NodeVisitor):
             key = _dotted(sub)
             if key is not None:
                 out |= self.scope.label(key)
-            if _credential_name(sub.attr):
+            if _secret_name(sub.attr) & CREDENTIAL_NAMED:
                 out.add(CREDENTIAL_LABEL)
         elif isinstance(sub, ast.Call):
             name = self.folder.resolve(sub.func)
@@ -1477,17 +1501,16 @@ class _Collector(ast.NodeVisitor):
                 else:
                     self.scope.prefixes.pop(target.id, None)
             if isinstance(value, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)):
+                # x = os.system / x = __import__('os') / importlib.import_module('os') /
+                # getattr(os, 'system') / x = vars(os)['system']
                 resolved = self.folder.resolve(value)
-                if resolved is not None and not isinstance(value, ast.Call | ast.Subscript):
+                if resolved is not None:
                     self.scope.aliases[target.id] = resolved
-                elif resolved is not None and isinstance(value, ast.Call):
-                    # x = __import__('os') / importlib.import_module('os') / getattr(os, 'system')
-                    self.scope.aliases[target.id] = resolved
-                elif resolved is not None and isinstance(value, ast.Subscript):
-                    self.scope.aliases[target.id] = resolved
+                    self.folder.aliases_changed()
             if target.id in BUILTIN_NAMES and self.scope.aliases.get(target.id) is None:
                 # `with open(p, "wb") as file`: a local now, no longer the builtin of that name
                 self.scope.aliases[target.id] = UNKNOWN
+                self.folder.aliases_changed()
             labels = self.labels_of(value)
             if labels:
                 self.scope.labels[target.id] = labels
@@ -1586,6 +1609,7 @@ class _Collector(ast.NodeVisitor):
     visit_TryStar = visit_Try
 
     def visit_Constant(self, node: ast.Constant) -> None:
+        # (generic_visit does not call this for other than strings and bytes of 4 or more)
         if isinstance(node.value, str) and len(node.value) >= 4:
             self.facts.strings.append((node.lineno, node.value))
             self.facts.string_scope.setdefault(
@@ -1900,16 +1924,19 @@ def _setting_read(value: ast.expr) -> bool:
     return bool(last) and CONFIG_OBJECT.search(last) is not None
 
 
-@functools.lru_cache(maxsize=4096)
-def _credential_name(identifier: str) -> bool:
-    return CREDENTIAL_NAME.search(identifier) is not None
+WALLET_NAMED, CREDENTIAL_NAMED = 1, 2
 
 
-@functools.lru_cache(maxsize=4096)
-def _wallet_secret(identifier: str) -> bool:
-    return WALLET_SECRET.search(identifier) is not None
+@functools.lru_cache(maxsize=8192)
+def _secret_name(identifier: str) -> int:
+    """What an identifier's name says it holds: ``WALLET_NAMED`` (``WALLET_SECRET``) and
+    ``CREDENTIAL_NAMED`` (``CREDENTIAL_NAME``) bits. Asked for every name an expression reads,
+    of a few thousand distinct ones a file: cached."""
+    wallet = WALLET_NAMED if WALLET_SECRET.search(identifier) else 0
+    return wallet | (CREDENTIAL_NAMED if CREDENTIAL_NAME.search(identifier) else 0)
 
 
+_CONSTANT = ast.Constant
 _DISPATCH: dict[type, Callable[[_Collector, Any], None] | None] = {}
 
 

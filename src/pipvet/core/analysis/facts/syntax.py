@@ -87,7 +87,12 @@ def code_lines(text: str) -> list[str]:
     ``\\r`` only). ``str.splitlines`` also breaks at form feeds, ``\\x1c``-``\\x1e``, ``\\x85``
     and ``\\u2028``: one of those in a comment would shift every line after it (an excerpt
     showing another line than the one reported, a call looked for on the wrong line)."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return code_text(text).split("\n")
+
+
+def code_text(text: str) -> str:
+    """``text`` with every line break Python knows as ``\\n`` (``code_lines``, joined)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def parse_python(text: str, *, newer: bool = True) -> ast.Module | None:
