@@ -1142,6 +1142,16 @@ class _Collector(ast.NodeVisitor):
         if kind & _READS_CONFIG and self._config_env_read(node):
             self._labels[key] = _NO_LABELS  # os.getenv("HTTPS_PROXY"): settings, not secrets
             return _NO_LABELS
+        if kind & _NAME:  # a leaf, the most common case: its own labels only
+            try:
+                own = self._own_labels(node)
+            except RecursionError:  # name resolution recursing on a long chain
+                self.incomplete(node, "an expression too deeply nested to follow")
+                own = _NO_LABELS
+            if not own:
+                self._labels[key] = _NO_LABELS
+                return _NO_LABELS
+            return self._memo_labels(key, set(own))
         if depth >= LABEL_RECURSION:
             return self._labels_iterative(node)
         # only names, attributes and calls have labels of their own; ``out`` stays None while
@@ -1652,7 +1662,8 @@ class _Collector(ast.NodeVisitor):
             base = self.folder.resolve(node.args[0])
             if base in BUILTIN_ALIASES:
                 self.facts.dynamic_builtins.append((node.lineno, self.where))
-        if self.where not in (WHERE_MAIN, WHERE_MAINTAINER):
+        # (``self.where``, inlined: this runs for every call)
+        if self.func_stack or self.in_main not in (WHERE_MAIN, WHERE_MAINTAINER):
             caller = self.func_stack[-1] if self.func_stack else MODULE_CALLER
             firm = self.guarded == 0
             if isinstance(func, ast.Name):
@@ -1846,7 +1857,7 @@ _LABEL_FREE = (ast.Constant, ast.expr_context, ast.operator, ast.boolop, ast.una
 _NO_LABELS: frozenset[str] = frozenset()
 _LABEL_ORIGINS = (ast.Name, ast.Attribute, ast.Call)
 # what ``labels_of`` asks of a node's type, as bits
-_FREE, _ORIGIN, _READS_CONFIG, _BINOP, _CALL, _ATTRIBUTE = 1, 2, 4, 8, 16, 32
+_FREE, _ORIGIN, _READS_CONFIG, _BINOP, _CALL, _ATTRIBUTE, _NAME = 1, 2, 4, 8, 16, 32, 64
 
 
 class _LabelKinds(dict):
@@ -1861,6 +1872,7 @@ class _LabelKinds(dict):
             (_BINOP, ast.BinOp),
             (_CALL, ast.Call),
             (_ATTRIBUTE, ast.Attribute),
+            (_NAME, ast.Name),
         ):
             if issubclass(kind, types):
                 bits |= bit
