@@ -88,10 +88,10 @@ class Scope:
             if name in scope.labels:
                 return scope.labels[name]
             scope = scope.parent
-        return _UNLABELLED
+        return NO_LABELS
 
 
-_UNLABELLED: frozenset[str] = frozenset()
+NO_LABELS: frozenset[str] = frozenset()  # what carries no label (one shared value)
 BUILTIN_ALIASES = {"__builtins__", "builtins", "__builtin__"}
 BUILTIN_NAMES = (
     frozenset(dir(builtins)) | BUILTIN_ALIASES | {"execfile", "file", "reload", "unicode"}

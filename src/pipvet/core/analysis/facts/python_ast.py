@@ -21,6 +21,7 @@ from pipvet.core.analysis.facts.dataflow import (
     BUILTIN_ALIASES,
     BUILTIN_NAMES,
     DECODER_NAMES,
+    NO_LABELS,
     Folder,
     Scope,
 )
@@ -1142,17 +1143,7 @@ class _Collector(ast.NodeVisitor):
         if kind & _READS_CONFIG and self._config_env_read(node):
             self._labels[key] = _NO_LABELS  # os.getenv("HTTPS_PROXY"): settings, not secrets
             return _NO_LABELS
-        if kind & _NAME:  # a leaf, the most common case: its own labels only
-            try:
-                own = self._own_labels(node)
-            except RecursionError:  # name resolution recursing on a long chain
-                self.incomplete(node, "an expression too deeply nested to follow")
-                own = _NO_LABELS
-            if not own:
-                self._labels[key] = _NO_LABELS
-                return _NO_LABELS
-            return self._memo_labels(key, set(own))
-        if depth >= LABEL_RECURSION:
+        if depth >= LABEL_RECURSION and not kind & _NAME:
             return self._labels_iterative(node)
         # only names, attributes and calls have labels of their own; ``out`` stays None while
         # nothing flows in (most expressions): no set is made for them
@@ -1163,6 +1154,11 @@ class _Collector(ast.NodeVisitor):
             except RecursionError:  # name resolution recursing on a long chain
                 self.incomplete(node, "an expression too deeply nested to follow")
                 own = _NO_LABELS
+            if kind & _NAME:  # a leaf, the most common node: nothing flows in from below
+                if not own:
+                    self._labels[key] = _NO_LABELS
+                    return _NO_LABELS
+                return self._memo_labels(key, set(own))
             if own:
                 out = set(own)
         if kind & _BINOP and isinstance(node.op, ast.BitXor):  # type: ignore[attr-defined]
@@ -1662,8 +1658,7 @@ class _Collector(ast.NodeVisitor):
             base = self.folder.resolve(node.args[0])
             if base in BUILTIN_ALIASES:
                 self.facts.dynamic_builtins.append((node.lineno, self.where))
-        # (``self.where``, inlined: this runs for every call)
-        if self.func_stack or self.in_main not in (WHERE_MAIN, WHERE_MAINTAINER):
+        if self.where not in (WHERE_MAIN, WHERE_MAINTAINER):
             caller = self.func_stack[-1] if self.func_stack else MODULE_CALLER
             firm = self.guarded == 0
             if isinstance(func, ast.Name):
@@ -1854,7 +1849,7 @@ _NOOP_TYPES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpo
 _UNSEEN = object()
 # Node types whose labels are always empty (no own labels, no children that could have any).
 _LABEL_FREE = (ast.Constant, ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
-_NO_LABELS: frozenset[str] = frozenset()
+_NO_LABELS = NO_LABELS
 _LABEL_ORIGINS = (ast.Name, ast.Attribute, ast.Call)
 # what ``labels_of`` asks of a node's type, as bits
 _FREE, _ORIGIN, _READS_CONFIG, _BINOP, _CALL, _ATTRIBUTE, _NAME = 1, 2, 4, 8, 16, 32, 64
