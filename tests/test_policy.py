@@ -123,12 +123,26 @@ def test_project_status_from_json_and_html():
 @pytest.mark.parametrize(
     ("version", "flagged"),
     [("999.0", True), ("99.1", True), ("9999.0.1", True), ("5000.0", True),
-     ("2024.10.1", False), ("20240101", False), ("1.26.4", False), ("100.0", False)],
+     ("2024.10.1", False), ("20240101", False), ("1.26.4", False), ("100.0", False),
+     ("263.7307.50", False)],
 )  # fmt: skip
 def test_dependency_confusion_versions(version, flagged):
     from packaging.version import Version
 
-    assert gate.confusion_version(Version(version)) is flagged
+    from pipvet.core.names import confusion_version
+
+    assert confusion_version(Version(version)) is flagged
+    assert confusion_version(Version(version), "corp-internal-lib") is flagged
+
+
+def test_a_popular_projects_high_version_is_its_own_scheme():
+    """A confusion upload claims a name that is private elsewhere: never a popular project's."""
+    from packaging.version import Version
+
+    from pipvet.core.names import confusion_version
+
+    assert confusion_version(Version("9999.0"), "corp-internal-lib")
+    assert not confusion_version(Version("9999.0"), "Requests")
 
 
 def test_release_times_take_the_first_upload_of_each_version():

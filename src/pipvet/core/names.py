@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 TARGET_LIMIT = 10000  # names ranked up to this are the ones squatters imitate
 LIST_END = 15000  # the rank an unknown name is taken to have: below the whole list
@@ -476,6 +477,27 @@ def check_name(name: str) -> NameCheck:
 def suggest(name: str) -> NameCheck:
     """For a name that is not on the index: the closest popular name, if any is close."""
     return default_index().suggest(name)
+
+
+def popular_rank(name: str) -> int | None:
+    """The rank of ``name`` on the popular list (1 = most downloaded), None when not on it."""
+    return default_index().rank.get(canonicalize_name(name))
+
+
+def confusion_version(version: Version, name: str | None = None) -> bool:
+    """A version as dependency-confusion uploads use to win over an internal package: 99.x,
+    999.x, 9999.x, or a major over 1000 that is not a date. Never for a popular project
+    (``name`` on the popular list): a confusion upload claims a name that is private elsewhere,
+    and a much-downloaded public project's high number is its own scheme (IDE build numbers)."""
+    major = version.release[0] if version.release else 0
+    text = str(major)
+    if len(text) >= 2 and set(text) == {"9"}:
+        odd = True
+    elif major >= 1000:
+        odd = not (1990 <= major <= 2100 or 19900101 <= major <= 21001231)
+    else:
+        odd = False
+    return odd and (name is None or popular_rank(name) is None)
 
 
 def check_names(names: Sequence[str]) -> list[NameCheck]:

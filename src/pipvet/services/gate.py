@@ -35,6 +35,7 @@ from packaging.version import Version
 
 from pipvet.core.errors import InputError, PipvetError
 from pipvet.core.models import DistFile, PackageId
+from pipvet.core.names import confusion_version
 from pipvet.core.policy import Policy
 from pipvet.core.reports.gate import GateIssue, GateReport, HeldBack, MalwareHit
 
@@ -368,19 +369,6 @@ class PlannedPackage:
     from_lock: bool = False
 
 
-def confusion_version(version: Version) -> bool:
-    """A version like 99.x, 999.x or 9999.x, or a major over 1000 that is not a date: what
-    dependency-confusion uploads use to win over an internal package."""
-    major = version.release[0] if version.release else 0
-    text = str(major)
-    if len(text) >= 2 and set(text) == {"9"}:
-        return True
-    if major >= 1000:
-        year_like = 1990 <= major <= 2100 or 19900101 <= major <= 21001231
-        return not year_like
-    return False
-
-
 def check_index_facts(
     packages: Sequence[PlannedPackage],
     *,
@@ -450,7 +438,7 @@ def check_index_facts(
             )
         if releases == 1:
             judge("gate.few-releases", f"{name} has a single release")
-        if confusion_version(pkg.version):
+        if confusion_version(pkg.version, name):
             judge(
                 "gate.confusion-version",
                 f"{name}=={version} has a dependency-confusion style version number",

@@ -11,7 +11,7 @@ from packaging.version import InvalidVersion, Version
 
 from pipvet.core.analysis.model import Artifact, Finding
 from pipvet.core.analysis.rules import finding
-from pipvet.core.names import check_name
+from pipvet.core.names import check_name, confusion_version
 
 PLACEHOLDERS = frozenset(
     {
@@ -57,7 +57,7 @@ def check_artifact(artifact: Artifact) -> list[Finding]:
             v = Version(version)
         except InvalidVersion:
             v = None
-        if v is not None and v.major >= 99 and not 1990 <= v.major <= 2100 and v.major < 19000000:
+        if v is not None and confusion_version(v, name or None):
             out.append(
                 finding(
                     "metadata.dependency-confusion-version",
