@@ -44,9 +44,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "corpus"
-BENIGN_DIR = Path(
-    os.environ.get("PIPVET_BENIGN_DIR") or Path.home() / ".cache" / "pipvet-bench" / "benign"
-)
+sys.path.insert(0, str(ROOT / "scripts"))
+from fetch_benign import benign_dir  # noqa: E402  (the fetcher's folder: $PIPVET_BENIGN_DIR)
+
+BENIGN_DIR = benign_dir()
 BENCH_CACHE = Path.home() / ".cache" / "pipvet-bench" / "gate"
 PYPI = "https://pypi.org/simple/"
 

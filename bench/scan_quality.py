@@ -22,7 +22,6 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-import os
 import re
 import sys
 import time
@@ -34,9 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 MALICIOUS_DIR = SHARED / "corpus" / "malicious"
-BENIGN_CACHE = Path(
-    os.environ.get("PIPVET_BENIGN_CACHE", Path.home() / ".cache" / "pipvet-bench" / "benign")
-)
+sys.path.insert(0, str(ROOT / "scripts"))
+from fetch_benign import benign_dir  # noqa: E402  (the fetcher's folder: $PIPVET_BENIGN_DIR)
+
+BENIGN_CACHE = benign_dir()
 FLAGGED = ("malicious", "suspicious")
 
 
