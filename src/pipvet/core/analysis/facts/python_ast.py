@@ -337,8 +337,12 @@ PROGRAM_RUNNERS = (
 # where a program's path came from: not data it sends (see _sent_labels)
 PROGRAM_PATH_LABELS = frozenset({"secret", "env-dump", "home", "fingerprint", "credential-name"})
 DECIPHERED = "deciphered"  # text run through a custom cipher (XOR, substitution, chr arithmetic)
+# beside "download": the address fetched is written in (a constant, or a constant start), hidden
+# (decoded) or itself fetched; without it, the address is given at run time (a parameter, the
+# configuration, the user): what is fetched is what the caller asks for
+FIXED_SOURCE = "fixed-source"
 # labels of text that may be code the reader cannot see
-HIDDEN_CODE_LABELS = frozenset({"decoded", "download", DECODED_PARAM, DECIPHERED})
+HIDDEN_CODE_LABELS = frozenset({"decoded", "download", DECODED_PARAM, DECIPHERED, FIXED_SOURCE})
 # serialisers whose output is a data record, never a script (marshal.dumps is not: code objects)
 DATA_DUMPS = frozenset(
     {"pickle.dumps", "cPickle.dumps", "json.dumps", "yaml.dump", "yaml.safe_dump"}
@@ -1194,7 +1198,7 @@ class _Collector(ast.NodeVisitor):
         slice of its subject, never of the pattern (``PATTERN.match(text).group()``), and a
         process's answer is not its command line (``Popen(cmd).communicate(data)``)."""
         if isinstance(node, ast.Attribute):
-            return out - {"download"} if node.attr in RESPONSE_META else out
+            return out - _FIXED_DOWNLOAD if node.attr in RESPONSE_META else out
         func = node.func
         if isinstance(func, ast.Name) and func.id in NUMBER_CASTS and "remote" in out:
             return out - {"remote"}  # int(sock.recv(32)): a port number, never a command
@@ -1337,19 +1341,34 @@ class _Collector(ast.NodeVisitor):
                     or _dotted(sub.func.value) in self.client_attrs
                 )
             ):
-                out.add("download")  # opener.open(url), session.get(url)
+                out |= self._downloaded(sub)  # opener.open(url), session.get(url)
             if name is None:
                 return out
             label = LABEL_SOURCES.get(name)
-            if label:
+            if label == "download":
+                out |= self._downloaded(sub)
+            elif label:
                 out.add(label)
             if name in DECODER_NAMES and not self._trivial_input(sub):
                 out.add(self._decoded_label(sub))
             if name in ("open", "io.open", "codecs.open") and sub.args:
                 out.add("file")
             if name.endswith(("urlopen", "urlretrieve")):
-                out.add("download")
+                out |= self._downloaded(sub)
         return out
+
+    def _downloaded(self, fetch: ast.Call) -> frozenset[str]:
+        """What a fetch returns: downloaded content, from a fixed source unless the address
+        is given at run time (see ``FIXED_SOURCE``)."""
+        args = [*fetch.args[:1], *(k.value for k in fetch.keywords if k.arg == "url")]
+        if not args:
+            return _FIXED_DOWNLOAD  # a client's own base address, or nothing we can see
+        url = args[0]
+        if isinstance(url, ast.Starred) or self.folder.fold(url) is not None or self._prefix(url):
+            return _FIXED_DOWNLOAD
+        if self.labels_of(url) & _ADDRESS_FROM_ELSEWHERE:
+            return _FIXED_DOWNLOAD  # decoded, or itself downloaded: hidden, not given
+        return _GIVEN_DOWNLOAD
 
     def _serialised(self, arg: ast.expr) -> bool:
         """``pickle.dumps(x)`` (or a name bound to it in this scope... not tracked: calls only)."""
@@ -1800,7 +1819,7 @@ class _Collector(ast.NodeVisitor):
                 if kw.arg in ("filename", "out"):
                     dest = kw.value
             if isinstance(dest, ast.Name):
-                self.scope.labels[dest.id] = self.scope.label(dest.id) | {"download"}
+                self.scope.labels[dest.id] = self.scope.label(dest.id) | self._downloaded(node)
         if name == "setup" or name.endswith(".setup"):
             self.facts.setup_kwargs.update(k.arg for k in node.keywords if k.arg)
         for a in node.args:  # folded concatenations are strings too (indicators, paths)
@@ -1847,6 +1866,11 @@ MAX_INCOMPLETE = 5  # parts not analysed recorded per file
 # Node types whose visit does nothing: no visit_ method and no child that one would have.
 _NOOP_TYPES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop, ast.Name)
 _UNSEEN = object()
+# what a fetch returns (``_Collector._downloaded``), and the labels of an address that make it
+# hidden rather than given (decoded, deciphered, or itself received)
+_FIXED_DOWNLOAD = frozenset({"download", FIXED_SOURCE})
+_GIVEN_DOWNLOAD = frozenset({"download"})
+_ADDRESS_FROM_ELSEWHERE = frozenset({"decoded", "download", "remote", DECIPHERED})
 # Node types whose labels are always empty (no own labels, no children that could have any).
 _LABEL_FREE = (ast.Constant, ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
 _NO_LABELS = NO_LABELS

@@ -5,9 +5,11 @@ Two kinds of code in setup.py run only on a person's request, never by installin
 - a top-level function nothing in the file names (``def check_deps(): ...`` whose one call is
   commented out): dead code; a file that looks names up at run time (``globals()``, ``getattr``
   with a computed name, ``exec``...) keeps every function live;
-- the methods of a command class that ``cmdclass`` registers only under a maintainer command
-  (``cmdclass={"upload": UploadCommand}``): pip runs ``egg_info``, ``build``, ``install`` and the
-  like, never ``upload`` or ``publish``.
+- the methods of a command class that ``cmdclass`` registers only under commands an install
+  never runs (``cmdclass={"upload": UploadCommand, "update_dlls": FetchDlls}``): pip and the
+  other frontends run ``egg_info``, ``build``, ``install`` and the like (``INSTALL_COMMANDS``),
+  never ``upload`` or a project's own ``update_dlls``, unless setup.py names that command again
+  (``self.run_command("update_dlls")``, ``build.sub_commands``): then it counts as run.
 """
 
 from __future__ import annotations
@@ -17,6 +19,15 @@ from dataclasses import dataclass
 
 from pipvet.core.analysis.facts.python_ast import MAINTAINER_COMMANDS
 from pipvet.core.analysis.facts.syntax import parse_python
+
+# setup.py commands a build frontend runs, or that those run as their sub-commands (setuptools,
+# distutils, wheel, numpy.distutils): any other command runs only when a person types it
+INSTALL_COMMANDS = frozenset(
+    {"egg_info", "dist_info", "editable_wheel", "develop", "sdist", "check", "bdist", "bdist_wheel"}
+    | {"bdist_egg", "build", "build_py", "build_ext", "build_clib", "build_scripts", "build_src"}
+    | {"install", "install_lib", "install_headers", "install_scripts", "install_data"}
+    | {"install_egg_info", "install_clib", "easy_install", "config", "saveopts", "setopt"}
+)
 
 # names that let code reach a function without naming it
 _DYNAMIC_LOOKUPS = frozenset(
@@ -45,7 +56,7 @@ def setup_reach(text: str) -> SetupReach:
 def reach_of_tree(tree: ast.Module) -> SetupReach:
     """``setup_reach`` of a setup.py already parsed."""
     loaded: set[str] = set()
-    constants: set[str] = set()
+    constants: dict[str, int] = {}  # string constant -> how often it occurs
     registered: dict[str, set[str]] = {}  # class name -> cmdclass keys it is registered under
     for node in _walk_install_time(tree):
         if isinstance(node, ast.Name):
@@ -54,7 +65,7 @@ def reach_of_tree(tree: ast.Module) -> SetupReach:
         elif isinstance(node, ast.Attribute):
             loaded.add(node.attr)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            constants.add(node.value)
+            constants[node.value] = constants.get(node.value, 0) + 1
         elif isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
                 _register(registered, key, value)
@@ -72,9 +83,18 @@ def reach_of_tree(tree: ast.Module) -> SetupReach:
                 dead.add(stmt.name)
         elif isinstance(stmt, ast.ClassDef):
             keys = registered.get(stmt.name)
-            if keys and all(k.strip().lower() in MAINTAINER_COMMANDS for k in keys):
+            if keys and all(_never_installs(k, constants) for k in keys):
                 spans.append((stmt.lineno, stmt.end_lineno or stmt.lineno))
     return SetupReach(frozenset(dead), tuple(spans))
+
+
+def _never_installs(command: str, constants: dict[str, int]) -> bool:
+    """A command an install never runs: a maintainer's (``upload``), or any other that is not
+    an install command and that setup.py names only where it registers it (one constant)."""
+    name = command.strip().lower()
+    if name in MAINTAINER_COMMANDS:
+        return True
+    return bool(name) and name not in INSTALL_COMMANDS and constants.get(command, 0) <= 1
 
 
 def _walk_install_time(tree: ast.Module):

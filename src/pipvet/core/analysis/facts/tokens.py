@@ -16,6 +16,7 @@ import warnings
 from pipvet.core.analysis.facts.dataflow import DECODER_NAMES
 from pipvet.core.analysis.facts.python_ast import (
     BUILTINS,
+    FIXED_SOURCE,
     LABEL_SOURCES,
     WATCHED_METHODS,
     WATCHED_ROOTS,
@@ -207,10 +208,12 @@ def _labels(
             name = _resolve(dotted, aliases) or dotted
             if name in LABEL_SOURCES:
                 out.add(LABEL_SOURCES[name])
+                if LABEL_SOURCES[name] == "download":
+                    out.add(FIXED_SOURCE)  # the address is not followed here: taken as fixed
             if name in DECODER_NAMES or name.endswith(("b64decode", "decodestring", "unhexlify")):
                 out.add("decoded")
             if name.endswith(("urlopen", "urlretrieve")):
-                out.add("download")
+                out |= {"download", FIXED_SOURCE}
             if name in ("os.environ", "os.getenv") or name.startswith("os.environ"):
                 out.add("secret")
             k = j

@@ -268,7 +268,7 @@ def bump(severity: str, when: str, table: dict[str, str]) -> str:
 PERIPHERAL_DIRS = frozenset(
     [
         *("test", "tests", "testing", "docs", "doc", "examples", "example", "samples", "sample"),
-        *("benchmarks", "benchmark"),
+        *("benchmarks", "benchmark", "testsuite", "testsuites"),
     ]
 )
 

@@ -155,7 +155,7 @@ BUILD_TOOLS = re.compile(
 CREDENTIAL_PATHS = re.compile(
     r"(\.ssh[/\\]|id_rsa|id_ed25519|\.aws[/\\]credentials|\.aws[/\\]config|\.kube[/\\]config|"
     r"\.docker[/\\]config\.json|\.git-credentials|\.netrc|\.pypirc|\.npmrc|"
-    r"Local Storage[/\\]leveldb|Login Data\b|Web Data\b|Local State\b|[/\\]Cookies\b|"
+    r"Local Storage[/\\]leveldb|(?-i:Login Data|Web Data|Local State)\b|[/\\]Cookies\b|"
     r"discord(canary|ptb)?[/\\]|wallet\.dat|Exodus|Electrum|Atomic[/\\]|Ethereum[/\\]keystore|"
     r"nkbihfbeogaeaoehlefnkodbefgpgknn|Metamask|Keychains|login\.keychain|\.gnupg|"
     r"Mozilla[/\\]Firefox[/\\]Profiles|Google[/\\]Chrome[/\\]User Data|BraveSoftware|"

@@ -18,6 +18,7 @@ from pipvet.core.analysis.facts.python_ast import (
     DECODED_PARAM,
     DOWNLOAD_TO_FILE,
     FETCH_PROGRAMS,
+    FIXED_SOURCE,
     MODULE_CALLER,
     WRITE_METHODS,
     CallFact,
@@ -143,8 +144,9 @@ STRONG_NEEDLES = tuple(
 )
 SECRET_LABELS = frozenset({"secret", "fingerprint", "env-dump", "home", "wallet-secret"})
 STRONG_CREDENTIALS = re.compile(
-    r"(Local Storage[/\\]leveldb|Login Data\b|Local State\b|discord(canary|ptb)?[/\\]|wallet\.dat|"
-    r"Exodus|Electrum|Ethereum[/\\]keystore|nkbihfbeogaeaoehlefnkodbefgpgknn|"
+    # Chrome's files by their exact names ("VM-local state" in a message is prose)
+    r"(Local Storage[/\\]leveldb|(?-i:Login Data|Local State)\b|discord(canary|ptb)?[/\\]|"
+    r"wallet\.dat|Exodus|Electrum|Ethereum[/\\]keystore|nkbihfbeogaeaoehlefnkodbefgpgknn|"
     r"Telegram Desktop[/\\]tdata|\.ROBLOSECURITY)",
     re.I,
 )
@@ -193,9 +195,12 @@ def check(ctx: FileContext) -> list[Finding]:
                 )
             elif "download" in call.labels and not _handles_data(call):
                 # a preload/plugin feature runs code from the URL its caller gives, when called:
-                # worth a warning; a URL written in, hidden or run on import stays serious
+                # worth a warning; a URL written in, hidden or run on import stays serious (and
+                # so does starting a downloaded program, wherever its address came from)
                 callers = (
-                    when == WHEN_CALL and name in CODE_SINKS and _callers_url(facts, call.func)
+                    when == WHEN_CALL
+                    and name in CODE_SINKS
+                    and (FIXED_SOURCE not in call.labels or _callers_url(facts, call.func))
                 )
                 out.append(
                     finding(
@@ -374,13 +379,15 @@ def check(ctx: FileContext) -> list[Finding]:
                 runner = next(
                     (c for c in facts.calls if c.name in PROCESS and c.func in scopes), None
                 )
-                intent = runner is not None and not _message_line(ctx.text, line, facts.calls)
+                message = _message_line(ctx.text, line, facts.calls)
+                intent = runner is not None and not message
                 when = ctx.when(runner) if runner is not None else WHEN_CALL
                 out.append(
                     finding(
                         "intent.shell-download-execute" if intent else "indicator.shell-command",
                         "intent" if intent else "indicator",
-                        _serious(when) if intent else "medium",
+                        # an install one-liner shown to a person: said, never a sign of intent
+                        _serious(when) if intent else "low" if message else "medium",
                         ctx,
                         line,
                         "Holds a shell command line that fetches or hides code.",
@@ -592,13 +599,14 @@ def _constant_users(text: str, line: int) -> set[str | None] | None:
 # Commands that unpack, move or check a downloaded file without running it
 DATA_TOOLS = re.compile(
     r"^\s*['\"]?(tar|unzip|gunzip|gzip|bunzip2|bzip2|xz|unxz|7z|7za|cp|mv|rm|mkdir|ln|ls|"
-    r"sha\d+sum|md5sum|shasum|file|cat|head|install|rsync)(\.exe)?['\"]?(\s|,|$)",
+    r"sha\d+sum|md5sum|shasum|file|cat|head|install|rsync|gpgv?2?|minisign|signify|cosign)"
+    r"(\.exe)?['\"]?(\s|,|$)",
     re.I,
 )
 
 
 def _handles_data(call: CallFact) -> bool:
-    """A process call that unpacks or moves downloaded data (tar xf, unzip, cp...)."""
+    """A process call that unpacks, checks or moves downloaded data (tar xf, unzip, gpgv, cp)."""
     if call.name not in PROCESS:
         return False
     cmd = command_text(call)
