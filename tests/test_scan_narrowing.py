@@ -1077,6 +1077,44 @@ def test_reading_chromes_local_state_beside_a_network_call_is_credential_theft()
     assert found(result, "intent.credential-theft")
 
 
+# -- setup.py fetching its prebuilt wheel, by the toolchain it was asked to build for --------
+
+_PREBUILT = """
+    import os, platform, sys, urllib.request
+    from setuptools import setup
+    from wheel.bdist_wheel import bdist_wheel
+
+    BASE = "https://github.com/example/demo/releases/download/{tag}/{name}"
+
+    def wheel_url():
+        cuda = os.environ.get("CUDA_VERSION", "12")
+        local = os.environ.get("DEMO_LOCAL_VERSION", "")
+        py = f"cp{sys.version_info.major}{sys.version_info.minor}"
+        name = f"demo-1.0+cu{cuda}{local}-{py}-{py}-linux_{platform.machine()}.whl"
+        return BASE.format(tag="v1.0", name=name), name
+
+    class CachedWheel(bdist_wheel):
+        def run(self):
+            url, name = wheel_url()
+            urllib.request.urlretrieve(url, name)
+
+    setup(name="demo", cmdclass={"bdist_wheel": CachedWheel})
+"""
+
+
+def test_a_prebuilt_wheel_chosen_by_toolchain_versions_sends_no_secret():
+    result = scan({"setup.py": _PREBUILT, "demo/__init__.py": ""})
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict != "malicious"
+
+
+def test_a_token_from_the_environment_in_the_same_url_is_exfiltration():
+    src = _PREBUILT.replace('"DEMO_LOCAL_VERSION"', '"GITHUB_TOKEN"')
+    result = scan({"setup.py": src, "demo/__init__.py": ""})
+    assert found(result, "intent.exfiltration")
+    assert result.verdict == "malicious"
+
+
 # -- a project template's files ({{cookiecutter.name}}/...) are not the package's code -------
 
 _TEMPLATE = "from {{ cookiecutter.library_name }}.client import {{ cookiecutter.name }}Stream\n"

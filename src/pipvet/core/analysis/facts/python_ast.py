@@ -313,9 +313,11 @@ ENVIRONS = frozenset({"os.environ", "posix.environ", "nt.environ"})
 _ENV_GETTER_ATTRS = frozenset(g.rsplit(".", 1)[-1] for g in ENV_GETTERS)
 _ENVIRON_ATTRS = frozenset(e.rsplit(".", 1)[-1] for e in ENVIRONS)
 # Environment variables that configure a program (proxies, certificates, logging, locale...)
+# or describe the toolchain a build targets (CUDA_VERSION, CUDA_HOME, ROCM_ROOT, TARGET_ARCH)
 CONFIG_ENV = re.compile(
     r"(proxy|ca_?bundle|ca_?certs?|ssl|tls|cert_?(file|dir)|timeout|debug|verbose|log_?level|"
-    r"^lang$|^lc_|^term$|color|^pager$|^editor$|^columns$|^lines$|^tz$|^no_proxy$)",
+    r"^lang$|^lc_|^term$|color|^pager$|^editor$|^columns$|^lines$|^tz$|^no_proxy$|"
+    r"^version$|_(version|home|root|arch)$)",  # (HOME itself is where the user's files are)
     re.I,
 )
 # Keyword arguments that configure a transport or a child process rather than carry what is sent
