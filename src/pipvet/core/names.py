@@ -490,13 +490,9 @@ def confusion_version(version: Version, name: str | None = None) -> bool:
     (``name`` on the popular list): a confusion upload claims a name that is private elsewhere,
     and a much-downloaded public project's high number is its own scheme (IDE build numbers)."""
     major = version.release[0] if version.release else 0
-    text = str(major)
-    if len(text) >= 2 and set(text) == {"9"}:
-        odd = True
-    elif major >= 1000:
-        odd = not (1990 <= major <= 2100 or 19900101 <= major <= 21001231)
-    else:
-        odd = False
+    nines = len(str(major)) >= 2 and set(str(major)) == {"9"}
+    dated = 1990 <= major <= 2100 or 19900101 <= major <= 21001231
+    odd = nines or (major >= 1000 and not dated)
     return odd and (name is None or popular_rank(name) is None)
 
 
