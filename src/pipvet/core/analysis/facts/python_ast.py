@@ -1637,15 +1637,7 @@ class _Collector(ast.NodeVisitor):
 
     def visit_Constant(self, node: ast.Constant) -> None:
         # (generic_visit does not call this for other than strings and bytes of 4 or more)
-        if isinstance(node.value, str) and len(node.value) >= 4:
-            self.facts.strings.append((node.lineno, node.value))
-            self.facts.string_scope.setdefault(
-                node.lineno, self.func_stack[-1] if self.func_stack else None
-            )
-            if len(node.value) >= 16:
-                self.facts.literals.add(node.value)
-        elif isinstance(node.value, bytes) and len(node.value) >= 4:
-            self.facts.strings.append((node.lineno, node.value.decode("latin-1")))
+        _note_constant(self.facts, node, self.func_stack[-1] if self.func_stack else None)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr == "environ":
@@ -1987,6 +1979,32 @@ PYTHON_C = re.compile(r"""python[0-9.]*(?:\.exe)?["']?\s+-c\s+(["'])(.+?)\1""", 
 
 def _text(v: str | bytes) -> str:
     return v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+
+
+def _note_constant(facts: ModuleFacts, node: ast.Constant, func: str | None) -> None:
+    """A string or bytes constant of 4 characters or more, noted among ``facts.strings`` (and
+    ``literals``, from 16), as the rules read the file's text: ``func`` is the function it is in."""
+    value = node.value
+    if isinstance(value, str) and len(value) >= 4:
+        facts.strings.append((node.lineno, value))
+        facts.string_scope.setdefault(node.lineno, func)
+        if len(value) >= 16:
+            facts.literals.add(value)
+    elif isinstance(value, bytes) and len(value) >= 4:
+        facts.strings.append((node.lineno, value.decode("latin-1")))
+
+
+def constant_facts(tree: ast.Module) -> ModuleFacts:
+    """Facts of code that nothing installed runs (tests, docs, examples that no running code
+    names): its string constants only, for the rules that read what a file holds (addresses,
+    webhooks, obfuscator marks). Its calls and data flow are not followed (see ``analyze``)."""
+    facts = ModuleFacts(parsed=True)
+    constant = _CONSTANT
+    for node in walk(tree):
+        if type(node) is constant:
+            _note_constant(facts, node, None)  # type: ignore[arg-type]
+    facts.strings.sort(key=lambda item: item[0])  # in the order of the file, as a walk notes them
+    return facts
 
 
 def collect(
