@@ -13,8 +13,8 @@ the floor, and peak memory.
    garbage collector paused as pipvet's scan pauses it). The one-process scan and the floor are
    timed in alternating slices of the sample (``ROUNDS``), so that the machine's drift over
    minutes does not favour either, after one untimed artifact each (one-time set-up is start-up,
-   which the CLI row counts); ``PASSES`` passes, the one of median ratio reported (all ratios in
-   the summary). The floor with the collector on (the floor of the figures
+   which the CLI row counts); ``--passes`` passes (3), the one of median ratio reported (all ratios
+   in the summary). The floor with the collector on (the floor of the figures
    before 2026-11-27: collections during parsing made it 10-25% slower) is printed beside it.
 3. Peak RSS of one scan of the largest artifacts and of a synthetic 100 MB wheel.
 
@@ -200,7 +200,14 @@ def quality(jobs: int) -> None:
     print()
 
 
-def speed(side: str, paths: list[Path], bindir: Path | None, jobs: int, gd_n: int) -> list[str]:
+def speed(
+    side: str,
+    paths: list[Path],
+    bindir: Path | None,
+    jobs: int,
+    gd_n: int,
+    passes_wanted: int = PASSES,
+) -> list[str]:
     from pipvet.services.scan import scan_files
 
     rows = []
@@ -213,7 +220,7 @@ def speed(side: str, paths: list[Path], bindir: Path | None, jobs: int, gd_n: in
     scan_files(paths[:1], jobs=1, use_cache=False)
     floor(paths[:1])
     passes = []  # PASSES passes over the sample; the one of median ratio is reported
-    for _ in range(PASSES):
+    for _ in range(passes_wanted):
         spent = {"pipvet": 0.0, "floor": 0.0, "floor, collector on": 0.0}
         size = max(1, -(-n // ROUNDS))
         for i, start in enumerate(range(0, n, size)):
@@ -344,6 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--sides", default="malicious,benign", help="which sides to time")
     ap.add_argument("--largest", type=int, default=5, help="peak RSS of the N largest artifacts")
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument(
+        "--passes", type=int, default=PASSES, help="timed passes per side (median reported)"
+    )
     args = ap.parse_args(argv)
 
     if not args.skip_quality:
@@ -362,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for side, paths in (("malicious", mal), ("benign", ben)):
         if side in args.sides.split(","):
             n_gd = args.guarddog_benign_sample or gd_n if side == "benign" else gd_n
-            for row in speed(side, paths, bindir, args.jobs, n_gd):
+            for row in speed(side, paths, bindir, args.jobs, n_gd, args.passes):
                 print(row, flush=True)
     if SUMMARY:
         print()

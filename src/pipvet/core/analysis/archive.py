@@ -16,6 +16,7 @@ from __future__ import annotations
 import bz2
 import email.parser
 import email.policy
+import functools
 import gzip
 import hashlib
 import io
@@ -728,8 +729,14 @@ class _BoundedTarInfo(tarfile.TarInfo):
         return super()._proc_member(tarfile_)
 
 
+@functools.lru_cache(maxsize=8)
+def _bounded_tarinfo(max_header: int) -> type[_BoundedTarInfo]:
+    """``_BoundedTarInfo`` with its bound (one class per bound, not one per archive read)."""
+    return type("_TarInfo", (_BoundedTarInfo,), {"max_header": max_header})
+
+
 def _read_tar(r: _Reader, fileobj: BinaryIO, archive_size: int, depth: int) -> None:
-    bounded = type("_TarInfo", (_BoundedTarInfo,), {"max_header": r.limits.max_tar_header})
+    bounded = _bounded_tarinfo(r.limits.max_tar_header)
     with tarfile.open(fileobj=_decompressed(fileobj), mode="r|", tarinfo=bounded) as tf:
         for ti in tf:
             path, problems = _check_path(ti.name)

@@ -20,6 +20,7 @@ CMake or meson build names (it may run it while building) is never tooling.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 import sys
 from collections.abc import Iterable
@@ -106,7 +107,10 @@ def _names(text: str, folder: str) -> bool:
     return re.search(rf"(?<![\w.-]){re.escape(folder)}(?![\w-])", text) is not None
 
 
+@functools.lru_cache(maxsize=16)
 def _load_toml(text: str) -> dict | None:
+    """pyproject.toml's table (read by the layout and by the backend lookup: parsed once; the
+    callers only read it), ``{}`` for none, None when it does not parse."""
     if not text:
         return {}
     try:

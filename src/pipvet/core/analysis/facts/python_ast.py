@@ -1912,9 +1912,10 @@ class _ChildFields(dict):
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = _ChildFields()
 
 
-def walk(root: ast.AST) -> list[ast.AST]:
+def walk(root: ast.AST, skip: frozenset[int] | set[int] = frozenset()) -> list[ast.AST]:
     """``ast.walk``'s nodes in its order (breadth first, fields in order), without contexts and
-    operators (``_SCALAR_FIELDS``), as a list: a loop instead of three nested generators."""
+    operators (``_SCALAR_FIELDS``), as a list: a loop instead of three nested generators.
+    ``skip``: ids of nodes left out, with everything under them."""
     out = [root]
     fields = _CHILD_FIELDS
     i = 0
@@ -1924,8 +1925,10 @@ def walk(root: ast.AST) -> list[ast.AST]:
         for name in fields[type(node)]:
             value = getattr(node, name, None)
             if isinstance(value, list):
-                out.extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
+                out.extend(
+                    item for item in value if isinstance(item, ast.AST) and id(item) not in skip
+                )
+            elif isinstance(value, ast.AST) and id(value) not in skip:
                 out.append(value)
     return out
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from pipvet.core.analysis.facts.python_ast import MAINTAINER_COMMANDS
+from pipvet.core.analysis.facts.python_ast import MAINTAINER_COMMANDS, walk
 from pipvet.core.analysis.facts.syntax import parse_python
 
 # setup.py commands a build frontend runs, or that those run as their sub-commands (setuptools,
@@ -97,7 +97,7 @@ def _never_installs(command: str, constants: dict[str, int]) -> bool:
     return bool(name) and name not in INSTALL_COMMANDS and constants.get(command, 0) <= 1
 
 
-def _walk_install_time(tree: ast.Module):
+def _walk_install_time(tree: ast.Module) -> list[ast.AST]:
     """Every node of the module except the bodies of its top-level maintainer branches
     (``if sys.argv[-1] == "publish":``, ``command = sys.argv[-1]; if command == "coverage":``):
     what only they name never runs when an installer runs setup.py."""
@@ -117,11 +117,7 @@ def _walk_install_time(tree: ast.Module):
             if _maintainer_test(branch.test, argv_names):
                 skipped.update(id(s) for s in branch.body)
             branch = branch.orelse[0] if len(branch.orelse) == 1 else None
-    todo: list[ast.AST] = [tree]
-    while todo:
-        node = todo.pop()
-        yield node
-        todo.extend(c for c in ast.iter_child_nodes(node) if id(c) not in skipped)
+    return walk(tree, skipped)
 
 
 def _maintainer_test(test: ast.expr, argv_names: set[str]) -> bool:

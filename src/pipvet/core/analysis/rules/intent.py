@@ -168,6 +168,7 @@ def check(ctx: FileContext) -> list[Finding]:
             out.extend(_shell_text(ctx))
         return out
     has_network = False
+    exe_scopes: set[str | None] | None = None  # worked out at the first write that needs it
     for call in facts.calls:
         when = ctx.when(call)
         name = call.name
@@ -245,7 +246,9 @@ def check(ctx: FileContext) -> list[Finding]:
                 and not _given_as_input(c, call, ctx.text)
                 for c in facts.calls
             )
-            exe = _names_executable(ctx, call.func)
+            if exe_scopes is None:
+                exe_scopes = _executable_scopes(ctx)
+            exe = call.func in exe_scopes
             what = "decoded or downloaded content to a file"
             if exe:
                 what = "a decoded or downloaded program (.exe, .bat...) to disk"
@@ -657,15 +660,16 @@ def _opens_program(calls: list[CallFact], func: str | None) -> bool:
     )
 
 
-def _names_executable(ctx: FileContext, func: str | None) -> bool:
-    """The function (or module level) holding a write also names a Windows program file."""
+def _executable_scopes(ctx: FileContext) -> set[str | None]:
+    """The functions (None: module level) whose strings name a Windows program file: a write of
+    downloaded or decoded content in one of them writes a program."""
     facts = ctx.facts
     assert facts is not None
-    return any(
-        facts.string_scope.get(line, "?") == func and EXECUTABLE_NAME.search(text)
+    return {
+        facts.string_scope.get(line, "?")
         for line, text in facts.strings
-        if any(n in text.lower() for n in EXECUTABLE_NEEDLES)
-    )
+        if any(n in text.lower() for n in EXECUTABLE_NEEDLES) and EXECUTABLE_NAME.search(text)
+    } - {"?"}
 
 
 def _fetch_and_run(ctx: FileContext) -> list[Finding]:
