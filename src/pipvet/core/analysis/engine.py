@@ -16,6 +16,7 @@ from pathlib import Path
 from pipvet.core.analysis import coverage
 from pipvet.core.analysis.coverage import Gap, gap_finding
 from pipvet.core.analysis.facts.python_ast import (
+    MAIN_CALLER,
     MODULE_CALLER,
     ImportedReturns,
     ModuleFacts,
@@ -254,13 +255,14 @@ def _embedded_code(path: str, role: str, facts: ModuleFacts, out: list[FileConte
                 out.append(FileContext(path, role, text, inner))
 
 
-def _roles(artifact: Artifact, backend: set[str]) -> dict[str, str]:
+def _roles(artifact: Artifact, backend: set[str], scripts: set[str]) -> dict[str, str]:
     """Role of every member, from its path and the sdist's layout.
 
     In an sdist, Python under a top-level folder that holds no package (no ``__init__.py``
     anywhere below it) and that the build configuration does not name is the project's own
     tooling (``utils/``, ``release/``...): installing neither runs nor installs it. ``backend``:
-    the members of its own build backend (``layout.in_tree_backend``), which run at install.
+    the members of its own build backend (``layout.in_tree_backend``), which run at install;
+    ``scripts``: files setup.py runs with the interpreter (``layout.run_by_setup``).
     """
     roles = {m.path: ROLE_OTHER if _apple_double(m) else role_of(m.path) for m in artifact.members}
     for path in sdist_tooling(artifact):
@@ -268,7 +270,7 @@ def _roles(artifact: Artifact, backend: set[str]) -> dict[str, str]:
             roles[path] = ROLE_PERIPHERAL
     for path in imported_peripheral(artifact.members):
         roles[path] = ROLE_MODULE  # test_utils.py that the package imports is package code
-    for path in run_by_setup(artifact):
+    for path in scripts:
         roles[path] = ROLE_SETUP_HELPER  # run by setup.py with the interpreter: install time
     for path in backend:
         roles[path] = ROLE_SETUP_HELPER  # the sdist's own build backend: imported to build it
@@ -553,7 +555,8 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     another count as running on import there too (``reach``); then the rules run.
     """
     backend = in_tree_backend(artifact)  # the sdist's own build backend (read once)
-    roles = _roles(artifact, backend)
+    scripts = run_by_setup(artifact)  # run as scripts: their main blocks run at install too
+    roles = _roles(artifact, backend, scripts)
     findings: list[Finding] = list(artifact.archive_findings)
     parsed: list[tuple[Member, list[FileContext]]] = []
     returns: dict[str, frozenset[str]] = {}  # "pkg.mod.func" -> labels of what it returns
@@ -596,6 +599,10 @@ def analyze(artifact: Artifact) -> AnalysisResult:
             facts = contexts[0].facts  # the frontend calls its hooks: they run at install
             facts.run_on_load = reachable(facts.call_edges, (*PEP517_HOOKS, *facts.run_on_load))
             facts.firm_on_load = reachable(facts.firm_edges, (*PEP517_HOOKS, *facts.firm_on_load))
+        if member.path in scripts and contexts and contexts[0].facts is not None:
+            facts = contexts[0].facts  # `python tools/x.py`, `python -m pkg.x`: run as __main__
+            facts.run_on_load = reachable(facts.call_edges, (MAIN_CALLER, *facts.run_on_load))
+            facts.firm_on_load = reachable(facts.firm_edges, (MAIN_CALLER, *facts.firm_on_load))
     helpers |= backend
     if helpers:
         parsed = [

@@ -220,6 +220,9 @@ def _top(path: str) -> str:
 _RUN_WITH_PYTHON = re.compile(
     r"""sys\.executable\b[^\n]{0,40}?['"]\s*(?:-u\s+)?([\w./\\-]+\w)['"\s]"""
 )
+_RUN_MODULE = re.compile(  # sys.executable, "-m", "pkg.mod" (a list or one command line)
+    r"""sys\.executable\b[^\n]{0,40}?-m['"]?\s*(?:,\s*)?['"]?([A-Za-z_][\w.]*\w)"""
+)
 
 
 def _top_file(artifact: Artifact, name: str) -> Member | None:
@@ -250,6 +253,10 @@ def run_by_setup(artifact: Artifact) -> set[str]:
         for m in _RUN_WITH_PYTHON.finditer(text)
         if not m.group(1).startswith("-")
     }
+    for m in _RUN_MODULE.finditer(text):  # python -m pkg.tool: pkg/tool.py or its __main__
+        rel = m.group(1).replace(".", "/")
+        for root in ("", "src/"):
+            wanted |= {f"{top}/{root}{rel}.py", f"{top}/{root}{rel}/__main__.py"}
     return {m.path for m in artifact.members if m.path in wanted and m.path != setup.path}
 
 

@@ -36,6 +36,7 @@ WHERE_FUNCTION = "function"  # inside a def: runs only when called
 WHERE_MAIN = "main"  # under `if __name__ == "__main__"`
 WHERE_MAINTAINER = "maintainer"  # under `if sys.argv[-1] == "publish"` in module-level code
 MODULE_CALLER = "<module>"
+MAIN_CALLER = "<main>"  # the calls of ``if __name__ == "__main__":``, when run as a script
 # Calls that run a function they are given (soon, or at interpreter exit) without the caller's help
 RUNS_CALLBACK = frozenset(
     {
@@ -1671,8 +1672,10 @@ class _Collector(ast.NodeVisitor):
             base = self.folder.resolve(node.args[0])
             if base in BUILTIN_ALIASES:
                 self.facts.dynamic_builtins.append((node.lineno, self.where))
-        if self.where not in (WHERE_MAIN, WHERE_MAINTAINER):
-            caller = self.func_stack[-1] if self.func_stack else MODULE_CALLER
+        if self.where != WHERE_MAINTAINER:
+            # the main block's calls run when the file is run as a script (``MAIN_CALLER``)
+            top = MAIN_CALLER if self.where == WHERE_MAIN else MODULE_CALLER
+            caller = self.func_stack[-1] if self.func_stack else top
             firm = self.guarded == 0
             if isinstance(func, ast.Name):
                 self.call_edges.setdefault(caller, set()).add(func.id)
@@ -2095,7 +2098,8 @@ def written_and_run(facts: ModuleFacts) -> list[tuple[int, str, CallFact]]:
 
 
 def reachable(edges: dict[str, set[str]], roots: Iterable[str] = ()) -> frozenset[str]:
-    """Local functions that module-level code (or ``roots``) calls, directly or through others."""
+    """Local functions that module-level code (or ``roots``) calls, directly or through others.
+    (``MAIN_CALLER`` as a root: what the file's main block calls, for a file run as a script.)"""
     seen: set[str] = set()
     todo = [*edges.get(MODULE_CALLER, ()), *roots]
     while todo:

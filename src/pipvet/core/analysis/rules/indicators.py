@@ -11,8 +11,20 @@ import ipaddress
 import re
 
 from pipvet.core.analysis.model import Finding
-from pipvet.core.analysis.rules import WHEN_CALL, WHEN_INSTALL, WHEN_STARTUP, FileContext, finding
-from pipvet.core.analysis.rules.capabilities import is_network
+from pipvet.core.analysis.rules import (
+    WHEN_CALL,
+    WHEN_IMPORT,
+    WHEN_INSTALL,
+    WHEN_STARTUP,
+    FileContext,
+    finding,
+)
+from pipvet.core.analysis.rules.capabilities import (
+    CREDENTIAL_NEEDLES,
+    CREDENTIAL_PATHS,
+    is_network,
+)
+from pipvet.core.analysis.rules.intent import network_command
 
 WEBHOOK = re.compile(
     r"(?<![\w-])(discord(?:app)?\.com/api/webhooks/|api\.telegram\.org/bot|"
@@ -205,6 +217,17 @@ def check(ctx: FileContext) -> list[Finding]:
                 sev = "high"
             if rule == "indicator.executable-url" and early and _fetched_here(ctx, line):
                 sev = "high"  # the function holding the URL also downloads: it fetches a program
+            elif (
+                rule in REACHED_ON_LOAD
+                and ctx.file_when == WHEN_IMPORT
+                and not _contacted_on_load(ctx, line)
+                and not _names_secrets(ctx)
+            ):
+                # in a module, such an address is alarming when loading it contacts the network
+                # (a beacon on import) or beside the places secrets are kept (where to take them
+                # from, where to send them); a service the package's functions call when asked
+                # (a telemetry endpoint, an installer's download link) is worth a look, not a block
+                sev = sev_late
             out.append(finding(rule, "indicator", sev, ctx, line, message, m.group(0)))
     for line, m in ctx.find(IP_URL, limit=20, needles=("://",)):
         if _public_ip(m.group(1)):
@@ -238,4 +261,15 @@ def _contacted_on_load(ctx: FileContext, line: int | None) -> bool:
     scope = facts.string_scope.get(line or 0, "?")
     if scope == "?" or (scope is not None and scope not in facts.run_on_load):
         return False
-    return any(is_network(c.name) and ctx.when(c) != WHEN_CALL for c in facts.calls)
+    return any(
+        (is_network(c.name) or network_command(c)) and ctx.when(c) != WHEN_CALL for c in facts.calls
+    )
+
+
+def _names_secrets(ctx: FileContext) -> bool:
+    """The file names a credential store (``capability.credential-path``'s paths)."""
+    return bool(ctx.find_paths(CREDENTIAL_PATHS, needles=CREDENTIAL_NEEDLES))
+
+
+# addresses that block in a module only when loading it contacts the network (see ``check``)
+REACHED_ON_LOAD = frozenset({"indicator.tunnel-or-callback", "indicator.executable-url"})
