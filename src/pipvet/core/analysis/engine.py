@@ -113,11 +113,17 @@ BINARY_RULES: tuple[FileRule, ...] = (indicators.check,)
 ARTIFACT_RULES: tuple[Callable[[Artifact], list[Finding]], ...] = (metadata.check_artifact,)
 
 
-def role_of(path: str) -> str:
-    """The role of a member, from its path inside the artifact."""
+def role_of(path: str, kind: str = "") -> str:
+    """The role of a member, from its path inside the artifact (of ``kind``, ``Artifact.kind``).
+
+    ``site`` runs the ``.pth`` files at the top of a site-packages folder only: in a wheel (or an
+    installed distribution) one deeper down (``pkg/weights/model.pth``, PyTorch's weights) is
+    data. An sdist's build may put any of its files there: each counts."""
     lower = path.lower()
     name = lower.rsplit("/", 1)[-1]
     if name.endswith(".pth"):
+        if kind in ("wheel", "installed") and not SITE_ROOT.match(path):
+            return ROLE_OTHER
         return ROLE_PTH
     if name.endswith(PY_SUFFIXES):
         if name == "setup.py" and lower.count("/") <= 1:
@@ -128,6 +134,10 @@ def role_of(path: str) -> str:
     if name.endswith(SCRIPT_SUFFIXES):
         return ROLE_SCRIPT
     return ROLE_OTHER
+
+
+# where a wheel's files land at the top of site-packages: its root, and its .data purelib/platlib
+SITE_ROOT = re.compile(r"^(?:[^/]+\.data/(?:purelib|platlib)/)?[^/]+$", re.I)
 
 
 def decode_text(data: bytes) -> str:
@@ -264,7 +274,10 @@ def _roles(artifact: Artifact, backend: set[str], scripts: set[str]) -> dict[str
     the members of its own build backend (``layout.in_tree_backend``), which run at install;
     ``scripts``: files setup.py runs with the interpreter (``layout.run_by_setup``).
     """
-    roles = {m.path: ROLE_OTHER if _apple_double(m) else role_of(m.path) for m in artifact.members}
+    roles = {
+        m.path: ROLE_OTHER if _apple_double(m) else role_of(m.path, artifact.kind)
+        for m in artifact.members
+    }
     for path in sdist_tooling(artifact):
         if roles[path] in (ROLE_MODULE, ROLE_INIT):
             roles[path] = ROLE_PERIPHERAL
