@@ -1533,3 +1533,29 @@ def test_a_callback_host_beside_a_credential_store_still_blocks() -> None:
     """
     result = scan({"demo/__init__.py": "", "demo/cli.py": src})
     assert "indicator.tunnel-or-callback" in rules(result, "high")
+
+
+def test_a_script_only_a_maintainers_command_runs_does_not_run_its_main_block_at_install() -> None:
+    fetch = """
+        import subprocess, urllib.request
+
+        def main():
+            urllib.request.urlretrieve("https://data.example.org/cldr.zip", "cldr.zip")
+            subprocess.check_call(["sh", "cldr.zip"])
+
+        if __name__ == "__main__":
+            main()
+    """
+    setup = """
+        import subprocess, sys
+        from setuptools import Command, setup
+
+        class import_data(Command):
+            def run(self):
+                subprocess.check_call([sys.executable, "scripts/fetch_data.py"])
+
+        setup(name="demo", packages=["demo"], cmdclass={"import_data": import_data})
+    """
+    result = scan({"setup.py": setup, "demo/__init__.py": "", "scripts/fetch_data.py": fetch})
+    assert result.verdict != "malicious", worst(result)
+    assert "intent.download-execute" not in rules(result, "critical")

@@ -53,6 +53,7 @@ from pipvet.core.analysis.rules import (
     ROLE_SCRIPT,
     ROLE_SETUP,
     ROLE_SETUP_HELPER,
+    WHEN_CALL,
     FileContext,
     capabilities,
     indicators,
@@ -512,6 +513,30 @@ def _named_by_code(artifact: Artifact, roles: Mapping[str, str], archive: str) -
     )
 
 
+def _scripts_run_at_install(
+    parsed: list[tuple[Member, list[FileContext]]], scripts: set[str]
+) -> set[str]:
+    """Of the files setup.py runs as scripts (``scripts``), those it runs when installing: a call
+    of its install-time code names them (not one in a command only a maintainer types, such as
+    ``cmdclass={"import_cldr": ...}``, nor in a function nothing calls)."""
+    if not scripts:
+        return set()
+    texts = [
+        call.text
+        for _member, contexts in parsed
+        if contexts and contexts[0].role == ROLE_SETUP and contexts[0].facts is not None
+        for call in contexts[0].facts.calls
+        if contexts[0].when(call) != WHEN_CALL
+    ]
+    out = set()
+    for path in scripts:
+        rel = path.partition("/")[2].removeprefix("src/")  # below the sdist's top folder
+        module = rel.removesuffix(".py").removesuffix("/__main__").replace("/", ".")
+        if any(rel in t or module in t for t in texts):
+            out.add(path)
+    return out
+
+
 def _stem(path: str) -> str:
     """The name code uses for a Python file: ``helper`` for ``tests/helper.py`` (an import, a
     module name, a path), the folder's name for an ``__init__.py``."""
@@ -607,12 +632,13 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     for member in pending:
         read(member, light=True)
     helpers = _setup_helpers(parsed)
+    at_install = _scripts_run_at_install(parsed, scripts)
     for member, contexts in parsed:
         if member.path in backend and contexts and contexts[0].facts is not None:
             facts = contexts[0].facts  # the frontend calls its hooks: they run at install
             facts.run_on_load = reachable(facts.call_edges, (*PEP517_HOOKS, *facts.run_on_load))
             facts.firm_on_load = reachable(facts.firm_edges, (*PEP517_HOOKS, *facts.firm_on_load))
-        if member.path in scripts and contexts and contexts[0].facts is not None:
+        if member.path in at_install and contexts and contexts[0].facts is not None:
             facts = contexts[0].facts  # `python tools/x.py`, `python -m pkg.x`: run as __main__
             facts.run_on_load = reachable(facts.call_edges, (MAIN_CALLER, *facts.run_on_load))
             facts.firm_on_load = reachable(facts.firm_edges, (MAIN_CALLER, *facts.firm_on_load))
