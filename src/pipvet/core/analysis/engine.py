@@ -158,7 +158,7 @@ def _file_contexts(
     """Contexts of a member: the file itself, then any payloads folded out of it.
 
     What could not be read fully (encoding, size, parse, depth, a prefix only) goes to ``gaps``.
-    ``light``: code nothing installed runs (``_unnamed_peripheral``), read for its constants.
+    ``light``: code nothing installed runs (see ``analyze``), read for its constants.
     """
     gaps = [] if gaps is None else gaps
     if role == ROLE_OTHER:
@@ -549,6 +549,7 @@ def _stem(path: str) -> str:
 _WORD = re.compile(r"[\w-]+")
 NAMED_IN = ("entry_points.txt", "setup.cfg", "pyproject.toml")  # configuration that runs code
 MAX_NAMING_STRING = 300  # a module name or a path; longer strings are text, not names
+MAX_CONFIG_READ = 1 << 20  # of each such configuration file
 
 
 def _named_words(contexts: list[FileContext]) -> set[str]:
@@ -581,9 +582,6 @@ def _names_in_running_code(
         if "!/" not in m.path and (name in NAMED_IN or name.endswith(".pth")):
             words.update(_WORD.findall(decode_text(m.data[:MAX_CONFIG_READ])))
     return words
-
-
-MAX_CONFIG_READ = 1 << 20
 
 
 def analyze(artifact: Artifact) -> AnalysisResult:
@@ -624,12 +622,12 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     # tests, docs, examples and the sdist's own tooling run only when a person runs them,
     # unless code that runs names them: those are read in full, the rest for their constants
     words = _names_in_running_code(artifact, parsed)
-    pending = [m for m in order if roles[m.path] == ROLE_PERIPHERAL]
-    while named := [m for m in pending if _stem(m.path) in words]:
-        pending = [m for m in pending if _stem(m.path) not in words]
+    pending = [(m, _stem(m.path)) for m in order if roles[m.path] == ROLE_PERIPHERAL]
+    while named := [m for m, stem in pending if stem in words]:
+        pending = [(m, stem) for m, stem in pending if stem not in words]
         for member in named:
             words |= _named_words(read(member))
-    for member in pending:
+    for member, _stem_name in pending:
         read(member, light=True)
     helpers = _setup_helpers(parsed)
     at_install = _scripts_run_at_install(parsed, scripts)
