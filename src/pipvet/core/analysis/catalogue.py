@@ -473,6 +473,14 @@ _RULES = (
         "Newer syntax, Python 2, parser fixtures; where the build installs nothing it counts less.",
     ),
     Rule(
+        "analysis.python2",
+        "analysis",
+        "low",
+        "Python 2 that no Python 3 compiles (a print statement, 0777): it cannot run on install.",
+        "Run `python3 -m py_compile` on a copy: it fails at the line named, as on every Python 3.",
+        "Old code kept in the package; on Python 3 importing it fails before anything runs.",
+    ),
+    Rule(
         "analysis.depth-limit",
         "analysis",
         "medium",

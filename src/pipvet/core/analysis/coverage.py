@@ -69,13 +69,15 @@ class Gap:
     why: str  # completes "Not fully analysed: ..."
     evidence: str = ""
     partial: bool = False  # read whole, with less precision (PARTIAL_SEVERITY_BY_ROLE)
+    severity: str | None = None  # the same wherever the file sits (code no Python 3 can run)
 
 
 def gap_finding(path: str, role: str, gap: Gap) -> Finding:
     return Finding(
         gap.rule,
         "analysis",
-        (PARTIAL_SEVERITY_BY_ROLE if gap.partial else SEVERITY_BY_ROLE).get(role, "low"),
+        gap.severity
+        or (PARTIAL_SEVERITY_BY_ROLE if gap.partial else SEVERITY_BY_ROLE).get(role, "low"),
         path,
         gap.line,
         f"Not fully analysed: {gap.why}.",
@@ -314,22 +316,100 @@ def parse_failed(text: str) -> Gap:
     newer = parser_name()
     if newer is not None:  # it was tried (syntax.parse_python) and failed too
         running += f" or as {Path(newer).name.removesuffix('.exe')}"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes etc. in vetted code are not ours
-            compile(text, "<scanned>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
-    except SyntaxError as exc:
-        line, detail = exc.lineno, str(exc.msg or "")[:100]
-    except (RecursionError, MemoryError, ValueError) as exc:
-        line, detail = None, type(exc).__name__
-    else:
-        line, detail = None, ""
+    error = _first_error(text)
+    line, detail = (error.lineno, str(error.msg or "")[:100]) if error else (None, "")
+    if isinstance(error, RecursionError | MemoryError | ValueError):
+        line, detail = None, type(error).__name__
     stop = _tokenizer_stop(text)
+    python2 = _python2_only(text, error) if isinstance(error, SyntaxError) else None
+    if python2 is not None and stop is None:
+        where, what = python2
+        why = f"it is Python 2 ({what}), which no Python 3 compiles: it cannot run"
+        return Gap("analysis.python2", where, why, _line(text, where)[:100], severity="low")
     if stop is None:
         why = f"it does not parse as {running} (read by the tokenizer only)"
         return Gap("analysis.parse-failed", line, why, detail, partial=True)
     why = f"it does not parse as {running}, and the tokenizer stopped at line {stop}"
     return Gap("analysis.parse-failed", line or stop, why, detail)
+
+
+def _first_error(text: str, flags: int = ast.PyCF_ONLY_AST) -> BaseException | None:
+    """Why this Python's parser rejects ``text`` (None when it does not)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes etc. in vetted code are not ours
+            compile(text, "<scanned>", "exec", dont_inherit=True, flags=flags)
+    except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
+        return exc
+    return None
+
+
+# What CPython says of Python 2 statements and literals that no Python 3 grammar accepts
+_PY2_MESSAGES = (
+    ("Missing parentheses in call to 'print'", "a print statement"),
+    ("Missing parentheses in call to 'exec'", "an exec statement"),
+    ("leading zeros in decimal integer literals", "an octal literal written 0777"),
+)
+_PY2_AT = (  # the token where the parser stopped, for its plain "invalid syntax"
+    (re.compile(r"`"), "a backquoted repr"),
+    (re.compile(r"<>"), "the <> operator"),
+)
+_RAISE_PAIR = re.compile(r"\s*raise\s+[^,]+$")  # raise E, "message": up to the comma it stopped at
+_LONG = re.compile(r"\b\d+[lL]\b")  # "invalid decimal literal" points into the number
+# ``except A, B:`` is Python 2's ``except A as B:``; Python 3.14 reads it as ``except (A, B):``
+# (PEP 758), so it alone does not prove the file Python 2: it is read the 3.14 way and parsing
+# goes on to the next error
+_EXCEPT_PAIR = re.compile(r"^(\s*except\s+)([^:#()]+?,[^:#]+?)(\s*:)")
+PY2_ROUNDS = 20
+
+
+def _python2_only(text: str, error: SyntaxError) -> tuple[int, str] | None:
+    """Line and kind of the Python 2 construct that makes ``text`` fail to compile in every
+    Python 3 (a print statement, ``0777``...), or None when its first error is anything else.
+    Only the parser's first error counts: what stops it there stops the whole file, and code
+    past it never runs, whatever it holds."""
+    lines = text.splitlines(keepends=True)
+    for _ in range(PY2_ROUNDS):
+        msg, where = str(error.msg or ""), error.lineno or 0
+        if not 0 < where <= len(lines):
+            return None
+        for start, what in _PY2_MESSAGES:
+            if msg.startswith(start):
+                return where, what
+        at = (error.offset or 0) - 1
+        if msg == "invalid syntax" and at >= 0:
+            for pattern, what in _PY2_AT:
+                if pattern.match(lines[where - 1], at):
+                    return where, what
+            if lines[where - 1][at : at + 1] == "," and _RAISE_PAIR.match(lines[where - 1][:at]):
+                return where, "a raise statement written raise E, value"
+        if msg == "invalid decimal literal" and any(
+            m.start() <= at < m.end() for m in _LONG.finditer(lines[where - 1])
+        ):
+            return where, "a long literal written 10L"
+        pair = _EXCEPT_PAIR.match(lines[where - 1])
+        if not msg.startswith("multiple exception types") or pair is None or " as " in pair[2]:
+            return None
+        lines[where - 1] = _EXCEPT_PAIR.sub(r"\1(\2)\3", lines[where - 1], count=1)
+        again = _first_error("".join(lines))
+        if not isinstance(again, SyntaxError):
+            return None  # it compiles the 3.14 way (or fails for another reason)
+        error = again
+    return None
+
+
+def python2_not_proof(gap: Gap, runner: str) -> Gap:
+    """``gap`` again as a parse failure when it says Python 2 but code of the artifact
+    (``runner``, path:line) executes text it reads: that code may edit a file before running it."""
+    if gap.rule != "analysis.python2":
+        return gap
+    why = f"{gap.why.split(', which')[0]}; but {runner} executes text it reads, edited or not"
+    return Gap("analysis.parse-failed", gap.line, why, gap.evidence, partial=True)
+
+
+def _line(text: str, number: int) -> str:
+    lines = text.splitlines()
+    return lines[number - 1].strip() if 0 < number <= len(lines) else ""
 
 
 def _tokenizer_stop(text: str) -> int | None:
@@ -368,4 +448,5 @@ __all__ = [
     "parts",
     "plain_codec",
     "prefix_only",
+    "python2_not_proof",
 ]

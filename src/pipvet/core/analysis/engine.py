@@ -404,6 +404,23 @@ def _install_hooks_call_package(
     return marked
 
 
+TEXT_RUNNERS = frozenset({"exec", "eval", "compile", "execfile"})
+
+
+def _runs_text(parsed: list[tuple[Member, list[FileContext]]]) -> str | None:
+    """Where code that may run executes text it does not hold as a literal (``exec(src)``),
+    or None. Such code can edit a file's text before running it, so a file that no Python 3
+    compiles as it stands (``analysis.python2``) is not proof that nothing of it runs."""
+    for member, contexts in parsed:
+        for ctx in contexts:
+            if ctx.facts is None or ctx.role not in RUNNING_ROLES:
+                continue
+            for call in ctx.facts.calls:
+                if call.name in TEXT_RUNNERS and call.computed_first_arg:
+                    return f"{member.path}:{call.line}"
+    return None
+
+
 def _in_package(path: str, base: str, members: Mapping[str, object]) -> bool:
     """True for a module of a package below setup.py's folder: importing it is how setup.py
     reads its own version, and it is judged as the import-time code it also is."""
@@ -453,6 +470,8 @@ def _lookup(returns: dict[str, frozenset[str]], module: str, path: str) -> Impor
 # what hostile input can make the parser or a rule raise: a finding, never a crash
 ANALYSIS_ERRORS = (RecursionError, MemoryError, ValueError, TypeError, LookupError)
 IMPORTED_ROLES = frozenset({ROLE_INIT, ROLE_MODULE, ROLE_SETUP_HELPER})
+# code that runs at install, at start-up, on import or as the package's own commands
+RUNNING_ROLES = IMPORTED_ROLES | {ROLE_SETUP, ROLE_PTH, ROLE_SCRIPT}
 PROMOTED_ROLES = IMPORTED_ROLES  # Python that runs as the package's code
 
 
@@ -669,7 +688,10 @@ def analyze(artifact: Artifact) -> AnalysisResult:
                     findings.extend(rule(ctx))
         except ANALYSIS_ERRORS as exc:
             gaps.setdefault(member.path, []).append(_unreadable(exc))
+    text_runner = _runs_text(parsed)
     for path, member_gaps in gaps.items():
+        if text_runner is not None:
+            member_gaps = [coverage.python2_not_proof(g, text_runner) for g in member_gaps]
         findings.extend(gap_finding(path, roles[path], g) for g in member_gaps)
     findings = nested_as_data(findings, artifact, roles)
     for artifact_rule in ARTIFACT_RULES:

@@ -299,6 +299,9 @@ CREDENTIAL_NAME = re.compile(
     re.I,
 )
 CREDENTIAL_LABEL = "credential-name"
+# labels a value gets from its name alone (``api_token``, ``private_key``), not from where it
+# was read
+NAMED_SECRET_LABELS = frozenset({CREDENTIAL_LABEL, "wallet-secret"})
 # keyword arguments that authenticate a request to its destination (not what is sent there)
 AUTH_KWARGS = frozenset({"headers", "auth", "cookies"})
 FILE_READS = frozenset({"read_text", "read_bytes", "open"})  # Path(...).open() is a file too
@@ -355,6 +358,29 @@ FILE_OPENERS = frozenset({"open", "io.open", "codecs.open"})
 RESPONSE_META = frozenset(
     {"status_code", "status", "ok", "reason", "headers", "elapsed", "is_success", "is_error"}
 )
+# builtins that run or reach code: a name list holding one hides what a lookup by it calls
+CODE_BUILTINS = frozenset(
+    {"exec", "eval", "compile", "__import__", "execfile", "open", "getattr", "setattr"}
+    | {"globals", "locals", "vars", "input", "breakpoint", "__builtins__", "reload"}
+)
+# a flag telling a program to read a password or token on standard input (docker, podman and
+# helm login, gh auth login, gpg's passphrase on descriptor 0)
+PASSWORD_ON_STDIN = re.compile(
+    r"--(?:password|passphrase|token|secret)[-_](?:stdin|from[-_]stdin)|--with-token|"
+    r"--passphrase-fd(?:=0)?|--password-fd(?:=0)?",
+    re.I,
+)
+# programs whose standard input may be code or commands (shells, interpreters, launchers that
+# run another program): no flag makes what they read there data
+CODE_READERS = re.compile(
+    r"(?:.*/)?(?:(?:ba|z|da|k|c|tc|fi)?sh|cmd|powershell|pwsh|python[\d.w]*|py|pypy[\d.]*|perl|"
+    r"ruby|node(?:js)?|deno|bun|php|lua|osascript|[wc]script|mshta|tclsh|wish|g?awk|sed|xargs|"
+    r"sudo|su|doas|env|nohup|timeout|nice|setsid|runuser|chroot|script|busybox|ssh|at|batch|"
+    r"crontab|eval|exec|source)(?:\.exe)?$",
+    re.I,
+)
+SENT_ON_STDIN = frozenset({"secret", "fingerprint", "env-dump", "home", "wallet-secret"})
+PROCESS_NUMBERS = frozenset({"returncode", "pid"})
 PATTERN_METHODS = frozenset({"match", "fullmatch", "search", "finditer", "findall"})
 # methods whose result is made of their arguments, not of their receiver: a regex match is a
 # slice of its subject; what a process answers to ``communicate(data)`` comes from the program and
@@ -1197,10 +1223,14 @@ class _Collector(ast.NodeVisitor):
 
     def _not_content(self, node: ast.Attribute | ast.Call, out: set[str]) -> set[str]:
         """What a value is made of, not what it was made with: a response's status or headers
-        are not the downloaded content (``httpx.get(url).status_code``), a regex match is a
-        slice of its subject, never of the pattern (``PATTERN.match(text).group()``), and a
-        process's answer is not its command line (``Popen(cmd).communicate(data)``)."""
+        are not the downloaded content (``httpx.get(url).status_code``), a process's exit
+        status is not the environment it was started with (``Popen(cmd, env=env).returncode``),
+        a regex match is a slice of its subject, never of the pattern
+        (``PATTERN.match(text).group()``), and a process's answer is not its command line
+        (``Popen(cmd).communicate(data)``)."""
         if isinstance(node, ast.Attribute):
+            if node.attr in PROCESS_NUMBERS:
+                return set()  # a process's exit status or id: a number, whatever it was given
             return out - _FIXED_DOWNLOAD if node.attr in RESPONSE_META else out
         func = node.func
         if isinstance(func, ast.Name) and func.id in NUMBER_CASTS and "remote" in out:
@@ -1450,7 +1480,8 @@ class _Collector(ast.NodeVisitor):
         return value is not None and len(value) < TRIVIAL_BLOB
 
     def _listed(self, node: ast.expr) -> bool:
-        """A written-out collection of string constants, or a name bound to one."""
+        """A written-out collection of string constants (or the words of a constant string),
+        or a name bound to one, naming no builtin that runs code."""
         if isinstance(node, ast.Name):
             return node.id in self.name_lists
         if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
@@ -1463,8 +1494,25 @@ class _Collector(ast.NodeVisitor):
             )
             return wraps and self._listed(node.args[0])
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-            return bool(node.elts) and all(
-                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts
+            words = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+            return (
+                bool(words)
+                and len(words) == len(node.elts)
+                and all(isinstance(w, str) for w in words)
+                and not CODE_BUILTINS.intersection(words)
+            )
+        if (  # "sum len sorted".split(): the words of a constant
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "split"
+            and not node.keywords
+            and all(self.folder.fold(a) is not None for a in node.args)
+        ):
+            text = self.folder.fold(node.func.value)
+            return (
+                isinstance(text, str)
+                and bool(text.split())
+                and not CODE_BUILTINS.intersection(text.replace(",", " ").split())
             )
         return False
 
@@ -1729,10 +1777,26 @@ class _Collector(ast.NodeVisitor):
             return True
         return name.rpartition(".")[2] in WRITE_METHODS  # file.write(...) on any object
 
+    def _reads_password_on_stdin(self, node: ast.Call) -> bool:
+        """A command list naming a fixed program that is no shell or interpreter, with a flag
+        saying it reads a password or token on standard input (``--password-stdin``)."""
+        command = node.args[0] if node.args else None
+        if not isinstance(command, (ast.List, ast.Tuple)) or not command.elts:
+            return False
+        words = [self.folder.fold(e) for e in command.elts]
+        program = words[0]
+        if not isinstance(program, str) or CODE_READERS.match(program.replace("\\", "/")):
+            return False
+        return any(isinstance(w, str) and PASSWORD_ON_STDIN.fullmatch(w) for w in words[1:])
+
     def _sent_labels(self, name: str, index: int, arg: ast.expr) -> frozenset[str]:
         """Labels of one argument of a call. The program a process runs (the first item of its
         command list: ``[python, "-m", "pip", ...]``) is not data handed to anyone: where its
-        path came from (the environment, the home folder) is not sent; what it runs still is."""
+        path came from (the environment, the home folder) is not sent; what it runs still is.
+        Nor is the local file a download is saved to."""
+        if index and name.endswith(DOWNLOAD_TO_FILE):
+            # urlretrieve(url, path): the file it saves to is on this machine, not sent
+            return self.labels_of(arg) - PROGRAM_PATH_LABELS
         runner = index == 0 and name.startswith(PROGRAM_RUNNERS)
         if runner and isinstance(arg, (ast.List, ast.Tuple)) and arg.elts:
             first = arg.elts[0]
@@ -1755,14 +1819,33 @@ class _Collector(ast.NodeVisitor):
         labels: frozenset[str] = frozenset()
         if name.split(".", 1)[0] in SINK_ROOTS or name in SINK_BUILTINS:
             labels = labels.union(*(self._sent_labels(name, i, a) for i, a in enumerate(node.args)))
+            kept = TRANSPORT_KWARGS
+            if name.endswith(DOWNLOAD_TO_FILE):
+                kept = TRANSPORT_KWARGS | {"filename", "out"}  # where the file goes: not sent
             labels = labels.union(
-                *(self.labels_of(k.value) for k in node.keywords if k.arg not in TRANSPORT_KWARGS)
+                *(self.labels_of(k.value) for k in node.keywords if k.arg not in kept)
             )
+            if name.startswith("subprocess.") and self._reads_password_on_stdin(node):
+                # docker login --password-stdin: what ``input=`` feeds it is a password, never a
+                # program; it still counts as sent (secrets keep their labels)
+                fed = [k.value for k in node.keywords if k.arg == "input"]
+                labels = labels - (frozenset().union(*map(self.labels_of, fed)) - SENT_ON_STDIN)
+                labels = labels.union(
+                    *(self._sent_labels(name, i, a) for i, a in enumerate(node.args))
+                )
+                labels = labels.union(
+                    *(
+                        self.labels_of(k.value)
+                        for k in node.keywords
+                        if k.arg not in kept and k.arg != "input"
+                    )
+                )
             if name in ROUND_TRIP_LOADS and node.args and self._serialised(node.args[0]):
                 labels = frozenset()  # pickle.loads(pickle.dumps(obj)): a copy, not new code
-            if CREDENTIAL_LABEL in labels:
-                # a credential counts as sent when it is in what is sent, not in how the
-                # request authenticates itself (headers=, auth=)
+            if labels & NAMED_SECRET_LABELS:
+                # a value named as a credential or a key counts as sent when it is in what is
+                # sent, not in how the request authenticates itself (headers=, auth=): an API
+                # key held in ``private_key`` goes in an Authorization header
                 sent = frozenset().union(
                     *(self.labels_of(a) for a in node.args),
                     *(
@@ -1771,8 +1854,7 @@ class _Collector(ast.NodeVisitor):
                         if k.arg not in TRANSPORT_KWARGS and k.arg not in AUTH_KWARGS
                     ),
                 )
-                if CREDENTIAL_LABEL not in sent:
-                    labels = labels - {CREDENTIAL_LABEL}
+                labels = labels - (NAMED_SECRET_LABELS - sent)
         computed = bool(node.args) and not isinstance(node.args[0], ast.Constant)
         fact = CallFact(
             name=name,

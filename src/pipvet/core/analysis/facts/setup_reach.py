@@ -21,9 +21,11 @@ from pipvet.core.analysis.facts.python_ast import MAINTAINER_COMMANDS, walk
 from pipvet.core.analysis.facts.syntax import parse_python
 
 # setup.py commands a build frontend runs, or that those run as their sub-commands (setuptools,
-# distutils, wheel, numpy.distutils): any other command runs only when a person types it
+# distutils, wheel, numpy.distutils): any other command runs only when a person types it. Not
+# ``sdist`` (nor ``check``, which it runs, nor the generic ``bdist``): installing an sdist builds
+# a wheel from it; the sdist was made on the maintainer's machine
 INSTALL_COMMANDS = frozenset(
-    {"egg_info", "dist_info", "editable_wheel", "develop", "sdist", "check", "bdist", "bdist_wheel"}
+    {"egg_info", "dist_info", "editable_wheel", "develop", "bdist_wheel"}
     | {"bdist_egg", "build", "build_py", "build_ext", "build_clib", "build_scripts", "build_src"}
     | {"install", "install_lib", "install_headers", "install_scripts", "install_data"}
     | {"install_egg_info", "install_clib", "easy_install", "config", "saveopts", "setopt"}

@@ -20,7 +20,7 @@ from pipvet.core.analysis.facts.python_ast import (
     CallFact,
     ModuleFacts,
 )
-from pipvet.core.analysis.facts.setup_reach import SetupReach, setup_reach
+from pipvet.core.analysis.facts.setup_reach import INSTALL_COMMANDS, SetupReach, setup_reach
 from pipvet.core.analysis.model import Finding
 
 # Roles of a member, decided from its path.
@@ -44,21 +44,6 @@ WHEN_INSTALL = "install"
 WHEN_STARTUP = "startup"
 WHEN_IMPORT = "import"
 WHEN_CALL = "call"
-
-INSTALL_COMMANDS = (
-    "install",
-    "develop",
-    "egg_info",
-    "build",
-    "build_py",
-    "build_ext",
-    "sdist",
-    "bdist_egg",
-    "bdist_wheel",
-    "install_lib",
-    "install_scripts",
-    "easy_install",
-)
 
 
 def is_install_command_base(base: str) -> bool:
