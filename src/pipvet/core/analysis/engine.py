@@ -114,6 +114,9 @@ BINARY_RULES: tuple[FileRule, ...] = (indicators.check,)
 ARTIFACT_RULES: tuple[Callable[[Artifact], list[Finding]], ...] = (metadata.check_artifact,)
 
 
+BUILT_KINDS = ("wheel", "installed")  # installing runs none of their code (no build step)
+
+
 def role_of(path: str, kind: str = "") -> str:
     """The role of a member, from its path inside the artifact (of ``kind``, ``Artifact.kind``).
 
@@ -127,8 +130,8 @@ def role_of(path: str, kind: str = "") -> str:
             return ROLE_OTHER
         return ROLE_PTH
     if name.endswith(PY_SUFFIXES):
-        if name == "setup.py" and lower.count("/") <= 1:
-            return ROLE_SETUP
+        if name == "setup.py" and lower.count("/") <= 1 and kind not in BUILT_KINDS:
+            return ROLE_SETUP  # (a wheel runs no setup.py: one in it is a module like any)
         if is_peripheral(path):
             return ROLE_PERIPHERAL
         return ROLE_INIT if name == "__init__.py" else ROLE_MODULE
@@ -407,11 +410,14 @@ def _install_hooks_call_package(
 TEXT_RUNNERS = frozenset({"exec", "eval", "compile", "execfile"})
 
 
-def _runs_text(parsed: list[tuple[Member, list[FileContext]]]) -> str | None:
+def _runs_text(parsed: list[tuple[Member, list[FileContext]]], python2: set[str]) -> str | None:
     """Where code that may run executes text it does not hold as a literal (``exec(src)``),
     or None. Such code can edit a file's text before running it, so a file that no Python 3
-    compiles as it stands (``analysis.python2``) is not proof that nothing of it runs."""
+    compiles as it stands (``analysis.python2``) is not proof that nothing of it runs. (An
+    ``exec`` in such a file, the ``python2`` paths, runs nothing either.)"""
     for member, contexts in parsed:
+        if member.path in python2:
+            continue
         for ctx in contexts:
             if ctx.facts is None or ctx.role not in RUNNING_ROLES:
                 continue
@@ -660,6 +666,8 @@ def analyze(artifact: Artifact) -> AnalysisResult:
             facts.run_on_load = reachable(facts.call_edges, (MAIN_CALLER, *facts.run_on_load))
             facts.firm_on_load = reachable(facts.firm_edges, (MAIN_CALLER, *facts.firm_on_load))
     helpers |= backend
+    if artifact.kind in BUILT_KINDS:  # a setuptools command class in a wheel: never run by pip
+        parsed = [(m, [replace(c, built=True) for c in ctxs]) for m, ctxs in parsed]
     if helpers:
         parsed = [
             (m, [replace(c, role=ROLE_SETUP_HELPER) for c in ctxs] if m.path in helpers else ctxs)
@@ -688,7 +696,8 @@ def analyze(artifact: Artifact) -> AnalysisResult:
                     findings.extend(rule(ctx))
         except ANALYSIS_ERRORS as exc:
             gaps.setdefault(member.path, []).append(_unreadable(exc))
-    text_runner = _runs_text(parsed)
+    python2 = {p for p, gs in gaps.items() if any(g.rule == "analysis.python2" for g in gs)}
+    text_runner = _runs_text(parsed, python2)
     for path, member_gaps in gaps.items():
         if text_runner is not None:
             member_gaps = [coverage.python2_not_proof(g, text_runner) for g in member_gaps]

@@ -534,6 +534,31 @@ MAINTAINER_COMMANDS = frozenset(
 )
 
 
+_MAINTAINER_WORDS = re.compile(
+    rf"(?:^|[-_])(?:{'|'.join(sorted(MAINTAINER_COMMANDS))})(?:$|[-_])", re.I
+)
+
+
+def maintainer_command(word: str) -> bool:
+    """A setup.py command only a person types: a maintainer's (``upload``) or one of its
+    variants (``publish-test``, ``upload_docs``, ``release-notes``)."""
+    word = word.strip().lower()
+    return word in MAINTAINER_COMMANDS or _MAINTAINER_WORDS.search(word) is not None
+
+
+def maintainer_commands(test: ast.expr) -> list[ast.expr] | None:
+    """The sides of ``test`` when it asks whether the command given is a maintainer's
+    (``sys.argv[-1] == "publish"``, ``"upload" in sys.argv``), else None. Only ``==`` and
+    ``in``: under ``!=`` or ``not in`` the branch runs on every other command, installs too."""
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return None
+    if not isinstance(test.ops[0], (ast.Eq, ast.In)):
+        return None
+    sides = [test.left, *test.comparators]
+    words = [s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)]
+    return sides if words and all(maintainer_command(w) for w in words) else None
+
+
 _BLOCKS = (ast.If, ast.Try, ast.With, ast.For, ast.While, getattr(ast, "TryStar", ast.Try))
 
 
@@ -1007,13 +1032,8 @@ class _Collector(ast.NodeVisitor):
         """A test of ``sys.argv`` against a maintainer command (``publish``, ``upload``...)."""
         if not isinstance(test, ast.Compare):
             return False
-        sides = [test.left, *test.comparators]
-        commands = [
-            s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)
-        ]
-        if not commands or not all(c.strip().lower() in MAINTAINER_COMMANDS for c in commands):
-            return False
-        return self._reads_argv(sides)
+        commands = maintainer_commands(test)
+        return commands is not None and self._reads_argv(commands)
 
     def _reads_argv(self, sides: list[ast.expr]) -> bool:
         """One side of a comparison is ``sys.argv``, an item or slice of it, or a module name

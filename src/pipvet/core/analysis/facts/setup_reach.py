@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from pipvet.core.analysis.facts.python_ast import MAINTAINER_COMMANDS, walk
+from pipvet.core.analysis.facts.python_ast import maintainer_command, maintainer_commands, walk
 from pipvet.core.analysis.facts.syntax import parse_python
 
 # setup.py commands a build frontend runs, or that those run as their sub-commands (setuptools,
@@ -94,7 +94,7 @@ def _never_installs(command: str, constants: dict[str, int]) -> bool:
     """A command an install never runs: a maintainer's (``upload``), or any other that is not
     an install command and that setup.py names only where it registers it (one constant)."""
     name = command.strip().lower()
-    if name in MAINTAINER_COMMANDS:
+    if maintainer_command(name):
         return True
     return bool(name) and name not in INSTALL_COMMANDS and constants.get(command, 0) <= 1
 
@@ -123,13 +123,8 @@ def _walk_install_time(tree: ast.Module) -> list[ast.AST]:
 
 
 def _maintainer_test(test: ast.expr, argv_names: set[str]) -> bool:
-    if not isinstance(test, ast.Compare):
-        return False
-    sides = [test.left, *test.comparators]
-    commands = [s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)]
-    if not commands or not all(c.strip().lower() in MAINTAINER_COMMANDS for c in commands):
-        return False
-    return any(
+    sides = maintainer_commands(test)
+    return sides is not None and any(
         (isinstance(s, ast.Name) and s.id in argv_names)
         or (isinstance(s, ast.Subscript) and ast.unparse(s.value) == "sys.argv")
         for s in sides

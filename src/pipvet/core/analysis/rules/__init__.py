@@ -62,6 +62,7 @@ class FileContext:
     role: str
     text: str
     facts: ModuleFacts | None  # None for non-Python members and Python that did not parse
+    built: bool = False  # in a wheel or an installed distribution: installing runs none of it
 
     def when(self, call: CallFact) -> str:
         """When the code of ``call`` runs."""
@@ -82,8 +83,8 @@ class FileContext:
         )
         if self.role == ROLE_SETUP_HELPER:
             return WHEN_CALL if call.where == WHERE_FUNCTION and not on_load else WHEN_INSTALL
-        if any(is_install_command_base(b) for b in call.class_bases):
-            return WHEN_INSTALL
+        if not self.built and any(is_install_command_base(b) for b in call.class_bases):
+            return WHEN_INSTALL  # a build command setup.py may register (an sdist's module)
         if call.where == WHEN_FUNCTION_MARK and not on_load:
             return WHEN_CALL
         if call.where == "main":

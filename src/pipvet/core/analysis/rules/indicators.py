@@ -215,8 +215,16 @@ def check(ctx: FileContext) -> list[Finding]:
                 # Tor (a SOCKS proxy, Tor's ports, a Tor library); a site's onion mirror listed
                 # as data (a downloader's supported addresses) is only a name
                 sev = "high"
-            if rule == "indicator.executable-url" and early and _fetched_here(ctx, line):
-                sev = "high"  # the function holding the URL also downloads: it fetches a program
+            if (
+                rule == "indicator.executable-url"
+                and early
+                and _fetched_here(ctx, line)
+                and (install or _runs_on_load(ctx, line) or _file_drop(m.group(0)))
+            ):
+                # the code holding the URL also downloads, at install, on import, or from a
+                # paste or file-drop site or a bare IP: it fetches a program (one a function
+                # fetches when asked from a project's own releases is judged below)
+                sev = "high"
             elif (
                 rule in REACHED_ON_LOAD
                 and ctx.file_when == WHEN_IMPORT
@@ -252,14 +260,40 @@ def _bot_token_written(ctx: FileContext) -> bool:
     )
 
 
-def _contacted_on_load(ctx: FileContext, line: int | None) -> bool:
-    """The string at ``line`` sits in code that runs on import (or install), in a file whose
-    network calls run then too: honest packages do not phone a bare IP address while loading."""
+# file-sharing services whose links are a person's upload, not a project's release
+FILE_SHARE = re.compile(
+    r"(dropbox\.com/(s|scl)/|dropboxusercontent\.com|mediafire\.com|mega\.nz|"
+    r"drive\.google\.com|docs\.google\.com/uc|1drv\.ms|onedrive\.live\.com|sendspace\.com|"
+    r"catbox\.moe|pixeldrain\.com|anonfile|bayfiles|filebin\.net|uploadfiles\.io|"
+    r"workupload\.com|krakenfiles\.com|cdn\.discordapp\.com|media\.discordapp\.net)",
+    re.I,
+)
+
+
+def _file_drop(url: str) -> bool:
+    """A link on a paste or file-sharing site (``cdn.discordapp.com/attachments``, a Dropbox
+    share) or a bare IP: someone's upload, not a project's release."""
+    if PASTE.search(url) is not None or FILE_SHARE.search(url) is not None:
+        return True
+    ip = IP_URL.search(url)
+    return ip is not None and _public_ip(ip.group(1))
+
+
+def _runs_on_load(ctx: FileContext, line: int | None) -> bool:
+    """The string at ``line`` sits in code that runs on import (or install): module level or a
+    function module-level code calls."""
     facts = ctx.facts
     if facts is None or ctx.file_when == WHEN_CALL:
         return False
     scope = facts.string_scope.get(line or 0, "?")
-    if scope == "?" or (scope is not None and scope not in facts.run_on_load):
+    return scope != "?" and (scope is None or scope in facts.run_on_load)
+
+
+def _contacted_on_load(ctx: FileContext, line: int | None) -> bool:
+    """The string at ``line`` sits in code that runs on import (or install), in a file whose
+    network calls run then too: honest packages do not phone a bare IP address while loading."""
+    facts = ctx.facts
+    if facts is None or not _runs_on_load(ctx, line):
         return False
     return any(
         (is_network(c.name) or network_command(c)) and ctx.when(c) != WHEN_CALL for c in facts.calls

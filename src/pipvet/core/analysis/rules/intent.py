@@ -314,10 +314,11 @@ def check(ctx: FileContext) -> list[Finding]:
                     )
                 )
             leaked = call.labels & SECRET_LABELS
-            if leaked and _loopback_only(call):
-                leaked = frozenset()  # a client of a local sidecar: nothing leaves the machine
+            local = _loopback_only(call)  # a client of a local sidecar: nothing leaves the host
+            if local:
+                leaked = frozenset()
             sev = _exfil_severity(when, call) if leaked else None
-            if not sev and _quiet_credential_send(call):
+            if not sev and not local and _quiet_credential_send(call):
                 hidden = bool(call.labels & {"decoded", DECIPHERED})
                 where = "a hidden (encoded) host" if hidden else "a host written into the code"
                 out.append(
@@ -915,13 +916,17 @@ def _quiet_credential_send(call: CallFact) -> bool:
 
 
 ANY_URL = re.compile(r"\b(?:https?|wss?|ftp)://([^/:?#\s'\"{}]+)", re.I)
+# a socket address written as a tuple: sock.connect(("127.0.0.1", port))
+SOCKET_ADDRESS = re.compile(r"""\(\s*\(?\s*['"]([^'"\s]{1,253})['"]\s*,""")
 LOOPBACK = re.compile(r"^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$", re.I)
 
 
 def _loopback_only(call: CallFact) -> bool:
-    """Every address written in the call is this machine's own (``http://localhost:{port}``):
-    a client of a local service sends nothing off the host, whatever settings built the URL."""
+    """Every address written in the call is this machine's own (``http://localhost:{port}``,
+    ``sock.connect(("127.0.0.1", port))``): a client of a local service sends nothing off the
+    host, whatever settings built the URL."""
     hosts = [m.group(1) for m in ANY_URL.finditer(call.text)]
+    hosts += [m.group(1) for m in SOCKET_ADDRESS.finditer(call.text)]
     return bool(hosts) and all(LOOPBACK.match(h) for h in hosts)
 
 
