@@ -26,6 +26,10 @@ def rules(result, at_least: str = "low") -> set[str]:
     return {f.rule for f in result.findings if order.index(f.severity) >= order.index(at_least)}
 
 
+def severities(result, rule: str) -> set[str]:
+    return {f.severity for f in result.findings if f.rule == rule}
+
+
 def worst(result) -> list[Finding]:
     return [f for f in result.findings if f.severity in ("high", "critical")]
 
@@ -1533,8 +1537,7 @@ TELEMETRY = """
 
 def test_a_callback_host_a_function_calls_when_asked_is_not_blocked() -> None:
     result = scan({"demo/__init__.py": "", "demo/telemetry.py": TELEMETRY})
-    sev = {f.severity for f in result.findings if f.rule == "indicator.tunnel-or-callback"}
-    assert sev == {"medium"}
+    assert severities(result, "indicator.tunnel-or-callback") == {"medium"}
     assert result.verdict not in FLAGGED, worst(result)
 
 
@@ -1564,8 +1567,7 @@ def test_a_program_link_a_function_downloads_when_asked_is_not_blocked() -> None
             urllib.request.urlretrieve(INSTALLER, dest)
     """
     result = scan({"demo/__init__.py": src})
-    sev = {f.severity for f in result.findings if f.rule == "indicator.executable-url"}
-    assert sev == {"medium"}
+    assert severities(result, "indicator.executable-url") == {"medium"}
 
 
 FETCH_TOOL = """
@@ -1583,8 +1585,7 @@ FETCH_TOOL = """
 
 def test_a_program_link_in_the_function_that_downloads_it_when_asked_is_a_warning() -> None:
     result = scan({"demo/__init__.py": "", "demo/tunnel.py": FETCH_TOOL})
-    sev = {f.severity for f in result.findings if f.rule == "indicator.executable-url"}
-    assert sev == {"medium"}
+    assert severities(result, "indicator.executable-url") == {"medium"}
     assert result.verdict not in FLAGGED, worst(result)
 
 

@@ -324,7 +324,7 @@ def parse_failed(text: str) -> Gap:
     python2 = _python2_only(text, error) if isinstance(error, SyntaxError) else None
     if python2 is not None and stop is None:
         where, what = python2
-        why = f"it is Python 2 ({what}), which no Python 3 compiles: it cannot run"
+        why = f"it is Python 2 ({what}){CANNOT_RUN}"
         return Gap("analysis.python2", where, why, _line(text, where)[:100], severity="low")
     if stop is None:
         why = f"it does not parse as {running} (read by the tokenizer only)"
@@ -333,17 +333,18 @@ def parse_failed(text: str) -> Gap:
     return Gap("analysis.parse-failed", line or stop, why, detail)
 
 
-def _first_error(text: str, flags: int = ast.PyCF_ONLY_AST) -> BaseException | None:
+def _first_error(text: str) -> BaseException | None:
     """Why this Python's parser rejects ``text`` (None when it does not)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escapes etc. in vetted code are not ours
-            compile(text, "<scanned>", "exec", dont_inherit=True, flags=flags)
+            compile(text, "<scanned>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
     except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
         return exc
     return None
 
 
+CANNOT_RUN = ", which no Python 3 compiles: it cannot run"  # ends an analysis.python2 gap's why
 # What CPython says of Python 2 statements and literals that no Python 3 grammar accepts
 _PY2_MESSAGES = (
     ("Missing parentheses in call to 'print'", "a print statement"),
@@ -403,7 +404,7 @@ def python2_not_proof(gap: Gap, runner: str) -> Gap:
     (``runner``, path:line) executes text it reads: that code may edit a file before running it."""
     if gap.rule != "analysis.python2":
         return gap
-    why = f"{gap.why.split(', which')[0]}; but {runner} executes text it reads, edited or not"
+    why = f"{gap.why.removesuffix(CANNOT_RUN)}; but {runner} executes text it reads, edited or not"
     return Gap("analysis.parse-failed", gap.line, why, gap.evidence, partial=True)
 
 

@@ -407,9 +407,6 @@ def _install_hooks_call_package(
     return marked
 
 
-TEXT_RUNNERS = frozenset({"exec", "eval", "compile", "execfile"})
-
-
 def _runs_text(parsed: list[tuple[Member, list[FileContext]]], python2: set[str]) -> str | None:
     """Where code that may run executes text it does not hold as a literal (``exec(src)``),
     or None. Such code can edit a file's text before running it, so a file that no Python 3
@@ -422,7 +419,7 @@ def _runs_text(parsed: list[tuple[Member, list[FileContext]]], python2: set[str]
             if ctx.facts is None or ctx.role not in RUNNING_ROLES:
                 continue
             for call in ctx.facts.calls:
-                if call.name in TEXT_RUNNERS and call.computed_first_arg:
+                if call.name in intent.CODE_SINKS and call.computed_first_arg:
                     return f"{member.path}:{call.line}"
     return None
 

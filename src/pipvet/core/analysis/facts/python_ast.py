@@ -1842,24 +1842,15 @@ class _Collector(ast.NodeVisitor):
             kept = TRANSPORT_KWARGS
             if name.endswith(DOWNLOAD_TO_FILE):
                 kept = TRANSPORT_KWARGS | {"filename", "out"}  # where the file goes: not sent
-            labels = labels.union(
-                *(self.labels_of(k.value) for k in node.keywords if k.arg not in kept)
-            )
-            if name.startswith("subprocess.") and self._reads_password_on_stdin(node):
-                # docker login --password-stdin: what ``input=`` feeds it is a password, never a
-                # program; it still counts as sent (secrets keep their labels)
-                fed = [k.value for k in node.keywords if k.arg == "input"]
-                labels = labels - (frozenset().union(*map(self.labels_of, fed)) - SENT_ON_STDIN)
-                labels = labels.union(
-                    *(self._sent_labels(name, i, a) for i, a in enumerate(node.args))
-                )
-                labels = labels.union(
-                    *(
-                        self.labels_of(k.value)
-                        for k in node.keywords
-                        if k.arg not in kept and k.arg != "input"
+            # docker login --password-stdin: what ``input=`` feeds it is a password, never a
+            # program; it still counts as sent (secrets keep their labels)
+            password = name.startswith("subprocess.") and self._reads_password_on_stdin(node)
+            for k in node.keywords:
+                if k.arg not in kept:
+                    fed = self.labels_of(k.value)
+                    labels = labels | (
+                        fed & SENT_ON_STDIN if password and k.arg == "input" else fed
                     )
-                )
             if name in ROUND_TRIP_LOADS and node.args and self._serialised(node.args[0]):
                 labels = frozenset()  # pickle.loads(pickle.dumps(obj)): a copy, not new code
             if labels & NAMED_SECRET_LABELS:
