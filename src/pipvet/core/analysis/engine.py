@@ -559,6 +559,53 @@ def _scripts_run_at_install(
     return out
 
 
+def _loaded_by_name(
+    order: list[Member], roles: dict[str, str], parsed: list[tuple[Member, list[FileContext]]]
+) -> list[Member]:
+    """Peripheral Python modules (tests, examples, tooling) that the package's own code
+    (``PROMOTED_ROLES``, setup.py, ``.pth``) names exactly, in a short string: by the module's
+    dotted name (``"pkg.tests.x"``, or ``".tests.x"`` relative to the naming module), or by a
+    path of at least a folder and the file (``"tests/x.py"``). A bare word (``"x"``) is not
+    enough: that only makes the file read in full (``_names_in_running_code``)."""
+    candidates = {}
+    for m in order:
+        if roles[m.path] == ROLE_PERIPHERAL and m.path.endswith(".py"):
+            name = module_name(m.path)
+            if name is not None:
+                candidates[m.path] = (m, name, m.path.lower())
+    if not candidates:
+        return []
+    names: set[str] = set()
+    paths: set[str] = set()
+    for member, contexts in parsed:
+        if not contexts or contexts[0].role not in (*PROMOTED_ROLES, ROLE_SETUP, ROLE_PTH):
+            continue
+        importer = module_name(member.path) or ""
+        is_package = member.path.endswith("/__init__.py")
+        for ctx in contexts:
+            if ctx.facts is None:
+                continue
+            for _line, text in ctx.facts.strings:
+                if len(text) >= MAX_NAMING_STRING or "." not in text:
+                    continue
+                if "/" in text.strip("/") and text.endswith(".py"):
+                    paths.add("/" + text.lower().removeprefix("./").lstrip("/"))
+                elif text.startswith(".") and importer:
+                    absolute = absolute_name(text, importer, is_package)
+                    if absolute:
+                        names.add(absolute)
+                elif _DOTTED.fullmatch(text):
+                    names.add(text)
+    return [
+        m
+        for m, name, lower in candidates.values()
+        if name in names or any(lower.endswith(p) for p in paths)
+    ]
+
+
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+
+
 def _stem(path: str) -> str:
     """The name code uses for a Python file: ``helper`` for ``tests/helper.py`` (an import, a
     module name, a path), the folder's name for an ``__init__.py``."""
@@ -641,6 +688,14 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     for member in order:
         if roles[member.path] != ROLE_PERIPHERAL:
             read(member)
+    # a test-like module that the package's code loads by its exact name (import_module,
+    # __import__, run_path of its path) is the package's code, as one it imports is
+    promoted = _loaded_by_name(order, roles, parsed)
+    while promoted:
+        for member in promoted:
+            roles[member.path] = ROLE_MODULE
+            read(member)
+        promoted = _loaded_by_name(order, roles, parsed)
     # tests, docs, examples and the sdist's own tooling run only when a person runs them,
     # unless code that runs names them: those are read in full, the rest for their constants
     words = _names_in_running_code(artifact, parsed)

@@ -11,6 +11,7 @@ an ``if`` branch or ``except`` handler) from code that itself runs on every load
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -22,8 +23,10 @@ from pipvet.core.analysis.rules import SDIST_TOP, is_peripheral
 MAX_ROUNDS = 20
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def module_name(path: str) -> str | None:
-    """Dotted module name of an archive member (``demo-1.0/src/pkg/core.py`` -> ``pkg.core``)."""
+    """Dotted module name of an archive member (``demo-1.0/src/pkg/core.py`` -> ``pkg.core``);
+    asked for the same paths by several passes, so kept."""
     parts = path.split("/")
     if len(parts) > 1 and SDIST_TOP.match(parts[0]):
         parts = parts[1:]
