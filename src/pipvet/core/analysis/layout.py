@@ -104,7 +104,21 @@ def _holds_package(paths: list[str]) -> bool:
 
 
 def _names(text: str, folder: str) -> bool:
-    return re.search(rf"(?<![\w.-]){re.escape(folder)}(?![\w-])", text) is not None
+    """``folder`` in ``text`` as a name of its own: not inside a longer word, dotted name or
+    hyphenated name (``(?<![\\w.-])folder(?![\\w-])``, without compiling a pattern per folder)."""
+    at, size = text.find(folder), len(folder)
+    while at >= 0:
+        before = text[at - 1] if at else " "
+        after = text[at + size] if at + size < len(text) else " "
+        if not _in_name(before, "_.-") and not _in_name(after, "_-"):
+            return True
+        at = text.find(folder, at + 1)
+    return False
+
+
+def _in_name(char: str, extra: str) -> bool:
+    """``char`` is a word character (``\\w``: alphanumeric or ``_``) or one of ``extra``."""
+    return char.isalnum() or char in extra
 
 
 @functools.lru_cache(maxsize=16)

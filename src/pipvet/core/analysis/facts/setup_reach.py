@@ -47,6 +47,7 @@ class SetupReach:
 
 
 NOTHING = SetupReach(frozenset(), ())
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def setup_reach(text: str) -> SetupReach:
@@ -57,6 +58,8 @@ def setup_reach(text: str) -> SetupReach:
 
 def reach_of_tree(tree: ast.Module) -> SetupReach:
     """``setup_reach`` of a setup.py already parsed."""
+    if not any(isinstance(stmt, _DEFINITIONS) for stmt in tree.body):
+        return NOTHING  # no top-level function or class: nothing to find dead or maintainer-only
     loaded: set[str] = set()
     constants: dict[str, int] = {}  # string constant -> how often it occurs
     registered: dict[str, set[str]] = {}  # class name -> cmdclass keys it is registered under
@@ -78,9 +81,10 @@ def reach_of_tree(tree: ast.Module) -> SetupReach:
     dynamic = bool(loaded & _DYNAMIC_LOOKUPS)
     dead: set[str] = set()
     spans: list[tuple[int, int]] = []
+    texts = "\0".join(constants)  # a function's name inside any constant (no name holds a NUL)
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            named = stmt.name in loaded or any(stmt.name in c for c in constants)
+            named = stmt.name in loaded or stmt.name in texts
             if not (dynamic or named or stmt.decorator_list):
                 dead.add(stmt.name)
         elif isinstance(stmt, ast.ClassDef):

@@ -228,8 +228,9 @@ def check(ctx: FileContext) -> list[Finding]:
             )
         if name in PROCESS:
             cmd = command_text(call) or ""
+            flat = _flat(call.text)
             for pattern, rule, what in SHELL_CHECKS:
-                m = pattern.search(cmd) or pattern.search(_flat(call.text))
+                m = pattern.search(cmd) or pattern.search(flat)
                 if m:
                     message = f"Runs a shell command that {what} {WHEN_TEXT[when]}."
                     out.append(
