@@ -664,6 +664,135 @@ def test_a_test_module_only_named_by_a_word_stays_a_test() -> None:
     assert "demo-1.0/demo/tests/helper.py" not in result.package_code
 
 
+# -- a package's __main__.py runs for `python -m pkg`, not on import ------------------------------
+
+STARTUP_HOOK = """
+    import os, site
+    path = os.path.join(site.getusersitepackages(), "sitecustomize.py")
+    with open(path, "a") as out:
+        out.write("import demo\\n")
+"""
+
+
+def test_a_main_module_nothing_imports_runs_when_called() -> None:
+    """``python -m demo`` writing a startup hook is the user's command (a tool installing
+    itself): not code that runs on import."""
+    result = scan({"demo/__init__.py": "VERSION = '1.0'\n", "demo/__main__.py": STARTUP_HOOK})
+    assert "intent.persistence" in rules(result)
+    assert "critical" not in severities(result, "intent.persistence")
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+@pytest.mark.parametrize(
+    "init",
+    [
+        "from .__main__ import out\n",
+        "from demo import __main__\n",
+        'import importlib\nimportlib.import_module("demo.__main__")\n',
+        'import runpy\nrunpy.run_module("demo", run_name="__main__")\n',
+    ],
+)
+def test_a_main_module_the_package_loads_runs_on_import(init: str) -> None:
+    result = scan({"demo/__init__.py": init, "demo/__main__.py": STEALER_ON_IMPORT})
+    assert result.verdict == "malicious", result.findings
+
+
+def test_a_main_module_setup_py_runs_is_install_time() -> None:
+    setup = """
+        import subprocess, sys
+        from setuptools import setup
+        subprocess.check_call([sys.executable, "-m", "demo"])
+        setup(name="demo", packages=["demo"])
+    """
+    files = {"setup.py": setup, "demo/__init__.py": "", "demo/__main__.py": STEALER_ON_IMPORT}
+    assert scan(files).verdict == "malicious"
+
+
+# -- a module whose import stops with NameError: code for a namespace a caller prepares --------
+
+REMOTE_RUNNER = """
+    import sys
+    import zlib
+
+    stdin = stdin  # given by the process that sends this file to the remote host
+    while True:
+        size = int(stdin.readline())
+        if not size:
+            break
+        exec(compile(zlib.decompress(stdin.read(size)), "<remote>", "exec"))
+"""
+
+
+def test_a_module_whose_import_stops_at_a_missing_name_runs_when_called() -> None:
+    files = {"demo/__init__.py": "", "demo/remote.py": REMOTE_RUNNER}
+    result = scan(files)
+    assert "intent.decode-execute" in rules(result)
+    assert "critical" not in severities(result, "intent.decode-execute")
+    assert result.verdict != "malicious"
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        # the name is a builtin of a newer Python: the import goes on
+        {"demo/remote.py": REMOTE_RUNNER.replace("stdin = stdin", "ExceptionGroup")},
+        # something runs before the missing name is read
+        {"demo/remote.py": REMOTE_RUNNER.replace("stdin = stdin", "sys.stdin.flush()\nstdin = x")},
+        # an earlier statement binds it
+        {"demo/remote.py": REMOTE_RUNNER.replace("import zlib", "import zlib\nstdin = 0")},
+        # a later one does: an import misplaced below the code that uses it
+        {
+            "demo/remote.py": REMOTE_RUNNER.replace("stdin = stdin", "stdin = sys.stdin.buffer")
+            .replace("import sys\n", "")
+            .replace("import zlib", "import zlib\nsys.stdout.flush()")
+            + "import sys\n"
+        },
+        # the package gives the name to every module through builtins, then imports it
+        {
+            "demo/__init__.py": "import builtins, sys\nbuiltins.stdin = sys.stdin.buffer\n"
+            "from . import remote\n",
+            "demo/remote.py": REMOTE_RUNNER,
+        },
+        # a module of its own imported first may set the name on the half-made module
+        {
+            "demo/boot.py": "import sys\nsys.modules['demo.remote'].stdin = sys.stdin.buffer\n",
+            "demo/remote.py": REMOTE_RUNNER.replace("import zlib", "import zlib\nimport demo.boot"),
+        },
+    ],
+)
+def test_a_module_that_may_import_fine_keeps_its_import_time_code(files: dict[str, str]) -> None:
+    result = scan({"demo/__init__.py": "", **files})
+    assert "critical" in severities(result, "intent.decode-execute"), result.findings
+    assert result.verdict == "malicious"
+
+
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ('"""doc"""\nimport sys\nN = 3\ndef f(a=1):\n    pass\nchannel = channel\nrun()\n', 6),
+        ("gateway.send(1)\n", 1),
+        ("x = missing.attr[0].call()\n", 1),
+        ("counter += 1\n", 1),
+        ("print(missing)\n", None),  # print itself is read first, and exists
+        ("import os\nx = os\nmissing\n", None),  # something ran first
+        ("missing\nmissing = 1\n", None),  # bound further down
+        ("os.system('id')\nimport os\n", None),  # a misplaced import
+        ("def f():\n    global missing\n    missing = 1\nmissing\n", None),
+        ("from x import *\nmissing\n", None),
+        ("unicode\n", None),  # Python 2's builtin
+        ("ExceptionGroup\n", None),  # a newer Python's
+        ("@deco\ndef f():\n    pass\nmissing\n", None),  # the decorator runs first
+    ],
+)
+def test_where_an_import_stops(source: str, line: int | None) -> None:
+    import ast
+
+    from pipvet.core.analysis.facts.namespace import import_stops_at
+
+    found = import_stops_at(ast.parse(source))
+    assert (found[0] if found else None) == line
+
+
 def test_a_file_setup_py_runs_with_the_interpreter_is_install_time_python() -> None:
     setup = """
         import subprocess, sys

@@ -41,7 +41,9 @@ from pipvet.core.analysis.reach import (
     dependency_order,
     imported_peripheral,
     module_name,
+    modules_by_name,
     propagate,
+    run_as_command,
 )
 from pipvet.core.analysis.rules import (
     ROLE_BINARY,
@@ -604,6 +606,29 @@ def _loaded_by_name(
 
 
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+IMPORT_TIME = (ROLE_MODULE, ROLE_INIT)
+# what lets one module give another names before its first line runs: builtins written, an
+# import hook or loader of the package's own
+_NAME_INJECTION = re.compile(rb"builtins|meta_path|path_hooks|exec_module|create_module")
+
+
+def _import_stops(artifact: Artifact, parsed: list[tuple[Member, list[FileContext]]]) -> set[str]:
+    """Modules of the package whose every import stops with NameError before anything ran
+    (``ModuleFacts.import_stops``), unless some Python of the artifact could provide the missing
+    name from outside (``_NAME_INJECTION``)."""
+    stops = {
+        m.path: ctxs[0].facts.import_stops[1]
+        for m, ctxs in parsed
+        if ctxs and ctxs[0].facts is not None and ctxs[0].facts.import_stops is not None
+    }
+    if not stops:
+        return set()
+    own = {name.partition(".")[0] for name in modules_by_name(artifact.members)}
+    stops = {path: roots for path, roots in stops.items() if not roots & own}
+    for m in artifact.members:
+        if m.path.endswith((*PY_SUFFIXES, ".pth")) and _NAME_INJECTION.search(m.data):
+            return set()
+    return set(stops)
 
 
 def _stem(path: str) -> str:
@@ -726,6 +751,18 @@ def analyze(artifact: Artifact) -> AnalysisResult:
             for m, ctxs in parsed
         ]
         roles.update(dict.fromkeys(helpers, ROLE_SETUP_HELPER))
+    # a package's __main__.py that nothing imports runs for `python -m pkg` only, and a module
+    # whose import stops with NameError at once runs only where a caller executes its text in a
+    # namespace it prepared: both when called, never on import
+    running = [m for m in artifact.members if roles.get(m.path) in RUNNING_ROLES]
+    commands = run_as_command(artifact.members, running) | _import_stops(artifact, parsed)
+    if commands:
+        parsed = [
+            (m, [replace(c, command=True) if c.role in IMPORT_TIME else c for c in ctxs])
+            if m.path in commands
+            else (m, ctxs)
+            for m, ctxs in parsed
+        ]
     modules = {}
     for member, contexts in parsed:
         if contexts and contexts[0].facts is not None and contexts[0].role in IMPORTED_ROLES:

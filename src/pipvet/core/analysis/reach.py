@@ -180,3 +180,25 @@ def imported_peripheral(members: Iterable[Member]) -> set[str]:
             if dep in peripheral:
                 out.add(names[dep].path)
     return out
+
+
+def run_as_command(members: Iterable[Member], running: Iterable[Member]) -> set[str]:
+    """Paths of packages' ``__main__.py`` that none of ``running`` (the artifact's code that
+    runs: the package, setup.py and what it runs, ``.pth`` files) imports or loads: only
+    ``python -m pkg`` runs such a file, a person's command, never an import of the package.
+    Loading is read broadly: an import line anywhere (in a function too), the module's dotted
+    name in any text of the file, or any use of ``runpy.run_module`` keep it import-time code."""
+    names = modules_by_name(members)
+    mains = {name: m.path for name, m in names.items() if name.endswith(".__main__")}
+    if not mains:
+        return set()
+    loaded: set[str] = set()
+    for m in running:
+        if m.path in mains.values():
+            continue
+        if b"run_module" in m.data:
+            return set()
+        own = module_name(m.path) or ""
+        loaded.update(_imported_modules(m, own, names))
+        loaded.update(name for name in mains if name.encode() in m.data)
+    return {path for name, path in mains.items() if name not in loaded}

@@ -25,6 +25,7 @@ from pipvet.core.analysis.facts.dataflow import (
     Folder,
     Scope,
 )
+from pipvet.core.analysis.facts.namespace import import_stops_at
 from pipvet.core.analysis.facts.syntax import code_text, parse_python
 
 if TYPE_CHECKING:
@@ -516,6 +517,10 @@ class ModuleFacts:
     written: list[tuple[int, str | None, str]] = field(default_factory=list)
     # parts the walk could not follow: (line, why); the engine reports each as a finding
     incomplete: list[tuple[int, str]] = field(default_factory=list)
+    # the line where every import of the module stops with NameError before anything ran, and
+    # the modules imported before it (``namespace.import_stops_at``): code for a namespace a
+    # caller prepares
+    import_stops: tuple[int, frozenset[str]] | None = None
 
 
 def _excerpt(source_lines: list[str], line: int, end: int | None = None) -> str:
@@ -2132,6 +2137,7 @@ def collect(
             collector.facts.payloads.append((line, code))  # a dropped script: analysed as code
     collector.facts.run_on_load = reachable(collector.call_edges)
     collector.facts.firm_on_load = reachable(collector.facts.firm_edges)
+    collector.facts.import_stops = import_stops_at(tree)
     return collector.facts
 
 

@@ -63,6 +63,10 @@ class FileContext:
     text: str
     facts: ModuleFacts | None  # None for non-Python members and Python that did not parse
     built: bool = False  # in a wheel or an installed distribution: installing runs none of it
+    # runs only when called, never on import: a package's ``__main__.py`` that nothing of the
+    # artifact imports (``python -m pkg``, a person's command: ``reach.run_as_command``), or a
+    # module whose import stops with NameError at once (``facts.namespace``)
+    command: bool = False
 
     def when(self, call: CallFact) -> str:
         """When the code of ``call`` runs."""
@@ -85,6 +89,8 @@ class FileContext:
             return WHEN_CALL if call.where == WHERE_FUNCTION and not on_load else WHEN_INSTALL
         if not self.built and any(is_install_command_base(b) for b in call.class_bases):
             return WHEN_INSTALL  # a build command setup.py may register (an sdist's module)
+        if self.command:
+            return WHEN_CALL
         if call.where == WHEN_FUNCTION_MARK and not on_load:
             return WHEN_CALL
         if call.where == "main":
@@ -218,7 +224,7 @@ class FileContext:
             return WHEN_INSTALL
         if self.role == ROLE_PTH:
             return WHEN_STARTUP
-        if self.role in (ROLE_INIT, ROLE_MODULE):
+        if self.role in (ROLE_INIT, ROLE_MODULE) and not self.command:
             return WHEN_IMPORT
         return WHEN_CALL
 
