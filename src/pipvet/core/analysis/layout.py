@@ -71,7 +71,11 @@ def sdist_tooling(artifact: Artifact) -> list[str]:
         if installed is not None:
             if folder in installed:
                 continue
-        elif folder.lower() in PACKAGE_ROOTS or _holds_package(paths) or _names(named, folder):
+        elif folder.lower() in PACKAGE_ROOTS:
+            if not _packages_need_init(pyproject, selects, named):
+                continue  # a folder without __init__.py may be a (namespace) package
+            paths = _outside_packages(paths, named)  # src/cpp/scripts/x.py beside src/pkg/
+        elif _holds_package(paths) or _names(named, folder):
             continue
         out.extend(
             p
@@ -79,6 +83,39 @@ def sdist_tooling(artifact: Artifact) -> list[str]:
             if p.endswith(PY_SUFFIXES) and p.rpartition("/")[2] not in native  # run by a build
         )
     return out
+
+
+def _packages_need_init(pyproject: dict | None, selects: bool, named: str) -> bool:
+    """Whether the build installs only folders with an ``__init__.py`` under ``src/``: a backend
+    other than setuptools whose own rules are not modelled (scikit-build-core's default is the
+    project's package), or setuptools told which packages (``packages=find_packages(...)``).
+    Not setuptools' automatic discovery (a namespace search under ``src/``), nor any
+    configuration that asks for namespace packages."""
+    if "namespace" in named:
+        return False
+    system = pyproject.get("build-system") if isinstance(pyproject, dict) else None
+    backend = str(system.get("build-backend", "")) if isinstance(system, dict) else ""
+    return selects or (bool(backend) and backend not in SETUPTOOLS_BACKENDS)
+
+
+def _outside_packages(paths: list[str], named: str) -> list[str]:
+    """Of the files under a package root (``src/``): those in a folder of it that holds no
+    package anywhere below it (no ``__init__.py``) and that the build configuration does not
+    name (``src/cpp/include/scripts/bench.py`` of a C++ library's sources). A module right in
+    the root (``src/mod.py``) and a namespace package the configuration names stay installed.
+    Only where the backend's own rules are not known (``_backend_installs``) and it installs
+    no folder without ``__init__.py`` (``_packages_need_init``)."""
+    groups: dict[str, list[str]] = {}
+    for p in paths:
+        parts = p.split("/")
+        if len(parts) > 3:  # <sdist>/<root>/<folder>/...
+            groups.setdefault(parts[2], []).append(p)
+    return [
+        p
+        for folder, group in groups.items()
+        if not _holds_package(group) and not _names(named, folder)
+        for p in group
+    ]
 
 
 # files of a native build (scikit-build's CMake, meson-python's meson) that can run Python

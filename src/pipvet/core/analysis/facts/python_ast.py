@@ -553,8 +553,26 @@ def maintainer_command(word: str) -> bool:
 
 def maintainer_commands(test: ast.expr) -> list[ast.expr] | None:
     """The sides of ``test`` when it asks whether the command given is a maintainer's
-    (``sys.argv[-1] == "publish"``, ``"upload" in sys.argv``), else None. Only ``==`` and
-    ``in``: under ``!=`` or ``not in`` the branch runs on every other command, installs too."""
+    (``sys.argv[-1] == "publish"``, ``"upload" in sys.argv``, ``sys.argv[-1].startswith(
+    "publish")``), else None. Only ``==``, ``in`` and a prefix test: under ``!=`` or ``not in``
+    the branch runs on every other command, installs too."""
+    if (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Attribute)
+        and test.func.attr == "startswith"
+        and len(test.args) == 1
+        and not test.keywords
+    ):
+        arg = test.args[0]
+        prefixes = arg.elts if isinstance(arg, ast.Tuple) else [arg]
+        words = [p.value for p in prefixes if isinstance(p, ast.Constant)]
+        if (
+            prefixes
+            and len(words) == len(prefixes)
+            and all(isinstance(w, str) and w and maintainer_command(w) for w in words)
+        ):
+            return [test.func.value]  # what is tested: no install command has such a prefix
+        return None
     if not isinstance(test, ast.Compare) or len(test.ops) != 1:
         return None
     if not isinstance(test.ops[0], (ast.Eq, ast.In)):
@@ -1035,7 +1053,7 @@ class _Collector(ast.NodeVisitor):
 
     def _maintainer_branch(self, test: ast.expr) -> bool:
         """A test of ``sys.argv`` against a maintainer command (``publish``, ``upload``...)."""
-        if not isinstance(test, ast.Compare):
+        if not isinstance(test, (ast.Compare, ast.Call)):
             return False
         commands = maintainer_commands(test)
         return commands is not None and self._reads_argv(commands)

@@ -63,6 +63,7 @@ def reach_of_tree(tree: ast.Module) -> SetupReach:
     loaded: set[str] = set()
     constants: dict[str, int] = {}  # string constant -> how often it occurs
     registered: dict[str, set[str]] = {}  # class name -> cmdclass keys it is registered under
+    keys: dict[str, int] = {}  # command name -> how often it is a registration's key
     for node in _walk_install_time(tree):
         if isinstance(node, ast.Name):
             if not isinstance(node.ctx, ast.Store):
@@ -73,11 +74,11 @@ def reach_of_tree(tree: ast.Module) -> SetupReach:
             constants[node.value] = constants.get(node.value, 0) + 1
         elif isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
-                _register(registered, key, value)
+                _register(registered, keys, key, value)
         elif isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Subscript):
-                    _register(registered, target.slice, node.value)
+                    _register(registered, keys, target.slice, node.value)
     dynamic = bool(loaded & _DYNAMIC_LOOKUPS)
     dead: set[str] = set()
     spans: list[tuple[int, int]] = []
@@ -88,19 +89,22 @@ def reach_of_tree(tree: ast.Module) -> SetupReach:
             if not (dynamic or named or stmt.decorator_list):
                 dead.add(stmt.name)
         elif isinstance(stmt, ast.ClassDef):
-            keys = registered.get(stmt.name)
-            if keys and all(_never_installs(k, constants) for k in keys):
+            commands = registered.get(stmt.name)
+            if commands and all(_never_installs(c, constants, keys) for c in commands):
                 spans.append((stmt.lineno, stmt.end_lineno or stmt.lineno))
     return SetupReach(frozenset(dead), tuple(spans))
 
 
-def _never_installs(command: str, constants: dict[str, int]) -> bool:
+def _never_installs(command: str, constants: dict[str, int], keys: dict[str, int]) -> bool:
     """A command an install never runs: a maintainer's (``upload``), or any other that is not
-    an install command and that setup.py names only where it registers it (one constant)."""
+    an install command and that setup.py names only where it registers it (every constant of
+    it is a registration's key: ``cmdclass.update({"sdist": A})`` then ``{"sdist": B}``
+    on one platform)."""
     name = command.strip().lower()
     if maintainer_command(name):
         return True
-    return bool(name) and name not in INSTALL_COMMANDS and constants.get(command, 0) <= 1
+    named_elsewhere = constants.get(command, 0) - keys.get(command, 0)
+    return bool(name) and name not in INSTALL_COMMANDS and named_elsewhere <= 0
 
 
 def _walk_install_time(tree: ast.Module) -> list[ast.AST]:
@@ -135,11 +139,14 @@ def _maintainer_test(test: ast.expr, argv_names: set[str]) -> bool:
     )
 
 
-def _register(registered: dict[str, set[str]], key: ast.AST | None, value: ast.AST) -> None:
+def _register(
+    registered: dict[str, set[str]], keys: dict[str, int], key: ast.AST | None, value: ast.AST
+) -> None:
     """Note ``{"key": Class}`` or ``cmdclass["key"] = Class``; any other key of a class counts."""
     if not isinstance(value, ast.Name):
         return
     if isinstance(key, ast.Constant) and isinstance(key.value, str):
         registered.setdefault(value.id, set()).add(key.value)
+        keys[key.value] = keys.get(key.value, 0) + 1
     else:
         registered.setdefault(value.id, set()).add("")  # a key we cannot read: not maintainer
