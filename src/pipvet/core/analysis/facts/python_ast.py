@@ -389,6 +389,16 @@ PATTERN_METHODS = frozenset({"match", "fullmatch", "search", "finditer", "findal
 ARGUMENT_ONLY_METHODS = PATTERN_METHODS | {"communicate"}
 PENDING = "@"  # prefix of a placeholder label: what a function defined later returns
 DOWNLOAD_TO_FILE = ("urlretrieve", "wget.download")
+# calls that read bytes as an archive, to list or unpack its files
+ARCHIVE_OPENERS = frozenset(
+    {
+        "tarfile.open",
+        "tarfile.TarFile",
+        "tarfile.TarFile.open",
+        "zipfile.ZipFile",
+        "shutil.unpack_archive",
+    }
+)
 WRITE_METHODS = frozenset({"write", "write_text", "writelines", "write_bytes"})
 ROUND_TRIP_LOADS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads", "marshal.loads"})
 
@@ -521,6 +531,9 @@ class ModuleFacts:
     # the modules imported before it (``namespace.import_stops_at``): code for a namespace a
     # caller prepares
     import_stops: tuple[int, frozenset[str]] | None = None
+    # the functions (None: module level) that open downloaded bytes as an archive
+    # (``tarfile.open(fileobj=BytesIO(urlopen(url).read()))``): what they fetch is unpacked
+    unpacks_download: set[str | None] = field(default_factory=set)
 
 
 def _excerpt(source_lines: list[str], line: int, end: int | None = None) -> str:
@@ -1752,6 +1765,8 @@ class _Collector(ast.NodeVisitor):
             name = "?." + node.func.attr
         if name is not None and self._watched(name):
             self._record(node, name)
+        if name in ARCHIVE_OPENERS and self._opens_download(node):
+            self.facts.unpacks_download.add(self.func_stack[-1] if self.func_stack else None)
         if name in CALLBACK_SLOTS or self.sink_wrappers:
             self._indirect_sink(node, name)
         if (
@@ -1789,6 +1804,10 @@ class _Collector(ast.NodeVisitor):
                 if firm:
                     self.facts.firm_external.setdefault(caller, set()).add(target)
         self.generic_visit(node)
+
+    def _opens_download(self, node: ast.Call) -> bool:
+        parts = [*node.args, *(k.value for k in node.keywords)]
+        return any("download" in self.labels_of(a) for a in parts)
 
     def _imported_target(self, func: ast.expr) -> str | None:
         """``.mod.f`` for ``f()`` or ``mod.f()`` when ``f``/``mod`` came from a relative import."""

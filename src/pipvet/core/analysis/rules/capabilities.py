@@ -275,6 +275,33 @@ def is_download(name: str) -> bool:
     return name.endswith((".urlopen", ".urlretrieve")) or name in DOWNLOADS
 
 
+FIXED_HOST = re.compile(r"https?://[\w.-]+\.[a-z]{2,}(?::\d+)?/", re.I)
+# an address naming a release archive, or a project's folder of releases
+RELEASE_ADDRESS = re.compile(
+    r"\.(?:tar(?:\.(?:gz|bz2|xz))?|tgz|tbz2?|txz|zip)(?:$|[?#])|/(?:archive|releases?|downloads?)/",
+    re.I,
+)
+# what a plain GET may carry without sending anything of the host: the platform chooses a file
+FETCH_LABELS = frozenset({"platform"})
+# keywords that give a request a body
+BODY_KWARGS = frozenset({"data", "json", "files", "body", "content"})
+
+
+def fetches_sources(call: CallFact, unpacking: set[str | None]) -> bool:
+    """``call`` fetches an archive to unpack: a plain download (no body, nothing of the host in
+    it) from an address written in the code (a constant, or a constant start naming the host),
+    made by a function that opens what it downloaded as an archive (``tarfile.open``,
+    ``zipfile.ZipFile``), as builds do that compile a library's released sources."""
+    if call.func not in unpacking or not is_download(call.name) or call.labels - FETCH_LABELS:
+        return False
+    if any(k in BODY_KWARGS for k, _ in call.kwargs):
+        return False
+    if len(call.args) > 1 and not call.name.endswith(".urlretrieve"):
+        return False  # urlopen(url, data), requests.get(url, params)
+    address = (call.args[0] if call.args else None) or call.first_arg_prefix
+    return bool(FIXED_HOST.match(address or "")) and RELEASE_ADDRESS.search(address) is not None
+
+
 DOWNLOADS = frozenset(
     [
         "requests.get",
@@ -386,16 +413,18 @@ def check(ctx: FileContext) -> list[Finding]:
                     )
                 )
         elif is_network(name):
-            out.append(
-                finding(
-                    "capability.network",
-                    "network",
-                    NETWORK_SEVERITY.get(when, "low"),
-                    ctx,
-                    call.line,
-                    f"Opens network connections {WHEN_TEXT[when]}.",
-                    call.text,
+            sev = NETWORK_SEVERITY.get(when, "low")
+            message = f"Opens network connections {WHEN_TEXT[when]}."
+            if when == WHEN_INSTALL and fetches_sources(call, facts.unpacks_download):
+                # a build fetching a library's sources to compile: worth knowing (pipvet cannot
+                # see what it fetches), not a beacon or a second stage
+                sev = "medium"
+                message = (
+                    "Downloads an archive from a fixed address at install time and unpacks it "
+                    "(a build fetching sources; pipvet cannot inspect what it fetches)."
                 )
+            out.append(
+                finding("capability.network", "network", sev, ctx, call.line, message, call.text)
             )
         elif name in DYNAMIC and (call.computed_first_arg or name.startswith("ctypes")):
             sev = DYNAMIC_SEVERITY.get(when, "low")

@@ -199,8 +199,12 @@ def check(ctx: FileContext) -> list[Finding]:
     early = ctx.file_when != WHEN_CALL
     install = ctx.file_when in (WHEN_INSTALL, WHEN_STARTUP)
     for pattern, needles, rule, sev_early, sev_late, message in SPECS:
-        for line, m in ctx.find(pattern, needles=needles):
+        for line, m in _named(ctx, pattern, needles):
             sev = sev_early if early else sev_late
+            if _in_pattern(m):
+                # a regular expression that looks for the name (a scanner's or a filter's rule)
+                out.append(finding(rule, "indicator", "low", ctx, line, DETECTOR, m.group(0)))
+                continue
             if rule in INSTALL_ONLY and not install:
                 sev = sev_late  # SDKs use these endpoints; only install-time use is alarming
             if rule == "indicator.messenger-webhook":
@@ -248,6 +252,30 @@ def check(ctx: FileContext) -> list[Finding]:
             out.append(finding(rule, "indicator", sev, ctx, line, message, m.group(0)))
             break
     return out
+
+
+# syntax only a regular expression has (never a path or a command line): a group flag, an
+# escaped dot inside a name, a repeated class
+REGEX_SYNTAX = re.compile(r"\(\?[:!=<]|\w\\\.\w|\\[dswDSW][+*?{]|\[[^\]\s]{1,40}\][+*?{]")
+DETECTOR = "Names it only in a regular expression that looks for it (a detector's rule)."
+
+
+def _in_pattern(m: re.Match) -> bool:
+    """The match sits in a string written as a regular expression (``r"\\b(?:xmrig|miner)"``)."""
+    blob = m.string
+    start = blob.rfind("\n", 0, m.start()) + 1
+    end = blob.find("\n", m.end())
+    return REGEX_SYNTAX.search(blob, start, end if end >= 0 else len(blob)) is not None
+
+
+def _named(ctx: FileContext, pattern: re.Pattern[str], needles: tuple[str, ...]) -> list:
+    """The first match of ``pattern`` in the file's strings outside a regular expression, else
+    the first one inside one (at most a few looked at)."""
+    found = ctx.find(pattern, needles=needles)
+    if not found or not _in_pattern(found[0][1]):
+        return found
+    more = ctx.find(pattern, limit=16, needles=needles)
+    return [next((f for f in more if not _in_pattern(f[1])), found[0])]
 
 
 def _bot_token_written(ctx: FileContext) -> bool:
