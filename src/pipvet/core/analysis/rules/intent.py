@@ -61,6 +61,12 @@ REMOTE_SINKS = PROCESS | {"exec", "eval", "compile", "execfile"}
 EXECUTABLE_NAME = re.compile(r"\w\.(exe|scr|msi|vbs|bat|ps1|cmd|hta)\b", re.I)
 EXECUTABLE_NEEDLES = (".exe", ".scr", ".msi", ".vbs", ".bat", ".ps1", ".cmd", ".hta")
 
+# what a PowerShell line does with a file it downloaded that makes the download a program run:
+# starts it, evaluates it, or the file is a program (a download to a file alone is curl -o)
+PS_RUNS = (
+    r"""(start-process|invoke-item|\biex\b|invoke-expression|\bstart\s|&\s*['"$(]|;\s*\.[\\/]|"""
+    r"cmd(\.exe)?\s*/c|\.(exe|scr|bat|cmd|ps1|vbs|hta|msi|dll)\b)"
+)
 # Shell command lines that fetch and run code (piped into a shell or any interpreter), hide a
 # window or open a reverse shell. Gaps are bounded ({0,400}): an unbounded gap makes a
 # megabyte-long minified line cost minutes.
@@ -69,19 +75,21 @@ SHELL_ATTACK = re.compile(
     r"(base64\s+(-d|--decode)|openssl\s+(enc\s+)?-d|xxd\s+-r)[^\n]{0,400}\|\s*(sudo\s+)?((ba|z|da)?sh|python[0-9.]*|py|perl|ruby|node|php)\b|"
     r"(curl|wget)\b[^\n]{0,400}(-\w*[oO]\b|>)\s*\S{1,400}[^\n]{0,400}(&&|;)\s*(chmod|\./|sh\s|bash\s|python|start\s)|"
     r"powershell[^\n]{0,400}(-e(nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}|-w(indowstyle)?\s+hidden|"
-    r"downloadstring|downloadfile|invoke-webrequest|\biwr\b|"
+    r"downloadstring|(downloadfile|invoke-webrequest|\biwr\b)[^\n]{0,400}" + PS_RUNS + "|"
     r"start-process\b[^\n]{0,400}-w(indowstyle)?\s+hidden)|"
     r"certutil[^\n]{0,400}-urlcache|bitsadmin[^\n]{0,400}/transfer|mshta\s+https?:|"
     r"regsvr32[^\n]{0,400}/i:https?:|/dev/tcp/|\bnc(at)?\s+(-\w+\s+)*-e\s|bash\s+-i\s+>&|"
-    r"mkfifo\s+/tmp/|\bsocat\b[^\n]{0,400}exec:|\[Convert\]::FromBase64String|Net\.WebClient|"
-    r"(invoke-webrequest|\biwr\b)[^\n]{0,400}-outfile\b[^\n]{0,400}start-process\b|"
+    r"mkfifo\s+/tmp/|\bsocat\b[^\n]{0,400}exec:|\[Convert\]::FromBase64String|"
+    r"Net\.WebClient\)?\s*\.\s*DownloadString|Net\.WebClient[^\n]{0,400}" + PS_RUNS + "|"
+    r"(invoke-webrequest|\biwr\b)[^\n]{0,400}-outfile\b[^\n]{0,400}"
+    r"(start-process\b|\.(exe|scr|bat|cmd|ps1|vbs|hta|msi|dll)\b)|"
     # PowerShell's eval runs fetched or decoded text, or a variable's; dot-sourcing a file the
     # user owns (Invoke-Expression '. profile.ps1') is how shells load their rc files
     r"(\bIEX\b|Invoke-Expression)[^\n]{0,400}(\biwr\b|invoke-webrequest|invoke-restmethod|\birm\b|"
     r"downloadstring|frombase64string|webclient|https?://)|"
     r"(\biwr\b|invoke-webrequest|invoke-restmethod|\birm\b)[^\n]{0,400}\|\s*(\biex\b|invoke-expression)|"
     r"(\bIEX\b|Invoke-Expression)\s*\(?\s*\$|"
-    r"(curl|wget|Invoke-WebRequest)[^\n]{0,400}https?://[^\s'\"]{1,400}\.(exe|scr|bat|ps1|vbs|sh|bin|elf)\b)",
+    r"(curl|wget|Invoke-WebRequest|Net\.WebClient)[^\n]{0,400}https?://[^\s'\"]{1,400}\.(exe|scr|bat|ps1|vbs|sh|bin|elf)\b)",
     re.I,
 )
 # Shell command lines that send host data somewhere: curl -d "$(whoami)", nslookup $(hostname).x
@@ -236,17 +244,21 @@ def check(ctx: FileContext) -> list[Finding]:
                     out.append(
                         finding(rule, "intent", _serious(when), ctx, call.line, message, m.group(0))
                     )
-        if _writes(name) and call.labels & {"decoded", "download"}:
+        written = call.labels & DROPPED and _writes(name)
+        if written and not call.labels & {"decoded", "download"}:
+            if _runs_after(facts, call, ctx.text):
+                # data a caller hands over, decoded, written and run: a task runner's loader
+                message = f"Writes data it is handed, decoded, and runs it {WHEN_TEXT[when]}."
+                sev = _milder(when)
+                out.append(
+                    finding(
+                        "intent.drop-payload", "intent", sev, ctx, call.line, message, call.text
+                    )
+                )
+        elif written:
             # the dropped file is run when the same code runs something after writing it (an
             # exec elsewhere in the file, say setup.py reading its version, is unrelated)
-            runs = any(
-                c.name in EXEC_SINKS
-                and c.func == call.func
-                and c.line >= call.line
-                and not _handles_data(c)
-                and not _given_as_input(c, call, ctx.text)
-                for c in facts.calls
-            )
+            runs = _runs_after(facts, call, ctx.text)
             if exe_scopes is None:
                 exe_scopes = _executable_scopes(ctx)
             exe = call.func in exe_scopes
@@ -650,6 +662,23 @@ def _given_as_input(run: CallFact, write: CallFact, text: str) -> bool:
     mentions = [i for i, p in enumerate(parts) if re.match(rf"{re.escape(name)}\b", p)]
     program = parts[0] if parts else ""
     return bool(mentions) and 0 not in mentions and not LAUNCHERS.match(program.rsplit("/", 1)[-1])
+
+
+# what a written file may hold that makes it a dropped payload (handed data only when run)
+DROPPED = frozenset({"decoded", "download", DECODED_PARAM})
+
+
+def _runs_after(facts: ModuleFacts, write: CallFact, text: str) -> bool:
+    """The function that wrote a file runs something after it (the file, as far as a reader
+    can tell), not a tool given the file as its input. ``text`` is the file's source."""
+    return any(
+        c.name in EXEC_SINKS
+        and c.func == write.func
+        and c.line >= write.line
+        and not _handles_data(c)
+        and not _given_as_input(c, write, text)
+        for c in facts.calls
+    )
 
 
 def _opens_program(calls: list[CallFact], func: str | None) -> bool:
