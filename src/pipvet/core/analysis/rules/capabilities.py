@@ -141,7 +141,10 @@ REGISTRY_WRITE = (
 
 # Build-time commands honest setup.py files run.
 BUILD_TOOLS = re.compile(
-    r"^\s*(git|hg|svn|gcc|g\+\+|cc|c\+\+|clang|make|cmake|ninja|meson|pkg-config|nvcc|cython|"
+    # a toolchain program, by name or in a system folder of programs (/usr/bin/xcrun)
+    r"^\s*(?:/(?:usr/|usr/local/|opt/homebrew/)?s?bin/)?"
+    r"(git|hg|svn|gcc|g\+\+|cc|c\+\+|clang|make|cmake|ninja|meson|pkg-config|nvcc|cython|"
+    r"cppcheck|clang-tidy|clang-format|ccache|"
     r"python[0-9.]*|sys\.executable|pip|which|where|uname|sw_vers|xcrun|xcode-select|ldconfig|"
     r"llvm-config|rustc|cargo|go|java|javac|npm|yarn|node|swig|protoc|pandoc|sphinx-build|"
     r"brew|lsb_release|nproc|sysctl|ar|ld|strip|install_name_tool|patchelf|otool|"
