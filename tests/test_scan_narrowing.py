@@ -35,6 +35,10 @@ def found(result, rule: str) -> list:
     return [f for f in result.findings if f.rule == rule]
 
 
+def severities(result, rule: str) -> set[str]:
+    return {f.severity for f in found(result, rule)}
+
+
 SETUP = "from setuptools import setup\nsetup(name='demo')\n"
 
 
@@ -618,7 +622,7 @@ def test_code_fetched_from_an_address_the_caller_gives_is_a_capability():
     """A schema compiler runs the spec its user points it at: the address is a parameter, read
     in another method than the one that runs it. Worth a warning, not a sign of intent."""
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/spec.py": _SPEC_LOADER})
-    assert {f.severity for f in found(result, "intent.download-execute")} == {"medium"}
+    assert severities(result, "intent.download-execute") == {"medium"}
     assert result.verdict not in FLAGGED
 
 
@@ -963,13 +967,13 @@ setup(name="demo")
 def test_what_only_a_maintainer_branch_runs_is_not_install_time():
     result = scan({"setup.py": _SETUP_WITH_COVERAGE.format(extra="")})
     assert not found(result, "intent.exfiltration")
-    assert not [f for f in found(result, "capability.network") if f.severity == "high"]
+    assert "high" not in severities(result, "capability.network")
     assert result.verdict not in FLAGGED
 
 
 def test_the_same_function_called_by_every_install_still_is():
     result = scan({"setup.py": _SETUP_WITH_COVERAGE.format(extra="serve_report(8000)\n")})
-    assert [f for f in found(result, "capability.network") if f.severity == "high"]
+    assert "high" in severities(result, "capability.network")
     assert result.verdict in FLAGGED
 
 
@@ -1037,7 +1041,7 @@ def shell_version():
 def test_a_clis_completion_setup_and_its_install_help_are_not_a_dropper():
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/cli_setup.py": _CLI_SETUP})
     assert found(result, "intent.persistence")  # said: it does edit ~/.bashrc when called
-    assert {f.severity for f in found(result, "indicator.shell-command")} == {"low"}
+    assert severities(result, "indicator.shell-command") == {"low"}
     assert result.verdict not in FLAGGED
 
 
@@ -1139,7 +1143,7 @@ def test_a_download_piped_into_python_at_import_is_malicious():
     subprocess.run(command, shell=True)
     """
     result = scan({"setup.py": SETUP, "demo/__init__.py": src})
-    assert {f.severity for f in found(result, "intent.shell-download-execute")} == {"critical"}
+    assert severities(result, "intent.shell-download-execute") == {"critical"}
     assert result.verdict == "malicious"
 
 
@@ -1173,7 +1177,7 @@ if sqlite3.sqlite_version_info < (3, 35, 0):
 
 def test_installing_a_missing_library_by_name_on_a_condition_is_not_flagged():
     result = scan({"setup.py": SETUP, "demo/__init__.py": _REPAIR})
-    assert {f.severity for f in found(result, "intent.download-execute")} == {"medium"}
+    assert severities(result, "intent.download-execute") == {"medium"}
     assert result.verdict not in FLAGGED
 
 
@@ -1181,14 +1185,14 @@ def test_the_same_install_from_a_url_or_another_index_is_a_second_stage():
     for source in ("https://files.example/pysqlite3-1.0.tar.gz", "--index-url=https://x.example/"):
         src = _REPAIR.replace('"pysqlite3-binary"', f'"pysqlite3-binary", "{source}"')
         result = scan({"setup.py": SETUP, "demo/__init__.py": src})
-        assert {f.severity for f in found(result, "intent.download-execute")} == {"high"}, source
+        assert severities(result, "intent.download-execute") == {"high"}, source
         assert result.verdict in FLAGGED, source
 
 
 def test_an_install_on_every_import_is_a_second_stage_even_by_name():
     src = _REPAIR.replace("if sqlite3.sqlite_version_info < (3, 35, 0):\n    ", "")
     result = scan({"setup.py": SETUP, "demo/__init__.py": src})
-    assert {f.severity for f in found(result, "intent.download-execute")} == {"high"}
+    assert severities(result, "intent.download-execute") == {"high"}
 
 
 # -- a decoded file handed to a converting tool as its input is data; handed to an interpreter
@@ -1225,7 +1229,7 @@ def test_a_decoded_file_given_to_a_tool_as_input_is_not_a_dropped_program():
             "demo/conv.py": _CONVERT.replace("RUNNER", "encoder"),
         }
     )
-    assert {f.severity for f in found(result, "intent.drop-payload")} <= {"medium"}
+    assert severities(result, "intent.drop-payload") <= {"medium"}
     assert result.verdict not in FLAGGED
 
 
@@ -1233,7 +1237,7 @@ def test_a_decoded_file_given_to_an_interpreter_or_run_itself_is_a_dropped_progr
     for runner in ("sys.executable", '"powershell.exe"', "temp_ply.name"):
         src = "import sys\n" + _CONVERT.replace("RUNNER", runner)
         result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/conv.py": src})
-        assert {f.severity for f in found(result, "intent.drop-payload")} == {"high"}, runner
+        assert severities(result, "intent.drop-payload") == {"high"}, runner
         assert result.verdict in FLAGGED, runner
 
 
@@ -1261,7 +1265,7 @@ while True:
 
 def test_commands_read_from_a_page_fetched_by_a_local_client_class_are_run():
     result = scan({"setup.py": SETUP, "demo/__init__.py": _C2_CLIENT})
-    assert {f.severity for f in found(result, "intent.download-execute")} == {"critical"}
+    assert severities(result, "intent.download-execute") == {"critical"}
     assert result.verdict == "malicious"
 
 
@@ -1335,7 +1339,7 @@ s.sendall(json.dumps(dict(os.environ)).encode())
 
 def test_the_environment_sent_on_a_raw_socket_at_import_is_exfiltration():
     result = scan({"setup.py": SETUP, "demo/__init__.py": _SOCKET_SEND})
-    assert {f.severity for f in found(result, "intent.exfiltration")} == {"critical"}
+    assert severities(result, "intent.exfiltration") == {"critical"}
     assert result.verdict == "malicious"
 
 
@@ -1543,7 +1547,7 @@ def test_an_option_test_in_setup_py_still_runs_at_install():
     setup(name="demo")
     """
     result = scan({"setup.py": setup, "demo/__init__.py": ""})
-    assert {f.severity for f in found(result, "intent.shell-download-execute")} == {"critical"}
+    assert severities(result, "intent.shell-download-execute") == {"critical"}
 
 
 # -- a module-level table of autostart files is persistence only where it is used to write -----
@@ -1624,7 +1628,7 @@ def test_an_install_reached_on_import_only_from_an_except_handler_is_a_repair():
     """
     files = {"setup.py": SETUP, "demo/__init__.py": user, "demo/checks.py": _CHECKS}
     result = scan(files)
-    assert {f.severity for f in found(result, "intent.download-execute")} == {"medium"}
+    assert severities(result, "intent.download-execute") == {"medium"}
     assert result.verdict not in FLAGGED
 
 
@@ -1636,14 +1640,14 @@ def test_the_same_install_reached_by_a_call_on_every_import_is_a_second_stage():
     for checks in (_CHECKS, _CHECKS.replace("    if install:\n        return", "    return")):
         files = {"setup.py": SETUP, "demo/__init__.py": user, "demo/checks.py": checks}
         result = scan(files)
-        severities = {f.severity for f in found(result, "intent.download-execute")}
+        levels = severities(result, "intent.download-execute")
         # the helper's own `if install:` still guards it; without it, every import installs
-        assert severities == ({"medium"} if "if install" in checks else {"high"}), checks
+        assert levels == ({"medium"} if "if install" in checks else {"high"}), checks
     hostile = _CHECKS.replace("    if install:\n        return", "    return") + (
         "\ncheck_requirements(['colourful-logs'])\n"
     )
     result = scan({"setup.py": SETUP, "demo/__init__.py": hostile})
-    assert {f.severity for f in found(result, "intent.download-execute")} == {"high"}
+    assert severities(result, "intent.download-execute") == {"high"}
     assert result.verdict in FLAGGED
 
 
@@ -1850,7 +1854,7 @@ def test_an_in_tree_build_backend_is_install_time_code():
         "    return _orig.get_requires_for_build_wheel",
     )
     result = scan(_with_backend(in_hook))
-    assert {f.severity for f in found(result, "intent.shell-download-execute")} == {"critical"}
+    assert severities(result, "intent.shell-download-execute") == {"critical"}
     assert result.verdict == "malicious"
 
 
@@ -2310,21 +2314,21 @@ def test_a_fetch_that_is_not_unpacked_or_sends_the_host_still_blocks():
             "setup(name='demo')\n"
         }
     )
-    assert [f for f in found(beacon, "capability.network") if f.severity == "high"]
+    assert "high" in severities(beacon, "capability.network")
     assert beacon.verdict in FLAGGED
     # the host's name in the address of the archive it unpacks
     named = _fetch(url='"https://example.org/lib/" + socket.gethostname() + ".tar.gz"')
-    assert [f for f in found(named, "capability.network") if f.severity == "high"]
+    assert "high" in severities(named, "capability.network")
     assert named.verdict in FLAGGED
     # a request with a body
     posted = _fetch(extra=", data=os.environ.get('HOME', '').encode()")
-    assert [f for f in found(posted, "capability.network") if f.severity == "high"]
+    assert "high" in severities(posted, "capability.network")
     # an address the code does not write in
     given = _fetch(url="os.environ['LIB_URL']")
-    assert [f for f in found(given, "capability.network") if f.severity == "high"]
+    assert "high" in severities(given, "capability.network")
     # an address that names no release archive (an endpoint serving whatever it likes)
     endpoint = _fetch(url='"https://example.org/getlib"')
-    assert [f for f in found(endpoint, "capability.network") if f.severity == "high"]
+    assert "high" in severities(endpoint, "capability.network")
 
 
 def test_running_a_program_from_the_unpacked_download_still_blocks():
@@ -2452,7 +2456,7 @@ class Loader:
     result = scan(
         {"setup.py": SETUP, "demo/__init__.py": "", "demo/codec.py": _HOOK.format(extra=state)}
     )
-    assert "high" in {f.severity for f in found(result, "intent.decode-execute")}
+    assert "high" in severities(result, "intent.decode-execute")
 
 
 def test_handed_data_decoded_written_and_run_is_still_reported():
@@ -2513,11 +2517,11 @@ setup(name="demo")
 
 def test_a_toolchain_program_in_a_system_folder_is_a_build_command():
     result = scan({"setup.py": _FIND_CC.format(command="/usr/bin/xcrun -find clang")})
-    assert {f.severity for f in found(result, "capability.process")} == {"low"}
+    assert severities(result, "capability.process") == {"low"}
     assert result.verdict not in FLAGGED
 
 
 @pytest.mark.parametrize("command", ["/tmp/.cache/xcrun -find clang", "/usr/bin/nohup ./agent"])
 def test_a_program_elsewhere_or_not_a_toolchain_is_not(command):
     result = scan({"setup.py": _FIND_CC.format(command=command)})
-    assert "high" in {f.severity for f in found(result, "capability.process")}
+    assert "high" in severities(result, "capability.process")
