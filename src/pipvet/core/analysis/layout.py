@@ -311,6 +311,37 @@ def run_by_setup(artifact: Artifact) -> set[str]:
     return {m.path for m in artifact.members if m.path in wanted and m.path != setup.path}
 
 
+# scripts for a shell, cmd or PowerShell that setup.py may start by their path
+SHELL_SUFFIXES = (".sh", ".bash", ".bat", ".cmd", ".ps1")
+
+
+def scripts_named_by_setup(artifact: Artifact) -> set[str]:
+    """Shell, batch and PowerShell scripts of an sdist that its ``setup.py`` names, by their
+    path from the sdist's top (``build.sh``, ``./tools/make.sh``, ``.\\build.ps1``) or by their
+    name alone as a string: they may run at install, so they are judged as code that does (fail
+    closed: named is enough)."""
+    setup = _top_file(artifact, "setup.py")
+    if setup is None:
+        return set()
+    top = setup.path.split("/")[0]
+    text = setup.data.decode("utf-8", "replace")
+    named = set()
+    for m in artifact.members:
+        rel = m.path[len(top) + 1 :]
+        if not m.path.startswith(f"{top}/") or not rel.lower().endswith(SHELL_SUFFIXES):
+            continue
+        if rel.rsplit("/", 1)[-1] not in text:  # most sdists: no script named at all
+            continue
+        if b"\x00" in m.data:
+            continue  # a program named like a script: not text pipvet can read as one
+        parts = [re.escape(p) for p in rel.split("/")]
+        path = r"(?<![\w.-])(?:\.[/\\]{1,2})?" + r"[/\\]{1,2}".join(parts) + r"(?![\w-])"
+        alone = r"""['"]""" + parts[-1] + r"""['"]"""  # os.path.join(here, "tools", "make.sh")
+        if re.search(path, text) or re.search(alone, text):
+            named.add(m.path)
+    return named
+
+
 # the hooks a build frontend (pip, uv, build) calls in a PEP 517 backend
 PEP517_HOOKS = frozenset(
     {

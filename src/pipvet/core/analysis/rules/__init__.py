@@ -67,6 +67,11 @@ class FileContext:
     # artifact imports (``python -m pkg``, a person's command: ``reach.run_as_command``), or a
     # module whose import stops with NameError at once (``facts.namespace``)
     command: bool = False
+    # a shipped shell, batch or PowerShell script that the sdist's setup.py names
+    # (``layout.scripts_named_by_setup``): it runs at install
+    run_by_setup: bool = False
+    # setup.py only: those scripts, by their path from the sdist's top (``build/make.sh``)
+    build_scripts: frozenset[str] = frozenset()
 
     def when(self, call: CallFact) -> str:
         """When the code of ``call`` runs."""
@@ -220,7 +225,7 @@ class FileContext:
     @property
     def file_when(self) -> str:
         """When code of this file runs at the earliest (for text rules without call facts)."""
-        if self.role in (ROLE_SETUP, ROLE_SETUP_HELPER):
+        if self.role in (ROLE_SETUP, ROLE_SETUP_HELPER) or self.run_by_setup:
             return WHEN_INSTALL
         if self.role == ROLE_PTH:
             return WHEN_STARTUP

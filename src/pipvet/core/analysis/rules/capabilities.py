@@ -359,6 +359,48 @@ def is_build_command(call: CallFact) -> bool:
     return bool(BUILD_TOOLS.match(cmd))
 
 
+# what may stand around a build script on its command line: the shell or PowerShell that reads
+# it, options that only change how it is read, and plain arguments after it ("--release")
+SCRIPT_RUNNERS = frozenset(
+    {"sh", "bash", "/bin/sh", "/bin/bash", "/usr/bin/bash", "cmd", "cmd.exe", "/c", "call"}
+    | {"powershell", "powershell.exe", "pwsh", "pwsh.exe", "-file", "-noprofile", "-nologo"}
+    | {"-noninteractive", "-executionpolicy", "bypass", "unrestricted", "remotesigned", "-x"}
+)
+SCRIPT_ARGUMENT = re.compile(r"[\w.,=:/+-]+")
+
+
+def runs_build_script(call: CallFact, scripts: frozenset[str]) -> str | None:
+    """The shipped script (a path from the sdist's top, ``FileContext.build_scripts``) that a
+    process call of setup.py runs, when its whole command line is that script with at most a
+    shell or PowerShell to read it, reading options and plain arguments; else None (a pipeline,
+    a code option such as ``-c`` or ``-Command``, or a part that does not fold)."""
+    if not scripts:
+        return None
+    cmd = command_text(call)
+    if cmd is not None:
+        words = cmd.split()
+    else:
+        m = re.search(r"\(\s*\[([^\]]*)\]", call.text)
+        items = re.findall(r"""\s*(['"])([^'"]*)\1\s*(?:,|$)""", m.group(1)) if m else []
+        if not m or len(items) != m.group(1).rstrip(", \n").count(",") + 1:
+            return None  # a list with a part that is not a literal
+        words = [item for _, item in items]
+    cwd = next((v for k, v in call.kwargs if k == "cwd"), "")  # None: a folder not named
+    found = None
+    for word in words:
+        path = word.strip("'\"").replace("\\", "/")
+        path = "/".join(p for p in f"{cwd}/{path}".split("/") if p not in ("", "."))
+        if found is not None:
+            ok = bool(SCRIPT_ARGUMENT.fullmatch(word))
+        elif cwd is not None and path in scripts:
+            found, ok = path, True
+        else:
+            ok = word.lower() in SCRIPT_RUNNERS
+        if not ok:
+            return None
+    return found
+
+
 def is_shell_string(call: CallFact) -> bool:
     """A command given as one shell string (os.system, os.popen, shell=True) that folds to text."""
     shell = call.name in ("os.system", "os.popen", "commands.getoutput", "subprocess.getoutput")
@@ -387,23 +429,24 @@ def check(ctx: FileContext) -> list[Finding]:
         name = call.name
         if name in PROCESS:
             sev = PROCESS_SEVERITY.get(when, "low")
-            if when == WHEN_INSTALL and is_build_command(call):
+            message = f"Runs a process or shell command {WHEN_TEXT[when]}."
+            script = runs_build_script(call, ctx.build_scripts) if when == WHEN_INSTALL else None
+            if script is not None:
+                # the sdist's own build script: pipvet reads it, as code that runs at install
+                sev = "medium"
+                message = (
+                    f"Runs its own build script {script} at install time "
+                    "(shipped in the sdist; pipvet checks it as install-time code)."
+                )
+            elif when == WHEN_INSTALL and is_build_command(call):
                 sev = "low"
             elif when == WHEN_INSTALL and is_shell_string(call):
                 sev = "high"  # an arbitrary shell command line run by installing
             out.append(
-                finding(
-                    "capability.process",
-                    "process",
-                    sev,
-                    ctx,
-                    call.line,
-                    f"Runs a process or shell command {WHEN_TEXT[when]}.",
-                    call.text,
-                )
+                finding("capability.process", "process", sev, ctx, call.line, message, call.text)
             )
             runs = RUNS_FILE.search(command_text(call) or "") or RUNS_FILE.search(call.text)
-            if runs and when != WHEN_CALL:
+            if runs and when != WHEN_CALL and script is None:
                 out.append(
                     finding(
                         "install-time.runs-executable",

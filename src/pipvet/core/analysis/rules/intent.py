@@ -1038,8 +1038,10 @@ def _shell_text(ctx: FileContext) -> list[Finding]:
     """Shell-style attacks in scripts and in Python that did not parse."""
     for lineno, m in ctx.find(SHELL_ATTACK, needles=SHELL_NEEDLES, begins=SHELL_BEGINS):
         if m:
-            # scripts shipped in a project (docs builds, CI) are not run by installing it
-            sev = "medium" if ctx.role == ROLE_SCRIPT else _serious(ctx.file_when)
+            # scripts shipped in a project (docs builds, CI) are not run by installing it,
+            # unless setup.py names them (its build script)
+            shipped = ctx.role == ROLE_SCRIPT and not ctx.run_by_setup
+            sev = "medium" if shipped else _serious(ctx.file_when)
             return [
                 finding(
                     "intent.shell-download-execute",
