@@ -2598,3 +2598,48 @@ def test_a_command_line_that_is_not_just_the_shipped_script_still_blocks(posix):
 def test_a_program_disguised_as_the_build_script_still_blocks():
     result = _build(sh=b"\x7fELF\x02\x01\x01\x00\x00\x00" + b"\x00" * 64)
     assert "high" in severities(result, "capability.process")
+
+
+# -- an obfuscator's own source names its markers in strings: it is not obfuscated ---------------
+
+_RUNTIME_WRITER = """
+import os
+
+TEMPLATE = (
+    "from pyarmor_runtime_000000 import __pyarmor__\\n"
+    "__pyarmor__(__name__, __file__, {blob!r})\\n"
+)
+
+
+def is_obfuscated(path):
+    with open(path) as f:
+        return f.readline().startswith("from pyarmor_runtime")
+
+
+def write_module(path, blob):
+    code = compile(TEMPLATE.format(blob=blob), path, "exec")
+    with open(path, "w") as f:
+        f.write(TEMPLATE.format(blob=blob))
+    return code
+"""
+_OBFUSCATED = """
+# Obfuscated with an obfuscator
+from pyarmor_runtime_000000 import __pyarmor__
+exec(__pyarmor__(__name__, __file__, b"PY000000\\x00\\x03\\x0b\\x00"))
+"""
+
+
+def test_an_obfuscators_own_source_is_not_an_obfuscated_file():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/writer.py": _RUNTIME_WRITER})
+    assert severities(result, "obfuscation.obfuscator-marker") == {"low"}
+    assert result.verdict not in FLAGGED
+
+
+def test_a_file_carrying_the_marker_as_code_or_comment_still_is():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _OBFUSCATED})
+    [marker] = found(result, "obfuscation.obfuscator-marker")
+    assert marker.severity == "high" and marker.line == 2  # the comment, not a string
+    comment_only = _OBFUSCATED.replace("from pyarmor_runtime_000000 import __pyarmor__\n", "")
+    comment_only = comment_only.replace("__pyarmor__(", "run(")
+    result = scan({"setup.py": SETUP, "demo/__init__.py": comment_only})
+    assert severities(result, "obfuscation.obfuscator-marker") == {"high"}

@@ -283,7 +283,7 @@ _RULES = (
         "medium",
         "Marker of a known Python obfuscator (PyArmor and others).",
         "Check whether the package's code is readable at all.",
-        "Commercial packages protected with PyArmor on purpose.",
+        "Commercial packages protected with PyArmor on purpose; an obfuscator's own source (low).",
     ),
     Rule(
         "obfuscation.encoded-blob",

@@ -8,8 +8,10 @@ wheels, but almost never hide *Python* behind these tricks.
 
 from __future__ import annotations
 
+import io
 import math
 import re
+import tokenize
 import unicodedata
 from collections import Counter
 
@@ -206,14 +208,30 @@ def check(ctx: FileContext) -> list[Finding]:
     # -- markers and blobs -------------------------------------------------------------------------
     m = _marker(text[:200_000])
     if m:
+        # an obfuscated file carries the marker as code or a comment (``from pytransform import
+        # pyarmor_runtime``, ``# Obfuscated with ...``); one that has it only inside its string
+        # literals is a tool that writes or recognises such files (an obfuscator's own source)
+        coded = _outside_strings(text[:200_000], m)
+        if coded is not None:
+            sev, message, m = (
+                "high" if exec_like else "medium",
+                "Marker of a known Python obfuscator.",
+                coded,
+            )
+        else:
+            sev = "low"
+            message = (
+                "Names a known Python obfuscator's marker in its strings only (a tool that "
+                "writes or reads obfuscated files; this file is not obfuscated)."
+            )
         out.append(
             finding(
                 "obfuscation.obfuscator-marker",
                 "obfuscation",
-                "high" if exec_like else "medium",
+                sev,
                 ctx,
                 text.count("\n", 0, m.start()) + 1,
-                "Marker of a known Python obfuscator.",
+                message,
                 m.group(0),
             )
         )
@@ -288,6 +306,30 @@ def _code_only(text: str) -> str:
 # the only non-ASCII characters that an IGNORECASE pattern of ASCII letters matches (re's docs:
 # U+0130, U+0131, U+017F, U+212A); without them, lowercasing is exact for the substring test
 _FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+def _outside_strings(text: str, first: re.Match[str]) -> re.Match[str] | None:
+    """The first marker of ``text`` (``first`` onwards) that is not inside a string literal, or
+    None when every one is. Text the tokenizer cannot read counts as code (fail closed)."""
+    spans: list[tuple[int, int]] = []
+    starts = [0]  # offset of each line's start
+    for line in text.split("\n"):  # as StringIO's readline breaks it (newline="\n")
+        starts.append(starts[-1] + len(line) + 1)
+    strings = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in strings:
+                spans.append(
+                    (starts[tok.start[0] - 1] + tok.start[1], starts[tok.end[0] - 1] + tok.end[1])
+                )
+    except (tokenize.TokenError, SyntaxError, IndexError, ValueError):
+        return first
+    m: re.Match[str] | None = first
+    while m is not None:
+        if not any(a <= m.start() < b for a, b in spans):
+            return m
+        m = MARKERS.search(text, m.end())
+    return None
 
 
 def _marker(text: str) -> re.Match[str] | None:
