@@ -2595,11 +2595,6 @@ def test_a_command_line_that_is_not_just_the_shipped_script_still_blocks(posix):
     assert "high" in severities(result, "capability.process")
 
 
-def test_a_program_disguised_as_the_build_script_still_blocks():
-    result = _build(sh=b"\x7fELF\x02\x01\x01\x00\x00\x00" + b"\x00" * 64)
-    assert "high" in severities(result, "capability.process")
-
-
 # -- an obfuscator's own source names its markers in strings: it is not obfuscated ---------------
 
 _RUNTIME_WRITER = """
@@ -2643,3 +2638,50 @@ def test_a_file_carrying_the_marker_as_code_or_comment_still_is():
     comment_only = comment_only.replace("__pyarmor__(", "run(")
     result = scan({"setup.py": SETUP, "demo/__init__.py": comment_only})
     assert severities(result, "obfuscation.obfuscator-marker") == {"high"}
+
+
+def test_a_program_disguised_as_the_build_script_still_blocks():
+    result = _build(sh=b"\x7fELF\x02\x01\x01\x00\x00\x00" + b"\x00" * 64)
+    assert "high" in severities(result, "capability.process")
+
+
+# -- a named program given fetched values as arguments runs that program, not what was fetched ---
+
+_FETCHED_ARGS = """
+import subprocess
+import urllib.request
+
+
+def instance_name():
+    req = urllib.request.Request("http://metadata.example.internal/v1/instance/name")
+    return urllib.request.urlopen(req, timeout=2).read().decode().strip()
+
+
+def self_terminate():
+    name = instance_name()
+    subprocess.Popen({command}, stdout=subprocess.DEVNULL)
+"""
+
+
+def test_a_named_program_given_fetched_arguments_is_not_download_and_run():
+    command = '["gcloud", "compute", "instances", "delete", name, "--quiet"]'
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _FETCHED_ARGS.format(command=command)})
+    [run] = found(result, "intent.download-execute")
+    assert run.severity == "medium" and "Runs gcloud with downloaded values" in run.message
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "[name]",  # the fetched value is the program
+        '["bash", "-c", name]',  # a shell runs it
+        '["pip", "install", name]',  # an installer runs what it fetches
+        '["/tmp/.agent", name]',  # a program by its path (one written where it runs)
+        '"gcloud compute instances delete " + name, shell=True',  # a shell line
+    ],
+)
+def test_a_fetched_program_or_a_runner_of_fetched_values_still_is(command):
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _FETCHED_ARGS.format(command=command)})
+    assert severities(result, "intent.download-execute") == {"high"}
+    assert result.verdict in FLAGGED

@@ -129,7 +129,7 @@ _RULES = (
         "high",
         "Downloads code (or installs packages) and runs it.",
         "Find the URL or package and what is done with the bytes fetched.",
-        "Updaters run on the user's command; a library installed only when it is missing.",
+        "Updaters run on request; a missing library installed; a named tool given fetched values.",
     ),
     Rule(
         "intent.drop-payload",

@@ -211,14 +211,23 @@ def check(ctx: FileContext) -> list[Finding]:
                     and name in CODE_SINKS
                     and (FIXED_SOURCE not in call.labels or _callers_url(facts, call.func))
                 )
+                # a program named in the code, not a shell or a runner, given fetched values as
+                # its arguments (["gcloud", "compute", "instances", "delete", name]): what runs
+                # is that program, not what was fetched
+                program = _fixed_program(call)
+                message = f"Downloads code and executes it {WHEN_TEXT[when]}."
+                if program is not None:
+                    message = (
+                        f"Runs {program} with downloaded values as its arguments {WHEN_TEXT[when]}."
+                    )
                 out.append(
                     finding(
                         "intent.download-execute",
                         "intent",
-                        _milder(when) if callers else _serious(when),
+                        _milder(when) if callers or program is not None else _serious(when),
                         ctx,
                         call.line,
-                        f"Downloads code and executes it {WHEN_TEXT[when]}.",
+                        message,
                         call.text,
                     )
                 )
@@ -644,6 +653,34 @@ LAUNCHERS = re.compile(
     r"setsid|sudo|env|exec|node|perl|ruby|osascript|launchctl|schtasks|crontab)(\.exe)?$",
     re.I,
 )
+
+
+# programs that run code, packages or containers they are given as arguments (beside LAUNCHERS)
+RUNNERS = re.compile(
+    r"^(pip[0-9.]*|uv|uvx|pipx|conda|mamba|npm|npx|yarn|pnpm|bun|deno|java|javaw|wine|mono|"
+    r"dotnet|php|lua|luajit|rscript|julia|tclsh|wish|awk|gawk|sed|xargs|find|ssh|docker|podman|"
+    r"kubectl|at|systemd-run|script|time|timeout|nice|ionice|strace|gdb|busybox|su|doas|runas|"
+    r"install_name_tool|ld|ldd|git|make|cmake|gcc|cc|clang|go|cargo|rustc)(\.exe)?$",
+    re.I,
+)
+
+
+def _fixed_program(call: CallFact) -> str | None:
+    """The program a process call starts when it is named in the code and given its arguments as
+    a list (no shell): ``subprocess.run(["gcloud", "compute", ...])``. None for a shell string,
+    a program from a variable, an interpreter, launcher or other runner of what it is given
+    (``LAUNCHERS``, ``RUNNERS``), or a path to a program (one written where it runs)."""
+    if call.name not in PROCESS or command_text(call) is not None:
+        return None
+    if any(k == "shell" for k, _ in call.kwargs) or "shell=True" in call.text:
+        return None
+    m = re.search(r"\(\s*\[\s*(['\"])([\w.+-]+)\1\s*[,\]]", call.text)
+    if m is None:
+        return None
+    program = m.group(2)
+    if LAUNCHERS.match(program) or RUNNERS.match(program):
+        return None
+    return program
 
 
 def _given_as_input(run: CallFact, write: CallFact, text: str) -> bool:
