@@ -2678,6 +2678,7 @@ def test_a_named_program_given_fetched_arguments_is_not_download_and_run():
         '["bash", "-c", name]',  # a shell runs it
         '["pip", "install", name]',  # an installer runs what it fetches
         '["/tmp/.agent", name]',  # a program by its path (one written where it runs)
+        '["gcloud" + name, "--quiet"]',  # the program's name is built from what was fetched
         '"gcloud compute instances delete " + name, shell=True',  # a shell line
     ],
 )

@@ -355,7 +355,7 @@ def command_text(call: CallFact) -> str | None:
 def is_build_command(call: CallFact) -> bool:
     cmd = command_text(call)
     if cmd is None:
-        return "sys.executable" in call.text or bool(BUILD_TOOLS.search(_first_list_item(call)))
+        return "sys.executable" in call.text or bool(BUILD_TOOLS.search(first_list_item(call)))
     return bool(BUILD_TOOLS.match(cmd))
 
 
@@ -408,7 +408,9 @@ def is_shell_string(call: CallFact) -> bool:
     return shell and command_text(call) is not None
 
 
-def _first_list_item(call: CallFact) -> str:
+def first_list_item(call: CallFact) -> str:
+    """The first item of a call's list argument when it is a string literal
+    (``subprocess.run(["gcloud", ...])``: ``gcloud``), else ""."""
     m = re.search(r"\(\s*\[\s*['\"]([^'\"]+)['\"]", call.text)
     return m.group(1) if m else ""
 

@@ -46,6 +46,7 @@ from pipvet.core.analysis.rules.capabilities import (
     WHEN_TEXT,
     command_head,
     command_text,
+    first_list_item,
     is_build_command,
     is_download,
     is_network,
@@ -674,13 +675,11 @@ def _fixed_program(call: CallFact) -> str | None:
         return None
     if any(k == "shell" for k, _ in call.kwargs) or "shell=True" in call.text:
         return None
-    m = re.search(r"\(\s*\[\s*(['\"])([\w.+-]+)\1\s*[,\]]", call.text)
-    if m is None:
+    program = first_list_item(call)
+    if not re.fullmatch(r"[\w.+-]+", program) or LAUNCHERS.match(program) or RUNNERS.match(program):
         return None
-    program = m.group(2)
-    if LAUNCHERS.match(program) or RUNNERS.match(program):
-        return None
-    return program
+    whole = re.search(rf"""\[\s*(['"]){re.escape(program)}\1\s*[,\]]""", call.text)
+    return program if whole else None  # not ["gcloud" + suffix, ...]
 
 
 def _given_as_input(run: CallFact, write: CallFact, text: str) -> bool:
