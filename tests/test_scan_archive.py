@@ -349,3 +349,54 @@ def test_python_past_the_code_budget_is_still_only_partly_read_and_said():
     assert any(m.truncated for m in art.members)
     [said] = [f for f in art.archive_findings if f.rule == "archive.limit-kept-size"]
     assert said.severity == "medium"
+
+
+# -- a monorepo's shared file linked from just outside the sdist --------------------------------
+
+
+def _linked(target: str, *after: str) -> dict[str, str]:
+    entries = [(special("demo-1.0/LICENSE", tarfile.SYMTYPE, target), None)]
+    entries += [(reg(p), b"x = 1\n") for p in after]
+    entries.append((reg("demo-1.0/setup.py"), SETUP))
+    art = read_artifact_bytes(make_tar(entries), "demo-1.0.tar.gz")
+    return {f.path: f.severity for f in art.archive_findings if f.rule == "archive.symlink"}
+
+
+def test_a_link_to_one_file_just_outside_the_sdist_is_worth_a_look_not_a_block():
+    assert _linked("../../LICENSE") == {"demo-1.0/LICENSE": "medium"}
+    assert _linked("../../../LICENSE") == {"demo-1.0/LICENSE": "medium"}
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "../../../../root/.bashrc",  # climbs to the root and goes down to a known file
+        "../../home/user/.ssh/authorized_keys",  # goes down into folders out there
+        "../../..",  # a folder out there, which can take writes
+        "/home/user/.ssh/id_rsa",  # absolute
+    ],
+)
+def test_a_link_that_aims_at_a_place_on_the_machine_still_blocks(target):
+    assert _linked(target) == {"demo-1.0/LICENSE": "high"}
+
+
+def test_a_near_link_that_a_later_member_is_written_through_still_blocks():
+    assert _linked("../../LICENSE", "demo-1.0/LICENSE/evil.py") == {"demo-1.0/LICENSE": "high"}
+    # a member before the link is not written through it
+    entries = [(reg("demo-1.0/LICENSE.txt"), b"MIT\n")]
+    entries += [(special("demo-1.0/LICENSE", tarfile.SYMTYPE, "../../LICENSE"), None)]
+    art = read_artifact_bytes(make_tar(entries), "demo-1.0.tar.gz")
+    assert {f.severity for f in art.archive_findings if f.rule == "archive.symlink"} == {"medium"}
+
+
+def test_a_zip_link_written_through_still_blocks():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        link = zipfile.ZipInfo("pkg/LICENSE")
+        link.create_system = 3
+        link.external_attr = 0o120777 << 16
+        zf.writestr(link, "../../LICENSE")
+        zf.writestr("pkg/LICENSE/x.py", b"x = 1\n")
+    art = read_artifact_bytes(buf.getvalue(), "demo-1.0.zip")
+    [link] = [f for f in art.archive_findings if f.rule == "archive.symlink"]
+    assert link.severity == "high" and "written through it" in link.message

@@ -277,6 +277,31 @@ def _check_path(raw: str) -> tuple[str, list[tuple[str, str, str]]]:
     return path, problems
 
 
+def _near_file_outside(member_path: str, target: str) -> bool:
+    """A relative link target that leaves the archive by at most two folders and names one file
+    there (``LICENSE -> ../../LICENSE``: a monorepo's shared file). A target that climbs further
+    or then goes down into folders (``../../../../root/.bashrc``) aims at a known place on the
+    machine; one that names a folder can take writes."""
+    target = target.replace("\\", "/")
+    if target.startswith("/") or re.match(r"^[A-Za-z]:", target):
+        return False
+    inside = list(PurePosixPath(member_path).parent.parts)
+    beyond = 0  # folders climbed above the archive's root
+    below: list[str] = []  # names gone down into after leaving it
+    for part in target.split("/"):
+        if part in ("", "."):
+            continue
+        if part != "..":
+            (below if beyond else inside).append(part)
+        elif below:
+            below.pop()
+        elif inside:
+            inside.pop()
+        else:
+            beyond += 1
+    return 0 < beyond <= 2 and len(below) == 1
+
+
 def _link_escapes(member_path: str, target: str) -> bool:
     """True when a link target is absolute or resolves outside the archive root."""
     target = target.replace("\\", "/")
@@ -343,6 +368,9 @@ class _Reader:
         self.strings_read = 0  # bytes of binaries searched for indicator strings
         self.data_text_kept = 0  # kept bytes of text recognised by content (max_data_text_kept)
         self.times: dict[str, int] = {}  # tar .py/.pyc member -> modification time (seconds)
+        # link path -> index of its finding: a relative link out of the archive that no member
+        # has been written through yet (``link``, ``through_link``)
+        self._outside_links: dict[str, int] = {}
         self._data_text_warned = False
 
     def add_finding(self, rule: str, severity: str, path: str, message: str, evidence: str = ""):
@@ -351,6 +379,35 @@ class _Reader:
             self.dropped[rule] += 1  # a million links are one kind of problem, said once more
             return
         self.findings.append(_finding(rule, severity, path, message, evidence))
+
+    def link(self, path: str, target: str, symbolic: bool, escapes: bool) -> None:
+        """Report a link member. One that leaves the archive is ``high``, except a symbolic link
+        to one file just outside it (``LICENSE -> ../../LICENSE``, a monorepo's shared file:
+        ``_near_file_outside``): ``medium`` until a later member's path goes through it
+        (``through_link``), which is how an extraction writes outside its folder."""
+        kind = "symlink" if symbolic else "hardlink"
+        what = ("symbolic" if symbolic else "hard") + " link"
+        if not escapes:
+            self.add_finding(kind, "low", path, what, target)
+            return
+        if not symbolic or not _near_file_outside(path, target):
+            self.add_finding(kind, "high", path, f"{what} pointing outside the archive", target)
+            return
+        self._outside_links[path] = len(self.findings)
+        message = f"{what} pointing outside the archive (no member is written through it)"
+        self.add_finding(kind, "medium", path, message, target)
+
+    def through_link(self, path: str) -> None:
+        """A member at ``path``: when it goes through a relative link out of the archive read
+        before it, that link is how this member lands outside the extraction folder (high)."""
+        for link, index in list(self._outside_links.items()):
+            if path.startswith(f"{link}/") and index < len(self.findings):
+                old = self.findings[index]
+                message = (
+                    f"symbolic link pointing outside the archive; {path} is written through it"
+                )
+                self.findings[index] = _finding("symlink", "high", old.path, message, old.evidence)
+                del self._outside_links[link]
 
     def entry(self, path: str) -> None:
         """Count one tar entry of any kind; raise _Stop past the bound (each costs memory)."""
@@ -585,6 +642,7 @@ def _read_zip(r: _Reader, fileobj: BinaryIO, archive_size: int, depth: int) -> N
     infos = zf.infolist()
     for info in infos:
         path, problems = _check_path(info.filename)
+        r.through_link(path)
         if info.is_dir():
             continue
         for rule, sev, msg in problems:
@@ -594,14 +652,7 @@ def _read_zip(r: _Reader, fileobj: BinaryIO, archive_size: int, depth: int) -> N
             target = (
                 zf.read(info)[:1024].decode("utf-8", "replace") if info.file_size < 4096 else ""
             )
-            escapes = _link_escapes(path, target)
-            r.add_finding(
-                "symlink",
-                "high" if escapes else "low",
-                path,
-                "symbolic link" + (" pointing outside the archive" if escapes else ""),
-                target,
-            )
+            r.link(path, target, True, _link_escapes(path, target))
             continue
         if info.create_system == 3 and mode and stat.S_IFMT(mode) not in (0, stat.S_IFREG):
             r.add_finding("special-file", "high", path, "device, fifo or socket entry")
@@ -741,6 +792,7 @@ def _read_tar(r: _Reader, fileobj: BinaryIO, archive_size: int, depth: int) -> N
         for ti in tf:
             path, problems = _check_path(ti.name)
             r.entry(path)
+            r.through_link(path)
             if not ti.isreg() and ti.size > 0:
                 r.spend(path, ti.size, archive_size)  # skipping its data unpacks it too
             if ti.isdir():
@@ -751,16 +803,7 @@ def _read_tar(r: _Reader, fileobj: BinaryIO, archive_size: int, depth: int) -> N
                 escapes = (ti.issym() and _link_escapes(path, ti.linkname)) or (
                     ti.islnk() and (_check_path(ti.linkname)[1] != [])
                 )
-                kind = "symlink" if ti.issym() else "hardlink"
-                r.add_finding(
-                    kind,
-                    "high" if escapes else "low",
-                    path,
-                    ("symbolic" if ti.issym() else "hard")
-                    + " link"
-                    + (" pointing outside the archive" if escapes else ""),
-                    ti.linkname,
-                )
+                r.link(path, ti.linkname, ti.issym(), escapes)
                 continue
             if ti.ischr() or ti.isblk() or ti.isfifo():
                 r.add_finding("special-file", "high", path, "device or fifo entry", ti.name)

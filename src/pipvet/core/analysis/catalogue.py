@@ -541,7 +541,7 @@ _RULES = (
         "archive.symlink",
         "archive",
         "low",
-        "A symbolic link (high when it points outside the archive).",
+        "A symbolic link (out of the archive: high if absolute or written through, else medium).",
         _ARCHIVE_CHECK,
         _ARCHIVE_FP,
     ),
