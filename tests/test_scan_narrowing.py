@@ -2686,3 +2686,37 @@ def test_a_fetched_program_or_a_runner_of_fetched_values_still_is(command):
     result = scan({"setup.py": SETUP, "demo/__init__.py": _FETCHED_ARGS.format(command=command)})
     assert severities(result, "intent.download-execute") == {"high"}
     assert result.verdict in FLAGGED
+
+
+# -- a decoded module name loads installed code, not the data -----------------------------------
+
+_RPC = """
+import base64
+import builtins
+import pickle
+
+
+def handle_request(conn):
+    request = pickle.loads(base64.b64decode(conn.recv(65536)))
+    name = request["module"]
+    {sink}
+"""
+
+
+def test_importing_a_module_named_by_decoded_data_is_milder():
+    sink = "return builtins.__import__(name, fromlist=request['fromlist'])"
+    result = scan(
+        {"setup.py": SETUP, "demo/rpc.py": _RPC.format(sink=sink), "demo/__init__.py": ""}
+    )
+    [imp] = found(result, "intent.decode-execute")
+    assert imp.severity == "medium" and "Imports a module named by decoded data" in imp.message
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize("sink", ["exec(name)", "return eval(request['expr'])"])
+def test_executing_the_decoded_data_itself_still_is(sink):
+    result = scan(
+        {"setup.py": SETUP, "demo/rpc.py": _RPC.format(sink=sink), "demo/__init__.py": ""}
+    )
+    assert severities(result, "intent.decode-execute") == {"high"}
+    assert result.verdict in FLAGGED

@@ -120,8 +120,8 @@ _RULES = (
         "high",
         "Decodes hidden data (base64, zlib, XOR, substitution...) and executes it.",
         "Decode the blob offline (never run it) and read the code it hides.",
-        "A codec helper decoding its caller's data, or code read from a pipe the caller "
-        "hands in, called only on request.",
+        "A codec helper decoding its caller's data on request; an RPC server importing a "
+        "module by a name it is sent (medium).",
     ),
     Rule(
         "intent.download-execute",

@@ -58,6 +58,7 @@ EXEC_SINKS = (DYNAMIC | PROCESS) - {"marshal.loads"}
 CODE_SINKS = frozenset({"exec", "eval", "compile", "execfile"})
 DESERIALISERS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads"})
 NOT_CODE = frozenset({"ctypes.CDLL", "ctypes.WinDLL"})
+IMPORTERS = frozenset({"__import__", "importlib.import_module"})  # a module by its name
 REMOTE_SINKS = PROCESS | {"exec", "eval", "compile", "execfile"}
 EXECUTABLE_NAME = re.compile(r"\w\.(exe|scr|msi|vbs|bat|ps1|cmd|hta)\b", re.I)
 EXECUTABLE_NEEDLES = (".exe", ".scr", ".msi", ".vbs", ".bat", ".ps1", ".cmd", ".hta")
@@ -190,17 +191,17 @@ def check(ctx: FileContext) -> list[Finding]:
             if decoded and name not in NOT_CODE and not deserialise:
                 # a helper decoding its own parameter hides nothing by itself: one level less
                 handed = decoded == {DECODED_PARAM}
-                sev = _milder(when) if handed else _serious(when)
+                # a decoded module *name* (an RPC server's import request) loads code already
+                # installed, not the data: one level less (what the module does is its own)
+                importer = name in IMPORTERS
+                sev = _milder(when) if handed or importer else _serious(when)
                 what = "data it is handed" if handed else "hidden data"
+                message = f"Decodes {what} and executes it {WHEN_TEXT[when]}."
+                if importer:
+                    message = f"Imports a module named by decoded data {WHEN_TEXT[when]}."
                 out.append(
                     finding(
-                        "intent.decode-execute",
-                        "intent",
-                        sev,
-                        ctx,
-                        call.line,
-                        f"Decodes {what} and executes it {WHEN_TEXT[when]}.",
-                        call.text,
+                        "intent.decode-execute", "intent", sev, ctx, call.line, message, call.text
                     )
                 )
             elif "download" in call.labels and not _handles_data(call):
