@@ -49,6 +49,14 @@ def special(name: str, kind: bytes, linkname: str = "") -> tarfile.TarInfo:
     return info
 
 
+def zip_link(zf: zipfile.ZipFile, path: str, target: str) -> None:
+    """A symbolic link member, as a Unix zip tool writes one (mode in the external attributes)."""
+    link = zipfile.ZipInfo(path)
+    link.create_system = 3
+    link.external_attr = 0o120777 << 16
+    zf.writestr(link, target)
+
+
 def make_zip(files: dict[str, bytes], **kw) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, **kw) as zf:
@@ -130,10 +138,7 @@ def test_tar_traversal_absolute_links_and_devices():
 def test_zip_symlink_traversal_and_duplicates():
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        link = zipfile.ZipInfo("pkg/link")
-        link.create_system = 3
-        link.external_attr = 0o120777 << 16
-        zf.writestr(link, "../../../../root/.bashrc")
+        zip_link(zf, "pkg/link", "../../../../root/.bashrc")
         zf.writestr("..\\..\\win.py", b"x=1\n")
         zf.writestr("C:/Windows/evil.bat", b"echo\n")
         zf.writestr("pkg/a.py", b"a = 1\n")
@@ -392,10 +397,7 @@ def test_a_near_link_that_a_later_member_is_written_through_still_blocks():
 def test_a_zip_link_written_through_still_blocks():
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        link = zipfile.ZipInfo("pkg/LICENSE")
-        link.create_system = 3
-        link.external_attr = 0o120777 << 16
-        zf.writestr(link, "../../LICENSE")
+        zip_link(zf, "pkg/LICENSE", "../../LICENSE")
         zf.writestr("pkg/LICENSE/x.py", b"x = 1\n")
     art = read_artifact_bytes(buf.getvalue(), "demo-1.0.zip")
     [link] = [f for f in art.archive_findings if f.rule == "archive.symlink"]
