@@ -277,14 +277,12 @@ def _check_path(raw: str) -> tuple[str, list[tuple[str, str, str]]]:
     return path, problems
 
 
-def _near_file_outside(member_path: str, target: str) -> bool:
-    """A relative link target that leaves the archive by at most two folders and names one file
-    there (``LICENSE -> ../../LICENSE``: a monorepo's shared file). A target that climbs further
-    or then goes down into folders (``../../../../root/.bashrc``) aims at a known place on the
-    machine; one that names a folder can take writes."""
+def _outside(member_path: str, target: str) -> tuple[int, list[str]] | None:
+    """Where a link target lands from the archive's root: how many folders above it, and the
+    names it then goes down into (``(0, [])`` when it stays inside); None when absolute."""
     target = target.replace("\\", "/")
     if target.startswith("/") or re.match(r"^[A-Za-z]:", target):
-        return False
+        return None
     inside = list(PurePosixPath(member_path).parent.parts)
     beyond = 0  # folders climbed above the archive's root
     below: list[str] = []  # names gone down into after leaving it
@@ -299,25 +297,22 @@ def _near_file_outside(member_path: str, target: str) -> bool:
             inside.pop()
         else:
             beyond += 1
-    return 0 < beyond <= 2 and len(below) == 1
+    return beyond, below
+
+
+def _near_file_outside(member_path: str, target: str) -> bool:
+    """A relative link target that leaves the archive by at most two folders and names one file
+    there (``LICENSE -> ../../LICENSE``: a monorepo's shared file). A target that climbs further
+    or then goes down into folders (``../../../../root/.bashrc``) aims at a known place on the
+    machine; one that names a folder can take writes."""
+    where = _outside(member_path, target)
+    return where is not None and 0 < where[0] <= 2 and len(where[1]) == 1
 
 
 def _link_escapes(member_path: str, target: str) -> bool:
     """True when a link target is absolute or resolves outside the archive root."""
-    target = target.replace("\\", "/")
-    if target.startswith("/") or re.match(r"^[A-Za-z]:", target):
-        return True
-    parts: list[str] = list(PurePosixPath(member_path).parent.parts)
-    for part in target.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if not parts:
-                return True
-            parts.pop()
-        else:
-            parts.append(part)
-    return False
+    where = _outside(member_path, target)
+    return where is None or where[0] > 0
 
 
 def _detect_format(head: bytes, filename: str) -> str:
@@ -393,15 +388,17 @@ class _Reader:
         if not symbolic or not _near_file_outside(path, target):
             self.add_finding(kind, "high", path, f"{what} pointing outside the archive", target)
             return
-        self._outside_links[path] = len(self.findings)
         message = f"{what} pointing outside the archive (no member is written through it)"
+        before = len(self.findings)
         self.add_finding(kind, "medium", path, message, target)
+        if len(self.findings) > before:  # (not dropped over the per-rule bound)
+            self._outside_links[path] = before
 
     def through_link(self, path: str) -> None:
         """A member at ``path``: when it goes through a relative link out of the archive read
         before it, that link is how this member lands outside the extraction folder (high)."""
         for link, index in list(self._outside_links.items()):
-            if path.startswith(f"{link}/") and index < len(self.findings):
+            if path.startswith(f"{link}/"):
                 old = self.findings[index]
                 message = (
                     f"symbolic link pointing outside the archive; {path} is written through it"
