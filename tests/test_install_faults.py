@@ -629,3 +629,62 @@ def test_a_stop_signal_inside_the_import_system_is_raised_a_moment_later() -> No
         assert caught.value.args == ("SIGTERM",)
         with pytest.raises(KeyboardInterrupt):
             handler(signal.SIGTERM, sys._getframe())  # elsewhere: raised at once
+
+
+def test_a_stop_signal_while_a_pool_starts_a_worker_waits_until_the_pool_knows_it() -> None:
+    """A stop that comes while a thread pool starts a worker (``Thread.start`` waits for the new
+    thread; under load, long) must not cut ``submit`` in half: the worker would run unknown to
+    the pool, its shutdown would not wait for it, and its download kept a stopped lock alive
+    (seen under CI load: "error: interrupted" printed, then the process waited on a stalled
+    index). The stop is raised once the pool knows its worker, whose shutdown waits for it."""
+    import threading
+
+    from pipvet.installer import pip_runner
+
+    class SignalledPool(pip_runner.StoppablePool):
+        def _adjust_thread_count(self) -> None:  # the signal comes as the worker starts
+            signal.raise_signal(signal.SIGTERM)
+            super()._adjust_thread_count()
+
+    release = threading.Event()
+    with pip_runner.interruptible():
+        pool = SignalledPool(max_workers=1)
+        with pytest.raises(KeyboardInterrupt) as caught:
+            pool.submit(release.wait, 30)
+        assert caught.value.args == ("SIGTERM",)
+        (worker,) = pool._threads  # started, and known to the pool
+        release.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        assert not worker.is_alive()
+        reached = False
+        with pytest.raises(KeyboardInterrupt), pip_runner.stops_deferred():
+            signal.raise_signal(signal.SIGTERM)  # raised as the block ends, not here
+            reached = True
+        assert reached
+        time.sleep(0.01)  # nothing more: raised once
+
+
+def test_a_stop_hangs_up_on_a_request_whose_socket_opens_after_it() -> None:
+    """``abort_all`` hangs up on every request in flight; one still connecting has no socket
+    yet. It is hung up on as soon as it has one, not left to read a stalled answer."""
+    import http.client
+    import socket
+
+    from pipvet.sources import index
+
+    server = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.getsockname()[1], timeout=20)
+        key = index._watchdog.watch(conn, 60)
+        try:
+            index.abort_all()  # no socket yet: nothing to hang up on
+            conn.connect()
+            began = time.monotonic()
+            assert conn.sock.recv(1) == b""  # hung up on (a stalled read would wait 20 s)
+            assert time.monotonic() - began < 5
+        finally:
+            index._watchdog.release(key)
+            index.allow_requests()
+            conn.close()
+    finally:
+        server.close()

@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -42,6 +43,8 @@ BASE_OPTIONS = ("--isolated", "--disable-pip-version-check", "--no-input")
 # signals that stop an install (besides Ctrl-C): SIGTERM, and SIGHUP where there is one
 STOP_SIGNALS = tuple(s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s)
 _lost: list[int] = []  # stop signals whose KeyboardInterrupt Python dropped (main thread only)
+_deferred: list[int] = []  # stop signals that came inside ``stops_deferred`` (main thread only)
+_deferring = 0  # how many ``stops_deferred`` blocks the main thread is in
 _POLL = 0.2  # seconds between looks at a lost stop signal while a process runs
 _REDELIVER = 0.05  # seconds before a stop that came inside the import system is delivered again
 
@@ -59,12 +62,16 @@ def interruptible() -> Iterator[None]:
       delivered again a moment later (``_thread.interrupt_main``), and raised then.
     - Python drops an exception raised where it cannot propagate (a ``__del__``, a weakref
       callback): it would print "Exception ignored" and go on. Such a stop is recorded instead,
-      and ``finish_group``, where an operation waits long, acts on it (``stop_requested``)."""
+      and ``finish_group``, where an operation waits long, acts on it (``stop_requested``).
+    - A signal that comes inside ``stops_deferred`` is raised as that block ends."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        if _deferring:
+            _deferred.append(signum)
+            return
         if frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
             timer = threading.Timer(_REDELIVER, _thread.interrupt_main, (signum,))
             timer.daemon = True
@@ -82,6 +89,7 @@ def interruptible() -> Iterator[None]:
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         sigs.append(signal.SIGINT)
     _lost.clear()
+    _deferred.clear()
     hook = sys.unraisablehook
     sys.unraisablehook = unraisable
     old = {s: signal.signal(s, handler) for s in sigs}
@@ -92,6 +100,38 @@ def interruptible() -> Iterator[None]:
             signal.signal(s, h)
         sys.unraisablehook = hook
         _lost.clear()
+        _deferred.clear()
+
+
+@contextlib.contextmanager
+def stops_deferred() -> Iterator[None]:
+    """A stop signal (under ``interruptible``) that comes inside the block is raised as the block
+    ends, not in the middle of it: for bookkeeping that must not be cut in half. A thread pool
+    starting a worker is one: an interruption while ``Thread.start`` waits for the new thread
+    leaves a worker running that the pool does not know of, so its shutdown does not wait for
+    it, and its download keeps the process from exiting. Main thread only; blocks nest."""
+    global _deferring
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+        if not _deferring and _deferred:
+            signum = _deferred[-1]
+            _deferred.clear()
+            raise _stop(signum)
+
+
+class StoppablePool(ThreadPoolExecutor):
+    """A thread pool whose ``submit`` (and so ``map``) a stop signal cannot cut in half
+    (``stops_deferred``): every worker it starts is one its shutdown waits for."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        with stops_deferred():
+            return super().submit(fn, *args, **kwargs)
 
 
 def _stop(signum: int) -> KeyboardInterrupt:

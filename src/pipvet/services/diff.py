@@ -15,7 +15,6 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -407,12 +406,13 @@ def _fetch_all(
     inputs: dict[tuple[str, str], list[ScanInput]] = {}
     problems: dict[tuple[str, str], list[str]] = {}
     workers = max(1, min(8, max(jobs, 4), len(fetches) or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for (side_name, name, _, _), got, probs in pool.map(one, fetches):
-            if got:
-                inputs[(side_name, name)] = list(got)
-            if probs:
-                problems[(side_name, name)] = probs
+    from pipvet.sources.index import concurrent_map
+
+    for (side_name, name, _, _), got, probs in concurrent_map(one, fetches, workers):
+        if got:
+            inputs[(side_name, name)] = list(got)
+        if probs:
+            problems[(side_name, name)] = probs
     return inputs, problems
 
 

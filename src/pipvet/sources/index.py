@@ -23,7 +23,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -41,6 +41,7 @@ from pipvet.core.errors import InputError, NetworkError
 from pipvet.core.filenames import file_version as _filename_version
 from pipvet.core.filenames import pure_first
 from pipvet.core.models import DistFile, FileHash
+from pipvet.installer.pip_runner import StoppablePool
 from pipvet.sources import page_cache
 from pipvet.sources.page_cache import (
     FILENAME,
@@ -202,8 +203,12 @@ class _Watchdog:
                 if not self._active:
                     self._thread = None
                     return
-            for e in late:
-                _hang_up(e["conn"])
+                # once aborted, every tick: a request whose socket was not open yet when
+                # ``abort_all`` hung up is hung up on as soon as it has one
+                stop = self._active.values() if self.aborted else late
+                conns = [e["conn"] for e in stop]
+            for conn in conns:
+                _hang_up(conn)
 
 
 def concurrent_map(fn: Callable, items: Iterable, max_workers: int) -> list:
@@ -213,7 +218,7 @@ def concurrent_map(fn: Callable, items: Iterable, max_workers: int) -> list:
     items = list(items)
     if not items:
         return []
-    pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(items))))
+    pool = StoppablePool(max_workers=max(1, min(max_workers, len(items))))
     try:
         results = list(pool.map(fn, items))
     except (KeyboardInterrupt, SystemExit):
@@ -1278,7 +1283,7 @@ class Prefetcher:
 
         self.index = index
         self.env = env
-        self._pool = ThreadPoolExecutor(max_workers=max_workers)
+        self._pool = StoppablePool(max_workers=max_workers)
         self._lock = threading.Lock()
         self._pages: dict[str, Future[ProjectPage | None]] = {}
         self._meta: dict[tuple[str, Version], list[str] | None] = {}  # None: not served

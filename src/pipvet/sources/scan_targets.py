@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -261,9 +260,10 @@ def _fetch_pinned(index, work, dest: Path, out: Expansion, what: str, jobs: int)
             results.append(ScanInput(p, f"{name}=={version}: {f.filename}"))
         return results
 
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(work) or 1))) as pool:
-        for items in pool.map(one, work):
-            out.inputs.extend(items)
+    from pipvet.sources.index import concurrent_map
+
+    for items in concurrent_map(one, work, jobs):
+        out.inputs.extend(items)
 
 
 # -- installed distributions -------------------------------------------------------------------

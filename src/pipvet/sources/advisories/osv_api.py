@@ -13,7 +13,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pipvet import __version__
@@ -102,10 +101,11 @@ def fetch_records(
 
     records: dict[str, Advisory] = {}
     failed: list[tuple[str, str]] = []
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        for vid, adv, why in pool.map(one, sorted(set(ids))):
-            if adv is not None:
-                records[vid] = adv
-            else:
-                failed.append((vid, why))
+    from pipvet.sources.index import concurrent_map
+
+    for vid, adv, why in concurrent_map(one, sorted(set(ids)), 8):
+        if adv is not None:
+            records[vid] = adv
+        else:
+            failed.append((vid, why))
     return records, failed
