@@ -4,7 +4,8 @@ check on projects the engine was never tuned on.
     python scripts/make_unseen_sample.py --ranks 2001-5000 --count 300 --seed 2026 -o FILE
 
 The projects come from the download ranking (``../shared/corpus/top-pypi-15000.tsv``), minus
-``benign-top.tsv`` and ``benign-more.tsv``; the file is in their format with a blank version (the
+``benign-top.tsv`` and ``benign-more.tsv`` and the projects of every ``--exclude`` list (earlier
+samples: a new draw must be a fresh set); the file is in their format with a blank version (the
 latest release). Fetch and scan them with the usual tools, into a cache folder of their own:
 
     python scripts/fetch_benign.py --tsv FILE --dest ~/.cache/pipvet-bench/unseen
@@ -43,16 +44,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=300)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
+    ap.add_argument(
+        "--exclude", type=Path, action="append", default=[],
+        help="a list in the same format whose projects are left out (repeatable)",
+    )  # fmt: skip
     ap.add_argument("-o", "--output", type=Path, required=True)
     args = ap.parse_args(argv)
     low, _, high = args.ranks.partition("-")
     header, rows = read_ranking(args.source)
-    known = listed(BENIGN_LISTS)
+    known = listed((*BENIGN_LISTS, *args.exclude))
     pool = [(r, n) for r, n in rows if int(low) <= r <= int(high) and n not in known]
     picked = sorted(random.Random(args.seed).sample(pool, min(args.count, len(pool))))
     lines = [
         f"# {len(picked)} popular projects of ranks {args.ranks} on neither benign list "
-        f"(seed {args.seed}; latest release). Source: {args.source.name} "
+        f"(seed {args.seed}; latest release"
+        + "".join(f"; not in {p.name}" for p in args.exclude)
+        + f"). Source: {args.source.name} "
         f"({header.replace(chr(9), ' ')})",
         *(f"{rank}\t{name}\t" for rank, name in picked),
     ]
