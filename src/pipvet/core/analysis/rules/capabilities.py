@@ -139,13 +139,14 @@ REGISTRY_WRITE = (
     "_winreg.CreateKey",
 )
 
-# Build-time commands honest setup.py files run.
+# Build-time commands honest setup.py files run (and the questions they ask of the system:
+# ``uname -m``, ``id -u`` to see whether the build runs as root)
 BUILD_TOOLS = re.compile(
     # a toolchain program, by name or in a system folder of programs (/usr/bin/xcrun)
     r"^\s*(?:/(?:usr/|usr/local/|opt/homebrew/)?s?bin/)?"
     r"(git|hg|svn|gcc|g\+\+|cc|c\+\+|clang|make|cmake|ninja|meson|pkg-config|nvcc|cython|"
     r"cppcheck|clang-tidy|clang-format|ccache|"
-    r"python[0-9.]*|sys\.executable|pip|which|where|uname|sw_vers|xcrun|xcode-select|ldconfig|"
+    r"python[0-9.]*|sys\.executable|pip|which|where|uname|id|sw_vers|xcrun|xcode-select|ldconfig|"
     r"llvm-config|rustc|cargo|go|java|javac|npm|yarn|node|swig|protoc|pandoc|sphinx-build|"
     r"brew|lsb_release|nproc|sysctl|ar|ld|strip|install_name_tool|patchelf|otool|"
     r"mysql_config|pg_config|icu-config|xml2-config|curl-config|gfortran|f2py|autoreconf|"
