@@ -5,8 +5,9 @@ check on projects the engine was never tuned on.
 
 The projects come from the download ranking (``../shared/corpus/top-pypi-15000.tsv``), minus
 ``benign-top.tsv`` and ``benign-more.tsv`` and the projects of every ``--exclude`` list (earlier
-samples: a new draw must be a fresh set); the file is in their format with a blank version (the
-latest release). Fetch and scan them with the usual tools, into a cache folder of their own:
+samples: a new draw must be a fresh set; ``bench/unseen-drawn.tsv`` lists every project drawn so
+far); the file is in their format with a blank version (the latest release). Fetch and scan
+them with the usual tools, into a cache folder of their own:
 
     python scripts/fetch_benign.py --tsv FILE --dest ~/.cache/pipvet-bench/unseen
     PIPVET_BENIGN_DIR=~/.cache/pipvet-bench/unseen \\
