@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.support.processes import children
 from tests.test_install import installed, run_install, tree, write_lock
 
 from pipvet.cli.main import main
@@ -688,3 +689,39 @@ def test_a_stop_hangs_up_on_a_request_whose_socket_opens_after_it() -> None:
             conn.close()
     finally:
         server.close()
+
+
+def _slow_scan(item) -> dict:  # a scan that takes long (runs in a pool worker)
+    time.sleep(60)
+    return {}
+
+
+def test_a_stop_signal_during_the_gate_scan_stops_its_worker_processes() -> None:
+    """SIGTERM while the gate scans in worker processes (a large wheel takes many seconds):
+    the workers are stopped, not waited for, and none is left running after pipvet exits
+    (seen on a real install of pandas: the command died silently and a worker stayed)."""
+    import threading
+
+    from pipvet.core.reports.scan import ScanInput
+    from pipvet.installer import pip_runner
+    from pipvet.services import scan
+
+    items = [ScanInput(Path(f"/nonexistent/{i}.whl"), f"{i}") for i in range(2)]
+    workers: list[int] = []
+
+    def snoop() -> None:  # the pool's worker processes, as they run
+        for _ in range(100):
+            found = children()
+            if len(found) >= 2:
+                workers.extend(found)
+                break
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    began = time.monotonic()
+    with pip_runner.interruptible(), pytest.raises(KeyboardInterrupt):
+        threading.Thread(target=snoop, daemon=True).start()
+        scan.run_pool(_slow_scan, items, [0, 1], 2, lambda i, r: None)
+    assert time.monotonic() - began < 20, "the workers were waited for"
+    assert workers
+    assert not children() & set(workers), "a worker was left running"

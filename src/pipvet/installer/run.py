@@ -117,7 +117,9 @@ def install(
                 f"{plan.target.prefix}; nothing downloaded, {engine.name} not run"
             )
             return InstallResult((), (), done)
-    with tempfile.TemporaryDirectory(prefix="pipvet-staging-") as tmp:
+    # SIGTERM stops the downloads and the gate as Ctrl-C does: the staging folder is removed,
+    # the scan's workers stopped, and the command says it was interrupted
+    with interruptible(), tempfile.TemporaryDirectory(prefix="pipvet-staging-") as tmp:
         staging = Path(staging_dir) if staging_dir else Path(tmp) / "files"
         n = len(plan.files)
         fetched = Counter(lambda _level, msg: status(msg), f"downloading {n} file(s)", n)

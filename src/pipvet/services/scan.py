@@ -235,15 +235,23 @@ def run_pool(
     # largest first: a big artifact started last would keep one worker busy alone at the end
     order = sorted(indices, key=lambda i: _size_of(items[i]), reverse=True)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(work, items[i]): i for i in order}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            try:
-                result = fut.result()
-            except BrokenProcessPool:
-                broken.append(i)
-                continue
-            done(i, result)
+        try:
+            futures = {pool.submit(work, items[i]): i for i in order}
+            for fut in as_completed(futures):
+                i = futures[fut]
+                try:
+                    result = fut.result()
+                except BrokenProcessPool:
+                    broken.append(i)
+                    continue
+                done(i, result)
+        except (KeyboardInterrupt, SystemExit):
+            # interrupted (Ctrl-C, or SIGTERM raised as it): the workers are stopped, not waited
+            # for (a large artifact takes many seconds) nor left running after pipvet exits
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     broken.sort()
     for i in broken:
         try:
