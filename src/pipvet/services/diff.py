@@ -405,7 +405,7 @@ def _fetch_all(
 
     inputs: dict[tuple[str, str], list[ScanInput]] = {}
     problems: dict[tuple[str, str], list[str]] = {}
-    workers = max(1, min(8, max(jobs, 4), len(fetches) or 1))
+    workers = min(8, max(jobs, 4))  # concurrent_map uses no more than there are fetches
     from pipvet.sources.index import concurrent_map
 
     for (side_name, name, _, _), got, probs in concurrent_map(one, fetches, workers):
