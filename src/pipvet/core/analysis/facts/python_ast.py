@@ -496,6 +496,11 @@ class CallFact:
     # runs only on a condition: inside an ``if`` branch or an ``except`` handler of its function
     # (or of module-level code)
     guarded: bool = False
+    # a process started from a command list (``[docker, "login", ...]``): its program (the
+    # first item) as written (its folded text, or its source when it does not fold), and the
+    # labels of that item; "" otherwise
+    program: str = ""
+    program_labels: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -747,8 +752,12 @@ def _resolve_pending(
         f: frozenset(x for x in ls if not x.startswith(PENDING)) for f, ls in resolved.items()
     }
     out = [
-        dataclasses.replace(c, labels=_substitute(c.labels, resolved))
-        if any(label.startswith(PENDING) for label in c.labels)
+        dataclasses.replace(
+            c,
+            labels=_substitute(c.labels, resolved),
+            program_labels=_substitute(c.program_labels, resolved),
+        )
+        if any(label.startswith(PENDING) for label in c.labels | c.program_labels)
         else c
         for c in calls
     ]
@@ -1952,6 +1961,21 @@ class _Collector(ast.NodeVisitor):
             return False
         return any(isinstance(w, str) and PASSWORD_ON_STDIN.fullmatch(w) for w in words[1:])
 
+    def _program(self, node: ast.Call, name: str) -> str:
+        """The program item of a process call's command list (see ``CallFact.program``)."""
+        command = node.args[0] if node.args else None
+        if not name.startswith(PROGRAM_RUNNERS) or not isinstance(command, (ast.List, ast.Tuple)):
+            return ""
+        first = command.elts[0] if command.elts else None
+        if first is None or isinstance(first, ast.Starred):
+            return ""
+        folded = self.folder.fold(first)
+        return _text(folded) if folded is not None else ast.unparse(first)[:120]
+
+    def _program_labels(self, node: ast.Call) -> frozenset[str]:
+        """Labels of the program item ``_program`` names."""
+        return self.labels_of(node.args[0].elts[0])  # type: ignore[attr-defined]
+
     def _sent_labels(self, name: str, index: int, arg: ast.expr) -> frozenset[str]:
         """Labels of one argument of a call. The program a process runs (the first item of its
         command list: ``[python, "-m", "pip", ...]``) is not data handed to anyone: where its
@@ -2018,6 +2042,7 @@ class _Collector(ast.NodeVisitor):
                 )
                 labels = labels - (NAMED_SECRET_LABELS - sent)
         computed = bool(node.args) and not isinstance(node.args[0], ast.Constant)
+        program = self._program(node, name) if labels else ""
         fact = CallFact(
             name=name,
             line=node.lineno,
@@ -2032,6 +2057,8 @@ class _Collector(ast.NodeVisitor):
             first_arg_prefix=self._prefix(node.args[0]) if node.args and not args[0] else "",
             quiet=self.silenced > 0 and node is self.statement_call,
             guarded=self.guarded > 0,
+            program=program,
+            program_labels=self._program_labels(node) if program else _NO_LABELS,
         )
         self.facts.calls.append(fact)
         # a literal exec("print(1)") is not a hidden payload, but longer literal code is analysed

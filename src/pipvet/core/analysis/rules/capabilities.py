@@ -410,9 +410,9 @@ def is_shell_string(call: CallFact) -> bool:
 
 
 def first_list_item(call: CallFact) -> str:
-    """The first item of a call's list argument when it is a string literal
+    """The first item of a call's list or tuple argument when it is a string literal
     (``subprocess.run(["gcloud", ...])``: ``gcloud``), else ""."""
-    m = re.search(r"\(\s*\[\s*['\"]([^'\"]+)['\"]", call.text)
+    m = re.search(r"\(\s*[\[(]\s*['\"]([^'\"]+)['\"]", call.text)
     return m.group(1) if m else ""
 
 

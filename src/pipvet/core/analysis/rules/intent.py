@@ -19,6 +19,7 @@ from pipvet.core.analysis.facts.python_ast import (
     DOWNLOAD_TO_FILE,
     FETCH_PROGRAMS,
     FIXED_SOURCE,
+    HIDDEN_CODE_LABELS,
     MODULE_CALLER,
     WRITE_METHODS,
     CallFact,
@@ -46,7 +47,6 @@ from pipvet.core.analysis.rules.capabilities import (
     WHEN_TEXT,
     command_head,
     command_text,
-    first_list_item,
     is_build_command,
     is_download,
     is_network,
@@ -216,7 +216,7 @@ def check(ctx: FileContext) -> list[Finding]:
                 # a program named in the code, not a shell or a runner, given fetched values as
                 # its arguments (["gcloud", "compute", "instances", "delete", name]): what runs
                 # is that program, not what was fetched
-                program = _fixed_program(call)
+                program = _fixed_program(call, facts)
                 message = f"Downloads code and executes it {WHEN_TEXT[when]}."
                 if program is not None:
                     message = (
@@ -645,7 +645,7 @@ def _handles_data(call: CallFact) -> bool:
     cmd = command_text(call)
     if cmd is None:
         # a list (no shell): a fetch tool's arguments are URLs and paths, whatever their source
-        m = re.search(r"\(\s*\[\s*([^,\]]+)", call.text)
+        m = re.search(r"\(\s*[\[(]\s*([^,\])]+)", call.text)
         cmd = m.group(1) if m else ""
         literal = re.fullmatch(r"\s*(['\"])(.+)\1\s*", cmd)
         fetch = literal is not None and literal.group(2).lower() in FETCH_PROGRAMS
@@ -672,20 +672,45 @@ RUNNERS = re.compile(
 )
 
 
-def _fixed_program(call: CallFact) -> str | None:
-    """The program a process call starts when it is named in the code and given its arguments as
-    a list (no shell): ``subprocess.run(["gcloud", "compute", ...])``. None for a shell string,
-    a program from a variable, an interpreter, launcher or other runner of what it is given
-    (``LAUNCHERS``, ``RUNNERS``), or a path to a program (one written where it runs)."""
-    if call.name not in PROCESS or command_text(call) is not None:
+# a program item named like an interpreter, a shell or a launcher (``py_exe``, ``shell``):
+# what it is given to run is the program
+RUNNER_NAME = re.compile(
+    r"python|interp|executable|launch|runner|shell|\bsh\b|bash|\bcmd\b|powershell|pwsh|"
+    r"node|perl|ruby|java|wine",
+    re.I,
+)
+
+
+def _fixed_program(call: CallFact, facts: ModuleFacts) -> str | None:
+    """The program a process call starts when its command is a list or tuple (no shell) whose
+    program item carries nothing downloaded or decoded: named in the code
+    (``subprocess.run(["gcloud", "compute", ...])``) or held in a variable (``[docker_command,
+    "login", ...]``, a tool found on PATH). None for a shell string, an interpreter, launcher or
+    other runner of what it is given (``LAUNCHERS``, ``RUNNERS``, or a variable named like one),
+    or a path to a program (one written where it runs), also a bare name the module saves a file
+    to (``urlretrieve(url, "helper.exe")``)."""
+    if not call.program or call.name not in PROCESS or command_text(call) is not None:
         return None
+    if call.program_labels & HIDDEN_CODE_LABELS:
+        return None  # [path_of_what_was_fetched, ...]: the download is the program
     if any(k == "shell" for k, _ in call.kwargs) or "shell=True" in call.text:
         return None
-    program = first_list_item(call)
+    program = call.program
     if not re.fullmatch(r"[\w.+-]+", program) or LAUNCHERS.match(program) or RUNNERS.match(program):
         return None
-    whole = re.search(rf"""\[\s*(['"]){re.escape(program)}\1\s*[,\]]""", call.text)
-    return program if whole else None  # not ["gcloud" + suffix, ...]
+    if RUNNER_NAME.search(program) or _saved_to(facts, program):
+        return None
+    return program
+
+
+def _saved_to(facts: ModuleFacts, name: str) -> bool:
+    """The module downloads or writes a file of that name (``urlretrieve(url, name)``,
+    ``open(name, "wb")``)."""
+    return any(
+        (c.name.endswith(DOWNLOAD_TO_FILE) or c.name in OPEN_CALLS)
+        and any(a is not None and a.replace("\\", "/").rsplit("/", 1)[-1] == name for a in c.args)
+        for c in facts.calls
+    )
 
 
 def _given_as_input(run: CallFact, write: CallFact, text: str) -> bool:
