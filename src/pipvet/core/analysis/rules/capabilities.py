@@ -268,8 +268,15 @@ WHEN_TEXT = {
 }
 
 
+# an exception or warning class of a network library (``requests.HTTPError(response=resp)``):
+# building one, to raise it, sends nothing
+EXCEPTION_CLASS = re.compile(r"\.[A-Z]\w*(Error|Exception|Warning)$")
+
+
 def is_network(name: str) -> bool:
     if name in NETWORK_EXCLUDE or name.startswith("requests.exceptions"):
+        return False
+    if EXCEPTION_CLASS.search(name):
         return False
     return name.startswith(NETWORK_PREFIXES) or name.endswith((".urlopen", ".urlretrieve"))
 

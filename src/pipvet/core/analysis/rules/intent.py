@@ -233,7 +233,9 @@ def check(ctx: FileContext) -> list[Finding]:
                         call.text,
                     )
                 )
-        if name in REMOTE_SINKS and "remote" in call.labels:
+        if name in REMOTE_SINKS and "remote" in call.labels and not _fixed_program(call, facts):
+            # (a peer's values given as arguments to a program named in the code, ["zip",
+            # "--password", password, ...], run that program, not the peer's commands)
             out.append(
                 finding(
                     "intent.reverse-shell",
@@ -681,6 +683,10 @@ RUNNER_NAME = re.compile(
 )
 
 
+# what makes a command list's program item the thing run: fetched, hidden or sent by a peer
+PROGRAM_LABELS = HIDDEN_CODE_LABELS | {"remote"}
+
+
 def _fixed_program(call: CallFact, facts: ModuleFacts) -> str | None:
     """The program a process call starts when its command is a list or tuple (no shell) whose
     program item carries nothing downloaded or decoded: named in the code
@@ -691,7 +697,7 @@ def _fixed_program(call: CallFact, facts: ModuleFacts) -> str | None:
     to (``urlretrieve(url, "helper.exe")``)."""
     if not call.program or call.name not in PROCESS or command_text(call) is not None:
         return None
-    if call.program_labels & HIDDEN_CODE_LABELS:
+    if call.program_labels & PROGRAM_LABELS:
         return None  # [path_of_what_was_fetched, ...]: the download is the program
     if any(k == "shell" for k, _ in call.kwargs) or "shell=True" in call.text:
         return None
