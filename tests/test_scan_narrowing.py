@@ -2177,6 +2177,44 @@ def test_python_2_is_no_proof_when_running_code_executes_text_it_may_have_edited
     assert result.verdict in FLAGGED
 
 
+PY2_SCRIPT = "import sys\n\nprint 'on call:', sys.argv[1]\n"
+
+
+def test_setup_py_running_its_version_file_cannot_be_editing_a_python_2_script():
+    """``exec(compile(open("demo/version.py").read(), ...))``: every file that code opens is
+    named, and none is the Python 2 script, so that script still cannot run."""
+    setup = SETUP.replace(
+        "setup(",
+        "with open('demo/version.py') as f:\n"
+        "    exec(compile(f.read(), f.name, 'exec'))\nsetup(scripts=['bin/tool.py'], ",
+    )
+    files = {"setup.py": setup, "demo/__init__.py": "", "demo/version.py": "__version__ = '1'\n"}
+    result = scan({**files, "bin/tool.py": PY2_SCRIPT})
+    assert found(result, "analysis.python2")
+    assert not found(result, "analysis.parse-failed")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "opened",
+    [
+        "'demo/tool.py'",  # the Python 2 file itself
+        "sorted(glob.glob('demo/*.py'))[0]",  # a path found at run time may be any file
+    ],
+)
+def test_setup_py_running_text_it_may_read_from_the_python_2_file_keeps_it_a_parse_failure(opened):
+    """It may drop the print statement and run the rest: no proof the file cannot run."""
+    setup = "import glob\n" + SETUP.replace(
+        "setup(",
+        f"with open({opened}) as f:\n"
+        "    exec(compile(f.read().replace('print ', 'print('), f.name, 'exec'))\nsetup(",
+    )
+    result = scan({"setup.py": setup, "demo/__init__.py": "", "demo/tool.py": PY2_SCRIPT})
+    assert not found(result, "analysis.python2")
+    [gap] = found(result, "analysis.parse-failed")
+    assert gap.severity != "low" and "setup.py:4 executes text" in gap.message
+
+
 # -- a wheel runs no setup.py and no setuptools command ----------------------------------------
 
 
@@ -2996,6 +3034,7 @@ def test_a_fetched_token_given_to_a_program_found_on_path_is_not_downloaded_code
         "[python, password]",  # an interpreter held in a variable runs what it is given
         '["sh", "-c", password]',
         "(password, registry)",
+        "[tool], input=password.encode()",  # an unknown program reading it on stdin (a shell)
     ],
 )
 def test_a_fetched_value_run_as_the_program_or_by_an_interpreter_stays_serious(command):

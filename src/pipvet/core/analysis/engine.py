@@ -16,8 +16,10 @@ from pathlib import Path
 from pipvet.core.analysis import coverage
 from pipvet.core.analysis.coverage import Gap, gap_finding
 from pipvet.core.analysis.facts.python_ast import (
+    FILE_OPENERS,
     MAIN_CALLER,
     MODULE_CALLER,
+    CallFact,
     ImportedReturns,
     ModuleFacts,
     collect,
@@ -445,9 +447,30 @@ def _runs_text(parsed: list[tuple[Member, list[FileContext]]], python2: set[str]
             if ctx.facts is None or ctx.role not in RUNNING_ROLES:
                 continue
             for call in ctx.facts.calls:
-                if call.name in intent.CODE_SINKS and call.computed_first_arg:
+                if (
+                    call.name in intent.CODE_SINKS
+                    and call.computed_first_arg
+                    and not _runs_other_files(ctx.facts.calls, call, python2)
+                ):
                     return f"{member.path}:{call.line}"
     return None
+
+
+def _runs_other_files(calls: list[CallFact], run: CallFact, python2: set[str]) -> bool:
+    """``run`` executes text read from files only (``exec(compile(f.read(), ...))``), and every
+    file its function opens is named by a literal path that is none of the ``python2`` files:
+    ``setup.py`` running ``pkg/version.py`` cannot be editing ``bin/tool.py`` before it runs."""
+    if not run.labels or not run.labels <= {"file"}:
+        return False
+    paths = [
+        c.args[0] if c.args else None
+        for c in calls
+        if c.func == run.func and c.name in FILE_OPENERS
+    ]
+    if not paths or None in paths:
+        return False  # a path computed at run time may be any file
+    names = {p.rsplit("/", 1)[-1] for p in python2}
+    return not any(str(p).replace("\\", "/").rsplit("/", 1)[-1] in names for p in paths)
 
 
 def _in_package(path: str, base: str, members: Mapping[str, object]) -> bool:

@@ -1970,7 +1970,11 @@ class _Collector(ast.NodeVisitor):
         if first is None or isinstance(first, ast.Starred):
             return ""
         folded = self.folder.fold(first)
-        return _text(folded) if folded is not None else ast.unparse(first)[:120]
+        if folded is not None:
+            return _text(folded)
+        if any(k.arg == "input" for k in node.keywords):
+            return ""  # what an unknown program reads on stdin may be its program (a shell's)
+        return ast.unparse(first)[:120]
 
     def _program_labels(self, node: ast.Call) -> frozenset[str]:
         """Labels of the program item ``_program`` names."""
