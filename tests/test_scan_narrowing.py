@@ -3205,3 +3205,78 @@ def test_secrets_sent_to_a_host_written_in_stay_exfiltration_beside_the_error():
     result = scan({"setup.py": SETUP, "demo/__init__.py": init, "demo/auth.py": src})
     assert severities(result, "intent.exfiltration") & {"high", "critical"}
     assert result.verdict in FLAGGED
+
+
+# -- a downloaded package handed to the system installer when called, in the open, is said ---------
+
+_UPGRADE = """
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+logger = logging.getLogger(__name__)
+
+
+def _download(url, folder):
+    path = os.path.join(folder, "installer.msi")
+    urllib.request.urlretrieve(url, path)
+    return path
+
+
+def upgrade():
+    url = "https://downloads.example-vendor.com/cli/latest/installer.msi"
+    logger.warning("Updating the CLI with the installer from %s", url)
+    path = _download(url, tempfile.mkdtemp())
+    {run}
+"""
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        'subprocess.Popen(["msiexec.exe", "/i", path])',
+        'subprocess.run(("xdg-open", path), check=True)',
+    ],
+)
+def test_an_upgrade_command_starting_the_installer_it_downloaded_is_said_not_blocked(run):
+    source = _UPGRADE.format(run=run)
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/upgrade.py": source})
+    assert severities(result, "intent.download-execute") == {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        # out of sight: every error swallowed, or no window
+        'try:\n        subprocess.Popen(["msiexec.exe", "/i", path])\n    except Exception:\n'
+        "        pass",
+        'subprocess.Popen(["msiexec.exe", "/i", path], creationflags=subprocess.CREATE_NO_WINDOW)',
+        'subprocess.Popen(["msiexec.exe", "/i", path, "/qn"])',  # a quiet install
+        # the downloaded file itself started, or a shell or an interpreter given it
+        'subprocess.run([path, "--version"], capture_output=True)',
+        "_start(path)\n\n\ndef _start(p):\n    return subprocess.run([p, '--quiet'], check=True)",
+        'subprocess.run(["cmd", "/c", "start", path])',
+        "subprocess.run([sys.executable, path])",
+        # fetched text run as a command, not a program file started
+        "exec(urllib.request.urlopen(url).read())",
+        "os.system(urllib.request.urlopen(url).read().decode())",
+        "_sh(urllib.request.urlopen(url).read().decode())\n\n\ndef _sh(c):\n"
+        "    return subprocess.run(c, shell=True, capture_output=True)",
+    ],
+)
+def test_a_download_run_when_called_out_of_sight_or_as_a_command_stays_serious(run):
+    source = _UPGRADE.format(run=run)
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/upgrade.py": source})
+    assert "high" in severities(result, "intent.download-execute")
+    assert result.verdict in FLAGGED
+
+
+def test_a_download_started_on_import_stays_serious_in_the_open():
+    source = _UPGRADE.format(run='subprocess.Popen(["msiexec.exe", "/i", path])') + "\nupgrade()\n"
+    result = scan({"setup.py": SETUP, "demo/__init__.py": source})
+    assert severities(result, "intent.download-execute") & {"high", "critical"}
+    assert result.verdict in FLAGGED

@@ -206,18 +206,26 @@ def check(ctx: FileContext) -> list[Finding]:
                 )
             elif "download" in call.labels and not _handles_data(call):
                 # a preload/plugin feature runs code from the URL its caller gives, when called:
-                # worth a warning; a URL written in, hidden or run on import stays serious (and
-                # so does starting a downloaded program, wherever its address came from)
+                # worth a warning; a URL written in, hidden or run on import stays serious
                 callers = (
                     when == WHEN_CALL
                     and name in CODE_SINKS
                     and (FIXED_SOURCE not in call.labels or _callers_url(facts, call.func))
                 )
+                # ... and so does running fetched text as a command or a program. A downloaded
+                # package handed to the system's installer when called, in the open (an upgrade
+                # command: msiexec /i, open, xdg-open), is said; out of sight (every error
+                # swallowed, no window, a quiet install) it is not what a user asked to see
+                hiding = _in_hiding(call, facts)
+                installer = when == WHEN_CALL and _hands_to_installer(call)
+                callers = callers or (installer and not hiding)
                 # a program named in the code, not a shell or a runner, given fetched values as
                 # its arguments (["gcloud", "compute", "instances", "delete", name]): what runs
                 # is that program, not what was fetched
                 program = _fixed_program(call, facts)
                 message = f"Downloads code and executes it {WHEN_TEXT[when]}."
+                if hiding:
+                    message = f"Downloads code and executes it {WHEN_TEXT[when]}, out of sight."
                 if program is not None:
                     message = (
                         f"Runs {program} with downloaded values as its arguments {WHEN_TEXT[when]}."
@@ -685,6 +693,44 @@ RUNNER_NAME = re.compile(
 
 # what makes a command list's program item the thing run: fetched, hidden or sent by a peer
 PROGRAM_LABELS = HIDDEN_CODE_LABELS | {"remote"}
+
+
+# a process started where no one sees it: no console window, detached from the console
+HIDDEN_START = re.compile(
+    r"CREATE_NO_WINDOW|DETACHED_PROCESS|SW_HIDE|STARTF_USESHOWWINDOW|"
+    r"-W(?:indowStyle)?['\"]?\s*,?\s*['\"]?Hidden\b",
+    re.I,
+)
+
+
+def _in_hiding(run: CallFact, facts: ModuleFacts) -> bool:
+    """Running downloaded code so that nothing shows: the run, or a fetch of its function, is
+    fire and forget (its result thrown away and every error swallowed), or its process starts
+    without a window or detached."""
+    if run.quiet or HIDDEN_START.search(run.text) or QUIET_INSTALL.search(run.text):
+        return True
+    return any(c.quiet and _fetches(c) for c in facts.calls if c.func == run.func)
+
+
+# programs that hand a package file to the system's installer, or open a file the way the
+# desktop does, showing what they do (not a shell, an interpreter or a runner of text)
+INSTALLERS = frozenset({"msiexec", "msiexec.exe", "open", "xdg-open"})
+# an installer told to show nothing: msiexec /q, /qn, /quiet, /passive
+QUIET_INSTALL = re.compile(r"""['"]/(?:q[nbr]?\+?-?|quiet|passive)['"]""", re.I)
+
+
+def _hands_to_installer(run: CallFact) -> bool:
+    """``run`` starts a program named in the code from ``INSTALLERS`` with a list of arguments
+    (no shell), the program item holding nothing fetched: ``["msiexec.exe", "/i", msi_path]``."""
+    if run.name not in PROCESS or command_text(run) is not None or _shell_kwarg(run):
+        return False
+    if run.program.lower() not in INSTALLERS or run.program_labels & PROGRAM_LABELS:
+        return False
+    return QUIET_INSTALL.search(run.text) is None
+
+
+def _shell_kwarg(call: CallFact) -> bool:
+    return "shell=True" in call.text.replace(" ", "") or any(k == "shell" for k, _ in call.kwargs)
 
 
 def _fixed_program(call: CallFact, facts: ModuleFacts) -> str | None:
