@@ -743,10 +743,8 @@ def _fixed_program(call: CallFact, facts: ModuleFacts) -> str | None:
     to (``urlretrieve(url, "helper.exe")``)."""
     if not call.program or call.name not in PROCESS or command_text(call) is not None:
         return None
-    if call.program_labels & PROGRAM_LABELS:
+    if call.program_labels & PROGRAM_LABELS or _shell_kwarg(call):
         return None  # [path_of_what_was_fetched, ...]: the download is the program
-    if any(k == "shell" for k, _ in call.kwargs) or "shell=True" in call.text:
-        return None
     program = call.program
     if not re.fullmatch(r"[\w.+-]+", program) or LAUNCHERS.match(program) or RUNNERS.match(program):
         return None
