@@ -3280,3 +3280,57 @@ def test_a_download_started_on_import_stays_serious_in_the_open():
     result = scan({"setup.py": SETUP, "demo/__init__.py": source})
     assert severities(result, "intent.download-execute") & {"high", "critical"}
     assert result.verdict in FLAGGED
+
+
+# -- decoding the command line decodes what the user who runs the program hands over ---------------
+
+_LAUNCHER = """
+import argparse
+import base64
+import json
+import subprocess
+import sys
+
+
+def parse_args():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--world_info", type=str, help="base64-encoded JSON of the nodes")
+    parser.add_argument("script")
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    {decode}
+    cmd = [sys.executable, "-u", args.script, f"--local_rank={{world['rank']}}"]
+    subprocess.Popen(cmd)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+@pytest.mark.parametrize(
+    "decode",
+    [
+        "world = json.loads(base64.urlsafe_b64decode(args.world_info))",
+        "world = json.loads(base64.b64decode(sys.argv[1]))",
+        "world = json.loads(base64.b64decode(argparse.ArgumentParser().parse_args().world_info))",
+    ],
+)
+def test_a_launcher_decoding_its_command_line_arguments_is_only_a_warning(decode):
+    """The base64 the launcher decodes is what its user passed (deepspeed's --world_info):
+    one level milder, as a parameter is."""
+    src = _LAUNCHER.format(decode=decode)
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/launch.py": src})
+    assert severities(result, "intent.decode-execute") <= {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+def test_a_launcher_decoding_a_blob_of_its_own_and_running_it_stays_serious():
+    decode = "world = json.loads(base64.b64decode('eyJyYW5rIjogInB5dGhvbiAtYyBwcmludCgxKSJ9'))"
+    src = _LAUNCHER.format(decode=decode).replace('"-u", args.script, ', "")
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/launch.py": src})
+    assert "high" in severities(result, "intent.decode-execute")
+    assert result.verdict in FLAGGED

@@ -836,6 +836,8 @@ class _Collector(ast.NodeVisitor):
         self.client_attrs: set[str] = set()  # self.X attributes holding an HTTP client
         self.argv_names: set[str] = set()  # module names holding one item of sys.argv
         self.seen_defs: set[str] = set()  # ... whose bodies were visited already
+        # local functions that return the command line parsed (``return parser.parse_args()``)
+        self.cli_functions: set[str] = set()
         self.depth = 0  # nesting of the node being visited (its own budget, not Python's)
         # local functions (and methods) that run a parameter: name -> (sink, position of the
         # parameter among the call's arguments, its name, constant keywords of the inner call)
@@ -969,6 +971,8 @@ class _Collector(ast.NodeVisitor):
             self.seen_defs.add(node.name)
             if returned:  # what a helper returns flows out of its calls: b64d(...) is decoded
                 self.returns[node.name] = frozenset(returned)
+            if any(self._command_line(v) for v in values):
+                self.cli_functions.add(node.name)
         finally:
             self.silenced = silenced
             self.guarded = guarded
@@ -1583,6 +1587,18 @@ class _Collector(ast.NodeVisitor):
     def _is_param(self, node: ast.expr) -> bool:
         return isinstance(node, ast.Name) and node.id in self.scope.params
 
+    def _command_line(self, node: ast.expr) -> bool:
+        """The command line the program was started with: ``sys.argv``, what ``parse_args()``
+        or ``parse_known_args()`` returns, or a local function returning that."""
+        if isinstance(node, ast.Attribute) and node.attr == "argv":
+            return self.folder.resolve(node) == "sys.argv"
+        if not isinstance(node, ast.Call):
+            return False
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            return func.attr in ("parse_args", "parse_known_args")
+        return isinstance(func, ast.Name) and func.id in self.cli_functions
+
     def _decoded_label(self, call: ast.Call) -> str:
         """``decoded``, or ``decoded-param`` when what is decoded is the enclosing function's
         parameter: a codec helper, hiding nothing by itself (its callers' data may)."""
@@ -1596,8 +1612,8 @@ class _Collector(ast.NodeVisitor):
         """A parameter, a field of one (``record["blob"]``, ``msg.body``; not ``self.x``), or
         one converted by its own methods with constant arguments (``code.encode("ascii")``,
         ``s.strip()``): still only what the caller passed."""
-        if self._is_param(node):
-            return True
+        if self._is_param(node) or self._command_line(node):
+            return True  # (the program's arguments: what the user who runs it hands over)
         field = isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)
         if field or isinstance(node, ast.Attribute):
             # (not the object's own state: ``self.blob`` may be a constant of the package)
