@@ -2678,6 +2678,23 @@ def test_a_file_carrying_the_marker_as_code_or_comment_still_is():
     assert severities(result, "obfuscation.obfuscator-marker") == {"high"}
 
 
+_NAMES = "SURNAMES = [\n" + "    'Abramovich', 'Kramer', 'Levin',\n" * 8000 + "]\n"
+
+
+def test_a_marker_word_in_strings_of_a_long_module_cut_inside_a_list_is_only_named():
+    """The marker search reads the first 200,000 characters; a cut inside a bracket leaves
+    every string it read known as a string (a surname list holding 'Kramer')."""
+    assert len(_NAMES) > 200_000
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/names.py": _NAMES})
+    assert severities(result, "obfuscation.obfuscator-marker") == {"low"}
+
+
+def test_a_marker_past_a_string_left_open_counts_as_code():
+    text = 'NOTE = """never closed\n# Obfuscated with Kramer\nimport os\n'
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/odd.py": text})
+    assert severities(result, "obfuscation.obfuscator-marker") & {"medium", "high"}
+
+
 def test_a_program_disguised_as_the_build_script_still_blocks():
     result = _build(sh=b"\x7fELF\x02\x01\x01\x00\x00\x00" + b"\x00" * 64)
     assert "high" in severities(result, "capability.process")

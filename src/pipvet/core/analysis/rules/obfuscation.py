@@ -316,17 +316,26 @@ def _outside_strings(text: str, first: re.Match[str]) -> re.Match[str] | None:
     for line in text.split("\n"):  # as StringIO's readline breaks it (newline="\n")
         starts.append(starts[-1] + len(line) + 1)
     strings = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+    read = len(text)  # what the tokenizer read: markers past it count as code
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type in strings:
                 spans.append(
                     (starts[tok.start[0] - 1] + tok.start[1], starts[tok.end[0] - 1] + tok.end[1])
                 )
-    except (tokenize.TokenError, SyntaxError, IndexError, ValueError):
+    except tokenize.TokenError as exc:
+        # a bracket still open at the end (a file cut at the scan's text bound): every token
+        # was read; otherwise (a string left open) it stops where that string starts
+        if not str(exc.args[0]).startswith("EOF in multi-line statement"):
+            line, col = exc.args[1]
+            read = starts[min(max(line, 1), len(starts)) - 1] + col
+    except SyntaxError as exc:  # IndentationError: read up to that line
+        read = starts[min(max(exc.lineno or 1, 1), len(starts)) - 1]
+    except (IndexError, ValueError):
         return first
     m: re.Match[str] | None = first
     while m is not None:
-        if not any(a <= m.start() < b for a, b in spans):
+        if m.start() >= read or not any(a <= m.start() < b for a, b in spans):
             return m
         m = MARKERS.search(text, m.end())
     return None
