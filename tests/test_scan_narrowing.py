@@ -3351,3 +3351,33 @@ def test_a_launcher_decoding_a_blob_of_its_own_and_running_it_stays_serious():
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/launch.py": src})
     assert "high" in severities(result, "intent.decode-execute")
     assert result.verdict in FLAGGED
+
+
+# -- two signs far apart in a long module are two features, not one act ---------------------------
+
+_SAVE_IMAGE = """
+def save_image(url, dst):
+    data = requests.get(url).content
+    with open(dst, "wb") as f:
+        f.write(base64.b64decode(data))
+"""
+_TRANSCRIBE = """
+def transcribe(audio):
+    return requests.post("http://185.203.119.249:8000/transcribe/", data=audio).json()
+"""
+_FILLER = "".join(f"\n\ndef helper_{i}(x):\n    return x + {i}\n" for i in range(120))
+
+
+def test_a_write_and_a_raw_ip_hundreds_of_lines_apart_are_not_one_act():
+    """A bot library of thousands of lines: saving a decoded image and calling a service by its
+    IP address are unrelated features; each is said (``medium``), neither lends the other intent."""
+    src = "import base64\nimport requests\n" + _SAVE_IMAGE + _FILLER + _TRANSCRIBE
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/bot.py": src})
+    assert found(result, "intent.drop-payload") and found(result, "indicator.raw-ip-url")
+    assert result.verdict not in FLAGGED
+
+
+def test_a_write_beside_a_raw_ip_is_still_intent_with_company():
+    src = "import base64\nimport requests\n" + _SAVE_IMAGE + _TRANSCRIBE
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/bot.py": src})
+    assert result.verdict in FLAGGED

@@ -92,18 +92,31 @@ def _intent_with_company(
     tooling: frozenset[str],
     package_code: frozenset[str] = frozenset(),
 ) -> bool:
-    """One file with an intent finding plus another intent, indicator or obfuscation finding."""
-    per_file: dict[str, set[str]] = {}
+    """One file with an intent finding plus another intent, indicator or obfuscation finding
+    near it (within ``NEAR`` lines; a finding of the whole file, without a line, is near every
+    line): in a module of thousands of lines, two signs far apart are two unrelated features."""
+    per_file: dict[str, list[Finding]] = {}
     for f, lv in zip(findings, levels, strict=True):
         path = f.path
         if path.lower().endswith(SCRIPT_SUFFIXES) or weighs_less(path, tooling, package_code):
             continue  # shipped scripts, tests and examples are not run by installing
         if lv >= floor and f.category in ("intent", "indicator", "obfuscation"):
-            per_file.setdefault(f.path, set()).add(f.rule)
-    return any(
-        len(rules) >= 2 and any(r.startswith("intent.") for r in rules)
-        for rules in map(_distinct_signs, per_file.values())
-    )
+            per_file.setdefault(f.path, []).append(f)
+    for signs in per_file.values():
+        for f in signs:
+            if not f.rule.startswith("intent."):
+                continue
+            near = {g.rule for g in signs if _near(f.line, g.line)}
+            if len(_distinct_signs(near)) >= 2:
+                return True
+    return False
+
+
+NEAR = 300  # lines: a helper and the code that uses it, in one screenful or two
+
+
+def _near(a: int | None, b: int | None) -> bool:
+    return a is None or b is None or abs(a - b) <= NEAR
 
 
 # a link to a program (``.../install.ps1``) is what a download of a program fetches: beside
