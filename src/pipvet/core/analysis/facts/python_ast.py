@@ -1592,12 +1592,15 @@ class _Collector(ast.NodeVisitor):
         or ``parse_known_args()`` returns, or a local function returning that."""
         if isinstance(node, ast.Attribute) and node.attr == "argv":
             return self.folder.resolve(node) == "sys.argv"
+        if isinstance(node, ast.Subscript):  # sys.argv[1:]
+            return self._command_line(node.value)
         if not isinstance(node, ast.Call):
             return False
         func = node.func
-        if isinstance(func, ast.Attribute):
-            return func.attr in ("parse_args", "parse_known_args")
-        return isinstance(func, ast.Name) and func.id in self.cli_functions
+        if isinstance(func, ast.Attribute) and func.attr in ("parse_args", "parse_known_args"):
+            # argparse's: of sys.argv, or of the argument list a caller gives (not of data)
+            return all(self._is_param(a) or self._command_line(a) for a in node.args[:1])
+        return isinstance(func, ast.Name) and func.id in self.cli_functions and not node.args
 
     def _decoded_label(self, call: ast.Call) -> str:
         """``decoded``, or ``decoded-param`` when what is decoded is the enclosing function's
