@@ -234,9 +234,14 @@ def run_pool(
     broken: list[int] = []
     # largest first: a big artifact started last would keep one worker busy alone at the end
     order = sorted(indices, key=lambda i: _size_of(items[i]), reverse=True)
+    from pipvet.installer.pip_runner import stops_deferred
+
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         try:
-            futures = {pool.submit(work, items[i]): i for i in order}
+            # a stop signal while submit starts a worker process would leave one the pool does
+            # not know of yet (started, not recorded): it is raised once the pool knows them all
+            with stops_deferred():
+                futures = {pool.submit(work, items[i]): i for i in order}
             for fut in as_completed(futures):
                 i = futures[fut]
                 try:
@@ -248,9 +253,17 @@ def run_pool(
         except (KeyboardInterrupt, SystemExit):
             # interrupted (Ctrl-C, or SIGTERM raised as it): the workers are stopped, not waited
             # for (a large artifact takes many seconds) nor left running after pipvet exits
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            procs = list((getattr(pool, "_processes", None) or {}).values())
+            for proc in procs:
                 proc.terminate()
-            pool.shutdown(wait=True, cancel_futures=True)
+            for proc in procs:  # reaped here, each: none is left running or a zombie
+                proc.join(timeout=5)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join(timeout=5)
+            # (its manager thread sees the workers gone and ends by itself: waiting for it
+            # here could hang on a queue no worker reads any more)
+            pool.shutdown(wait=False, cancel_futures=True)
             raise
     broken.sort()
     for i in broken:
