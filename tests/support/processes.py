@@ -12,5 +12,8 @@ def children() -> set[int]:
     """The process ids of this process's children (running, or ended and not yet reaped)."""
     found: set[int] = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        found |= {int(p) for p in (task / "children").read_text().split()}
+        try:
+            found |= {int(p) for p in (task / "children").read_text().split()}
+        except OSError:  # a thread that ended since the listing: it has no children to read
+            continue
     return found
