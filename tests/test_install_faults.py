@@ -6,6 +6,7 @@ Every case compares the target venv (every file and its sha256) before and after
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.support.processes import children
+from tests.support.processes import HAS_PROC, children
 from tests.test_install import installed, run_install, tree, write_lock
 
 from pipvet.cli.main import main
@@ -725,3 +726,48 @@ def test_a_stop_signal_during_the_gate_scan_stops_its_worker_processes() -> None
     assert time.monotonic() - began < 20, "the workers were waited for"
     assert workers
     assert not children() & set(workers), "a worker was left running"
+
+
+def _big_wheel(path: Path, name: str) -> Path:
+    """An honest wheel that takes seconds to scan: many modules of many small functions."""
+    import zipfile
+
+    body = "".join(
+        f"def f{i}(x):\n    y = [x * {i} for _ in range(3)]\n    return sum(y) + len(str(x))\n\n"
+        for i in range(200)
+    )
+    wheel = path / f"{name}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as z:
+        for m in range(150):
+            z.writestr(f"{name}/m{m}.py", body)
+        info = f"{name}-1.0.dist-info"
+        z.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        wheel_info = "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        z.writestr(f"{info}/WHEEL", wheel_info)
+        z.writestr(f"{info}/RECORD", "")
+    return wheel
+
+
+@pytest.mark.skipif(not HAS_PROC, reason="reads /proc")
+def test_sigterm_stops_a_scan_and_its_worker_processes(tmp_path: Path) -> None:
+    """``pipvet scan --jobs 2`` sent SIGTERM while its workers scan: it says so and exits 130
+    at once, and no worker is left running (it used to die at once and leave them)."""
+    wheels = [str(_big_wheel(tmp_path, n)) for n in ("alpha", "beta")]
+    env = {**os.environ, "PIPVET_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "pipvet", "scan", "--no-cache", "--jobs", "2", *wheels]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    workers: set[int] = set()
+    deadline = time.monotonic() + 20
+    while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        for task in Path(f"/proc/{proc.pid}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                workers |= {int(p) for p in (task / "children").read_text().split()}
+        time.sleep(0.05)
+    assert len(workers) >= 2, "the scan did not start its workers"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 130, err
+    assert b"interrupted" in err
+    time.sleep(0.2)
+    left = [w for w in workers if Path(f"/proc/{w}").exists()]
+    assert not left, "a worker was left running"

@@ -87,22 +87,24 @@ def run(args: argparse.Namespace) -> int:
     from pipvet.cli import console
     from pipvet.cli.output import write_output
     from pipvet.core.errors import EXIT_OK, EXIT_POLICY
+    from pipvet.installer.pip_runner import interruptible
     from pipvet.services.scan import ScanRequest, scan
     from pipvet.sources.scan_targets import DEFAULT_INDEX
 
-    result = scan(
-        ScanRequest(
-            targets=tuple(args.targets),
-            installed=tuple(args.installed),
-            python=args.python,
-            locks=tuple(Path(x) for x in args.lock),
-            requirements=tuple(Path(x) for x in args.requirement),
-            index_url=args.index_url or DEFAULT_INDEX,
-            jobs=args.jobs,
-            use_cache=not args.no_cache,
-        ),
-        progress=console.progress,
-    )
+    with interruptible():  # SIGTERM stops the scan and its worker processes as Ctrl-C does
+        result = scan(
+            ScanRequest(
+                targets=tuple(args.targets),
+                installed=tuple(args.installed),
+                python=args.python,
+                locks=tuple(Path(x) for x in args.lock),
+                requirements=tuple(Path(x) for x in args.requirement),
+                index_url=args.index_url or DEFAULT_INDEX,
+                jobs=args.jobs,
+                use_cache=not args.no_cache,
+            ),
+            progress=console.progress,
+        )
     text = FORMATS.render(
         args.format,
         result.reports,

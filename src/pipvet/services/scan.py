@@ -253,14 +253,14 @@ def run_pool(
         except (KeyboardInterrupt, SystemExit):
             # interrupted (Ctrl-C, or SIGTERM raised as it): the workers are stopped, not waited
             # for (a large artifact takes many seconds) nor left running after pipvet exits
+            # killed, not asked: a worker forked under ``interruptible`` would take SIGTERM
+            # as an interruption of its task, report it, and go on to the next one; a worker
+            # only reads archives, so nothing of it needs undoing
             procs = list((getattr(pool, "_processes", None) or {}).values())
             for proc in procs:
-                proc.terminate()
+                proc.kill()
             for proc in procs:  # reaped here, each: none is left running or a zombie
                 proc.join(timeout=5)
-                if proc.is_alive():
-                    proc.kill()
-                    proc.join(timeout=5)
             # (its manager thread sees the workers gone and ends by itself: waiting for it
             # here could hang on a queue no worker reads any more)
             pool.shutdown(wait=False, cancel_futures=True)
