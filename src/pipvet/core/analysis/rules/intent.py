@@ -721,12 +721,11 @@ QUIET_INSTALL = re.compile(r"""['"]/(?:q[nbr]?\+?-?|quiet|passive)['"]""", re.I)
 
 def _hands_to_installer(run: CallFact) -> bool:
     """``run`` starts a program named in the code from ``INSTALLERS`` with a list of arguments
-    (no shell), the program item holding nothing fetched: ``["msiexec.exe", "/i", msi_path]``."""
+    (no shell), the program item holding nothing fetched: ``["msiexec.exe", "/i", msi_path]``.
+    (A quiet install, ``/qn``, is out of sight: ``_in_hiding``.)"""
     if run.name not in PROCESS or command_text(run) is not None or _shell_kwarg(run):
         return False
-    if run.program.lower() not in INSTALLERS or run.program_labels & PROGRAM_LABELS:
-        return False
-    return QUIET_INSTALL.search(run.text) is None
+    return run.program.lower() in INSTALLERS and not run.program_labels & PROGRAM_LABELS
 
 
 def _shell_kwarg(call: CallFact) -> bool:
