@@ -2215,6 +2215,106 @@ def test_setup_py_running_text_it_may_read_from_the_python_2_file_keeps_it_a_par
     assert gap.severity != "low" and "setup.py:4 executes text" in gap.message
 
 
+@pytest.mark.parametrize(
+    "version_path",
+    [
+        'os.path.join(HERE, "demo", "version.py")',
+        'os.path.abspath(os.path.join(HERE, "demo/version.py"))',
+        'pathlib.Path(HERE) / "demo" / "version.py"',
+        'f"{HERE}/demo/version.py"',
+        'HERE + "/demo/version.py"',
+    ],
+)
+def test_setup_py_running_a_version_file_joined_to_its_folder_cannot_edit_a_python_2_script(
+    version_path,
+):
+    """The folder is found at run time, but the file's name is written: ``version.py`` is not
+    ``tool.py``, so the Python 2 script still cannot run (pipupgrade's ``__attr__.py``)."""
+    setup = "import os, pathlib\nHERE = os.path.dirname(__file__)\n" + SETUP.replace(
+        "setup(",
+        f"path = {version_path}\nwith open(path) as f:\n"
+        "    exec(compile(f.read(), f.name, 'exec'))\nsetup(scripts=['bin/tool.py'], ",
+    )
+    files = {"setup.py": setup, "demo/__init__.py": "", "demo/version.py": "__version__ = '1'\n"}
+    result = scan({**files, "bin/tool.py": PY2_SCRIPT})
+    assert found(result, "analysis.python2")
+    assert not found(result, "analysis.parse-failed")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "opened",
+    [
+        'os.path.join(HERE, "demo", "tool.py")',  # the Python 2 file by its joined name
+        'os.path.join(HERE, "demo", NAME)',  # a name computed at run time
+        'HERE + "tool.py"',  # no separator of its own: "xtool.py" as well as "tool.py"
+        'os.path.join(HERE, "demo", "version.py", NAME)',  # a name after the constant part
+    ],
+)
+def test_a_joined_path_that_may_name_the_python_2_script_keeps_it_a_parse_failure(opened):
+    setup = "import os\nHERE = os.path.dirname(__file__)\nNAME = os.environ['N']\n" + SETUP.replace(
+        "setup(",
+        f"with open({opened}) as f:\n"
+        "    exec(compile(f.read().replace('print ', 'print('), f.name, 'exec'))\nsetup(",
+    )
+    result = scan({"setup.py": setup, "demo/__init__.py": "", "demo/tool.py": PY2_SCRIPT})
+    assert not found(result, "analysis.python2")
+    [gap] = found(result, "analysis.parse-failed")
+    assert gap.severity != "low" and "setup.py:6 executes text" in gap.message
+
+
+@pytest.mark.parametrize(
+    "broken, what",
+    [
+        ("CONN = connect(path(NAME)))", "unmatched closing bracket"),
+        ("ROWS = [1, 2)", "mismatched closing bracket"),
+        ("if NAME:\n        x = 1\n    y = 2", "unindent matching no block"),
+        ("if NAME:\n\tx = 1\n        y = 2", "tabs and spaces"),
+        ("x = 1\n    y = 2", "no block opens"),
+    ],
+)
+def test_a_module_with_a_bracket_or_indent_no_python_accepts_cannot_run(broken, what):
+    """A release with a broken module (pipupgrade's ``build_proxy_list.py``: one ``)`` too
+    many): every Python's tokenizer stops there and importing it fails before any line runs:
+    said (low), not blocking. (What its text holds is still read: a shell download in it would
+    be reported all the same.)"""
+    src = "import os\nNAME = 'x'\n" + broken + "\ndef run():\n    return os.listdir(NAME)\n"
+    gap = coverage.parse_failed(src)
+    assert gap.rule == "analysis.never-compiles" and what in gap.why
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/jobs.py": src})
+    [finding] = found(result, "analysis.never-compiles")
+    assert finding.severity == "low"
+    assert not found(result, "analysis.parse-failed")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        'label = f"{ROW[")"]}"\n',  # 3.12 reads the quotes inside the braces as the f-string's
+        'label = t"{ROW[")"]}"\n',  # 3.14's t-string: an older tokenizer sees `t` and a string
+        "label = rf'''{ROW[')']}'''\n",
+    ],
+)
+def test_a_bracket_error_after_an_f_or_t_string_may_compile_on_a_newer_python(before):
+    """An older tokenizer may end such a string early and see a stray ``)``: the file may run on
+    the user's newer Python, so it stays a parse failure that blocks."""
+    src = "import os\nROW = {}\n" + before + HIDDEN_TAIL
+    assert coverage.parse_failed(src).rule == "analysis.parse-failed"
+
+
+def test_a_module_that_never_compiles_is_no_proof_when_setup_py_edits_and_runs_it():
+    setup = SETUP.replace(
+        "setup(", "exec(open('demo/jobs.py').read().replace('path(NAME)))', 'NAME'))\nsetup("
+    )
+    src = "import os\nNAME = 'x'\nCONN = connect(path(NAME)))\n" + HIDDEN_TAIL
+    result = scan({"setup.py": setup, "demo/__init__.py": "", "demo/jobs.py": src})
+    assert not found(result, "analysis.never-compiles")
+    [gap] = found(result, "analysis.parse-failed")
+    assert gap.severity != "low" and "setup.py:2 executes text" in gap.message
+    assert result.verdict in FLAGGED
+
+
 # -- a wheel runs no setup.py and no setuptools command ----------------------------------------
 
 

@@ -482,6 +482,14 @@ _RULES = (
         "Old code kept in the package; on Python 3 importing it fails before anything runs.",
     ),
     Rule(
+        "analysis.never-compiles",
+        "analysis",
+        "low",
+        "Python that no version compiles (an unmatched bracket, an indent matching no block).",
+        "Run `python -m py_compile` on a copy: it fails at the line named, on every Python.",
+        "A module broken in the release; importing it fails before anything of it runs.",
+    ),
+    Rule(
         "analysis.depth-limit",
         "analysis",
         "medium",

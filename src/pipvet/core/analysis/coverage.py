@@ -325,7 +325,14 @@ def parse_failed(text: str) -> Gap:
     if python2 is not None and stop is None:
         where, what = python2
         why = f"it is Python 2 ({what}){CANNOT_RUN}"
-        return Gap("analysis.python2", where, why, _line(text, where)[:100], severity="low")
+        evidence = _line(text, where)[:100]
+        return Gap("analysis.python2", where, why, evidence, partial=True, severity="low")
+    broken = _never_compiles(text, error) if isinstance(error, SyntaxError) else None
+    if broken is not None:
+        where, what = broken
+        why = f"{what} at line {where}{NEVER_RUNS}"
+        evidence = _line(text, where)[:100]
+        return Gap(NEVER_COMPILES, where, why, evidence, partial=stop is None, severity="low")
     if stop is None:
         why = f"it does not parse as {running} (read by the tokenizer only)"
         return Gap("analysis.parse-failed", line, why, detail, partial=True)
@@ -399,13 +406,48 @@ def _python2_only(text: str, error: SyntaxError) -> tuple[int, str] | None:
     return None
 
 
+# Errors of the tokenizer's bracket and indentation bookkeeping, the same in every Python
+# version (3.0 to 3.14 word them alike): a module with one compiles nowhere, so nothing of it runs
+_NEVER_MESSAGES = (
+    ("unmatched '", "an unmatched closing bracket"),
+    ("closing parenthesis '", "a mismatched closing bracket"),
+    ("unindent does not match any outer indentation level", "an unindent matching no block"),
+    ("inconsistent use of tabs and spaces in indentation", "tabs and spaces mixed in an indent"),
+    ("unexpected indent", "an indent where no block opens"),
+)
+# a string prefix whose literal a later Python tokenizes differently (PEP 701 f-strings in 3.12,
+# PEP 750 t-strings in 3.14): quotes inside their braces may leave a bracket looking unmatched
+# to an older tokenizer, so a file with one before its error proves nothing
+_LATER_STRING = re.compile(r"""(?<![\w.])(?:[rR]?[fFtT]|[fFtT][rR])['"]""")
+NEVER_COMPILES = "analysis.never-compiles"
+NEVER_RUNS = ", which no Python version compiles: it cannot run"
+CANNOT_RUN_RULES = frozenset({"analysis.python2", NEVER_COMPILES})
+
+
+def _never_compiles(text: str, error: SyntaxError) -> tuple[int, str] | None:
+    """Line and kind of a bracket or indentation error that every Python's tokenizer makes of
+    ``text`` (``f(x))``, an unindent to no block), or None for any other first error, or when an
+    f- or t-string comes before it (a newer Python may read that string, and the bracket, apart).
+    The parser stops at the first error: what follows it never runs either."""
+    msg, where = str(error.msg or ""), error.lineno or 0
+    what = next((w for start, w in _NEVER_MESSAGES if msg.startswith(start)), None)
+    if what is None or where < 1:
+        return None
+    lines = text.splitlines(keepends=True)
+    if where > len(lines) or _LATER_STRING.search("".join(lines[:where])):
+        return None
+    return where, what
+
+
 def python2_not_proof(gap: Gap, runner: str) -> Gap:
-    """``gap`` again as a parse failure when it says Python 2 but code of the artifact
-    (``runner``, path:line) executes text it reads: that code may edit a file before running it."""
-    if gap.rule != "analysis.python2":
+    """``gap`` again as a parse failure when it says no Python compiles the file (Python 2, a
+    bracket or indent no tokenizer accepts) but code of the artifact (``runner``, path:line)
+    executes text it reads: that code may edit a file before running it."""
+    if gap.rule not in CANNOT_RUN_RULES:
         return gap
-    why = f"{gap.why.removesuffix(CANNOT_RUN)}; but {runner} executes text it reads, edited or not"
-    return Gap("analysis.parse-failed", gap.line, why, gap.evidence, partial=True)
+    said = gap.why.removesuffix(CANNOT_RUN).removesuffix(NEVER_RUNS)
+    why = f"{said}; but {runner} executes text it reads, edited or not"
+    return Gap("analysis.parse-failed", gap.line, why, gap.evidence, partial=gap.partial)
 
 
 def _line(text: str, number: int) -> str:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipvet.core.analysis import coverage
-from pipvet.core.analysis.coverage import Gap, gap_finding
+from pipvet.core.analysis.coverage import CANNOT_RUN_RULES, Gap, gap_finding
 from pipvet.core.analysis.facts.python_ast import (
     FILE_OPENERS,
     MAIN_CALLER,
@@ -458,19 +458,24 @@ def _runs_text(parsed: list[tuple[Member, list[FileContext]]], python2: set[str]
 
 def _runs_other_files(calls: list[CallFact], run: CallFact, python2: set[str]) -> bool:
     """``run`` executes text read from files only (``exec(compile(f.read(), ...))``), and every
-    file its function opens is named by a literal path that is none of the ``python2`` files:
+    file its function opens has a constant name (a literal path, or one joined to a folder found
+    at run time: ``os.path.join(here, "version.py")``) that none of the ``python2`` files has:
     ``setup.py`` running ``pkg/version.py`` cannot be editing ``bin/tool.py`` before it runs."""
     if not run.labels or not run.labels <= {"file"}:
         return False
-    paths = [
-        c.args[0] if c.args else None
+    opened = [
+        _name_of(str(c.args[0])) if c.args and c.args[0] else c.path_name
         for c in calls
         if c.func == run.func and c.name in FILE_OPENERS
     ]
-    if not paths or None in paths:
-        return False  # a path computed at run time may be any file
-    names = {p.rsplit("/", 1)[-1] for p in python2}
-    return not any(str(p).replace("\\", "/").rsplit("/", 1)[-1] in names for p in paths)
+    if not opened or "" in opened:
+        return False  # a path computed at run time, to its name, may be any file
+    names = {_name_of(p) for p in python2}
+    return not any(name in names for name in opened)
+
+
+def _name_of(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _in_package(path: str, base: str, members: Mapping[str, object]) -> bool:
@@ -837,7 +842,7 @@ def analyze(artifact: Artifact) -> AnalysisResult:
                     findings.extend(rule(ctx))
         except ANALYSIS_ERRORS as exc:
             gaps.setdefault(member.path, []).append(_unreadable(exc))
-    python2 = {p for p, gs in gaps.items() if any(g.rule == "analysis.python2" for g in gs)}
+    python2 = {p for p, gs in gaps.items() if any(g.rule in CANNOT_RUN_RULES for g in gs)}
     text_runner = _runs_text(parsed, python2)
     for path, member_gaps in gaps.items():
         if text_runner is not None:

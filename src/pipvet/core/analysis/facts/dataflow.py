@@ -35,6 +35,7 @@ class Scope:
         self.lists: dict[str, list[Value]] = {}
         self.params: set[str] = set()  # the function's parameters (this scope only)
         self.prefixes: dict[str, str] = {}  # constant starts of values that do not fold
+        self.path_names: dict[str, str] = {}  # file names that such values end in, or ""
         self.settings: set[str] = set()  # names bound to an item of a configuration object
         # names bound to an environment variable named as an address (``url = os.getenv(
         # "SERVICE_URL")``): a destination the user configured (this scope only)
@@ -58,6 +59,18 @@ class Scope:
             if name in scope.values:
                 value = scope.values[name]
                 return value[:200] if isinstance(value, str) else ""
+            scope = scope.parent
+        return ""
+
+    def path_name(self, name: str) -> str:
+        """The file name the path bound to ``name`` ends in (``Collector._path_name``), or ""."""
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.path_names:
+                return scope.path_names[name]
+            if name in scope.values:
+                value = scope.values[name]
+                return value.replace("\\", "/").rpartition("/")[2] if isinstance(value, str) else ""
             scope = scope.parent
         return ""
 

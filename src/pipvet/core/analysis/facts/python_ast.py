@@ -363,6 +363,29 @@ DATA_DUMPS = frozenset(
     {"pickle.dumps", "cPickle.dumps", "json.dumps", "yaml.dump", "yaml.safe_dump"}
 )
 FILE_OPENERS = frozenset({"open", "io.open", "codecs.open"})
+# path builders whose result ends in their last argument, and those that keep a path's name
+PATH_JOINS = frozenset({"os.path.join", "posixpath.join", "ntpath.join"})
+PATH_KEEPERS = frozenset(
+    {
+        "os.path.abspath",
+        "os.path.realpath",
+        "os.path.normpath",
+        "os.path.expanduser",
+        "os.fspath",
+        "str",
+    }
+)
+
+
+def _separated(text: str) -> bool:
+    return "/" in text or "\\" in text
+
+
+def _file_name(path: str) -> str:
+    """The last part of a path written with either separator ("" for a folder's path)."""
+    return path.replace("\\", "/").rpartition("/")[2]
+
+
 # attributes of an HTTP response that say how the download went, not what it holds
 RESPONSE_META = frozenset(
     {"status_code", "status", "ok", "reason", "headers", "elapsed", "is_success", "is_error"}
@@ -501,6 +524,9 @@ class CallFact:
     # labels of that item; "" otherwise
     program: str = ""
     program_labels: frozenset[str] = frozenset()
+    # a file opened (``FILE_OPENERS``) by a path that does not fold but ends in a constant name
+    # (``os.path.join(HERE, "pkg", "version.py")``): that name, else ""
+    path_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -1584,6 +1610,38 @@ class _Collector(ast.NodeVisitor):
             return self.scope.prefix(node.id)
         return ""
 
+    def _path_name(self, node: ast.expr, depth: int = 0) -> str:
+        """The file name a path that does not fold ends in, when its last part is a constant
+        (``os.path.join(here, "pkg/version.py")``, ``Path(root) / "v.py"``, ``f"{root}/v.py"``,
+        ``abspath()`` of one, a name bound to one), else "": the name the path opens whatever
+        the folder."""
+        if depth > 8:
+            return ""
+        value = self.folder.fold(node)
+        if isinstance(value, str):
+            return _file_name(value)
+        if isinstance(node, ast.Name):
+            return self.scope.path_name(node.id)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # pathlib's `/`
+            last = self.folder.fold(node.right)
+            return _file_name(last) if isinstance(last, str) else ""
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            last = self.folder.fold(node.right)  # the name only after a separator of its own
+            return _file_name(last) if isinstance(last, str) and _separated(last) else ""
+        if isinstance(node, ast.JoinedStr) and node.values:
+            last = node.values[-1]
+            if isinstance(last, ast.Constant) and isinstance(last.value, str):
+                return _file_name(last.value) if _separated(last.value) else ""
+            return ""
+        if isinstance(node, ast.Call) and node.args:
+            callee = self.folder.resolve(node.func) or ""
+            if callee in PATH_JOINS:
+                last = self.folder.fold(node.args[-1])
+                return _file_name(last) if isinstance(last, str) else ""
+            if callee in PATH_KEEPERS or callee.rpartition(".")[2] in ("Path", "PurePath"):
+                return self._path_name(node.args[0], depth + 1) if len(node.args) == 1 else ""
+        return ""
+
     def _is_param(self, node: ast.expr) -> bool:
         return isinstance(node, ast.Name) and node.id in self.scope.params
 
@@ -1735,6 +1793,7 @@ class _Collector(ast.NodeVisitor):
             folded = self.folder.fold(value)
             if folded is not None:
                 self.scope.values[target.id] = folded
+                self.scope.path_names.pop(target.id, None)
             else:
                 self.scope.values.pop(target.id, None)
                 prefix = self._prefix(value) if isinstance(value, ast.JoinedStr | ast.BinOp) else ""
@@ -1742,6 +1801,8 @@ class _Collector(ast.NodeVisitor):
                     self.scope.prefixes[target.id] = prefix
                 else:
                     self.scope.prefixes.pop(target.id, None)
+                # what it names when opened ("" kept too: a parent's binding is not this one)
+                self.scope.path_names[target.id] = self._path_name(value)
             if isinstance(value, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)):
                 # x = os.system / x = __import__('os') / importlib.import_module('os') /
                 # getattr(os, 'system') / x = vars(os)['system']
@@ -2082,6 +2143,9 @@ class _Collector(ast.NodeVisitor):
             guarded=self.guarded > 0,
             program=program,
             program_labels=self._program_labels(node) if program else _NO_LABELS,
+            path_name=self._path_name(node.args[0])
+            if name in FILE_OPENERS and node.args and not args[0]
+            else "",
         )
         self.facts.calls.append(fact)
         # a literal exec("print(1)") is not a hidden payload, but longer literal code is analysed
