@@ -1035,6 +1035,41 @@ def test_autostart_written_with_a_fetch_and_run_line_is_high_even_on_request() -
     assert "intent.persistence" in rules(scan({"demo/term.py": src}), "high")
 
 
+BROWSER_WITH_EXTENSION = """
+    import subprocess
+
+    def launch(browser, extensions, profile_dir):
+        args = [browser, f"--user-data-dir={profile_dir}"]
+        if extensions:
+            args.append("--load-extension=%s" % ",".join(extensions))
+        return subprocess.Popen(args)
+"""
+
+
+def test_an_automation_library_starting_a_browser_with_an_extension_is_not_persistence() -> None:
+    """nodriver: the flag lives as long as the browser it starts for its caller's session."""
+    result = scan({"demo/browser.py": BROWSER_WITH_EXTENSION})
+    assert result.verdict not in FLAGGED, worst(result)
+    assert severities(result, "intent.persistence") == {"medium"}  # said
+
+
+def test_a_browser_started_with_an_extension_on_import_stays_critical() -> None:
+    src = BROWSER_WITH_EXTENSION + '\n    launch("chrome", ["/tmp/ext"], "/tmp/p")\n'
+    assert "intent.persistence" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
+def test_a_shortcut_rewritten_with_an_extension_flag_is_a_hijack_even_on_request() -> None:
+    """ChromeLoader's way: every browser the user starts from that shortcut loads it."""
+    src = """
+        import os
+
+        def patch_shortcut(path, ext_dir):
+            with open(path, "w") as f:
+                f.write(f'Exec=/usr/bin/google-chrome --load-extension={ext_dir} %U\\n')
+    """
+    assert "intent.persistence" in rules(scan({"demo/desktop.py": src}), "high")
+
+
 def test_a_thread_started_on_import_with_another_modules_function_runs_it_on_import() -> None:
     files = {
         "demo/__init__.py": """

@@ -562,38 +562,33 @@ def _persistence(ctx: FileContext) -> list[Finding]:
         if scope == "?":
             continue  # a folded string (an argument already counted) or a docstring
         users = _constant_users(ctx.text, line or 0) if scope is None else None
-        action = next(
-            (
-                c
-                for c in facts.calls
-                if (c.func in users if users is not None else scope is None or c.func == scope)
-                and _persists(c)
-            ),
-            None,
-        )
-        if action is None:
+        actions = [
+            c
+            for c in facts.calls
+            if (c.func in users if users is not None else scope is None or c.func == scope)
+            and _persists(c)
+        ]
+        if not actions:
             continue
+        action = actions[0]
         when = ctx.when(action)
         hijack = "load-extension" in m.group(0).lower()
         # what is written there fetches and runs code: a dropper's autostart, whoever calls it
         fetches = any(
             func == action.func and SHELL_ATTACK.search(text) for _l, func, text in facts.written
         )
+        message = f"Installs itself to start automatically ({m.group(0)}) {WHEN_TEXT[when]}."
         if when != WHEN_CALL:
             sev = "critical"
+        elif hijack and all(c.name in PROCESS for c in actions):
+            # a browser it starts itself with an extension (an automation library's session):
+            # the flag lives as long as that process; written into a shortcut, a launcher or
+            # the registry, it hijacks every browser the user starts
+            sev = "medium"
+            message = f"Starts a browser with an extension loaded ({m.group(0)}) {WHEN_TEXT[when]}."
         else:
             sev = "high" if hijack or fetches else "medium"
-        return [
-            finding(
-                "intent.persistence",
-                "intent",
-                sev,
-                ctx,
-                line,
-                f"Installs itself to start automatically ({m.group(0)}) {WHEN_TEXT[when]}.",
-                action.text,
-            )
-        ]
+        return [finding("intent.persistence", "intent", sev, ctx, line, message, action.text)]
     return []
 
 
