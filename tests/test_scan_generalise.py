@@ -1035,6 +1035,68 @@ def test_autostart_written_with_a_fetch_and_run_line_is_high_even_on_request() -
     assert "intent.persistence" in rules(scan({"demo/term.py": src}), "high")
 
 
+ADD_TO_PATH = """
+    import os
+
+    def add_to_path(folder, system):
+        if system == "Windows":
+            import winreg
+            with winreg.ConnectRegistry(None, winreg.HKEY_CURRENT_USER) as root:
+                with winreg.OpenKey(root, "Environment", 0, winreg.KEY_ALL_ACCESS) as key:
+                    old = winreg.QueryValueEx(key, "PATH")[0]
+                    winreg.SetValueEx(key, "PATH", 0, winreg.REG_EXPAND_SZ, old + ";" + folder)
+        else:
+            rc = os.path.expanduser("~/.bashrc")
+            with open(rc, "a") as f:
+                f.write("\\n# Added by demo\\n")
+                f.write(f"export PATH=$PATH:{folder}")
+"""
+
+
+def test_an_installer_appending_its_folder_to_path_is_not_persistence() -> None:
+    """outerbounds: `export PATH=$PATH:...` in ~/.bashrc, or the user's Environment key:
+    nothing runs when a shell starts. Said (low), not a sign of intent beside its download of
+    the tool it puts there."""
+    download = """
+
+    import requests
+
+    def fetch_tool(target, folder):
+        data = requests.get("https://example.com/dl/tool.exe").content
+        with open(target, "wb") as f:
+            f.write(data)
+        add_to_path(folder, "Windows")
+    """
+    result = scan({"demo/cli.py": ADD_TO_PATH + download})
+    assert severities(result, "intent.persistence") == {"low"}
+    assert result.verdict not in FLAGGED, worst(result)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'f"export PATH={folder}:$PATH"',  # put before the system's: its `ls` wins
+        'f"export LD_PRELOAD={folder}/hook.so"',
+        'f"export TOKEN=$(cat {folder}/t)"',  # a command run by every shell
+        'f"{folder}/agent &"',
+    ],
+)
+def test_an_rc_line_that_runs_or_hijacks_something_stays_persistence(line) -> None:
+    src = ADD_TO_PATH.replace('f"export PATH=$PATH:{folder}"', line)
+    assert severities(scan({"demo/cli.py": src}), "intent.persistence") == {"medium"}
+
+
+def test_a_registry_value_outside_the_environment_key_stays_persistence() -> None:
+    run_key = r'"Software\\Microsoft\\Windows\\CurrentVersion\\Run"'
+    src = ADD_TO_PATH.replace('"Environment"', run_key)
+    assert severities(scan({"demo/cli.py": src}), "intent.persistence") == {"medium"}
+
+
+def test_environment_settings_written_on_import_stay_critical() -> None:
+    src = ADD_TO_PATH + '\n    add_to_path("/opt/demo/bin", "Linux")\n'
+    assert "intent.persistence" in rules(scan({"demo/__init__.py": src}), "critical")
+
+
 BROWSER_WITH_EXTENSION = """
     import subprocess
 

@@ -580,6 +580,11 @@ def _persistence(ctx: FileContext) -> list[Finding]:
         message = f"Installs itself to start automatically ({m.group(0)}) {WHEN_TEXT[when]}."
         if when != WHEN_CALL:
             sev = "critical"
+        elif not hijack and not fetches and _sets_environment_only(actions, facts.calls):
+            # `export PATH=$PATH:~/.tool/bin` appended to ~/.bashrc: an installer putting its
+            # tool on PATH; nothing of it runs a program when a shell starts
+            sev = "low"
+            message = f"Adds environment settings to {m.group(0)} {WHEN_TEXT[when]}."
         elif hijack and all(c.name in PROCESS for c in actions):
             # a browser it starts itself with an extension (an automation library's session):
             # the flag lives as long as that process; written into a shortcut, a launcher or
@@ -590,6 +595,88 @@ def _persistence(ctx: FileContext) -> list[Finding]:
             sev = "high" if hijack or fetches else "medium"
         return [finding("intent.persistence", "intent", sev, ctx, line, message, action.text)]
     return []
+
+
+# variables whose value runs code or loads a library in every shell or program started after:
+# setting them is a hijack, not a setting (a PATH put before the system's is one too)
+HIJACKING_ENV = frozenset(
+    {
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "LD_AUDIT",
+        "PROMPT_COMMAND",
+        "BASH_ENV",
+        "ENV",
+        "PS1",
+        "PS4",
+        "PYTHONSTARTUP",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "PERL5OPT",
+        "PERL5LIB",
+        "RUBYOPT",
+        "NODE_OPTIONS",
+        "JAVA_TOOL_OPTIONS",
+        "_JAVA_OPTIONS",
+        "ZDOTDIR",
+        "SHELLOPTS",
+        "BASHOPTS",
+        "GIT_SSH_COMMAND",
+    }
+)
+_ENV_LINE = re.compile(r"(?:export\s+)?([A-Za-z_]\w*)=(.*)")
+_PATH_APPENDED = re.compile(r"""["']?\$\{?(\w+)\}?:""")
+
+
+def _sets_environment_only(actions: list[CallFact], calls: list[CallFact]) -> bool:
+    """Every call of ``actions`` opens a file or writes lines that only set environment
+    variables (``export PATH=$PATH:/opt/tool/bin``, comments, blank lines) from values that
+    were not fetched or decoded: no command, no substitution, no hijacking variable, and a
+    search path only appended to (``$PATH:...``), never put first. On Windows, the same through
+    the registry: a value of a variable of the user's ``Environment`` key, the only key its
+    function opens."""
+    writes = [c for c in actions if c.name not in OPEN_CALLS]
+    if not writes:
+        return False
+    for call in writes:
+        if call.name in REGISTRY_WRITE:
+            if not _environment_value(call, calls):
+                return False
+            continue
+        if call.name.rpartition(".")[2] not in WRITE_METHODS or call.labels & HIDDEN_CODE_LABELS:
+            return False
+        text = (call.args[0] if call.args else None) or call.first_arg_prefix
+        if not text:
+            return False
+        for line in text.split("\n"):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            m = _ENV_LINE.fullmatch(line)
+            if m is None or m[1].upper() in HIJACKING_ENV or "$(" in m[2] or "`" in m[2]:
+                return False
+            if m[1].upper().endswith("PATH"):
+                appended = _PATH_APPENDED.match(m[2])
+                if appended is None or appended[1] != m[1]:
+                    return False
+    return True
+
+
+def _environment_value(call: CallFact, calls: list[CallFact]) -> bool:
+    """``winreg.SetValueEx(key, "PATH", ...)`` of a variable that is not a hijacking one, in a
+    function whose every registry key opened is ``Environment`` (``HKCU\\Environment``)."""
+    name = call.args[1] if call.name.endswith("SetValueEx") and len(call.args) > 1 else None
+    if not name or name.upper() in HIJACKING_ENV or call.labels & HIDDEN_CODE_LABELS:
+        return False
+    keys = [
+        c.args[1] if len(c.args) > 1 else None
+        for c in calls
+        if c.func == call.func and c.name.rpartition(".")[2] in REGISTRY_KEY_OPENERS
+    ]
+    return bool(keys) and all(k == "Environment" for k in keys)
+
+
+REGISTRY_KEY_OPENERS = frozenset({"OpenKey", "OpenKeyEx", "CreateKey", "CreateKeyEx"})
 
 
 def _constant_users(text: str, line: int) -> set[str | None] | None:
