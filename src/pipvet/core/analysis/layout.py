@@ -346,6 +346,31 @@ def scripts_named_by_setup(artifact: Artifact) -> set[str]:
     return named
 
 
+# a script or program file named by its relative path in a command (``.\\build.ps1``,
+# ``tools/make.bat``): what RUNS_FILE calls launching a file
+_NAMED_FILE = re.compile(
+    r"(?<![\w$%~/\\.-])(?:\.[/\\]{1,2})?((?:[\w-]+[/\\]{1,2})*[\w.-]+"
+    r"\.(?:ps1|bat|cmd|exe|vbs|vbe|hta|scr|msi))\b",
+    re.I,
+)
+
+
+def scripts_not_shipped(artifact: Artifact) -> frozenset[str]:
+    """Script and program files that the sdist's ``setup.py`` names by a relative path
+    (``.\\build.ps1``, as ``build.ps1``; ``tools\\make.bat`` as ``tools/make.bat``) whose
+    name no member of the artifact has (nested archives' members included): a command running
+    one fails, there being nothing to run."""
+    setup = _top_file(artifact, "setup.py")
+    if setup is None:
+        return frozenset()
+    text = setup.data.decode("utf-8", "replace")
+    named = {re.sub(r"/+", "/", m.group(1).replace("\\", "/")) for m in _NAMED_FILE.finditer(text)}
+    if not named:
+        return frozenset()
+    have = {m.path.replace("\\", "/").rsplit("/", 1)[-1].lower() for m in artifact.members}
+    return frozenset(n for n in named if n.rsplit("/", 1)[-1].lower() not in have)
+
+
 # the hooks a build frontend (pip, uv, build) calls in a PEP 517 backend
 PEP517_HOOKS = frozenset(
     {

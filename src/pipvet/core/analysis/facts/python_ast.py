@@ -377,6 +377,13 @@ PATH_KEEPERS = frozenset(
 )
 
 
+# the expressions a path that does not fold is built with, and the last names of the calls
+_PATH_NODES = frozenset({ast.Call, ast.BinOp, ast.JoinedStr, ast.Name})
+_PATH_CALL_NAMES = frozenset(
+    {n.rpartition(".")[2] for n in PATH_JOINS | PATH_KEEPERS} | {"Path", "PurePath"}
+)
+
+
 def _separated(text: str) -> bool:
     return "/" in text or "\\" in text
 
@@ -1610,14 +1617,14 @@ class _Collector(ast.NodeVisitor):
             return self.scope.prefix(node.id)
         return ""
 
-    def _path_name(self, node: ast.expr, depth: int = 0) -> str:
+    def _path_name(self, node: ast.expr, depth: int = 0, folded: bool = True) -> str:
         """The file name a path that does not fold ends in, when its last part is a constant
         (``os.path.join(here, "pkg/version.py")``, ``Path(root) / "v.py"``, ``f"{root}/v.py"``,
         ``abspath()`` of one, a name bound to one), else "": the name the path opens whatever
-        the folder."""
+        the folder. ``folded``: whether ``node`` may fold (False: the caller knows it does not)."""
         if depth > 8:
             return ""
-        value = self.folder.fold(node)
+        value = self.folder.fold(node) if folded else None
         if isinstance(value, str):
             return _file_name(value)
         if isinstance(node, ast.Name):
@@ -1634,7 +1641,11 @@ class _Collector(ast.NodeVisitor):
                 return _file_name(last.value) if _separated(last.value) else ""
             return ""
         if isinstance(node, ast.Call) and node.args:
-            callee = self.folder.resolve(node.func) or ""
+            func = node.func
+            last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if last not in _PATH_CALL_NAMES:
+                return ""
+            callee = self.folder.resolve(func) or ""
             if callee in PATH_JOINS:
                 last = self.folder.fold(node.args[-1])
                 return _file_name(last) if isinstance(last, str) else ""
@@ -1802,7 +1813,9 @@ class _Collector(ast.NodeVisitor):
                 else:
                     self.scope.prefixes.pop(target.id, None)
                 # what it names when opened ("" kept too: a parent's binding is not this one)
-                self.scope.path_names[target.id] = self._path_name(value)
+                self.scope.path_names[target.id] = (
+                    self._path_name(value, folded=False) if type(value) in _PATH_NODES else ""
+                )
             if isinstance(value, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)):
                 # x = os.system / x = __import__('os') / importlib.import_module('os') /
                 # getattr(os, 'system') / x = vars(os)['system']

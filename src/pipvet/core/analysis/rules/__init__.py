@@ -72,6 +72,9 @@ class FileContext:
     run_by_setup: bool = False
     # setup.py only: those scripts, by their path from the sdist's top (``build/make.sh``)
     build_scripts: frozenset[str] = frozenset()
+    # setup.py only: script and program files it names by a relative path that the sdist does
+    # not hold (``layout.scripts_not_shipped``)
+    unshipped: frozenset[str] = frozenset()
 
     def when(self, call: CallFact) -> str:
         """When the code of ``call`` runs."""

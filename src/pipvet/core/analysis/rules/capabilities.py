@@ -423,6 +423,25 @@ def first_list_item(call: CallFact) -> str:
     return m.group(1) if m else ""
 
 
+def _runs_unshipped(ctx: FileContext, call: CallFact) -> str | None:
+    """The file a process call of setup.py launches, when it is one the sdist does not ship
+    (``FileContext.unshipped``) and setup.py names it nowhere but in the commands that run it
+    (nothing of it downloads, writes or copies a file of that name): else None."""
+    if not ctx.unshipped or ctx.facts is None:
+        return None
+    files = frozenset(n for n in ctx.unshipped if n.lower() not in SCRIPT_RUNNERS)
+    path = runs_build_script(call, files)  # the whole command: that file, read or run as is
+    if path is None:
+        return None
+    cmd = command_text(call)
+    first = cmd.split()[0] if cmd and cmd.split() else first_list_item(call)
+    if not re.search(r"[/\\]", first) and first.strip("'\"").lower() == path.lower():
+        return None  # a bare program name is looked up on PATH (`calc.exe`): it may well exist
+    name = path.rsplit("/", 1)[-1]
+    in_runs = sum(c.text.count(name) for c in ctx.facts.calls if c.name in PROCESS)
+    return name if ctx.text.count(name) == in_runs else None
+
+
 def check(ctx: FileContext) -> list[Finding]:
     facts = ctx.facts
     if facts is None:
@@ -457,14 +476,23 @@ def check(ctx: FileContext) -> list[Finding]:
             )
             runs = RUNS_FILE.search(command_text(call) or "") or RUNS_FILE.search(call.text)
             if runs and when != WHEN_CALL and script is None:
+                missing = _runs_unshipped(ctx, call) if when == WHEN_INSTALL else None
+                message = f"Launches an executable or script file {WHEN_TEXT[when]}."
+                if missing is not None:
+                    # `powershell .\\build.ps1` with no build.ps1 in the sdist: the command
+                    # fails, there being nothing to run (a file left out of the release)
+                    message = (
+                        f"Runs {missing} at install time, a file the sdist does not ship "
+                        "(the command fails; nothing of the sdist writes it)."
+                    )
                 out.append(
                     finding(
                         "install-time.runs-executable",
                         "install-time",
-                        "high",
+                        "medium" if missing is not None else "high",
                         ctx,
                         call.line,
-                        f"Launches an executable or script file {WHEN_TEXT[when]}.",
+                        message,
                         runs.group(0),
                     )
                 )
