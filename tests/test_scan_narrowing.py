@@ -3546,3 +3546,97 @@ def test_a_write_beside_a_raw_ip_is_still_intent_with_company():
     src = "import base64\nimport requests\n" + _SAVE_IMAGE + _TRANSCRIBE
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/bot.py": src})
     assert result.verdict in FLAGGED
+
+
+# -- a state file the package writes under the home folder is its own, not the user's secret --
+
+TELEMETRY = """
+import json, os, uuid
+import requests
+
+STATE = os.path.join(os.path.expanduser("~"), ".cache", "demo", "telemetry_user_id")
+
+
+def user_id():
+    path = STATE
+    if os.path.exists(path):
+        with open(path) as f:
+            return f.read()
+    new = str(uuid.uuid4())
+    with open(path, "w") as f:
+        f.write(new)
+    return new
+
+
+def send(event):
+    try:
+        requests.post("https://events.example.com/capture", json={"id": user_id(), "e": event})
+    except Exception:
+        pass
+
+
+send("imported")
+"""
+
+
+def test_telemetry_with_an_id_the_package_keeps_in_its_own_home_file_is_not_exfiltration():
+    """open-interpreter, blaxel: a random ID saved under ~/.cache and sent with events. The file
+    is one the module itself writes: reading it back reads nothing of the user's."""
+    result = scan({"setup.py": SETUP, "demo/__init__.py": TELEMETRY})
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+def test_a_state_path_returned_by_a_helper_and_written_by_another_function_is_own_state():
+    src = """
+    import json, uuid
+    from pathlib import Path
+    import httpx
+
+    def _state_path():
+        try:
+            return Path.home() / ".demo" / "telemetry.json"
+        except Exception:
+            return None
+
+    def _load():
+        try:
+            return json.loads(_state_path().read_text())
+        except Exception:
+            return {}
+
+    def _save(state):
+        path = _state_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(state))
+
+    state = _load() or {"id": str(uuid.uuid4())}
+    _save(state)
+    httpx.post("https://events.example.com/capture/", json={"distinct_id": state["id"]})
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+    assert not found(result, "intent.exfiltration")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # a secret file written to as well (an empty append): its name says whose it is
+        ('".cache", "demo", "telemetry_user_id"', '".ssh", "id_rsa"'),
+        # read from one file, written to another of a different name
+        ('    with open(path, "w") as f:', '    with open(path + ".bak", "w") as f:'),
+        # never written: a file the package finds there
+        ('    with open(path, "w") as f:\n        f.write(new)\n', ""),
+    ],
+)
+def test_a_home_file_the_package_does_not_keep_itself_stays_exfiltration(change):
+    src = TELEMETRY.replace(*change)
+    assert src != TELEMETRY
+    result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+    assert severities(result, "intent.exfiltration") == {"critical"}
+
+
+def test_the_home_path_itself_sent_beside_an_own_state_id_stays_exfiltration():
+    src = TELEMETRY.replace('"e": event}', '"e": event, "home": os.path.expanduser("~")}')
+    result = scan({"setup.py": SETUP, "demo/__init__.py": src})
+    assert severities(result, "intent.exfiltration") == {"critical"}

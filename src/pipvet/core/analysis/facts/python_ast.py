@@ -377,6 +377,16 @@ PATH_KEEPERS = frozenset(
 )
 
 
+# a module that finds the home folder (where a state file of its own may be)
+_NAMES_HOME = re.compile(r"expanduser|\.home\(\)")
+# names of files that hold someone's secrets wherever they are: never a package's own state
+SECRET_FILE_NAME = re.compile(
+    r"id_[rd]sa|id_ecdsa|id_ed25519|credential|config|\.netrc|\.pypirc|\.npmrc|known_hosts|"
+    r"authorized_keys|history|cookie|login|local state|web data|wallet|keychain|key\d*\.db|"
+    r"cert\d*\.db|\.kdbx|\.pem|\.key$|\.p12|\.pfx|token|secret|passw|shadow|passwd|\.env$|"
+    r"keystore|\.gnupg|\.ldb$|\.sqlite",
+    re.I,
+)
 # the expressions a path that does not fold is built with, and the last names of the calls
 _PATH_NODES = frozenset({ast.Call, ast.BinOp, ast.JoinedStr, ast.Name})
 _PATH_CALL_NAMES = frozenset(
@@ -841,7 +851,12 @@ ImportedReturns = Callable[[str], frozenset[str]]
 
 
 class _Collector(ast.NodeVisitor):
-    def __init__(self, source: str, imported: ImportedReturns | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        imported: ImportedReturns | None = None,
+        own_state: frozenset[str] | None = None,
+    ) -> None:
         self.source = source
         self.code = code_text(source)  # line breaks as Python reads them
         self.lines = self.code.split("\n")
@@ -878,6 +893,13 @@ class _Collector(ast.NodeVisitor):
         self.silenced = 0  # inside try blocks whose handlers swallow every error
         self.guarded = 0  # inside if branches and except handlers
         self.statement_call: ast.Call | None = None  # a call whose result is thrown away
+        # the package's own state files under the home folder (``_own_state``): names of files
+        # it both writes and reads there. Found by a first pass (``written_home``), then used by
+        # a second one: a path to such a file says nothing of whose home it is
+        self.track_home = own_state is not None or _NAMES_HOME.search(source) is not None
+        self.own_state: frozenset[str] = own_state or frozenset()
+        self.written_home: set[str] = set()  # names of files written under the home folder
+        self.path_returns: dict[str, str] = {}  # local function -> file name its path ends in
 
     # -- traversal (NodeVisitor's, with the method lookup cached per node type) --------------
     def visit(self, node: ast.AST) -> None:
@@ -1001,6 +1023,17 @@ class _Collector(ast.NodeVisitor):
             returned: set[str] = set()
             for value in values:
                 returned |= self.labels_of(value)
+            if self.track_home and "home" in returned:
+                # ``return Path.home() / ".tool" / "state.json"``: the file its callers open
+                names = {
+                    self._path_name(v)
+                    for v in values
+                    if not (isinstance(v, ast.Constant) and v.value is None)  # `return None`
+                }
+                if len(names) == 1 and (name := names.pop()):
+                    self.path_returns[node.name] = name
+                    if name in self.own_state:
+                        returned.discard("home")
             self.seen_defs.add(node.name)
             if returned:  # what a helper returns flows out of its calls: b64d(...) is decoded
                 self.returns[node.name] = frozenset(returned)
@@ -1640,6 +1673,10 @@ class _Collector(ast.NodeVisitor):
             if isinstance(last, ast.Constant) and isinstance(last.value, str):
                 return _file_name(last.value) if _separated(last.value) else ""
             return ""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            returned = self.path_returns.get(node.func.id)
+            if returned:
+                return returned
         if isinstance(node, ast.Call) and node.args:
             func = node.func
             last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
@@ -1652,6 +1689,36 @@ class _Collector(ast.NodeVisitor):
             if callee in PATH_KEEPERS or callee.rpartition(".")[2] in ("Path", "PurePath"):
                 return self._path_name(node.args[0], depth + 1) if len(node.args) == 1 else ""
         return ""
+
+    def _note_home_write(
+        self,
+        node: ast.Call,
+        name: str,
+        args: list[str | None],
+        kwargs: list[tuple[str, str | None]],
+    ) -> None:
+        """A file under the home folder opened for writing (``open(p, "w")``,
+        ``p.write_text(...)``, ``p.open("a")``): its name joins ``written_home``."""
+        func = node.func
+        method = func.attr if isinstance(func, ast.Attribute) else ""
+        if name in FILE_OPENERS or method == "open":
+            mode = dict(kwargs).get("mode") or (args[1] if len(args) > 1 else None)
+            if method == "open" and name not in FILE_OPENERS:
+                mode = dict(kwargs).get("mode") or (args[0] if args else None)
+            if not mode or not any(c in mode for c in "wax+"):
+                return
+            path = func.value if name not in FILE_OPENERS else (node.args[0] if node.args else None)
+        elif method in ("write_text", "write_bytes"):
+            path = func.value
+        else:
+            return
+        if isinstance(func, ast.Attribute) and path is func.value and name in FILE_OPENERS:
+            return  # (io.open: its path is an argument)
+        if path is None or "home" not in self.labels_of(path):
+            return
+        written = self._path_name(path)
+        if written and not SECRET_FILE_NAME.search(written):
+            self.written_home.add(written)
 
     def _is_param(self, node: ast.expr) -> bool:
         return isinstance(node, ast.Name) and node.id in self.scope.params
@@ -1828,6 +1895,9 @@ class _Collector(ast.NodeVisitor):
                 self.scope.aliases[target.id] = UNKNOWN
                 self.folder.aliases_changed()
             labels = self.labels_of(value)
+            own = self.own_state and self.scope.path_names.get(target.id) in self.own_state
+            if own and "home" in labels:
+                labels = labels - {"home"}  # the package's own state file: not whose home it is
             if labels:
                 self.scope.labels[target.id] = labels
         elif isinstance(target, (ast.Tuple, ast.List)):
@@ -2138,6 +2208,8 @@ class _Collector(ast.NodeVisitor):
                     ),
                 )
                 labels = labels - (NAMED_SECRET_LABELS - sent)
+        if self.track_home and not self.own_state:
+            self._note_home_write(node, name, args, kwargs)
         computed = bool(node.args) and not isinstance(node.args[0], ast.Constant)
         program = self._program(node, name) if labels else ""
         fact = CallFact(
@@ -2428,6 +2500,14 @@ def collect(
         collector.visit(tree)
     except RecursionError:  # never expected (visit catches it per node): still not silence
         collector.incomplete(tree, "an expression too deeply nested to follow")
+    if collector.written_home and any("home" in c.labels for c in collector.facts.calls):
+        # a file it writes under the home folder and whose path then reaches a call: read
+        # again, knowing that file as its own state (an ID it made, settings it saved)
+        collector = _Collector(source, imported, own_state=frozenset(collector.written_home))
+        try:
+            collector.visit(tree)
+        except RecursionError:
+            collector.incomplete(tree, "an expression too deeply nested to follow")
     collector.facts.call_edges = collector.call_edges
     returns, calls = _resolve_pending(collector.returns, collector.facts.calls)
     collector.facts.returns = returns
