@@ -3640,3 +3640,48 @@ def test_the_home_path_itself_sent_beside_an_own_state_id_stays_exfiltration():
     src = TELEMETRY.replace('"e": event}', '"e": event, "home": os.path.expanduser("~")}')
     result = scan({"setup.py": SETUP, "demo/__init__.py": src})
     assert severities(result, "intent.exfiltration") == {"critical"}
+
+
+# -- test.py and tests.py are tests, as test_*.py are, unless the package imports them ----------
+
+
+def test_a_top_level_test_py_naming_its_fixture_archives_is_a_test():
+    """stream-unzip: `test.py` opens its zip fixtures (bombs and odd entries on purpose); a test
+    module naming them is not running code unpacking them."""
+    files = {
+        "setup.py": SETUP.encode(),
+        "demo/__init__.py": b"",
+        "test.py": b"import zipfile\nzipfile.ZipFile('fixtures/odd.zip').extractall()\n",
+        "fixtures/odd.zip": _zip_with_fifo(),
+    }
+    result = analyze(_sdist_bytes(files))
+    odd = found(result, "archive.special-file")
+    assert odd and all(f.severity in ("medium", "low") for f in odd)
+    assert result.verdict not in FLAGGED
+    assert "demo-1.0/test.py" in result.tooling
+
+
+@pytest.mark.parametrize("name", ["tests.py", "test.py"])
+def test_a_tests_module_the_package_imports_is_its_code(name):
+    stem = name.removesuffix(".py")
+    files = {
+        "setup.py": SETUP,
+        "demo/__init__.py": f"from . import {stem}\n",
+        f"demo/{name}": HIDDEN_TAIL,
+    }
+    result = scan(files)
+    assert result.verdict in FLAGGED
+    assert f"demo-1.0/demo/{name}" in result.package_code
+    alone = scan({"setup.py": SETUP, "demo/__init__.py": "", f"demo/{name}": HIDDEN_TAIL})
+    assert f"demo-1.0/demo/{name}" in alone.tooling  # a Django app's tests.py: run by a person
+
+
+@pytest.mark.parametrize("name", ["test.py", "test_helpers.py"])
+def test_a_star_import_of_a_test_like_module_makes_it_package_code(name):
+    """`try: from .test import *` in __init__.py (the qtcolor family's loader): the star import
+    loads the module on import, as a named one does."""
+    stem = name.removesuffix(".py")
+    init = f"try:\n    from .{stem} import *\nexcept Exception:\n    pass\n"
+    result = scan({"setup.py": SETUP, "demo/__init__.py": init, f"demo/{name}": HIDDEN_TAIL})
+    assert f"demo-1.0/demo/{name}" in result.package_code
+    assert result.verdict in FLAGGED

@@ -86,7 +86,7 @@ def propagate(modules: Mapping[str, tuple[ModuleFacts, bool]]) -> None:
 
 
 _IMPORTS = re.compile(
-    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+([\w., \t()]+)|import[ \t]+([\w.]+))",
+    rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+([\w., \t()*]+)|import[ \t]+([\w.]+))",
     re.M,
 )
 

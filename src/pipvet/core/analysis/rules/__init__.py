@@ -318,4 +318,8 @@ def is_peripheral(path: str) -> bool:
         return True
     if len(parts) > 2 and SDIST_TOP.match(parts[0]) and parts[1] in SDIST_DEV_DIRS:
         return True  # an sdist's own dev tooling (scripts/, tools/, ci/), never installed
-    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+    return (
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or name in ("conftest.py", "test.py", "tests.py")
+    )
