@@ -3685,3 +3685,47 @@ def test_a_star_import_of_a_test_like_module_makes_it_package_code(name):
     result = scan({"setup.py": SETUP, "demo/__init__.py": init, f"demo/{name}": HIDDEN_TAIL})
     assert f"demo-1.0/demo/{name}" in result.package_code
     assert result.verdict in FLAGGED
+
+
+# -- a module file beside pyproject.toml that the build does not name is the project's tool -----
+
+DEV_SETUP = """
+import os
+print("setting up the development environment...")
+os.system("pip3 install pylint mypy")
+"""
+PYPROJECT_PACKAGES = """
+[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "demo"
+version = "1.0"
+
+[tool.setuptools]
+packages = ["demo"]
+"""
+
+
+def test_a_top_level_script_the_build_does_not_install_is_tooling():
+    """bilibili-api-python's `install.py`: setuptools installs the packages it lists, and no
+    module beside pyproject.toml unless `py-modules` names it."""
+    files = {"pyproject.toml": PYPROJECT_PACKAGES, "demo/__init__.py": "", "install.py": DEV_SETUP}
+    result = scan(files)
+    assert "demo-1.0/install.py" in result.tooling
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        PYPROJECT_PACKAGES + 'py-modules = ["install"]\n',  # named: installed, imported by users
+        PYPROJECT_PACKAGES.replace('[tool.setuptools]\npackages = ["demo"]\n', ""),  # discovery
+    ],
+)
+def test_a_top_level_module_the_build_may_install_stays_a_module(config):
+    files = {"pyproject.toml": config, "demo/__init__.py": "", "install.py": DEV_SETUP}
+    result = scan(files)
+    assert "demo-1.0/install.py" not in result.tooling
+    assert result.verdict in FLAGGED

@@ -44,6 +44,7 @@ def sdist_tooling(artifact: Artifact) -> list[str]:
     folders: dict[str, list[str]] = {}
     configs: dict[str, str] = {}
     build_scripts: list[str] = []  # CMake and meson files: what they name may run at build
+    top_modules: list[str] = []  # Python files next to the build configuration
     for m in artifact.members:
         parts = m.path.split("/")
         if len(parts) < 2 or not SDIST_TOP.match(parts[0]):
@@ -54,6 +55,8 @@ def sdist_tooling(artifact: Artifact) -> list[str]:
         if len(parts) == 2:
             if parts[1] in BUILD_CONFIGS:
                 configs[parts[1]] = m.data.decode("utf-8", "replace")
+            elif parts[1].endswith(".py"):
+                top_modules.append(m.path)
             continue
         folders.setdefault(parts[1], []).append(m.path)
     if not configs:
@@ -67,6 +70,17 @@ def sdist_tooling(artifact: Artifact) -> list[str]:
     named = "\n".join([configs.get("setup.py", ""), configs.get("setup.cfg", ""), build])
     native = "\n".join(build_scripts)
     out: list[str] = []
+    if installed is not None:
+        # a module file beside pyproject.toml is installed only when the build names it (a
+        # setuptools ``py-modules`` entry, flit's module, a hatch ``packages`` entry): else it
+        # is the project's own tool (``install.py`` setting up a developer's environment)
+        modules = _setuptools_modules(pyproject)
+        for path in top_modules:
+            stem = path.rpartition("/")[2].removesuffix(".py")
+            if stem in ("setup", "conftest") or stem in installed or f"{stem}.py" in installed:
+                continue
+            if stem not in modules and path.rpartition("/")[2] not in native:
+                out.append(path)
     for folder, paths in folders.items():
         if installed is not None:
             if folder in installed:
@@ -83,6 +97,14 @@ def sdist_tooling(artifact: Artifact) -> list[str]:
             if p.endswith(PY_SUFFIXES) and p.rpartition("/")[2] not in native  # run by a build
         )
     return out
+
+
+def _setuptools_modules(pyproject: dict | None) -> set[str]:
+    """``[tool.setuptools] py-modules``: single-file modules setuptools installs."""
+    tool = pyproject.get("tool") if isinstance(pyproject, dict) else None
+    conf = tool.get("setuptools") if isinstance(tool, dict) else None
+    listed = conf.get("py-modules") if isinstance(conf, dict) else None
+    return {str(name) for name in listed} if isinstance(listed, list) else set()
 
 
 def _packages_need_init(pyproject: dict | None, selects: bool, named: str) -> bool:
