@@ -3729,3 +3729,41 @@ def test_a_top_level_module_the_build_may_install_stays_a_module(config):
     result = scan(files)
     assert "demo-1.0/install.py" not in result.tooling
     assert result.verdict in FLAGGED
+
+
+# -- "Discord/GitHub" in a message is prose, not Discord's folder ---------------------------------
+
+
+def _discord_module(text: str) -> str:
+    return f"""
+import logging, os
+import requests
+
+log = logging.getLogger(__name__)
+
+def upload(path):
+    log.warning({text!r})
+    return requests.post("https://api.example.com/upload", data=open(path, "rb"))
+"""
+
+
+def test_discord_named_beside_another_site_in_a_message_is_not_a_credential_store():
+    """gamesentenceminer: "... Report this in Discord/Github" in a log line."""
+    src = _discord_module("Unsafe characters in the name. Report this in Discord/Github.")
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/anki.py": src})
+    assert not found(result, "intent.credential-theft")
+    assert not found(result, "capability.credential-path")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\\\\discord\\\\Local Storage\\\\leveldb",
+        "discord/Local Storage/leveldb",
+        "AppData/Roaming/discordcanary/Local Storage",
+    ],
+)
+def test_discords_folder_as_a_path_stays_a_credential_store(text):
+    src = _discord_module(text).replace("log.warning(", "p = os.getenv('APPDATA') + (")
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/anki.py": src})
+    assert found(result, "capability.credential-path")

@@ -155,7 +155,9 @@ STRONG_NEEDLES = tuple(
 SECRET_LABELS = frozenset({"secret", "fingerprint", "env-dump", "home", "wallet-secret"})
 STRONG_CREDENTIALS = re.compile(
     # Chrome's files by their exact names ("VM-local state" in a message is prose)
-    r"(Local Storage[/\\]leveldb|(?-i:Login Data|Local State)\b|discord(canary|ptb)?[/\\]|"
+    # ("Discord/GitHub" in a message is prose: the app's folder follows a separator or starts)
+    r"(Local Storage[/\\]leveldb|(?-i:Login Data|Local State)\b|"
+    r"(?<![\w ])discord(canary|ptb)?[/\\]|"
     r"wallet\.dat|Exodus|Electrum|Ethereum[/\\]keystore|nkbihfbeogaeaoehlefnkodbefgpgknn|"
     r"Telegram Desktop[/\\]tdata|\.ROBLOSECURITY)",
     re.I,
