@@ -2047,3 +2047,9 @@ def test_a_script_only_a_maintainers_command_runs_does_not_run_its_main_block_at
     result = scan({"setup.py": setup, "demo/__init__.py": "", "scripts/fetch_data.py": fetch})
     assert result.verdict != "malicious", worst(result)
     assert "intent.download-execute" not in rules(result, "critical")
+
+
+@pytest.mark.parametrize("value", ["UserInitMprLogonScript", "windir", "COR_PROFILER_PATH"])
+def test_an_environment_value_that_hijacks_windows_stays_persistence(value) -> None:
+    src = ADD_TO_PATH.replace('winreg.SetValueEx(key, "PATH"', f'winreg.SetValueEx(key, "{value}"')
+    assert severities(scan({"demo/cli.py": src}), "intent.persistence") == {"medium"}

@@ -384,7 +384,7 @@ SECRET_FILE_NAME = re.compile(
     r"id_[rd]sa|id_ecdsa|id_ed25519|credential|config|\.netrc|\.pypirc|\.npmrc|known_hosts|"
     r"authorized_keys|history|cookie|login|local state|web data|wallet|keychain|key\d*\.db|"
     r"cert\d*\.db|\.kdbx|\.pem|\.key$|\.p12|\.pfx|token|secret|passw|shadow|passwd|\.env$|"
-    r"keystore|\.gnupg|\.ldb$|\.sqlite",
+    r"keystore|key_data|\.gnupg|\.ldb$|\.sqlite",
     re.I,
 )
 # the expressions a path that does not fold is built with, and the last names of the calls
@@ -1712,8 +1712,6 @@ class _Collector(ast.NodeVisitor):
             path = func.value
         else:
             return
-        if isinstance(func, ast.Attribute) and path is func.value and name in FILE_OPENERS:
-            return  # (io.open: its path is an argument)
         if path is None or "home" not in self.labels_of(path):
             return
         written = self._path_name(path)

@@ -624,6 +624,15 @@ HIJACKING_ENV = frozenset(
         "SHELLOPTS",
         "BASHOPTS",
         "GIT_SSH_COMMAND",
+        # Windows: a logon script, a .NET profiler DLL, the folders UAC bypasses redirect
+        "USERINITMPRLOGONSCRIPT",
+        "COR_PROFILER",
+        "COR_PROFILER_PATH",
+        "COR_ENABLE_PROFILING",
+        "WINDIR",
+        "SYSTEMROOT",
+        "COMSPEC",
+        "PATHEXT",
     }
 )
 _ENV_LINE = re.compile(r"(?:export\s+)?([A-Za-z_]\w*)=(.*)")
@@ -665,10 +674,11 @@ def _sets_environment_only(actions: list[CallFact], calls: list[CallFact]) -> bo
 
 
 def _environment_value(call: CallFact, calls: list[CallFact]) -> bool:
-    """``winreg.SetValueEx(key, "PATH", ...)`` of a variable that is not a hijacking one, in a
-    function whose every registry key opened is ``Environment`` (``HKCU\\Environment``)."""
+    """``winreg.SetValueEx(key, "PATH", ...)`` in a function whose every registry key opened is
+    ``Environment`` (``HKCU\\Environment``): the user's search path, the one value an installer
+    sets there (others hijack: a logon script, a profiler DLL, ``windir`` for a UAC bypass)."""
     name = call.args[1] if call.name.endswith("SetValueEx") and len(call.args) > 1 else None
-    if not name or name.upper() in HIJACKING_ENV or call.labels & HIDDEN_CODE_LABELS:
+    if not name or name.upper() != "PATH" or call.labels & HIDDEN_CODE_LABELS:
         return False
     keys = [
         c.args[1] if len(c.args) > 1 else None
