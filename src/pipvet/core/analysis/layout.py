@@ -380,8 +380,9 @@ _NAMED_FILE = re.compile(
 def scripts_not_shipped(artifact: Artifact) -> frozenset[str]:
     """Script and program files that the sdist's ``setup.py`` names by a relative path
     (``.\\build.ps1``, as ``build.ps1``; ``tools\\make.bat`` as ``tools/make.bat``) whose
-    name no member of the artifact has (nested archives' members included): a command running
-    one fails, there being nothing to run."""
+    name no member of the artifact has (nested archives' members included) and no other member
+    names (a helper or a build script could write it): a command running one fails, there being
+    nothing to run."""
     setup = _top_file(artifact, "setup.py")
     if setup is None:
         return frozenset()
@@ -390,7 +391,11 @@ def scripts_not_shipped(artifact: Artifact) -> frozenset[str]:
     if not named:
         return frozenset()
     have = {m.path.replace("\\", "/").rsplit("/", 1)[-1].lower() for m in artifact.members}
-    return frozenset(n for n in named if n.rsplit("/", 1)[-1].lower() not in have)
+    missing = {n for n in named if n.rsplit("/", 1)[-1].lower() not in have}
+    for m in artifact.members:  # named by another file (a helper, a build script): it may make it
+        if missing and m is not setup:
+            missing = {n for n in missing if n.rsplit("/", 1)[-1].encode() not in m.data}
+    return frozenset(missing)
 
 
 # the hooks a build frontend (pip, uv, build) calls in a PEP 517 backend
