@@ -3776,3 +3776,45 @@ def test_an_unshipped_script_another_file_of_the_sdist_names_may_be_made_and_sta
     files = {"setup.py": setup, "helper.py": helper, "demo/__init__.py": ""}
     result = scan({**files, "tools/build.sh": _HONEST_SH})
     assert severities(result, "install-time.runs-executable") == {"high"}
+
+
+# -- code nothing runs: its string literals read from the text, as the tree would give them --------
+
+_LITERALS = '''
+# a "quoted" comment with 'quotes' and a "https://discord.com/api/webhooks/0" in it
+X = "https://discord.com/api/" "webhooks/1234"
+Y = b"\\x68\\x74\\x74\\x70://x"
+Z = r"C:\\path\\to\\thing"
+U = u'caf\\u00e9 ' 'au lait'
+def f():
+    """Docstring here."""
+    return 'a#b#c' + """triple
+    'quoted' "text" """ + "\\d+ kept as written"
+W = ("part one "
+     "part two")
+V = rb'\\x00raw bytes'
+'''
+
+
+def test_string_facts_reads_the_literals_the_tree_holds():
+    """Tests and docs nothing runs are parsed, then read for their literals from the text
+    (``string_facts``): the same values, lines and joins as the tree's constants."""
+    import warnings
+
+    from pipvet.core.analysis.facts.python_ast import string_facts
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "\d": an invalid escape, read as Python reads it
+        tree = ast.parse(_LITERALS)
+    constants = [
+        (n.lineno, n.value.decode("latin-1") if isinstance(n.value, bytes) else n.value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str | bytes) and len(n.value) >= 4
+    ]
+    assert sorted(string_facts(_LITERALS).strings) == sorted(constants)
+
+
+def test_an_escaped_webhook_in_a_test_file_is_still_read():
+    src = 'HOOK = "\\x68ttps://discord.com/api/webhooks/123456/abcdefghij"\n'
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "tests/test_hook.py": src})
+    assert found(result, "indicator.messenger-webhook")
