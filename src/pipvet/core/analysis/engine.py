@@ -23,8 +23,8 @@ from pipvet.core.analysis.facts.python_ast import (
     ImportedReturns,
     ModuleFacts,
     collect,
+    constant_facts,
     reachable,
-    string_facts,
 )
 from pipvet.core.analysis.facts.setup_reach import reach_of_tree
 from pipvet.core.analysis.facts.syntax import parse_python
@@ -256,11 +256,10 @@ def _parse_noting(
     light: bool = False,
 ) -> ModuleFacts:
     """Facts of ``text`` (what could not be read goes to ``gaps``); for a setup.py, its reach
-    too, from the same tree. ``light``: parsed (what does not parse is said), then its string
-    literals only (``string_facts``, read from the text: faster than walking the tree)."""
+    too, from the same tree. ``light``: its constants only (``constant_facts``)."""
     tree = parse_python(text)  # parsed once (a newer parser asked at most once)
     if light and tree is not None:
-        return string_facts(text)
+        return constant_facts(tree)
     facts = collect(text, imported, tree) if tree is not None else None
     if facts is None:
         facts = collect_tokens(text)

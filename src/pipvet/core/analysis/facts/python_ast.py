@@ -13,7 +13,6 @@ import bisect
 import dataclasses
 import functools
 import re
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -2357,6 +2356,18 @@ class _ChildFields(dict):
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = _ChildFields()
 
 
+class _NodeFields(dict):
+    """``_CHILD_FIELDS`` for any type: none for what is not a node (a name, a number)."""
+
+    def __missing__(self, kind: type) -> tuple[str, ...]:
+        fields = _CHILD_FIELDS[kind] if issubclass(kind, ast.AST) else ()
+        self[kind] = fields
+        return fields
+
+
+_NODE_FIELDS: dict[type, tuple[str, ...]] = _NodeFields()
+
+
 def walk(root: ast.AST, skip: frozenset[int] | set[int] = frozenset()) -> list[ast.AST]:
     """``ast.walk``'s nodes in its order (breadth first, fields in order), without contexts and
     operators (``_SCALAR_FIELDS``), as a list: a loop instead of three nested generators.
@@ -2442,70 +2453,32 @@ def _note_constant(facts: ModuleFacts, node: ast.Constant, func: str | None) -> 
         facts.strings.append((node.lineno, value.decode("latin-1")))
 
 
-# a comment, or a string literal with its prefix (triple-quoted first), as the tokenizer reads
-# them from the left: quotes inside a comment or a string start nothing
-_LITERAL = re.compile(
-    r"""#[^\n]*|(?<![\w])([rRbBuUfFtT]{0,2})("""
-    r"""'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"|"""
-    r"""'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")""",
-    re.S,
-)
-_JOINED = re.compile(r"(?:\s|\\\n)*")  # what may stand between literals Python joins
-
-
-def string_facts(text: str) -> ModuleFacts:
-    """Facts of code nothing installed runs (tests, docs, examples that no running code names):
-    its string literals only, for the rules that read what a file holds (addresses, webhooks,
-    obfuscator marks); its calls and data flow are not followed (see ``analyze``). Read from
-    the text by the shapes of its tokens (comments skipped, adjacent literals joined as Python
-    joins them, escapes decoded, f-strings as written), the same values and lines as the
-    tree's constants, several times faster than walking the tree (the caller still parses the
-    file: what does not parse is said)."""
+def constant_facts(tree: ast.Module) -> ModuleFacts:
+    """Facts of code that nothing installed runs (tests, docs, examples that no running code
+    names): its string constants only, for the rules that read what a file holds (addresses,
+    webhooks, obfuscator marks). Its calls and data flow are not followed (see ``analyze``)."""
     facts = ModuleFacts(parsed=True)
-    line, last = 1, 0
-    pending: list[str] = []
-    start_line = 0
-    end = -1
-    for m in _LITERAL.finditer(text):
-        if m.group(2) is None:
-            continue  # a comment
-        joined = pending and _JOINED.fullmatch(text, end, m.start()) is not None
-        if pending and not joined:
-            _note_text(facts, start_line, "".join(pending))
-            pending = []
-        line += text.count("\n", last, m.start())
-        last = m.start()
-        if not pending:
-            start_line = line
-        pending.append(_literal_value(m.group(1), m.group(2)))
-        end = m.end()
-    if pending:
-        _note_text(facts, start_line, "".join(pending))
+    constant = _CONSTANT
+    fields = _NODE_FIELDS
+    # ``walk``'s order, in a leaner loop (this runs over every test and doc file): any field
+    # value is queued, a name or a number has no fields, a constant's are not looked into
+    queue: list = [tree]
+    i = 0
+    while i < len(queue):
+        node = queue[i]
+        i += 1
+        kind = type(node)
+        if kind is constant:
+            _note_constant(facts, node, None)
+            continue
+        for name in fields[kind]:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                queue.extend(value)
+            elif value is not None:
+                queue.append(value)
+    facts.strings.sort(key=lambda item: item[0])  # in the order of the file, as a walk notes them
     return facts
-
-
-def _literal_value(prefix: str, quoted: str) -> str:
-    """The value of a literal as ``ast`` gives it (bytes as latin-1, f-/t-strings as written)."""
-    body = quoted[3:-3] if quoted[:3] in ("'''", '"""') else quoted[1:-1]
-    lower = prefix.lower()
-    if "\\" not in body or "r" in lower or "f" in lower or "t" in lower:
-        return body
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "\d" and such in vetted code are not ours
-            value = ast.literal_eval(("b" if "b" in lower else "") + quoted)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return body
-    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
-
-
-def _note_text(facts: ModuleFacts, line: int, value: str) -> None:
-    """``_note_constant`` for a literal found by ``string_facts``."""
-    if len(value) >= 4:
-        facts.strings.append((line, value))
-        facts.string_scope.setdefault(line, None)
-        if len(value) >= 16:
-            facts.literals.add(value)
 
 
 def collect(
