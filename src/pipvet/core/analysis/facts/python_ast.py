@@ -377,8 +377,8 @@ PATH_KEEPERS = frozenset(
 )
 
 
-# a module that finds the home folder (where a state file of its own may be)
-_NAMES_HOME = re.compile(r"expanduser|\.home\(\)")
+# calls that only work on local files: a home path reaching them sends nothing anywhere
+_LOCAL_FILE_ROOTS = frozenset({"os", "shutil", "open", "io", "glob", "pathlib", "tempfile"})
 # names of files that hold someone's secrets wherever they are: never a package's own state
 SECRET_FILE_NAME = re.compile(
     r"id_[rd]sa|id_ecdsa|id_ed25519|credential|config|\.netrc|\.pypirc|\.npmrc|known_hosts|"
@@ -896,7 +896,7 @@ class _Collector(ast.NodeVisitor):
         # the package's own state files under the home folder (``_own_state``): names of files
         # it both writes and reads there. Found by a first pass (``written_home``), then used by
         # a second one: a path to such a file says nothing of whose home it is
-        self.track_home = own_state is not None or _NAMES_HOME.search(source) is not None
+        self.track_home = own_state is not None or "expanduser" in source or ".home()" in source
         self.own_state: frozenset[str] = own_state or frozenset()
         self.written_home: set[str] = set()  # names of files written under the home folder
         self.path_returns: dict[str, str] = {}  # local function -> file name its path ends in
@@ -2498,7 +2498,10 @@ def collect(
         collector.visit(tree)
     except RecursionError:  # never expected (visit catches it per node): still not silence
         collector.incomplete(tree, "an expression too deeply nested to follow")
-    if collector.written_home and any("home" in c.labels for c in collector.facts.calls):
+    if collector.written_home and any(
+        "home" in c.labels and c.name.split(".", 1)[0] not in _LOCAL_FILE_ROOTS
+        for c in collector.facts.calls
+    ):
         # a file it writes under the home folder and whose path then reaches a call: read
         # again, knowing that file as its own state (an ID it made, settings it saved)
         collector = _Collector(source, imported, own_state=frozenset(collector.written_home))
