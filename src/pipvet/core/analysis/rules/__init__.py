@@ -166,8 +166,13 @@ class FileContext:
         which every match starts with: the pattern is then tried only where one occurs (the same
         matches; a large pattern of many alternatives tried at every position was the cost).
         """
-        if needles and not self._holds_one(needles):
-            return []
+        if needles:
+            lower = self._lower
+            for n in needles:  # a plain loop: this runs for every pattern of every file
+                if n in lower:
+                    break
+            else:
+                return []
         blob, starts, lines = self._blob
         out: list[tuple[int | None, re.Match]] = []
         matches = self._anchored(pattern, begins) if begins else None
@@ -180,25 +185,6 @@ class FileContext:
             if len(out) >= limit:
                 break
         return out
-
-    def _holds_one(self, needles: tuple[str, ...]) -> bool:
-        """One of ``needles`` occurs in the folded strings (asked once per file and tuple: rules
-        share needle lists, and most files hold none, so every needle is searched for)."""
-        seen = self._needles_seen
-        hit = seen.get(needles)
-        if hit is None:
-            lower = self._lower
-            hit = False
-            for n in needles:  # a plain loop: this runs for every pattern of every file
-                if n in lower:
-                    hit = True
-                    break
-            seen[needles] = hit
-        return hit
-
-    @cached_property
-    def _needles_seen(self) -> dict[tuple[str, ...], bool]:
-        return {}
 
     def _anchored(
         self, pattern: re.Pattern[str], begins: tuple[str, ...]
