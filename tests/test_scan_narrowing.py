@@ -2180,6 +2180,17 @@ def test_python_2_is_no_proof_when_running_code_executes_text_it_may_have_edited
 PY2_SCRIPT = "import sys\n\nprint 'on call:', sys.argv[1]\n"
 
 
+def _scan_setup_editing_text(head: str, opened: str):
+    """An sdist whose setup.py (after ``head``) opens ``opened``, edits the text and runs it,
+    beside the Python 2 script ``demo/tool.py``."""
+    setup = head + SETUP.replace(
+        "setup(",
+        f"with open({opened}) as f:\n"
+        "    exec(compile(f.read().replace('print ', 'print('), f.name, 'exec'))\nsetup(",
+    )
+    return scan({"setup.py": setup, "demo/__init__.py": "", "demo/tool.py": PY2_SCRIPT})
+
+
 def test_setup_py_running_its_version_file_cannot_be_editing_a_python_2_script():
     """``exec(compile(open("demo/version.py").read(), ...))``: every file that code opens is
     named, and none is the Python 2 script, so that script still cannot run."""
@@ -2204,12 +2215,7 @@ def test_setup_py_running_its_version_file_cannot_be_editing_a_python_2_script()
 )
 def test_setup_py_running_text_it_may_read_from_the_python_2_file_keeps_it_a_parse_failure(opened):
     """It may drop the print statement and run the rest: no proof the file cannot run."""
-    setup = "import glob\n" + SETUP.replace(
-        "setup(",
-        f"with open({opened}) as f:\n"
-        "    exec(compile(f.read().replace('print ', 'print('), f.name, 'exec'))\nsetup(",
-    )
-    result = scan({"setup.py": setup, "demo/__init__.py": "", "demo/tool.py": PY2_SCRIPT})
+    result = _scan_setup_editing_text("import glob\n", opened)
     assert not found(result, "analysis.python2")
     [gap] = found(result, "analysis.parse-failed")
     assert gap.severity != "low" and "setup.py:4 executes text" in gap.message
@@ -2252,12 +2258,8 @@ def test_setup_py_running_a_version_file_joined_to_its_folder_cannot_edit_a_pyth
     ],
 )
 def test_a_joined_path_that_may_name_the_python_2_script_keeps_it_a_parse_failure(opened):
-    setup = "import os\nHERE = os.path.dirname(__file__)\nNAME = os.environ['N']\n" + SETUP.replace(
-        "setup(",
-        f"with open({opened}) as f:\n"
-        "    exec(compile(f.read().replace('print ', 'print('), f.name, 'exec'))\nsetup(",
-    )
-    result = scan({"setup.py": setup, "demo/__init__.py": "", "demo/tool.py": PY2_SCRIPT})
+    head = "import os\nHERE = os.path.dirname(__file__)\nNAME = os.environ['N']\n"
+    result = _scan_setup_editing_text(head, opened)
     assert not found(result, "analysis.python2")
     [gap] = found(result, "analysis.parse-failed")
     assert gap.severity != "low" and "setup.py:6 executes text" in gap.message

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipvet.core.analysis import coverage
 from pipvet.core.analysis.coverage import CANNOT_RUN_RULES, Gap, gap_finding
+from pipvet.core.analysis.facts.dataflow import file_name
 from pipvet.core.analysis.facts.python_ast import (
     FILE_OPENERS,
     MAIN_CALLER,
@@ -316,19 +317,21 @@ def _apple_double(member: Member) -> bool:
 
 
 def _mark_build_scripts(
-    parsed: list[tuple[Member, list[FileContext]]], scripts: set[str]
+    parsed: list[tuple[Member, list[FileContext]]],
+    scripts: set[str],
+    unshipped: frozenset[str] = frozenset(),
 ) -> list[tuple[Member, list[FileContext]]]:
     """Shell, batch and PowerShell scripts that setup.py names run at install
     (``FileContext.run_by_setup``); setup.py's rules know them by their path from the sdist's
     top (``FileContext.build_scripts``), to tell a build running its own script from a command
-    line pipvet cannot see."""
+    line pipvet cannot see, and the ones it names that the sdist lacks (``unshipped``)."""
     shipped = frozenset(path.split("/", 1)[1] for path in scripts)
     marked = []
     for member, ctxs in parsed:
         if member.path in scripts:
             ctxs = [replace(c, run_by_setup=True) for c in ctxs]
         elif ctxs and ctxs[0].role == ROLE_SETUP:
-            ctxs = [replace(c, build_scripts=shipped) for c in ctxs]
+            ctxs = [replace(c, build_scripts=shipped, unshipped=unshipped) for c in ctxs]
         marked.append((member, ctxs))
     return marked
 
@@ -465,18 +468,14 @@ def _runs_other_files(calls: list[CallFact], run: CallFact, python2: set[str]) -
     if not run.labels or not run.labels <= {"file"}:
         return False
     opened = [
-        _name_of(str(c.args[0])) if c.args and c.args[0] else c.path_name
+        file_name(str(c.args[0])) if c.args and c.args[0] else c.path_name
         for c in calls
         if c.func == run.func and c.name in FILE_OPENERS
     ]
     if not opened or "" in opened:
         return False  # a path computed at run time, to its name, may be any file
-    names = {_name_of(p) for p in python2}
+    names = {file_name(p) for p in python2}
     return not any(name in names for name in opened)
-
-
-def _name_of(path: str) -> str:
-    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _in_package(path: str, base: str, members: Mapping[str, object]) -> bool:
@@ -802,13 +801,10 @@ def analyze(artifact: Artifact) -> AnalysisResult:
     if artifact.kind in BUILT_KINDS:  # a setuptools command class in a wheel: never run by pip
         parsed = [(m, [replace(c, built=True) for c in ctxs]) for m, ctxs in parsed]
     else:
-        if shell_scripts := scripts_named_by_setup(artifact):
-            parsed = _mark_build_scripts(parsed, shell_scripts)
-        if unshipped := scripts_not_shipped(artifact):
-            parsed = [
-                (m, [replace(c, unshipped=unshipped) if c.role == ROLE_SETUP else c for c in cs])
-                for m, cs in parsed
-            ]
+        shell_scripts = scripts_named_by_setup(artifact)
+        unshipped = scripts_not_shipped(artifact)
+        if shell_scripts or unshipped:
+            parsed = _mark_build_scripts(parsed, shell_scripts, unshipped)
     if helpers:
         parsed = [
             (m, [replace(c, role=ROLE_SETUP_HELPER) for c in ctxs] if m.path in helpers else ctxs)

@@ -25,6 +25,7 @@ import re
 import sys
 from collections.abc import Iterable
 
+from pipvet.core.analysis.facts.dataflow import file_name
 from pipvet.core.analysis.model import Artifact, Member
 from pipvet.core.analysis.rules import SDIST_TOP
 
@@ -390,11 +391,11 @@ def scripts_not_shipped(artifact: Artifact) -> frozenset[str]:
     named = {re.sub(r"/+", "/", m.group(1).replace("\\", "/")) for m in _NAMED_FILE.finditer(text)}
     if not named:
         return frozenset()
-    have = {m.path.replace("\\", "/").rsplit("/", 1)[-1].lower() for m in artifact.members}
-    missing = {n for n in named if n.rsplit("/", 1)[-1].lower() not in have}
+    have = {file_name(m.path).lower() for m in artifact.members}
+    missing = {n for n in named if file_name(n).lower() not in have}
     for m in artifact.members:  # named by another file (a helper, a build script): it may make it
         if missing and m is not setup:
-            missing = {n for n in missing if n.rsplit("/", 1)[-1].encode() not in m.data}
+            missing = {n for n in missing if file_name(n).encode() not in m.data}
     return frozenset(missing)
 
 

@@ -24,6 +24,11 @@ MAX_FOLD = 1_000_000  # never build folded values larger than this (characters/b
 Value = str | bytes
 
 
+def file_name(path: str) -> str:
+    """The last part of a path written with either separator ("" for a folder's path)."""
+    return path.replace("\\", "/").rpartition("/")[2]
+
+
 class Scope:
     """Names bound in one function (or the module): folded values, aliases and labels."""
 
@@ -52,25 +57,23 @@ class Scope:
         return False
 
     def prefix(self, name: str) -> str:
-        scope: Scope | None = self
-        while scope is not None:
-            if name in scope.prefixes:
-                return scope.prefixes[name]
-            if name in scope.values:
-                value = scope.values[name]
-                return value[:200] if isinstance(value, str) else ""
-            scope = scope.parent
-        return ""
+        return self._text_of(name, "prefixes", lambda value: value[:200])
 
     def path_name(self, name: str) -> str:
         """The file name the path bound to ``name`` ends in (``Collector._path_name``), or ""."""
+        return self._text_of(name, "path_names", file_name)
+
+    def _text_of(self, name: str, table: str, of_value: Callable[[str], str]) -> str:
+        """What ``table`` (a per-scope dict) holds for ``name``, from the nearest scope that
+        binds it; for a name bound to a folded string, ``of_value`` of that string."""
         scope: Scope | None = self
         while scope is not None:
-            if name in scope.path_names:
-                return scope.path_names[name]
+            held = getattr(scope, table)
+            if name in held:
+                return held[name]
             if name in scope.values:
                 value = scope.values[name]
-                return value.replace("\\", "/").rpartition("/")[2] if isinstance(value, str) else ""
+                return of_value(value) if isinstance(value, str) else ""
             scope = scope.parent
         return ""
 

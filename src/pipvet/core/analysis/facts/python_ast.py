@@ -24,6 +24,7 @@ from pipvet.core.analysis.facts.dataflow import (
     NO_LABELS,
     Folder,
     Scope,
+    file_name,
 )
 from pipvet.core.analysis.facts.namespace import import_stops_at
 from pipvet.core.analysis.facts.syntax import code_text, parse_python
@@ -396,11 +397,6 @@ _PATH_CALL_NAMES = frozenset(
 
 def _separated(text: str) -> bool:
     return "/" in text or "\\" in text
-
-
-def _file_name(path: str) -> str:
-    """The last part of a path written with either separator ("" for a folder's path)."""
-    return path.replace("\\", "/").rpartition("/")[2]
 
 
 # attributes of an HTTP response that say how the download went, not what it holds
@@ -1659,19 +1655,19 @@ class _Collector(ast.NodeVisitor):
             return ""
         value = self.folder.fold(node) if folded else None
         if isinstance(value, str):
-            return _file_name(value)
+            return file_name(value)
         if isinstance(node, ast.Name):
             return self.scope.path_name(node.id)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # pathlib's `/`
             last = self.folder.fold(node.right)
-            return _file_name(last) if isinstance(last, str) else ""
+            return file_name(last) if isinstance(last, str) else ""
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             last = self.folder.fold(node.right)  # the name only after a separator of its own
-            return _file_name(last) if isinstance(last, str) and _separated(last) else ""
+            return file_name(last) if isinstance(last, str) and _separated(last) else ""
         if isinstance(node, ast.JoinedStr) and node.values:
             last = node.values[-1]
             if isinstance(last, ast.Constant) and isinstance(last.value, str):
-                return _file_name(last.value) if _separated(last.value) else ""
+                return file_name(last.value) if _separated(last.value) else ""
             return ""
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             returned = self.path_returns.get(node.func.id)
@@ -1685,7 +1681,7 @@ class _Collector(ast.NodeVisitor):
             callee = self.folder.resolve(func) or ""
             if callee in PATH_JOINS:
                 last = self.folder.fold(node.args[-1])
-                return _file_name(last) if isinstance(last, str) else ""
+                return file_name(last) if isinstance(last, str) else ""
             if callee in PATH_KEEPERS or callee.rpartition(".")[2] in ("Path", "PurePath"):
                 return self._path_name(node.args[0], depth + 1) if len(node.args) == 1 else ""
         return ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from pipvet.core.analysis.facts.dataflow import file_name
 from pipvet.core.analysis.facts.python_ast import CallFact
 from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import (
@@ -438,7 +439,7 @@ def _runs_unshipped(ctx: FileContext, call: CallFact) -> str | None:
     first = cmd.split()[0] if cmd and cmd.split() else first_list_item(call)
     if not re.search(r"[/\\]", first) and first.strip("'\"").lower() == path.lower():
         return None  # a bare program name is looked up on PATH (`calc.exe`): it may well exist
-    name = path.rsplit("/", 1)[-1]
+    name = file_name(path)
     in_runs = sum(c.text.count(name) for c in ctx.facts.calls if c.name in PROCESS)
     return name if ctx.text.count(name) == in_runs else None
 

@@ -12,6 +12,7 @@ import ast
 import re
 from collections.abc import Sequence
 
+from pipvet.core.analysis.facts.dataflow import file_name
 from pipvet.core.analysis.facts.python_ast import (
     CREDENTIAL_LABEL,
     DECIPHERED,
@@ -851,7 +852,7 @@ def _saved_to(facts: ModuleFacts, name: str) -> bool:
     ``open(name, "wb")``)."""
     return any(
         (c.name.endswith(DOWNLOAD_TO_FILE) or c.name in OPEN_CALLS)
-        and any(a is not None and a.replace("\\", "/").rsplit("/", 1)[-1] == name for a in c.args)
+        and any(a is not None and file_name(a) == name for a in c.args)
         for c in facts.calls
     )
 
