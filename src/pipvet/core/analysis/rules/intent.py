@@ -41,6 +41,7 @@ from pipvet.core.analysis.rules import (
 from pipvet.core.analysis.rules.capabilities import (
     BUILD_TOOLS,
     DYNAMIC,
+    HIJACKING_ENV,
     PERSISTENCE,
     PERSISTENCE_NEEDLES,
     PROCESS,
@@ -600,42 +601,6 @@ def _persistence(ctx: FileContext) -> list[Finding]:
     return []
 
 
-# variables whose value runs code or loads a library in every shell or program started after:
-# setting them is a hijack, not a setting (a PATH put before the system's is one too)
-HIJACKING_ENV = frozenset(
-    {
-        "LD_PRELOAD",
-        "LD_LIBRARY_PATH",
-        "LD_AUDIT",
-        "PROMPT_COMMAND",
-        "BASH_ENV",
-        "ENV",
-        "PS1",
-        "PS4",
-        "PYTHONSTARTUP",
-        "PYTHONPATH",
-        "PYTHONHOME",
-        "PERL5OPT",
-        "PERL5LIB",
-        "RUBYOPT",
-        "NODE_OPTIONS",
-        "JAVA_TOOL_OPTIONS",
-        "_JAVA_OPTIONS",
-        "ZDOTDIR",
-        "SHELLOPTS",
-        "BASHOPTS",
-        "GIT_SSH_COMMAND",
-        # Windows: a logon script, a .NET profiler DLL, the folders UAC bypasses redirect
-        "USERINITMPRLOGONSCRIPT",
-        "COR_PROFILER",
-        "COR_PROFILER_PATH",
-        "COR_ENABLE_PROFILING",
-        "WINDIR",
-        "SYSTEMROOT",
-        "COMSPEC",
-        "PATHEXT",
-    }
-)
 _ENV_LINE = re.compile(r"(?:export\s+)?([A-Za-z_]\w*)=(.*)")
 _PATH_APPENDED = re.compile(r"""["']?\$\{?(\w+)\}?:""")
 
