@@ -3877,3 +3877,33 @@ def test_a_secret_in_the_host_name_is_still_sent():
     assert "critical" in severities(
         scan({"setup.py": SETUP, "demo/__init__.py": sliced}), "intent.exfiltration"
     )
+
+
+# -- shell rc files and wallet apps by name, not as parts of other words -------------------------
+
+
+def test_dotted_names_and_prose_are_not_rc_files_or_wallets():
+    """tooluniverse: a label `org.demo.profile-sha256` is no `~/.profile`, and a drug named
+    "ELECTRUM NUMB ANESTHETIC" in a data table is no Electrum wallet."""
+    module = """
+    LABEL = "org.demo.profile-sha256"
+    DRUGS = [{"brand_name": "ELECTRUM NUMB ANESTHETIC", "generic_name": "LIDOCAINE HCL"}]
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/data.py": module})
+    assert not found(result, "capability.persistence-path")
+    assert not found(result, "capability.credential-path")
+
+
+@pytest.mark.parametrize(
+    "line, rule",
+    [
+        ('RC = os.path.expanduser("~/.profile")', "capability.persistence-path"),
+        ('RC = os.path.join(HOME, ".bashrc")', "capability.persistence-path"),
+        ('W = os.path.join(APPDATA, "Electrum", "wallets")', "capability.credential-path"),
+        ('W = {"Exodus": APPDATA + "/exodus.wallet"}', "capability.credential-path"),
+    ],
+)
+def test_rc_files_and_wallet_folders_are_still_named(line, rule):
+    module = f"import os\nHOME = APPDATA = os.environ['HOME']\n{line}\n"
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/paths.py": module})
+    assert found(result, rule)

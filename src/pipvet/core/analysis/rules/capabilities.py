@@ -161,7 +161,8 @@ CREDENTIAL_PATHS = re.compile(
     r"(\.ssh[/\\]|id_rsa|id_ed25519|\.aws[/\\]credentials|\.aws[/\\]config|\.kube[/\\]config|"
     r"\.docker[/\\]config\.json|\.git-credentials|\.netrc|\.pypirc|\.npmrc|"
     r"Local Storage[/\\]leveldb|(?-i:Login Data|Web Data|Local State)\b|[/\\]Cookies\b|"
-    r"(?<![\w ])discord(canary|ptb)?[/\\]|wallet\.dat|Exodus|Electrum|Atomic[/\\]|"
+    r"(?<![\w ])discord(canary|ptb)?[/\\]|wallet\.dat|Atomic[/\\]|"
+    r"(?<![\w ])(?:Exodus|Electrum)(?![\w ])|"  # as a word of its own: a folder, a key
     r"Ethereum[/\\]keystore|"
     r"nkbihfbeogaeaoehlefnkodbefgpgknn|Metamask|Keychains|login\.keychain|\.gnupg|"
     r"Mozilla[/\\]Firefox[/\\]Profiles|Google[/\\]Chrome[/\\]User Data|BraveSoftware|"
@@ -174,7 +175,7 @@ PERSISTENCE = re.compile(
     r"(CurrentVersion[/\\]+Run|Start Menu[/\\]+Programs[/\\]+Startup|"
     r"\\Startup\\|crontab|/etc/cron|/etc/systemd/system|\.config/systemd|systemctl enable|"
     r"LaunchAgents|LaunchDaemons|launchctl\s+(load|bootstrap|submit)|"
-    r"\.bashrc|\.bash_profile|\.zshrc|\.profile\b|"
+    r"(?<!\w)\.(?:bashrc|bash_profile|zshrc|profile\b)|"
     r"/etc/rc\.local|/etc/init\.d|schtasks|reg add|\.config/autostart|sitecustomize\.py|"
     r"--load-extension)",
     re.I,

@@ -294,6 +294,15 @@ def check(ctx: FileContext) -> list[Finding]:
                 # on request, a written file is a download or a transfer unless it is run or
                 # the file opened for it is named as a program
                 sev = "high" if runs or _opens_program(facts.calls, call.func) else "medium"
+                if (
+                    sev == "medium"
+                    and not exe
+                    and call.labels & DROPPED == {"download"}
+                    and not call.labels & SECRET_LABELS
+                    and _opens_data_file(facts.calls, call.func)
+                ):
+                    sev = "low"  # a table, an image, a document fetched into a cache
+                    what = "downloaded content to a data file"
             elif runs:
                 sev = "critical"
             else:
@@ -865,6 +874,33 @@ def _opens_program(calls: list[CallFact], func: str | None) -> bool:
         and EXECUTABLE_NAME.search(" ".join([c.text, c.args[0] or "" if c.args else ""]))
         for c in calls
     )
+
+
+# file formats that hold data a program reads, never code anything runs by opening them
+# (not pickles, torch checkpoints, archives or notebooks: loading or unpacking those may run code)
+DATA_FILE = re.compile(
+    r"\.(csv|tsv|json|jsonl|ndjson|xml|ya?ml|txt|md|html?|pdf|png|jpe?g|gif|svg|webp|bmp|tiff?|"
+    r"ico|mp3|mp4|wav|flac|ogg|xlsx?|docx|pptx|od[st]|parquet|feather|arrow|h5|hdf5|nc|npy|"
+    r"fa(sta)?|fastq|gff3?|gtf|bed|vcf|safetensors|onnx|gguf)$",
+    re.I,
+)
+
+
+def _opens_data_file(calls: list[CallFact], func: str | None) -> bool:
+    """Every file the function opens for writing has a constant name in a data format
+    (``open(os.path.join(cache, "markers.xlsx"), "wb")``), and it opens at least one."""
+    names = [
+        (c.args[0] and file_name(c.args[0])) or c.path_name
+        for c in calls
+        if c.name in OPEN_CALLS and c.func == func and _write_mode(c)
+    ]
+    return bool(names) and all(DATA_FILE.search(n) for n in names)
+
+
+def _write_mode(call: CallFact) -> bool:
+    """An ``open`` call whose constant mode writes (``"wb"``, ``mode="a"``)."""
+    mode = dict(call.kwargs).get("mode") or (call.args[1] if len(call.args) > 1 else None)
+    return bool(mode) and any(c in mode for c in "wax+")
 
 
 def _executable_scopes(ctx: FileContext) -> set[str | None]:
