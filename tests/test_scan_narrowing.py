@@ -3907,3 +3907,57 @@ def test_rc_files_and_wallet_folders_are_still_named(line, rule):
     module = f"import os\nHOME = APPDATA = os.environ['HOME']\n{line}\n"
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/paths.py": module})
     assert found(result, rule)
+
+
+# -- a download saved as a data file when called -------------------------------------------------
+
+_MIRRORS = """
+import os
+import tempfile
+
+import requests
+
+URLS = ["https://data.example.org/markers.xlsx", "http://45.76.88.21/markers.xlsx"]
+CACHE = os.path.join(tempfile.gettempdir(), {name!r})
+
+
+def download(timeout=30):
+    for url in URLS:
+        response = requests.get(url, timeout=timeout)
+        if response.ok:
+            with open(CACHE, "wb") as fh:
+                fh.write(response.content)
+            return CACHE
+"""
+
+
+def test_a_table_downloaded_from_a_mirror_into_a_cache_is_not_a_dropper():
+    """tooluniverse: a marker table fetched from a host or a raw-IP mirror into a temp file
+    named `*.xlsx` when called: a low finding, not company for the raw address."""
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/cells.py": _MIRRORS.format(
+        name="markers.xlsx")})  # fmt: skip
+    assert severities(result, "intent.drop-payload") == {"low"}
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize("name", ["update.bin", "helper.py", "model.pkl", "tools.zip"])
+def test_a_download_saved_under_another_name_still_counts(name):
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/cells.py": _MIRRORS.format(name=name)}
+    result = scan(files)
+    assert severities(result, "intent.drop-payload") == {"medium"}
+    assert result.verdict in FLAGGED  # with the raw-IP address beside it
+
+
+def test_decoded_content_written_to_a_text_file_is_not_a_mere_download():
+    """A stealer writing decrypted cookies to cookies.txt stays a dropped payload (medium)."""
+    module = """
+    import base64
+    import requests
+
+    def grab():
+        blob = requests.get("https://example.net/c").content
+        with open("cookies.txt", "w") as fh:
+            fh.write(base64.b64decode(blob).decode())
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/grab.py": module})
+    assert severities(result, "intent.drop-payload") == {"medium"}

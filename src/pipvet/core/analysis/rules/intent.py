@@ -158,9 +158,11 @@ SECRET_LABELS = frozenset({"secret", "fingerprint", "env-dump", "home", "wallet-
 STRONG_CREDENTIALS = re.compile(
     # Chrome's files by their exact names ("VM-local state" in a message is prose)
     # ("Discord/GitHub" in a message is prose: the app's folder follows a separator or starts)
+    # (wallet apps as a word of their own, a folder or a key: "ELECTRUM NUMB" is a drug's name)
     r"(Local Storage[/\\]leveldb|(?-i:Login Data|Local State)\b|"
     r"(?<![\w ])discord(canary|ptb)?[/\\]|"
-    r"wallet\.dat|Exodus|Electrum|Ethereum[/\\]keystore|nkbihfbeogaeaoehlefnkodbefgpgknn|"
+    r"wallet\.dat|(?<![\w ])(?:Exodus|Electrum)(?![\w ])|Ethereum[/\\]keystore|"
+    r"nkbihfbeogaeaoehlefnkodbefgpgknn|"
     r"Telegram Desktop[/\\]tdata|\.ROBLOSECURITY)",
     re.I,
 )
