@@ -2273,6 +2273,9 @@ def test_a_joined_path_that_may_name_the_python_2_script_keeps_it_a_parse_failur
         ("if NAME:\n        x = 1\n    y = 2", "unindent matching no block"),
         ("if NAME:\n\tx = 1\n        y = 2", "tabs and spaces"),
         ("x = 1\n    y = 2", "no block opens"),
+        # cdktf providers: a docstring with a lone \\N, in a jsii package's stale __init__.py
+        ('"""See \\Network"""', "string escape that does not decode"),
+        ("LABEL = 'a\\x4'", "string escape that does not decode"),
     ],
 )
 def test_a_module_with_a_bracket_or_indent_no_python_accepts_cannot_run(broken, what):

@@ -485,7 +485,7 @@ _RULES = (
         "analysis.never-compiles",
         "analysis",
         "low",
-        "Python that no version compiles (an unmatched bracket, an indent matching no block).",
+        "Python no version compiles (an unmatched bracket, an unindent to no block, a bad escape).",
         "Run `python -m py_compile` on a copy: it fails at the line named, on every Python.",
         "A module broken in the release; importing it fails before anything of it runs.",
     ),

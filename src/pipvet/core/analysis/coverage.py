@@ -329,8 +329,8 @@ def parse_failed(text: str) -> Gap:
         return Gap("analysis.python2", where, why, evidence, partial=True, severity="low")
     broken = _never_compiles(text, error) if isinstance(error, SyntaxError) else None
     if broken is not None:
-        where, what = broken
-        why = f"{what} at line {where}{NEVER_RUNS}"
+        where, what, tail = broken
+        why = f"{what} at line {where}{tail}"
         evidence = _line(text, where)[:100]
         return Gap(NEVER_COMPILES, where, why, evidence, partial=stop is None, severity="low")
     if stop is None:
@@ -415,6 +415,9 @@ _NEVER_MESSAGES = (
     ("inconsistent use of tabs and spaces in indentation", "tabs and spaces mixed in an indent"),
     ("unexpected indent", "an indent where no block opens"),
 )
+# ... and the escapes of a str literal that do not decode (``"\\N"`` with no name, ``"\\x4"``):
+# every Python 3 rejects them alike (Python 2 read such a literal as bytes)
+_ESCAPE_MESSAGE = ("(unicode error) 'unicodeescape' codec", "a string escape that does not decode")
 # a string prefix whose literal a later Python tokenizes differently (PEP 701 f-strings in 3.12,
 # PEP 750 t-strings in 3.14): quotes inside their braces may leave a bracket looking unmatched
 # to an older tokenizer, so a file with one before its error proves nothing
@@ -424,19 +427,23 @@ NEVER_RUNS = ", which no Python version compiles: it cannot run"
 CANNOT_RUN_RULES = frozenset({"analysis.python2", NEVER_COMPILES})
 
 
-def _never_compiles(text: str, error: SyntaxError) -> tuple[int, str] | None:
-    """Line and kind of a bracket or indentation error that every Python's tokenizer makes of
-    ``text`` (``f(x))``, an unindent to no block), or None for any other first error, or when an
-    f- or t-string comes before it (a newer Python may read that string, and the bracket, apart).
-    The parser stops at the first error: what follows it never runs either."""
+def _never_compiles(text: str, error: SyntaxError) -> tuple[int, str, str] | None:
+    """Line, kind and reason of a bracket or indentation error that every Python's tokenizer
+    makes of ``text`` (``f(x))``, an unindent to no block), or of a str escape no Python 3
+    decodes; None for any other first error, or when an f- or t-string comes before it (a newer
+    Python may read that string, and the bracket, apart). The parser stops at the first error:
+    what follows it never runs either."""
     msg, where = str(error.msg or ""), error.lineno or 0
     what = next((w for start, w in _NEVER_MESSAGES if msg.startswith(start)), None)
+    tail = NEVER_RUNS
+    if what is None and msg.startswith(_ESCAPE_MESSAGE[0]):
+        what, tail = _ESCAPE_MESSAGE[1], CANNOT_RUN
     if what is None or where < 1:
         return None
     lines = text.splitlines(keepends=True)
     if where > len(lines) or _LATER_STRING.search("".join(lines[:where])):
         return None
-    return where, what
+    return where, what, tail
 
 
 def python2_not_proof(gap: Gap, runner: str) -> Gap:
