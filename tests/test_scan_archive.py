@@ -366,6 +366,26 @@ def test_javascript_draws_on_the_data_budget_and_cannot_crowd_out_the_python():
     assert next(m for m in art.members if m.path.endswith("zz_last.py")).truncated
 
 
+def test_a_generated_module_of_21_mb_is_kept_whole_and_a_larger_one_is_cut():
+    """pydo: its generated ``_operations.py`` is 21.5 MB, read whole (the engine splits it into
+    parts); one over the reader's 32 MiB per-file bound keeps its head and is said."""
+
+    def lines(n: int) -> bytes:  # numbered: text that compresses as code does, not as a bomb
+        return b"".join(
+            b"    def op%d(self): return self._send(%d)\n" % (i, i * 7) for i in range(n)
+        )
+
+    big = b"class Operations:\n" + lines(520_000)
+    assert 21_000_000 < len(big) < 32 * 1024**2
+    art = read_artifact_bytes(make_zip({"pkg/_operations.py": big}), "pkg-1.0-py3-none-any.whl")
+    [member] = [m for m in art.members if m.path.endswith("_operations.py")]
+    assert not member.truncated and len(member.data) == len(big)
+    huge = b"class Operations:\n" + lines(850_000)
+    art = read_artifact_bytes(make_zip({"pkg/_operations.py": huge}), "pkg-1.0-py3-none-any.whl")
+    [member] = [m for m in art.members if m.path.endswith("_operations.py")]
+    assert member.truncated and len(member.data) < len(huge)
+
+
 def test_python_past_the_code_budget_is_still_only_partly_read_and_said():
     code = b"X = 1\n" * 3000  # 18 kB each
     files = {f"pkg/m{i}.py": code for i in range(5)}

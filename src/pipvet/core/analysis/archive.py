@@ -58,7 +58,9 @@ class Limits:
     ratio_min_size: int = 16 * 1024**2
     max_nesting: int = 2  # archives inside archives read this deep
     max_nested_size: int = 64 * 1024**2  # nested archives larger than this are not opened
-    max_source_size: int = 16 * 1024**2  # full bytes kept for source-like members up to this
+    # full bytes kept for source-like members up to this (generated API clients reach 21 MB in
+    # one module: pydo's _operations.py, read whole in parts by the engine)
+    max_source_size: int = 32 * 1024**2
     max_text_size: int = 1024**2  # .txt/.md/.json/no-extension/text-looking files up to this
     max_kept_total: int = 256 * 1024**2  # all full bytes kept for one artifact
     # full bytes kept for members of archives nested in it (data installers never unpack): their
