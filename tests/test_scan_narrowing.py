@@ -2308,6 +2308,18 @@ def test_a_bracket_error_after_an_f_or_t_string_may_compile_on_a_newer_python(be
     assert coverage.parse_failed(src).rule == "analysis.parse-failed"
 
 
+def test_prose_in_a_docstring_is_no_f_or_t_string():
+    """cdktf providers: ``don't"`` in a docstring before the error looks like a t-string to a
+    text search; read as tokens, it is inside a string: the module still never compiles."""
+    src = textwrap.dedent("""\
+        \'\'\'Say "don't" and "wasn't" here.\'\'\'
+        HELP = \'\'\'See \\Network\'\'\'
+    """)
+    assert coverage.parse_failed(src).rule == "analysis.never-compiles"
+    coded = "label = t'{x}'\n" + src  # a real t-string before it: a newer Python may read it
+    assert coverage.parse_failed(coded).rule == "analysis.parse-failed"
+
+
 def test_a_module_that_never_compiles_is_no_proof_when_setup_py_edits_and_runs_it():
     setup = SETUP.replace(
         "setup(", "exec(open('demo/jobs.py').read().replace('path(NAME)))', 'NAME'))\nsetup("

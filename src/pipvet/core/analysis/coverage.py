@@ -441,9 +441,44 @@ def _never_compiles(text: str, error: SyntaxError) -> tuple[int, str, str] | Non
     if what is None or where < 1:
         return None
     lines = text.splitlines(keepends=True)
-    if where > len(lines) or _LATER_STRING.search("".join(lines[:where])):
+    if where > len(lines) or _later_string_before("".join(lines[:where])):
         return None
     return where, what, tail
+
+
+_STRING_STARTS = frozenset(
+    getattr(tokenize, name)
+    for name in ("FSTRING_START", "TSTRING_START")
+    if hasattr(tokenize, name)
+)
+
+
+def _later_string_before(head: str) -> bool:
+    """An f- or t-string in the code of ``head`` (the lines up to an error): read as tokens, so
+    that prose in a docstring (``don't"``) is not taken for one. A token this Python reads as an
+    f-string, or a ``t``/``rt`` name right before a string (3.14's t-string to an older reader)."""
+    if not _LATER_STRING.search(head):
+        return False  # (most files: no such prefix anywhere)
+    previous = None
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(head).readline):
+            if tok.type in _STRING_STARTS:
+                return True
+            if tok.type == tokenize.STRING:
+                prefix = tok.string[: len(tok.string) - len(tok.string.lstrip("rRbBuUfFtT"))]
+                if "f" in prefix.lower() or "t" in prefix.lower():
+                    return True
+                if (
+                    previous is not None
+                    and previous.type == tokenize.NAME
+                    and previous.string.lower() in ("t", "rt", "tr")
+                    and previous.end == tok.start
+                ):
+                    return True
+            previous = tok
+    except (tokenize.TokenError, SyntaxError):
+        return False  # (the head ends inside the statement or the indent that fails)
+    return False
 
 
 def python2_not_proof(gap: Gap, runner: str) -> Gap:
