@@ -2308,6 +2308,18 @@ def test_a_bracket_error_after_an_f_or_t_string_may_compile_on_a_newer_python(be
     assert coverage.parse_failed(src).rule == "analysis.parse-failed"
 
 
+def test_a_lookalike_name_with_a_module_that_never_compiles_is_not_excused():
+    """colarama (a colorama typosquat): its XOR-encoded payload string holds an escape no
+    Python 3 decodes. Under an honest name that is a broken module (low); under a name that
+    imitates a popular project's, it is a botched payload: suspicious, as any code warning is."""
+    broken = "import os\nKEY = 'a\\x4'\nexec(''.join(chr(ord(c) ^ 7) for c in KEY))\n"
+    files = {"setup.py": SETUP, "demo/__init__.py": broken}
+    assert scan(files, name="demo").verdict not in FLAGGED
+    result = scan(files, name="colarama")
+    assert found(result, "metadata.typosquat") and found(result, "analysis.never-compiles")
+    assert result.verdict == "suspicious"
+
+
 def test_prose_in_a_docstring_is_no_f_or_t_string():
     """cdktf providers: ``don't"`` in a docstring before the error looks like a t-string to a
     text search; read as tokens, it is inside a string: the module still never compiles."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pipvet.core.analysis.coverage import CANNOT_RUN_RULES
 from pipvet.core.analysis.model import SCRIPT_SUFFIXES, SEVERITIES, Finding
 from pipvet.core.analysis.rules import is_peripheral
 
@@ -71,8 +72,11 @@ def judge(
     if top == high and len(serious_kinds) >= 2:
         top = SEVERITIES.index("critical")
     deceptive = any(f.rule in DECEPTIVE for f in findings)
+    # (a module no Python 3 compiles is excused as code that cannot run, but not in a package
+    # that lies about who it is: there it is a payload its author botched, or one hidden from us)
     code_warning = any(
-        lv >= medium and f.category != "metadata" for f, lv in zip(findings, levels, strict=True)
+        (lv >= medium and f.category != "metadata") or f.rule in CANNOT_RUN_RULES
+        for f, lv in zip(findings, levels, strict=True)
     )
     if top < high and deceptive and code_warning:
         top = high
