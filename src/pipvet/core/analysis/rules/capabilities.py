@@ -141,7 +141,7 @@ REGISTRY_WRITE = (
 )
 
 # Build-time commands honest setup.py files run (and the questions they ask of the system:
-# ``uname -m``, ``id -u`` to see whether the build runs as root)
+# ``uname -m``, ``id -u`` to see whether the build runs as root, ``nvidia-smi`` which GPU)
 BUILD_TOOLS = re.compile(
     # a toolchain program, by name or in a system folder of programs (/usr/bin/xcrun)
     r"^\s*(?:/(?:usr/|usr/local/|opt/homebrew/)?s?bin/)?"
@@ -150,6 +150,8 @@ BUILD_TOOLS = re.compile(
     r"python[0-9.]*|sys\.executable|pip|which|where|uname|id|sw_vers|xcrun|xcode-select|ldconfig|"
     r"llvm-config|rustc|cargo|go|java|javac|npm|yarn|node|swig|protoc|pandoc|sphinx-build|"
     r"brew|lsb_release|nproc|sysctl|ar|ld|strip|install_name_tool|patchelf|otool|"
+    # the accelerators a build compiles for (GPUs, Intel XPUs): asked, as uname is
+    r"nvidia-smi|rocm-smi|rocminfo|hipconfig|xpu-smi|sycl-ls|clinfo|"
     r"mysql_config|pg_config|icu-config|xml2-config|curl-config|gfortran|f2py|autoreconf|"
     r"[\w.+-]+-config|(?:(?:ba)?sh\s+)?(?:\./)?configure|cl|link|lib|nm|readelf|objdump|"
     r"rm|cp|mv|"
