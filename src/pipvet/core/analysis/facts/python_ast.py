@@ -1821,6 +1821,41 @@ class _Collector(ast.NodeVisitor):
             )
         return False
 
+    def _builtin_classes(self, node: ast.comprehension) -> bool:
+        """``for name in dir(builtins) if isinstance(getattr(builtins, name), type)``: the names
+        of builtins' classes (its exceptions, say), never exec, eval or __import__ (functions)."""
+        it, target = node.iter, node.target
+        if not (
+            isinstance(it, ast.Call)
+            and isinstance(it.func, ast.Name)
+            and it.func.id == "dir"
+            and len(it.args) == 1
+            and self.folder.resolve(it.args[0]) in BUILTIN_ALIASES
+        ):
+            return False
+        tests = [  # every condition must hold: the parts of an `and`, never of an `or`
+            v
+            for c in node.ifs
+            for v in (c.values if isinstance(c, ast.BoolOp) and isinstance(c.op, ast.And) else [c])
+        ]
+        return any(
+            isinstance(t, ast.Call)
+            and isinstance(t.func, ast.Name)
+            and t.func.id == "isinstance"
+            and len(t.args) == 2
+            and isinstance(t.args[1], ast.Name)
+            and t.args[1].id == "type"
+            and isinstance(got := t.args[0], ast.Call)
+            and isinstance(got.func, ast.Name)
+            and got.func.id == "getattr"
+            and len(got.args) == 2
+            and isinstance(got.args[1], ast.Name)
+            and isinstance(target, ast.Name)
+            and got.args[1].id == target.id
+            and self.folder.resolve(got.args[0]) in BUILTIN_ALIASES
+            for t in tests
+        )
+
     def _bind_loop(self, target: ast.expr, iterable: ast.expr) -> None:
         if isinstance(target, ast.Name):
             self.name_lists.discard(target.id)
@@ -1830,6 +1865,8 @@ class _Collector(ast.NodeVisitor):
     def visit_comprehension(self, node: ast.comprehension) -> None:
         self.visit(node.iter)
         self._bind_loop(node.target, node.iter)
+        if isinstance(node.target, ast.Name) and self._builtin_classes(node):
+            self.listed_names.add(node.target.id)
         self.visit(node.target)
         for cond in node.ifs:
             self.visit(cond)
