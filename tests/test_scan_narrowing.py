@@ -4123,3 +4123,46 @@ def test_builtins_enumerated_by_name_still_hide_a_lookup(condition):
     """
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/executor.py": module})
     assert severities(result, "obfuscation.builtins-lookup") == {"high"}
+
+
+# -- values unpacked from a parameter are still the caller's -------------------------------------
+
+
+def test_code_unpacked_from_the_state_a_caller_hands_in_is_only_a_warning():
+    """pytools: ``__setstate__(self, obj)`` unpacks ``magic, functions, env = obj[1:]`` and
+    builds each function from ``for k, (name, code, defaults) in functions.items()``: the
+    unpickled state the caller loads, as a parameter itself is (medium, not hidden code)."""
+    src = """
+    import marshal
+    from types import FunctionType
+
+    class Module:
+        def __setstate__(self, obj):
+            magic, functions, env = obj[1:]
+            for k, (name, code_bytes, argdefs) in functions.items():
+                env[k] = FunctionType(marshal.loads(code_bytes), env, name=name)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/codegen.py": src})
+    assert severities(result, "intent.decode-execute") == {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+def test_code_unpacked_from_a_blob_of_the_module_stays_hidden():
+    src = """
+    import marshal
+    from types import FunctionType
+
+    STATE = (1, {"run": ("run", b"\\xe3\\x00\\x00\\x00\\x00\\x00\\x00\\x00", ())})
+
+    def load(obj=STATE):
+        magic, functions = obj
+        for k, (name, code_bytes, argdefs) in functions.items():
+            FunctionType(marshal.loads(code_bytes), globals())()
+
+    def start():
+        magic, functions = STATE
+        for k, (name, code_bytes, argdefs) in functions.items():
+            FunctionType(marshal.loads(code_bytes), globals())()
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/codegen.py": src})
+    assert "high" in severities(result, "intent.decode-execute")

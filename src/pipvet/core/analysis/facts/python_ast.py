@@ -1760,7 +1760,7 @@ class _Collector(ast.NodeVisitor):
         ``s.strip()``): still only what the caller passed."""
         if self._is_param(node) or self._command_line(node):
             return True  # (the program's arguments: what the user who runs it hands over)
-        field = isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)
+        field = isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant | ast.Slice)
         if field or isinstance(node, ast.Attribute):
             # (not the object's own state: ``self.blob`` may be a constant of the package)
             base = node.value  # type: ignore[attr-defined]
@@ -1949,6 +1949,13 @@ class _Collector(ast.NodeVisitor):
             for elt in target.elts:
                 if isinstance(elt, ast.Name) and labels:
                     self.scope.labels[elt.id] = labels
+            # a, (b, c) = param / for k, (n, code) in param.items(): still the caller's values
+            handed = self._from_param(value)
+            for name in _target_names(target):
+                if handed:
+                    self.scope.params.add(name)
+                else:
+                    self.scope.params.discard(name)
         elif isinstance(target, ast.Attribute) and _dotted(target) is not None:
             # self.token = secret -> self.token carries the label, not all of self
             labels = self.labels_of(value)
@@ -2415,6 +2422,17 @@ class _NodeFields(dict):
 
 
 _NODE_FIELDS: dict[type, tuple[str, ...]] = _NodeFields()
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    """The names an unpacking target binds (``a, (b, *c)``)."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for elt in target.elts for n in _target_names(elt)]
+    return []
 
 
 def walk(root: ast.AST, skip: frozenset[int] | set[int] = frozenset()) -> list[ast.AST]:
