@@ -405,9 +405,8 @@ def without_prose(text: str) -> str:
             spans.append((tok.start, tok.end))
     if not spans:
         return text
-    lines = text.splitlines(keepends=True)
     starts = [0]
-    for line in lines:
+    for line in io.StringIO(text).readlines():  # the lines the tokenizer numbered
         starts.append(starts[-1] + len(line))
     out = list(text)
     for (row, col), (end_row, end_col) in spans:
