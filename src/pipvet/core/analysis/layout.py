@@ -42,6 +42,36 @@ BUILD_TOOLS = ("setuptools", "hatch", "flit", "poetry", "pdm", "scikit-build", "
 PY_SUFFIXES = (".py", ".pyw")
 
 
+def pth_package_data(artifact: Artifact) -> set[str]:
+    """``.pth`` files of an sdist inside a package's folder (``pkg/assets/model.pth``, PyTorch
+    weights installed as package data): a build puts them in that package, where ``site`` never
+    reads them, unless its configuration can put them elsewhere. So not when setup.py, setup.cfg
+    or pyproject.toml names ``.pth`` at all or lists ``data_files``, nor outside a package."""
+    pths = [
+        m.path
+        for m in artifact.members
+        if m.path.lower().endswith(".pth") and "!/" not in m.path and m.path.count("/") >= 2
+    ]
+    if not pths or artifact.kind in ("wheel", "installed"):
+        return set()  # (a wheel's own layout says where each lands: role_of)
+    top = pths[0].split("/")[0]
+    config = "\n".join(
+        m.data.decode("utf-8", "replace").lower()
+        for m in artifact.members
+        if m.path in (f"{top}/{name}" for name in BUILD_CONFIGS)
+    )
+    if not config or ".pth" in config or "data_files" in config or "data-files" in config:
+        return set()
+    packages = {
+        m.path.rpartition("/")[0] for m in artifact.members if m.path.endswith("/__init__.py")
+    }
+    return {
+        path
+        for path in pths
+        if any("/".join(path.split("/")[:i]) in packages for i in range(2, path.count("/") + 1))
+    }
+
+
 def sdist_tooling(artifact: Artifact) -> list[str]:
     """Python files of an sdist that installing neither installs nor runs (see module doc)."""
     folders: dict[str, list[str]] = {}
