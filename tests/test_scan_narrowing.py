@@ -4045,6 +4045,17 @@ def test_a_build_fetching_its_library_for_the_target_triple_sends_no_secret():
     assert result.verdict == "suspicious"  # a build's download stays worth blocking
 
 
+def test_a_build_fetching_the_binary_for_the_machine_it_is_told_sends_no_secret():
+    """fiftyone-db: `MACHINE = os.environ.get("FODB_MACHINE", platform.machine())` (and
+    FODB_SYSTEM) picks which MongoDB build its wheel step downloads: a setting."""
+    head = 'import platform\nMACHINE = os.environ.get("FODB_MACHINE", platform.machine())\n'
+    head += 'SYSTEM = os.environ.get("FODB_SYSTEM", platform.system())\n'
+    url = 'f"{REPO}/{SYSTEM}-{MACHINE}.tgz"'
+    setup = _ASSET.replace("REPO = ", head + "REPO = ").format(url=url)
+    result = scan({"setup.py": setup, "demo/__init__.py": ""})
+    assert not found(result, "intent.exfiltration")
+
+
 @pytest.mark.parametrize(
     "url",
     [

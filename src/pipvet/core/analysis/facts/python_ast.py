@@ -324,12 +324,13 @@ _ENV_GETTER_ATTRS = frozenset(g.rsplit(".", 1)[-1] for g in ENV_GETTERS)
 _ENVIRON_ATTRS = frozenset(e.rsplit(".", 1)[-1] for e in ENVIRONS)
 # Environment variables that configure a program (proxies, certificates, logging, locale...)
 # or describe the toolchain a build targets (CUDA_VERSION, CUDA_HOME, ROCM_ROOT, TARGET_ARCH,
-# ZIG_TRIPLE, CARGO_BUILD_TARGET), or the cloud region a client talks to (AWS_REGION: where, not
-# who); HOME itself is where the user's files are
+# ZIG_TRIPLE, CARGO_BUILD_TARGET, FODB_MACHINE and FODB_SYSTEM overriding platform.machine()
+# and .system()), or the cloud region a client talks to (AWS_REGION: where, not who); HOME itself
+# is where the user's files are
 CONFIG_ENV = re.compile(
     r"(proxy|ca_?bundle|ca_?certs?|ssl|tls|cert_?(file|dir)|timeout|debug|verbose|log_?level|"
     r"^lang$|^lc_|^term$|color|^pager$|^editor$|^columns$|^lines$|^tz$|^no_proxy$|"
-    r"^version$|_(version|home|root|arch)$|(^|_)(region|triple|target|platform)$)",  # (not HOME)
+    r"^version$|_(version|home|root|arch|machine|system)$|(^|_)(region|triple|target|platform)$)",
     re.I,
 )
 # an environment variable named as an address: where to connect, as the user configured it
