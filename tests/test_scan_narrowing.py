@@ -4119,6 +4119,38 @@ def test_collecting_the_exception_classes_of_builtins_hides_no_call():
     assert result.verdict not in FLAGGED
 
 
+def test_a_builtin_looked_up_only_to_be_tested_hides_no_call():
+    """abstra: its language server lists builtin functions' names, `{n for n in dir(builtins)
+    if callable(getattr(builtins, n, None))}`: what the lookup finds is only tested."""
+    module = """
+    import builtins as _b
+
+    FUNCS = {n for n in dir(_b) if callable(getattr(_b, n, None))}
+    KINDS = {n: type(getattr(_b, n)).__name__ for n in dir(_b)}
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/server.py": module})
+    assert not found(result, "obfuscation.builtins-lookup")
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        "f = getattr(_b, n)\n        f(CODE)",  # the lookup kept, then called
+        "if callable(getattr(_b, n)):\n            getattr(_b, n)(CODE)",  # tested, then called
+    ],
+)
+def test_a_builtin_looked_up_and_called_is_still_hidden(use):
+    module = f"""
+    import builtins as _b
+    CODE = "print(1)"
+
+    def run(n):
+        {use}
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/server.py": module})
+    assert found(result, "obfuscation.builtins-lookup")
+
+
 @pytest.mark.parametrize(
     "condition",
     [

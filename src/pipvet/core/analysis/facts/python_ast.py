@@ -108,6 +108,10 @@ def sink_hint_lines(text: str) -> list[int]:
     return hinted
 
 
+# builtins that only tell what kind of thing a value is: given a lookup's result, they call nothing
+TYPE_TESTS = frozenset({"callable", "isinstance", "issubclass", "type", "id", "hash", "bool"})
+
+
 def runs_argument(name: str | None) -> bool:
     """A call that runs its first argument as a command line or as Python code."""
     return name is not None and (name in RUN_CODE or name.startswith(RUN_SINKS))
@@ -892,6 +896,7 @@ class _Collector(ast.NodeVisitor):
         self.silenced = 0  # inside try blocks whose handlers swallow every error
         self.guarded = 0  # inside if branches and except handlers
         self.statement_call: ast.Call | None = None  # a call whose result is thrown away
+        self.tested: set[int] = set()  # calls whose result is only given to TYPE_TESTS
         # the package's own state files under the home folder (``_own_state``): names of files
         # it both writes and reads there. Found by a first pass (``written_home``), then used by
         # a second one: a path to such a file says nothing of whose home it is
@@ -2089,10 +2094,14 @@ class _Collector(ast.NodeVisitor):
             and len(node.args) >= 2
             and self.folder.fold(node.args[1]) is None
             and not (isinstance(node.args[1], ast.Name) and node.args[1].id in self.listed_names)
+            and id(node) not in self.tested
         ):
             base = self.folder.resolve(node.args[0])
             if base in BUILTIN_ALIASES:
                 self.facts.dynamic_builtins.append((node.lineno, self.where))
+        if name in TYPE_TESTS:
+            # callable(getattr(builtins, n)): what a lookup finds, only tested, is never called
+            self.tested.update(id(a) for a in node.args if isinstance(a, ast.Call))
         if self.where != WHERE_MAINTAINER:
             # the main block's calls run when the file is run as a script (``MAIN_CALLER``)
             top = MAIN_CALLER if self.where == WHERE_MAIN else MODULE_CALLER
