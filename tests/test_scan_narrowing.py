@@ -4252,3 +4252,19 @@ def test_a_pth_the_build_may_put_at_the_top_of_site_packages_still_runs(extra, p
     setup_extra = extra.replace("FILES", '["demo/assets/full.pth"]')
     result = _sdist_with_pth(setup_extra, pth=hostile, path=path)
     assert result.verdict == "malicious"
+
+
+def test_a_file_opened_by_keywords_only_is_read_without_error():
+    """``open(file=path, mode="wb")``: no positional path to take the name of (a review found
+    the data-file check indexing one)."""
+    module = """
+    import requests
+
+    def save(path):
+        response = requests.get("https://example.net/a")
+        with open(file=path, mode="wb") as fh:
+            fh.write(response.content)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/save.py": module})
+    assert severities(result, "intent.drop-payload") == {"medium"}
+    assert not found(result, "analysis.unreadable")

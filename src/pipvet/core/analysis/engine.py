@@ -470,11 +470,7 @@ def _runs_other_files(calls: list[CallFact], run: CallFact, python2: set[str]) -
     ``setup.py`` running ``pkg/version.py`` cannot be editing ``bin/tool.py`` before it runs."""
     if not run.labels or not run.labels <= {"file"}:
         return False
-    opened = [
-        file_name(str(c.args[0])) if c.args and c.args[0] else c.path_name
-        for c in calls
-        if c.func == run.func and c.name in FILE_OPENERS
-    ]
+    opened = [c.opened_name for c in calls if c.func == run.func and c.name in FILE_OPENERS]
     if not opened or "" in opened:
         return False  # a path computed at run time, to its name, may be any file
     names = {file_name(p) for p in python2}

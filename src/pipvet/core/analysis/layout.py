@@ -54,11 +54,10 @@ def pth_package_data(artifact: Artifact) -> set[str]:
     ]
     if not pths or artifact.kind in ("wheel", "installed"):
         return set()  # (a wheel's own layout says where each lands: role_of)
-    top = pths[0].split("/")[0]
     config = "\n".join(
-        m.data.decode("utf-8", "replace").lower()
-        for m in artifact.members
-        if m.path in (f"{top}/{name}" for name in BUILD_CONFIGS)
+        f.data.decode("utf-8", "replace").lower()
+        for name in BUILD_CONFIGS
+        if (f := _top_file(artifact, name)) is not None
     )
     if not config or ".pth" in config or "data_files" in config or "data-files" in config:
         return set()

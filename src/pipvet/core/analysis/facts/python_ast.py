@@ -548,6 +548,12 @@ class CallFact:
     # (``os.path.join(HERE, "pkg", "version.py")``): that name, else ""
     path_name: str = ""
 
+    @property
+    def opened_name(self) -> str:
+        """The name of the file an opener opens: of its folded path, or ``path_name``; ""
+        when the name is computed at run time."""
+        return file_name(self.args[0]) if self.args and self.args[0] else self.path_name
+
 
 @dataclass(frozen=True)
 class ClassFact:
@@ -1451,15 +1457,7 @@ class _Collector(ast.NodeVisitor):
             node, expanded = stack.pop()
             if id(node) in self._labels:
                 continue
-            children = [
-                c
-                for c in (
-                    (node.body, node.orelse)
-                    if isinstance(node, ast.IfExp)
-                    else ast.iter_child_nodes(node)
-                )
-                if not isinstance(c, _LABEL_FREE)
-            ]
+            children = [c for c in _label_children(node) if not isinstance(c, _LABEL_FREE)]
             if not expanded:
                 stack.append((node, True))
                 stack.extend((c, False) for c in children if id(c) not in self._labels)
@@ -2432,6 +2430,17 @@ class _NodeFields(dict):
 
 
 _NODE_FIELDS: dict[type, tuple[str, ...]] = _NodeFields()
+
+
+def _label_children(node: ast.AST) -> list[ast.AST]:
+    """The child nodes a value's labels flow from (``_LABEL_FIELDS``), in field order."""
+    out: list[ast.AST] = []
+    for name in _LABEL_FIELDS[type(node)]:
+        value = getattr(node, name, None)
+        out.extend(
+            v for v in (value if isinstance(value, list) else (value,)) if isinstance(v, ast.AST)
+        )
+    return out
 
 
 def _target_names(target: ast.expr) -> list[str]:

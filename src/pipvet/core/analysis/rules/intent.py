@@ -561,10 +561,7 @@ def _persists(call: CallFact) -> bool:
         return True
     if name.rpartition(".")[2] in WRITE_METHODS and not name.startswith("sys.std"):
         return True
-    if name in OPEN_CALLS:
-        mode = call.args[1] if len(call.args) > 1 else dict(call.kwargs).get("mode")
-        return bool(mode) and any(ch in mode for ch in "wax+")
-    return False
+    return name in OPEN_CALLS and _write_mode(call)
 
 
 def _persistence(ctx: FileContext) -> list[Finding]:
@@ -892,9 +889,7 @@ def _opens_data_file(calls: list[CallFact], func: str | None) -> bool:
     """Every file the function opens for writing has a constant name in a data format
     (``open(os.path.join(cache, "markers.xlsx"), "wb")``), and it opens at least one."""
     names = [
-        (c.args[0] and file_name(c.args[0])) or c.path_name
-        for c in calls
-        if c.name in OPEN_CALLS and c.func == func and _write_mode(c)
+        c.opened_name for c in calls if c.name in OPEN_CALLS and c.func == func and _write_mode(c)
     ]
     return bool(names) and all(DATA_FILE.search(n) for n in names)
 
