@@ -4268,3 +4268,48 @@ def test_a_file_opened_by_keywords_only_is_read_without_error():
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/save.py": module})
     assert severities(result, "intent.drop-payload") == {"medium"}
     assert not found(result, "analysis.unreadable")
+
+
+# -- a table of names that takes nothing: an attack tool's settings ----------------------------
+
+ATTACK_SETTINGS = """
+    import os
+
+    # out-of-band servers for blind injection checks (override with --oob-server)
+    OOB_SERVERS = ("oast.fun", "oast.pro", "oast.live")
+    # payload for the file-read check: the server echoes the file it was tricked into reading
+    FILE_READ_PAYLOAD = "' UNION SELECT LOAD_FILE('/etc/passwd'),NULL-- -"
+    HOME_KEY = "~/.ssh/id_rsa"
+    VERBOSE = os.environ.get("TOOL_VERBOSE") == "1"
+"""
+
+
+def test_a_settings_table_naming_callback_hosts_and_secret_paths_is_not_blocked():
+    """sqlmap's settings: interactsh hosts and payload strings naming /etc/passwd in a module
+    imported by the package, which neither reads files, runs processes nor talks to a network."""
+    files = {
+        "setup.py": SETUP,
+        "demo/__init__.py": "from demo import settings\n",
+        "demo/settings.py": ATTACK_SETTINGS,
+    }
+    result = scan(files)
+    assert severities(result, "indicator.tunnel-or-callback") == {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "import shutil\nshutil.copy(os.path.expanduser(HOME_KEY), '/tmp/k')\n",  # takes a file
+        "import glob\nFOUND = glob.glob(os.path.expanduser('~/.ssh/*'))\n",  # lists them
+        "import subprocess\nsubprocess.run(['tar', 'czf', '/tmp/k.tgz', HOME_KEY])\n",
+        "import zlib\nexec(zlib.decompress(b'x\\x9c'))\n",  # runs code it hides: may do any
+    ],
+)
+def test_a_callback_host_beside_secret_paths_the_module_takes_still_blocks(extra):
+    files = {
+        "setup.py": SETUP,
+        "demo/__init__.py": "from demo import settings\n",
+        "demo/settings.py": textwrap.dedent(ATTACK_SETTINGS) + extra,
+    }
+    assert severities(scan(files), "indicator.tunnel-or-callback") == {"high"}

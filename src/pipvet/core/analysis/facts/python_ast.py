@@ -241,6 +241,7 @@ WATCHED_ROOTS = (SINK_ROOTS - {"?"}) | frozenset(
         "dropbox",
         "getpass",
         "git",
+        "glob",
         "gzip",
         "importlib",
         "io",
@@ -276,6 +277,7 @@ WATCHED_ROOTS = (SINK_ROOTS - {"?"}) | frozenset(
         "win32crypt",
         "winreg",
         "wmi",
+        "zipfile",
         "zlib",
     ]
 )

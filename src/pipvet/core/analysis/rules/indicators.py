@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from pipvet.core.analysis.facts.python_ast import SINK_BUILTINS
 from pipvet.core.analysis.model import Finding
 from pipvet.core.analysis.rules import (
     WHEN_CALL,
@@ -22,6 +23,7 @@ from pipvet.core.analysis.rules import (
 from pipvet.core.analysis.rules.capabilities import (
     CREDENTIAL_NEEDLES,
     CREDENTIAL_PATHS,
+    PROCESS,
     is_network,
 )
 from pipvet.core.analysis.rules.intent import network_command
@@ -329,8 +331,30 @@ def _contacted_on_load(ctx: FileContext, line: int | None) -> bool:
 
 
 def _names_secrets(ctx: FileContext) -> bool:
-    """The file names a credential store (``capability.credential-path``'s paths)."""
-    return bool(ctx.find_paths(CREDENTIAL_PATHS, needles=CREDENTIAL_NEEDLES))
+    """The file names a credential store (``capability.credential-path``'s paths) and handles
+    files, processes or the network, or runs code it builds (which may do any of those): a table
+    of names that does none of it (an attack tool's settings, its payload strings holding
+    ``/etc/passwd``) takes nothing from anywhere."""
+    if not ctx.find_paths(CREDENTIAL_PATHS, needles=CREDENTIAL_NEEDLES):
+        return False
+    facts = ctx.facts
+    return facts is None or any(_takes_or_sends(c.name) for c in facts.calls)
+
+
+# calls that read, copy, list or pack files (the last part of a call's name)
+FILE_HANDLING = frozenset(
+    {"open", "read_text", "read_bytes", "copy", "copy2", "copyfile", "copytree", "listdir"}
+    | {"scandir", "walk", "glob", "iglob", "rglob", "iterdir", "ZipFile", "make_archive"}
+)
+
+
+def _takes_or_sends(name: str) -> bool:
+    return (
+        is_network(name)
+        or name in PROCESS
+        or name in SINK_BUILTINS
+        or name.rpartition(".")[2] in FILE_HANDLING
+    )
 
 
 # addresses that block in a module only when loading it contacts the network (see ``check``)
