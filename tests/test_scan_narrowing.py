@@ -4313,3 +4313,45 @@ def test_a_callback_host_beside_secret_paths_the_module_takes_still_blocks(extra
         "demo/settings.py": textwrap.dedent(ATTACK_SETTINGS) + extra,
     }
     assert severities(scan(files), "indicator.tunnel-or-callback") == {"high"}
+
+
+# -- deleting a folder below its own, not itself ----------------------------------------------
+
+PURGE_SETUP = """
+    import os
+    import shutil
+    from setuptools import setup
+
+    def purge_sub_dir(path):
+        shutil.rmtree(os.path.join(os.path.dirname(__file__), path))
+
+    purge_sub_dir("build")
+    setup(name="demo")
+"""
+
+
+def test_setup_purging_a_folder_below_its_own_is_no_self_delete():
+    """oauth2-client's setup.py: ``rmtree(join(dirname(__file__), path))`` removes a folder of
+    the build (``build/``), not setup.py nor the folder it lives in."""
+    result = scan({"setup.py": PURGE_SETUP, "demo/__init__.py": ""})
+    assert not found(result, "intent.self-delete")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "os.path.dirname(__file__)",  # its own folder
+        "os.path.abspath(__file__)",
+        "sys.argv[0]",
+        'os.path.join(os.path.dirname(__file__), "loader.py")',  # code beside it
+        'pathlib.Path(__file__).parent / "stage2.exe"',
+    ],
+)
+def test_setup_deleting_itself_or_code_beside_it_still_blocks(target):
+    src = textwrap.dedent(PURGE_SETUP).replace(
+        "os.path.join(os.path.dirname(__file__), path)", target
+    )
+    src = "import sys, pathlib\n" + src
+    result = scan({"setup.py": src, "demo/__init__.py": ""})
+    assert severities(result, "intent.self-delete") == {"high"}

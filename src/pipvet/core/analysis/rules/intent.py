@@ -1099,10 +1099,24 @@ def _network_socket(call: CallFact) -> bool:
 
 
 DELETERS = frozenset({"os.remove", "os.unlink", "shutil.rmtree", "pathlib.Path.unlink"})
-# the code's own file: __file__ (absolute or its folder), or the script that was started
+# the code's own file: __file__ (absolute or its folder), or the script that was started;
+# ``under`` when a path below it is built from it (``join(dirname(__file__), "build")``)
 OWN_FILE = re.compile(
     r"\(\s*(?:(?:os\.path\.)?(?:abspath|realpath|dirname)\(\s*)*(?:__file__|sys\.argv\[0\])"
+    r"(?:\s*\))*(?P<under>\s*[,/+]|\.parent\s*/|\.(?:parent\.)*joinpath\()?"
 )
+# a file of code named beside it (``join(dirname(__file__), "loader.py")``)
+CODE_NAME = re.compile(r"""["'][^"']*\.(?:pyc?|pyw|exe|dll|so|bat|cmd|ps1|sh|vbs|js)["']""", re.I)
+
+
+def _deletes_own_code(text: str) -> bool:
+    """A deleting call's text removes the code's own file or folder, or a file of code beside
+    it; a folder or data file below its own folder (setup.py purging ``build/``, a cache file
+    next to a module) is not its code."""
+    for m in OWN_FILE.finditer(text):
+        if m.group("under") is None or CODE_NAME.search(text, m.end()):
+            return True
+    return False
 
 
 def _self_delete(ctx: FileContext) -> list[Finding]:
@@ -1110,7 +1124,7 @@ def _self_delete(ctx: FileContext) -> list[Finding]:
     ran cannot be read afterwards. Honest modules never remove themselves."""
     assert ctx.facts is not None
     for call in ctx.facts.calls:
-        if call.name in DELETERS and OWN_FILE.search(call.text):
+        if call.name in DELETERS and _deletes_own_code(call.text):
             when = ctx.when(call)
             return [
                 finding(
