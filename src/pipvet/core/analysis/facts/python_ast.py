@@ -638,11 +638,15 @@ def maintainer_command(word: str) -> bool:
     return word in MAINTAINER_COMMANDS or _MAINTAINER_WORDS.search(word) is not None
 
 
-def maintainer_commands(test: ast.expr) -> list[ast.expr] | None:
+def maintainer_commands(
+    test: ast.expr, is_command: Callable[[str], bool] = maintainer_command
+) -> list[ast.expr] | None:
     """The sides of ``test`` when it asks whether the command given is a maintainer's
-    (``sys.argv[-1] == "publish"``, ``"upload" in sys.argv``, ``sys.argv[-1].startswith(
-    "publish")``), else None. Only ``==``, ``in`` and a prefix test: under ``!=`` or ``not in``
-    the branch runs on every other command, installs too."""
+    (``sys.argv[-1] == "publish"``, ``"upload" in sys.argv``, ``sys.argv[1] in ("upload",
+    "publish")``, ``sys.argv[-1].startswith("publish")``), else None; ``is_command`` says which
+    words are (a prefix, only a maintainer's: ``"b"`` starts ``bdist_wheel``). Only ``==``,
+    ``in`` and a prefix test: under ``!=`` or ``not in`` the branch runs on every other command,
+    installs too."""
     if (
         isinstance(test, ast.Call)
         and isinstance(test.func, ast.Attribute)
@@ -665,8 +669,15 @@ def maintainer_commands(test: ast.expr) -> list[ast.expr] | None:
     if not isinstance(test.ops[0], (ast.Eq, ast.In)):
         return None
     sides = [test.left, *test.comparators]
-    words = [s.value for s in sides if isinstance(s, ast.Constant) and isinstance(s.value, str)]
-    return sides if words and all(maintainer_command(w) for w in words) else None
+    words: list[object] = []
+    for side in sides:
+        if isinstance(side, ast.Constant) and isinstance(side.value, str):
+            words.append(side.value)
+        elif isinstance(test.ops[0], ast.In) and isinstance(side, (ast.Tuple, ast.List, ast.Set)):
+            words += [e.value if isinstance(e, ast.Constant) else None for e in side.elts]
+    if not words or not all(isinstance(w, str) and is_command(w) for w in words):
+        return None
+    return sides
 
 
 _BLOCKS = (ast.If, ast.Try, ast.With, ast.For, ast.While, getattr(ast, "TryStar", ast.Try))

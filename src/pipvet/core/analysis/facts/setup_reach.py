@@ -15,6 +15,8 @@ Two kinds of code in setup.py run only on a person's request, never by installin
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pipvet.core.analysis.facts.python_ast import maintainer_command, maintainer_commands, walk
@@ -30,6 +32,20 @@ INSTALL_COMMANDS = frozenset(
     | {"install", "install_lib", "install_headers", "install_scripts", "install_data"}
     | {"install_egg_info", "install_clib", "easy_install", "config", "saveopts", "setopt"}
 )
+
+# a command word (not an option, nor a file name such as ``setup.py``)
+_COMMAND_WORD = re.compile(r"[a-z][a-z0-9_-]*")
+
+
+def never_installs(word: str) -> bool:
+    """A setup.py command no installer gives it: a maintainer's (``upload``), or any command
+    word that is not an install command (``sdist``, ``clean``, a project's own ``syncci``).
+    Not an option (``--cuda``): a person may hand one through pip (``--config-settings``)."""
+    name = word.strip().lower()
+    return maintainer_command(name) or (
+        _COMMAND_WORD.fullmatch(name) is not None and name not in INSTALL_COMMANDS
+    )
+
 
 # names that let code reach a function without naming it
 _DYNAMIC_LOOKUPS = frozenset(
@@ -58,13 +74,16 @@ def setup_reach(text: str) -> SetupReach:
 
 def reach_of_tree(tree: ast.Module) -> SetupReach:
     """``setup_reach`` of a setup.py already parsed."""
+    argv_names = _argv_names(tree)
+    branches = _command_branches(tree, argv_names)
     if not any(isinstance(stmt, _DEFINITIONS) for stmt in tree.body):
-        return NOTHING  # no top-level function or class: nothing to find dead or maintainer-only
+        # no top-level function or class: nothing to find dead or maintainer-only
+        return SetupReach(frozenset(), tuple(branches)) if branches else NOTHING
     loaded: set[str] = set()
     constants: dict[str, int] = {}  # string constant -> how often it occurs
     registered: dict[str, set[str]] = {}  # class name -> cmdclass keys it is registered under
     keys: dict[str, int] = {}  # command name -> how often it is a registration's key
-    for node in _walk_install_time(tree):
+    for node in _walk_install_time(tree, argv_names):
         if isinstance(node, ast.Name):
             if not isinstance(node.ctx, ast.Store):
                 loaded.add(node.id)
@@ -81,7 +100,7 @@ def reach_of_tree(tree: ast.Module) -> SetupReach:
                     _register(registered, keys, target.slice, node.value)
     dynamic = bool(loaded & _DYNAMIC_LOOKUPS)
     dead: set[str] = set()
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int]] = branches
     texts = "\0".join(constants)  # a function's name inside any constant (no name holds a NUL)
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -107,11 +126,9 @@ def _never_installs(command: str, constants: dict[str, int], keys: dict[str, int
     return bool(name) and name not in INSTALL_COMMANDS and named_elsewhere <= 0
 
 
-def _walk_install_time(tree: ast.Module) -> list[ast.AST]:
-    """Every node of the module except the bodies of its top-level maintainer branches
-    (``if sys.argv[-1] == "publish":``, ``command = sys.argv[-1]; if command == "coverage":``):
-    what only they name never runs when an installer runs setup.py."""
-    argv_names = {
+def _argv_names(tree: ast.Module) -> set[str]:
+    """Module-level names given an item of ``sys.argv`` (``command = sys.argv[-1]``)."""
+    return {
         stmt.targets[0].id
         for stmt in tree.body
         if isinstance(stmt, ast.Assign)
@@ -120,21 +137,45 @@ def _walk_install_time(tree: ast.Module) -> list[ast.AST]:
         and isinstance(stmt.value, ast.Subscript)
         and ast.unparse(stmt.value.value) == "sys.argv"
     }
-    skipped: set[int] = set()
+
+
+def _maintainer_arms(tree: ast.Module, argv_names: set[str]) -> Iterator[list[ast.stmt]]:
+    """The bodies of the top-level branches taken only on a command no installer gives
+    (``if sys.argv[-1] == "publish":``, ``if "sdist" in sys.argv:``, ``command = sys.argv[-1];
+    if command == "coverage":``); an ``elif`` chain's arms one by one."""
     for stmt in tree.body:
         branch = stmt
         while isinstance(branch, ast.If):
             if _maintainer_test(branch.test, argv_names):
-                skipped.update(id(s) for s in branch.body)
+                yield branch.body
             branch = branch.orelse[0] if len(branch.orelse) == 1 else None
+
+
+def _command_branches(tree: ast.Module, argv_names: set[str]) -> list[tuple[int, int]]:
+    """(first, last) lines of ``_maintainer_arms``."""
+    return [
+        (body[0].lineno, body[-1].end_lineno or body[-1].lineno)
+        for body in _maintainer_arms(tree, argv_names)
+    ]
+
+
+def _walk_install_time(tree: ast.Module, argv_names: set[str]) -> list[ast.AST]:
+    """Every node of the module except the bodies of ``_maintainer_arms``: what only they name
+    never runs when an installer runs setup.py."""
+    skipped = {id(s) for body in _maintainer_arms(tree, argv_names) for s in body}
     return walk(tree, skipped)
 
 
 def _maintainer_test(test: ast.expr, argv_names: set[str]) -> bool:
-    sides = maintainer_commands(test)
+    """``test`` asks whether setup.py's command is one no installer gives (``never_installs``);
+    of a conjunction, one such test is enough (``len(sys.argv) > 1 and sys.argv[1] == "x"``)."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_maintainer_test(value, argv_names) for value in test.values)
+    sides = maintainer_commands(test, never_installs)
     return sides is not None and any(
         (isinstance(s, ast.Name) and s.id in argv_names)
         or (isinstance(s, ast.Subscript) and ast.unparse(s.value) == "sys.argv")
+        or ast.unparse(s) == "sys.argv"
         for s in sides
     )
 
