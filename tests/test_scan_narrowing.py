@@ -4405,3 +4405,44 @@ def test_a_setup_branch_an_install_may_take_still_runs_at_install(test):
         setup(name="demo")
     """
     assert scan({"setup.py": src}).verdict == "malicious"
+
+
+# -- a download written into memory is on no disk ----------------------------------------------
+
+PLUGIN_INSTALLER = """
+    import io
+    import subprocess
+    import sys
+    import zipfile
+
+    import requests
+
+    def install_plugin(url, dest):
+        zip_data = requests.get(url).content
+        zip_file = io.BytesIO()
+        zip_file.write(zip_data)
+        zipfile.ZipFile(zip_file).extractall(dest)
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "-r", dest + "/reqs.txt"])
+"""
+
+
+def test_a_download_written_into_a_buffer_in_memory_is_no_dropped_file():
+    """nikola's plugin installer: the zip is written into an ``io.BytesIO``, unpacked, and
+    pip installs the plugin's requirements: no file was dropped and run."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/plugin.py": PLUGIN_INSTALLER}
+    result = scan(files)
+    assert not [f for f in found(result, "intent.drop-payload") if f.severity == "high"]
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "buffer",
+    [
+        'open(dest + "/plugin.exe", "wb")',
+        'io.BytesIO() if dest else open(dest + "/plugin.exe", "wb")',  # a file or memory
+    ],
+)
+def test_a_download_written_to_a_file_and_run_still_blocks(buffer):
+    module = textwrap.dedent(PLUGIN_INSTALLER).replace("io.BytesIO()", buffer, 1)
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/plugin.py": module}
+    assert "high" in severities(scan(files), "intent.drop-payload")

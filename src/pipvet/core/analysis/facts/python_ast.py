@@ -81,6 +81,7 @@ SOCKET_CALLS = frozenset({"send", "sendall", "sendto", "sendmsg", "connect", "co
 # a socket of the AF_UNIX family: a file on this machine, for talking to a local process; its
 # calls are named ``socket.unix.*`` and reach no network
 LOCAL_SOCKET = "local-socket"
+MEMORY_BUFFER = "memory-buffer"  # an io.BytesIO or io.StringIO made here
 _SINK_HINTS = ("system", "popen", "Popen", "subprocess", "exec", "eval", "spawn", "startfile")
 # ("execute", a database cursor's method on most lines of an ORM, names no sink)
 _SINK_HINT = re.compile("|".join(map(re.escape, _SINK_HINTS)).replace("exec", "exec(?!ut)"))
@@ -453,6 +454,17 @@ ARCHIVE_OPENERS = frozenset(
     }
 )
 WRITE_METHODS = frozenset({"write", "write_text", "writelines", "write_bytes"})
+MEMORY_WRITES = "io.BytesIO."  # the name of a write into a buffer in memory
+
+
+def writes_file(name: str) -> bool:
+    """``f.write``, ``Path.write_bytes``...: writing to a file (not to the terminal, nor into a
+    buffer in memory)."""
+    return name.rpartition(".")[2] in WRITE_METHODS and not name.startswith(
+        ("sys.std", MEMORY_WRITES)
+    )
+
+
 ROUND_TRIP_LOADS = frozenset({"pickle.loads", "cPickle.loads", "dill.loads", "marshal.loads"})
 
 # Calls whose result carries a label, by resolved name.
@@ -512,6 +524,11 @@ LABEL_SOURCES: dict[str, str] = {
     "requests.session": HTTP_CLIENT,
     "httpx.Client": HTTP_CLIENT,
     "urllib3.PoolManager": HTTP_CLIENT,
+    # buffers in memory: writing to one puts nothing on disk
+    "io.BytesIO": MEMORY_BUFFER,
+    "io.StringIO": MEMORY_BUFFER,
+    "StringIO.StringIO": MEMORY_BUFFER,
+    "cStringIO.StringIO": MEMORY_BUFFER,
 }
 # programs that fetch what they are given (run without a shell, they run none of it)
 FETCH_PROGRAMS = frozenset({"curl", "wget", "aria2c", "curl.exe", "wget.exe"})
@@ -2093,7 +2110,13 @@ class _Collector(ast.NodeVisitor):
         elif name == "socket.socket" and self._local_socket(node, name):
             name = "socket.unix.socket"
         if name is None and isinstance(func, ast.Attribute) and func.attr in WATCHED_METHODS:
-            name = "?." + node.func.attr
+            held = self.labels_of(func.value) if func.attr in WRITE_METHODS else _NO_LABELS
+            if MEMORY_BUFFER in held and "file" not in held:
+                # buf = io.BytesIO(); buf.write(data): into memory (not a buffer or a file
+                # chosen at run time, ``io.BytesIO() if test else open(path, "wb")``)
+                name = MEMORY_WRITES + func.attr
+            else:
+                name = "?." + node.func.attr
         if name is not None and self._watched(name):
             self._record(node, name)
         if name in ARCHIVE_OPENERS and self._opens_download(node):
@@ -2310,7 +2333,7 @@ class _Collector(ast.NodeVisitor):
         code = args[0] if name in ("exec", "eval", "compile", "execfile") and args else None
         if code and (computed or len(code) >= 16):
             self.facts.payloads.append((node.lineno, code))
-        written = name.rpartition(".")[2] in WRITE_METHODS and not name.startswith("sys.std")
+        written = writes_file(name)
         if written and args and args[0] and len(args[0]) >= 16:
             func = self.func_stack[-1] if self.func_stack else None
             self.facts.written.append((node.lineno, func, args[0]))

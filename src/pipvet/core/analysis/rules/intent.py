@@ -22,9 +22,9 @@ from pipvet.core.analysis.facts.python_ast import (
     FIXED_SOURCE,
     HIDDEN_CODE_LABELS,
     MODULE_CALLER,
-    WRITE_METHODS,
     CallFact,
     ModuleFacts,
+    writes_file,
     written_and_run,
 )
 from pipvet.core.analysis.facts.syntax import code_lines, parse_python
@@ -271,7 +271,7 @@ def check(ctx: FileContext) -> list[Finding]:
                     out.append(
                         finding(rule, "intent", _serious(when), ctx, call.line, message, m.group(0))
                     )
-        written = call.labels & DROPPED and _writes(name)
+        written = call.labels & DROPPED and writes_file(name)
         if written and not call.labels & {"decoded", "download"}:
             if _runs_after(facts, call, ctx.text):
                 # data a caller hands over, decoded, written and run: a task runner's loader
@@ -526,11 +526,6 @@ MESSAGE_NAME = re.compile(
 )
 
 
-def _writes(name: str) -> bool:
-    """``f.write``, ``Path.write_bytes``...: writing to a file (not to the terminal)."""
-    return name.rpartition(".")[2] in WRITE_METHODS and not name.startswith("sys.std")
-
-
 def _write_then_run(ctx: FileContext) -> list[Finding]:
     """A script or Python code written to a file, then run by the same code."""
     assert ctx.facts is not None
@@ -559,7 +554,7 @@ def _persists(call: CallFact) -> bool:
     name = call.name
     if name in PROCESS or name in REGISTRY_WRITE or name.startswith(PERSIST_ACTIONS):
         return True
-    if name.rpartition(".")[2] in WRITE_METHODS and not name.startswith("sys.std"):
+    if writes_file(name):
         return True
     return name in OPEN_CALLS and _write_mode(call)
 
@@ -628,7 +623,7 @@ def _sets_environment_only(actions: list[CallFact], calls: list[CallFact]) -> bo
             if not _environment_value(call, calls):
                 return False
             continue
-        if call.name.rpartition(".")[2] not in WRITE_METHODS or call.labels & HIDDEN_CODE_LABELS:
+        if not writes_file(call.name) or call.labels & HIDDEN_CODE_LABELS:
             return False
         text = (call.args[0] if call.args else None) or call.first_arg_prefix
         if not text:
@@ -924,7 +919,7 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
         # importing a module by name runs what is installed, not what was fetched, unless the
         # same code writes what it fetched to a file (dropped where the import finds it)
         imports_fetched = any(
-            (_writes(c.name) and "download" in c.labels) or c.name.endswith(DOWNLOAD_TO_FILE)
+            (writes_file(c.name) and "download" in c.labels) or c.name.endswith(DOWNLOAD_TO_FILE)
             for c in calls
         )
         run = next(
@@ -1024,7 +1019,9 @@ def _fetch_and_run_by_helpers(ctx: FileContext) -> list[Finding]:
     assert facts is not None
     # a helper that downloads to disk (a write or urlretrieve next to the fetch), and one that
     # starts a process or executes code (not an import: plugin loaders import by name)
-    writers = {c.func for c in facts.calls if _writes(c.name) or c.name.endswith(DOWNLOAD_TO_FILE)}
+    writers = {
+        c.func for c in facts.calls if writes_file(c.name) or c.name.endswith(DOWNLOAD_TO_FILE)
+    }
     fetchers = {c.func for c in facts.calls if _fetches(c)} & writers
     runners = {
         c.func: c
