@@ -4446,3 +4446,66 @@ def test_a_download_written_to_a_file_and_run_still_blocks(buffer):
     module = textwrap.dedent(PLUGIN_INSTALLER).replace("io.BytesIO()", buffer, 1)
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/plugin.py": module}
     assert "high" in severities(scan(files), "intent.drop-payload")
+
+
+# -- a run in another arm of the if that wrote a file does not run it ----------------------------
+
+FETCH_OR_CLONE = """
+    import os
+
+    import requests
+
+    def fetch_library(path):
+        if path.startswith("https://"):
+            name = os.path.basename(path)
+            r = requests.get(path, allow_redirects=True)
+            open(name, "wb").write(r.content)
+            path = name
+        elif ":" in path:
+            repo = "https://example.org/" + path.split(":")[0]
+            os.system(f"git clone {repo}")
+        return path
+"""
+
+
+def test_a_command_in_another_arm_than_the_download_runs_no_dropped_file():
+    """geemap: a library fetched from a URL in one arm, a repository cloned in the other: the
+    clone never runs after the download."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/lib.py": FETCH_OR_CLONE}
+    result = scan(files)
+    assert severities(result, "intent.drop-payload") == {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("    return path", "    os.system(path)\n    return path"),  # after the whole chain
+        ("        path = name\n", "        path = name\n        os.system(path)\n"),  # its arm
+    ],
+)
+def test_a_command_that_may_run_after_the_download_still_blocks(old, new):
+    module = textwrap.dedent(FETCH_OR_CLONE)
+    assert old in module
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/lib.py": module.replace(old, new)}
+    assert "high" in severities(scan(files), "intent.drop-payload")
+
+
+def test_arms_of_an_if_in_a_loop_do_not_exclude_each_other():
+    """A command loop (requestsdev's shape): one pass writes what the server sent, a later pass
+    runs a command: both arms of one ``if`` run, in turn."""
+    module = """
+        import subprocess
+        import requests
+
+        def serve(link):
+            while True:
+                resp = requests.get(link).text
+                if resp.startswith("writefile"):
+                    with open(resp.split(" ")[1], "w") as fh:
+                        fh.write(resp.split(" ")[2])
+                else:
+                    subprocess.run(resp.split(" ")[1:])
+    """
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/agent.py": module}
+    assert "high" in severities(scan(files), "intent.drop-payload")

@@ -566,6 +566,16 @@ class CallFact:
     # a file opened (``FILE_OPENERS``) by a path that does not fold but ends in a constant name
     # (``os.path.join(HERE, "pkg", "version.py")``): that name, else ""
     path_name: str = ""
+    # the arms of ``if`` chains the call sits in within its function: (chain, arm) pairs
+    arms: tuple[tuple[int, int], ...] = ()
+
+    def excludes(self, other: CallFact) -> bool:
+        """The two calls sit in different arms of one ``if`` chain: when one runs, the other
+        does not (in one run of their function)."""
+        if not self.arms or not other.arms:
+            return False
+        mine = dict(self.arms)
+        return any(chain in mine and mine[chain] != arm for chain, arm in other.arms)
 
     @property
     def opened_name(self) -> str:
@@ -931,6 +941,10 @@ class _Collector(ast.NodeVisitor):
         self.sink_wrappers: dict[str, tuple[str, int, str, list[ast.keyword]]] = {}
         self.silenced = 0  # inside try blocks whose handlers swallow every error
         self.guarded = 0  # inside if branches and except handlers
+        # the arms of the ``if`` chains the code sits in, in its function: (chain, arm) pairs
+        self.arms: tuple[tuple[int, int], ...] = ()
+        self.chains = 0  # ``if`` chains seen (each chain's number)
+        self.loops = 0  # loops the code sits in, in its function (their arms repeat)
         self.statement_call: ast.Call | None = None  # a call whose result is thrown away
         self.tested: set[int] = set()  # calls whose result is only given to TYPE_TESTS
         # the package's own state files under the home folder (``_own_state``): names of files
@@ -1054,6 +1068,8 @@ class _Collector(ast.NodeVisitor):
         self.return_stack.append([])
         silenced, self.silenced = self.silenced, 0
         guarded, self.guarded = self.guarded, 0  # a function's calls: when it is called
+        arms, self.arms = self.arms, ()
+        loops, self.loops = self.loops, 0
         try:
             for stmt in node.body:
                 self.visit(stmt)
@@ -1082,6 +1098,8 @@ class _Collector(ast.NodeVisitor):
         finally:
             self.silenced = silenced
             self.guarded = guarded
+            self.arms = arms
+            self.loops = loops
             values = self.return_stack.pop()
             if self.return_stack:
                 self.return_stack[-1].extend(values)
@@ -1147,14 +1165,22 @@ class _Collector(ast.NodeVisitor):
                 self.visit(stmt)
             return
         # an elif chain is a list, not nesting: walked as one
+        self.chains += 1
+        chain, arm, outer_arms = self.chains, 0, self.arms
+        # in a loop, one pass may take one arm and the next pass another: none excludes
+        exclusive = not self.loops
         while True:
             self.visit(node.test)
             self.guarded += 1
+            if exclusive:
+                self.arms = (*outer_arms, (chain, arm))
             try:
                 for stmt in node.body:
                     self.visit(stmt)
             finally:
                 self.guarded -= 1
+                self.arms = outer_arms
+            arm += 1
             nxt = node.orelse[0] if len(node.orelse) == 1 else None
             if not isinstance(nxt, ast.If) or (
                 not self.func_stack
@@ -1166,11 +1192,14 @@ class _Collector(ast.NodeVisitor):
             ):
                 other = 1 if node.orelse and not isinstance(nxt, ast.If) else 0  # else:
                 self.guarded += other
+                if exclusive:
+                    self.arms = (*outer_arms, (chain, arm))
                 try:
                     for stmt in node.orelse:
                         self.visit(stmt)
                 finally:
                     self.guarded -= other
+                    self.arms = outer_arms
                 return
             node = nxt
 
@@ -2045,12 +2074,25 @@ class _Collector(ast.NodeVisitor):
 
     visit_AsyncWith = visit_With
 
-    def visit_For(self, node: ast.For) -> None:
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
         self._bind(node.target, node.iter)
         self._bind_loop(node.target, node.iter)
-        for stmt in [*node.body, *node.orelse]:
-            self.visit(stmt)
+        self.loops += 1
+        try:
+            for stmt in [*node.body, *node.orelse]:
+                self.visit(stmt)
+        finally:
+            self.loops -= 1
+
+    visit_AsyncFor = visit_For
+
+    def visit_While(self, node: ast.While) -> None:
+        self.loops += 1
+        try:
+            self.generic_visit(node)
+        finally:
+            self.loops -= 1
 
     # -- expressions -------------------------------------------------------------------------
     def visit_Expr(self, node: ast.Expr) -> None:
@@ -2321,6 +2363,7 @@ class _Collector(ast.NodeVisitor):
             first_arg_prefix=self._prefix(node.args[0]) if node.args and not args[0] else "",
             quiet=self.silenced > 0 and node is self.statement_call,
             guarded=self.guarded > 0,
+            arms=self.arms,
             program=program,
             program_labels=self._program_labels(node) if program else _NO_LABELS,
             path_name=self._path_name(node.args[0])

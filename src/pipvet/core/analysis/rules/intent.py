@@ -849,11 +849,13 @@ DROPPED = frozenset({"decoded", "download", DECODED_PARAM})
 
 def _runs_after(facts: ModuleFacts, write: CallFact, text: str) -> bool:
     """The function that wrote a file runs something after it (the file, as far as a reader
-    can tell), not a tool given the file as its input. ``text`` is the file's source."""
+    can tell), not a tool given the file as its input, nor in another arm of an ``if`` chain
+    than the write's. ``text`` is the file's source."""
     return any(
         c.name in EXEC_SINKS
         and c.func == write.func
         and c.line >= write.line
+        and not c.excludes(write)
         and not _handles_data(c)
         and not _given_as_input(c, write, text)
         for c in facts.calls
