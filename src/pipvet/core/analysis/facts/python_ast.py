@@ -454,6 +454,10 @@ ARCHIVE_OPENERS = frozenset(
     }
 )
 WRITE_METHODS = frozenset({"write", "write_text", "writelines", "write_bytes"})
+# name look-ups whose first argument is the host name to resolve
+OWN_NAME_LOOKUPS = frozenset(
+    {"socket.gethostbyname", "socket.gethostbyname_ex", "socket.getaddrinfo", "socket.getfqdn"}
+)
 MEMORY_WRITES = "io.BytesIO."  # the name of a write into a buffer in memory
 
 
@@ -524,6 +528,10 @@ LABEL_SOURCES: dict[str, str] = {
     "requests.session": HTTP_CLIENT,
     "httpx.Client": HTTP_CLIENT,
     "urllib3.PoolManager": HTTP_CLIENT,
+    "http.client.HTTPConnection": HTTP_CLIENT,
+    "http.client.HTTPSConnection": HTTP_CLIENT,
+    "httplib.HTTPConnection": HTTP_CLIENT,
+    "httplib.HTTPSConnection": HTTP_CLIENT,
     # buffers in memory: writing to one puts nothing on disk
     "io.BytesIO": MEMORY_BUFFER,
     "io.StringIO": MEMORY_BUFFER,
@@ -534,6 +542,10 @@ LABEL_SOURCES: dict[str, str] = {
 FETCH_PROGRAMS = frozenset({"curl", "wget", "aria2c", "curl.exe", "wget.exe"})
 # the methods of an HTTP client that fetch
 CLIENT_FETCHES = frozenset({"open", "get", "post", "request", "urlopen"})
+# ... and those that send (``session.post(url, data=...)``, ``conn.request("POST", "/", body)``):
+# named as a session's (``CLIENT_METHOD``), network calls like ``requests.post``
+CLIENT_SENDS = CLIENT_FETCHES | {"put", "patch", "delete", "head", "options", "send"}
+CLIENT_METHOD = "requests.Session."
 
 
 @dataclass(frozen=True)
@@ -1675,6 +1687,14 @@ class _Collector(ast.NodeVisitor):
         name = self._env_name(node)
         return isinstance(name, str) and CONFIG_ENV.search(name) is not None
 
+    def _own_host_name(self, node: ast.expr) -> bool:
+        """``socket.gethostname()`` or ``platform.node()`` itself, nothing added."""
+        return (
+            isinstance(node, ast.Call)
+            and not node.args
+            and self.folder.resolve(node.func) in ("socket.gethostname", "platform.node")
+        )
+
     def _configured_address(self, node: ast.expr) -> bool:
         """``os.getenv("METADATA_URL")``, ``os.environ["OLLAMA_HOST"]``, or a name of this scope
         bound to one: where the user configured a client to connect (``ADDRESS_ENV``)."""
@@ -2151,6 +2171,16 @@ class _Collector(ast.NodeVisitor):
             name = "socket.unix." + func.attr  # s = socket.socket(AF_UNIX); s.connect(path)
         elif name == "socket.socket" and self._local_socket(node, name):
             name = "socket.unix.socket"
+        if (
+            name is None
+            and isinstance(func, ast.Attribute)
+            and func.attr in CLIENT_SENDS
+            and (
+                HTTP_CLIENT in self.labels_of(func.value)
+                or _dotted(func.value) in self.client_attrs
+            )
+        ):
+            name = CLIENT_METHOD + func.attr  # s = requests.Session(); s.post(url, data=...)
         if name is None and isinstance(func, ast.Attribute) and func.attr in WATCHED_METHODS:
             held = self.labels_of(func.value) if func.attr in WRITE_METHODS else _NO_LABELS
             if MEMORY_BUFFER in held and "file" not in held:
@@ -2330,6 +2360,11 @@ class _Collector(ast.NodeVisitor):
                     labels = labels | (
                         fed & SENT_ON_STDIN if password and k.arg == "input" else fed
                     )
+            if name in OWN_NAME_LOOKUPS and node.args and self._own_host_name(node.args[0]):
+                # gethostbyname(gethostname()): this host's own address, asked of the resolver
+                # it is configured with; no one's zone learns anything (a DNS leak puts the
+                # name under a domain: f"{gethostname()}.collector.example")
+                labels = labels - {"fingerprint"}
             if name in ROUND_TRIP_LOADS and node.args and self._serialised(node.args[0]):
                 labels = frozenset()  # pickle.loads(pickle.dumps(obj)): a copy, not new code
             if labels & NAMED_SECRET_LABELS:
