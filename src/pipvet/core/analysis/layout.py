@@ -19,6 +19,7 @@ CMake or meson build names (it may run it while building) is never tooling.
 
 from __future__ import annotations
 
+import configparser
 import fnmatch
 import functools
 import io
@@ -46,7 +47,8 @@ def pth_package_data(artifact: Artifact) -> set[str]:
     """``.pth`` files of an sdist inside a package's folder (``pkg/assets/model.pth``, PyTorch
     weights installed as package data): a build puts them in that package, where ``site`` never
     reads them, unless its configuration can put them elsewhere. So not when setup.py, setup.cfg
-    or pyproject.toml names ``.pth`` at all or lists ``data_files``, nor outside a package."""
+    or pyproject.toml names ``.pth`` other than as package data (setuptools' ``package-data``
+    installs into the package) or lists ``data_files``, nor outside a package."""
     pths = [
         m.path
         for m in artifact.members
@@ -55,7 +57,7 @@ def pth_package_data(artifact: Artifact) -> set[str]:
     if not pths or artifact.kind in ("wheel", "installed"):
         return set()  # (a wheel's own layout says where each lands: role_of)
     config = "\n".join(
-        f.data.decode("utf-8", "replace").lower()
+        _without_package_data(name, f.data.decode("utf-8", "replace")).lower()
         for name in BUILD_CONFIGS
         if (f := _top_file(artifact, name)) is not None
     )
@@ -69,6 +71,37 @@ def pth_package_data(artifact: Artifact) -> set[str]:
         for path in pths
         if any("/".join(path.split("/")[:i]) in packages for i in range(2, path.count("/") + 1))
     }
+
+
+# setuptools' package data, which installs files into their package's folder only
+PACKAGE_DATA_KEYS = ("package-data", "exclude-package-data")
+PACKAGE_DATA_SECTIONS = ("options.package_data", "options.exclude_package_data")
+
+
+def _without_package_data(name: str, text: str) -> str:
+    """A build configuration's text without its setuptools package-data settings
+    (pyproject.toml's ``[tool.setuptools.package-data]``, setup.cfg's
+    ``[options.package_data]``); setup.py, or a file that does not parse, whole."""
+    if name == "pyproject.toml":
+        table = _load_toml(text)
+        setuptools = (table or {}).get("tool", {}).get("setuptools")
+        if not isinstance(setuptools, dict) or not any(k in setuptools for k in PACKAGE_DATA_KEYS):
+            return text
+        kept = {k: v for k, v in setuptools.items() if k not in PACKAGE_DATA_KEYS}
+        tools = {**table["tool"], "setuptools": kept}
+        return repr({**table, "tool": tools})  # every other string, as text
+    if name == "setup.cfg":
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read_string(text)
+        except (configparser.Error, UnicodeError, ValueError):
+            return text
+        return "\n".join(
+            f"[{section}]\n" + "\n".join(f"{k} = {v}" for k, v in parser.items(section, raw=True))
+            for section in parser.sections()
+            if section.lower() not in PACKAGE_DATA_SECTIONS
+        )
+    return text
 
 
 def sdist_tooling(artifact: Artifact) -> list[str]:
