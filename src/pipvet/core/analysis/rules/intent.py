@@ -827,9 +827,10 @@ def _saved_to(facts: ModuleFacts, name: str) -> bool:
 
 def _given_as_input(run: CallFact, write: CallFact, text: str) -> bool:
     """``run`` hands the file ``write`` wrote to another program, one that is not an interpreter
-    or a launcher (``[encoder, "-i", tmp.name, "-o", out]``): the file is that tool's input.
+    or a launcher (``[encoder, "-i", tmp.name, "-o", out]``, ``path.write_bytes(proto)`` then
+    ``["protoc", os.fspath(path), ...]``): the file is that tool's input.
     ``text`` is the file's source (a call's excerpt is cut short)."""
-    handle = re.match(r"\s*([A-Za-z_][\w.]*)\.write\(", write.text)
+    handle = re.match(r"\s*([A-Za-z_][\w.]*)\.write(?:lines|_bytes|_text)?\(", write.text)
     if handle is None or run.name not in PROCESS:
         return False
     source = "\n".join(code_lines(text)[run.line - 1 : run.line + 20])
@@ -838,7 +839,8 @@ def _given_as_input(run: CallFact, write: CallFact, text: str) -> bool:
         return False
     parts = [p.strip().strip("'\"") for p in items.group(1).split(",") if p.strip()]
     name = handle.group(1)
-    mentions = [i for i, p in enumerate(parts) if re.match(rf"{re.escape(name)}\b", p)]
+    # the handle, or the path written to, as an item or inside one (``os.fspath(path)``)
+    mentions = [i for i, p in enumerate(parts) if re.search(rf"(?<![\w.]){re.escape(name)}\b", p)]
     program = parts[0] if parts else ""
     return bool(mentions) and 0 not in mentions and not LAUNCHERS.match(program.rsplit("/", 1)[-1])
 
