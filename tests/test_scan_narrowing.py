@@ -4669,11 +4669,55 @@ def test_a_download_written_with_write_bytes_then_compiled_by_a_tool_is_its_inpu
 
 @pytest.mark.parametrize(
     "command",
-    ["[sys.executable, os.fspath(path)]", '[os.fspath(path), "--run"]', '["bash", str(path)]'],
+    [
+        "[sys.executable, os.fspath(path)]",
+        '[os.fspath(path), "--run"]',
+        '["bash", str(path)]',
+        '["java", "-jar", os.fspath(path)]',  # a runner of what it is given
+        "[find_pythonw, os.fspath(path)]",  # a program item named as an interpreter
+        '[base64.b64decode("cHJvdG9j").decode(), os.fspath(path)]',  # a hidden program
+    ],
 )
 def test_a_written_download_run_by_an_interpreter_or_itself_still_blocks(command):
     module = textwrap.dedent(PROTO_BUILD).replace(
         '["protoc", os.fspath(path), "--python_out=."]', command
     )
+    module = module.replace("def build(name):", "def build(name, find_pythonw):")
+    module = "import base64\n" + module
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/build_proto.py": module}
+    assert "high" in severities(scan(files), "intent.drop-payload")
+
+
+VPN_SETUP = """
+    import os
+    import subprocess
+
+    import requests
+
+    def connect(server, token, config_file, action="up"):
+        response = requests.post(f"{server}/net/register/{token}", timeout=5)
+        ip, peer_key, endpoint = response.text.split(";")
+        with open(config_file, "w") as f:
+            f.write(f"[Interface]\\nAddress = {ip}/16\\n[Peer]\\nPublicKey = {peer_key}\\n")
+        os.chmod(config_file, 0o600)
+        subprocess.run(["wg-quick", action, config_file], check=True)
+"""
+
+
+def test_a_config_written_from_a_reply_and_handed_to_a_tool_by_its_path_is_input():
+    """supervisely: a WireGuard configuration written from the server's reply through a handle
+    opened on ``config_file``, then ``["wg-quick", action, config_file]``: the tool's input."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/vpn.py": VPN_SETUP}
+    result = scan(files)
+    assert not [f for f in found(result, "intent.drop-payload") if f.severity == "high"]
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "command", ['["bash", config_file]', "[config_file]", '["wg-quick", action, other_file]']
+)
+def test_a_written_reply_run_by_a_shell_or_as_the_program_still_blocks(command):
+    module = textwrap.dedent(VPN_SETUP).replace('["wg-quick", action, config_file]', command)
+    module = module.replace('action="up"', 'action="up", other_file="x"')
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/vpn.py": module}
     assert "high" in severities(scan(files), "intent.drop-payload")

@@ -826,9 +826,10 @@ def _saved_to(facts: ModuleFacts, name: str) -> bool:
 
 
 def _given_as_input(run: CallFact, write: CallFact, text: str) -> bool:
-    """``run`` hands the file ``write`` wrote to another program, one that is not an interpreter
-    or a launcher (``[encoder, "-i", tmp.name, "-o", out]``, ``path.write_bytes(proto)`` then
-    ``["protoc", os.fspath(path), ...]``): the file is that tool's input.
+    """``run`` hands the file ``write`` wrote to another program, one that is not an interpreter,
+    a launcher or a runner of what it is given (``[encoder, "-i", tmp.name, "-o", out]``,
+    ``path.write_bytes(proto)`` then ``["protoc", os.fspath(path), ...]``): the file is that
+    tool's input.
     ``text`` is the file's source (a call's excerpt is cut short)."""
     handle = re.match(r"\s*([A-Za-z_][\w.]*)\.write(?:lines|_bytes|_text)?\(", write.text)
     if handle is None or run.name not in PROCESS:
@@ -838,11 +839,36 @@ def _given_as_input(run: CallFact, write: CallFact, text: str) -> bool:
     if items is None:
         return False
     parts = [p.strip().strip("'\"") for p in items.group(1).split(",") if p.strip()]
-    name = handle.group(1)
+    names = [handle.group(1)]
+    before = "\n".join(code_lines(text)[max(0, write.line - 30) : write.line])
+    opened = _opened_as(names[0], before)
+    if opened:
+        names.append(opened)  # with open(config_file, "w") as f: f.write(...); [tool, config_file]
     # the handle, or the path written to, as an item or inside one (``os.fspath(path)``)
-    mentions = [i for i, p in enumerate(parts) if re.search(rf"(?<![\w.]){re.escape(name)}\b", p)]
+    word = "|".join(re.escape(n) for n in names)
+    mentions = [i for i, p in enumerate(parts) if re.search(rf"(?<![\w.])(?:{word})\b", p)]
     program = parts[0] if parts else ""
-    return bool(mentions) and 0 not in mentions and not LAUNCHERS.match(program.rsplit("/", 1)[-1])
+    tool = program.rsplit("/", 1)[-1]
+    return (
+        bool(mentions)
+        and 0 not in mentions
+        and not LAUNCHERS.match(tool)
+        and not RUNNERS.match(tool)  # java -jar FILE, npm install FILE
+        and not RUNNER_NAME.search(tool)  # [find_pythonw, path]
+        and not run.program_labels & PROGRAM_LABELS  # a hidden program: [b64decode(...), path]
+    )
+
+
+def _opened_as(handle: str, text: str) -> str:
+    """The name of the path a file handle was last opened on in ``text`` (``with open(path,
+    "w") as handle``, ``handle = open(path, "wb")``), else ""."""
+    h = re.escape(handle)
+    found = re.findall(
+        rf"open\(\s*([A-Za-z_][\w.]*)\s*[,)][^\n]*?\bas\s+{h}\b|"
+        rf"(?<![\w.]){h}\s*=\s*(?:io\.)?open\(\s*([A-Za-z_][\w.]*)\s*[,)]",
+        text,
+    )
+    return next((a or b for a, b in reversed(found)), "")
 
 
 # what a written file may hold that makes it a dropped payload (handed data only when run)
