@@ -4721,3 +4721,56 @@ def test_a_written_reply_run_by_a_shell_or_as_the_program_still_blocks(command):
     module = module.replace('action="up"', 'action="up", other_file="x"')
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/vpn.py": module}
     assert "high" in severities(scan(files), "intent.drop-payload")
+
+
+# -- setup.py reading its version from a public registry ---------------------------------------
+
+VERSION_FROM_RELEASES = """
+    import requests
+    from setuptools import setup
+
+    def get_version():
+        releases = requests.get("https://api.github.com/repos/demo/demo/releases").json()
+        tag = releases[0]["tag_name"]
+        ref = requests.get("https://api.github.com/repos/demo/demo/git/ref/tags/" + tag)
+        return ref.json()["object"]["sha"][:7] and tag
+
+    setup(name="demo", version=get_version())
+"""
+
+
+def test_setup_reading_its_version_from_a_registry_api_is_no_beacon():
+    """supervisely: setup.py asks GitHub's API for the project's releases (and a tag the answer
+    named) to compute its version; nothing of the installing host is sent."""
+    result = scan({"setup.py": VERSION_FROM_RELEASES, "demo/__init__.py": ""})
+    assert severities(result, "capability.network") == {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ('releases").json()', 'releases", params={"h": __import__("os").getlogin()}).json()'),
+        ("https://api.github.com/repos/demo/demo/releases", "http://api.github.com/repos/d/d"),
+        ("https://api.github.com/repos/demo/demo/releases", "https://api.github.com.example.net/"),
+        ("https://api.github.com/repos/demo/demo/releases", "https://t.collector-example.net/r"),
+    ],
+)
+def test_setup_contacting_elsewhere_or_sending_host_data_still_blocks(old, new):
+    src = textwrap.dedent(VERSION_FROM_RELEASES)
+    assert old in src
+    result = scan({"setup.py": src.replace(old, new), "demo/__init__.py": ""})
+    network = severities(result, "capability.network") | severities(result, "intent.exfiltration")
+    assert network & {"high", "critical"}
+    assert result.verdict in FLAGGED
+
+
+def test_a_registry_get_with_credentials_of_a_proxy_still_blocks():
+    """A GET of the index through a proxy with a password baked in: an egress probe, not a
+    version check."""
+    src = textwrap.dedent(VERSION_FROM_RELEASES).replace(
+        'releases").json()',
+        'releases", headers={"Proxy-Authorization": "Basic dXNlcjpwYXNz"}).json()',
+    )
+    result = scan({"setup.py": src, "demo/__init__.py": ""})
+    assert "high" in severities(result, "capability.network")

@@ -8,6 +8,7 @@ only runs when called, and rise with *where* it runs: on install, at interpreter
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from pipvet.core.analysis.facts.dataflow import file_name
 from pipvet.core.analysis.facts.python_ast import CallFact
@@ -263,6 +264,43 @@ FINGERPRINT = frozenset(
 )
 
 PROCESS_SEVERITY = {WHEN_INSTALL: "medium", WHEN_STARTUP: "high", WHEN_IMPORT: "medium"}
+# public registries: the package index and a code host's API. Their operators are no one's
+# listener (a project's owner sees no log of who read its releases through the API), so a plain
+# GET of them (an update check on import: ``requests.get("https://pypi.org/pypi/NAME/json")``; a
+# setup.py reading its version from ``api.github.com/repos/OWNER/NAME/releases``) tells no one
+# anything
+REGISTRY_HOSTS = frozenset({"pypi.org", "api.github.com"})
+READ_ONLY_FETCHES = frozenset(
+    {"requests.get", "httpx.get", "urllib.request.urlopen", "urllib2.urlopen", "requests.head"}
+)
+# the keyword arguments of a plain GET
+PLAIN_GET_KWARGS = frozenset({"timeout", "allow_redirects", "stream"})
+# what may flow into such a GET: what an earlier answer said (a tag to look up), nothing of
+# this host
+REGISTRY_QUERY_LABELS = frozenset({"download", "fixed-source"})
+
+
+def asks_a_registry(call: CallFact) -> bool:
+    """A plain GET of a public registry (``REGISTRY_HOSTS``): the URL, written into the code up
+    to its path, names that host alone (no user part, no port: ``pypi.org@elsewhere`` and
+    ``pypi.org.elsewhere`` are elsewhere), nothing from this host flows into the call, and it
+    sets nothing but a timeout or redirects."""
+    if call.name not in READ_ONLY_FETCHES or not call.labels <= REGISTRY_QUERY_LABELS:
+        return False
+    if any(key not in PLAIN_GET_KWARGS for key, _value in call.kwargs):
+        return False  # headers, credentials, a proxy, parameters: more than a read
+    text = call.args[0] if call.args and call.args[0] else call.first_arg_prefix
+    try:
+        parts = urlsplit((text or "").strip())
+    except ValueError:
+        return False
+    return (
+        parts.scheme == "https"
+        and parts.netloc.lower() in REGISTRY_HOSTS
+        and parts.path.startswith("/")
+    )
+
+
 NETWORK_SEVERITY = {WHEN_INSTALL: "high", WHEN_STARTUP: "high", WHEN_IMPORT: "medium"}
 DYNAMIC_SEVERITY = {WHEN_INSTALL: "medium", WHEN_STARTUP: "high", WHEN_IMPORT: "low"}
 WHEN_TEXT = {
@@ -566,6 +604,9 @@ def check(ctx: FileContext) -> list[Finding]:
         elif is_network(name):
             sev = NETWORK_SEVERITY.get(when, "low")
             message = f"Opens network connections {WHEN_TEXT[when]}."
+            if when == WHEN_INSTALL and asks_a_registry(call):
+                sev = "medium"  # setup.py reading its version from the registry: no beacon
+                message = "Reads from a public registry (PyPI, GitHub's API) at install time."
             if when == WHEN_INSTALL and fetches_sources(call, facts.unpacks_download):
                 # a build fetching a library's sources to compile: worth knowing (pipvet cannot
                 # see what it fetches), not a beacon or a second stage

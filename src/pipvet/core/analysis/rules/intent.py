@@ -47,6 +47,7 @@ from pipvet.core.analysis.rules.capabilities import (
     PROCESS,
     REGISTRY_WRITE,
     WHEN_TEXT,
+    asks_a_registry,
     command_head,
     command_text,
     is_build_command,
@@ -352,7 +353,7 @@ def check(ctx: FileContext) -> list[Finding]:
                 when == WHEN_IMPORT
                 and ctx.role == ROLE_INIT
                 and _fixed_host(call)
-                and not _asks_the_index(call)
+                and not asks_a_registry(call)
             ):
                 # importing a package phones a host written into it: a beacon (dependency
                 # confusion probes, install trackers); honest packages wait until asked
@@ -1231,34 +1232,6 @@ def _fixed_host(call: CallFact) -> bool:
         host = call.args[0]
         return HOST_NAME.fullmatch(host) is not None and not NOT_THIRD_PARTY.search(host)
     return False
-
-
-# the package index itself: its operators are no one's listener, so asking it (an update
-# check on import: ``requests.get("https://pypi.org/pypi/NAME/json")``) tells no one anything
-PACKAGE_INDEX_HOSTS = frozenset({"pypi.org"})
-READ_ONLY_FETCHES = frozenset(
-    {"requests.get", "httpx.get", "urllib.request.urlopen", "urllib2.urlopen", "requests.head"}
-)
-
-
-def _asks_the_index(call: CallFact) -> bool:
-    """A plain GET of the package index (``PACKAGE_INDEX_HOSTS``): the URL, written into the
-    code up to its path, names that host alone (no user part, no port: ``pypi.org@elsewhere``
-    and ``pypi.org.elsewhere`` are elsewhere), and nothing from the host flows into the call."""
-    if call.name not in READ_ONLY_FETCHES or call.labels:
-        return False
-    from urllib.parse import urlsplit
-
-    text = call.args[0] if call.args and call.args[0] else call.first_arg_prefix
-    try:
-        parts = urlsplit((text or "").strip())
-    except ValueError:
-        return False
-    return (
-        parts.scheme == "https"
-        and parts.netloc.lower() in PACKAGE_INDEX_HOSTS
-        and parts.path.startswith("/")
-    )
 
 
 NAME_LOOKUPS = frozenset(
