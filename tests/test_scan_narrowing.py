@@ -4774,3 +4774,53 @@ def test_a_registry_get_with_credentials_of_a_proxy_still_blocks():
     )
     result = scan({"setup.py": src, "demo/__init__.py": ""})
     assert "high" in severities(result, "capability.network")
+
+
+# -- an object's own compiled code, kept marshalled and loaded back -------------------------------
+
+SCRIPT_OBJECT = """
+    import marshal
+
+    class Script:
+        _code = None
+
+        def _compile(self, body):
+            code = compile(body, "<script>", "exec")
+            self._code = marshal.dumps(code)
+            self._newfun(code)
+
+        def _newfun(self, code):
+            namespace = {}
+            exec(code, namespace)
+            self._v_ft = namespace.get("run")
+
+        def __setstate__(self, state):
+            self.__dict__.update(state)
+            if self._code is not None:
+                self._newfun(marshal.loads(self._code))
+"""
+
+
+def test_compiled_code_kept_marshalled_by_the_object_and_loaded_back_is_its_state():
+    """Products.PythonScripts: a script object keeps ``marshal.dumps(code)`` of what it compiled
+    and, unpickled, runs ``marshal.loads(self._code)``: its own state, not a hidden blob."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/script.py": SCRIPT_OBJECT}
+    result = scan(files)
+    assert not [f for f in found(result, "intent.decode-execute") if f.severity == "high"]
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("    _code = None", "    _code = bytes.fromhex(HEX)"),  # a blob in the class body
+        ("self._code = marshal.dumps(code)", 'setattr(self, "_code", bytes.fromhex(HEX))'),
+        ("self._code = marshal.dumps(code)", "self._code = base64.b64decode(BLOB)"),
+    ],
+)
+def test_a_blob_given_to_the_attribute_and_loaded_still_blocks(old, new):
+    module = textwrap.dedent(SCRIPT_OBJECT)
+    assert old in module
+    module = "import base64\nHEX = 'e3' * 64\nBLOB = 'QUJD' * 40\n" + module.replace(old, new)
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/script.py": module}
+    assert "high" in severities(scan(files), "intent.decode-execute")

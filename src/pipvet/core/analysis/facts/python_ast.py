@@ -735,6 +735,45 @@ def _serialised_name(name: str | None) -> bool:
     return name is not None and name.rpartition(".")[2] == "dumps"
 
 
+def _attribute_values(module: ast.Module) -> dict[str, list[ast.expr]]:
+    """Every value the module assigns to an attribute (``self._code = ...``, a class body's
+    ``_code = ...``, ``setattr(obj, "_code", ...)``), by the attribute's name; an augmented or
+    unpacked assignment counts as an unknown value."""
+    out: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(module):
+        if isinstance(node, ast.ClassDef):
+            for stmt in node.body:  # class attributes: ``_code = b"..."`` in the class body
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else []
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                    out.setdefault(stmt.target.id, []).append(stmt.value or stmt.target)
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        out.setdefault(target.id, []).append(stmt.value)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Attribute):
+                    out.setdefault(target.attr, []).append(node.value)
+                elif isinstance(target, (ast.Tuple, ast.List)):
+                    for elt in target.elts:
+                        if isinstance(elt, ast.Attribute):
+                            out.setdefault(elt.attr, []).append(elt)  # not a dumps call
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(
+            node.target, ast.Attribute
+        ):
+            value = node.value if isinstance(node, ast.AnnAssign) else None
+            out.setdefault(node.target.attr, []).append(value or node.target)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "setattr"
+            and len(node.args) == 3
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
+            out.setdefault(node.args[1].value, []).append(node.args[2])
+    return out
+
+
 def _dotted(node: ast.expr) -> str | None:
     """``a.b.c`` for an attribute chain on a plain name, else None."""
     parts: list[str] = []
@@ -940,6 +979,8 @@ class _Collector(ast.NodeVisitor):
         self.return_stack: list[list[ast.expr]] = []  # per enclosing def: values it returns
         self.defs: set[str] = set()  # functions and methods defined at the top of the module
         self.module: ast.Module | None = None
+        # attribute name -> values assigned to it anywhere (``_attribute_values``; when needed)
+        self.attribute_values: dict[str, list[ast.expr]] | None = None
         # names holding instances of a local class (``_instance_names``; worked out when needed)
         self.instance_names: frozenset[str] | None = None
         self.client_attrs: set[str] = set()  # self.X attributes holding an HTTP client
@@ -1640,7 +1681,11 @@ class _Collector(ast.NodeVisitor):
                 out.add(LOCAL_SOCKET)
             elif label:
                 out.add(label)
-            if name in DECODER_NAMES and not self._trivial_input(sub):
+            if (
+                name in DECODER_NAMES
+                and not self._trivial_input(sub)
+                and not (name in ROUND_TRIP_LOADS and self._serialised_attribute(sub))
+            ):
                 out.add(self._decoded_label(sub))
             if name in ("open", "io.open", "codecs.open") and sub.args:
                 out.add("file")
@@ -1681,6 +1726,23 @@ class _Collector(ast.NodeVisitor):
     def _serialised(self, arg: ast.expr) -> bool:
         """``pickle.dumps(x)`` (or a name bound to it in this scope... not tracked: calls only)."""
         return isinstance(arg, ast.Call) and _serialised_name(self.folder.resolve(arg.func))
+
+    def _serialised_attribute(self, call: ast.Call) -> bool:
+        """``marshal.loads(self._code)`` where every value this module gives ``_code`` is
+        ``marshal.dumps(...)`` (or None): the object's own state loaded back (a script object
+        keeping its compiled code, restored when unpickled), not a hidden blob."""
+        arg = call.args[0] if call.args else None
+        if not (isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name)):
+            return False
+        if self.attribute_values is None:
+            self.attribute_values = _attribute_values(self.module) if self.module else {}
+        values = self.attribute_values.get(arg.attr, [])
+        dumped = [v for v in values if isinstance(v, ast.Call)]
+        return bool(dumped) and all(
+            (isinstance(v, ast.Constant) and v.value is None)
+            or (isinstance(v, ast.Call) and _serialised_name(self.folder.resolve(v.func)))
+            for v in values
+        )
 
     def _config_env_read(self, node: ast.Call | ast.Subscript) -> bool:
         """``os.getenv("HTTPS_PROXY")``, ``os.environ["REQUESTS_CA_BUNDLE"]``: a setting."""
