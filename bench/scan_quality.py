@@ -11,7 +11,8 @@ The benign side is the cached projects of every ranking list (``benign-top.tsv``
 one campaign, so recall is also given per *cluster*: the artifacts whose ``.py`` text is the same
 once the package name, digits and whitespace are removed count as one cluster, each cluster
 weighing once. False positives are counted per benign *project* (its sdist or its wheel flagged),
-each listed with the rule, file and line of its worst findings.
+each listed with the rule, file and line of its worst findings; and, apart, per project with a
+wheel whose wheel is flagged (``pipvet install`` takes wheels only unless an sdist is allowed).
 """
 
 from __future__ import annotations
@@ -84,6 +85,16 @@ class Metrics:
         groups = self.benign_groups
         flagged = sum(any(o.verdict in FLAGGED for o in outs) for outs in groups.values())
         return flagged / len(groups) if groups else float("nan")
+
+    @property
+    def wheel_projects(self) -> tuple[int, int]:
+        """(projects with a wheel flagged, projects with a wheel): what ``pipvet install`` puts
+        through the gate by default (it takes wheels only; an sdist needs --allow-sdist)."""
+        wheels = [
+            [o for o in outs if o.target.endswith(".whl")] for outs in self.benign_groups.values()
+        ]
+        wheels = [w for w in wheels if w]
+        return sum(any(o.verdict in FLAGGED for o in w) for w in wheels), len(wheels)
 
     @property
     def flagged_projects(self) -> dict[str, list[Outcome]]:
@@ -330,6 +341,9 @@ def report(m: Metrics, elapsed: float, verbose: bool = False) -> str:
         f"malicious clusters {len(m.clusters)}: per-cluster recall {m.cluster_recall:.1%}",
         f"benign projects flagged: {len(m.flagged_projects)} of {len(m.benign_groups)} "
         f"({m.fp_rate:.2%})",
+        "  of them by a wheel (what install gates by default): "
+        f"{m.wheel_projects[0]} of {m.wheel_projects[1]} projects with a wheel "
+        f"({m.wheel_projects[0] / max(1, m.wheel_projects[1]):.2%})",
         f"time {elapsed:.1f}s",
         "",
         "recall per rule family (malicious targets flagged with a worst finding of the family):",

@@ -94,3 +94,23 @@ def test_readme_example_requests_is_not_flagged() -> None:
     metrics = quality.evaluate([], paths, jobs=1)
     assert not metrics.false_positives, [(o.target, o.worst) for o in metrics.false_positives]
     assert all(o.verdict != "error" for o in metrics.benign)
+
+
+def test_the_wheel_figure_counts_projects_whose_wheel_is_flagged() -> None:
+    """The benchmark's second figure: of projects that have a wheel, those whose wheel is flagged
+    (an sdist-only flag, or a project with no wheel, does not count there)."""
+
+    def outcome(target: str, group: str, verdict: str):
+        return quality.Outcome(target=target, group=group, verdict=verdict, score=0, rules=())
+
+    metrics = quality.Metrics(
+        benign=[
+            outcome("a-1.0.tar.gz", "a", "suspicious"),  # its sdist only
+            outcome("a-1.0-py3-none-any.whl", "a", "clean"),
+            outcome("b-1.0-py3-none-any.whl", "b", "malicious"),
+            outcome("c-1.0.tar.gz", "c", "suspicious"),  # no wheel at all
+            outcome("d-1.0-py3-none-any.whl", "d", "risky"),
+        ]
+    )
+    assert metrics.wheel_projects == (1, 3)
+    assert len(metrics.flagged_projects) == 3
