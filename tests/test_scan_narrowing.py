@@ -4875,3 +4875,37 @@ def test_a_token_sent_elsewhere_or_as_data_still_is_exfiltration(old, new):
     assert old in module
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/client.py": module.replace(old, new)}
     assert found(scan(files), "intent.exfiltration")
+
+
+# -- one assignment of literal data over the parser's size limit --------------------------------
+
+_ROWS = (f"{i}:(u'\\u540d{i}',u'*',b'x',-{i}.5e3,None)" for i in range(400))
+_TABLE = "DATA={" + ",".join(_ROWS) + "}\n"
+
+
+def test_a_statement_of_literal_data_over_the_limit_is_data_not_a_cut():
+    """janome's dictionary: one ``DATA={...}`` of 8 MB, over the parser's limit. Strings,
+    numbers and brackets only: nothing in it runs, so it is left out of the parse (a partial
+    gap, ``medium`` at most), not cut to a head that does not parse."""
+    text = "import os\n" + _TABLE + "VERSION = os.environ.get('V')\n"
+    texts, gaps = coverage.parts(text, limit=4000)
+    assert all(ast.parse(t) for t in texts)
+    assert [g.partial for g in gaps if g.rule == "analysis.size-limit"] == [True, True]
+    assert any("literal data" in g.why for g in gaps)
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "exec(b'x')",  # a call
+        'f\'{__import__("os").system("id")}\'',  # an f-string runs what it holds
+        "[x for x in 'ab']",  # a comprehension
+        "lambda: 0",
+    ],
+)
+def test_a_statement_over_the_limit_holding_code_is_still_cut(hidden):
+    table = _TABLE.replace("None)", f"{hidden})", 1)
+    _texts, gaps = coverage.parts("import os\n" + table, limit=4000)
+    assert not coverage.literal_data(table)
+    cut = [g for g in gaps if g.rule == "analysis.size-limit" and not g.partial]
+    assert cut  # the head only: a whole gap, not a partial reading

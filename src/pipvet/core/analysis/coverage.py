@@ -229,7 +229,16 @@ def parts(text: str, limit: int | None = None) -> tuple[list[str], list[Gap]]:
     for first, end in itertools.pairwise(bounds):
         above = "".join(lines[i - 1] if i in imports else "\n" for i in range(1, first))
         body = "".join(lines[first - 1 : end - 1])
-        if len(body) > limit:  # one statement over the limit: its head only
+        if len(body) > limit and literal_data(body):
+            # one assignment of literal data over the limit (a dictionary's table): nothing in
+            # it runs; its lines are left blank for the parser, its strings unread by it
+            why = (
+                f"one statement over the {limit / 1e6:.0f} MB size limit is literal data "
+                "(strings, numbers, brackets): checked as data, not parsed"
+            )
+            gaps.append(Gap("analysis.size-limit", first, why, size, partial=True))
+            body = "\n" * body.count("\n")
+        elif len(body) > limit:  # one statement over the limit: its head only
             body, cut = bounded(body, limit)
             gaps.extend(replace(g, line=(g.line or 1) + first - 1) for g in cut)
         texts.append(above + body)
@@ -238,6 +247,33 @@ def parts(text: str, limit: int | None = None) -> tuple[list[str], list[Gap]]:
         "parts split at top-level statements"
     )
     return texts, [Gap("analysis.size-limit", None, why, size, partial=True), *gaps]
+
+
+# an assignment's target (a name, maybe annotated without a call) and what literal data is made of
+_LITERAL_TARGET = re.compile(r"\s*[A-Za-z_]\w*(?:\s*:\s*[\w.\[\], ]*)?\s*=(?!=)")
+_STRING = re.compile(
+    r"(?<!\w)(?i:[rbu]|rb|br)?"
+    r"(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\")",
+    re.S,
+)
+_NUMBER = re.compile(
+    r"(?<![\w.])(?:0[xX][0-9a-fA-F_]+|0[oObB][0-7_]+|(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)"
+    r"(?:[eE][+-]?\d+)?[jJ]?)(?![\w.])"
+)
+_CONSTANT_WORD = re.compile(r"\b(?:True|False|None)\b")
+_PUNCTUATION_ONLY = re.compile(r"[\s(){}\[\],:+\-]*")
+
+
+def literal_data(statement: str) -> bool:
+    """``statement`` assigns literal data and nothing else: a name (maybe annotated) given
+    strings (no f-strings), numbers, True/False/None, brackets, commas and colons. Nothing in
+    it can call or run anything."""
+    head = _LITERAL_TARGET.match(statement)
+    if head is None:
+        return False
+    rest = _STRING.sub(" ", statement[head.end() :])
+    rest = _CONSTANT_WORD.sub(" ", _NUMBER.sub(" ", rest))
+    return _PUNCTUATION_ONLY.fullmatch(rest) is not None
 
 
 _CONTINUATIONS = frozenset({"else", "elif", "except", "finally", "case"})
