@@ -4909,3 +4909,42 @@ def test_a_statement_over_the_limit_holding_code_is_still_cut(hidden):
     assert not coverage.literal_data(table)
     cut = [g for g in gaps if g.rule == "analysis.size-limit" and not g.partial]
     assert cut  # the head only: a whole gap, not a partial reading
+
+
+# -- a long method chain is a list, not nesting ------------------------------------------------
+
+
+def _chain(links: int, middle: str = '"b"') -> str:
+    steps = "".join(
+        f'\n        .str.replace("a", {middle if i == links // 2 else chr(34) + "b" + chr(34)})'
+        for i in range(links)
+    )
+    return f"""
+    import base64
+    import polars as pl
+
+    BLOB = "cHJpbnQoMSk=" * 10
+
+    def parse(frame):
+        return frame.select(
+            pl.col("Row"){steps}
+            .alias("CourtActionDate")
+        )
+    """
+
+
+def test_a_method_chain_of_a_hundred_links_is_read_whole():
+    """alacorder: polars expressions of a hundred chained calls were deeper than the walk
+    follows (two levels per link): `analysis.depth-limit`, high. A chain is walked as a list."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/parse.py": _chain(120)}
+    result = scan(files)
+    assert not found(result, "analysis.depth-limit")
+    assert result.verdict not in FLAGGED
+
+
+def test_code_inside_a_link_of_a_long_chain_is_still_seen():
+    module = _chain(120, middle="exec(base64.b64decode(BLOB))")
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/parse.py": module}
+    result = scan(files)
+    assert found(result, "intent.decode-execute")
+    assert not found(result, "analysis.depth-limit")

@@ -2237,6 +2237,34 @@ class _Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
+        # a long method chain (``df.a().b().c()...``, a query builder's hundred links) is a list,
+        # not nesting: its links are walked one by one at this depth, in the order the nested
+        # walk takes (each link's own call first, outermost to innermost; then the innermost's
+        # receiver; then each link's arguments, innermost to outermost)
+        links = [node]
+        inner = node.func
+        while True:
+            while isinstance(inner, ast.Attribute):  # .str.replace(...): accessors between
+                inner = inner.value
+            if not isinstance(inner, ast.Call):
+                break
+            links.append(inner)
+            inner = inner.func
+        if len(links) < CHAIN_FLAT:
+            self._call(node)
+            self.generic_visit(node)
+            return
+        for link in links:
+            self._call(link)
+        self.visit(links[-1].func)
+        for link in reversed(links):
+            for arg in link.args:
+                self.visit(arg)
+            for keyword in link.keywords:
+                self.visit(keyword)
+
+    def _call(self, node: ast.Call) -> None:
+        """What one call records, without walking into its parts."""
         name = self.folder.resolve(node.func)
         func = node.func
         if (
@@ -2317,7 +2345,6 @@ class _Collector(ast.NodeVisitor):
                 self.facts.external_calls.setdefault(caller, set()).add(target)
                 if firm:
                     self.facts.firm_external.setdefault(caller, set()).add(target)
-        self.generic_visit(node)
 
     def _local_socket(self, node: ast.Call, name: str) -> bool:
         """``socket.socket(socket.AF_UNIX, ...)`` (or ``family=AF_UNIX``)."""
@@ -2565,6 +2592,7 @@ def _call_like(
 
 
 MAX_WALK_DEPTH = 150  # nesting the walk follows (each level costs a few Python frames)
+CHAIN_FLAT = 16  # links of a method chain from which it is walked as a list
 LABEL_RECURSION = 60  # labels_of recurses this deep, then continues with an explicit stack
 MAX_INCOMPLETE = 5  # parts not analysed recorded per file
 
