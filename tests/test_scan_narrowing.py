@@ -88,12 +88,20 @@ def test_a_payload_in_a_later_part_of_an_oversized_module_is_still_found(small_l
     assert result.verdict == "malicious"
 
 
-def test_one_statement_over_the_size_limit_is_still_a_blocking_gap(small_limit):
-    blob = "BLOB = [\n" + "".join(f"    {i},\n" for i in range(6000)) + "]\n"
+def test_one_statement_over_the_size_limit_holding_code_is_still_a_blocking_gap(small_limit):
+    blob = "BLOB = [\n" + "".join(f"    {i},\n" for i in range(6000)) + "    int('7'),\n]\n"
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/table.py": blob})
     gaps = found(result, "analysis.size-limit")
     assert any(g.severity == "high" for g in gaps)
     assert result.verdict in FLAGGED
+
+
+def test_one_statement_of_literal_data_over_the_size_limit_only_warns(small_limit):
+    """A decision changed this session (docs/fail-closed.md): a table of literals runs nothing."""
+    blob = "BLOB = [\n" + "".join(f"    {i},\n" for i in range(6000)) + "]\n"
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/table.py": blob})
+    assert {g.severity for g in found(result, "analysis.size-limit")} == {"medium"}
+    assert result.verdict not in FLAGGED
 
 
 # -- the tokenizer read to the end: a bracket left open is a partial reading -----------------

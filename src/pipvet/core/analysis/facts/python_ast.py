@@ -1771,17 +1771,26 @@ class _Collector(ast.NodeVisitor):
         such an address trimmed (``.rstrip("/")``), with a path after it (``f"{base}{path}"``,
         ``base + "/api"``), or returned by a function of this module that returns only one
         (``get_server_url()``)."""
+        while True:  # (a loop: a long sum or chain of trims is not recursed into)
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+                node = node.left  # the leftmost term of a sum
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in SAME_PLACE_METHODS
+            ):
+                node = node.func.value  # what is trimmed
+            elif isinstance(node, ast.JoinedStr) and node.values:
+                first = node.values[0]
+                if not isinstance(first, ast.FormattedValue):
+                    return False
+                node = first.value  # what an f-string starts with
+            else:
+                break
         if isinstance(node, ast.Name):
             return node.id in self.scope.addresses
-        if isinstance(node, ast.JoinedStr):
-            first = node.values[0] if node.values else None
-            return isinstance(first, ast.FormattedValue) and self._configured_address(first.value)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            return self._configured_address(node.left)
         if isinstance(node, ast.Call):
             func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in SAME_PLACE_METHODS:
-                return self._configured_address(func.value)
             if isinstance(func, ast.Name) and not node.args and func.id in self.address_functions:
                 return True
         if not isinstance(node, (ast.Call, ast.Subscript)):
