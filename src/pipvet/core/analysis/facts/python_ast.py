@@ -550,6 +550,8 @@ CLIENT_FETCHES = frozenset({"open", "get", "post", "request", "urlopen"})
 # named as a session's (``CLIENT_METHOD``), network calls like ``requests.post``
 CLIENT_SENDS = CLIENT_FETCHES | {"put", "patch", "delete", "head", "options", "send"}
 CLIENT_METHOD = "requests.Session."
+# words of the text of a module that makes an HTTP client (``LABEL_SOURCES``' HTTP_CLIENT)
+CLIENT_MAKER_WORDS = ("opener", "ession", "Client", "PoolManager", "Connection")
 
 
 @dataclass(frozen=True)
@@ -962,6 +964,10 @@ class _Collector(ast.NodeVisitor):
         own_state: frozenset[str] | None = None,
     ) -> None:
         self.source = source
+        # the text names a maker of HTTP clients or of buffers in memory: only then are a
+        # method call's receivers asked for those labels (``x.get(...)`` is mostly a dict's)
+        self.makes_clients = any(w in source for w in CLIENT_MAKER_WORDS)
+        self.makes_buffers = "StringIO" in source or "BytesIO" in source
         self.code = code_text(source)  # line breaks as Python reads them
         self.lines = self.code.split("\n")
         self.imported = imported
@@ -2250,8 +2256,12 @@ class _Collector(ast.NodeVisitor):
         # not nesting: its links are walked one by one at this depth, in the order the nested
         # walk takes (each link's own call first, outermost to innermost; then the innermost's
         # receiver; then each link's arguments, innermost to outermost)
-        links = [node]
         inner = node.func
+        if not (isinstance(inner, ast.Attribute) and type(inner.value) is not ast.Name):
+            self._call(node)  # f(x), obj.method(x): no chain (the common case, checked first)
+            self.generic_visit(node)
+            return
+        links = [node]
         while True:
             while isinstance(inner, ast.Attribute):  # .str.replace(...): accessors between
                 inner = inner.value
@@ -2296,6 +2306,7 @@ class _Collector(ast.NodeVisitor):
             name is None
             and isinstance(func, ast.Attribute)
             and func.attr in CLIENT_SENDS
+            and self.makes_clients
             and (
                 HTTP_CLIENT in self.labels_of(func.value)
                 or _dotted(func.value) in self.client_attrs
@@ -2303,7 +2314,11 @@ class _Collector(ast.NodeVisitor):
         ):
             name = CLIENT_METHOD + func.attr  # s = requests.Session(); s.post(url, data=...)
         if name is None and isinstance(func, ast.Attribute) and func.attr in WATCHED_METHODS:
-            held = self.labels_of(func.value) if func.attr in WRITE_METHODS else _NO_LABELS
+            held = (
+                self.labels_of(func.value)
+                if self.makes_buffers and func.attr in WRITE_METHODS
+                else _NO_LABELS
+            )
             if MEMORY_BUFFER in held and "file" not in held:
                 # buf = io.BytesIO(); buf.write(data): into memory (not a buffer or a file
                 # chosen at run time, ``io.BytesIO() if test else open(path, "wb")``)
