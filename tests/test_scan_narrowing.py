@@ -4946,3 +4946,47 @@ def test_code_inside_a_link_of_a_long_chain_is_still_seen():
     result = scan(files)
     assert found(result, "intent.decode-execute")
     assert not found(result, "analysis.depth-limit")
+
+
+# -- a signature and a public address are not the key -------------------------------------------
+
+ORDER_CLIENT = """
+    import requests
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    class Orders:
+        def __init__(self):
+            self.http_session = requests.Session()
+
+        def place(self, order, private_key):
+            from_address = Account.from_key(private_key).address
+            message = encode_defunct(text=str(order))
+            signed = Account.from_key(private_key).sign_message(message)
+            data = {"signature": signed.signature.hex(), "from": from_address}
+            return self.http_session.post("https://api.cow.fi/mainnet/api/v1/orders", json=data)
+"""
+
+
+def test_a_signature_and_an_address_made_with_a_wallet_key_are_not_the_key():
+    """safe-eth-py: an order signed with the caller's key and sent with its public address to
+    the exchange's API (sent through a session, a network call since this session)."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/orders.py": ORDER_CLIENT}
+    result = scan(files)
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ('"from": from_address', '"from": private_key'),  # the key itself
+        ('"from": from_address', '"from": Account.from_key(private_key).key.hex()'),
+        ("signed = Account.from_key", "signed = sign(private_key) or Account.from_key"),
+    ],
+)
+def test_the_key_itself_or_a_local_sign_of_it_sent_still_is_exfiltration(old, new):
+    module = textwrap.dedent(ORDER_CLIENT) + "\ndef sign(value):\n    return value\n"
+    assert old in module
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/orders.py": module.replace(old, new)}
+    assert found(scan(files), "intent.exfiltration")

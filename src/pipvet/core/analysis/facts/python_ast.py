@@ -445,6 +445,16 @@ PATTERN_METHODS = frozenset({"match", "fullmatch", "search", "finditer", "findal
 # slice of its subject; what a process answers to ``communicate(data)`` comes from the program and
 # the data it is fed, not from the command line it was started with
 ARGUMENT_ONLY_METHODS = PATTERN_METHODS | {"communicate"}
+# a library's signing methods (``Account.from_key(key).sign_message(msg)``,
+# ``account.sign_transaction(tx, key)``): a signature proves the key, it does not hold it
+SIGNING_METHODS = frozenset(
+    {"sign", "sign_message", "sign_transaction", "sign_typed_data", "sign_hash"}
+    | {"signTransaction", "signMessage", "unsafe_sign_hash"}
+)
+# what a signature made with a key does not carry of it
+KEY_LABELS = frozenset({"wallet-secret", CREDENTIAL_LABEL})
+# the public part of a key pair (``Account.from_key(key).address``): shown to anyone
+PUBLIC_PARTS = frozenset({"address", "public_key", "publicKey", "verifying_key"})
 PENDING = "@"  # prefix of a placeholder label: what a function defined later returns
 DOWNLOAD_TO_FILE = ("urlretrieve", "wget.download")
 # calls that read bytes as an archive, to list or unpack its files
@@ -1516,6 +1526,8 @@ class _Collector(ast.NodeVisitor):
         (``Popen(cmd).communicate(data)``), and a length is not the text it measures
         (``host[: -len(os.environ["PATH_SUFFIX"])]``)."""
         if isinstance(node, ast.Attribute):
+            if node.attr in PUBLIC_PARTS:
+                return out - KEY_LABELS  # a key pair's public address, not its secret
             if node.attr in PROCESS_NUMBERS:
                 return set()  # a process's exit status or id: a number, whatever it was given
             return out - _FIXED_DOWNLOAD if node.attr in RESPONSE_META else out
@@ -1524,6 +1536,12 @@ class _Collector(ast.NodeVisitor):
             return set()  # a length: a number, none of the text it measures
         if isinstance(func, ast.Name) and func.id in NUMBER_CASTS and "remote" in out:
             return out - {"remote"}  # int(sock.recv(32)): a port number, never a command
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in SIGNING_METHODS
+            and func.attr not in self.defs  # a library's method, not one this module defines
+        ):
+            return out - KEY_LABELS
         if isinstance(func, ast.Attribute) and func.attr in ARGUMENT_ONLY_METHODS:
             kept = set(self._own_labels_guarded(node))
             for arg in [*node.args, *(k.value for k in node.keywords)]:
