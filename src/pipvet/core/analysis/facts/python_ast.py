@@ -790,6 +790,24 @@ def _attribute_values(module: ast.Module) -> dict[str, list[ast.expr]]:
     return out
 
 
+def _chain_links(node: ast.Call) -> list[ast.Call] | None:
+    """The calls of a method chain ending in ``node``, outermost first, when it has at least
+    ``CHAIN_FLAT`` links (accessors between them, ``.str.replace(...)``, belong to it); None
+    for anything shorter, and at once for ``f(x)`` or ``obj.method(x)`` (most calls)."""
+    inner = node.func
+    if not (isinstance(inner, ast.Attribute) and type(inner.value) is not ast.Name):
+        return None
+    links = [node]
+    while True:
+        while isinstance(inner, ast.Attribute):
+            inner = inner.value
+        if not isinstance(inner, ast.Call):
+            break
+        links.append(inner)
+        inner = inner.func
+    return links if len(links) >= CHAIN_FLAT else None
+
+
 def _dotted(node: ast.expr) -> str | None:
     """``a.b.c`` for an attribute chain on a plain name, else None."""
     parts: list[str] = []
@@ -2274,20 +2292,8 @@ class _Collector(ast.NodeVisitor):
         # not nesting: its links are walked one by one at this depth, in the order the nested
         # walk takes (each link's own call first, outermost to innermost; then the innermost's
         # receiver; then each link's arguments, innermost to outermost)
-        inner = node.func
-        if not (isinstance(inner, ast.Attribute) and type(inner.value) is not ast.Name):
-            self._call(node)  # f(x), obj.method(x): no chain (the common case, checked first)
-            self.generic_visit(node)
-            return
-        links = [node]
-        while True:
-            while isinstance(inner, ast.Attribute):  # .str.replace(...): accessors between
-                inner = inner.value
-            if not isinstance(inner, ast.Call):
-                break
-            links.append(inner)
-            inner = inner.func
-        if len(links) < CHAIN_FLAT:
+        links = _chain_links(node)
+        if links is None:
             self._call(node)
             self.generic_visit(node)
             return
