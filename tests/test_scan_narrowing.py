@@ -4990,3 +4990,59 @@ def test_the_key_itself_or_a_local_sign_of_it_sent_still_is_exfiltration(old, ne
     assert old in module
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/orders.py": module.replace(old, new)}
     assert found(scan(files), "intent.exfiltration")
+
+
+# -- a JWT signed with a key is not the key ------------------------------------------------------
+
+TOKEN_CLIENT = """
+    import jwt
+    import requests
+
+    class Connector:
+        def __init__(self, registration):
+            self.registration = registration
+            self.session = requests.Session()
+
+        def token(self, scopes):
+            claim = {"iss": self.registration.client_id, "scope": " ".join(scopes)}
+            private_key = self.registration.get_tool_private_key()
+            assertion = self.encode_jwt(claim, private_key)
+            data = {"grant_type": "client_credentials", "client_assertion": assertion}
+            return self.session.post(self.registration.token_url, data=data).json()
+
+        def encode_jwt(self, message, private_key):
+            value = jwt.encode(message, private_key, algorithm="RS256")
+            if isinstance(value, bytes):
+                return value.decode("utf-8")
+            return value
+"""
+
+
+def test_a_jwt_signed_with_a_private_key_is_not_the_key():
+    """pylti1p3: a client assertion signed with the tool's private key (through a helper of its
+    own) and posted to the platform's token URL through a session."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/lti.py": TOKEN_CLIENT}
+    result = scan(files)
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ('"client_assertion": assertion', '"client_assertion": private_key'),  # the key itself
+        ("jwt.encode(message, private_key,", "jwt.encode({'k': private_key}, 'x',"),  # in claims
+        ("jwt.encode(message, private_key,", "jwt.encode(payload={'k': private_key}, key='x',"),
+        # the helper hands the key back beside the token, or keeps it for later
+        ('algorithm="RS256")', 'algorithm="RS256") + private_key'),
+        (
+            "value = jwt.encode(message,",
+            "self.kept = private_key\n        value = jwt.encode(message,",
+        ),
+    ],
+)
+def test_a_key_sent_beside_or_inside_a_jwt_still_is_exfiltration(old, new):
+    module = textwrap.dedent(TOKEN_CLIENT)
+    assert old in module
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/lti.py": module.replace(old, new)}
+    assert found(scan(files), "intent.exfiltration")

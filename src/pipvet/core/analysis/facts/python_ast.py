@@ -451,6 +451,15 @@ SIGNING_METHODS = frozenset(
     {"sign", "sign_message", "sign_transaction", "sign_typed_data", "sign_hash"}
     | {"signTransaction", "signMessage", "unsafe_sign_hash"}
 )
+# functions that sign or MAC a message with a key, and where the key is given (position,
+# keyword): a token or digest proves the key, it does not hold it (the claims of a JWT it does)
+KEYED_SIGNERS = {
+    "jwt.encode": (1, "key"),  # PyJWT, jwt.encode(payload, key, algorithm)
+    "jose.jwt.encode": (1, "key"),  # python-jose, jwt.encode(claims, key)
+    "authlib.jose.jwt.encode": (2, "key"),  # authlib, jwt.encode(header, payload, key)
+    "hmac.new": (0, "key"),
+    "hmac.digest": (0, "key"),
+}
 # what a signature made with a key does not carry of it
 KEY_LABELS = frozenset({"wallet-secret", CREDENTIAL_LABEL})
 # the public part of a key pair (``Account.from_key(key).address``): shown to anyone
@@ -819,17 +828,22 @@ def _dotted(node: ast.expr) -> str | None:
     return ".".join([node.id, *reversed(parts)])
 
 
-def _top_defs(body: list[ast.stmt]) -> set[str]:
-    """Names of the functions of a module and of the methods of its classes."""
-    out: set[str] = set()
+def _top_functions(
+    body: list[ast.stmt],
+) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef, bool]]:
+    """The functions of a module and the methods of its classes (with True for a method)."""
     for stmt in body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            out.add(stmt.name)
+            yield stmt, False
         elif isinstance(stmt, ast.ClassDef):
             for sub in stmt.body:
                 if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    out.add(sub.name)
-    return out
+                    yield sub, True
+
+
+def _top_defs(body: list[ast.stmt]) -> set[str]:
+    """Names of the functions of a module and of the methods of its classes."""
+    return {stmt.name for stmt, _ in _top_functions(body)}
 
 
 def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -1024,6 +1038,9 @@ class _Collector(ast.NodeVisitor):
         self.client_attrs: set[str] = set()  # self.X attributes holding an HTTP client
         # module functions that return only an address the user configured (``get_url()``)
         self.address_functions: set[str] = set()
+        # local functions -> their positional parameters and those used only as the key a
+        # token or digest is signed with (``def encode_jwt(msg, key): return jwt.encode(msg, key)``)
+        self.key_params: dict[str, tuple[list[str], frozenset[str]]] = {}
         self.argv_names: set[str] = set()  # module names holding one item of sys.argv
         self.seen_defs: set[str] = set()  # ... whose bodies were visited already
         # local functions that return the command line parsed (``return parser.parse_args()``)
@@ -1378,10 +1395,43 @@ class _Collector(ast.NodeVisitor):
         hinted = sink_hint_lines(self.code)
         if hinted:
             self._find_sink_wrappers(node.body, hinted)
+        if "jwt" in self.code or "hmac" in self.code:
+            self._find_key_params(node.body)
         for i, stmt in enumerate(node.body):
             if not self._is_quiet_statement(stmt, i):
                 self.facts.module_statements += 1
             self.visit(stmt)
+
+    def _find_key_params(self, body: list[ast.stmt]) -> None:
+        """Top-level functions and methods with a parameter used only as the key of a keyed
+        signer (``jwt.encode(msg, key)``, ``hmac.new(key, msg)``): a call gives them a key to
+        sign with, and the key is in none of what comes back."""
+        found: dict[str, tuple[list[str], frozenset[str]]] = {}
+        seen: set[str] = set()
+        for stmt, method in _top_functions(body):
+            if stmt.name in seen:  # two methods of one name: which one a call runs is unknown
+                found.pop(stmt.name, None)
+                continue
+            seen.add(stmt.name)
+            params = [a.arg for a in [*stmt.args.posonlyargs, *stmt.args.args]]
+            if method and params and params[0] in ("self", "cls"):
+                params = params[1:]
+            names = set(params) | {a.arg for a in stmt.args.kwonlyargs}
+            uses: dict[str, int] = {}
+            keys: dict[str, int] = {}
+            for sub in walk(stmt):
+                if isinstance(sub, ast.Name) and sub.id in names:
+                    if not isinstance(sub.ctx, ast.Load):
+                        names.discard(sub.id)  # given another value: not only the key
+                    uses[sub.id] = uses.get(sub.id, 0) + 1
+                elif isinstance(sub, ast.Call):
+                    key = self._signing_key(sub)
+                    if isinstance(key, ast.Name) and key.id in names:
+                        keys[key.id] = keys.get(key.id, 0) + 1
+            only = frozenset(n for n in names if keys.get(n) and keys[n] == uses[n])
+            if only:
+                found[stmt.name] = (params, only)
+        self.key_params = found
 
     def _find_sink_wrappers(self, body: list[ast.stmt], hinted: list[int]) -> None:
         """Top-level functions and methods that hand a parameter to a command or ``exec``:
@@ -1566,20 +1616,35 @@ class _Collector(ast.NodeVisitor):
                 kept |= self._labels.get(id(arg), _NO_LABELS) or self.labels_of(arg)
             return kept
         removed = self._removed_text(node)
-        if removed is not None:
+        if removed:
             kept = set(self._own_labels_guarded(node))
             parts = [func.value] if isinstance(func, ast.Attribute) else []
             for arg in [*parts, *node.args, *(k.value for k in node.keywords)]:
-                if arg is not removed:
+                if all(arg is not r for r in removed):
                     kept |= self._labels.get(id(arg), _NO_LABELS) or self.labels_of(arg)
             return kept
         return out
 
-    def _removed_text(self, node: ast.Call) -> ast.expr | None:
-        """The argument of a replacement whose text the result never holds: the ``old`` of
+    def _removed_text(self, node: ast.Call) -> list[ast.expr]:
+        removed = self._removed_argument(node)
+        if removed is not None:
+            return [removed]
+        local = _local_callee(node.func) if self.key_params else None
+        if local is None or local not in self.key_params:
+            return []
+        # a local function's parameters that it only signs with (``self.encode_jwt(msg, key)``)
+        params, only = self.key_params[local]
+        out = [a for a, p in zip(node.args, params, strict=False) if p in only]
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            return []
+        return out + [k.value for k in node.keywords if k.arg in only]
+
+    def _removed_argument(self, node: ast.Call) -> ast.expr | None:
+        """The argument of a call whose text the result never holds: the ``old`` of
         ``text.replace(old, new)`` and the pattern of ``re.sub(pattern, repl, text)`` are cut
         out, so what they were made with (``"$" + chr(ord("a") + i)``, a placeholder named by
-        character arithmetic) is not in the result; the text and what replaces it are."""
+        character arithmetic) is not in the result; the text and what replaces it are. The key
+        of ``jwt.encode(claims, key)`` or ``hmac.new(key, msg)`` only signs the result."""
         func, args = node.func, node.args
         if any(isinstance(a, ast.Starred) for a in args):
             return None
@@ -1587,7 +1652,17 @@ class _Collector(ast.NodeVisitor):
             return args[0]  # str.replace(old, new[, count]) (Path.replace takes one argument)
         if len(args) >= 3 and self.folder.resolve(func) in ("re.sub", "re.subn"):
             return args[0]
-        return None
+        return self._signing_key(node)
+
+    def _signing_key(self, node: ast.Call) -> ast.expr | None:
+        """The key argument of a keyed signer's call (``jwt.encode(claims, key)``)."""
+        name = self.folder.resolve(node.func)
+        if name not in KEYED_SIGNERS or any(isinstance(a, ast.Starred) for a in node.args):
+            return None
+        position, keyword = KEYED_SIGNERS[name]
+        if len(node.args) > position:
+            return node.args[position]
+        return next((k.value for k in node.keywords if k.arg == keyword), None)
 
     def _opened_file(self, node: ast.Call, out: set[str]) -> set[str]:
         """``open(os.path.join(os.getcwd(), name))``: the file's content, not the host's identity
