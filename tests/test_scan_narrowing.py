@@ -5046,3 +5046,48 @@ def test_a_key_sent_beside_or_inside_a_jwt_still_is_exfiltration(old, new):
     assert old in module
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/lti.py": module.replace(old, new)}
     assert found(scan(files), "intent.exfiltration")
+
+
+# -- an option's help text is documentation ------------------------------------------------------
+
+CHATS_COMMAND = """
+    import click
+    import httpx
+
+    @click.command("list")
+    @click.option("--channel", default=None, help="Filter by channel: console/dingtalk/discord/qq")
+    @click.option("--base-url", default="http://127.0.0.1:8088", help=f"API base URL ({NAME})")
+    def list_chats(channel, base_url):
+        with httpx.Client(base_url=base_url) as client:
+            print(client.get("/chats", params={"channel": channel}).json())
+
+    NAME = "chats"
+"""
+
+
+def test_a_credential_name_in_an_options_help_text_is_not_a_credential_store():
+    """qwenpaw: a click option's help lists the chat channels it can filter by, Discord among
+    them, in a module that talks to its own local API."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/chats.py": CHATS_COMMAND}
+    result = scan(files)
+    assert not found(result, "intent.credential-theft")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        # the same text where code uses it, or code formatted into the help text
+        (
+            'help="Filter by channel: console/dingtalk/discord/qq"',
+            'help=open("discord/Local State").read()',
+        ),
+        ("({NAME})", "({open('discord/Local State').read()})"),
+        ('default=None, help="Filter', 'default="console/dingtalk/discord/qq", help="Filter'),
+    ],
+)
+def test_a_credential_store_read_in_code_beside_help_text_is_still_theft(old, new):
+    module = textwrap.dedent(CHATS_COMMAND)
+    assert old in module
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/chats.py": module.replace(old, new)}
+    assert found(scan(files), "intent.credential-theft")

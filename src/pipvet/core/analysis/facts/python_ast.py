@@ -464,6 +464,9 @@ KEYED_SIGNERS = {
 KEY_LABELS = frozenset({"wallet-secret", CREDENTIAL_LABEL})
 # the public part of a key pair (``Account.from_key(key).address``): shown to anyone
 PUBLIC_PARTS = frozenset({"address", "public_key", "publicKey", "verifying_key"})
+# keywords whose text is documentation: ``click.option("--channel", help="...")``, argparse's
+# ``description=``/``epilog=``
+DOC_KEYWORDS = frozenset({"help", "description", "epilog"})
 PENDING = "@"  # prefix of a placeholder label: what a function defined later returns
 DOWNLOAD_TO_FILE = ("urlretrieve", "wget.download")
 # calls that read bytes as an archive, to list or unpack its files
@@ -2350,6 +2353,20 @@ class _Collector(ast.NodeVisitor):
             self.visit(part)
 
     visit_TryStar = visit_Try
+
+    def visit_keyword(self, node: ast.keyword) -> None:
+        value = node.value
+        if node.arg in DOC_KEYWORDS:
+            # an option's help text, like a docstring, is read by people, not run (of an
+            # f-string, only what it formats is code)
+            if type(value) is _CONSTANT:
+                return
+            if isinstance(value, ast.JoinedStr):
+                for part in value.values:
+                    if isinstance(part, ast.FormattedValue):
+                        self.visit(part)
+                return
+        self.visit(value)
 
     def visit_Constant(self, node: ast.Constant) -> None:
         # (generic_visit does not call this for other than strings and bytes of 4 or more)
