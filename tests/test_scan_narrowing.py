@@ -5156,3 +5156,67 @@ HIDDEN_HOOK = """
 def test_host_identity_sent_to_a_decoded_destination_is_still_exfiltration(module):
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/send.py": module}
     assert found(scan(files), "intent.exfiltration")
+
+
+# -- a host's identity used as a lookup key is not in what is looked up --------------------------
+
+TOKEN_LOOKUP = """
+    import base64
+    import json
+    import os
+    from dataclasses import dataclass
+
+    import requests
+
+    @dataclass
+    class Token:
+        server: str
+        secret: str
+        environment: str
+
+    def load_token(config, identity_token):
+        payload = identity_token.split(".")[1]
+        decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        claims = json.loads(decoded)
+        tokens = config.get("tokens") or {}
+        entry = tokens.get(str(os.getcwd())) or tokens.get("default")
+        return Token(
+            server=entry["server"],
+            secret=os.environ.get("DEMO_CLIENT_SECRET"),
+            environment=claims["environment_id"],
+        )
+
+    def exchange(config, identity_token):
+        token = load_token(config, identity_token)
+        body = {"client_secret": token.secret, "environment": token.environment}
+        return requests.post(token.server + "/v1/oauth/token", json=body).json()
+"""
+
+
+def test_the_entry_a_mapping_holds_for_this_folder_is_not_the_hosts_identity():
+    """chalkpy: the token configured for the current project folder (looked up by its path)
+    is exchanged with the API server it names."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/auth.py": TOKEN_LOOKUP}
+    result = scan(files)
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        # the identity as the value (or a slice of it), a default, a key of a local class's get
+        ("tokens.get(str(os.getcwd()))", "{'cwd': os.getcwd()}.get('cwd')"),
+        ('tokens.get("default")', 'tokens.get("default", os.getcwd())'),
+        ("entry = tokens.get(", "entry = Box().get("),
+        ("tokens.get(str(os.getcwd()))", "{'cwd': str(os.getcwd())[:40]}"),
+    ],
+)
+def test_the_hosts_identity_in_what_a_lookup_returns_is_still_sent(old, new):
+    module = (
+        textwrap.dedent(TOKEN_LOOKUP)
+        + "\nclass Box:\n    def get(self, key):\n        return key\n"
+    )
+    assert old in module
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/auth.py": module.replace(old, new)}
+    assert found(scan(files), "intent.exfiltration")

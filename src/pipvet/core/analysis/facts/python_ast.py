@@ -1588,8 +1588,8 @@ class _Collector(ast.NodeVisitor):
             return _NO_LABELS
         if kind & _CALL and out & HIDDEN_CODE_LABELS:
             out = self._serialised_data(node, out)  # type: ignore[arg-type]
-        if kind & _CALL and "fingerprint" in out:
-            out = self._opened_file(node, out)  # type: ignore[arg-type]
+        if kind & (_CALL | _SUBSCRIPT) and "fingerprint" in out:
+            out = self._identity_used(node, out)  # type: ignore[arg-type]
         if out and kind & (_CALL | _ATTRIBUTE):
             out = self._not_content(node, out)  # type: ignore[arg-type]
         return self._memo_labels(key, out)
@@ -1673,12 +1673,29 @@ class _Collector(ast.NodeVisitor):
             return node.args[position]
         return next((k.value for k in node.keywords if k.arg == keyword), None)
 
-    def _opened_file(self, node: ast.Call, out: set[str]) -> set[str]:
-        """``open(os.path.join(os.getcwd(), name))``: the file's content, not the host's identity
-        the path was built from."""
+    def _identity_used(self, node: ast.Call | ast.Subscript, out: set[str]) -> set[str]:
+        """The host's identity used to pick something, not held by what is picked:
+        ``open(os.path.join(os.getcwd(), name))`` is the file's content, and
+        ``tokens.get(str(cwd))`` or ``settings[platform.node()]`` the entry a mapping holds for
+        it (a local class's own ``get`` may hand its key back: not this)."""
+        if isinstance(node, ast.Subscript):
+            if isinstance(node.slice, ast.Slice) or "fingerprint" in self.labels_of(node.value):
+                return out
+            return out - {"fingerprint"}
         func = node.func
         opens = isinstance(func, ast.Attribute) and func.attr in FILE_READS
         if opens or self.folder.resolve(func) in FILE_OPENERS:
+            return out - {"fingerprint"}
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "get"
+            and func.attr not in self.defs
+            and node.args
+            and self.folder.resolve(func) is None  # a value's method, not requests.get
+            and not self.labels_of(func.value) & {"fingerprint", HTTP_CLIENT}
+            and all("fingerprint" not in self.labels_of(a) for a in node.args[1:])
+            and not node.keywords
+        ):
             return out - {"fingerprint"}
         return out
 
@@ -1719,8 +1736,8 @@ class _Collector(ast.NodeVisitor):
                 out |= self._labels.get(id(c), _NO_LABELS)
             if isinstance(node, ast.Call) and out & HIDDEN_CODE_LABELS:
                 out = self._serialised_data(node, out)
-            if isinstance(node, ast.Call) and "fingerprint" in out:
-                out = self._opened_file(node, out)
+            if isinstance(node, (ast.Call, ast.Subscript)) and "fingerprint" in out:
+                out = self._identity_used(node, out)
             if out and isinstance(node, (ast.Attribute, ast.Call)):
                 out = self._not_content(node, out)
             self._memo_labels(id(node), out)
@@ -2778,6 +2795,7 @@ _NO_LABELS = NO_LABELS
 _LABEL_ORIGINS = (ast.Name, ast.Attribute, ast.Call)
 # what ``labels_of`` asks of a node's type, as bits
 _FREE, _ORIGIN, _READS_CONFIG, _BINOP, _CALL, _ATTRIBUTE, _NAME = 1, 2, 4, 8, 16, 32, 64
+_SUBSCRIPT = 128
 
 
 class _LabelKinds(dict):
@@ -2793,6 +2811,7 @@ class _LabelKinds(dict):
             (_CALL, ast.Call),
             (_ATTRIBUTE, ast.Attribute),
             (_NAME, ast.Name),
+            (_SUBSCRIPT, ast.Subscript),
         ):
             if issubclass(kind, types):
                 bits |= bit
