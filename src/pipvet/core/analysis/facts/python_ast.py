@@ -610,9 +610,9 @@ class CallFact:
     path_name: str = ""
     # the arms of ``if`` chains the call sits in within its function: (chain, arm) pairs
     arms: tuple[tuple[int, int], ...] = ()
-    # of a sink's call, labels of where it goes: its first argument, a ``url=``/``host=``, and
-    # the object a method is called on (``conn.request(...)`` with ``conn =
-    # HTTPSConnection(b64decode(h))``); what is sent is the rest of ``labels``
+    # of a sink's call sending host identity, labels of where it goes: its first argument, a
+    # ``url=``/``host=``, and the object a method is called on (``conn.request(...)`` with
+    # ``conn = HTTPSConnection(b64decode(h))``); what is sent is the rest of ``labels``
     target_labels: frozenset[str] = frozenset()
 
     def excludes(self, other: CallFact) -> bool:
@@ -2686,7 +2686,8 @@ class _Collector(ast.NodeVisitor):
             self._note_home_write(node, name, args, kwargs)
         computed = bool(node.args) and not isinstance(node.args[0], ast.Constant)
         program = self._program(node, name) if labels else ""
-        target = self._target_labels(node) if labels else _NO_LABELS
+        # (read by one rule, on host identity sent: worked out only then)
+        target = self._target_labels(node) if "fingerprint" in labels else _NO_LABELS
         fact = CallFact(
             name=name,
             line=node.lineno,
