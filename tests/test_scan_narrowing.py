@@ -5220,3 +5220,43 @@ def test_the_hosts_identity_in_what_a_lookup_returns_is_still_sent(old, new):
     assert old in module
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/auth.py": module.replace(old, new)}
     assert found(scan(files), "intent.exfiltration")
+
+
+# -- a display name from the environment is a setting --------------------------------------------
+
+BRANDING_CONFIG = """
+    import os
+    import requests
+
+    CUSTOM_NAME = os.getenv("CUSTOM_NAME", "")
+    WEBUI_FAVICON_URL = "/static/favicon.png"
+
+    if CUSTOM_NAME:
+        try:
+            r = requests.get(f"https://api.brand-registry.io/api/v1/custom/{CUSTOM_NAME}")
+            data = r.json()
+            if r.ok and "logo" in data:
+                WEBUI_FAVICON_URL = data["logo"]
+        except Exception:
+            pass
+"""
+
+
+def test_a_display_name_the_user_configured_is_not_a_secret():
+    """open-webui: the branding name the user set (``CUSTOM_NAME``) asks the project's own API
+    for that brand's logo when the configuration module is imported."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/config.py": BRANDING_CONFIG}
+    result = scan(files)
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "name", ["USER_NAME", "USERNAME", "COMPUTERNAME", "HOST_NAME", "GIT_AUTHOR_NAME", "API_TOKEN"]
+)
+def test_a_user_or_host_name_or_a_secret_from_the_environment_is_still_sent(name):
+    module = textwrap.dedent(BRANDING_CONFIG).replace(
+        'os.getenv("CUSTOM_NAME"', f'os.getenv("{name}"'
+    )
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/config.py": module}
+    assert found(scan(files), "intent.exfiltration")

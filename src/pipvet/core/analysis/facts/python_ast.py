@@ -337,7 +337,11 @@ _ENVIRON_ATTRS = frozenset(e.rsplit(".", 1)[-1] for e in ENVIRONS)
 CONFIG_ENV = re.compile(
     r"(proxy|ca_?bundle|ca_?certs?|ssl|tls|cert_?(file|dir)|timeout|debug|verbose|log_?level|"
     r"^lang$|^lc_|^term$|color|^pager$|^editor$|^columns$|^lines$|^tz$|^no_proxy$|"
-    r"^version$|_(version|home|root|arch|machine|system)$|(^|_)(region|triple|target|platform)$)",
+    r"^version$|_(version|home|root|arch|machine|system)$|(^|_)(region|triple|target|platform)$|"
+    # the name of something the user configured (``CUSTOM_NAME``, ``BUCKET_NAME``), not the
+    # name of a person, an account or this host (``USER_NAME``, ``GIT_AUTHOR_NAME``)
+    r"(?<!user)(?<!host)(?<!computer)(?<!log)(?<!login)(?<!account)(?<!author)(?<!committer)"
+    r"(?<!full)(?<!real)(?<!machine)(?<!node)(?<!domain)(?<!owner)_name$)",
     re.I,
 )
 # an environment variable named as an address: where to connect, as the user configured it
