@@ -5260,3 +5260,61 @@ def test_a_user_or_host_name_or_a_secret_from_the_environment_is_still_sent(name
     )
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/config.py": module}
     assert found(scan(files), "intent.exfiltration")
+
+
+# -- code inside a nested archive nothing names does not run -------------------------------------
+
+RUNTIME_LOADER = """
+    import marshal
+
+    def load(module, archive):
+        data = archive.read(module.__name__ + ".pyc")
+        code = marshal.loads(data[16:])
+        exec(code, module.__dict__)
+"""
+
+
+def _wheel_with_nested(files: dict[str, str], nested: dict[str, str], tmp_path: Path) -> Artifact:
+    from pipvet.core.analysis.archive import read_artifact
+
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        for name, text in nested.items():
+            zf.writestr(name, textwrap.dedent(text))
+    path = tmp_path / "demo-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, text in files.items():
+            zf.writestr(name, textwrap.dedent(text))
+        zf.writestr("demo/static/runtime/python_stdlib.zip", inner.getvalue())
+        zf.writestr(
+            "demo-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
+        )
+        zf.writestr("demo-1.0.dist-info/RECORD", "")
+    return read_artifact(path)
+
+
+def test_code_in_a_nested_archive_nothing_names_is_one_level_lower(tmp_path):
+    """open-webui: pyodide's copy of the standard library (a zip the web front end loads into
+    the browser) holds zipimport's ``exec`` of unmarshalled code; no Python of the package
+    names the zip, and installing never unpacks it."""
+    artifact = _wheel_with_nested(
+        {"demo/__init__.py": ""}, {"zipimport.py": RUNTIME_LOADER}, tmp_path
+    )
+    result = analyze(artifact)
+    [hit] = found(result, "intent.decode-execute")
+    assert hit.severity == "medium" and "never unpacks" in hit.message
+    assert result.verdict not in FLAGGED
+
+
+def test_code_in_a_nested_archive_the_package_puts_on_its_path_keeps_its_weight(tmp_path):
+    init = """
+        import os, sys
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "static", "runtime",
+                                        "python_stdlib.zip"))
+    """
+    artifact = _wheel_with_nested(
+        {"demo/__init__.py": init}, {"zipimport.py": RUNTIME_LOADER}, tmp_path
+    )
+    result = analyze(artifact)
+    assert severities(result, "intent.decode-execute") == {"high"}
+    assert result.verdict in FLAGGED

@@ -558,14 +558,16 @@ def nested_as_data(
     findings: list[Finding], artifact: Artifact, roles: Mapping[str, str]
 ) -> list[Finding]:
     """``findings`` with those about members of an archive *inside* the artifact (its odd
-    entries, what could not be read of it) one level lower: installers never unpack a nested
-    archive, so it is data (test fixtures, bundled assets). Unless Python of the package that
-    may run (not tests or docs) names that archive's file: code that unpacks it counts in full."""
+    entries, what could not be read of it, and its code) one level lower: installers never
+    unpack a nested archive and nothing imports from a zip no code puts on its path, so it is
+    data (test fixtures, bundled assets, a browser runtime's copy of the standard library).
+    Unless Python of the package that may run (not tests or docs) names that archive's file:
+    code that unpacks or imports from it counts in full."""
     out: list[Finding] = []
     named: dict[str, bool] = {}
     for f in findings:
         outer, nested, _ = f.path.partition("!/")
-        if nested and f.category in NESTED_DATA and f.severity not in ("info", "low"):
+        if nested and f.severity not in ("info", "low"):
             if outer not in named:
                 named[outer] = _named_by_code(artifact, roles, outer)
             if not named[outer]:
@@ -574,9 +576,6 @@ def nested_as_data(
                 f = replace(f, severity=lower, message=why)
         out.append(f)
     return out
-
-
-NESTED_DATA = frozenset({"archive", "analysis"})  # findings about reading, not about code
 
 
 def _named_by_code(artifact: Artifact, roles: Mapping[str, str], archive: str) -> bool:
