@@ -87,6 +87,35 @@ _SINK_HINTS = ("system", "popen", "Popen", "subprocess", "exec", "eval", "spawn"
 _SINK_HINT = re.compile("|".join(map(re.escape, _SINK_HINTS)).replace("exec", "exec(?!ut)"))
 
 
+def _lines_with(text: str, words: tuple[str, ...]) -> list[int]:
+    """Numbers (from 1) of the lines of ``text`` where one of ``words`` occurs, sorted."""
+    found = []
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            found.append(at)
+            at = text.find(word, at + 1)
+    return _line_numbers(text, found)
+
+
+def _line_numbers(text: str, offsets: list[int]) -> list[int]:
+    """The distinct line numbers (from 1) of ``offsets`` in ``text``, sorted."""
+    lines: list[int] = []
+    line, last = 1, 0
+    for at in sorted(offsets):
+        line += text.count("\n", last, at)
+        last = at
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
+
+
+def _spans_a_line(node: ast.stmt, lines: list[int]) -> bool:
+    """One of ``lines`` (sorted numbers) lies within the statement."""
+    i = bisect.bisect_left(lines, node.lineno)
+    return i < len(lines) and lines[i] <= (node.end_lineno or node.lineno)
+
+
 def sink_hint_lines(text: str) -> list[int]:
     """Numbers (from 1) of the lines of ``text`` (``code_text``: breaks are ``\\n``) where
     ``_SINK_HINT`` matches: the text is searched once per hint word (``str.find``, several times
@@ -99,14 +128,7 @@ def sink_hint_lines(text: str) -> list[int]:
             if word != "exec" or text[at + 4 : at + 6] != "ut":  # "execute": see _SINK_HINT
                 found.append(at)
             at = text.find(word, at + 1)
-    hinted: list[int] = []
-    line, last = 1, 0
-    for at in sorted(found):
-        line += text.count("\n", last, at)
-        last = at
-        if not hinted or hinted[-1] != line:
-            hinted.append(line)
-    return hinted
+    return _line_numbers(text, found)
 
 
 # builtins that only tell what kind of thing a value is: given a lookup's result, they call nothing
@@ -1408,17 +1430,19 @@ class _Collector(ast.NodeVisitor):
         hinted = sink_hint_lines(self.code)
         if hinted:
             self._find_sink_wrappers(node.body, hinted)
-        if "jwt" in self.code or "hmac" in self.code:
-            self._find_key_params(node.body)
+        signing = _lines_with(self.code, ("jwt", "hmac"))
+        if signing:
+            self._find_key_params(node.body, signing)
         for i, stmt in enumerate(node.body):
             if not self._is_quiet_statement(stmt, i):
                 self.facts.module_statements += 1
             self.visit(stmt)
 
-    def _find_key_params(self, body: list[ast.stmt]) -> None:
+    def _find_key_params(self, body: list[ast.stmt], hinted: list[int]) -> None:
         """Top-level functions and methods with a parameter used only as the key of a keyed
         signer (``jwt.encode(msg, key)``, ``hmac.new(key, msg)``): a call gives them a key to
-        sign with, and the key is in none of what comes back."""
+        sign with, and the key is in none of what comes back. Only those whose lines name a
+        signer's module (``hinted``, sorted line numbers) are walked."""
         found: dict[str, tuple[list[str], frozenset[str]]] = {}
         seen: set[str] = set()
         for stmt, method in _top_functions(body):
@@ -1426,6 +1450,8 @@ class _Collector(ast.NodeVisitor):
                 found.pop(stmt.name, None)
                 continue
             seen.add(stmt.name)
+            if not _spans_a_line(stmt, hinted):
+                continue
             params = [a.arg for a in [*stmt.args.posonlyargs, *stmt.args.args]]
             if method and params and params[0] in ("self", "cls"):
                 params = params[1:]
@@ -1451,17 +1477,15 @@ class _Collector(ast.NodeVisitor):
         ``def runcommand(value): subprocess.run(value, shell=True)``. Only those whose lines
         name such a call (``hinted``, sorted line numbers) are walked."""
 
-        def named(node: ast.stmt) -> bool:
-            i = bisect.bisect_left(hinted, node.lineno)
-            return i < len(hinted) and hinted[i] <= (node.end_lineno or node.lineno)
-
         for stmt in body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and named(stmt):
-                self._sink_wrapper(stmt, method=False)
-            elif isinstance(stmt, ast.ClassDef) and named(stmt):
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if _spans_a_line(stmt, hinted):
+                    self._sink_wrapper(stmt, method=False)
+            elif isinstance(stmt, ast.ClassDef) and _spans_a_line(stmt, hinted):
                 for sub in stmt.body:
-                    if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)) and named(sub):
-                        self._sink_wrapper(sub, method=True)
+                    method = isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    if method and _spans_a_line(sub, hinted):
+                        self._sink_wrapper(sub, method=True)  # type: ignore[arg-type]
 
     def _sink_wrapper(self, node: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> None:
         params = [a.arg for a in [*node.args.posonlyargs, *node.args.args]]
