@@ -1820,9 +1820,22 @@ def test_a_test_named_by_a_test_that_running_code_names_is_read_in_full() -> Non
     assert "intent.exfiltration" in rules(scan(files))
 
 
-def test_a_test_that_does_not_parse_is_still_reported() -> None:
-    files = {"demo/__init__.py": "VERSION = '1.0'\n", "tests/test_broken.py": "def f(:\n"}
-    assert "analysis.parse-failed" in {f.rule for f in scan(files).findings}
+def test_a_test_that_does_not_parse_is_still_read_whole() -> None:
+    """A test file nothing installed runs is read lexically, not parsed: its literals are read
+    whether or not it parses (a syntax error hides none of them), so a parse failure there is
+    no gap; the rules that read what a file holds still see every literal, after the error and
+    inside an unclosed string too."""
+    broken = (
+        "def f(:\n"
+        "    pass\n"
+        "HOOK = ('https://discord.com/api/webhooks/'  # split, as Python joins it\n"
+        "        '1234567890/abcdefghijklmnopqrstuvwxyz0123')\n"
+        'TAIL = """never closed https://rentry.co/raw/abc\n'
+    )
+    result = scan({"demo/__init__.py": "VERSION = '1.0'\n", "tests/test_broken.py": broken})
+    found = {f.rule for f in result.findings}
+    assert "analysis.parse-failed" not in found
+    assert {"indicator.messenger-webhook", "indicator.paste-site"} <= found
 
 
 # -- an address in a module: alarming when loading the module contacts the network ---------------
@@ -2053,3 +2066,32 @@ def test_a_script_only_a_maintainers_command_runs_does_not_run_its_main_block_at
 def test_an_environment_value_that_hijacks_windows_stays_persistence(value) -> None:
     src = ADD_TO_PATH.replace('winreg.SetValueEx(key, "PATH"', f'winreg.SetValueEx(key, "{value}"')
     assert severities(scan({"demo/cli.py": src}), "intent.persistence") == {"medium"}
+
+
+def test_the_lexical_reading_of_a_test_file_finds_the_literals_a_parse_does() -> None:
+    """``constant_facts`` reads literals as Python does: comments (quotes in them too) are
+    skipped, escapes resolved, adjacent literals joined, bytes kept as text but not as code
+    literals; each at the line it starts on."""
+    from pipvet.core.analysis.facts.python_ast import constant_facts
+
+    source = (
+        "# don't be fooled: 'not a literal'\n"
+        "URL = 'https://example.org/a\\x2fb'  # an escape\n"
+        "RAW = r'C:\\new\\table'\n"
+        "JOINED = ('abc'\n"
+        "          'defghijklmnopqrstu')\n"
+        "DATA = b'\\x00\\x01binary'\n"
+        'DOC = """two\n'
+        'lines"""\n'
+        "x = 'ab'  # short: not noted\n"
+    )
+    facts = constant_facts(source)
+    assert facts.strings == [
+        (2, "https://example.org/a/b"),
+        (3, "C:\\new\\table"),
+        (4, "abcdefghijklmnopqrstu"),
+        (6, "\x00\x01binary"),
+        (7, "two\nlines"),
+    ]
+    assert "abcdefghijklmnopqrstu" in facts.literals
+    assert "\x00\x01binary" not in facts.literals

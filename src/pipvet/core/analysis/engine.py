@@ -258,10 +258,11 @@ def _parse_noting(
     light: bool = False,
 ) -> ModuleFacts:
     """Facts of ``text`` (what could not be read goes to ``gaps``); for a setup.py, its reach
-    too, from the same tree. ``light``: its constants only (``constant_facts``)."""
+    too, from the same tree. ``light``: its constants only (``constant_facts``: read as text,
+    not parsed; code that never runs has no parse failure to report)."""
+    if light:
+        return constant_facts(text)
     tree = parse_python(text)  # parsed once (a newer parser asked at most once)
-    if light and tree is not None:
-        return constant_facts(tree)
     facts = collect(text, imported, tree) if tree is not None else None
     if facts is None:
         facts = collect_tokens(text)
