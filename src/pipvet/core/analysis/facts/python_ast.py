@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import codecs
 import contextlib
 import dataclasses
 import functools
@@ -491,6 +492,8 @@ KEYED_SIGNERS = {
 KEY_LABELS = frozenset({"wallet-secret", CREDENTIAL_LABEL})
 # the public part of a key pair (``Account.from_key(key).address``): shown to anyone
 PUBLIC_PARTS = frozenset({"address", "public_key", "publicKey", "verifying_key"})
+# codecs reading bytes as text that keep ASCII as it is (names as ``codecs.lookup`` gives them)
+ASCII_TEXT_CODECS = frozenset({"utf-8", "utf-8-sig", "ascii", "iso8859-1", "cp1252"})
 # keywords naming where a request goes
 TARGET_KWARGS = frozenset({"url", "host", "address", "endpoint"})
 # keywords whose text is documentation: ``click.option("--channel", help="...")``, argparse's
@@ -1865,6 +1868,7 @@ class _Collector(ast.NodeVisitor):
                 name in DECODER_NAMES
                 and not self._trivial_input(sub)
                 and not (name in ROUND_TRIP_LOADS and self._serialised_attribute(sub))
+                and not (name == "codecs.decode" and self._text_codec(sub))
             ):
                 out.add(self._decoded_label(sub))
             if name in ("open", "io.open", "codecs.open") and sub.args:
@@ -2127,6 +2131,22 @@ class _Collector(ast.NodeVisitor):
             and all(isinstance(a, ast.Constant) for a in node.args)
             and self._from_param(func.value, depth + 1)
         )
+
+    def _text_codec(self, call: ast.Call) -> bool:
+        """``codecs.decode(data, "utf8")``: bytes read as text by a codec that keeps ASCII as
+        it is (UTF-8, ASCII, Latin-1, cp1252), hiding nothing a reading of the bytes shows; not
+        base64, hex, rot13, zlib, UTF-7 or UTF-16."""
+        arg = call.args[1] if len(call.args) > 1 else None
+        for k in call.keywords:
+            if k.arg == "encoding":
+                arg = k.value
+        codec = self.folder.fold(arg) if arg is not None else "utf-8"  # the default
+        if not isinstance(codec, str):
+            return False
+        try:
+            return codecs.lookup(codec).name in ASCII_TEXT_CODECS
+        except LookupError:
+            return False
 
     def _trivial_input(self, call: ast.Call) -> bool:
         """True when a decoder's input is a known constant too short to hide code (a placeholder
