@@ -642,8 +642,9 @@ def test_a_stop_signal_while_a_pool_starts_a_worker_waits_until_the_pool_knows_i
     import threading
 
     from pipvet.installer import pip_runner
+    from pipvet.installer.pool import StoppablePool
 
-    class SignalledPool(pip_runner.StoppablePool):
+    class SignalledPool(StoppablePool):
         def _adjust_thread_count(self) -> None:  # the signal comes as the worker starts
             signal.raise_signal(signal.SIGTERM)
             super()._adjust_thread_count()

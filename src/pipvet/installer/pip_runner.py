@@ -28,7 +28,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -123,15 +122,6 @@ def stops_deferred() -> Iterator[None]:
             signum = _deferred[-1]
             _deferred.clear()
             raise _stop(signum)
-
-
-class StoppablePool(ThreadPoolExecutor):
-    """A thread pool whose ``submit`` (and so ``map``) a stop signal cannot cut in half
-    (``stops_deferred``): every worker it starts is one its shutdown waits for."""
-
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def,override]
-        with stops_deferred():
-            return super().submit(fn, *args, **kwargs)
 
 
 def _stop(signum: int) -> KeyboardInterrupt:

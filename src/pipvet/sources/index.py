@@ -41,7 +41,7 @@ from pipvet.core.errors import InputError, NetworkError
 from pipvet.core.filenames import file_version as _filename_version
 from pipvet.core.filenames import pure_first
 from pipvet.core.models import DistFile, FileHash
-from pipvet.installer.pip_runner import StoppablePool
+from pipvet.installer.pool import StoppablePool
 from pipvet.sources import page_cache
 from pipvet.sources.page_cache import (
     FILENAME,
