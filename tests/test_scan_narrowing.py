@@ -5357,3 +5357,51 @@ def test_a_blob_decoded_by_a_codec_that_hides_text_and_run_is_still_decode_execu
     module += "Expression(b'')\n"
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/expr.py": module}
     assert found(scan(files), "intent.decode-execute")
+
+
+# -- a written file named as an argument of a tool's shell command is that tool's input ----------
+
+NOTEBOOK_CONVERT = """
+    import os
+
+    import requests
+
+    def py_to_ipynb(in_file, out_file, template_url):
+        header = requests.get(template_url).text
+        out_py_file = out_file.replace(".ipynb", ".py")
+        with open(out_py_file, "w", encoding="utf-8") as f:
+            f.write(header + open(in_file).read())
+        command = f'ipynb-py-convert "{out_py_file}" "{out_file}"'
+        print(os.popen(command).read().rstrip())
+        os.remove(out_py_file)
+"""
+
+
+def test_a_written_file_named_in_a_converters_shell_command_is_its_input():
+    """geemap: a script built from a downloaded template is written, then converted to a
+    notebook by ``ipynb-py-convert "{out_py_file}" "{out_file}"`` through ``os.popen``."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/conversion.py": NOTEBOOK_CONVERT}
+    result = scan(files)
+    assert "high" not in severities(result, "intent.drop-payload")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        'f"python {out_py_file}"',  # an interpreter
+        'f"{out_py_file} --run"',  # the file itself
+        'f"ipynb-py-convert {out_py_file} {out_file} && {out_py_file}"',  # and then run
+        'f"ipynb-py-convert {out_py_file} {out_file}; sh {out_py_file}"',
+        'f"ipynb-py-convert $(cat {out_py_file})"',  # its text as a command
+        'f"chmod +x {out_py_file}"',
+        'f"{in_file} {out_py_file}"',  # a program formatted in: it may be anything
+        'f"%s {out_py_file}" % in_file',  # (not a plain literal: not read as a template)
+    ],
+)
+def test_a_written_file_run_by_a_shell_command_still_blocks(command):
+    module = textwrap.dedent(NOTEBOOK_CONVERT).replace(
+        """f'ipynb-py-convert "{out_py_file}" "{out_file}"'""", command
+    )
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/conversion.py": module}
+    assert "high" in severities(scan(files), "intent.drop-payload")

@@ -835,16 +835,22 @@ def _given_as_input(run: CallFact, write: CallFact, text: str) -> bool:
     handle = re.match(r"\s*([A-Za-z_][\w.]*)\.write(?:lines|_bytes|_text)?\(", write.text)
     if handle is None or run.name not in PROCESS:
         return False
-    source = "\n".join(code_lines(text)[run.line - 1 : run.line + 20])
-    items = re.match(r"[^(]*\(\s*\[([^\]]*)\]", source)
-    if items is None:
-        return False
-    parts = [p.strip().strip("'\"") for p in items.group(1).split(",") if p.strip()]
+    lines = code_lines(text)
+    source = "\n".join(lines[run.line - 1 : run.line + 20])
     names = [handle.group(1)]
-    before = "\n".join(code_lines(text)[max(0, write.line - 30) : write.line])
+    before = "\n".join(lines[max(0, write.line - 30) : write.line])
     opened = _opened_as(names[0], before)
     if opened:
         names.append(opened)  # with open(config_file, "w") as f: f.write(...); [tool, config_file]
+    items = re.match(r"[^(]*\(\s*\[([^\]]*)\]", source)
+    if items is None:
+        command = _shell_template(run, lines)
+        if command is None:
+            return False
+        # a shell command of one tool (no second command, no substitution): its words
+        parts = command.split()
+    else:
+        parts = [p.strip().strip("'\"") for p in items.group(1).split(",") if p.strip()]
     # the handle, or the path written to, as an item or inside one (``os.fspath(path)``)
     word = "|".join(re.escape(n) for n in names)
     mentions = [i for i, p in enumerate(parts) if re.search(rf"(?<![\w.])(?:{word})\b", p)]
@@ -858,6 +864,35 @@ def _given_as_input(run: CallFact, write: CallFact, text: str) -> bool:
         and not RUNNER_NAME.search(tool)  # [find_pythonw, path]
         and not run.program_labels & PROGRAM_LABELS  # a hidden program: [b64decode(...), path]
     )
+
+
+# what joins or nests commands in a shell line: then more than one program runs
+SHELL_CONTROL = re.compile(r"[;&|`\n<>]|\$\(")
+
+
+def _shell_template(run: CallFact, lines: list[str]) -> str | None:
+    """The command line a shell call (``os.system``, ``os.popen``, ``shell=True``) runs when it
+    is written on one line as a (formatted) string, given directly or through a name assigned
+    just before (``command = f'ipynb-py-convert "{src}" "{out}"'``), with its quotes dropped;
+    None when it is not, or when it joins commands, redirects or substitutes one."""
+    if run.name not in ("os.system", "os.popen") and not _shell_kwarg(run):
+        return None
+    call = re.escape(run.name.rpartition(".")[2]) + r"\(\s*"
+    m = re.search(call + r"([A-Za-z_]\w*)\s*[,)]", run.text)
+    literal = r"""[rf]{0,2}(['"])(.*)\1"""
+    if m is None:
+        written = re.search(call + rf"{literal}\s*[,)]", run.text)
+    else:
+        assigned = re.compile(rf"\s*{re.escape(m.group(1))}\s*=\s*{literal}\s*$")
+        earlier = lines[max(0, run.line - 6) : run.line - 1]
+        written = next((a for a in map(assigned.match, reversed(earlier)) if a), None)
+    if written is None:
+        return None
+    command = written.group(2).replace('"', " ").replace("'", " ")
+    words = command.split()
+    if SHELL_CONTROL.search(command) or not words or not re.fullmatch(r"[\w.+-]+", words[0]):
+        return None  # (the program is written in it, not formatted in: ``f"{tool} {path}"``)
+    return command
 
 
 def _opened_as(handle: str, text: str) -> str:
