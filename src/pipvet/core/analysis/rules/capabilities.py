@@ -8,6 +8,7 @@ only runs when called, and rise with *where* it runs: on install, at interpreter
 from __future__ import annotations
 
 import re
+import shlex
 from urllib.parse import urlsplit
 
 from pipvet.core.analysis.facts.dataflow import file_name
@@ -150,6 +151,8 @@ BUILD_TOOLS = re.compile(
     r"cppcheck|clang-tidy|clang-format|ccache|"
     r"python[0-9.]*|sys\.executable|pip|which|where|uname|id|sw_vers|xcrun|xcode-select|ldconfig|"
     r"llvm-config|rustc|cargo|go|java|javac|npm|yarn|node|swig|protoc|pandoc|sphinx-build|"
+    # translation catalogues compiled for the package (gettext, Babel)
+    r"msgfmt|msgmerge|xgettext|pybabel|"
     r"brew|lsb_release|nproc|sysctl|ar|ld|strip|install_name_tool|patchelf|otool|"
     # the accelerators a build compiles for (GPUs, Intel XPUs): asked, as uname is
     r"nvidia-smi|rocm-smi|rocminfo|hipconfig|xpu-smi|sycl-ls|clinfo|"
@@ -407,7 +410,70 @@ def is_build_command(call: CallFact) -> bool:
     cmd = command_text(call)
     if cmd is None:
         return "sys.executable" in call.text or bool(BUILD_TOOLS.search(first_list_item(call)))
-    return bool(BUILD_TOOLS.match(" ".join(_without_settings(cmd.split()))))
+    return builds_only(cmd)
+
+
+# programs that only filter the text given to them (``nvcc --version | grep release``)
+TEXT_FILTERS = frozenset(
+    {"grep", "egrep", "fgrep", "head", "tail", "cut", "sort", "uniq", "wc", "tr"}
+)
+# files that describe this machine, read as ``uname`` is asked (``cat /proc/cpuinfo``)
+SYSTEM_INFO = re.compile(r"/(?:proc|sys)/[\w./-]+|/etc/[\w-]*release")
+SHELL_SEPARATORS = frozenset({";", "&&", "||", "|", "&", "|&", ";;", "(", ")", "\n"})
+SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
+
+
+def shell_stages(cmd: str) -> list[list[str]] | None:
+    """The commands of a shell line, each as its words (quotes read as the shell reads them),
+    split at ``;``, ``&&``, ``||``, ``|``, ``&`` and new lines, followed by the commands that
+    ``$(...)`` and backticks substitute into it; None when it does not read (an unclosed quote,
+    a substitution inside a substitution)."""
+    inner: list[str] = []
+
+    def substitute(m: re.Match[str]) -> str:
+        inner.append(m[1] if m[1] is not None else m[2])
+        return " _ "
+
+    outer = SUBSTITUTION.sub(substitute, cmd)
+    if "$(" in outer or "`" in outer:
+        return None
+    lexer = shlex.shlex(outer.replace("\n", " ; "), posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        tokens = list(lexer)
+    except ValueError:
+        return None
+    stages: list[list[str]] = [[]]
+    for token in tokens:
+        if token in SHELL_SEPARATORS:
+            stages.append([])
+        else:
+            stages[-1].append(token)
+    for part in inner:
+        more = shell_stages(part)
+        if more is None:
+            return None
+        stages.extend(more)
+    return [stage for stage in stages if stage]
+
+
+def builds_stage(words: list[str]) -> bool:
+    """One command of a shell line is a build tool (``BUILD_TOOLS``), a text filter, or a read
+    of the machine's description (``cat /proc/cpuinfo``)."""
+    words = _without_settings(words)
+    if not words or words[0] in TEXT_FILTERS or BUILD_TOOLS.match(" ".join(words)):
+        return True
+    paths = [w for w in words[1:] if not w.startswith("-")]
+    return words[0] == "cat" and bool(paths) and all(SYSTEM_INFO.fullmatch(w) for w in paths)
+
+
+def builds_only(cmd: str) -> bool:
+    """Every command of a shell line, and every command substituted into it, is a build step
+    (``builds_stage``): ``git describe 2>/dev/null || echo unknown``, ``cat /proc/cpuinfo |
+    grep cores | head -1``. A build tool at the start does not vouch for what is chained after
+    it (``echo building && env | nc ...``)."""
+    stages = shell_stages(cmd)
+    return stages is not None and all(builds_stage(words) for words in stages)
 
 
 # variables whose value runs code or loads a library in every shell or program started after:
@@ -460,21 +526,32 @@ SCRIPT_ARGUMENT = re.compile(r"[\w.,=:/+-]+")
 
 def runs_build_script(call: CallFact, scripts: frozenset[str]) -> str | None:
     """The shipped script (a path from the sdist's top, ``FileContext.build_scripts``) that a
-    process call of setup.py runs, when its whole command line is that script with at most a
-    shell or PowerShell to read it, reading options and plain arguments; else None (a pipeline,
-    a code option such as ``-c`` or ``-Command``, or a part that does not fold)."""
+    process call of setup.py runs, when its command line is that script with at most a shell or
+    PowerShell to read it, reading options and plain arguments, and any other command chained
+    to it is a build step (``chmod a+x ./build.sh && ./build.sh``); else None (a command that
+    is neither, a code option such as ``-c`` or ``-Command``, or a part that does not fold)."""
     if not scripts:
         return None
     cmd = command_text(call)
     if cmd is not None:
-        words = cmd.split()
+        stages = shell_stages(cmd) if is_shell_string(call) else [cmd.split()]
+        if stages is None:
+            return None
     else:
         m = re.search(r"\(\s*\[([^\]]*)\]", call.text)
         items = re.findall(r"""\s*(['"])([^'"]*)\1\s*(?:,|$)""", m.group(1)) if m else []
         if not m or len(items) != m.group(1).rstrip(", \n").count(",") + 1:
             return None  # a list with a part that is not a literal
-        words = [item for _, item in items]
+        stages = [[item for _, item in items]]
     cwd = next((v for k, v in call.kwargs if k == "cwd"), "")  # None: a folder not named
+    runs = [_script_run(words, scripts, cwd) for words in stages]
+    if any(run is None and not builds_stage(w) for run, w in zip(runs, stages, strict=True)):
+        return None  # a command that is neither the script nor a build step
+    return next((run for run in runs if run is not None), None)
+
+
+def _script_run(words: list[str], scripts: frozenset[str], cwd: str | None) -> str | None:
+    """The shipped script one command runs (``bash ./make.sh --jobs 2``), else None."""
     found = None
     for word in _without_settings(words):
         path = word.strip("'\"").replace("\\", "/")
