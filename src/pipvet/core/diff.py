@@ -192,6 +192,7 @@ RULE_PHRASES = {
     "capability.fingerprint": "system fingerprinting",
     "capability.credential-path": "access to credential files",
     "capability.persistence-path": "writes to autostart locations",
+    "capability.vendor-installer": "a vendor's install line run on request",
     "install-time.setup-code": "install-time code",
     "install-time.cmdclass": "custom install commands",
     "install-time.pth-code": "code in a .pth file (runs at every start)",

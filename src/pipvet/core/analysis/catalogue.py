@@ -58,6 +58,16 @@ _RULES = (
         "SDKs called by the user; a build unpacking a downloaded release archive (medium).",
     ),
     Rule(
+        "capability.vendor-installer",
+        "process",
+        "medium",
+        "Runs a vendor's published install line (curl -LsSf https://host/install.sh | sh) "
+        "when called.",
+        "Check the host is the vendor of the tool being set up and that only a user's request "
+        "runs the function.",
+        "Tools that set up another tool on request (uv, Pulumi, rustup, Docker).",
+    ),
+    Rule(
         "capability.dynamic-code",
         "dynamic-code",
         "low",

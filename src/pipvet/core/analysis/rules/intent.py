@@ -169,6 +169,55 @@ STRONG_CREDENTIALS = re.compile(
 )
 
 
+# the one line a vendor publishes to install its tool: a fetch over HTTPS of an address written
+# out in full, piped straight into a shell (curl -LsSf https://astral.sh/uv/install.sh | sh), or
+# PowerShell's form (powershell -c "irm https://astral.sh/uv/install.ps1 | iex")
+_HTTPS_ADDRESS = r"""['"]?(https://([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})(?:/[\w./~-]*)?)['"]?"""
+_INSTALLER_LINES = (
+    re.compile(
+        r"\s*(?:curl|wget)(?:\s+-{1,2}[a-z][\w.-]*(?:[= ]'=https')?)*\s+"
+        + _HTTPS_ADDRESS
+        + r"\s*\|\s*(?:sudo\s+)?(?:ba)?sh(?:\s+-s(?:\s+--)?(?:\s+-{0,2}[\w.=-]+)*)?\s*",
+        re.I,
+    ),
+    re.compile(
+        r"""\s*powershell(?:\.exe)?(?:\s+-ExecutionPolicy\s+\w+)?\s+-c(?:ommand)?\s+["']?"""
+        r"\s*(?:irm|Invoke-RestMethod)\s+" + _HTTPS_ADDRESS + r"\s*\|\s*(?:iex|Invoke-Expression)"
+        r"""\s*["']?\s*""",
+        re.I,
+    ),
+)
+# hosts of anyone's uploads: a script there is a user's file, not a vendor's installer
+_USER_CONTENT = re.compile(r"(^|\.)(githubusercontent\.com|gist\.github\.com)$", re.I)
+
+
+def _command(call: CallFact) -> str:
+    """The command line a process call runs, folded to text, or ""."""
+    return command_text(call) or ""
+
+
+def _published_installer(cmd: str) -> str | None:
+    """The host of a vendor's published install line, when the whole command is one
+    (``_INSTALLER_LINES``) from a named host that is not a paste, file-sharing, tunnel or user
+    content host; else None (anything more in the line, an IP, plain HTTP)."""
+    from pipvet.core.analysis.rules.indicators import FILE_SHARE, PASTE, TUNNEL  # (imports us)
+
+    for line in _INSTALLER_LINES:
+        m = line.fullmatch(cmd)
+        if m is not None:
+            url, host = m.group(1), m.group(2)
+            drop = PASTE.search(url) or FILE_SHARE.search(url) or TUNNEL.search(url)
+            return None if drop or _USER_CONTENT.search(host) else host.lower()
+    return None
+
+
+def _installer_literal(literals: set[str], matched: str) -> str | None:
+    """The host of a vendor's install line (``_published_installer``) written as a whole
+    string of the module that holds ``matched``, else None."""
+    hosts = (_published_installer(text) for text in literals if matched in text)
+    return next((host for host in hosts if host is not None), None)
+
+
 def _serious(when: str) -> str:
     return "high" if when == WHEN_CALL else "critical"
 
@@ -214,9 +263,10 @@ def check(ctx: FileContext) -> list[Finding]:
             elif "download" in call.labels and not _handles_data(call):
                 # a preload/plugin feature runs code from the URL its caller gives, when called:
                 # worth a warning; a URL written in, hidden or run on import stays serious
+                # (unpickling what the caller's URL serves is the same: autogluon's loader)
                 callers = (
                     when == WHEN_CALL
-                    and name in CODE_SINKS
+                    and name in CODE_SINKS | DESERIALISERS
                     and (FIXED_SOURCE not in call.labels or _callers_url(facts, call.func))
                 )
                 # ... and so does running fetched text as a command or a program. A downloaded
@@ -268,10 +318,15 @@ def check(ctx: FileContext) -> list[Finding]:
             for pattern, rule, what in SHELL_CHECKS:
                 m = pattern.search(cmd) or pattern.search(flat)
                 if m:
+                    sev, kind = _serious(when), "intent"
                     message = f"Runs a shell command that {what} {WHEN_TEXT[when]}."
-                    out.append(
-                        finding(rule, "intent", _serious(when), ctx, call.line, message, m.group(0))
-                    )
+                    host = _published_installer(cmd) if when == WHEN_CALL else None
+                    if host is not None and rule == "intent.shell-download-execute":
+                        # a tool setting up another on request, by the line its vendor
+                        # publishes: a capability to know of, not a sign of intent
+                        rule, kind, sev = "capability.vendor-installer", "process", "medium"
+                        message = f"Runs the installer script published at {host} when called."
+                    out.append(finding(rule, kind, sev, ctx, call.line, message, m.group(0)))
         written = call.labels & DROPPED and writes_file(name)
         if written and not call.labels & {"decoded", "download"}:
             if _runs_after(facts, call, ctx.text):
@@ -441,15 +496,24 @@ def check(ctx: FileContext) -> list[Finding]:
                 message = _message_line(ctx.text, line, facts.calls)
                 intent = runner is not None and not message
                 when = ctx.when(runner) if runner is not None else WHEN_CALL
+                # an install one-liner shown to a person: said, never a sign of intent
+                sev = _serious(when) if intent else "low" if message else "medium"
+                rule = "intent.shell-download-execute" if intent else "indicator.shell-command"
+                kind = "intent" if intent else "indicator"
+                text = "Holds a shell command line that fetches or hides code."
+                host = _installer_literal(facts.literals, m.group(0))
+                if intent and when == WHEN_CALL and host is not None:
+                    # as when the call running it is seen (check's SHELL_CHECKS)
+                    rule, kind, sev = "capability.vendor-installer", "process", "medium"
+                    text = f"Holds the installer line published at {host}, run when called."
                 out.append(
                     finding(
-                        "intent.shell-download-execute" if intent else "indicator.shell-command",
-                        "intent" if intent else "indicator",
-                        # an install one-liner shown to a person: said, never a sign of intent
-                        _serious(when) if intent else "low" if message else "medium",
+                        rule,
+                        kind,
+                        sev,
                         ctx,
                         line,
-                        "Holds a shell command line that fetches or hides code.",
+                        text,
                         m.group(0),
                     )
                 )
@@ -978,7 +1042,10 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
     assert ctx.facts is not None
     groups: dict[tuple[str | None, str], list] = {}
     for call in ctx.facts.calls:
-        groups.setdefault((call.func, ctx.when(call)), []).append(call)
+        when = ctx.when(call)
+        if when == WHEN_CALL and call.name in PROCESS and _published_installer(_command(call)):
+            continue  # a vendor's install line, weighed on its own (check's SHELL_CHECKS)
+        groups.setdefault((call.func, when), []).append(call)
     for (_func, when), calls in groups.items():
         fetch = next((c for c in calls if _fetches(c)), None)
         first = fetch.line if fetch else 0
