@@ -681,6 +681,50 @@ def test_a_preload_helper_the_module_feeds_a_fetched_url_stays_serious():
     assert result.verdict in FLAGGED
 
 
+_CLONE_HELPER = """
+    import shutil
+    import subprocess
+
+    import requests
+
+    git_bin = shutil.which("git")
+
+    def clone(url, repo_dir):
+        subprocess.run({command}, check=True)
+
+    def checkout_pull_request(number, dest):
+        info = requests.get(f"https://api.github.com/repos/o/r/pulls/{{number}}").json()
+        clone(info["head"]["repo"]["clone_url"], dest)
+"""
+
+
+def test_a_helper_giving_a_fetched_address_to_a_program_found_on_path_runs_that_program():
+    """comfy-cli: clone_comfyui(url=...) runs [git_bin, "clone", "--", url, repo_dir]; a caller
+    hands it an address from GitHub's API. What runs is git, not what was fetched."""
+    command = '[git_bin, "clone", "--", url, repo_dir]'
+    src = _CLONE_HELPER.format(command=command)
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/pr.py": src})
+    runs = found(result, "intent.download-execute")
+    assert [f.severity for f in runs] == ["medium"]
+    assert "Runs git_bin with downloaded values" in runs[0].message
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        '["bash", "-c", url]',  # a shell reads it
+        "[url, repo_dir]",  # the fetched value is the program
+        'url + " " + repo_dir, shell=True',  # a shell line
+    ],
+)
+def test_a_helper_running_a_fetched_value_stays_serious(command):
+    src = _CLONE_HELPER.format(command=command)
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/pr.py": src})
+    assert "high" in severities(result, "intent.download-execute")
+    assert result.verdict in FLAGGED
+
+
 _PICKLE_LOADER = """
     import pickle
 
@@ -5205,6 +5249,63 @@ def test_a_key_sent_beside_or_inside_a_jwt_still_is_exfiltration(old, new):
     module = textwrap.dedent(TOKEN_CLIENT)
     assert old in module
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/lti.py": module.replace(old, new)}
+    assert found(scan(files), "intent.exfiltration")
+
+
+SEALED_SESSION = """
+    import base64
+    import hashlib
+    import json
+    import socket
+    import urllib.request
+
+    from cryptography.fernet import Fernet
+
+    def _machine_key():
+        raw = f"demo-{socket.gethostname()}-credential-key".encode()
+        return base64.urlsafe_b64encode(hashlib.sha256(raw).digest())
+
+    def _session():
+        with open("session.bin", "rb") as f:
+            return json.loads(Fernet(_machine_key()).decrypt(f.read()))
+
+    def call(payload):
+        token = _session()["id_token"]
+        endpoint = base64.b64decode("aHR0cHM6Ly9jbG91ZC5kZW1vLXF1YW50Lm5ldC9hcGkvcnVu").decode()
+        request = urllib.request.Request(
+            endpoint, data=json.dumps(payload).encode(),
+            headers={"Authorization": f"Bearer {token}"}, method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+"""
+
+
+def test_a_session_decrypted_with_a_key_from_the_machines_id_does_not_hold_the_id():
+    """finlab: its stored session is sealed with a key derived from the machine's id; the
+    token it decrypts is sent to its service, not the machine's id."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/api.py": SEALED_SESSION}
+    result = scan(files)
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        # the machine's id is what is encrypted, not the key
+        (
+            "Fernet(_machine_key()).decrypt(f.read())",
+            "dict(id_token=Fernet(f.read()).encrypt(socket.gethostname().encode()))",
+        ),
+        # the id sent beside the decrypted token
+        ('{"Authorization": f"Bearer {token}"}', '{"X-Host": socket.gethostname()}'),
+    ],
+)
+def test_the_machines_id_encrypted_or_sent_beside_still_is_exfiltration(old, new):
+    module = textwrap.dedent(SEALED_SESSION)
+    assert old in module
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/api.py": module.replace(old, new)}
     assert found(scan(files), "intent.exfiltration")
 
 

@@ -488,6 +488,15 @@ KEYED_SIGNERS = {
     "authlib.jose.jwt.encode": (2, "key"),  # authlib, jwt.encode(header, payload, key)
     "hmac.new": (0, "key"),
     "hmac.digest": (0, "key"),
+    # ciphers made with a key: what they encrypt or decrypt holds the data, not the key
+    # (finlab decrypts its stored session with a key derived from the machine's id)
+    "cryptography.fernet.Fernet": (0, "key"),
+    "cryptography.hazmat.primitives.ciphers.aead.AESGCM": (0, "key"),
+    "cryptography.hazmat.primitives.ciphers.aead.ChaCha20Poly1305": (0, "key"),
+    "cryptography.hazmat.primitives.ciphers.algorithms.AES": (0, "key"),
+    "Crypto.Cipher.AES.new": (0, "key"),
+    "Cryptodome.Cipher.AES.new": (0, "key"),
+    "nacl.secret.SecretBox": (0, "key"),
 }
 # what a signature made with a key does not carry of it
 KEY_LABELS = frozenset({"wallet-secret", CREDENTIAL_LABEL})
@@ -1088,7 +1097,7 @@ class _Collector(ast.NodeVisitor):
         self.depth = 0  # nesting of the node being visited (its own budget, not Python's)
         # local functions (and methods) that run a parameter: name -> (sink, position of the
         # parameter among the call's arguments, its name, constant keywords of the inner call)
-        self.sink_wrappers: dict[str, tuple[str, int, str, list[ast.keyword]]] = {}
+        self.sink_wrappers: dict[str, tuple[str, int, str, list[ast.keyword], ast.expr | None]] = {}
         self.silenced = 0  # inside try blocks whose handlers swallow every error
         self.guarded = 0  # inside if branches and except handlers
         # the arms of the ``if`` chains the code sits in, in its function: (chain, arm) pairs
@@ -1516,7 +1525,17 @@ class _Collector(ast.NodeVisitor):
             hit = next((i for i, p in enumerate(params) if p in used), None)
             if hit is not None and sink is not None:
                 consts = [k for k in sub.keywords if k.arg and isinstance(k.value, ast.Constant)]
-                self.sink_wrappers[node.name] = (sink, hit, params[hit], consts)
+                # a command list whose program item takes nothing from the parameters
+                # ([git_bin, "clone", "--", url, path]): the parameter is that program's
+                # argument, and the call a caller makes runs that program
+                program = None
+                if isinstance(command, (ast.List, ast.Tuple)) and command.elts:
+                    first = command.elts[0]
+                    if not isinstance(first, ast.Starred) and not {
+                        n.id for n in walk(first) if isinstance(n, ast.Name)
+                    } & set(params):
+                        program = first
+                self.sink_wrappers[node.name] = (sink, hit, params[hit], consts, program)
                 return
 
     def _indirect_sink(self, node: ast.Call, name: str | None) -> None:
@@ -1547,12 +1566,14 @@ class _Collector(ast.NodeVisitor):
         wrapper = self.sink_wrappers.get(callee) if callee is not None else None
         if wrapper is None:
             return
-        sink, index, param, consts = wrapper
+        sink, index, param, consts, program = wrapper
         arg = node.args[index] if len(node.args) > index else None
         if arg is None:
             arg = next((k.value for k in node.keywords if k.arg == param), None)
         if arg is None or isinstance(arg, ast.Starred) or not self.labels_of(arg) & FOLLOWED_LABELS:
             return
+        if program is not None:
+            arg = ast.copy_location(ast.List(elts=[program, arg], ctx=ast.Load()), node)
         self._record(_call_like(node, node.func, [arg], consts), sink)
 
     def _is_quiet_statement(self, stmt: ast.stmt, index: int) -> bool:
@@ -1686,7 +1707,8 @@ class _Collector(ast.NodeVisitor):
         ``text.replace(old, new)`` and the pattern of ``re.sub(pattern, repl, text)`` are cut
         out, so what they were made with (``"$" + chr(ord("a") + i)``, a placeholder named by
         character arithmetic) is not in the result; the text and what replaces it are. The key
-        of ``jwt.encode(claims, key)`` or ``hmac.new(key, msg)`` only signs the result."""
+        of ``jwt.encode(claims, key)`` or ``hmac.new(key, msg)`` only signs the result, and a
+        cipher's (``Fernet(key)``) only encrypts or decrypts what it is given."""
         func, args = node.func, node.args
         if any(isinstance(a, ast.Starred) for a in args):
             return None
