@@ -4,13 +4,14 @@
     python bench/lock.py [--repeat 3] [--modes warm,cold] [--sets small,medium,large]
 
 It creates a bench venv (default /tmp/pipvet-bench-venv, or $PIPVET_BENCH_VENV) holding uv and
-pip-tools; pipvet runs from this interpreter and uses that same uv. Times are wall-clock: median,
-min and max. Every tool resolves wheels only (``--only-binary :all:``), as pipvet does, so they
-solve the same problem. The tools are interleaved: each round runs every tool once, in an order
-rotated from round to round, so a slower network or a busier machine weighs on all of them alike.
-Both modes run in one invocation. warm: one untimed warm-up run per tool and set fills the caches
-first. cold: every run gets an empty cache directory (XDG_CACHE_HOME, UV_CACHE_DIR and
-PIPVET_CACHE_DIR point to a fresh temp dir). Every tool is isolated from pip/uv configuration
+pip-tools; pipvet runs from this interpreter, started by its ``pipvet`` command as users start it
+(not ``python -m pipvet``, which adds runpy's start-up), and uses that same uv. Times are
+wall-clock: median, min and max. Every tool resolves wheels only (``--only-binary :all:``), as
+pipvet does, so they solve the same problem. The tools are interleaved: each round runs every tool
+once, in an order rotated from round to round, so a slower network or a busier machine weighs on
+all of them alike. Both modes run in one invocation. warm: one untimed warm-up run per tool and set
+fills the caches first. cold: every run gets an empty cache directory (XDG_CACHE_HOME, UV_CACHE_DIR
+and PIPVET_CACHE_DIR point to a fresh temp dir). Every tool is isolated from pip/uv configuration
 (PIP_*/UV_* removed, PIP_CONFIG_FILE=/dev/null). pipvet's own modules are byte-compiled first, as
 an installed pipvet is (PYTHONDONTWRITEBYTECODE would otherwise make every run compile them).
 Every timed run starts without its output file: uv and pip-compile read an existing output file
@@ -71,15 +72,23 @@ def clean_env(bindir: Path, cache: Path | None) -> dict[str, str]:
     return env
 
 
+def pipvet_command() -> list[str]:
+    """pipvet as its users start it: the ``pipvet`` console script beside this interpreter
+    (``python -m pipvet`` adds runpy's start-up, ~10 ms a run); ``-m`` when there is none."""
+    script = Path(sys.executable).with_name("pipvet")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "pipvet"]
+
+
 def commands(bindir: Path, reqs: Path, out: Path) -> dict[str, list[str]]:
     python = sys.executable
+    pipvet = pipvet_command()
     base = []
     if os.environ.get("PIPVET_BENCH_BASELINE"):  # another pipvet's src/, run the same way
         base = ["env", f"PYTHONPATH={os.environ['PIPVET_BENCH_BASELINE']}"]
     found = {
-        "pipvet (uv)": [python, "-m", "pipvet", "-q", "lock", "-r", str(reqs), "--index-url",
+        "pipvet (uv)": [*pipvet, "-q", "lock", "-r", str(reqs), "--index-url",
                         INDEX, "--resolver", "uv", "-o", str(out)],
-        "pipvet (pip)": [python, "-m", "pipvet", "-q", "lock", "-r", str(reqs), "--index-url",
+        "pipvet (pip)": [*pipvet, "-q", "lock", "-r", str(reqs), "--index-url",
                          INDEX, "--resolver", "pip", "-o", str(out)],
         "uv pip compile": [str(bindir / "uv"), "pip", "compile", "--no-config", "-q",
                            "--generate-hashes", "--index-url", INDEX, "--only-binary", ":all:",
