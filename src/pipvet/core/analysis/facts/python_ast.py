@@ -80,6 +80,8 @@ FOLLOWED_LABELS = frozenset({"decoded", "download", "remote", "deciphered"})
 HTTP_CLIENT = "http-client"  # an opener, session or pool: its fetches return downloaded bytes
 SOCKET = "socket"  # a socket made here: its send/sendall/sendto/connect are network calls
 SOCKET_CALLS = frozenset({"send", "sendall", "sendto", "sendmsg", "connect", "connect_ex"})
+MAILER = "mailer"  # an SMTP connection made here: what its sendmail/send_message send leaves
+MAIL_SENDS = frozenset({"sendmail", "send_message"})
 # a socket of the AF_UNIX family: a file on this machine, for talking to a local process; its
 # calls are named ``socket.unix.*`` and reach no network
 LOCAL_SOCKET = "local-socket"
@@ -587,6 +589,8 @@ LABEL_SOURCES: dict[str, str] = {
     "urllib.urlretrieve": "download",
     "wget.download": "download",
     "socket.socket": SOCKET,
+    "smtplib.SMTP": MAILER,
+    "smtplib.SMTP_SSL": MAILER,
     "socket.create_connection": SOCKET,
     "ssl.wrap_socket": SOCKET,
     # HTTP clients: what their fetching methods return is downloaded (``opener.open(url)``)
@@ -2517,6 +2521,13 @@ class _Collector(ast.NodeVisitor):
             name = "socket.unix." + func.attr  # s = socket.socket(AF_UNIX); s.connect(path)
         elif name == "socket.socket" and self._local_socket(node, name):
             name = "socket.unix.socket"
+        if (
+            name is None
+            and isinstance(func, ast.Attribute)
+            and func.attr in MAIL_SENDS
+            and MAILER in self.labels_of(func.value)
+        ):
+            name = "smtplib.SMTP." + func.attr  # s = smtplib.SMTP(host); s.sendmail(a, b, msg)
         if (
             name is None
             and isinstance(func, ast.Attribute)

@@ -182,7 +182,7 @@ PERSISTENCE = re.compile(
     r"\\Startup\\|crontab|/etc/cron|/etc/systemd/system|\.config/systemd|systemctl enable|"
     r"LaunchAgents|LaunchDaemons|launchctl\s+(load|bootstrap|submit)|"
     r"(?<!\w)\.(?:bashrc|bash_profile|zshrc|profile\b)|"
-    r"/etc/rc\.local|/etc/init\.d|schtasks|reg add|\.config/autostart|sitecustomize\.py|"
+    r"/etc/rc\.local|/etc/init\.d|schtasks|reg add|\.config/autostart|(?:site|user)customize\.py|"
     r"--load-extension)",
     re.I,
 )
@@ -250,6 +250,7 @@ PERSISTENCE_NEEDLES = (
     "reg add",
     "autostart",
     "sitecustomize.py",
+    "usercustomize.py",
     "load-extension",
 )
 FINGERPRINT = frozenset(

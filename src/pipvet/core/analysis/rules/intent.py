@@ -466,6 +466,8 @@ def check(ctx: FileContext) -> list[Finding]:
     out.extend(_write_then_run(ctx))
     out.extend(_persistence(ctx))
     out.extend(_startup_file(ctx))
+    seen = {f.line for f in out}
+    out.extend(f for f in _written_fetcher(ctx) if f.line not in seen)
     out.extend(_reverse_shell(ctx))
     out.extend(_self_delete(ctx))
     if has_network:
@@ -670,6 +672,31 @@ def _persistence(ctx: FileContext) -> list[Finding]:
         else:
             sev = "high" if hijack or fetches else "medium"
         return [finding("intent.persistence", "intent", sev, ctx, line, message, action.text)]
+    return []
+
+
+CHMODS = frozenset({"os.chmod", "os.fchmod", "?.chmod"})
+
+
+def _written_fetcher(ctx: FileContext) -> list[Finding]:
+    """A shell script that fetches and runs code (``curl ... | sh``), written to a file: a
+    dropper's second step, run later by whatever finds the file (a git hook, cron, a login
+    shell). Made executable by the code that writes it (``os.chmod``), it is as serious as
+    running it; otherwise one level milder (a Dockerfile a tool generates on request)."""
+    facts = ctx.facts
+    assert facts is not None
+    for line, func, text in facts.written[:20]:
+        if not any(n in text.lower() for n in SHELL_NEEDLES) or not SHELL_ATTACK.search(text):
+            continue
+        write = next((c for c in facts.calls if c.line == line and writes_file(c.name)), None)
+        if write is None:
+            continue
+        when = ctx.when(write)
+        executable = any(c.name in CHMODS and c.func == func for c in facts.calls)
+        sev = _serious(when) if executable else _milder(when)
+        made = ", made executable," if executable else ""
+        message = f"Writes a shell script that fetches and runs code{made} {WHEN_TEXT[when]}."
+        return [finding("intent.drop-payload", "intent", sev, ctx, line, message, write.text)]
     return []
 
 
