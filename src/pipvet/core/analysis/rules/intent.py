@@ -468,6 +468,7 @@ def check(ctx: FileContext) -> list[Finding]:
     out.extend(_startup_file(ctx))
     seen = {f.line for f in out}
     out.extend(f for f in _written_fetcher(ctx) if f.line not in seen)
+    out.extend(_machine_code(facts, ctx))
     out.extend(_reverse_shell(ctx))
     out.extend(_self_delete(ctx))
     if has_network:
@@ -676,6 +677,35 @@ def _persistence(ctx: FileContext) -> list[Finding]:
 
 
 CHMODS = frozenset({"os.chmod", "os.fchmod", "?.chmod"})
+# copying bytes into memory by address, and what makes such memory run (a shellcode loader:
+# VirtualAlloc(..., PAGE_EXECUTE_READWRITE), memmove the bytes in, CreateThread at them)
+MEMORY_COPIES = (".memmove", ".RtlMoveMemory", ".WriteProcessMemory")
+MEMORY_RUNS = (
+    ".VirtualAlloc", ".VirtualAllocEx", ".VirtualProtect", ".CreateThread",
+    ".CreateRemoteThread", ".NtCreateThreadEx", ".QueueUserAPC", "ctypes.CFUNCTYPE",
+)  # fmt: skip
+
+
+def _machine_code(facts: ModuleFacts, ctx: FileContext) -> list[Finding]:
+    """Downloaded or decoded bytes copied into memory that the same code makes runnable
+    (allocated executable, a thread started at it): machine code run without a file."""
+    for call in facts.calls:
+        hidden = call.labels & {"download", "decoded", DECIPHERED}
+        if (
+            not hidden
+            or not call.name.startswith("ctypes.")
+            or not call.name.endswith(MEMORY_COPIES)
+        ):
+            continue
+        if not any(c.func == call.func and c.name.endswith(MEMORY_RUNS) for c in facts.calls):
+            continue
+        when = ctx.when(call)
+        fetched = "download" in hidden
+        rule = "intent.download-execute" if fetched else "intent.decode-execute"
+        what = "downloaded" if fetched else "decoded"
+        message = f"Copies {what} bytes into executable memory and runs them {WHEN_TEXT[when]}."
+        return [finding(rule, "intent", _serious(when), ctx, call.line, message, call.text)]
+    return []
 
 
 def _written_fetcher(ctx: FileContext) -> list[Finding]:
