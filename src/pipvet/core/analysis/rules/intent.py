@@ -34,6 +34,7 @@ from pipvet.core.analysis.rules import (
     ROLE_SCRIPT,
     WHEN_CALL,
     WHEN_IMPORT,
+    WHEN_INSTALL,
     WHEN_STARTUP,
     FileContext,
     finding,
@@ -380,16 +381,18 @@ def check(ctx: FileContext) -> list[Finding]:
                     call.text,
                 )
             )
-        if name in PROCESS and when in (WHEN_IMPORT, WHEN_STARTUP):
+        if name in PROCESS and when in (WHEN_IMPORT, WHEN_STARTUP, WHEN_INSTALL):
             m = PACKAGE_INSTALL.search(command_text(call) or call.text)
-            if m:
-                # installing a missing dependency by name from the user's own index when it is
-                # missing is a bad habit (it belongs in the package's requirements), not a
-                # payload; code from a URL, a VCS, another index or a hidden name is a dropper's
-                # second stage
-                elsewhere = bool(PACKAGE_SOURCE.search(_flat(call.text))) or bool(
-                    call.labels & {"decoded", DECIPHERED, "download"}
-                )
+            # installing a missing dependency by name from the user's own index when it is
+            # missing is a bad habit (it belongs in the package's requirements), not a
+            # payload; code from a URL, a VCS, another index or a hidden name is a dropper's
+            # second stage (at install too: pip was told where to get the package's own
+            # dependencies, and setup.py sends it elsewhere)
+            elsewhere = bool(m) and (
+                bool(PACKAGE_SOURCE.search(_flat(call.text)))
+                or bool(call.labels & {"decoded", DECIPHERED, "download"})
+            )
+            if m and (elsewhere or when != WHEN_INSTALL):
                 # ... and one that only runs on a condition (an old library found, an import
                 # failed) repairs an environment; run on every import, it is a second stage
                 # kept out of the package's metadata (and out of any install-time check)
