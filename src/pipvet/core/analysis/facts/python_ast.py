@@ -80,6 +80,8 @@ FOLLOWED_LABELS = frozenset({"decoded", "download", "remote", "deciphered"})
 HTTP_CLIENT = "http-client"  # an opener, session or pool: its fetches return downloaded bytes
 SOCKET = "socket"  # a socket made here: its send/sendall/sendto/connect are network calls
 SOCKET_CALLS = frozenset({"send", "sendall", "sendto", "sendmsg", "connect", "connect_ex"})
+# what a call sends that makes where it goes worth knowing (``CallFact.target_labels``)
+TARGETED_LABELS = frozenset({"fingerprint", "secret"})
 MAILER = "mailer"  # an SMTP connection made here: what its sendmail/send_message send leaves
 MAIL_SENDS = frozenset({"sendmail", "send_message"})
 # a socket of the AF_UNIX family: a file on this machine, for talking to a local process; its
@@ -2778,8 +2780,8 @@ class _Collector(ast.NodeVisitor):
             self._note_home_write(node, name, args, kwargs)
         computed = bool(node.args) and not isinstance(node.args[0], ast.Constant)
         program = self._program(node, name) if labels else ""
-        # (read by one rule, on host identity sent: worked out only then)
-        target = self._target_labels(node) if "fingerprint" in labels else _NO_LABELS
+        # (read by one rule, on host identity or secrets sent: worked out only then)
+        target = self._target_labels(node) if labels & TARGETED_LABELS else _NO_LABELS
         fact = CallFact(
             name=name,
             line=node.lineno,
