@@ -88,8 +88,10 @@ SEND_SINKS = frozenset(
     }
 )  # fmt: skip
 SEND_BODY_KWARGS = frozenset({"data", "json", "files", "params", "headers", "content"})
-# labels a helper that sends its parameter is followed for: secrets and the host's identity
-SENT_THROUGH_HELPERS = frozenset({"secret", "env-dump", "fingerprint", "home", "wallet-secret"})
+# labels a helper that sends its parameter is followed for: secrets read from where they are
+# kept and the host's identity (not a value merely named like a wallet's seed: an end-to-end
+# encrypting client seals what it sends with one)
+SENT_THROUGH_HELPERS = frozenset({"secret", "env-dump", "fingerprint", "home"})
 # what a call sends that makes where it goes worth knowing (``CallFact.target_labels``)
 TARGETED_LABELS = frozenset({"fingerprint", "secret"})
 MAILER = "mailer"  # an SMTP connection made here: what its sendmail/send_message send leaves

@@ -749,7 +749,8 @@ def _startup_file(ctx: FileContext) -> list[Finding]:
     """A ``.pth`` file written into site-packages: Python runs its ``import`` lines at every
     start, in every program of that environment. Code run by installing or importing that plants
     one is a dropper's autostart (``critical``). On request it is what environment tools do
-    (virtualenv's ``_virtualenv.pth``, coverage's start-up hook, editable installs): ``medium``."""
+    (virtualenv's ``_virtualenv.pth``, coverage's start-up hook, editable installs, distribute's
+    bootstrap): a ``medium`` capability, not a sign of intent beside others."""
     facts = ctx.facts
     assert facts is not None
     for line, _m in ctx.find(PTH_NAME, limit=5, needles=(".pth",)):
@@ -764,10 +765,14 @@ def _startup_file(ctx: FileContext) -> list[Finding]:
         when = ctx.when(action)
         texts = [text for _l, func, text in facts.written if func == scope]
         code = not texts or any(PTH_CODE.search(t) for t in texts)  # unread: taken as code
-        sev = "critical" if when != WHEN_CALL else "medium"
         what = "code Python runs at every start" if code else "folders added to every start"
         message = f"Writes a .pth file into site-packages ({what}) {WHEN_TEXT[when]}."
-        return [finding("intent.persistence", "intent", sev, ctx, line, message, action.text)]
+        if when == WHEN_CALL:
+            # what environment tools do on request: a capability, not a sign of intent
+            rule, kind, sev = "capability.persistence-path", "persistence", "medium"
+        else:
+            rule, kind, sev = "intent.persistence", "intent", "critical"
+        return [finding(rule, kind, sev, ctx, line, message, action.text)]
     return []
 
 
