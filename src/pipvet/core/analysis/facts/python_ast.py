@@ -92,8 +92,6 @@ SEND_BODY_KWARGS = frozenset({"data", "json", "files", "params", "headers", "con
 # kept and the host's identity (not a value merely named like a wallet's seed: an end-to-end
 # encrypting client seals what it sends with one)
 SENT_THROUGH_HELPERS = frozenset({"secret", "env-dump", "fingerprint", "home"})
-# what a call sends that makes where it goes worth knowing (``CallFact.target_labels``)
-TARGETED_LABELS = frozenset({"fingerprint", "secret"})
 MAILER = "mailer"  # an SMTP connection made here: what its sendmail/send_message send leaves
 MAIL_SENDS = frozenset({"sendmail", "send_message"})
 # a socket of the AF_UNIX family: a file on this machine, for talking to a local process; its
@@ -2849,8 +2847,8 @@ class _Collector(ast.NodeVisitor):
             self._note_home_write(node, name, args, kwargs)
         computed = bool(node.args) and not isinstance(node.args[0], ast.Constant)
         program = self._program(node, name) if labels else ""
-        # (read by one rule, on host identity or secrets sent: worked out only then)
-        target = self._target_labels(node) if labels & TARGETED_LABELS else _NO_LABELS
+        # (read by one rule, on host identity sent: worked out only then)
+        target = self._target_labels(node) if "fingerprint" in labels else _NO_LABELS
         fact = CallFact(
             name=name,
             line=node.lineno,

@@ -1392,10 +1392,6 @@ def _exfil_severity(when: str, call: CallFact) -> str | None:
     # (Decoded data sent to where the caller asks is a protocol's: an NTLM handshake.)
     if "fingerprint" in labels and ("decoded" in call.target_labels or _fixed_host(call)):
         return "high"
-    # ... and so are secrets sent to a destination hidden by encoding: an API client names the
-    # service it authenticates to
-    if "secret" in labels and call.target_labels & {"decoded", DECIPHERED}:
-        return "high"
     # An API client sending a token from the environment, or a user agent with the platform,
     # is ordinary when it only happens on request.
     return None
