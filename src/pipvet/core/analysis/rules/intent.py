@@ -195,11 +195,6 @@ _INSTALLER_LINES = (
 _USER_CONTENT = re.compile(r"(^|\.)(githubusercontent\.com|gist\.github\.com)$", re.I)
 
 
-def _command(call: CallFact) -> str:
-    """The command line a process call runs, folded to text, or ""."""
-    return command_text(call) or ""
-
-
 def _published_installer(cmd: str) -> str | None:
     """The host of a vendor's published install line, when the whole command is one
     (``_INSTALLER_LINES``) from a named host that is not a paste, file-sharing, tunnel or user
@@ -719,7 +714,8 @@ def _written_fetcher(ctx: FileContext) -> list[Finding]:
     facts = ctx.facts
     assert facts is not None
     for line, func, text in facts.written[:20]:
-        if not any(n in text.lower() for n in SHELL_NEEDLES) or not SHELL_ATTACK.search(text):
+        lower = text.lower()
+        if not any(n in lower for n in SHELL_NEEDLES) or not SHELL_ATTACK.search(text):
             continue
         write = next((c for c in facts.calls if c.line == line and writes_file(c.name)), None)
         if write is None:
@@ -1150,7 +1146,11 @@ def _fetch_and_run(ctx: FileContext) -> list[Finding]:
     groups: dict[tuple[str | None, str], list] = {}
     for call in ctx.facts.calls:
         when = ctx.when(call)
-        if when == WHEN_CALL and call.name in PROCESS and _published_installer(_command(call)):
+        if (
+            when == WHEN_CALL
+            and call.name in PROCESS
+            and _published_installer(command_text(call) or "")
+        ):
             continue  # a vendor's install line, weighed on its own (check's SHELL_CHECKS)
         groups.setdefault((call.func, when), []).append(call)
     for (_func, when), calls in groups.items():
