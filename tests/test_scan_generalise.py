@@ -1948,9 +1948,10 @@ def test_a_socket_address_on_this_machine_is_loopback_for_every_exfiltration_che
         s.connect(("203.0.113.5", 9000))
         s.sendto(b"x", ("localhost", 53))
     """)
-    calls = {c.line: c for c in collect(src).calls if c.name.endswith((".connect", ".sendto"))}
-    assert _loopback_only(calls[4]) and _loopback_only(calls[6])
-    assert not _loopback_only(calls[5])
+    facts = collect(src)
+    calls = {c.line: c for c in facts.calls if c.name.endswith((".connect", ".sendto"))}
+    assert _loopback_only(calls[4], facts) and _loopback_only(calls[6], facts)
+    assert not _loopback_only(calls[5], facts)
 
 
 def test_a_socket_to_another_host_still_sends_the_key_away() -> None:

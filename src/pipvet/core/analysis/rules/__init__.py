@@ -122,6 +122,30 @@ class FileContext:
         )
 
     @cached_property
+    def hidden_payload_lines(self) -> frozenset[int]:
+        """Lines whose executed code the reader cannot see.
+
+        Code is in plain sight when each of its lines is written out, whole, in a string literal
+        of the file: one literal (``exec(compile("def f(): ..."))``) or whole lines joined
+        (``exec("\\n".join(["from sympy import *", "init_printing()"]))``). Code folded out of
+        escapes, ``chr`` calls, reversals, decoding or pieces of a line is hidden. Either way the
+        code is analysed on its own as well."""
+        facts = self.facts
+        if facts is None or not facts.payloads:
+            return frozenset()
+        text = self.text
+        written = {line.strip() for _at, literal in facts.strings for line in literal.splitlines()}
+        return frozenset(
+            at
+            for at, code in facts.payloads
+            if not all(
+                line in written and line in text
+                for line in (raw.strip() for raw in code.splitlines())
+                if line
+            )
+        )
+
+    @cached_property
     def _setup_reach(self) -> SetupReach:
         if self.facts is not None and self.facts.setup_reach is not None:
             return self.facts.setup_reach  # read with the facts, from the same tree

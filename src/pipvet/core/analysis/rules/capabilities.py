@@ -163,11 +163,18 @@ BUILD_TOOLS = re.compile(
     re.I,
 )
 
+# Discord's own folder (its token store) under a user's settings, or with its store inside; not
+# a web route, a topic or a user agent named after it ("/webhooks/discord/", "discord/1.0")
+DISCORD_FOLDER = (
+    r"(?:Roaming|\.config|Application Support|AppData%?|[~%}])[/\\]+discord(?:canary|ptb)?[/\\]|"
+    r"(?<![\w ])discord(?:canary|ptb)?[/\\]+(?:Local Storage|leveldb|Cache|Code Cache)"
+)
 CREDENTIAL_PATHS = re.compile(
     r"(\.ssh[/\\]|id_rsa|id_ed25519|\.aws[/\\]credentials|\.aws[/\\]config|\.kube[/\\]config|"
     r"\.docker[/\\]config\.json|\.git-credentials|\.netrc|\.pypirc|\.npmrc|"
     r"Local Storage[/\\]leveldb|(?-i:Login Data|Web Data|Local State)\b|[/\\]Cookies\b|"
-    r"(?<![\w ])discord(canary|ptb)?[/\\]|wallet\.dat|Atomic[/\\]|"
+    + DISCORD_FOLDER
+    + r"|wallet\.dat|Atomic[/\\]|"
     r"(?<![\w ])(?:Exodus|Electrum)(?![\w ])|"  # as a word of its own: a folder, a key
     r"Ethereum[/\\]keystore|"
     r"nkbihfbeogaeaoehlefnkodbefgpgknn|Metamask|Keychains|login\.keychain|\.gnupg|"
@@ -380,6 +387,7 @@ DOWNLOADS = frozenset(
 RUNS_FILE = re.compile(
     r"(\.(exe|vbs|vbe|bat|cmd|ps1|scr|hta|msi|jar|pyw|lnk)\b|^\s*start\s|\bstart\s+\S+\.\w+)", re.I
 )
+QUOTED = re.compile(r"""[rRbBuUfF]{0,2}(['"])(.*?)(?<!\\)\1""")  # a string in a line of code
 RUNS_PATH = frozenset({"execfile", "runpy.run_path", "imp.load_source", "runpy.run_module"})
 # labels of values that come from somewhere the reader of the code cannot see
 HIDDEN_SOURCES = frozenset({"decoded", "download", "remote", "deciphered", "decoded-param"})
@@ -630,12 +638,7 @@ def check(ctx: FileContext) -> list[Finding]:
     if facts is None:
         return []
     out: list[Finding] = []
-    # lines whose executed code the reader cannot see: a literal written out as is
-    # (exec(compile("def f(): ..."))) is code in plain sight, analysed as code on its own; one
-    # spelt in escapes ("\x65\x76...") is not
-    payload_lines = {
-        line for line, code in facts.payloads if code not in facts.literals or code not in ctx.text
-    }
+    payload_lines = ctx.hidden_payload_lines
     for call in facts.calls:
         when = ctx.when(call)
         name = call.name
@@ -657,7 +660,11 @@ def check(ctx: FileContext) -> list[Finding]:
             out.append(
                 finding("capability.process", "process", sev, ctx, call.line, message, call.text)
             )
-            runs = RUNS_FILE.search(command_text(call) or "") or RUNS_FILE.search(call.text)
+            # the command, or the strings written in the call (`[tool, "build.cmd"]`), not its
+            # code: `Popen(ext.cmd, shell=True)` names an attribute, not a batch file
+            runs = RUNS_FILE.search(command_text(call) or "") or RUNS_FILE.search(
+                "\n".join(m.group(2) for m in QUOTED.finditer(call.text))
+            )
             if runs and when != WHEN_CALL and script is None:
                 missing = _runs_unshipped(ctx, call) if when == WHEN_INSTALL else None
                 message = f"Launches an executable or script file {WHEN_TEXT[when]}."

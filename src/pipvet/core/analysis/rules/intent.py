@@ -21,9 +21,11 @@ from pipvet.core.analysis.facts.python_ast import (
     FETCH_PROGRAMS,
     FIXED_SOURCE,
     HIDDEN_CODE_LABELS,
+    LOOPBACK,
     MODULE_CALLER,
     CallFact,
     ModuleFacts,
+    loopback_address,
     writes_file,
     written_and_run,
 )
@@ -41,6 +43,7 @@ from pipvet.core.analysis.rules import (
 )
 from pipvet.core.analysis.rules.capabilities import (
     BUILD_TOOLS,
+    DISCORD_FOLDER,
     DYNAMIC,
     HIJACKING_ENV,
     PERSISTENCE,
@@ -162,11 +165,11 @@ STRONG_NEEDLES = tuple(
 SECRET_LABELS = frozenset({"secret", "fingerprint", "env-dump", "home", "wallet-secret"})
 STRONG_CREDENTIALS = re.compile(
     # Chrome's files by their exact names ("VM-local state" in a message is prose)
-    # ("Discord/GitHub" in a message is prose: the app's folder follows a separator or starts)
+    # (Discord's folder: DISCORD_FOLDER)
     # (wallet apps as a word of their own, a folder or a key: "ELECTRUM NUMB" is a drug's name)
     r"(Local Storage[/\\]leveldb|(?-i:Login Data|Local State)\b|"
-    r"(?<![\w ])discord(canary|ptb)?[/\\]|"
-    r"wallet\.dat|(?<![\w ])(?:Exodus|Electrum)(?![\w ])|Ethereum[/\\]keystore|"
+    + DISCORD_FOLDER
+    + r"|wallet\.dat|(?<![\w ])(?:Exodus|Electrum)(?![\w ])|Ethereum[/\\]keystore|"
     r"nkbihfbeogaeaoehlefnkodbefgpgknn|"
     r"Telegram Desktop[/\\]tdata|\.ROBLOSECURITY)",
     re.I,
@@ -425,7 +428,7 @@ def check(ctx: FileContext) -> list[Finding]:
                     )
                 )
             leaked = call.labels & SECRET_LABELS
-            local = _loopback_only(call)  # a client of a local sidecar: nothing leaves the host
+            local = _loopback_only(call, facts)  # a local sidecar's client: nothing leaves
             if local:
                 leaked = frozenset()
             sev = _exfil_severity(when, call) if leaked else None
@@ -915,6 +918,15 @@ RUNNERS = re.compile(
 
 # a program item named like an interpreter, a shell or a launcher (``py_exe``, ``shell``):
 # what it is given to run is the program
+PYTHONS = re.compile(r"^(sys\.executable|python[0-9.w]*|py|pythonw)(\.exe)?$", re.I)
+# modules that, run with `python -m`, run, install or load code they are given
+MODULE_RUNNERS = re.compile(
+    r"^(pip|uv|pipx|ensurepip|runpy|code|cProfile|profile|trace|pdb|timeit|pytest|py\.test|"
+    r"unittest|doctest|IPython|ipykernel|jupyter\w*|nbconvert|papermill|debugpy|pydevd|idlelib|"
+    r"conda|poetry|pdm|hatch|nox|tox|setuptools|distutils|build|installer|twine|celery|"
+    r"uvicorn|gunicorn|streamlit|flask|django|fire|invoke|doit|scrapy|locust|py_compile|"
+    r"compileall|zipapp|venv|virtualenv|site|sitecustomize|usercustomize)(\.|$)"
+)
 RUNNER_NAME = re.compile(
     r"python|interp|executable|launch|runner|shell|\bsh\b|bash|\bcmd\b|powershell|pwsh|"
     r"node|perl|ruby|java|wine",
@@ -976,6 +988,13 @@ def _fixed_program(call: CallFact, facts: ModuleFacts) -> str | None:
     if call.program_labels & PROGRAM_LABELS or _shell_kwarg(call):
         return None  # [path_of_what_was_fetched, ...]: the download is the program
     program = call.program
+    interpreter, _, module = program.partition(" -m ")
+    if module:
+        # `python -m tool ARGS`: the module runs, fetched values are its arguments (a module
+        # that runs, installs or loads what it is given, or one saved here, is not this)
+        if not PYTHONS.match(interpreter) or MODULE_RUNNERS.match(module):
+            return None
+        return None if _saved_to(facts, module.split(".")[0] + ".py") else f"{module} (python -m)"
     if not re.fullmatch(r"[\w.+-]+", program) or LAUNCHERS.match(program) or RUNNERS.match(program):
         return None
     if RUNNER_NAME.search(program) or _saved_to(facts, program):
@@ -1409,16 +1428,20 @@ def _quiet_credential_send(call: CallFact) -> bool:
 ANY_URL = re.compile(r"\b(?:https?|wss?|ftp)://([^/:?#\s'\"{}]+)", re.I)
 # a socket address written as a tuple: sock.connect(("127.0.0.1", port))
 SOCKET_ADDRESS = re.compile(r"""\(\s*\(?\s*['"]([^'"\s]{1,253})['"]\s*,""")
-LOOPBACK = re.compile(r"^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$", re.I)
 
 
-def _loopback_only(call: CallFact) -> bool:
+def _loopback_only(call: CallFact, facts: ModuleFacts) -> bool:
     """Every address written in the call is this machine's own (``http://localhost:{port}``,
-    ``sock.connect(("127.0.0.1", port))``): a client of a local service sends nothing off the
-    host, whatever settings built the URL."""
+    ``sock.connect(("127.0.0.1", port))``), or the address it is given starts so
+    (``url = f"http://127.0.0.1:{port}"``, then ``urlopen(_request(f"{url}/healthz"))``): a
+    client of a local service sends nothing off the host, whatever settings built the URL."""
     hosts = [m.group(1) for m in ANY_URL.finditer(call.text)]
     hosts += [m.group(1) for m in SOCKET_ADDRESS.finditer(call.text)]
-    return bool(hosts) and all(LOOPBACK.match(h) for h in hosts)
+    if hosts:
+        return all(LOOPBACK.fullmatch(h) for h in hosts)
+    return loopback_address(call.address) and (
+        not call.address_via or call.address_via in facts.request_helpers
+    )
 
 
 URL_HOST = re.compile(r"^\s*(?:https?|ftp|wss?)://([^/:?#\s'\"]+)", re.I)

@@ -110,10 +110,9 @@ def check(ctx: FileContext) -> list[Finding]:
     if facts is None:
         return out
     # -- exec of code that was hidden (folded out of chr/join/decoding) ---------------------------
+    hidden = ctx.hidden_payload_lines  # folded, not written out as is
     payload_lines = {
-        line
-        for line, text in facts.payloads
-        if CODE_LIKE.search(text) and text not in facts.literals  # folded, not written as is
+        line for line, text in facts.payloads if line in hidden and CODE_LIKE.search(text)
     }
     hidden_exec = [c for c in facts.calls if c.line in payload_lines and c.name in ("exec", "eval")]
     runs = [c for c in facts.calls if c.name in ("exec", "eval", "compile") and c.args]
