@@ -1156,7 +1156,10 @@ class _Collector(ast.NodeVisitor):
         # parameter among the call's arguments, its name, constant keywords of the inner call)
         self.lambda_names: dict[int, str] = {}  # id of a lambda -> the name it is bound to
         # helper -> (send call, parameter index, parameter name, the address it sends to)
-        self.send_wrappers: dict[str, tuple[str, int, str, ast.expr | None]] = {}
+        self.send_wrappers: dict[str, tuple[str, int, str, ast.expr | None] | None] = {}
+        self.send_candidates: dict[
+            str, list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, bool]]
+        ] = {}
         self.sink_wrappers: dict[str, tuple[str, int, str, list[ast.keyword], ast.expr | None]] = {}
         self.silenced = 0  # inside try blocks whose handlers swallow every error
         self.guarded = 0  # inside if branches and except handlers
@@ -1615,42 +1618,58 @@ class _Collector(ast.NodeVisitor):
                 return
 
     def _find_send_wrappers(self, body: list[ast.stmt], hinted: list[int]) -> None:
-        """Top-level functions and methods that send a parameter in the body of an HTTP request
-        (``def report(v): requests.post(URL, data={"t": v})``): a caller handing them a secret
-        sends it. Only those whose lines name such a call (``hinted``) are walked."""
+        """Top-level functions and methods whose lines name an HTTP send (``hinted``): those
+        that may send a parameter (``_send_wrapper``), walked only when a call hands one a
+        secret (``_indirect_send``)."""
         for stmt, method in _top_functions(body):
-            if not _spans_a_line(stmt, hinted):
+            if _spans_a_line(stmt, hinted):
+                self.send_candidates.setdefault(stmt.name, []).append((stmt, method))
+
+    def _send_wrapper(
+        self, stmt: ast.FunctionDef | ast.AsyncFunctionDef, method: bool
+    ) -> tuple[str, int, str, ast.expr | None] | None:
+        """How a function sends a parameter in the body of an HTTP request (``def report(v):
+        requests.post(URL, data={"t": v})``): the sink, the parameter's place and name, and the
+        address when the caller does not choose it; None when it sends none."""
+        params = [a.arg for a in [*stmt.args.posonlyargs, *stmt.args.args]]
+        if method and params and params[0] in ("self", "cls"):
+            params = params[1:]
+        if not params:
+            return None
+        for sub in walk(stmt):
+            if not isinstance(sub, ast.Call):
                 continue
-            params = [a.arg for a in [*stmt.args.posonlyargs, *stmt.args.args]]
-            if method and params and params[0] in ("self", "cls"):
-                params = params[1:]
-            if not params or stmt.name in self.send_wrappers:
+            sink = self.folder.resolve(sub.func)
+            if sink not in SEND_SINKS:
                 continue
-            for sub in walk(stmt):
-                if not isinstance(sub, ast.Call):
-                    continue
-                sink = self.folder.resolve(sub.func)
-                if sink not in SEND_SINKS:
-                    continue
-                body_parts = [*sub.args[1:]]
-                body_parts += [k.value for k in sub.keywords if k.arg in SEND_BODY_KWARGS]
-                used = {n.id for part in body_parts for n in walk(part) if isinstance(n, ast.Name)}
-                hit = next((i for i, p in enumerate(params) if p in used), None)
-                if hit is None:
-                    continue
-                address = sub.args[0] if sub.args else None
-                if address is not None and {
-                    n.id for n in walk(address) if isinstance(n, ast.Name)
-                } & set(params):
-                    address = None  # the caller chooses where it goes
-                self.send_wrappers[stmt.name] = (sink, hit, params[hit], address)
-                break
+            body_parts = [*sub.args[1:]]
+            body_parts += [k.value for k in sub.keywords if k.arg in SEND_BODY_KWARGS]
+            used = {n.id for part in body_parts for n in walk(part) if isinstance(n, ast.Name)}
+            hit = next((i for i, p in enumerate(params) if p in used), None)
+            if hit is None:
+                continue
+            address = sub.args[0] if sub.args else None
+            if address is not None and {
+                n.id for n in walk(address) if isinstance(n, ast.Name)
+            } & set(params):
+                address = None  # the caller chooses where it goes
+            return sink, hit, params[hit], address
+        return None
 
     def _indirect_send(self, node: ast.Call) -> None:
-        """``report(token)`` of a helper that sends its parameter (``_find_send_wrappers``),
-        given a secret or the host's identity: recorded as that send, made here."""
+        """``report(token)`` of a helper that sends its parameter (``_send_wrapper``), given a
+        secret or the host's identity: recorded as that send, made here."""
         callee = _local_callee(node.func)
-        wrapper = self.send_wrappers.get(callee) if callee is not None else None
+        candidate = self.send_candidates.get(callee) if callee is not None else None
+        if candidate is None:
+            return
+        given = [*node.args, *(k.value for k in node.keywords)]
+        if not any(self.labels_of(a) & SENT_THROUGH_HELPERS for a in given):
+            return  # nothing worth following is handed over: the helper is not walked
+        if callee not in self.send_wrappers:  # the first function of that name that sends
+            found = (self._send_wrapper(stmt, method) for stmt, method in candidate)
+            self.send_wrappers[callee] = next((w for w in found if w is not None), None)  # type: ignore[index]
+        wrapper = self.send_wrappers[callee]  # type: ignore[index]
         if wrapper is None:
             return
         sink, index, param, address = wrapper
@@ -2757,7 +2776,7 @@ class _Collector(ast.NodeVisitor):
             self.facts.unpacks_download.add(self.func_stack[-1] if self.func_stack else None)
         if name in CALLBACK_SLOTS or self.sink_wrappers:
             self._indirect_sink(node, name)
-        if self.send_wrappers:
+        if self.send_candidates:
             self._indirect_send(node)
         if (
             name == "getattr"
