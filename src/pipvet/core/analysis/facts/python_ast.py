@@ -831,7 +831,6 @@ def _local_callee(func: ast.expr) -> str | None:
     return None
 
 
-_PREFIXED = (ast.JoinedStr, ast.BinOp, ast.Call)  # values whose constant start is noted
 # request objects made for an address (their first argument or ``url=``)
 REQUEST_BUILDERS = frozenset({"urllib.request.Request", "urllib2.Request", "requests.Request"})
 LOOPBACK = re.compile(r"localhost|127(?:\.\d{1,3}){3}|\[::1\]", re.I)
@@ -2195,10 +2194,10 @@ class _Collector(ast.NodeVisitor):
         environment."""
         if not reads or not isinstance(mapping, ast.Name):
             return None
+        if "env-dump" not in self.scope.label(mapping.id):
+            return None  # (checked first: every subscript and .get() of the module comes here)
         name = self.folder.fold(key)
-        if not isinstance(name, str) or not ENV_VARIABLE.fullmatch(name):
-            return None
-        return name if "env-dump" in self.labels_of(mapping) else None
+        return name if isinstance(name, str) and ENV_VARIABLE.fullmatch(name) else None
 
     def _prefix(self, node: ast.expr, depth: int = 0) -> str:
         """The constant text an expression starts with (``"https://host/" + path``,
@@ -2497,7 +2496,14 @@ class _Collector(ast.NodeVisitor):
                 self.scope.path_names.pop(target.id, None)
             else:
                 self.scope.values.pop(target.id, None)
-                prefix = self._prefix(value) if isinstance(value, _PREFIXED) else ""
+                prefix = ""
+                if isinstance(value, (ast.JoinedStr, ast.BinOp)):
+                    prefix = self._prefix(value)
+                elif (
+                    isinstance(value, ast.Call)
+                    and self.folder.resolve(value.func) in REQUEST_BUILDERS
+                ):
+                    prefix = self._prefix(value)  # request = Request(f"http://host/{path}")
                 if prefix:
                     self.scope.prefixes[target.id] = prefix
                 else:
