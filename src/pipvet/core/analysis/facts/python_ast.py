@@ -1159,7 +1159,12 @@ class _Collector(ast.NodeVisitor):
         self.send_candidates: dict[
             str, list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, bool]]
         ] = {}
-        self.sink_wrappers: dict[str, tuple[str, int, str, list[ast.keyword], ast.expr | None]] = {}
+        self.sink_wrappers: dict[
+            str, tuple[str, int, str, list[ast.keyword], ast.expr | None] | None
+        ] = {}
+        self.sink_candidates: dict[
+            str, list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, bool]]
+        ] = {}
         self.silenced = 0  # inside try blocks whose handlers swallow every error
         self.guarded = 0  # inside if branches and except handlers
         # the arms of the ``if`` chains the code sits in, in its function: (chain, arm) pairs
@@ -1565,26 +1570,32 @@ class _Collector(ast.NodeVisitor):
         self.key_params = found
 
     def _find_sink_wrappers(self, body: list[ast.stmt], hinted: list[int]) -> None:
-        """Top-level functions and methods that hand a parameter to a command or ``exec``:
-        ``def runcommand(value): subprocess.run(value, shell=True)``. Only those whose lines
-        name such a call (``hinted``, sorted line numbers) are walked."""
-
+        """Top-level functions and methods whose lines name a command or ``exec`` call
+        (``hinted``, sorted line numbers): those that may hand a parameter to one
+        (``_sink_wrapper``), walked only when a call gives one hidden content
+        (``_indirect_sink``)."""
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 if _spans_a_line(stmt, hinted):
-                    self._sink_wrapper(stmt, method=False)
+                    self.sink_candidates.setdefault(stmt.name, []).append((stmt, False))
             elif isinstance(stmt, ast.ClassDef) and _spans_a_line(stmt, hinted):
                 for sub in stmt.body:
                     method = isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef))
                     if method and _spans_a_line(sub, hinted):
-                        self._sink_wrapper(sub, method=True)  # type: ignore[arg-type]
+                        self.sink_candidates.setdefault(sub.name, []).append((sub, True))  # type: ignore[union-attr,arg-type]
 
-    def _sink_wrapper(self, node: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> None:
+    def _sink_wrapper(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, method: bool
+    ) -> tuple[str, int, str, list[ast.keyword], ast.expr | None] | None:
+        """How a function hands a parameter to a command or ``exec``
+        (``def runcommand(value): subprocess.run(value, shell=True)``): the sink, the
+        parameter's place and name, constant keywords of the inner call and a program item
+        that takes nothing from the parameters; None when it hands none."""
         params = [a.arg for a in [*node.args.posonlyargs, *node.args.args]]
         skip = 1 if method and params and params[0] in ("self", "cls") else 0
         params = params[skip:]
         if not params:
-            return
+            return None
         for sub in walk(node):
             if not isinstance(sub, ast.Call) or not sub.args:
                 continue
@@ -1613,8 +1624,8 @@ class _Collector(ast.NodeVisitor):
                         n.id for n in walk(first) if isinstance(n, ast.Name)
                     } & set(params):
                         program = first
-                self.sink_wrappers[node.name] = (sink, hit, params[hit], consts, program)
-                return
+                return sink, hit, params[hit], consts, program
+        return None
 
     def _find_send_wrappers(self, body: list[ast.stmt], hinted: list[int]) -> None:
         """Top-level functions and methods whose lines name an HTTP send (``hinted``): those
@@ -1707,7 +1718,18 @@ class _Collector(ast.NodeVisitor):
             self._record(_call_like(node, target, args, []), sink)
             return
         callee = _local_callee(node.func)
-        wrapper = self.sink_wrappers.get(callee) if callee is not None else None
+        candidate = self.sink_candidates.get(callee) if callee is not None else None
+        if candidate is None:
+            return
+        given = [*node.args, *(k.value for k in node.keywords)]
+        if not any(self.labels_of(a) & FOLLOWED_LABELS for a in given):
+            return  # nothing hidden is handed over: the helper is not walked
+        if callee not in self.sink_wrappers:  # the last function of that name that runs one
+            found = [self._sink_wrapper(stmt, method) for stmt, method in candidate]
+            self.sink_wrappers[callee] = next(  # type: ignore[index]
+                (w for w in reversed(found) if w is not None), None
+            )
+        wrapper = self.sink_wrappers[callee]  # type: ignore[index]
         if wrapper is None:
             return
         sink, index, param, consts, program = wrapper
@@ -2780,7 +2802,7 @@ class _Collector(ast.NodeVisitor):
             self._record(node, name)
         if name in ARCHIVE_OPENERS and self._opens_download(node):
             self.facts.unpacks_download.add(self.func_stack[-1] if self.func_stack else None)
-        if name in CALLBACK_SLOTS or self.sink_wrappers:
+        if name in CALLBACK_SLOTS or self.sink_candidates:
             self._indirect_sink(node, name)
         if self.send_candidates:
             self._indirect_send(node)

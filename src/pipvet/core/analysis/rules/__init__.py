@@ -169,6 +169,11 @@ class FileContext:
         return "\n".join(parts), starts, lines
 
     @cached_property
+    def _needles_seen(self) -> dict[int, bool]:
+        """Whether one of a needle tuple (by identity: module constants) occurs, per tuple."""
+        return {}
+
+    @cached_property
     def _lower(self) -> str:
         blob = self._blob[0]
         if blob.isascii():
@@ -191,11 +196,18 @@ class FileContext:
         matches; a large pattern of many alternatives tried at every position was the cost).
         """
         if needles:
-            lower = self._lower
-            for n in needles:  # a plain loop: this runs for every pattern of every file
-                if n in lower:
-                    break
-            else:
+            seen = self._needles_seen
+            present = seen.get(id(needles))  # rules share needle tuples (one test per file)
+            if present is None:
+                lower = self._lower
+                for n in needles:  # a plain loop: this runs for every pattern of every file
+                    if n in lower:
+                        present = True
+                        break
+                else:
+                    present = False
+                seen[id(needles)] = present
+            if not present:
                 return []
         blob, starts, lines = self._blob
         out: list[tuple[int | None, re.Match]] = []

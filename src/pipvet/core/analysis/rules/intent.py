@@ -149,9 +149,9 @@ SHELL_BEGINS = (
 )  # fmt: skip
 STRONG_NEEDLES = tuple(
     [
-        "storage",
-        "login",
-        "state",
+        "local storage",
+        "login data",
+        "local state",
         "discord",
         "wallet",
         "exodus",
