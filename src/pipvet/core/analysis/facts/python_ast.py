@@ -3064,7 +3064,7 @@ class _Collector(ast.NodeVisitor):
         )
         self.facts.calls.append(fact)
         # a literal exec("print(1)") is not a hidden payload, but longer literal code is analysed
-        # as code all the same (obfuscation rules tell the two apart by ``literals``)
+        # as code all the same (the rules tell the two apart: FileContext.hidden_payload_lines)
         code = args[0] if name in ("exec", "eval", "compile", "execfile") and args else None
         if code and (computed or len(code) >= 16):
             self.facts.payloads.append((node.lineno, code))

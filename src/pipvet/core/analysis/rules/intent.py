@@ -916,8 +916,7 @@ RUNNERS = re.compile(
 )
 
 
-# a program item named like an interpreter, a shell or a launcher (``py_exe``, ``shell``):
-# what it is given to run is the program
+# interpreters that `python -m MODULE` names (``_fixed_program``)
 PYTHONS = re.compile(r"^(sys\.executable|python[0-9.w]*|py|pythonw)(\.exe)?$", re.I)
 # modules that, run with `python -m`, run, install or load code they are given
 MODULE_RUNNERS = re.compile(
@@ -927,6 +926,8 @@ MODULE_RUNNERS = re.compile(
     r"uvicorn|gunicorn|streamlit|flask|django|fire|invoke|doit|scrapy|locust|py_compile|"
     r"compileall|zipapp|venv|virtualenv|site|sitecustomize|usercustomize)(\.|$)"
 )
+# a program item named like an interpreter, a shell or a launcher (``py_exe``, ``shell``):
+# what it is given to run is the program
 RUNNER_NAME = re.compile(
     r"python|interp|executable|launch|runner|shell|\bsh\b|bash|\bcmd\b|powershell|pwsh|"
     r"node|perl|ruby|java|wine",
