@@ -6371,3 +6371,49 @@ def test_a_helper_sending_the_environment_elsewhere_stays_exfiltration(old, new)
     assert old in module
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/daemon.py": module.replace(old, new)}
     assert found(scan(files), "intent.exfiltration")
+
+
+# -- a bidi control on a line inside a multi-line string cannot move code ----------------------
+
+RTLO_DETECTOR = '''
+    class RightToLeftOverride:
+        """Finds the right-to-left override character in Solidity sources.
+
+        Example:
+            function withdraw() external returns(uint) {
+                _withdraw(/*owner\u202e/*noitanitsed*/ d, o/*\u202d
+                        /*value */, amount);
+            }
+        """
+
+        PATTERN = b"\\\\xe2\\\\x80\\\\xae"
+'''
+
+
+def test_a_bidi_control_on_an_inner_line_of_a_docstring_is_no_trojan_source():
+    """slither-analyzer: its RTLO detector's docstring shows the attack in Solidity."""
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/rtlo.py": RTLO_DETECTOR}
+    result = scan(files)
+    assert not found(result, "obfuscation.bidi")
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        # on the line that closes the string: code after it may read differently
+        ('        }\n    """', '        }\n    \u202e"""; access = \'admin\''),
+        # on the line that opens it
+        ('"""Finds the right-to-left', '"""\u2066Finds the right-to-left'),
+        # in a one-line string of code
+        (
+            'PATTERN = b"',
+            'if role != "user\u202e \u2066# admin\u2069 \u2066":\n            PATTERN = b"',
+        ),
+    ],
+)
+def test_a_bidi_control_where_a_string_opens_or_closes_stays_trojan_source(old, new):
+    module = textwrap.dedent(RTLO_DETECTOR)
+    assert old in module, old
+    files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/rtlo.py": module.replace(old, new)}
+    assert found(scan(files), "obfuscation.bidi")

@@ -272,16 +272,30 @@ def _trojan_bidi(text: str) -> re.Match[str] | None:
     language), a string literal holding nothing but control characters (a Unicode table, a
     sanitiser's list), and very long lines (minified or generated data).
     """
+    spans: tuple[list[tuple[int, int]], int] | bool | None = False  # read when needed
     for m in BIDI.finditer(text):
         start = text.rfind("\n", 0, m.start()) + 1
         end = text.find("\n", m.end())
-        line = text[start : end if end >= 0 else len(text)]
+        end = end if end >= 0 else len(text)
+        line = text[start:end]
         if len(line) > 1000 or line.lstrip().startswith("#"):
             continue
         if _BIDI_ONLY_LITERAL.search(line) and not _BIDI_IN_TEXT.search(line):
             continue
+        if spans is False:
+            spans = _string_spans(text)
+        if spans and _inner_line(spans, start, end):  # type: ignore[arg-type]
+            continue
         return m
     return None
+
+
+def _inner_line(found: tuple[list[tuple[int, int]], int], start: int, end: int) -> bool:
+    """The line from ``start`` to ``end`` lies wholly inside one string literal that opens on
+    an earlier line and closes on a later one (a docstring's example in another language): it
+    holds neither quote of that string, so no control on it can move code in or out of it."""
+    spans, read = found
+    return end < read and any(a < start and end < b for a, b in spans)
 
 
 _BIDI_CLASS = "\u202a-\u202e\u2066-\u2069"
@@ -307,15 +321,16 @@ def _code_only(text: str) -> str:
 _FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
 
 
-def _outside_strings(text: str, first: re.Match[str]) -> re.Match[str] | None:
-    """The first marker of ``text`` (``first`` onwards) that is not inside a string literal, or
-    None when every one is. Text the tokenizer cannot read counts as code (fail closed)."""
+def _string_spans(text: str) -> tuple[list[tuple[int, int]], int] | None:
+    """Offsets (start, end) of the string literals of ``text``, as the tokenizer reads them,
+    and how far it read (past that, text counts as code: fail closed); None when it cannot
+    read the text at all."""
     spans: list[tuple[int, int]] = []
     starts = [0]  # offset of each line's start
     for line in text.split("\n"):  # as StringIO's readline breaks it (newline="\n")
         starts.append(starts[-1] + len(line) + 1)
     strings = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
-    read = len(text)  # what the tokenizer read: markers past it count as code
+    read = len(text)  # what the tokenizer read
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type in strings:
@@ -331,7 +346,17 @@ def _outside_strings(text: str, first: re.Match[str]) -> re.Match[str] | None:
     except SyntaxError as exc:  # IndentationError: read up to that line
         read = starts[min(max(exc.lineno or 1, 1), len(starts)) - 1]
     except (IndexError, ValueError):
+        return None
+    return spans, read
+
+
+def _outside_strings(text: str, first: re.Match[str]) -> re.Match[str] | None:
+    """The first marker of ``text`` (``first`` onwards) that is not inside a string literal, or
+    None when every one is. Text the tokenizer cannot read counts as code (fail closed)."""
+    found = _string_spans(text)
+    if found is None:
         return first
+    spans, read = found
     m: re.Match[str] | None = first
     while m is not None:
         if m.start() >= read or not any(a <= m.start() < b for a, b in spans):
