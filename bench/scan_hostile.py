@@ -2,12 +2,12 @@
 
     python bench/scan_hostile.py [--timeout 300] [CASE ...]
 
-Each case of ``tests/support/hostile.py`` (bombs, huge tar header extensions, 50,000 members,
-code hidden behind deep nesting, comments or a codec) is built in a temporary folder and scanned
-by ``python -m pipvet scan --no-cache --format json`` in its own process, so the figures are that
-process's CPU time and peak resident memory (``RUSAGE_CHILDREN``). The table gives the verdict, the
-exit code and the rules of the findings that decided it. Cases are built in a process of their
-own too (a peak resident size carries over a fork).
+Each case of ``tests/support/hostile.py`` (bombs, huge tar header extensions, more members than
+the bound, code hidden behind deep nesting, comments or a codec) is built in a temporary folder
+and scanned by ``python -m pipvet scan --no-cache --format json`` in its own process, so the
+figures are that process's CPU time and peak resident memory (``RUSAGE_CHILDREN``). The table
+gives the verdict, the exit code and the rules of the findings that decided it. Cases are built
+in a process of their own too (a peak resident size carries over a fork).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ CASES: dict[str, Callable[[Path], Path]] = {
     "comment-flood": hostile.comment_flood,
     "utf-7": hostile.utf7_payload,
     "setup-runs-tooling": hostile.setup_runs_tooling,
-    "50000-members": hostile.many_members,
+    "members-past-the-bound": hostile.many_members,
     "gzip-bomb-member": hostile.gzip_bomb_member,
     "zip-bomb-member": hostile.zip_bomb_member,
     "unknown-type-16GiB": hostile.unknown_type_huge,

