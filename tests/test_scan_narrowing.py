@@ -6417,3 +6417,65 @@ def test_a_bidi_control_where_a_string_opens_or_closes_stays_trojan_source(old, 
     assert old in module, old
     files = {"setup.py": SETUP, "demo/__init__.py": "", "demo/rtlo.py": module.replace(old, new)}
     assert found(scan(files), "obfuscation.bidi")
+
+
+# -- a Sphinx documentation source is not installed, whatever its folder is called ------------
+
+DOCS_CONF = """
+    import subprocess
+    from pathlib import Path
+
+    import requests
+
+    def _download(url, dest):
+        Path(dest).write_bytes(requests.get(url, timeout=60).content)
+
+    project = "Demo"
+    _download("https://data.example.org/fluids/water.ipynb", "water.ipynb")
+    extensions = ["sphinx.ext.autodoc", "_ext.edit_on_github"]
+    for path in Path(__file__).parent.rglob("*.ipynb"):
+        cmd = f'jupyter nbconvert --to notebook --execute "{path.name}"'
+        subprocess.check_output(cmd, shell=True, cwd=path.parent)
+    exec(open(Path(__file__).parent / "_ext" / "settings.py").read())
+"""
+_SKBUILD = (
+    '[build-system]\nrequires = ["scikit-build-core"]\nbuild-backend = "scikit_build_core.build"\n'
+)
+
+
+def _docs_sdist(**changes: str) -> dict[str, str]:
+    files = {
+        "pyproject.toml": _SKBUILD,
+        "demo/__init__.py": "",
+        "Web/conf.py": DOCS_CONF,
+        "Web/index.rst": "Demo\n====\n",
+        "Web/_ext/__init__.py": "",
+        "Web/_ext/settings.py": "html_theme = 'alabaster'\n",
+    }
+    files.update(changes)
+    return {k: v for k, v in files.items() if v != "-"}
+
+
+def test_a_sphinx_source_in_a_folder_of_any_name_is_documentation():
+    """coolprop: ``Web/`` holds Sphinx's ``conf.py`` and ``index.rst`` (and an extension
+    package); its conf.py runs notebooks when the documentation is built."""
+    result = scan(_docs_sdist())
+    assert not found(result, "intent.download-execute")
+    assert not [
+        f for f in result.findings if f.path.endswith("Web/conf.py") and f.severity == "high"
+    ]
+    assert result.verdict not in FLAGGED
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"Web/index.rst": "-"},  # no documentation index beside it: a conf.py of anything
+        {"Web/conf.py": "-", "Web/source/conf.py": DOCS_CONF},  # not at the folder's root
+        # the build installs that folder
+        {"pyproject.toml": _SKBUILD + '[tool.scikit-build]\nwheel.packages = ["Web"]\n'},
+    ],
+)
+def test_a_conf_py_that_is_not_a_docs_root_is_still_read_as_code(changes):
+    conf = [f for f in scan(_docs_sdist(**changes)).findings if f.path.endswith("conf.py")]
+    assert any(f.severity in ("high", "critical") for f in conf)

@@ -154,8 +154,8 @@ def sdist_tooling(artifact: Artifact) -> list[str]:
             if not _packages_need_init(pyproject, selects, named):
                 continue  # a folder without __init__.py may be a (namespace) package
             paths = _outside_packages(paths, named)  # src/cpp/scripts/x.py beside src/pkg/
-        elif _holds_package(paths) or _names(named, folder):
-            continue
+        elif _names(named, folder) or (_holds_package(paths) and not _docs_root(paths)):
+            continue  # (a documentation source is not installed for the packages it shows)
         out.extend(
             p
             for p in paths
@@ -221,6 +221,14 @@ def _setup_selects(setup_py: str, setup_cfg: str | None) -> bool:
     return bool(_SETUP_SELECTS.search(setup_py)) or bool(
         setup_cfg and _CFG_SELECTS.search(setup_cfg)
     )
+
+
+def _docs_root(paths: list[str]) -> bool:
+    """A top-level folder of an sdist that is a Sphinx documentation source: its own
+    ``conf.py`` beside an ``index.rst``, ``index.md`` or ``index.txt`` (``Web/conf.py``,
+    ``Web/index.rst``). Its Python runs when the documentation is built, never on install."""
+    root = {p.split("/", 2)[2] for p in paths if p.count("/") == 2}
+    return "conf.py" in root and bool(root & {"index.rst", "index.md", "index.txt"})
 
 
 def _holds_package(paths: list[str]) -> bool:
