@@ -6479,3 +6479,27 @@ def test_a_sphinx_source_in_a_folder_of_any_name_is_documentation():
 def test_a_conf_py_that_is_not_a_docs_root_is_still_read_as_code(changes):
     conf = [f for f in scan(_docs_sdist(**changes)).findings if f.path.endswith("conf.py")]
     assert any(f.severity in ("high", "critical") for f in conf)
+
+
+# -- code written out with its quotes and backslashes escaped is in plain sight ----------------
+
+MANHOLE_PTH = (
+    'import os, sys;exec(\'if "DEMO_HOOK" in os.environ:\\n try:\\n  from demo import install\\n'
+    "  install()\\n except Exception as exc:\\n"
+    '  sys.stderr.write("Failed: {!r}\\\\n".format(exc))\\n\')\n'
+)
+
+
+def test_a_pth_literal_with_escaped_backslashes_is_not_hidden_code():
+    """manhole: its .pth runs a literal whose message ends in ``\\\\n`` (an escaped backslash)."""
+    result = scan({"setup.py": SETUP, "demo/__init__.py": "", "demo.pth": MANHOLE_PTH})
+    assert not found(result, "obfuscation.hidden-code-exec")
+    assert result.verdict != "malicious"
+
+
+def test_a_pth_literal_with_letters_spelt_as_escapes_stays_hidden_code():
+    pth = MANHOLE_PTH.replace("from demo import install", "from demo imp\\x6frt install")
+    assert found(
+        scan({"setup.py": SETUP, "demo/__init__.py": "", "demo.pth": pth}),
+        "obfuscation.hidden-code-exec",
+    )

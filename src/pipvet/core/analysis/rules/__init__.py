@@ -46,6 +46,20 @@ WHEN_IMPORT = "import"
 WHEN_CALL = "call"
 
 
+def _spelt_in(line: str, text: str) -> bool:
+    """``line`` is written in ``text`` as it reads, or with only its backslashes and quotes
+    escaped as a string literal holds them (``"...{!r}\\n"`` inside ``exec('...')``); letters
+    spelt as escapes (``\\x65``) are not."""
+    if line in text:
+        return True
+    if "\\" not in line and "'" not in line and '"' not in line:
+        return False
+    escaped = line.replace("\\", "\\\\")
+    return any(
+        form in text for form in (escaped, escaped.replace("'", "\\'"), escaped.replace('"', '\\"'))
+    )
+
+
 def is_install_command_base(base: str) -> bool:
     """True for a base class like ``setuptools.command.install.install``."""
     last = base.rsplit(".", 1)[-1]
@@ -139,7 +153,7 @@ class FileContext:
             at
             for at, code in facts.payloads
             if not all(
-                line in written and line in text
+                line in written and _spelt_in(line, text)
                 for line in (raw.strip() for raw in code.splitlines())
                 if line
             )
