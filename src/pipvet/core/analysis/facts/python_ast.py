@@ -845,6 +845,13 @@ def loopback_address(url: str) -> bool:
     return m is not None and LOOPBACK.fullmatch(m.group(1)) is not None
 
 
+def _url_arg(call: ast.Call) -> ast.expr | None:
+    """The address a call is given: its first argument, else its ``url=``."""
+    if call.args:
+        return call.args[0]
+    return next((k.value for k in call.keywords if k.arg == "url"), None)
+
+
 def _tuple_places(values: list[ast.expr]) -> int:
     """The length of the tuples a function returns, when every return is a tuple written out
     (no ``*``) and all have one length of two or more; else 0."""
@@ -1666,20 +1673,32 @@ class _Collector(ast.NodeVisitor):
             return sink, hit, params[hit], address
         return None
 
+    def _helper(self, node, callee, candidates, found, labels, read, *, last):  # type: ignore[no-untyped-def]
+        """What ``read`` makes of the local function ``node`` calls (``callee``), one of
+        ``candidates`` (name -> its definitions), walked once and kept in ``found``; None
+        when the call hands it nothing labelled ``labels`` (then it is not walked at all), or
+        no definition of that name qualifies. ``last``: the last definition that does wins,
+        else the first."""
+        defs = candidates.get(callee) if callee is not None else None
+        if defs is None:
+            return None
+        given = [*node.args, *(k.value for k in node.keywords)]
+        if not any(self.labels_of(a) & labels for a in given):
+            return None
+        if callee not in found:
+            read_all = (read(stmt, method) for stmt, method in defs)
+            kept = [w for w in read_all if w is not None]
+            found[callee] = (kept[-1] if last else kept[0]) if kept else None
+        return found[callee]
+
     def _indirect_send(self, node: ast.Call) -> None:
         """``report(token)`` of a helper that sends its parameter (``_send_wrapper``), given a
         secret or the host's identity: recorded as that send, made here."""
         callee = _local_callee(node.func)
-        candidate = self.send_candidates.get(callee) if callee is not None else None
-        if candidate is None:
-            return
-        given = [*node.args, *(k.value for k in node.keywords)]
-        if not any(self.labels_of(a) & SENT_THROUGH_HELPERS for a in given):
-            return  # nothing worth following is handed over: the helper is not walked
-        if callee not in self.send_wrappers:  # the first function of that name that sends
-            found = (self._send_wrapper(stmt, method) for stmt, method in candidate)
-            self.send_wrappers[callee] = next((w for w in found if w is not None), None)  # type: ignore[index]
-        wrapper = self.send_wrappers[callee]  # type: ignore[index]
+        wrapper = self._helper(  # the first function of that name that sends
+            node, callee, self.send_candidates, self.send_wrappers, SENT_THROUGH_HELPERS,
+            self._send_wrapper, last=False,
+        )  # fmt: skip
         if wrapper is None:
             return
         sink, index, param, address = wrapper
@@ -1718,18 +1737,10 @@ class _Collector(ast.NodeVisitor):
             self._record(_call_like(node, target, args, []), sink)
             return
         callee = _local_callee(node.func)
-        candidate = self.sink_candidates.get(callee) if callee is not None else None
-        if candidate is None:
-            return
-        given = [*node.args, *(k.value for k in node.keywords)]
-        if not any(self.labels_of(a) & FOLLOWED_LABELS for a in given):
-            return  # nothing hidden is handed over: the helper is not walked
-        if callee not in self.sink_wrappers:  # the last function of that name that runs one
-            found = [self._sink_wrapper(stmt, method) for stmt, method in candidate]
-            self.sink_wrappers[callee] = next(  # type: ignore[index]
-                (w for w in reversed(found) if w is not None), None
-            )
-        wrapper = self.sink_wrappers[callee]  # type: ignore[index]
+        wrapper = self._helper(  # the last function of that name that runs one
+            node, callee, self.sink_candidates, self.sink_wrappers, FOLLOWED_LABELS,
+            self._sink_wrapper, last=True,
+        )  # fmt: skip
         if wrapper is None:
             return
         sink, index, param, consts, program = wrapper
@@ -2099,10 +2110,9 @@ class _Collector(ast.NodeVisitor):
         is given at run time (see ``FIXED_SOURCE``); nothing downloaded when the address
         written is this machine's own (``http://127.0.0.1:{port}/v1/models``: the answer of a
         local service, nothing that came from elsewhere)."""
-        args = [*fetch.args[:1], *(k.value for k in fetch.keywords if k.arg == "url")]
-        if not args:
+        url = _url_arg(fetch)
+        if url is None:
             return _FIXED_DOWNLOAD  # a client's own base address, or nothing we can see
-        url = args[0]
         if isinstance(url, ast.Starred):
             return _FIXED_DOWNLOAD
         prefix = self._prefix(url)
@@ -2238,8 +2248,7 @@ class _Collector(ast.NodeVisitor):
         if isinstance(node, ast.Name):
             return self.scope.prefix(node.id)
         if isinstance(node, ast.Call) and self.folder.resolve(node.func) in REQUEST_BUILDERS:
-            url = node.args[0] if node.args else None  # Request("http://host/...", ...)
-            url = url or next((k.value for k in node.keywords if k.arg == "url"), None)
+            url = _url_arg(node)  # Request("http://host/...", ...)
             return self._prefix(url, depth + 1) if url is not None else ""
         return ""
 
@@ -2590,8 +2599,7 @@ class _Collector(ast.NodeVisitor):
             return False
         if self.folder.resolve(value.func) not in REQUEST_BUILDERS:
             return False
-        url = value.args[0] if value.args else None
-        url = url or next((k.value for k in value.keywords if k.arg == "url"), None)
+        url = _url_arg(value)
         return isinstance(url, ast.Name) and url.id == first
 
     def _places(
@@ -2945,8 +2953,7 @@ class _Collector(ast.NodeVisitor):
 
     def _address(self, node: ast.Call) -> dict[str, str]:
         """``CallFact.address`` and ``address_via`` of a call."""
-        first = node.args[0] if node.args else None
-        first = first or next((k.value for k in node.keywords if k.arg == "url"), None)
+        first = _url_arg(node)
         if first is None or isinstance(first, ast.Starred):
             return {}
         via = ""
